@@ -1,0 +1,5 @@
+//! Command dispatch.
+
+pub fn main() -> i32 {
+    0
+}

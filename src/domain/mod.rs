@@ -1,0 +1,4 @@
+//! Domain types and rules. Nothing here knows about sqlx or the terminal.
+
+pub mod interaction;
+pub mod query;
