@@ -1,0 +1,179 @@
+//! Test harness: a real PostgreSQL for every test.
+//!
+//! The server is `IFIND_TEST_DATABASE_URL` when set (a URL whose user may create databases), or
+//! else a private cluster started from the machine's server binaries with the same code as the
+//! embedded default. The migrations are applied once to a template database named after their
+//! checksum; every test gets a fresh database cloned from it.
+
+#![allow(dead_code)]
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ifind::db::Db;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection};
+
+/// A fresh database with the current schema, dropped when the value is dropped.
+pub struct TestDb {
+    pub db: Db,
+    /// A URL for this database, for running the `ifind` binary against it.
+    pub url: String,
+    pub name: String,
+    admin_url: String,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The server's base URL (any database on it; the harness picks the database).
+pub fn server_url() -> String {
+    if let Ok(url) = std::env::var("IFIND_TEST_DATABASE_URL") {
+        if !url.trim().is_empty() {
+            return url;
+        }
+    }
+    test_cluster_url()
+}
+
+fn test_cluster_url() -> String {
+    panic!("IFIND_TEST_DATABASE_URL is not set (the embedded test cluster is not wired yet)")
+}
+
+/// Replaces the database name of a `postgres://` URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = main.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match main[scheme_end..].find('/') {
+        Some(i) => &main[..scheme_end + i],
+        None => main,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+async fn connect(url: &str) -> PgConnection {
+    let opts = PgConnectOptions::from_str(url)
+        .unwrap_or_else(|e| panic!("bad test database URL {url}: {e}"))
+        .disable_statement_logging();
+    opts.connect()
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the test server at {url}: {e}"))
+}
+
+fn template_name() -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for m in ifind::db::migrate::MIGRATIONS {
+        for b in m.sql.bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("ifind_tpl_{:016x}", hash)
+}
+
+async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> String {
+    let tpl = template_name();
+    sqlx::query("SELECT pg_advisory_lock(7301)")
+        .execute(&mut *admin)
+        .await
+        .expect("advisory lock");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&tpl)
+            .fetch_one(&mut *admin)
+            .await
+            .expect("look up template");
+    if !exists {
+        let building = format!("{tpl}_building");
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {building}"))
+            .execute(&mut *admin)
+            .await
+            .expect("drop half-built template");
+        sqlx::raw_sql(&format!("CREATE DATABASE {building}"))
+            .execute(&mut *admin)
+            .await
+            .expect("create template");
+        {
+            let mut conn = connect(&with_database(admin_url, &building)).await;
+            ifind::db::migrate::run(&mut conn)
+                .await
+                .expect("migrate template");
+            conn.close().await.expect("close template connection");
+        }
+        sqlx::raw_sql(&format!("ALTER DATABASE {building} RENAME TO {tpl}"))
+            .execute(&mut *admin)
+            .await
+            .expect("publish template");
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7301)")
+        .execute(&mut *admin)
+        .await
+        .expect("advisory unlock");
+    tpl
+}
+
+/// A fresh, migrated database for one test.
+pub async fn fresh_db() -> TestDb {
+    let base = server_url();
+    let admin_url = with_database(&base, "postgres");
+    let mut admin = connect(&admin_url).await;
+    let tpl = ensure_template(&mut admin, &admin_url).await;
+    let name = format!(
+        "ifind_test_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    );
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("drop old test database");
+    sqlx::raw_sql(&format!("CREATE DATABASE {name} TEMPLATE {tpl}"))
+        .execute(&mut admin)
+        .await
+        .expect("clone template");
+    admin.close().await.ok();
+    let url = with_database(&base, &name);
+    let opts = PgConnectOptions::from_str(&url).expect("test URL parses");
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(opts)
+        .await
+        .expect("connect to the test database");
+    TestDb {
+        db: Db { pool },
+        url,
+        name,
+        admin_url,
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop the database from a thread with its own runtime: Drop cannot await, and the pool's
+        // connections belong to the test's runtime, so FORCE ends them instead of closing them.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
