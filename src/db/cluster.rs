@@ -1,1 +1,629 @@
-//! TODO
+//! ifind's private embedded PostgreSQL cluster, used when no database URL is configured.
+//!
+//! The cluster is made from the PostgreSQL server binaries already on the machine and lives in
+//! one root directory:
+//!
+//! ```text
+//! ROOT/data/         PGDATA (postgresql.conf includes the generated ifind.conf)
+//! ROOT/socket/       the Unix socket directory (mode 0700); the server listens on no TCP port
+//! ROOT/server.log    the server's log
+//! ROOT/cluster.lock  serialises starting and stopping between ifind processes
+//! ```
+//!
+//! `initdb` and `postgres` refuse to run as root, so when ifind runs as root they run as an
+//! unprivileged OS user (default `postgres`); if that user cannot reach the preferred directory
+//! (as under `/root`), the cluster lives in a fallback directory instead. The server keeps
+//! running after ifind exits. Every child process runs with a time limit.
+
+mod binaries;
+mod error;
+mod fsutil;
+mod process;
+
+pub use error::ClusterError;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{Flock, FlockArg};
+use nix::unistd::{User, geteuid, getgrouplist};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+use binaries::{discover_bindir, server_version};
+use fsutil::{
+    RunAs, ensure_dir, first_blocker, io_error, is_non_empty_dir, is_unsafe_path, tail, write_owned,
+};
+use process::{Output, PidFile, inspect_pid_file, run};
+
+/// The port number; with no TCP listener it only names the socket file (`.s.PGSQL.5432`).
+pub const PORT: u16 = 5432;
+/// The superuser role created by `initdb`.
+pub const SUPERUSER: &str = "ifind";
+/// Unix socket paths longer than this do not fit in `sockaddr_un`.
+const MAX_SOCKET_PATH: usize = 107;
+const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
+const INITDB_TIMEOUT: Duration = Duration::from_secs(300);
+/// pg_ctl's own wait (`-t 30`) plus a margin.
+const PG_CTL_TIMEOUT: Duration = Duration::from_secs(45);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where and how to run the embedded cluster (the config's `embedded.*` keys).
+#[derive(Clone, Debug)]
+pub struct ClusterSettings {
+    /// `embedded.bindir`: the directory holding initdb, pg_ctl and postgres; None = discover.
+    pub bindir: Option<PathBuf>,
+    /// Preferred root directory of the cluster (platform data dir + "/pg").
+    pub data_dir: PathBuf,
+    /// Unprivileged OS user that runs the server when ifind runs as root.
+    pub os_user: String,
+    /// Root directory used when ifind runs as root and `os_user` cannot reach `data_dir`.
+    pub fallback_dir: PathBuf,
+}
+
+impl ClusterSettings {
+    /// Settings with the defaults for everything but the preferred root directory.
+    pub fn new(data_dir: PathBuf) -> ClusterSettings {
+        ClusterSettings {
+            bindir: None,
+            data_dir,
+            os_user: "postgres".to_string(),
+            fallback_dir: PathBuf::from("/var/lib/ifind/pg"),
+        }
+    }
+}
+
+/// A snapshot of the cluster, for `ifind db status`.
+#[derive(Clone, Debug)]
+pub struct ClusterStatus {
+    pub running: bool,
+    /// The postmaster's pid when running.
+    pub pid: Option<u32>,
+    /// The cluster's root directory (data_dir or the fallback).
+    pub root: PathBuf,
+    /// PGDATA.
+    pub data_dir: PathBuf,
+    pub socket_dir: PathBuf,
+    pub bindir: PathBuf,
+    /// The binaries' version, e.g. "15.14".
+    pub server_version: String,
+    /// The OS user the server runs as (None: the current user).
+    pub os_user: Option<String>,
+    /// True when the cluster lives in the fallback directory.
+    pub used_fallback: bool,
+    /// True once `initdb` has made the cluster.
+    pub initialized: bool,
+}
+
+/// ifind's private cluster: where it lives, which binaries run it, and as whom.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    bindir: PathBuf,
+    server_version: String,
+    /// The major version as PG_VERSION spells it ("15", or "9.6" for old servers).
+    server_major: String,
+    root: PathBuf,
+    run_as: Option<RunAs>,
+    used_fallback: bool,
+}
+
+impl Cluster {
+    /// Finds the server binaries and decides where the cluster lives and who runs it. Creates
+    /// nothing; the only processes it runs are `pg_config --bindir` and `postgres --version`.
+    pub fn new(settings: ClusterSettings) -> Result<Cluster, ClusterError> {
+        let bindir = discover_bindir(settings.bindir.as_deref())?;
+        let (server_version, server_major) = server_version(&bindir)?;
+        let data_dir = absolute(&settings.data_dir)?;
+        let (root, run_as, used_fallback) = if geteuid().is_root() {
+            let user = lookup_user(&settings.os_user)?;
+            match first_blocker(&data_dir, &user) {
+                None => (data_dir, Some(user), false),
+                Some(blocker) => {
+                    let fallback = absolute(&settings.fallback_dir)?;
+                    if let Some(fallback_blocker) = first_blocker(&fallback, &user) {
+                        return Err(ClusterError::Unreachable {
+                            user: user.name,
+                            data_dir,
+                            blocker,
+                            fallback,
+                            fallback_blocker,
+                        });
+                    }
+                    tracing::info!(
+                        "OS user {} cannot reach {} ({} blocks it); the embedded cluster lives in {}",
+                        user.name,
+                        data_dir.display(),
+                        blocker.display(),
+                        fallback.display()
+                    );
+                    (fallback, Some(user), true)
+                }
+            }
+        } else {
+            (data_dir, None, false)
+        };
+        if is_unsafe_path(&root) {
+            return Err(ClusterError::UnsafePath { path: root });
+        }
+        let socket = root.join("socket").join(format!(".s.PGSQL.{PORT}"));
+        let len = socket.as_os_str().len();
+        if len > MAX_SOCKET_PATH {
+            return Err(ClusterError::SocketPathTooLong {
+                path: socket,
+                len,
+                max: MAX_SOCKET_PATH,
+            });
+        }
+        Ok(Cluster {
+            bindir,
+            server_version,
+            server_major,
+            root,
+            run_as,
+            used_fallback,
+        })
+    }
+
+    /// The cluster's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// PGDATA.
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// The directory holding the server's Unix socket.
+    pub fn socket_dir(&self) -> PathBuf {
+        self.root.join("socket")
+    }
+
+    /// The server's log file.
+    pub fn log_file(&self) -> PathBuf {
+        self.root.join("server.log")
+    }
+
+    fn lock_file(&self) -> PathBuf {
+        self.root.join("cluster.lock")
+    }
+
+    /// Reports whether the server runs and where everything lives. Starts nothing.
+    pub fn status(&self) -> Result<ClusterStatus, ClusterError> {
+        let data_dir = self.data_dir();
+        let pid = match inspect_pid_file(&data_dir)? {
+            PidFile::Ours(pid) => Some(pid),
+            _ => None,
+        };
+        Ok(ClusterStatus {
+            running: pid.is_some(),
+            pid,
+            root: self.root.clone(),
+            initialized: data_dir.join("PG_VERSION").exists(),
+            data_dir,
+            socket_dir: self.socket_dir(),
+            bindir: self.bindir.clone(),
+            server_version: self.server_version.clone(),
+            os_user: self.run_as.as_ref().map(|u| u.name.clone()),
+            used_fallback: self.used_fallback,
+        })
+    }
+
+    /// Makes the cluster on first use and starts the server if it is not running. Idempotent,
+    /// and safe when several processes call it at once (they take turns on a file lock).
+    pub async fn ensure_running(&self) -> Result<(), ClusterError> {
+        let me = self.clone();
+        blocking(move || ensure_dir(&me.root, me.run_as.as_ref(), 0o700)).await?;
+        let lock = self.lock().await?;
+        let me = self.clone();
+        blocking(move || {
+            let result = me.ensure_running_locked();
+            drop(lock);
+            result
+        })
+        .await
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`). Returns true if it was running.
+    pub async fn stop(&self) -> Result<bool, ClusterError> {
+        if !self.root.exists() {
+            return Ok(false);
+        }
+        let lock = self.lock().await?;
+        let me = self.clone();
+        blocking(move || {
+            let result = me.stop_locked();
+            drop(lock);
+            result
+        })
+        .await
+    }
+
+    /// The sqlx URL of `database` over the Unix socket, as the `ifind` superuser.
+    pub fn url(&self, database: &str) -> String {
+        let host = percent_encode(&self.socket_dir().to_string_lossy());
+        format!(
+            "postgres://{SUPERUSER}@localhost:{PORT}/{}?host={host}",
+            percent_encode(database)
+        )
+    }
+
+    /// Connection options equivalent to [`Cluster::url`].
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(self.socket_dir())
+            .port(PORT)
+            .username(SUPERUSER)
+            .database(database)
+    }
+
+    /// Creates database `name` if it does not exist. The server must be running
+    /// ([`Cluster::ensure_running`]).
+    pub async fn ensure_database(&self, name: &str) -> Result<(), ClusterError> {
+        let valid = (1..=63).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(ClusterError::InvalidDatabaseName {
+                name: name.to_string(),
+            });
+        }
+        let sql_err = |action, err| ClusterError::Sql {
+            action,
+            err,
+            log: self.log_file(),
+        };
+        let options = self.connect_options("postgres");
+        let connect = PgConnection::connect_with(&options);
+        let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+            Ok(conn) => conn.map_err(|e| sql_err("connect", e))?,
+            Err(_) => {
+                let slow = io::Error::new(io::ErrorKind::TimedOut, "no answer within 15 seconds");
+                return Err(sql_err("connect", sqlx::Error::Io(slow)));
+            }
+        };
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(name)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(|e| sql_err("look up the database", e))?;
+        if !exists {
+            // An identifier cannot be a bind parameter; `name` was checked against
+            // [a-z0-9_]{1,63} above, so it cannot break out of the quotes.
+            let sql = format!("CREATE DATABASE \"{name}\"");
+            match sqlx::raw_sql(&sql).execute(&mut conn).await {
+                Ok(_) => tracing::info!("created database {name} in the embedded cluster"),
+                // Someone else created it at the same moment.
+                Err(sqlx::Error::Database(e))
+                    if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
+                Err(e) => return Err(sql_err("create the database", e)),
+            }
+        }
+        let _ = conn.close().await;
+        Ok(())
+    }
+
+    /// Takes the cluster's file lock on a blocking thread, giving up after [`LOCK_TIMEOUT`].
+    /// Should the wait time out, the blocked thread releases the lock as soon as it gets it.
+    async fn lock(&self) -> Result<Flock<fs::File>, ClusterError> {
+        let path = self.lock_file();
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io_error("open the lock file", &path, e))?;
+        // flock(2) (what std's File::lock does; nix's keeps the crate's MSRV). Each open file
+        // description locks separately, so two calls in one process take turns too.
+        let waiting = tokio::task::spawn_blocking(move || {
+            Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| io::Error::from(errno))
+        });
+        match tokio::time::timeout(LOCK_TIMEOUT, waiting).await {
+            Ok(Ok(Ok(file))) => Ok(file),
+            Ok(Ok(Err(e))) => Err(io_error("lock", &path, e)),
+            Ok(Err(e)) => Err(ClusterError::Task(e.to_string())),
+            Err(_) => Err(ClusterError::LockTimeout {
+                path,
+                secs: LOCK_TIMEOUT.as_secs(),
+            }),
+        }
+    }
+
+    fn ensure_running_locked(&self) -> Result<(), ClusterError> {
+        let data_dir = self.data_dir();
+        ensure_dir(&self.socket_dir(), self.run_as.as_ref(), 0o700)?;
+        self.ensure_initialized()?;
+        match inspect_pid_file(&data_dir)? {
+            PidFile::Ours(pid) => {
+                tracing::info!("embedded cluster already running (pid {pid})");
+                return Ok(());
+            }
+            PidFile::Stale(pid) => {
+                let pid_file = data_dir.join("postmaster.pid");
+                let pid = pid.map_or("an unreadable pid".to_string(), |p| format!("pid {p}"));
+                tracing::warn!(
+                    "removing stale {} (names {pid}, which is gone)",
+                    pid_file.display()
+                );
+                fs::remove_file(&pid_file)
+                    .map_err(|e| io_error("remove the stale", &pid_file, e))?;
+            }
+            PidFile::Foreign { pid, what } => {
+                return Err(ClusterError::ForeignProcess {
+                    pid_file: data_dir.join("postmaster.pid"),
+                    pid,
+                    what,
+                });
+            }
+            PidFile::Absent => {}
+        }
+        write_owned(
+            &data_dir.join("ifind.conf"),
+            &self.settings_conf(),
+            self.run_as.as_ref(),
+        )?;
+        self.start()
+    }
+
+    /// Checks an existing cluster, or makes one with `initdb` (into a staging directory that is
+    /// renamed into place, so an interrupted initdb never leaves a half-made cluster).
+    fn ensure_initialized(&self) -> Result<(), ClusterError> {
+        let data_dir = self.data_dir();
+        match fs::read_to_string(data_dir.join("PG_VERSION")) {
+            Ok(version) => {
+                let version = version.trim();
+                if version != self.server_major {
+                    return Err(ClusterError::VersionMismatch {
+                        data_dir,
+                        data_version: version.to_string(),
+                        server_version: self.server_major.clone(),
+                        bindir: self.bindir.clone(),
+                    });
+                }
+                if !data_dir.join("global").join("pg_control").exists() {
+                    let detail = "PG_VERSION is there but global/pg_control is missing".to_string();
+                    return Err(ClusterError::NotACluster { data_dir, detail });
+                }
+                return Ok(());
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error("read", &data_dir.join("PG_VERSION"), e)),
+        }
+        if is_non_empty_dir(&data_dir)? {
+            let detail = "it has files but no PG_VERSION".to_string();
+            return Err(ClusterError::NotACluster { data_dir, detail });
+        }
+        let staging = self.root.join("data.initdb");
+        if staging.exists() {
+            tracing::warn!(
+                "removing {} left by an interrupted initdb",
+                staging.display()
+            );
+            fs::remove_dir_all(&staging).map_err(|e| io_error("remove", &staging, e))?;
+        }
+        tracing::info!(
+            "creating the embedded cluster in {} with {}",
+            data_dir.display(),
+            self.bindir.display()
+        );
+        let started = Instant::now();
+        let mut cmd = self.command("initdb");
+        cmd.arg("-D").arg(&staging).args([
+            "-U",
+            SUPERUSER,
+            "--auth-local=trust",
+            "--auth-host=reject",
+            "--encoding=UTF8",
+            "--locale=C",
+        ]);
+        self.run_checked(cmd, "initdb", INITDB_TIMEOUT)?;
+        let conf = staging.join("postgresql.conf");
+        let mut text = fs::read_to_string(&conf).map_err(|e| io_error("read", &conf, e))?;
+        text.push_str("\n# Added by ifind: its settings for the embedded cluster, regenerated at each start.\n");
+        text.push_str("include_if_exists = 'ifind.conf'\n");
+        fs::write(&conf, text).map_err(|e| io_error("write", &conf, e))?;
+        write_owned(
+            &staging.join("ifind.conf"),
+            &self.settings_conf(),
+            self.run_as.as_ref(),
+        )?;
+        if data_dir.exists() {
+            fs::remove_dir(&data_dir)
+                .map_err(|e| io_error("remove the empty directory", &data_dir, e))?;
+        }
+        fs::rename(&staging, &data_dir)
+            .map_err(|e| io_error("move the new cluster into", &data_dir, e))?;
+        tracing::info!("initdb took {} ms", started.elapsed().as_millis());
+        Ok(())
+    }
+
+    /// The generated `ifind.conf`. Override any of it with ALTER SYSTEM (postgresql.auto.conf
+    /// is read later and wins).
+    fn settings_conf(&self) -> String {
+        let socket = self.socket_dir();
+        format!(
+            "# Generated by ifind at each start of its embedded cluster; do not edit.\n\
+             # Use ALTER SYSTEM to override (postgresql.auto.conf wins).\n\
+             listen_addresses = ''\n\
+             unix_socket_directories = '{}'\n\
+             port = {PORT}\n\
+             shared_buffers = 512MB\n\
+             work_mem = 16MB\n\
+             maintenance_work_mem = 512MB\n\
+             effective_cache_size = 4GB\n\
+             random_page_cost = 1.1\n\
+             max_wal_size = 2GB\n",
+            socket.display()
+        )
+    }
+
+    fn start(&self) -> Result<(), ClusterError> {
+        let log = self.log_file();
+        tracing::info!("starting the embedded cluster in {}", self.root.display());
+        let started = Instant::now();
+        let log_len = fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        let mut cmd = self.command("pg_ctl");
+        cmd.arg("start")
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-w", "-t", "30", "-s", "-l"])
+            .arg(&log);
+        // Keep the server out of our process group, so a Ctrl-C meant for ifind spares it.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let out = self.run_required(cmd, "pg_ctl start", PG_CTL_TIMEOUT)?;
+        if !out.status.success() {
+            return Err(ClusterError::StartFailed {
+                output: out.text(),
+                log_tail: tail(&log, log_len, 15),
+                log,
+            });
+        }
+        tracing::info!(
+            "embedded cluster started in {} ms",
+            started.elapsed().as_millis()
+        );
+        Ok(())
+    }
+
+    fn stop_locked(&self) -> Result<bool, ClusterError> {
+        match inspect_pid_file(&self.data_dir())? {
+            PidFile::Ours(pid) => {
+                tracing::info!("stopping the embedded cluster (pid {pid})");
+                let mut cmd = self.command("pg_ctl");
+                cmd.arg("stop")
+                    .arg("-D")
+                    .arg(self.data_dir())
+                    .args(["-m", "fast", "-w", "-t", "30", "-s"]);
+                self.run_checked(cmd, "pg_ctl stop", PG_CTL_TIMEOUT)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// A command for one of the server binaries, run as the server's OS user in the root dir.
+    fn command(&self, program: &str) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(self.bindir.join(program));
+        cmd.current_dir(&self.root);
+        for var in [
+            "PGDATA",
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGDATABASE",
+            "PGOPTIONS",
+        ] {
+            cmd.env_remove(var);
+        }
+        if let Some(user) = &self.run_as {
+            // std drops root's supplementary groups (setgroups(0)) before switching user.
+            cmd.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+            cmd.env("HOME", &user.home)
+                .env("USER", &user.name)
+                .env("LOGNAME", &user.name);
+        }
+        cmd
+    }
+
+    fn run_required(
+        &self,
+        cmd: Command,
+        what: &str,
+        timeout: Duration,
+    ) -> Result<Output, ClusterError> {
+        let program = PathBuf::from(cmd.get_program());
+        run(cmd, what, timeout, &self.log_file())?
+            .ok_or_else(|| io_error("run", &program, io::Error::from(io::ErrorKind::NotFound)))
+    }
+
+    fn run_checked(
+        &self,
+        cmd: Command,
+        what: &str,
+        timeout: Duration,
+    ) -> Result<Output, ClusterError> {
+        let out = self.run_required(cmd, what, timeout)?;
+        if !out.status.success() {
+            return Err(ClusterError::CommandFailed {
+                what: what.to_string(),
+                status: out.status.to_string(),
+                output: out.text(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Runs blocking cluster work off the async runtime.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ClusterError> + Send + 'static,
+) -> Result<T, ClusterError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ClusterError::Task(e.to_string()))?
+}
+
+fn lookup_user(name: &str) -> Result<RunAs, ClusterError> {
+    let missing = || ClusterError::OsUserMissing {
+        user: name.to_string(),
+    };
+    let user = User::from_name(name).ok().flatten().ok_or_else(missing)?;
+    if user.uid.is_root() {
+        return Err(ClusterError::OsUserIsRoot {
+            user: name.to_string(),
+        });
+    }
+    let mut groups = std::ffi::CString::new(name)
+        .ok()
+        .and_then(|c| getgrouplist(&c, user.gid).ok())
+        .unwrap_or_default();
+    groups.push(user.gid);
+    Ok(RunAs {
+        name: user.name,
+        uid: user.uid,
+        gid: user.gid,
+        home: user.dir,
+        groups,
+    })
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, ClusterError> {
+    std::path::absolute(path).map_err(|e| io_error("resolve", path, e))
+}
+
+/// Percent-encodes everything but unreserved characters and '/'.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_paths_readable() {
+        assert_eq!(percent_encode("/tmp/a b/pg"), "/tmp/a%20b/pg");
+        assert_eq!(percent_encode("x&y=z"), "x%26y%3Dz");
+    }
+
+    #[test]
+    fn unsafe_paths_are_refused() {
+        assert!(is_unsafe_path(Path::new("/tmp/it's")));
+        assert!(is_unsafe_path(Path::new("/tmp/a,b")));
+        assert!(!is_unsafe_path(Path::new("/home/me/.local/share/ifind/pg")));
+    }
+}

@@ -1,0 +1,120 @@
+//! The errors of the embedded cluster; each message names the cause and the fix.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why the embedded cluster could not be used. Each message names the cause and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(
+        "No PostgreSQL server binaries (initdb, pg_ctl, postgres) were found (looked in: {searched}). Install the server (e.g. `apt-get install postgresql`), or set database.url in the config (or IFIND_DATABASE_URL) to use an existing server."
+    )]
+    ServerNotInstalled { searched: String },
+    #[error(
+        "embedded.bindir {bindir} has no {missing}. Point embedded.bindir at the directory holding initdb, pg_ctl and postgres (e.g. /usr/lib/postgresql/15/bin), or remove the key to let ifind find them."
+    )]
+    BinariesMissing { bindir: PathBuf, missing: String },
+    #[error(
+        "Could not tell the version of {bindir}/postgres ({detail}). Check that the server binaries work, or point embedded.bindir at a working installation."
+    )]
+    UnknownServerVersion { bindir: PathBuf, detail: String },
+    #[error(
+        "ifind runs as root, so it runs PostgreSQL as OS user `{user}`, but that user does not exist. Create it (e.g. `useradd --system {user}`) or set embedded.os_user to an existing unprivileged user."
+    )]
+    OsUserMissing { user: String },
+    #[error(
+        "embedded.os_user `{user}` is a superuser account, and PostgreSQL refuses to run as root. Set embedded.os_user to an unprivileged user such as `postgres`."
+    )]
+    OsUserIsRoot { user: String },
+    #[error(
+        "OS user `{user}` can reach neither {data_dir} ({blocker} is not searchable by it) nor the fallback {fallback} ({fallback_blocker} is not). Set embedded.data_dir to a directory that user can reach."
+    )]
+    Unreachable {
+        user: String,
+        data_dir: PathBuf,
+        blocker: PathBuf,
+        fallback: PathBuf,
+        fallback_blocker: PathBuf,
+    },
+    #[error(
+        "The cluster directory {path} contains a character PostgreSQL's configuration cannot carry (one of ' \" , \\ $ ` or a control character). Set embedded.data_dir to a plainer path."
+    )]
+    UnsafePath { path: PathBuf },
+    #[error(
+        "The server's socket path {path} would be {len} bytes, over the {max}-byte limit of Unix sockets. Set embedded.data_dir to a shorter directory."
+    )]
+    SocketPathTooLong {
+        path: PathBuf,
+        len: usize,
+        max: usize,
+    },
+    #[error(
+        "The cluster in {data_dir} was made by PostgreSQL {data_version}, but the binaries in {bindir} are PostgreSQL {server_version}. Point embedded.bindir at PostgreSQL {data_version} binaries, or move {data_dir} aside so ifind creates a new cluster."
+    )]
+    VersionMismatch {
+        data_dir: PathBuf,
+        data_version: String,
+        server_version: String,
+        bindir: PathBuf,
+    },
+    #[error(
+        "{data_dir} exists but is not a PostgreSQL cluster ({detail}). Move it aside so ifind can create the cluster there, or set embedded.data_dir to another directory."
+    )]
+    NotACluster { data_dir: PathBuf, detail: String },
+    #[error(
+        "{pid_file} names process {pid} ({what}), not this cluster's server, so ifind will not start it. If no server is using this cluster, delete {pid_file} and try again."
+    )]
+    ForeignProcess {
+        pid_file: PathBuf,
+        pid: u32,
+        what: String,
+    },
+    #[error(
+        "Another ifind process has held the cluster lock {path} for over {secs} seconds. Wait for it to finish (or stop it) and try again."
+    )]
+    LockTimeout { path: PathBuf, secs: u64 },
+    #[error(
+        "{what} did not finish within {secs} seconds and was stopped. Check the machine's load and disk, and see {log}."
+    )]
+    Timeout {
+        what: String,
+        secs: u64,
+        log: PathBuf,
+    },
+    #[error("{what} failed ({status}): {output}\nFix the cause above and try again.")]
+    CommandFailed {
+        what: String,
+        status: String,
+        output: String,
+    },
+    #[error(
+        "The embedded PostgreSQL server did not start: {output}\nLast lines of {log}:\n{log_tail}\nFix the cause above and try again, or set database.url to use another server."
+    )]
+    StartFailed {
+        output: String,
+        log: PathBuf,
+        log_tail: String,
+    },
+    #[error("Could not {action} {path}: {err}. Check the permissions and free space there.")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        err: io::Error,
+    },
+    #[error(
+        "`{name}` is not a valid database name for the embedded cluster: use 1 to 63 lowercase letters, digits or underscores."
+    )]
+    InvalidDatabaseName { name: String },
+    #[error(
+        "Could not {action} in the embedded cluster: {err}. Check that it is running (`ifind db status`) and see {log}."
+    )]
+    Sql {
+        action: &'static str,
+        err: sqlx::Error,
+        log: PathBuf,
+    },
+    #[error(
+        "A background task of the cluster manager failed ({0}). Try again; if it persists, report it as a bug."
+    )]
+    Task(String),
+}
