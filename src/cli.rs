@@ -1,1 +1,212 @@
-//! TODO
+//! Command-line interface (clap). `ifind` alone opens the terminal UI.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::db::users::Role;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ifind",
+    version,
+    about = "Search and edit the interactions of your sites, in the terminal",
+    long_about = "ifind searches a site's interactions as you type and edits them through forms. \
+                  With no subcommand it opens the terminal UI. With no database configured it \
+                  runs its own private PostgreSQL cluster."
+)]
+pub struct Cli {
+    /// Configuration file (default: $XDG_CONFIG_HOME/ifind/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Act as this ifind user in admin and data commands (default: the first global admin).
+    #[arg(long = "as", global = true, value_name = "USER", env = "IFIND_USER")]
+    pub acting_user: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the terminal UI on a demo database filled with realistic data.
+    Demo,
+    /// Apply pending schema migrations and print the schema version.
+    Migrate,
+    /// Manage the embedded PostgreSQL cluster.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+    /// Manage sites.
+    Site {
+        #[command(subcommand)]
+        action: SiteAction,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Give a user a role at a site (replacing any role they had there).
+    Grant {
+        user: String,
+        site: String,
+        #[arg(value_enum)]
+        role: Role,
+    },
+    /// Remove a user's role at a site.
+    Revoke { user: String, site: String },
+    /// Search a site's interactions with the Finder's query language.
+    Search(SearchArgs),
+    /// Import interactions from a CSV file into a site: all rows or none.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        site: String,
+    },
+    /// Export a site's interactions (optionally only those matching QUERY).
+    Export {
+        #[arg(long)]
+        site: String,
+        /// Query in the Finder's language; all interactions when omitted.
+        query: Option<String>,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Fill the database with deterministic, realistic data.
+    Seed {
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        sites: u32,
+        #[arg(long, default_value_t = 10_000)]
+        interactions: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Show where the embedded cluster lives and whether it runs.
+    Status,
+    /// Start the embedded cluster (initialising it on first use).
+    Start,
+    /// Stop the embedded cluster.
+    Stop,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteAction {
+    /// Add a site.
+    Add {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List sites with their sizes.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Deactivate a site (its data stays).
+    Deactivate { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user. The first user becomes a global administrator.
+    Add {
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Make the user a global administrator (every site, admin commands).
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// List users.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Deactivate a user (they can no longer log in).
+    Deactivate { username: String },
+    /// Change a user's password (asks for the current one unless --reset).
+    Passwd {
+        username: String,
+        /// Set a new password without the current one (administrators).
+        #[arg(long)]
+        reset: bool,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordSource {
+    /// Read the password(s) from standard input, one per line, instead of prompting.
+    /// For `passwd` without --reset: the current password, then the new one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[arg(long)]
+    pub site: String,
+    /// Query in the Finder's language: words, "phrases", -exclude, or, type:, lead:,
+    /// location:, from:YYYY-MM-DD, to:YYYY-MM-DD.
+    pub query: Option<String>,
+    #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
+    pub sort: SortArg,
+    /// Rows per page (1-500).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=500))]
+    pub limit: i64,
+    /// Continue after this cursor (printed with the previous page).
+    #[arg(long)]
+    pub after: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    Relevance,
+    Newest,
+    Oldest,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

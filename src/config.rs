@@ -1,1 +1,450 @@
-//! TODO
+//! Configuration: an embedded default plus the user's TOML file, validated before anything else
+//! happens. An unknown key or a bad value is an error naming the file, line and key.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration. Every key is documented with its default in `config.example.toml`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub embedded: EmbeddedConfig,
+    pub search: SearchConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL; empty means the embedded cluster. `IFIND_DATABASE_URL` or `DATABASE_URL`
+    /// override it.
+    pub url: String,
+    /// Read replicas for searches (used by later releases; accepted now).
+    pub read_urls: Vec<String>,
+    /// Owner connection for migrations and admin commands on remote setups; empty = `url`.
+    pub owner_url: String,
+    pub min_connections: u32,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub max_lifetime_secs: u64,
+    /// Server-side bound on any one statement, in milliseconds (0 = none).
+    pub statement_timeout_ms: u64,
+    /// Apply pending forward-only migrations at startup.
+    pub auto_migrate: bool,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: String::new(),
+            read_urls: Vec::new(),
+            owner_url: String::new(),
+            min_connections: 5,
+            max_connections: 20,
+            connect_timeout_secs: 30,
+            idle_timeout_secs: 600,
+            max_lifetime_secs: 1800,
+            statement_timeout_ms: 30_000,
+            auto_migrate: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddedConfig {
+    /// Directory holding initdb, pg_ctl and postgres; empty = `pg_config --bindir`, then the
+    /// newest `/usr/lib/postgresql/*/bin`.
+    pub bindir: String,
+    /// Where the cluster lives; empty = the platform data dir (`~/.local/share/ifind/pg`).
+    pub data_dir: String,
+    /// The unprivileged OS user that runs the server when ifind runs as root.
+    pub os_user: String,
+    /// Used instead of `data_dir` when running as root and `os_user` cannot reach `data_dir`.
+    pub fallback_dir: String,
+    /// Stop the cluster when ifind exits (it keeps running by default, so starts are instant).
+    pub stop_on_exit: bool,
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        EmbeddedConfig {
+            bindir: String::new(),
+            data_dir: String::new(),
+            os_user: "postgres".into(),
+            fallback_dir: "/var/lib/ifind/pg".into(),
+            stop_on_exit: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    /// Rows per page (keyset pagination).
+    pub page_size: u32,
+    /// Match counts above this are shown as "N+".
+    pub count_cap: u32,
+    /// Delay after the last keystroke before a search is sent, in milliseconds.
+    pub debounce_ms: u64,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            page_size: 50,
+            count_cap: 1000,
+            debounce_ms: 60,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// error, warn, info, debug, trace or off.
+    pub level: String,
+    /// Log directory; empty = the platform state dir (`~/.local/state/ifind`).
+    pub dir: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            dir: String::new(),
+        }
+    }
+}
+
+/// A configuration problem, located in its file.
+#[derive(Debug, PartialEq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ", line {line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ", key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The platform directories ifind uses.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+    pub state_dir: PathBuf,
+}
+
+impl Paths {
+    /// The platform defaults (`$XDG_CONFIG_HOME/ifind/config.toml` and friends on Linux).
+    pub fn platform() -> Paths {
+        match directories::ProjectDirs::from("", "", "ifind") {
+            Some(dirs) => Paths {
+                config_file: dirs.config_dir().join("config.toml"),
+                data_dir: dirs.data_dir().to_path_buf(),
+                state_dir: dirs
+                    .state_dir()
+                    .unwrap_or_else(|| dirs.data_local_dir())
+                    .to_path_buf(),
+            },
+            None => Paths {
+                config_file: PathBuf::from("ifind.toml"),
+                data_dir: PathBuf::from(".ifind"),
+                state_dir: PathBuf::from(".ifind"),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration: `explicit` (from `--config`, which must exist) or the platform
+    /// file (optional), then the environment's database URL.
+    pub fn load(explicit: Option<&Path>, paths: &Paths) -> Result<Config, ConfigError> {
+        let mut config = match explicit {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+                    path: path.to_path_buf(),
+                    line: None,
+                    key: None,
+                    message: format!("cannot read the config file ({e}); check the --config path"),
+                })?;
+                Config::parse(&text, path)?
+            }
+            None => match std::fs::read_to_string(&paths.config_file) {
+                Ok(text) => Config::parse(&text, &paths.config_file)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+                Err(e) => {
+                    return Err(ConfigError {
+                        path: paths.config_file.clone(),
+                        line: None,
+                        key: None,
+                        message: format!("cannot read the config file ({e}); fix its permissions"),
+                    });
+                }
+            },
+        };
+        for var in ["IFIND_DATABASE_URL", "DATABASE_URL"] {
+            if let Ok(url) = std::env::var(var)
+                && !url.trim().is_empty()
+            {
+                config.database.url = url;
+                break;
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses and validates one TOML document; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let key = e.span().and_then(|s| key_at(text, s.start));
+            let mut message = e.message().trim().to_string();
+            if message.starts_with("unknown field") {
+                message.push_str("; remove it or check its spelling against config.example.toml");
+            } else {
+                message.push_str("; see config.example.toml for the expected value");
+            }
+            ConfigError {
+                path: path.to_path_buf(),
+                line,
+                key,
+                message,
+            }
+        })?;
+        config.validate(text, path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let err = |section: &str, key: &str, message: String| ConfigError {
+            path: path.to_path_buf(),
+            line: find_key_line(text, section, key),
+            key: Some(format!("{section}.{key}")),
+            message,
+        };
+        let db = &self.database;
+        if db.max_connections == 0 {
+            return Err(err(
+                "database",
+                "max_connections",
+                "must be at least 1".into(),
+            ));
+        }
+        if db.min_connections > db.max_connections {
+            return Err(err(
+                "database",
+                "min_connections",
+                format!(
+                    "is {} but max_connections is {}; make it no larger than max_connections",
+                    db.min_connections, db.max_connections
+                ),
+            ));
+        }
+        if db.connect_timeout_secs == 0 {
+            return Err(err(
+                "database",
+                "connect_timeout_secs",
+                "must be at least 1 second".into(),
+            ));
+        }
+        for (key, url) in [("url", &db.url), ("owner_url", &db.owner_url)] {
+            if !url.is_empty() && !is_postgres_url(url) {
+                return Err(err(
+                    "database",
+                    key,
+                    "must start with postgres:// or postgresql://".into(),
+                ));
+            }
+        }
+        if db.read_urls.iter().any(|u| !is_postgres_url(u)) {
+            return Err(err(
+                "database",
+                "read_urls",
+                "every entry must start with postgres:// or postgresql://".into(),
+            ));
+        }
+        if !(1..=500).contains(&self.search.page_size) {
+            return Err(err(
+                "search",
+                "page_size",
+                format!("is {}; use 1 to 500", self.search.page_size),
+            ));
+        }
+        if self.search.count_cap == 0 {
+            return Err(err("search", "count_cap", "must be at least 1".into()));
+        }
+        if self.search.debounce_ms > 2000 {
+            return Err(err(
+                "search",
+                "debounce_ms",
+                format!(
+                    "is {} ms; use at most 2000 (the default is 60)",
+                    self.search.debounce_ms
+                ),
+            ));
+        }
+        if self.embedded.os_user.trim().is_empty() {
+            return Err(err(
+                "embedded",
+                "os_user",
+                "must name an OS user (the default is postgres)".into(),
+            ));
+        }
+        if !matches!(
+            self.log.level.to_ascii_lowercase().as_str(),
+            "error" | "warn" | "info" | "debug" | "trace" | "off"
+        ) {
+            return Err(err(
+                "log",
+                "level",
+                format!(
+                    "`{}` is not a log level; use error, warn, info, debug or trace",
+                    self.log.level
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL the user configured, if any (None = embedded cluster).
+    pub fn database_url(&self) -> Option<&str> {
+        let url = self.database.url.trim();
+        (!url.is_empty()).then_some(url)
+    }
+}
+
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The dotted key whose value or name sits at `offset`, from the line and the table header above.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text[start..].lines().next().unwrap_or("");
+    let section = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('[') && l.ends_with(']'))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let trimmed = line.trim();
+    if trimmed.starts_with('[') {
+        return Some(
+            trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string(),
+        );
+    }
+    let key = trimmed.split('=').next()?.trim().trim_matches('"');
+    if key.is_empty() {
+        return section;
+    }
+    Some(match section {
+        Some(s) => format!("{s}.{key}"),
+        None => key.to_string(),
+    })
+}
+
+fn find_key_line(text: &str, section: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') && t.ends_with(']') {
+            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        } else if current == section
+            && t.split('=').next().map(|k| k.trim().trim_matches('"')) == Some(key)
+        {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/etc/ifind.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("").expect("empty config parses");
+        assert_eq!(c, Config::default());
+        assert_eq!(c.database.min_connections, 5);
+        assert_eq!(c.database.max_connections, 20);
+        assert_eq!(c.database.connect_timeout_secs, 30);
+        assert_eq!(c.database.idle_timeout_secs, 600);
+        assert_eq!(c.database.max_lifetime_secs, 1800);
+    }
+
+    #[test]
+    fn example_file_parses_to_the_defaults() {
+        let text = include_str!("../config.example.toml");
+        let c = parse(text).expect("config.example.toml parses");
+        assert_eq!(c, Config::default(), "the example documents the defaults");
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let e = parse("[database]\nurl = \"\"\nmax_conections = 3\n").expect_err("unknown key");
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("database.max_conections"));
+        let text = e.to_string();
+        assert!(text.starts_with("/etc/ifind.toml, line 3, key `database.max_conections`"));
+        assert!(text.contains("unknown field"), "{text}");
+    }
+
+    #[test]
+    fn bad_value_names_file_line_and_key() {
+        let e = parse("[search]\n\npage_size = \"lots\"\n").expect_err("bad type");
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("search.page_size"));
+    }
+
+    #[test]
+    fn unknown_section_is_named() {
+        let e = parse("[databse]\nurl = \"x\"\n").expect_err("unknown table");
+        assert_eq!(e.line, Some(1));
+        assert!(e.to_string().contains("databse"), "{e}");
+    }
+
+    #[test]
+    fn semantic_checks_name_the_key() {
+        let e = parse("[database]\nmin_connections = 30\n").expect_err("min > max");
+        assert_eq!(e.key.as_deref(), Some("database.min_connections"));
+        assert_eq!(e.line, Some(2));
+        let e = parse("[database]\nurl = \"mysql://x\"\n").expect_err("not postgres");
+        assert_eq!(e.key.as_deref(), Some("database.url"));
+        let e = parse("[log]\nlevel = \"loud!!\"\n").expect_err("bad level");
+        assert_eq!(e.key.as_deref(), Some("log.level"));
+        let e = parse("[search]\npage_size = 0\n").expect_err("zero page");
+        assert_eq!(e.key.as_deref(), Some("search.page_size"));
+    }
+}

@@ -76,10 +76,7 @@ pub enum SchemaState {
     /// No ifind schema yet.
     Empty,
     /// Same MAJOR; `pending` migrations of this binary are not applied yet.
-    Behind {
-        db: SchemaVersion,
-        pending: usize,
-    },
+    Behind { db: SchemaVersion, pending: usize },
     /// Up to date (or newer MINOR/PATCH from a newer ifind, which stays compatible).
     Current { db: SchemaVersion },
     /// MAJOR differs: this binary must not touch the database.
@@ -260,8 +257,14 @@ mod tests {
 
     #[test]
     fn parses_semver() {
-        assert_eq!(SchemaVersion::parse("1.2.3"), Some(SchemaVersion::new(1, 2, 3)));
-        assert_eq!(SchemaVersion::parse(" 10.0.7 "), Some(SchemaVersion::new(10, 0, 7)));
+        assert_eq!(
+            SchemaVersion::parse("1.2.3"),
+            Some(SchemaVersion::new(1, 2, 3))
+        );
+        assert_eq!(
+            SchemaVersion::parse(" 10.0.7 "),
+            Some(SchemaVersion::new(10, 0, 7))
+        );
         assert_eq!(SchemaVersion::parse("1.2"), None);
         assert_eq!(SchemaVersion::parse("1.2.3.4"), None);
         assert_eq!(SchemaVersion::parse("a.b.c"), None);

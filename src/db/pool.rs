@@ -12,7 +12,10 @@ impl Db {
     /// Begins a unit of work acting as `user_id` (None for the system/owner). The user is set
     /// transaction-locally with `set_config(..., true)`, so it never leaks to the next user of the
     /// pooled connection.
-    pub async fn begin_as(&self, user_id: Option<i32>) -> sqlx::Result<Transaction<'static, Postgres>> {
+    pub async fn begin_as(
+        &self,
+        user_id: Option<i32>,
+    ) -> sqlx::Result<Transaction<'static, Postgres>> {
         let mut tx = self.pool.begin().await?;
         set_acting_user(&mut tx, user_id).await?;
         Ok(tx)
@@ -27,4 +30,116 @@ pub async fn set_acting_user(conn: &mut PgConnection, user_id: Option<i32>) -> s
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Opens a pool on `url` with the configured limits, and checks (or brings up to date, when
+/// `auto_migrate` is on) the schema version. Fails within the connect timeout when the server
+/// cannot be reached.
+pub async fn connect(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::Result<Db> {
+    let db = connect_unchecked(url, cfg).await?;
+    let mut conn = db.pool.acquire().await?;
+    match super::migrate::state(&mut conn).await? {
+        super::migrate::SchemaState::Current { .. } => {}
+        super::migrate::SchemaState::Empty | super::migrate::SchemaState::Behind { .. }
+            if cfg.auto_migrate =>
+        {
+            let applied = super::migrate::run(&mut conn).await?;
+            for m in applied {
+                tracing::info!(number = m.number, name = m.name, version = %m.version, "applied migration");
+            }
+        }
+        _ => {
+            super::migrate::check(&mut conn).await?;
+        }
+    }
+    drop(conn);
+    Ok(db)
+}
+
+/// Opens a pool and proves the server answers, without looking at the schema.
+pub async fn connect_unchecked(
+    url: &str,
+    cfg: &crate::config::DatabaseConfig,
+) -> anyhow::Result<Db> {
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    use anyhow::Context;
+    use sqlx::ConnectOptions;
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    let shown = redact(url);
+    let mut opts = PgConnectOptions::from_str(url).with_context(|| {
+        format!("the database URL {shown} is not valid; fix database.url or IFIND_DATABASE_URL")
+    })?;
+    opts = opts
+        .application_name("ifind")
+        .log_statements(tracing::log::LevelFilter::Debug)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+    if cfg.statement_timeout_ms > 0 {
+        opts = opts.options([("statement_timeout", cfg.statement_timeout_ms.to_string())]);
+    }
+    let timeout = Duration::from_secs(cfg.connect_timeout_secs);
+    let pool = PgPoolOptions::new()
+        .min_connections(cfg.min_connections)
+        .max_connections(cfg.max_connections)
+        .acquire_timeout(timeout)
+        .idle_timeout(Some(Duration::from_secs(cfg.idle_timeout_secs)))
+        .max_lifetime(Some(Duration::from_secs(cfg.max_lifetime_secs)))
+        .connect_lazy_with(opts);
+    let db = Db { pool };
+    let conn = tokio::time::timeout(timeout, db.pool.acquire())
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "no answer from the database at {shown} within {} s; check that the server is \
+                 up and reachable, or raise database.connect_timeout_secs",
+                cfg.connect_timeout_secs
+            )
+        })?
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot connect to the database at {shown}: {e}; check database.url (or \
+                 IFIND_DATABASE_URL) and that the server is running"
+            )
+        })?;
+    drop(conn);
+    Ok(db)
+}
+
+/// A URL with its password replaced by `***`, for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => match authority[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &authority[..colon],
+                &rest[at..]
+            ),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact("postgres://me:secret@db.example.com:5432/x?sslmode=require"),
+            "postgres://me:***@db.example.com:5432/x?sslmode=require"
+        );
+        assert_eq!(redact("postgres://me@host/x"), "postgres://me@host/x");
+        assert_eq!(redact("postgres:///x?host=/tmp"), "postgres:///x?host=/tmp");
+    }
 }

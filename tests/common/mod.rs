@@ -27,16 +27,40 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The server's base URL (any database on it; the harness picks the database).
 pub fn server_url() -> String {
-    if let Ok(url) = std::env::var("IFIND_TEST_DATABASE_URL") {
-        if !url.trim().is_empty() {
-            return url;
-        }
+    if let Ok(url) = std::env::var("IFIND_TEST_DATABASE_URL")
+        && !url.trim().is_empty()
+    {
+        return url;
     }
     test_cluster_url()
 }
 
+/// Starts (or reuses) the private test cluster: one per OS user, shared by every test process
+/// (the cluster code serialises concurrent starts with a file lock), under /tmp so that the
+/// `postgres` OS user can reach it when the tests run as root.
 fn test_cluster_url() -> String {
-    panic!("IFIND_TEST_DATABASE_URL is not set (the embedded test cluster is not wired yet)")
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let uid = nix::unistd::geteuid().as_raw();
+        let root = std::path::PathBuf::from(format!("/tmp/ifind-test-pg-{uid}"));
+        let mut settings = ifind::db::cluster::ClusterSettings::new(root.clone());
+        settings.fallback_dir = root;
+        // Run on a thread with its own runtime: callers may already be inside a runtime.
+        std::thread::spawn(move || {
+            let cluster = ifind::db::cluster::Cluster::new(settings)
+                .unwrap_or_else(|e| panic!("test cluster: {e}"));
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(cluster.ensure_running())
+                .unwrap_or_else(|e| panic!("cannot start the test cluster: {e}"));
+            cluster.url("postgres")
+        })
+        .join()
+        .expect("test cluster thread")
+    })
+    .clone()
 }
 
 /// Replaces the database name of a `postgres://` URL.

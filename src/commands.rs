@@ -1,5 +1,0 @@
-//! Command dispatch.
-
-pub fn main() -> i32 {
-    0
-}

@@ -1,0 +1,346 @@
+//! Sites, users and roles.
+
+use std::io::BufRead;
+
+use anyhow::{Context, Result, bail};
+
+use super::Ctx;
+use super::output::{table, thousands};
+use crate::cli::{ListFormat, PasswordSource, SiteAction, UserAction};
+use crate::db::users::Role;
+use crate::db::{Db, sites, users};
+
+pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
+    let db = ctx.db().await?;
+    match action {
+        SiteAction::Add { name, description } => {
+            let name = name.trim();
+            check_name("site name", name, 100)?;
+            let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
+            let mut tx = db.begin_as(actor).await?;
+            if sites::by_name(&mut tx, name).await?.is_some() {
+                bail!("a site named {name:?} already exists; choose another name");
+            }
+            let site = sites::insert(&mut tx, name, description.as_deref()).await?;
+            tx.commit().await?;
+            println!("added site {} (id {})", site.name, site.site_id);
+        }
+        SiteAction::List { format } => {
+            let mut conn = db.pool.acquire().await?;
+            let list = sites::list(&mut conn).await?;
+            match format {
+                ListFormat::Json => println!("{}", serde_json::to_string_pretty(&list)?),
+                ListFormat::Table => {
+                    let rows: Vec<Vec<String>> = list
+                        .iter()
+                        .map(|s| {
+                            vec![
+                                s.site_id.to_string(),
+                                s.name.clone(),
+                                if s.is_active { "active" } else { "inactive" }.into(),
+                                thousands(s.interactions.max(0) as u64),
+                                s.members.to_string(),
+                            ]
+                        })
+                        .collect();
+                    print!(
+                        "{}",
+                        table(&["ID", "NAME", "STATUS", "INTERACTIONS", "MEMBERS"], &rows)
+                    );
+                }
+            }
+        }
+        SiteAction::Deactivate { name } => {
+            let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+            let site = sites::by_name(&mut tx, &name)
+                .await?
+                .with_context(|| no_site(&name))?;
+            sites::set_active(&mut tx, site.site_id, false).await?;
+            tx.commit().await?;
+            println!("deactivated site {}", site.name);
+        }
+    }
+    Ok(())
+}
+
+pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
+    let db = ctx.db().await?;
+    match action {
+        UserAction::Add {
+            username,
+            email,
+            admin,
+            password,
+        } => {
+            let username = username.trim().to_string();
+            check_name("username", &username, 50)?;
+            if username.chars().any(char::is_whitespace) {
+                bail!("the username {username:?} contains spaces; use one word such as j.smith");
+            }
+            let email = email.trim().to_string();
+            if email.chars().count() > 100 || !email.contains('@') || email.starts_with('@') {
+                bail!("{email:?} is not an email address (up to 100 characters, with an @)");
+            }
+            {
+                let mut conn = db.pool.acquire().await?;
+                if users::by_name(&mut conn, &username).await?.is_some() {
+                    bail!("a user named {username:?} already exists; choose another name");
+                }
+            }
+            let secret = read_new_password(&password, None)?;
+            let hash = crate::password::hash(&secret).map_err(anyhow::Error::msg)?;
+            let actor = actor_id(ctx, &db).await;
+            let mut tx = db.begin_as(actor).await?;
+            // The first user of a database is its first global administrator.
+            let first = users::count(&mut tx).await? == 0;
+            let user = users::insert(&mut tx, &username, &email, &hash, admin || first)
+                .await
+                .map_err(|e| match unique_violation(&e) {
+                    Some(c) if c.contains("email") => {
+                        anyhow::anyhow!("the email {email:?} belongs to another user; use another")
+                    }
+                    Some(_) => anyhow::anyhow!(
+                        "a user named {username:?} already exists; choose another name"
+                    ),
+                    None => e.into(),
+                })?;
+            tx.commit().await?;
+            if first && !admin {
+                println!(
+                    "added user {} (id {}) as the first global administrator",
+                    user.username, user.user_id
+                );
+            } else {
+                println!(
+                    "added user {} (id {}){}",
+                    user.username,
+                    user.user_id,
+                    if user.is_global_admin {
+                        " as a global administrator"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        UserAction::List { format } => {
+            let mut conn = db.pool.acquire().await?;
+            let list = users::list(&mut conn).await?;
+            let counts = users::site_counts(&mut conn).await?;
+            match format {
+                ListFormat::Json => println!("{}", serde_json::to_string_pretty(&list)?),
+                ListFormat::Table => {
+                    let rows: Vec<Vec<String>> = list
+                        .iter()
+                        .map(|u| {
+                            let n = counts
+                                .iter()
+                                .find(|(id, _)| *id == u.user_id)
+                                .map(|(_, n)| *n)
+                                .unwrap_or(0);
+                            vec![
+                                u.user_id.to_string(),
+                                u.username.clone(),
+                                u.email.clone(),
+                                if u.is_active { "active" } else { "inactive" }.into(),
+                                if u.is_global_admin { "yes" } else { "" }.into(),
+                                if u.is_global_admin {
+                                    "all".into()
+                                } else {
+                                    n.to_string()
+                                },
+                                u.last_login
+                                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                                    .unwrap_or_else(|| "never".into()),
+                            ]
+                        })
+                        .collect();
+                    print!(
+                        "{}",
+                        table(
+                            &[
+                                "ID",
+                                "USERNAME",
+                                "EMAIL",
+                                "STATUS",
+                                "GLOBAL ADMIN",
+                                "SITES",
+                                "LAST LOGIN"
+                            ],
+                            &rows
+                        )
+                    );
+                }
+            }
+        }
+        UserAction::Deactivate { username } => {
+            let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+            let user = users::by_name(&mut tx, &username)
+                .await?
+                .with_context(|| no_user(&username))?;
+            users::set_active(&mut tx, user.user_id, false).await?;
+            tx.commit().await?;
+            println!("deactivated user {}", user.username);
+        }
+        UserAction::Passwd {
+            username,
+            reset,
+            password,
+        } => {
+            let user = {
+                let mut conn = db.pool.acquire().await?;
+                users::by_name(&mut conn, &username)
+                    .await?
+                    .with_context(|| no_user(&username))?
+            };
+            let mut stdin_lines = if password.password_stdin {
+                Some(std::io::stdin().lock().lines())
+            } else {
+                None
+            };
+            if !reset {
+                let current = match stdin_lines.as_mut() {
+                    Some(lines) => lines
+                        .next()
+                        .context("standard input ended before the current password")??,
+                    None => rpassword::prompt_password(format!(
+                        "Current password for {}: ",
+                        user.username
+                    ))
+                    .context("cannot read the password from the terminal; use --password-stdin")?,
+                };
+                let mut conn = db.pool.acquire().await?;
+                let stored = users::password_hash(&mut conn, user.user_id)
+                    .await?
+                    .unwrap_or_default();
+                let ok =
+                    tokio::task::spawn_blocking(move || crate::password::verify(&current, &stored))
+                        .await?;
+                if !ok {
+                    bail!(
+                        "the current password is wrong; nothing was changed (an administrator \
+                         can use --reset)"
+                    );
+                }
+            }
+            let secret = match stdin_lines.as_mut() {
+                Some(lines) => {
+                    let line = lines
+                        .next()
+                        .context("standard input ended before the new password")??;
+                    crate::password::check_new(&line).map_err(anyhow::Error::msg)?;
+                    line
+                }
+                None => read_new_password(&password, Some(&user.username))?,
+            };
+            let hash = crate::password::hash(&secret).map_err(anyhow::Error::msg)?;
+            let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+            users::set_password(&mut tx, user.user_id, &hash).await?;
+            tx.commit().await?;
+            println!("changed the password of {}", user.username);
+        }
+    }
+    Ok(())
+}
+
+pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Result<()> {
+    let db = ctx.db().await?;
+    let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+    let user = users::by_name(&mut tx, username)
+        .await?
+        .with_context(|| no_user(username))?;
+    let site = sites::by_name(&mut tx, site_name)
+        .await?
+        .with_context(|| no_site(site_name))?;
+    users::grant(&mut tx, user.user_id, site.site_id, role).await?;
+    tx.commit().await?;
+    println!(
+        "{} is now {} at {}",
+        user.username,
+        role.as_str(),
+        site.name
+    );
+    Ok(())
+}
+
+pub async fn revoke(ctx: &Ctx, username: &str, site_name: &str) -> Result<()> {
+    let db = ctx.db().await?;
+    let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+    let user = users::by_name(&mut tx, username)
+        .await?
+        .with_context(|| no_user(username))?;
+    let site = sites::by_name(&mut tx, site_name)
+        .await?
+        .with_context(|| no_site(site_name))?;
+    if !users::revoke(&mut tx, user.user_id, site.site_id).await? {
+        bail!(
+            "{} has no role at {}; nothing to revoke",
+            user.username,
+            site.name
+        );
+    }
+    tx.commit().await?;
+    println!("{} no longer has a role at {}", user.username, site.name);
+    Ok(())
+}
+
+/// The acting user's id when one can be determined (admin commands also run before any user
+/// exists, e.g. to add the first one).
+async fn actor_id(ctx: &Ctx, db: &Db) -> Option<i32> {
+    ctx.acting_user(db).await.ok().map(|u| u.user_id)
+}
+
+pub fn no_user(name: &str) -> String {
+    format!("there is no user named {name:?}; `ifind user list` shows the users")
+}
+
+pub fn no_site(name: &str) -> String {
+    format!("there is no site named {name:?}; `ifind site list` shows the sites")
+}
+
+fn check_name(what: &str, value: &str, max: usize) -> Result<()> {
+    if value.is_empty() {
+        bail!("the {what} is empty; give one");
+    }
+    if value.chars().count() > max {
+        bail!("the {what} is longer than {max} characters; shorten it");
+    }
+    if value.chars().any(char::is_control) {
+        bail!("the {what} contains control characters; remove them");
+    }
+    Ok(())
+}
+
+fn unique_violation(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
+            Some(db.constraint().unwrap_or_default().to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Reads a new password from stdin (one line) or from a no-echo prompt, asked twice.
+fn read_new_password(source: &PasswordSource, username: Option<&str>) -> Result<String> {
+    let secret = if source.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        let who = username.map(|u| format!(" for {u}")).unwrap_or_default();
+        let first = rpassword::prompt_password(format!("New password{who}: "))
+            .context("cannot read the password from the terminal; use --password-stdin")?;
+        crate::password::check_new(&first).map_err(anyhow::Error::msg)?;
+        let again = rpassword::prompt_password("Repeat the password: ")
+            .context("cannot read the password from the terminal; use --password-stdin")?;
+        if first != again {
+            bail!("the two passwords differ; nothing was changed, try again");
+        }
+        first
+    };
+    crate::password::check_new(&secret).map_err(anyhow::Error::msg)?;
+    Ok(secret)
+}

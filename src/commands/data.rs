@@ -1,0 +1,298 @@
+//! `ifind search`, `import`, `export` and `seed`.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::output::{clip, table, thousands};
+use super::{Ctx, interactive};
+use crate::cli::{ExportFormat, OutputFormat, SearchArgs, SortArg};
+use crate::db::search::{self, MatchCount, SearchRequest, Sort};
+use crate::db::sites::{self, Site};
+use crate::db::Db;
+use crate::domain::interaction::{Interaction, format_wall_clock};
+
+async fn site_named(db: &Db, name: &str) -> Result<Site> {
+    let mut conn = db.pool.acquire().await?;
+    sites::by_name(&mut conn, name)
+        .await?
+        .with_context(|| super::admin::no_site(name))
+}
+
+fn sort_of(arg: SortArg) -> Sort {
+    match arg {
+        SortArg::Relevance => Sort::Relevance,
+        SortArg::Newest => Sort::Newest,
+        SortArg::Oldest => Sort::Oldest,
+    }
+}
+
+pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
+    let db = ctx.db().await?;
+    let site = site_named(&db, &args.site).await?;
+    let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
+    let request = SearchRequest {
+        site_id: site.site_id,
+        query: args.query.clone().unwrap_or_default(),
+        sort: sort_of(args.sort),
+        limit: args.limit,
+        after: args.after.clone(),
+        count_cap: i64::from(ctx.config.search.count_cap),
+    };
+    let started = Instant::now();
+    let mut tx = db.begin_as(actor).await?;
+    let page = search::search(&mut tx, &request).await?;
+    tx.commit().await?;
+    let elapsed = started.elapsed();
+    for note in &page.ignored {
+        eprintln!("note: {note}");
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Table => {
+            if page.fuzzy && !page.hits.is_empty() {
+                eprintln!("no exact matches; near matches (similar titles and leads):");
+            }
+            let rows: Vec<Vec<String>> = page
+                .hits
+                .iter()
+                .map(|h| {
+                    let i = &h.interaction;
+                    vec![
+                        i.interaction_id.to_string(),
+                        format_wall_clock(i.start_datetime, &i.timezone),
+                        clip(&i.kind, 16),
+                        clip(&i.lead, 22),
+                        clip(&i.title, 48),
+                        clip(i.location.as_deref().unwrap_or(""), 24),
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                eprintln!("no interactions match");
+            } else {
+                write!(
+                    out,
+                    "{}",
+                    table(&["ID", "START", "TYPE", "LEAD", "TITLE", "LOCATION"], &rows)
+                )?;
+            }
+        }
+        OutputFormat::Json => {
+            let hits: Vec<serde_json::Value> = page
+                .hits
+                .iter()
+                .map(|h| {
+                    let mut v = serde_json::to_value(&h.interaction)
+                        .unwrap_or(serde_json::Value::Null);
+                    if let (Some(obj), Some(rank)) = (v.as_object_mut(), h.rank) {
+                        obj.insert("rank".into(), serde_json::json!(rank));
+                    }
+                    v
+                })
+                .collect();
+            let (count, exact) = match &page.count {
+                Some(MatchCount::Exact(n)) => (Some(*n), true),
+                Some(MatchCount::AtLeast(n)) => (Some(*n), false),
+                None => (None, false),
+            };
+            let doc = serde_json::json!({
+                "site": site.name,
+                "query": request.query,
+                "sort": request.sort.to_string(),
+                "count": count,
+                "count_exact": exact,
+                "fuzzy": page.fuzzy,
+                "ignored": page.ignored,
+                "next_cursor": page.next_cursor,
+                "hits": hits,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        OutputFormat::Csv => {
+            let rows: Vec<Interaction> = page.hits.iter().map(|h| h.interaction.clone()).collect();
+            crate::csvio::write_csv(&mut out, &rows)?;
+        }
+    }
+    out.flush()?;
+    if !matches!(args.format, OutputFormat::Json) {
+        if let Some(count) = &page.count {
+            eprintln!(
+                "{} {} in {:.1} ms",
+                count,
+                if matches!(count, MatchCount::Exact(1)) {
+                    "match"
+                } else {
+                    "matches"
+                },
+                elapsed.as_secs_f64() * 1000.0
+            );
+        }
+        if let Some(cursor) = &page.next_cursor {
+            eprintln!("more: add --after {cursor}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
+    let reader = std::fs::File::open(file).with_context(|| {
+        format!("cannot open {}; check the path and its permissions", file.display())
+    })?;
+    // Parse and validate every row before touching the database.
+    let rows = crate::csvio::read_csv(std::io::BufReader::new(reader))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let db = ctx.db().await?;
+    let site = site_named(&db, site_name).await?;
+    let actor = ctx.acting_user(&db).await?;
+    let bar = progress_bar(rows.len() as u64, "importing");
+    let report = crate::csvio::import(&db, site.site_id, actor.user_id, &rows, &|done, _| {
+        bar.set_position(done)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    bar.finish_and_clear();
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "imported {} interactions into {} in {:.2} s ({} rows/s)",
+        thousands(report.rows),
+        site.name,
+        secs,
+        thousands((report.rows as f64 / secs) as u64)
+    );
+    Ok(())
+}
+
+pub async fn export(
+    ctx: &Ctx,
+    site_name: &str,
+    query: Option<&str>,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> Result<()> {
+    let db = ctx.db().await?;
+    let site = site_named(&db, site_name).await?;
+    let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
+    let mut rows: Vec<Interaction> = Vec::new();
+    let mut after = None;
+    let spinner = progress_bar(0, "exporting");
+    loop {
+        let request = SearchRequest {
+            site_id: site.site_id,
+            query: query.unwrap_or("").to_string(),
+            sort: Sort::Oldest,
+            limit: 500,
+            after: after.take(),
+            count_cap: 1,
+        };
+        let mut tx = db.begin_as(actor).await?;
+        let page = search::search(&mut tx, &request).await?;
+        tx.commit().await?;
+        if rows.is_empty() {
+            for note in &page.ignored {
+                eprintln!("note: {note}");
+            }
+            if page.fuzzy {
+                // Near matches are a suggestion for people, not an export.
+                break;
+            }
+        }
+        rows.extend(page.hits.into_iter().map(|h| h.interaction));
+        spinner.set_position(rows.len() as u64);
+        match page.next_cursor {
+            Some(c) => after = Some(c),
+            None => break,
+        }
+    }
+    spinner.finish_and_clear();
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        match format {
+            ExportFormat::Csv => crate::csvio::write_csv(&mut *w, &rows),
+            ExportFormat::Json => crate::csvio::write_json(&mut *w, &rows),
+        }
+    };
+    match output {
+        Some(path) => {
+            // Write beside the target and rename, so a failure never leaves half a file.
+            let tmp = path.with_extension("ifind-partial");
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(
+                || format!("cannot create {}; check the directory", tmp.display()),
+            )?);
+            write(&mut file)?;
+            file.flush()?;
+            drop(file);
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "exported {} interactions from {} to {}",
+                thousands(rows.len() as u64),
+                site.name,
+                path.display()
+            );
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn seed(ctx: &Ctx, sites: u32, interactions: u64, seed: u64) -> Result<()> {
+    if interactions < u64::from(sites) {
+        bail!(
+            "--interactions ({interactions}) is smaller than --sites ({sites}); give every site at \
+             least one interaction"
+        );
+    }
+    let db = ctx.db().await?;
+    let bar = progress_bar(interactions, "seeding");
+    let opts = crate::seed::SeedOptions {
+        sites,
+        interactions,
+        seed,
+    };
+    let report = crate::seed::seed(&db, &opts, &|done, _| bar.set_position(done)).await?;
+    bar.finish_and_clear();
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "seeded {} sites, {} users and {} interactions in {:.1} s ({} rows/s)",
+        report.sites.len(),
+        report.users,
+        thousands(report.interactions),
+        secs,
+        thousands((report.interactions as f64 / secs) as u64)
+    );
+    if let Some((_, name, rows)) = report.sites.iter().max_by_key(|(_, _, n)| *n) {
+        println!("largest site: {name} ({} interactions)", thousands(*rows));
+    }
+    Ok(())
+}
+
+/// A progress bar with rate and ETA on a terminal; hidden when stderr is piped.
+fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    if !interactive() {
+        return ProgressBar::hidden();
+    }
+    let bar = if total > 0 {
+        ProgressBar::new(total).with_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {human_pos}/{human_len} {per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        )
+    } else {
+        ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{msg} {human_pos} rows {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        )
+    };
+    bar.set_message(what.to_string());
+    bar
+}

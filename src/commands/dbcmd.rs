@@ -1,0 +1,132 @@
+//! `ifind migrate` and `ifind db status|start|stop`: the schema and the embedded cluster.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::Ctx;
+use crate::cli::DbAction;
+use crate::db::cluster::{Cluster, ClusterSettings};
+use crate::db::migrate;
+
+/// The embedded cluster as the configuration describes it.
+pub fn cluster(ctx: &Ctx) -> Result<Cluster> {
+    let e = &ctx.config.embedded;
+    let data_dir = if e.data_dir.trim().is_empty() {
+        ctx.paths.data_dir.join("pg")
+    } else {
+        PathBuf::from(e.data_dir.trim())
+    };
+    let settings = ClusterSettings {
+        bindir: (!e.bindir.trim().is_empty()).then(|| PathBuf::from(e.bindir.trim())),
+        data_dir,
+        os_user: e.os_user.clone(),
+        fallback_dir: PathBuf::from(e.fallback_dir.trim()),
+    };
+    Ok(Cluster::new(settings)?)
+}
+
+/// Starts the embedded cluster if needed, makes sure `database` exists, and returns its URL.
+pub async fn embedded_url(ctx: &Ctx, database: &str) -> Result<String> {
+    let cluster = cluster(ctx)?;
+    cluster.ensure_running().await?;
+    cluster.ensure_database(database).await?;
+    Ok(cluster.url(database))
+}
+
+pub async fn migrate(ctx: &Ctx) -> Result<()> {
+    let url = match ctx.config.database_url() {
+        Some(url) => url.to_string(),
+        None => embedded_url(ctx, "ifind").await?,
+    };
+    let mut cfg = ctx.config.database.clone();
+    cfg.auto_migrate = false;
+    cfg.min_connections = 0;
+    // Connect without applying anything, then migrate explicitly and report.
+    let db = crate::db::pool::connect_unchecked(&url, &cfg).await?;
+    let mut conn = db.pool.acquire().await?;
+    let applied = migrate::run(&mut conn).await?;
+    for m in &applied {
+        println!(
+            "applied migration {:04} {} (schema {})",
+            m.number, m.name, m.version
+        );
+    }
+    let version = migrate::check(&mut conn).await?;
+    if applied.is_empty() {
+        println!("schema {version} is up to date");
+    } else {
+        println!("schema is now {version}");
+    }
+    Ok(())
+}
+
+pub async fn db(ctx: &Ctx, action: DbAction) -> Result<()> {
+    if let Some(url) = ctx.config.database_url() {
+        if !matches!(action, DbAction::Status) {
+            anyhow::bail!(
+                "ifind is configured to use the database at {}; `ifind db start|stop` manage \
+                 only the embedded cluster (remove database.url and IFIND_DATABASE_URL to use it)",
+                crate::db::pool::redact(url)
+            );
+        }
+        println!(
+            "database: {} (configured; the embedded cluster is not used)",
+            crate::db::pool::redact(url)
+        );
+        return Ok(());
+    }
+    let cluster = cluster(ctx)?;
+    match action {
+        DbAction::Status => {
+            let s = cluster.status()?;
+            println!(
+                "embedded cluster: {}",
+                if s.running { "running" } else { "stopped" }
+            );
+            if let Some(pid) = s.pid {
+                println!("pid:        {pid}");
+            }
+            println!("directory:  {}", s.root.display());
+            if s.used_fallback {
+                println!(
+                    "            (the configured data dir is not reachable by the server's OS \
+                     user, so the cluster lives here)"
+                );
+            }
+            println!("data:       {}", s.data_dir.display());
+            println!("socket:     {}", s.socket_dir.display());
+            println!(
+                "binaries:   {} (PostgreSQL {})",
+                s.bindir.display(),
+                s.server_version
+            );
+            if let Some(user) = &s.os_user {
+                println!("runs as:    {user}");
+            }
+            if !s.initialized {
+                println!("not initialised yet: `ifind db start` (or any command) creates it");
+            }
+        }
+        DbAction::Start => {
+            cluster
+                .ensure_running()
+                .await
+                .context("could not start the embedded cluster")?;
+            let s = cluster.status()?;
+            println!(
+                "embedded cluster running (pid {}) in {}",
+                s.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+                s.root.display()
+            );
+        }
+        DbAction::Stop => {
+            if cluster.stop().await? {
+                println!("embedded cluster stopped");
+            } else {
+                println!("embedded cluster was not running");
+            }
+        }
+    }
+    Ok(())
+}

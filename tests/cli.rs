@@ -1,0 +1,326 @@
+//! The `ifind` binary's admin commands against a real PostgreSQL.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs the real binary against the test database, with its own empty config and log dirs.
+pub fn ifind(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let home = tempfile::tempdir().expect("temp home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ifind"));
+    cmd.args(args)
+        .env("IFIND_DATABASE_URL", url)
+        .env_remove("DATABASE_URL")
+        .env_remove("IFIND_USER")
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run ifind");
+    if let Some(mut pipe) = child.stdin.take() {
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+    }
+    child.wait_with_output().expect("ifind finishes")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "ifind failed ({:?}):\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails(out: &Output, code: i32) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn users_sites_and_roles() {
+    let t = common::fresh_db().await;
+    let u = t.url.as_str();
+
+    // The first user becomes the first global administrator.
+    let out = ok(&ifind(
+        u,
+        &[
+            "user",
+            "add",
+            "ada",
+            "--email",
+            "ada@example.org",
+            "--password-stdin",
+        ],
+        Some("first password\n"),
+    ));
+    assert!(out.contains("first global administrator"), "{out}");
+    let out = ok(&ifind(
+        u,
+        &[
+            "user",
+            "add",
+            "bob",
+            "--email",
+            "bob@example.org",
+            "--password-stdin",
+        ],
+        Some("bobs password\n"),
+    ));
+    assert!(!out.contains("administrator"), "{out}");
+
+    // Duplicates, short passwords and bad emails are refused with a reason, and nothing is added.
+    let err = fails(
+        &ifind(
+            u,
+            &[
+                "user",
+                "add",
+                "bob",
+                "--email",
+                "b2@example.org",
+                "--password-stdin",
+            ],
+            Some("another password\n"),
+        ),
+        1,
+    );
+    assert!(err.contains("already exists"), "{err}");
+    let err = fails(
+        &ifind(
+            u,
+            &[
+                "user",
+                "add",
+                "cy",
+                "--email",
+                "cy@example.org",
+                "--password-stdin",
+            ],
+            Some("short\n"),
+        ),
+        1,
+    );
+    assert!(err.contains("at least 8"), "{err}");
+    let err = fails(
+        &ifind(
+            u,
+            &["user", "add", "dee", "--email", "nope", "--password-stdin"],
+            Some("long enough pw\n"),
+        ),
+        1,
+    );
+    assert!(err.contains("not an email"), "{err}");
+
+    let mut conn = t.db.pool.acquire().await.expect("conn");
+    let rows: Vec<(String, bool, String)> = sqlx::query_as(
+        "SELECT username, is_global_admin, password_hash FROM users ORDER BY username",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("users");
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].0.as_str(), rows[0].1), ("ada", true));
+    assert_eq!((rows[1].0.as_str(), rows[1].1), ("bob", false));
+    assert!(rows[0].2.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(ifind::password::verify("first password", &rows[0].2));
+
+    // Sites.
+    ok(&ifind(
+        u,
+        &["site", "add", "North Office", "--description", "HQ"],
+        None,
+    ));
+    ok(&ifind(u, &["site", "add", "South Office"], None));
+    let err = fails(&ifind(u, &["site", "add", "North Office"], None), 1);
+    assert!(err.contains("already exists"), "{err}");
+    let list = ok(&ifind(u, &["site", "list"], None));
+    assert!(
+        list.contains("North Office") && list.contains("South Office"),
+        "{list}"
+    );
+
+    // Roles.
+    ok(&ifind(u, &["grant", "bob", "North Office", "editor"], None));
+    ok(&ifind(u, &["grant", "bob", "North Office", "viewer"], None));
+    let role: String = sqlx::query_scalar(
+        "SELECT m.role FROM user_site_mapping m JOIN users u USING (user_id) \
+         JOIN sites s USING (site_id) WHERE u.username = 'bob' AND s.name = 'North Office'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .expect("role");
+    assert_eq!(role, "viewer", "a second grant replaces the role");
+    let err = fails(
+        &ifind(u, &["grant", "bob", "North Office", "owner"], None),
+        2,
+    );
+    assert!(err.contains("owner"), "{err}");
+    let err = fails(
+        &ifind(u, &["grant", "nobody", "North Office", "viewer"], None),
+        1,
+    );
+    assert!(err.contains("no user named"), "{err}");
+    let err = fails(&ifind(u, &["grant", "bob", "Atlantis", "viewer"], None), 1);
+    assert!(err.contains("no site named"), "{err}");
+    ok(&ifind(u, &["revoke", "bob", "North Office"], None));
+    let err = fails(&ifind(u, &["revoke", "bob", "North Office"], None), 1);
+    assert!(err.contains("nothing to revoke"), "{err}");
+
+    // Listing and deactivation.
+    let list = ok(&ifind(u, &["user", "list", "--format", "json"], None));
+    let users: serde_json::Value = serde_json::from_str(&list).expect("json");
+    assert_eq!(users.as_array().map(Vec::len), Some(2));
+    assert!(
+        !list.contains("argon2"),
+        "the hash never leaves the database"
+    );
+    ok(&ifind(u, &["user", "deactivate", "bob"], None));
+    ok(&ifind(u, &["site", "deactivate", "South Office"], None));
+    let active: Vec<(bool,)> = sqlx::query_as("SELECT is_active FROM users WHERE username = 'bob'")
+        .fetch_all(&mut *conn)
+        .await
+        .expect("bob");
+    assert_eq!(active, vec![(false,)]);
+    let active: bool =
+        sqlx::query_scalar("SELECT is_active FROM sites WHERE name = 'South Office'")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("site");
+    assert!(!active);
+}
+
+#[tokio::test]
+async fn passwd_checks_the_current_password_and_changes_nothing_when_wrong() {
+    let t = common::fresh_db().await;
+    let u = t.url.as_str();
+    ok(&ifind(
+        u,
+        &[
+            "user",
+            "add",
+            "ada",
+            "--email",
+            "ada@example.org",
+            "--password-stdin",
+        ],
+        Some("first password\n"),
+    ));
+    let hash = |t: &common::TestDb| {
+        let pool = t.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT password_hash FROM users WHERE username='ada'")
+                .fetch_one(&pool)
+                .await
+                .expect("hash")
+        }
+    };
+    let before = hash(&t).await;
+    let err = fails(
+        &ifind(
+            u,
+            &["user", "passwd", "ada", "--password-stdin"],
+            Some("wrong password\nnew password 1\n"),
+        ),
+        1,
+    );
+    assert!(err.contains("current password is wrong"), "{err}");
+    assert_eq!(hash(&t).await, before, "a wrong password changes nothing");
+
+    ok(&ifind(
+        u,
+        &["user", "passwd", "ada", "--password-stdin"],
+        Some("first password\nnew password 1\n"),
+    ));
+    let after = hash(&t).await;
+    assert!(ifind::password::verify("new password 1", &after));
+
+    ok(&ifind(
+        u,
+        &["user", "passwd", "ada", "--reset", "--password-stdin"],
+        Some("reset password 2\n"),
+    ));
+    assert!(ifind::password::verify("reset password 2", &hash(&t).await));
+    let err = fails(
+        &ifind(
+            u,
+            &["user", "passwd", "zed", "--reset", "--password-stdin"],
+            Some("whatever12\n"),
+        ),
+        1,
+    );
+    assert!(err.contains("no user named"), "{err}");
+}
+
+#[tokio::test]
+async fn unreachable_database_fails_fast_with_a_clear_message() {
+    // Nothing listens on port 1: the connection is refused at once.
+    let out = ifind(
+        "postgres://nobody@127.0.0.1:1/none",
+        &["site", "list"],
+        None,
+    );
+    let err = fails(&out, 1);
+    assert!(err.contains("cannot connect to the database"), "{err}");
+    assert!(err.contains("IFIND_DATABASE_URL"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_config_is_a_usage_error_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "[search]\npage_size = 50\ndebounce = 10\n").expect("write");
+    let out = ifind(
+        "postgres://unused@localhost/x",
+        &[
+            "--config",
+            path.to_str().expect("utf8 path"),
+            "site",
+            "list",
+        ],
+        None,
+    );
+    let err = fails(&out, 2);
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("search.debounce"), "{err}");
+    assert!(err.contains("config.toml"), "{err}");
+}
+
+#[tokio::test]
+async fn usage_errors_exit_2() {
+    let out = ifind("postgres://unused@localhost/x", &["search"], None);
+    fails(&out, 2);
+    let out = ifind("postgres://unused@localhost/x", &["frobnicate"], None);
+    fails(&out, 2);
+}
+
+#[tokio::test]
+async fn migrate_reports_the_version_and_refuses_another_major() {
+    let t = common::fresh_db().await;
+    let out = ok(&ifind(&t.url, &["migrate"], None));
+    assert!(out.contains("schema 1.0.0 is up to date"), "{out}");
+
+    sqlx::query("UPDATE schema_metadata SET version = '2.0.0'")
+        .execute(&t.db.pool)
+        .await
+        .expect("bump");
+    let err = fails(&ifind(&t.url, &["site", "list"], None), 1);
+    assert!(err.contains("schema is version 2.0.0"), "{err}");
+    assert!(err.contains("upgrade ifind"), "{err}");
+    let err = fails(&ifind(&t.url, &["migrate"], None), 1);
+    assert!(err.contains("2.0.0"), "{err}");
+}
