@@ -1,1 +1,604 @@
-//! TODO
+//! Import and export of interactions as CSV (and JSON).
+//!
+//! The columns are [`COLUMNS`]: `title,type,lead,start,end,timezone,location,description,notes`,
+//! with wall-clock start and end in the row's own timezone. Export adds [`EXTRA_COLUMNS`]
+//! (`interaction_id,created_by,created_at,updated_by,updated_at,version`), which import accepts
+//! and ignores, so an exported file imports back unchanged and gives the same instants.
+//!
+//! Import is all or nothing: [`read_csv`] parses and validates every row first and reports every
+//! bad one by its physical line; [`import`] then loads all rows with one `COPY` in one
+//! transaction.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::db::Db;
+use crate::domain::interaction::{Field, InteractionInput, ValidInteraction, validate};
+
+mod export;
+mod lines;
+
+pub use export::{ExportFormat, Exporter, write_all, write_csv, write_json};
+use lines::LineIndex;
+
+/// The columns a file may carry, in export order.
+pub const COLUMNS: [&str; 9] = [
+    "title",
+    "type",
+    "lead",
+    "start",
+    "end",
+    "timezone",
+    "location",
+    "description",
+    "notes",
+];
+
+/// Columns a file must carry.
+pub const REQUIRED_COLUMNS: [&str; 6] = ["title", "type", "lead", "start", "end", "timezone"];
+
+/// Columns export adds after [`COLUMNS`]; import accepts and ignores them (and `site_id`).
+pub const EXTRA_COLUMNS: [&str; 6] = [
+    "interaction_id",
+    "created_by",
+    "created_at",
+    "updated_by",
+    "updated_at",
+    "version",
+];
+
+const IGNORED_COLUMNS: [&str; 7] = [
+    "interaction_id",
+    "created_by",
+    "created_at",
+    "updated_by",
+    "updated_at",
+    "version",
+    "site_id",
+];
+
+/// Errors kept in memory; beyond this they are only counted.
+const MAX_KEPT_ERRORS: usize = 1000;
+/// Errors listed by `Display`; beyond this "and K more".
+const MAX_SHOWN_ERRORS: usize = 50;
+
+/// Where in the file a bad row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The physical line (1-based) where a CSV row starts.
+    Line(u64),
+    /// The position (1-based) of an object in a JSON array.
+    Record(u64),
+}
+
+/// One problem with one row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub place: Place,
+    /// None when the problem is the row as a whole (e.g. a wrong number of columns).
+    pub field: Option<Field>,
+    pub message: String,
+}
+
+impl RowError {
+    /// The physical line, for a CSV row.
+    pub fn line(&self) -> Option<u64> {
+        match self.place {
+            Place::Line(n) => Some(n),
+            Place::Record(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.place {
+            Place::Line(n) => write!(f, "line {n}")?,
+            Place::Record(n) => write!(f, "record {n}")?,
+        }
+        if let Some(field) = self.field {
+            write!(f, ", field {}", field.name())?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file could not be read.
+    Io(io::Error),
+    /// The file holds no header row.
+    Empty,
+    /// The header row (or the file's format as a whole) is wrong; the text says how.
+    Header(String),
+    /// Some rows are bad. `errors` holds the first problems found (up to 1,000); `total_bad` is
+    /// the number of problems in the whole file.
+    Rows {
+        errors: Vec<RowError>,
+        total_bad: usize,
+    },
+    /// The database refused the load; the transaction was rolled back.
+    Db(sqlx::Error),
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::Io(e) => write!(
+                f,
+                "Could not read the file ({e}); check the path and that you may read it."
+            ),
+            ImportError::Empty => write!(
+                f,
+                "The file is empty; it needs a header row ({}) and then one row per interaction.",
+                COLUMNS.join(",")
+            ),
+            ImportError::Header(message) => f.write_str(message),
+            ImportError::Rows { errors, total_bad } => {
+                let s = if *total_bad == 1 { "" } else { "s" };
+                writeln!(
+                    f,
+                    "Nothing was imported: the file has {total_bad} problem{s}. Fix them and \
+                     import again."
+                )?;
+                for e in errors.iter().take(MAX_SHOWN_ERRORS) {
+                    writeln!(f, "  {e}")?;
+                }
+                let shown = errors.len().min(MAX_SHOWN_ERRORS);
+                if *total_bad > shown {
+                    writeln!(f, "  and {} more.", total_bad - shown)?;
+                }
+                Ok(())
+            }
+            ImportError::Db(e) => write!(
+                f,
+                "The database refused the import, so nothing was imported ({e}); check that the \
+                 site and user exist and the database is reachable, then import again."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ImportError::Io(e) => Some(e),
+            ImportError::Db(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for ImportError {
+    fn from(e: io::Error) -> Self {
+        ImportError::Io(e)
+    }
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::Db(e)
+    }
+}
+
+/// What a successful import did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub elapsed: Duration,
+}
+
+impl ImportReport {
+    /// Rows per second (0 for an instant or empty import).
+    pub fn rows_per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.rows as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Imported {} rows in {:.2} s ({:.0} rows/s).",
+            self.rows,
+            self.elapsed.as_secs_f64(),
+            self.rows_per_second()
+        )
+    }
+}
+
+/// Collects row errors, keeping the first [`MAX_KEPT_ERRORS`].
+#[derive(Default)]
+struct Problems {
+    kept: Vec<RowError>,
+    total: usize,
+}
+
+impl Problems {
+    fn push(&mut self, place: Place, field: Option<Field>, message: String) {
+        self.total += 1;
+        if self.kept.len() < MAX_KEPT_ERRORS {
+            self.kept.push(RowError {
+                place,
+                field,
+                message,
+            });
+        }
+    }
+
+    fn check(&mut self, place: Place, input: &InteractionInput) -> Option<ValidInteraction> {
+        match validate(input) {
+            Ok(v) => Some(v),
+            Err(errors) => {
+                for e in errors {
+                    self.push(place, Some(e.field), e.message);
+                }
+                None
+            }
+        }
+    }
+
+    fn finish(self, rows: Vec<ValidInteraction>) -> Result<Vec<ValidInteraction>, ImportError> {
+        if self.total == 0 {
+            Ok(rows)
+        } else {
+            Err(ImportError::Rows {
+                errors: self.kept,
+                total_bad: self.total,
+            })
+        }
+    }
+}
+
+fn expected_columns() -> String {
+    format!(
+        "the columns are {} (and, ignored, {})",
+        COLUMNS.join(", "),
+        EXTRA_COLUMNS.join(", ")
+    )
+}
+
+/// Maps the header row to fields (None for an ignored column), or says what is wrong with it.
+fn read_header(header: &csv::ByteRecord) -> Result<Vec<Option<Field>>, ImportError> {
+    let names: Vec<String> = header
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).trim().to_lowercase())
+        .collect();
+    if names.iter().all(|n| n.is_empty()) {
+        return Err(ImportError::Empty);
+    }
+    if let [only] = names.as_slice() {
+        for (sep, what) in [(';', "semicolons"), ('\t', "tabs"), ('|', "bars")] {
+            if only.contains(sep) {
+                return Err(ImportError::Header(format!(
+                    "The header row is separated by {what}, not commas; save the file as \
+                     comma-separated CSV (UTF-8) and import again."
+                )));
+            }
+        }
+    }
+    let mut columns = Vec::with_capacity(names.len());
+    let mut unknown = Vec::new();
+    let mut duplicate = Vec::new();
+    for name in &names {
+        if let Some(field) = Field::from_name(name) {
+            if columns.contains(&Some(field)) {
+                duplicate.push(name.clone());
+            }
+            columns.push(Some(field));
+        } else if IGNORED_COLUMNS.contains(&name.as_str()) {
+            columns.push(None);
+        } else {
+            unknown.push(format!("\"{name}\""));
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(ImportError::Header(format!(
+            "The header row has unknown column{} {}; {}. Rename or remove {} (is the first row a \
+             header?).",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", "),
+            expected_columns(),
+            if unknown.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    if !duplicate.is_empty() {
+        return Err(ImportError::Header(format!(
+            "The header row names column{} {} twice; keep one of each.",
+            if duplicate.len() == 1 { "" } else { "s" },
+            duplicate.join(", ")
+        )));
+    }
+    let missing: Vec<&str> = REQUIRED_COLUMNS
+        .iter()
+        .copied()
+        .filter(|r| !names.iter().any(|n| n == r))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::Header(format!(
+            "The header row lacks the required column{} {}; {}.",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            expected_columns()
+        )));
+    }
+    Ok(columns)
+}
+
+fn set_field(input: &mut InteractionInput, field: Field, value: String) {
+    let slot = match field {
+        Field::Title => &mut input.title,
+        Field::Type => &mut input.kind,
+        Field::Lead => &mut input.lead,
+        Field::Start => &mut input.start,
+        Field::End => &mut input.end,
+        Field::Timezone => &mut input.timezone,
+        Field::Location => &mut input.location,
+        Field::Description => &mut input.description,
+        Field::Notes => &mut input.notes,
+    };
+    *slot = value;
+}
+
+/// Parses and validates a CSV file (header row required; a UTF-8 BOM and CRLF line ends are
+/// fine). Returns every row, or every problem with its physical line and field. Writes nothing.
+pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::None)
+        .from_reader(LineIndex::new(reader));
+    let mut record = csv::ByteRecord::new();
+    if !csv.read_byte_record(&mut record).map_err(csv_error)? {
+        return Err(ImportError::Empty);
+    }
+    let columns = read_header(&record)?;
+    let mut rows = Vec::new();
+    let mut problems = Problems::default();
+    while csv.read_byte_record(&mut record).map_err(csv_error)? {
+        let start = record.position().map(|p| p.byte()).unwrap_or(0);
+        let line = csv.get_mut().line_at(start);
+        let place = Place::Line(line);
+        if record.len() != columns.len() {
+            problems.push(
+                place,
+                None,
+                format!(
+                    "The row has {} columns but the header has {}; check for a missing or extra \
+                     comma, and put quotes around text that contains commas.",
+                    record.len(),
+                    columns.len()
+                ),
+            );
+            continue;
+        }
+        let mut input = InteractionInput::default();
+        let mut readable = true;
+        for (bytes, column) in record.iter().zip(&columns) {
+            let Some(field) = *column else { continue };
+            match std::str::from_utf8(bytes) {
+                Ok(text) => set_field(&mut input, field, text.to_string()),
+                Err(_) => {
+                    problems.push(
+                        place,
+                        Some(field),
+                        format!(
+                            "{} is not valid UTF-8 text; save the file as UTF-8 CSV.",
+                            field.label()
+                        ),
+                    );
+                    readable = false;
+                }
+            }
+        }
+        if readable && let Some(v) = problems.check(place, &input) {
+            rows.push(v);
+        }
+    }
+    problems.finish(rows)
+}
+
+fn csv_error(e: csv::Error) -> ImportError {
+    if e.is_io_error() {
+        if let csv::ErrorKind::Io(e) = e.into_kind() {
+            return ImportError::Io(e);
+        }
+        return ImportError::Io(io::Error::other("read failed"));
+    }
+    ImportError::Header(format!(
+        "The file could not be read as CSV ({e}); save it as comma-separated CSV (UTF-8) and \
+         import again."
+    ))
+}
+
+/// Parses and validates a JSON array of objects with the keys of [`COLUMNS`] (the output of
+/// [`write_json`]); [`EXTRA_COLUMNS`] keys are ignored. Problems are reported by record number.
+pub fn read_json(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError> {
+    let value: serde_json::Value = serde_json::from_reader(reader).map_err(|e| {
+        if e.is_io() {
+            ImportError::Io(e.into())
+        } else if e.is_eof() && e.line() == 1 && e.column() == 0 {
+            ImportError::Empty
+        } else {
+            ImportError::Header(format!(
+                "The file is not valid JSON ({e}); fix it or export it again."
+            ))
+        }
+    })?;
+    let serde_json::Value::Array(items) = value else {
+        return Err(ImportError::Header(
+            "A JSON file to import must be an array of objects, one per interaction, as \
+             `ifind export --format json` writes."
+                .to_string(),
+        ));
+    };
+    let mut rows = Vec::with_capacity(items.len());
+    let mut problems = Problems::default();
+    for (i, item) in items.into_iter().enumerate() {
+        let place = Place::Record(i as u64 + 1);
+        let serde_json::Value::Object(map) = item else {
+            problems.push(
+                place,
+                None,
+                "The record is not an object; write it as {\"title\": ..., ...}.".to_string(),
+            );
+            continue;
+        };
+        let mut input = InteractionInput::default();
+        let mut readable = true;
+        for (key, value) in map {
+            let Some(field) = Field::from_name(&key) else {
+                if !IGNORED_COLUMNS.contains(&key.as_str()) {
+                    problems.push(
+                        place,
+                        None,
+                        format!("Unknown key \"{key}\"; {}.", expected_columns()),
+                    );
+                    readable = false;
+                }
+                continue;
+            };
+            match value {
+                serde_json::Value::String(s) => set_field(&mut input, field, s),
+                serde_json::Value::Null => {}
+                _ => {
+                    problems.push(
+                        place,
+                        Some(field),
+                        format!("{} must be text (in quotes) or null.", field.label()),
+                    );
+                    readable = false;
+                }
+            }
+        }
+        if readable && let Some(v) = problems.check(place, &input) {
+            rows.push(v);
+        }
+    }
+    problems.finish(rows)
+}
+
+/// Reads CSV or JSON, told apart by the first character (`[` means JSON).
+pub fn read_auto(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError> {
+    let mut reader = BufReader::new(reader);
+    let head = reader.fill_buf()?;
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let is_json = body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'[');
+    if is_json {
+        let bom = head.len() - body.len();
+        reader.consume(bom);
+        read_json(reader)
+    } else {
+        read_csv(reader)
+    }
+}
+
+/// Loads validated rows into `site_id` as `acting_user`: one transaction, one `COPY`, so a
+/// failure part-way leaves nothing behind. `progress(done, total)` is called as rows are sent.
+pub async fn import(
+    db: &Db,
+    site_id: i32,
+    acting_user: i32,
+    rows: &[ValidInteraction],
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let mut tx = db.begin_as(Some(acting_user)).await?;
+    let n = copy_rows(&mut tx, site_id, acting_user, rows, progress).await?;
+    tx.commit().await?;
+    Ok(ImportReport {
+        rows: n,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The `COPY` of [`import`] on a caller-chosen connection (a transaction, so that the caller
+/// decides when it commits). Returns the number of rows written.
+pub async fn copy_rows(
+    conn: &mut PgConnection,
+    site_id: i32,
+    acting_user: i32,
+    rows: &[ValidInteraction],
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> sqlx::Result<u64> {
+    const CHUNK: usize = 1 << 20;
+    let total = rows.len() as u64;
+    progress(0, total);
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+             timezone, location, description, notes, created_by) FROM STDIN",
+        )
+        .await?;
+    let mut buf = Vec::with_capacity(CHUNK + 4096);
+    for (i, row) in rows.iter().enumerate() {
+        copy_line(&mut buf, site_id, acting_user, row);
+        let last = i + 1 == rows.len();
+        if buf.len() >= CHUNK || last {
+            if let Err(e) = copy.send(buf.as_slice()).await {
+                let _ = copy.abort("ifind import failed while sending rows").await;
+                return Err(e);
+            }
+            buf.clear();
+            progress(i as u64 + 1, total);
+        }
+    }
+    copy.finish().await
+}
+
+/// One row of `COPY ... FROM STDIN` text format.
+fn copy_line(buf: &mut Vec<u8>, site_id: i32, acting_user: i32, v: &ValidInteraction) {
+    let ts = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
+    buf.extend_from_slice(site_id.to_string().as_bytes());
+    for text in [&v.title, &v.kind, &v.lead] {
+        buf.push(b'\t');
+        copy_text(buf, Some(text));
+    }
+    buf.push(b'\t');
+    buf.extend_from_slice(ts(v.start_datetime).as_bytes());
+    buf.push(b'\t');
+    buf.extend_from_slice(ts(v.end_datetime).as_bytes());
+    buf.push(b'\t');
+    copy_text(buf, Some(&v.timezone));
+    for text in [&v.location, &v.description, &v.notes] {
+        buf.push(b'\t');
+        copy_text(buf, text.as_deref());
+    }
+    buf.push(b'\t');
+    buf.extend_from_slice(acting_user.to_string().as_bytes());
+    buf.push(b'\n');
+}
+
+/// A value in COPY text format: backslash escapes for the delimiter, line ends and control bytes.
+fn copy_text(buf: &mut Vec<u8>, text: Option<&str>) {
+    let Some(text) = text else {
+        buf.extend_from_slice(b"\\N");
+        return;
+    };
+    for &b in text.as_bytes() {
+        match b {
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            0..=0x1f => buf.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+            _ => buf.push(b),
+        }
+    }
+}

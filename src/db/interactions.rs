@@ -1,1 +1,128 @@
-//! TODO
+//! Interaction reads and writes: typed, parameterised queries on a caller-chosen connection
+//! (usually a transaction from [`Db::begin_as`](crate::db::Db::begin_as)).
+
+use sqlx::PgConnection;
+
+use crate::domain::interaction::{INTERACTION_COLUMNS, Interaction, ValidInteraction};
+
+/// One interaction of `site_id` by id; None if it does not exist there or is deleted.
+pub async fn get(
+    conn: &mut PgConnection,
+    site_id: i32,
+    id: i32,
+) -> sqlx::Result<Option<Interaction>> {
+    let sql = format!(
+        "SELECT {INTERACTION_COLUMNS} FROM interactions \
+         WHERE interaction_id = $1 AND site_id = $2 AND deleted_at IS NULL"
+    );
+    sqlx::query_as::<_, Interaction>(&sql)
+        .bind(id)
+        .bind(site_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Creates an interaction in `site_id`, created by `acting_user`, and returns the stored row.
+pub async fn insert(
+    conn: &mut PgConnection,
+    site_id: i32,
+    acting_user: i32,
+    v: &ValidInteraction,
+) -> sqlx::Result<Interaction> {
+    let sql = format!(
+        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+         timezone, location, description, notes, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         RETURNING {INTERACTION_COLUMNS}"
+    );
+    sqlx::query_as::<_, Interaction>(&sql)
+        .bind(site_id)
+        .bind(&v.title)
+        .bind(&v.kind)
+        .bind(&v.lead)
+        .bind(v.start_datetime)
+        .bind(v.end_datetime)
+        .bind(&v.timezone)
+        .bind(&v.location)
+        .bind(&v.description)
+        .bind(&v.notes)
+        .bind(acting_user)
+        .fetch_one(conn)
+        .await
+}
+
+/// Replaces every editable field of interaction `id` if its version is still
+/// `expected_version`: bumps the version and records `acting_user` and the time as the last
+/// change. Returns None when someone else saved first (stale version) or the row is gone or
+/// deleted; the caller tells those apart with [`get`].
+pub async fn update(
+    conn: &mut PgConnection,
+    site_id: i32,
+    id: i32,
+    expected_version: i32,
+    acting_user: i32,
+    v: &ValidInteraction,
+) -> sqlx::Result<Option<Interaction>> {
+    let sql = format!(
+        "UPDATE interactions SET title = $1, type = $2, lead = $3, start_datetime = $4, \
+         end_datetime = $5, timezone = $6, location = $7, description = $8, notes = $9, \
+         updated_by = $10, updated_at = CURRENT_TIMESTAMP, version = version + 1 \
+         WHERE interaction_id = $11 AND site_id = $12 AND version = $13 AND deleted_at IS NULL \
+         RETURNING {INTERACTION_COLUMNS}"
+    );
+    sqlx::query_as::<_, Interaction>(&sql)
+        .bind(&v.title)
+        .bind(&v.kind)
+        .bind(&v.lead)
+        .bind(v.start_datetime)
+        .bind(v.end_datetime)
+        .bind(&v.timezone)
+        .bind(&v.location)
+        .bind(&v.description)
+        .bind(&v.notes)
+        .bind(acting_user)
+        .bind(id)
+        .bind(site_id)
+        .bind(expected_version)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The distinct types in use in `site_id` (not counting deleted rows), sorted, for completion.
+pub async fn distinct_types(conn: &mut PgConnection, site_id: i32) -> sqlx::Result<Vec<String>> {
+    // A skip scan over idx_interactions_type: one index probe per distinct value, so it stays
+    // fast on a site with millions of rows and a few dozen types.
+    sqlx::query_scalar(
+        "WITH RECURSIVE v(val) AS ( \
+           (SELECT type FROM interactions \
+             WHERE site_id = $1 AND deleted_at IS NULL ORDER BY type LIMIT 1) \
+           UNION ALL \
+           SELECT (SELECT i.type FROM interactions i \
+                    WHERE i.site_id = $1 AND i.type > v.val AND i.deleted_at IS NULL \
+                    ORDER BY i.type LIMIT 1) \
+             FROM v WHERE v.val IS NOT NULL) \
+         SELECT val FROM v WHERE val IS NOT NULL",
+    )
+    .bind(site_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The distinct leads in `site_id` (not counting deleted rows), sorted, for completion.
+pub async fn distinct_leads(conn: &mut PgConnection, site_id: i32) -> sqlx::Result<Vec<String>> {
+    // The same skip scan, over idx_interactions_lead.
+    sqlx::query_scalar(
+        "WITH RECURSIVE v(val) AS ( \
+           (SELECT lead FROM interactions \
+             WHERE site_id = $1 AND deleted_at IS NULL ORDER BY lead LIMIT 1) \
+           UNION ALL \
+           SELECT (SELECT i.lead FROM interactions i \
+                    WHERE i.site_id = $1 AND i.lead > v.val AND i.deleted_at IS NULL \
+                    ORDER BY i.lead LIMIT 1) \
+             FROM v WHERE v.val IS NOT NULL) \
+         SELECT val FROM v WHERE val IS NOT NULL",
+    )
+    .bind(site_id)
+    .fetch_all(conn)
+    .await
+}

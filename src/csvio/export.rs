@@ -1,0 +1,174 @@
+//! Export: CSV or JSON, streaming, with wall-clock times that import back to the same instants.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use super::{COLUMNS, EXTRA_COLUMNS};
+use crate::domain::interaction::{Interaction, format_wall_clock_unambiguous};
+
+/// Export formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// One exported row: the keys of [`COLUMNS`] and then [`EXTRA_COLUMNS`].
+#[derive(Serialize)]
+struct ExportRow<'a> {
+    title: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    lead: &'a str,
+    start: String,
+    end: String,
+    timezone: &'a str,
+    location: Option<&'a str>,
+    description: Option<&'a str>,
+    notes: Option<&'a str>,
+    interaction_id: i32,
+    created_by: i32,
+    created_at: String,
+    updated_by: Option<i32>,
+    updated_at: Option<String>,
+    version: i32,
+}
+
+fn instant(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+impl<'a> ExportRow<'a> {
+    fn new(i: &'a Interaction) -> Self {
+        ExportRow {
+            title: &i.title,
+            kind: &i.kind,
+            lead: &i.lead,
+            start: format_wall_clock_unambiguous(i.start_datetime, &i.timezone),
+            end: format_wall_clock_unambiguous(i.end_datetime, &i.timezone),
+            timezone: &i.timezone,
+            location: i.location.as_deref(),
+            description: i.description.as_deref(),
+            notes: i.notes.as_deref(),
+            interaction_id: i.interaction_id,
+            created_by: i.created_by,
+            created_at: instant(i.created_at),
+            updated_by: i.updated_by,
+            updated_at: i.updated_at.map(instant),
+            version: i.version,
+        }
+    }
+}
+
+/// A streaming export: write rows as they come (e.g. page by page from a search), then
+/// [`finish`](Exporter::finish).
+pub struct Exporter<W: Write> {
+    inner: Inner<W>,
+    rows: u64,
+}
+
+enum Inner<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Json { w: W, first: bool },
+}
+
+impl<W: Write> Exporter<W> {
+    /// Starts an export: writes the CSV header row or the JSON array's opening bracket.
+    pub fn new(w: W, format: ExportFormat) -> io::Result<Self> {
+        let inner = match format {
+            ExportFormat::Csv => {
+                let mut csv = csv::Writer::from_writer(w);
+                csv.write_record(COLUMNS.iter().chain(EXTRA_COLUMNS.iter()))?;
+                Inner::Csv(Box::new(csv))
+            }
+            ExportFormat::Json => {
+                let mut w = w;
+                w.write_all(b"[")?;
+                Inner::Json { w, first: true }
+            }
+        };
+        Ok(Exporter { inner, rows: 0 })
+    }
+
+    /// Writes one interaction.
+    pub fn write(&mut self, i: &Interaction) -> io::Result<()> {
+        let row = ExportRow::new(i);
+        match &mut self.inner {
+            Inner::Csv(csv) => {
+                let opt = |v: Option<&str>| v.unwrap_or("").to_string();
+                csv.write_record([
+                    row.title.to_string(),
+                    row.kind.to_string(),
+                    row.lead.to_string(),
+                    row.start,
+                    row.end,
+                    row.timezone.to_string(),
+                    opt(row.location),
+                    opt(row.description),
+                    opt(row.notes),
+                    row.interaction_id.to_string(),
+                    row.created_by.to_string(),
+                    row.created_at,
+                    row.updated_by.map(|u| u.to_string()).unwrap_or_default(),
+                    row.updated_at.unwrap_or_default(),
+                    row.version.to_string(),
+                ])?;
+            }
+            Inner::Json { w, first } => {
+                w.write_all(if *first { b"\n  " } else { b",\n  " })?;
+                *first = false;
+                serde_json::to_writer(&mut *w, &row)?;
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Ends the export (closing the JSON array), flushes, and gives the writer back.
+    pub fn finish(self) -> io::Result<W> {
+        match self.inner {
+            Inner::Csv(csv) => (*csv).into_inner().map_err(|e| e.into_error()),
+            Inner::Json { mut w, first } => {
+                w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
+                w.flush()?;
+                Ok(w)
+            }
+        }
+    }
+}
+
+/// Writes `rows` as CSV: the header ([`COLUMNS`] then [`EXTRA_COLUMNS`]) and one line per row.
+pub fn write_csv<'a>(
+    w: impl Write,
+    rows: impl IntoIterator<Item = &'a Interaction>,
+) -> io::Result<()> {
+    write_all(w, ExportFormat::Csv, rows)
+}
+
+/// Writes `rows` as a JSON array of objects with the same keys as the CSV columns.
+pub fn write_json<'a>(
+    w: impl Write,
+    rows: impl IntoIterator<Item = &'a Interaction>,
+) -> io::Result<()> {
+    write_all(w, ExportFormat::Json, rows)
+}
+
+/// Writes `rows` in `format`.
+pub fn write_all<'a>(
+    w: impl Write,
+    format: ExportFormat,
+    rows: impl IntoIterator<Item = &'a Interaction>,
+) -> io::Result<()> {
+    let mut exporter = Exporter::new(w, format)?;
+    for row in rows {
+        exporter.write(row)?;
+    }
+    exporter.finish().map(|_| ())
+}
