@@ -1,6 +1,6 @@
 //! `ifind search`, `import`, `export` and `seed`.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::output::{clip, table, thousands};
 use super::{Ctx, interactive};
 use crate::cli::{ExportFormat, OutputFormat, SearchArgs, SortArg};
+use crate::db::Db;
 use crate::db::search::{self, MatchCount, SearchRequest, Sort};
 use crate::db::sites::{self, Site};
-use crate::db::Db;
 use crate::domain::interaction::{Interaction, format_wall_clock};
 
 async fn site_named(db: &Db, name: &str) -> Result<Site> {
@@ -86,8 +86,8 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
                 .hits
                 .iter()
                 .map(|h| {
-                    let mut v = serde_json::to_value(&h.interaction)
-                        .unwrap_or(serde_json::Value::Null);
+                    let mut v =
+                        serde_json::to_value(&h.interaction).unwrap_or(serde_json::Value::Null);
                     if let (Some(obj), Some(rank)) = (v.as_object_mut(), h.rank) {
                         obj.insert("rank".into(), serde_json::json!(rank));
                     }
@@ -141,11 +141,14 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
 
 pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
     let reader = std::fs::File::open(file).with_context(|| {
-        format!("cannot open {}; check the path and its permissions", file.display())
+        format!(
+            "cannot open {}; check the path and its permissions",
+            file.display()
+        )
     })?;
     // Parse and validate every row before touching the database.
-    let rows = crate::csvio::read_csv(std::io::BufReader::new(reader))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let rows =
+        crate::csvio::read_auto(reader).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let db = ctx.db().await?;
     let site = site_named(&db, site_name).await?;
     let actor = ctx.acting_user(&db).await?;
@@ -177,12 +180,65 @@ pub async fn export(
     let db = ctx.db().await?;
     let site = site_named(&db, site_name).await?;
     let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
-    let mut rows: Vec<Interaction> = Vec::new();
-    let mut after = None;
+    let format = match format {
+        ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
+        ExportFormat::Json => crate::csvio::ExportFormat::Json,
+    };
+    match output {
+        Some(path) => {
+            // Write beside the target and rename, so a failure never leaves half a file.
+            let tmp = path.with_extension("ifind-partial");
+            let file = std::fs::File::create(&tmp)
+                .with_context(|| format!("cannot create {}; check the directory", tmp.display()))?;
+            let result = export_pages(
+                &db,
+                actor,
+                site.site_id,
+                query,
+                format,
+                BufWriter::new(file),
+            )
+            .await;
+            let rows = match result {
+                Ok(rows) => rows,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e);
+                }
+            };
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "exported {} interactions from {} to {}",
+                thousands(rows),
+                site.name,
+                path.display()
+            );
+        }
+        None => {
+            let out = BufWriter::new(std::io::stdout().lock());
+            export_pages(&db, actor, site.site_id, query, format, out).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Streams every matching row, oldest first, page by page (keyset), into `w`.
+async fn export_pages<W: Write>(
+    db: &Db,
+    actor: Option<i32>,
+    site_id: i32,
+    query: Option<&str>,
+    format: crate::csvio::ExportFormat,
+    w: W,
+) -> Result<u64> {
+    let mut exporter = crate::csvio::Exporter::new(w, format)?;
     let spinner = progress_bar(0, "exporting");
+    let mut after = None;
+    let mut first = true;
     loop {
         let request = SearchRequest {
-            site_id: site.site_id,
+            site_id,
             query: query.unwrap_or("").to_string(),
             sort: Sort::Oldest,
             limit: 500,
@@ -192,55 +248,31 @@ pub async fn export(
         let mut tx = db.begin_as(actor).await?;
         let page = search::search(&mut tx, &request).await?;
         tx.commit().await?;
-        if rows.is_empty() {
+        if first {
+            first = false;
             for note in &page.ignored {
                 eprintln!("note: {note}");
             }
             if page.fuzzy {
-                // Near matches are a suggestion for people, not an export.
+                // Near matches are a suggestion for people, not something to export.
+                eprintln!("no interactions match; nothing exported");
                 break;
             }
         }
-        rows.extend(page.hits.into_iter().map(|h| h.interaction));
-        spinner.set_position(rows.len() as u64);
+        for hit in &page.hits {
+            exporter.write(&hit.interaction)?;
+        }
+        spinner.set_position(exporter.rows());
         match page.next_cursor {
             Some(c) => after = Some(c),
             None => break,
         }
     }
     spinner.finish_and_clear();
-    let write = |w: &mut dyn Write| -> std::io::Result<()> {
-        match format {
-            ExportFormat::Csv => crate::csvio::write_csv(&mut *w, &rows),
-            ExportFormat::Json => crate::csvio::write_json(&mut *w, &rows),
-        }
-    };
-    match output {
-        Some(path) => {
-            // Write beside the target and rename, so a failure never leaves half a file.
-            let tmp = path.with_extension("ifind-partial");
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(
-                || format!("cannot create {}; check the directory", tmp.display()),
-            )?);
-            write(&mut file)?;
-            file.flush()?;
-            drop(file);
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!(
-                "exported {} interactions from {} to {}",
-                thousands(rows.len() as u64),
-                site.name,
-                path.display()
-            );
-        }
-        None => {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            write(&mut out)?;
-            out.flush()?;
-        }
-    }
-    Ok(())
+    let rows = exporter.rows();
+    let mut w = exporter.finish()?;
+    w.flush()?;
+    Ok(rows)
 }
 
 pub async fn seed(ctx: &Ctx, sites: u32, interactions: u64, seed: u64) -> Result<()> {
