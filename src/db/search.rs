@@ -1,1 +1,647 @@
-//! TODO
+//! The Finder's search: one site's live interactions matching a query line (see
+//! [`crate::domain::query`] for the language), sorted, a page at a time by keyset cursor.
+//!
+//! How a search runs, inside its own transaction (a savepoint when the caller already has one):
+//! 1. One statement sets `plan_cache_mode = force_custom_plan` and the trigram word-similarity
+//!    threshold for the transaction, and normalises the parser's tsquery texts with
+//!    `to_tsquery('english', $n)` (stemming and stop words are PostgreSQL's), returning them as
+//!    text together with the typed words PostgreSQL drops as stop words. Custom plans because a
+//!    generic plan for full-text queries can be very bad (newest-first over common words went from
+//!    1 ms to 75 ms). A query whose words are all stop words has no text condition.
+//! 2. The page: `site_id = $1 AND deleted_at IS NULL`, the text condition
+//!    `search_vector @@ $q::tsquery` and the filters, ordered by the sort with a unique tiebreak,
+//!    `limit + 1` rows to know whether another page exists. Later pages continue after the cursor's
+//!    sort key with a row-value comparison, never OFFSET.
+//! 3. On the first page only: the match count (from the page itself when it is the last page,
+//!    else `count(*)` over at most `count_cap + 1` rows), and when nothing matched, first the
+//!    relaxed prefix query (see the query module; its later pages keep using it through the
+//!    cursor) and then the typo-tolerant fallback: titles and leads similar to the positive words
+//!    (`<%` with threshold [`FUZZY_THRESHOLD`], served by the trigram indexes), filters still
+//!    applied, most similar first whatever the sort, one page of at most `limit` rows, no cursor,
+//!    marked `fuzzy`.
+//!
+//! The settings are transaction-local (`set_config(..., true)`): when the caller passed a
+//! connection inside its own transaction they last until that transaction ends.
+//!
+//! The cursor is URL-safe base64 (no padding) of a small JSON: the sort used, the last row's
+//! `(rank, start_datetime, interaction_id)` (rank as the exact `real` PostgreSQL returned) and an
+//! FNV-1a fingerprint of the site, sort and exact query text, so that a cursor used with another
+//! search is refused instead of silently skipping rows.
+//!
+//! Every value reaches SQL as a bind parameter; the SQL text is built only from fixed fragments.
+//!
+//! Known costs (for the benchmark): relevance ranks every match before the first page; `type:`
+//! compares `lower(type)`, which no index serves; `lead:` can use the trigram index for values of
+//! three or more characters, `location:` has no index; the day filters narrow by the
+//! `(site_id, start_datetime)` index first.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
+
+use crate::domain::interaction::{INTERACTION_COLUMNS, Interaction};
+use crate::domain::query::{self, Filters};
+
+/// Rows per page when the caller has no preference (the Finder's page).
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The largest page.
+pub const MAX_LIMIT: i64 = 500;
+/// Counts stop here and show as "1,000+".
+pub const DEFAULT_COUNT_CAP: i64 = 1000;
+/// `pg_trgm.word_similarity_threshold` for near matches (PostgreSQL's default 0.6 misses most
+/// transposed letters, as in "reveiw").
+pub const FUZZY_THRESHOLD: &str = "0.4";
+
+/// The order of results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Sort {
+    /// Best match first (title beats lead/type/location beats description beats notes), then
+    /// newest. Without positive text terms it is the same as [`Sort::Newest`].
+    #[default]
+    Relevance,
+    /// Latest start first.
+    Newest,
+    /// Earliest start first.
+    Oldest,
+}
+
+impl Sort {
+    /// Every sort, in menu order.
+    pub const ALL: [Sort; 3] = [Sort::Relevance, Sort::Newest, Sort::Oldest];
+
+    /// The name used on the command line and in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::Newest => "newest",
+            Sort::Oldest => "oldest",
+        }
+    }
+}
+
+impl fmt::Display for Sort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Sort {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Sort::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown sort \"{s}\"; use relevance, newest or oldest"))
+    }
+}
+
+/// One search: a site, a query line, a sort, a page size and where to continue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchRequest {
+    pub site_id: i32,
+    pub query: String,
+    pub sort: Sort,
+    /// Rows per page, clamped to 1..=[`MAX_LIMIT`].
+    pub limit: i64,
+    /// [`SearchPage::next_cursor`] of the previous page of the same search.
+    pub after: Option<String>,
+    /// The count stops here; 0 or less means no count.
+    pub count_cap: i64,
+}
+
+impl SearchRequest {
+    /// The first page of `query` in `site_id`, by relevance, with the default page size and cap.
+    pub fn new(site_id: i32, query: impl Into<String>) -> Self {
+        SearchRequest {
+            site_id,
+            query: query.into(),
+            sort: Sort::Relevance,
+            limit: DEFAULT_LIMIT,
+            after: None,
+            count_cap: DEFAULT_COUNT_CAP,
+        }
+    }
+}
+
+/// One result row.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Hit {
+    #[sqlx(flatten)]
+    pub interaction: Interaction,
+    /// `ts_rank` for relevance, word similarity for near matches, None otherwise.
+    pub rank: Option<f32>,
+}
+
+/// How many rows match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchCount {
+    Exact(i64),
+    /// More than the cap; shows as "1,000+".
+    AtLeast(i64),
+}
+
+impl fmt::Display for MatchCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grouped = |n: i64| {
+            let digits = n.unsigned_abs().to_string();
+            let mut out = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            if n < 0 { format!("-{out}") } else { out }
+        };
+        match *self {
+            MatchCount::Exact(n) => f.write_str(&grouped(n)),
+            MatchCount::AtLeast(n) => write!(f, "{}+", grouped(n)),
+        }
+    }
+}
+
+/// One page of results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchPage {
+    pub hits: Vec<Hit>,
+    /// Pass as [`SearchRequest::after`] for the next page; None on the last page.
+    pub next_cursor: Option<String>,
+    /// On the first page only (None when `after` was set or the cap is 0).
+    pub count: Option<MatchCount>,
+    /// The hits are near matches from the typo-tolerant fallback (one page, no cursor).
+    pub fuzzy: bool,
+    /// Notes on what the query line had that was not used.
+    pub ignored: Vec<String>,
+    /// Words to highlight in titles and text.
+    pub highlight: Vec<String>,
+}
+
+/// Why a search failed. Malformed query lines never fail; only cursors and the database can.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("{0}")]
+    BadCursor(&'static str),
+    #[error(
+        "the search failed in the database ({0}); check that the database is reachable and try again"
+    )]
+    Database(#[from] sqlx::Error),
+}
+
+const CURSOR_OTHER: &str = "the cursor belongs to another search; start from the first page";
+const CURSOR_INVALID: &str = "the cursor is not one this program made (it may have been cut short); start from the first page";
+
+/// The opaque cursor: the last row's sort key and a fingerprint of the search it belongs to.
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    v: u8,
+    /// Fingerprint of site, sort and query text.
+    h: String,
+    /// The sort actually used (relevance without text terms runs as newest).
+    s: String,
+    /// Whether the relaxed prefix query was in use.
+    x: bool,
+    r: Option<f32>,
+    t: DateTime<Utc>,
+    i: i32,
+}
+
+impl Cursor {
+    fn encode(&self) -> Option<String> {
+        serde_json::to_vec(self)
+            .ok()
+            .map(|j| URL_SAFE_NO_PAD.encode(j))
+    }
+
+    fn decode(text: &str, fingerprint: &str) -> Result<Cursor, SearchError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .map_err(|_| SearchError::BadCursor(CURSOR_INVALID))?;
+        let c: Cursor =
+            serde_json::from_slice(&bytes).map_err(|_| SearchError::BadCursor(CURSOR_INVALID))?;
+        if c.v != 1 {
+            return Err(SearchError::BadCursor(CURSOR_INVALID));
+        }
+        if c.h != fingerprint {
+            return Err(SearchError::BadCursor(CURSOR_OTHER));
+        }
+        Ok(c)
+    }
+}
+
+/// FNV-1a of the site, the sort and the exact query text.
+fn fingerprint(req: &SearchRequest) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts: [&[u8]; 4] = [
+        &req.site_id.to_le_bytes(),
+        req.sort.as_str().as_bytes(),
+        &[0],
+        req.query.as_bytes(),
+    ];
+    for b in parts.into_iter().flatten() {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// The normalised text conditions of one variant (normal or relaxed).
+#[derive(Clone, Debug, Default)]
+struct Text {
+    /// `search_vector @@` this, as tsquery text; None for no text condition.
+    matches: Option<String>,
+    /// `ts_rank` by this; None when nothing positive is left.
+    rank: Option<String>,
+}
+
+/// Runs one search. See the module documentation for the steps.
+pub async fn search(
+    conn: &mut PgConnection,
+    req: &SearchRequest,
+) -> Result<SearchPage, SearchError> {
+    let parsed = query::parse(&req.query);
+    let limit = req.limit.clamp(1, MAX_LIMIT);
+    let fp = fingerprint(req);
+    let cursor = match req.after.as_deref() {
+        Some(text) => Some(Cursor::decode(text, &fp)?),
+        None => None,
+    };
+    let first_page = cursor.is_none();
+
+    let mut tx = conn.begin().await?;
+    let (normal, relaxed, stop_words) = prepare(&mut tx, &parsed).await?;
+    let mut ignored = parsed.ignored.clone();
+    if !stop_words.is_empty() {
+        ignored.push(format!(
+            "ignored {}: too common to search for",
+            stop_words.join(", ")
+        ));
+    }
+
+    let mut use_relaxed = cursor.as_ref().is_some_and(|c| c.x);
+    let text = if use_relaxed { &relaxed } else { &normal };
+    let mut sort = effective_sort(req.sort, text);
+    if let Some(c) = &cursor
+        && (c.s != sort.as_str() || (sort == Sort::Relevance && c.r.is_none()))
+    {
+        return Err(SearchError::BadCursor(CURSOR_INVALID));
+    }
+    let mut rows = page(
+        &mut tx,
+        req.site_id,
+        text,
+        &parsed.filters,
+        sort,
+        cursor.as_ref(),
+        limit,
+    )
+    .await?;
+    if first_page && rows.is_empty() && relaxed.matches.is_some() {
+        use_relaxed = true;
+        sort = effective_sort(req.sort, &relaxed);
+        rows = page(
+            &mut tx,
+            req.site_id,
+            &relaxed,
+            &parsed.filters,
+            sort,
+            None,
+            limit,
+        )
+        .await?;
+    }
+    let text = if use_relaxed { &relaxed } else { &normal };
+
+    let mut result = SearchPage {
+        hits: Vec::new(),
+        next_cursor: None,
+        count: None,
+        fuzzy: false,
+        ignored,
+        highlight: parsed.highlight.clone(),
+    };
+    if first_page
+        && rows.is_empty()
+        && normal.rank.is_some()
+        && let Some(words) = &parsed.fuzzy_text
+    {
+        result.hits = near_matches(&mut tx, req.site_id, words, &parsed.filters, limit).await?;
+        result.fuzzy = true;
+        result.count = Some(MatchCount::Exact(result.hits.len() as i64));
+        tx.commit().await?;
+        return Ok(result);
+    }
+
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        if let Some(last) = rows.last() {
+            let c = Cursor {
+                v: 1,
+                h: fp,
+                s: sort.as_str().to_string(),
+                x: use_relaxed,
+                r: last.rank,
+                t: last.interaction.start_datetime,
+                i: last.interaction.interaction_id,
+            };
+            result.next_cursor = c.encode();
+        }
+    }
+    if first_page && req.count_cap > 0 {
+        result.count = Some(if result.next_cursor.is_none() {
+            MatchCount::Exact(rows.len() as i64)
+        } else {
+            count(&mut tx, req.site_id, text, &parsed.filters, req.count_cap).await?
+        });
+    }
+    result.hits = rows;
+    tx.commit().await?;
+    Ok(result)
+}
+
+fn effective_sort(sort: Sort, text: &Text) -> Sort {
+    if sort == Sort::Relevance && text.rank.is_none() {
+        Sort::Newest
+    } else {
+        sort
+    }
+}
+
+/// Sets the transaction's plan cache mode and trigram threshold, normalises the tsquery texts and
+/// finds the typed words that are stop words.
+async fn prepare(
+    conn: &mut PgConnection,
+    parsed: &query::ParsedQuery,
+) -> Result<(Text, Text, Vec<String>), sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Vec<String>,
+    );
+    let row: Row = sqlx::query_as(
+        "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), \
+                set_config('pg_trgm.word_similarity_threshold', $1, true), \
+                to_tsquery('english', $2)::text, to_tsquery('english', $3)::text, \
+                to_tsquery('english', $4)::text, to_tsquery('english', $5)::text, \
+                ARRAY(SELECT w FROM unnest($6::text[]) AS w \
+                      WHERE ts_lexize('english_stem', w) = '{}'::text[])",
+    )
+    .bind(FUZZY_THRESHOLD)
+    .bind(&parsed.tsquery)
+    .bind(&parsed.rank_tsquery)
+    .bind(&parsed.relaxed_tsquery)
+    .bind(&parsed.relaxed_rank_tsquery)
+    .bind(&parsed.words)
+    .fetch_one(&mut *conn)
+    .await?;
+    let some = |s: Option<String>| s.filter(|s| !s.is_empty());
+    let normal = Text {
+        matches: some(row.2),
+        rank: some(row.3),
+    };
+    let relaxed = Text {
+        matches: some(row.4),
+        rank: some(row.5),
+    };
+    Ok((normal, relaxed, row.6))
+}
+
+/// The same day's midnight in UTC moved by `days` (negative for earlier).
+fn utc_midnight(day: NaiveDate, days: i64) -> Option<DateTime<Utc>> {
+    let moved = if days < 0 {
+        day.checked_sub_days(Days::new(days.unsigned_abs()))
+    } else {
+        day.checked_add_days(Days::new(days.unsigned_abs()))
+    }?;
+    moved.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+}
+
+/// A case-insensitive "contains" pattern for ILIKE with `\`, `%` and `_` taken literally.
+fn contains_pattern(value: &str) -> String {
+    let mut p = String::from("%");
+    for c in value.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// `WHERE` for the site's live rows, the text condition and the filters.
+fn push_where(qb: &mut QueryBuilder<'_, Postgres>, site_id: i32, text: Option<&str>, f: &Filters) {
+    qb.push(" FROM interactions WHERE site_id = ")
+        .push_bind(site_id)
+        .push(" AND deleted_at IS NULL");
+    if let Some(t) = text {
+        qb.push(" AND search_vector @@ ")
+            .push_bind(t.to_string())
+            .push("::tsquery");
+    }
+    if let Some(kind) = &f.kind {
+        qb.push(" AND lower(type) = lower(")
+            .push_bind(kind.clone())
+            .push(")");
+    }
+    if let Some(lead) = &f.lead {
+        qb.push(" AND lead ILIKE ")
+            .push_bind(contains_pattern(lead));
+    }
+    if let Some(location) = &f.location {
+        qb.push(" AND location ILIKE ")
+            .push_bind(contains_pattern(location));
+    }
+    // A local calendar day starts within a day of the same date's UTC midnight (UTC offsets are
+    // under 24 hours), so a range on start_datetime lets the (site_id, start_datetime) index
+    // narrow the rows before the exact local-day check.
+    if let Some(from) = f.from {
+        if let Some(lo) = utc_midnight(from, -1) {
+            qb.push(" AND start_datetime >= ").push_bind(lo);
+        }
+        qb.push(" AND (start_datetime AT TIME ZONE timezone)::date >= ")
+            .push_bind(from);
+    }
+    if let Some(to) = f.to {
+        if let Some(hi) = utc_midnight(to, 2) {
+            qb.push(" AND start_datetime < ").push_bind(hi);
+        }
+        qb.push(" AND (start_datetime AT TIME ZONE timezone)::date <= ")
+            .push_bind(to);
+    }
+}
+
+/// Up to `limit + 1` rows after the cursor in the given sort.
+async fn page(
+    conn: &mut PgConnection,
+    site_id: i32,
+    text: &Text,
+    filters: &Filters,
+    sort: Sort,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    match (sort, text.rank.as_deref()) {
+        (Sort::Relevance, Some(rank)) => {
+            qb.push("* FROM (SELECT ")
+                .push(INTERACTION_COLUMNS)
+                .push(", ts_rank(search_vector, ")
+                .push_bind(rank.to_string())
+                .push("::tsquery) AS rank");
+            push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+            qb.push(") AS m");
+            if let Some(c) = after {
+                qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
+                    .push_bind(c.r)
+                    .push("::real, ")
+                    .push_bind(c.t)
+                    .push(", ")
+                    .push_bind(c.i)
+                    .push(")");
+            }
+            qb.push(" ORDER BY rank DESC, start_datetime DESC, interaction_id DESC");
+        }
+        _ => {
+            let (cmp, dir) = if sort == Sort::Oldest {
+                (">", "ASC")
+            } else {
+                ("<", "DESC")
+            };
+            qb.push(INTERACTION_COLUMNS).push(", NULL::real AS rank");
+            push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+            if let Some(c) = after {
+                // The plain bound lets the (site_id, start_datetime) index skip to the cursor.
+                qb.push(" AND start_datetime ")
+                    .push(cmp)
+                    .push("= ")
+                    .push_bind(c.t)
+                    .push(" AND (start_datetime, interaction_id) ")
+                    .push(cmp)
+                    .push(" (")
+                    .push_bind(c.t)
+                    .push(", ")
+                    .push_bind(c.i)
+                    .push(")");
+            }
+            qb.push(" ORDER BY start_datetime ")
+                .push(dir)
+                .push(", interaction_id ")
+                .push(dir);
+        }
+    }
+    qb.push(" LIMIT ").push_bind(limit + 1);
+    qb.build_query_as::<Hit>().fetch_all(conn).await
+}
+
+/// The number of matches, counted up to `cap + 1` rows.
+async fn count(
+    conn: &mut PgConnection,
+    site_id: i32,
+    text: &Text,
+    filters: &Filters,
+    cap: i64,
+) -> Result<MatchCount, sqlx::Error> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT count(*) FROM (SELECT 1");
+    push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+    qb.push(" LIMIT ")
+        .push_bind(cap.saturating_add(1))
+        .push(") AS s");
+    let n: i64 = qb.build_query_scalar().fetch_one(conn).await?;
+    Ok(if n > cap {
+        MatchCount::AtLeast(cap)
+    } else {
+        MatchCount::Exact(n)
+    })
+}
+
+/// The typo-tolerant fallback: rows whose title or lead has words similar to `words`
+/// (`<%`, served by the site-scoped trigram indexes), most similar first, filters applied.
+async fn near_matches(
+    conn: &mut PgConnection,
+    site_id: i32,
+    words: &str,
+    filters: &Filters,
+    limit: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    qb.push(INTERACTION_COLUMNS)
+        .push(", greatest(word_similarity(")
+        .push_bind(words.to_string())
+        .push(", title), word_similarity(")
+        .push_bind(words.to_string())
+        .push(", lead)) AS rank");
+    push_where(&mut qb, site_id, None, filters);
+    qb.push(" AND (")
+        .push_bind(words.to_string())
+        .push(" <% title OR ")
+        .push_bind(words.to_string())
+        .push(" <% lead)")
+        .push(" ORDER BY rank DESC, start_datetime DESC, interaction_id DESC LIMIT ")
+        .push_bind(limit);
+    qb.build_query_as::<Hit>().fetch_all(conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_names_round_trip() {
+        for s in Sort::ALL {
+            assert_eq!(s.to_string().parse::<Sort>(), Ok(s));
+        }
+        assert_eq!("Newest".parse::<Sort>(), Ok(Sort::Newest));
+        assert!(
+            "best"
+                .parse::<Sort>()
+                .is_err_and(|e| e.contains("relevance, newest or oldest"))
+        );
+    }
+
+    #[test]
+    fn counts_display_with_separators() {
+        assert_eq!(MatchCount::Exact(0).to_string(), "0");
+        assert_eq!(MatchCount::Exact(999).to_string(), "999");
+        assert_eq!(MatchCount::Exact(1234).to_string(), "1,234");
+        assert_eq!(MatchCount::Exact(1_234_567).to_string(), "1,234,567");
+        assert_eq!(MatchCount::AtLeast(1000).to_string(), "1,000+");
+    }
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn bad_cursors_are_rejected() {
+        assert!(matches!(
+            Cursor::decode("not base64!", "x"),
+            Err(SearchError::BadCursor(CURSOR_INVALID))
+        ));
+        let c = Cursor {
+            v: 1,
+            h: "aaaa".into(),
+            s: "newest".into(),
+            x: false,
+            r: Some(0.1),
+            t: Utc::now(),
+            i: 7,
+        };
+        let text = c.encode().unwrap_or_default();
+        assert!(Cursor::decode(&text, "aaaa").is_ok());
+        assert!(matches!(
+            Cursor::decode(&text, "bbbb"),
+            Err(SearchError::BadCursor(CURSOR_OTHER))
+        ));
+    }
+}

@@ -1,0 +1,659 @@
+//! The Finder's search against a real PostgreSQL: a fixed fixture, a table of queries with their
+//! expected ids, each checked against an equivalent hand-written SQL query, keyset paging,
+//! counts, the typo-tolerant fallback and malformed input.
+
+mod common;
+
+use ifind::db::search::{MatchCount, SearchError, SearchPage, SearchRequest, Sort, search};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sqlx::PgConnection;
+
+const NORTH: i32 = 1;
+const SOUTH: i32 = 2;
+const DELETED: i32 = 21;
+
+/// Two sites, two users; site 1 has 20 live rows and a soft-deleted one (21) that would match
+/// most queries; site 2 has rows that would match too (22..24).
+const FIXTURE: &str = r#"
+INSERT INTO users (user_id, username, password_hash, email) VALUES
+  (1, 'ana', 'x', 'ana@example.org'), (2, 'ben', 'x', 'ben@example.org');
+INSERT INTO sites (site_id, name) VALUES (1, 'North'), (2, 'South');
+INSERT INTO interactions (interaction_id, site_id, title, type, lead, start_datetime, timezone,
+                          end_datetime, location, description, notes, created_by) VALUES
+ (1, 1, 'Quarterly budget review', 'Meeting', 'Maria Lopez', '2024-01-10 09:00Z', 'Europe/Berlin', '2024-01-10 10:00Z', 'Berlin office', 'Review of the quarterly budget with finance.', NULL, 1),
+ (2, 1, 'Budget draft for the quarterly plan', 'Meeting', 'Ben Okafor', '2024-01-12 14:00Z', 'UTC', '2024-01-12 15:00Z', NULL, 'First draft of the budget', 'quarterly numbers pending', 1),
+ (3, 1, 'Invoice dispute with supplier', 'Call', 'Maria Lopez', '2024-02-01 16:00Z', 'America/New_York', '2024-02-01 16:30Z', NULL, 'Supplier disputes invoice 4411', NULL, 1),
+ (4, 1, 'Contract renewal', 'Call', 'Sam O''Brien', '2024-02-03 10:00Z', 'Europe/London', '2024-02-03 10:30Z', 'Old Harbor pier', 'Renew the cleaning contract', NULL, 2),
+ (5, 1, 'Weekly team meeting', 'Meeting', 'ops_team', '2024-02-05 08:00Z', 'Europe/Berlin', '2024-02-05 09:00Z', 'Berlin office', 'Standing weekly meeting', NULL, 2),
+ (6, 1, 'Meetup with local makers', 'Event', 'Ms Tan', '2024-02-07 18:00Z', 'Asia/Tokyo', '2024-02-07 20:00Z', 'Tokyo hub', 'Community meetup', NULL, 2),
+ (7, 1, 'Harbor inspection', 'Inspection', 'Maria Lopez', '2024-02-10 07:00Z', 'Europe/Berlin', '2024-02-10 09:00Z', 'Hamburg port', 'Checked the cranes', NULL, 1),
+ (8, 1, 'Crane maintenance', 'Inspection', 'Ben Okafor', '2024-02-11 07:00Z', 'Europe/Berlin', '2024-02-11 09:00Z', 'Old Harbor dock', 'Routine maintenance', NULL, 1),
+ (9, 1, 'Safety walk', 'Inspection', 'Ben Okafor', '2024-02-12 07:00Z', 'Europe/Berlin', '2024-02-12 08:00Z', NULL, 'Walked the harbor perimeter', NULL, 1),
+ (10, 1, 'Fence repair', 'Maintenance', 'Lee Park', '2024-02-13 07:00Z', 'Europe/Berlin', '2024-02-13 08:00Z', NULL, 'Fixed the fence', 'near the harbor gate', 2),
+ (11, 1, 'Late call with Los Angeles', 'Phone Call', 'Maria Lopez', '2024-03-11 06:30Z', 'America/Los_Angeles', '2024-03-11 07:00Z', NULL, NULL, NULL, 1),
+ (12, 1, 'Early call with Kiritimati', 'Phone Call', 'Lee Park', '2024-03-10 11:00Z', 'Pacific/Kiritimati', '2024-03-10 11:30Z', NULL, NULL, NULL, 2),
+ (13, 1, 'Tokyo morning sync', 'Meeting', 'Ms Tan', '2024-03-10 15:30Z', 'Asia/Tokyo', '2024-03-10 16:00Z', 'Tokyo hub', NULL, NULL, 2),
+ (14, 1, 'Pago Pago evening call', 'Phone Call', 'Lee Park', '2024-03-11 07:00Z', 'Pacific/Pago_Pago', '2024-03-11 07:30Z', NULL, NULL, NULL, 2),
+ (15, 1, 'UTC midnight review', 'Meeting', 'Ben Okafor', '2024-03-12 00:00Z', 'UTC', '2024-03-12 01:00Z', NULL, NULL, NULL, 1),
+ (16, 1, 'Invoice follow-up', 'Email', 'Maria Lopez', '2024-04-01 09:00Z', 'UTC', '2024-04-01 09:00Z', NULL, 'Sent the invoice reminder e-mail', NULL, 1),
+ (17, 1, 'Invoice archive', 'Email', 'Ben Okafor', '2024-04-01 09:00Z', 'UTC', '2024-04-01 09:00Z', NULL, 'Archived invoices', NULL, 1),
+ (18, 1, 'Budget meeting minutes', 'Meeting', 'Maria Lopez', '2024-04-05 10:00Z', 'Europe/Berlin', '2024-04-05 11:00Z', 'Berlin office', 'Minutes of the budget meeting', 'draft', 1),
+ (19, 1, 'Conference call about 50% discount', 'Conference Call', 'Ben Okafor', '2024-04-08 15:00Z', 'UTC', '2024-04-08 16:00Z', NULL, 'Discount talks', NULL, 2),
+ (20, 1, 'Plain note', 'Note', 'Lee Park', '2024-04-10 12:00Z', 'UTC', '2024-04-10 12:05Z', NULL, NULL, NULL, 2),
+ (21, 1, 'Quarterly budget meeting (deleted)', 'Meeting', 'Maria Lopez', '2024-03-11 10:00Z', 'UTC', '2024-03-11 11:00Z', 'Berlin office', 'quarterly budget harbor invoice meeting inspection', 'draft', 1),
+ (22, 2, 'Quarterly budget review', 'Meeting', 'Maria Lopez', '2024-01-15 10:00Z', 'UTC', '2024-01-15 11:00Z', 'Berlin office', 'quarterly budget harbor invoice meeting', NULL, 1),
+ (23, 2, 'Harbor inspection', 'Inspection', 'Maria Lopez', '2024-03-10 16:00Z', 'Asia/Tokyo', '2024-03-10 17:00Z', 'Old Harbor pier', 'meet at the harbor', NULL, 2),
+ (24, 2, 'Budgett planning', 'Meeting', 'Ben Okafor', '2024-02-20 10:00Z', 'UTC', '2024-02-20 11:00Z', NULL, NULL, NULL, 2);
+UPDATE interactions SET deleted_at = '2024-05-01Z', deleted_by = 1 WHERE interaction_id = 21;
+"#;
+
+/// All of site 1's live rows, newest first.
+const ALL_NEWEST: &[i32] = &[
+    20, 19, 18, 17, 16, 15, 14, 11, 13, 12, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1,
+];
+const ALL_OLDEST: &[i32] = &[
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 11, 14, 15, 16, 17, 18, 19, 20,
+];
+
+struct Case {
+    site: i32,
+    query: &'static str,
+    sort: Sort,
+    ids: &'static [i32],
+    /// The equivalent hand-written SQL; `$1` is the site.
+    sql: &'static str,
+    /// Substrings of the expected notes, in order (and no other notes).
+    notes: &'static [&'static str],
+    fuzzy: bool,
+}
+
+const fn case(query: &'static str, sort: Sort, ids: &'static [i32], sql: &'static str) -> Case {
+    Case {
+        site: NORTH,
+        query,
+        sort,
+        ids,
+        sql,
+        notes: &[],
+        fuzzy: false,
+    }
+}
+
+const fn noted(mut c: Case, notes: &'static [&'static str]) -> Case {
+    c.notes = notes;
+    c
+}
+
+const fn near(mut c: Case) -> Case {
+    c.fuzzy = true;
+    c
+}
+
+const fn in_site(mut c: Case, site: i32) -> Case {
+    c.site = site;
+    c
+}
+
+use Sort::{Newest, Oldest, Relevance};
+
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    // Stemming: "invoices" finds "Invoice" and "invoices".
+    case("invoices ", Newest, &[17, 16, 3],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'invoices') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("meetings ", Newest, &[18, 15, 13, 5, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'meeting') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    // Relevance by weight: title (7), location (8, 4: equal rank, newer first), description (9),
+    // notes (10).
+    case("harbor ", Relevance, &[7, 8, 4, 9, 10],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'harbor') \
+         ORDER BY ts_rank(search_vector, to_tsquery('english', 'harbor')) DESC, \
+                  start_datetime DESC, interaction_id DESC"),
+    case("harbor ", Newest, &[10, 9, 8, 7, 4],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'harbor') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("harbor ", Oldest, &[4, 7, 8, 9, 10],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'harbor') \
+         ORDER BY start_datetime ASC, interaction_id ASC"),
+    // AND.
+    case("quarterly budget ", Newest, &[2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'quarterly & budget') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("budget review ", Relevance, &[1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'budget & review') \
+         ORDER BY ts_rank(search_vector, to_tsquery('english', 'budget & review')) DESC, \
+                  start_datetime DESC, interaction_id DESC"),
+    // Phrase: 2 has both words, not adjacent.
+    case("\"quarterly budget\"", Newest, &[1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'quarterly <-> budget') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    // Exclusions: 18 has "draft" only in its notes.
+    case("budget -draft ", Newest, &[1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'budget & !draft') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("budget -\"quarterly budget\" ", Newest, &[18, 2],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'budget & !(quarterly <-> budget)') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    // OR, and its precedence: (harbor | invoice) & dispute.
+    case("invoice or contract ", Newest, &[17, 16, 4, 3],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'invoice | contract') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("harbor OR invoice dispute ", Newest, &[3],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', '(harbor | invoice) & dispute') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    // Prefix on the last word; a trailing space ends it (6 is "Meetup").
+    case("meet", Newest, &[18, 15, 13, 6, 5, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'meet:*') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("meet ", Newest, &[18, 15, 13, 5, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'meet') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("quarterly budg", Newest, &[2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'quarterly & budg:*') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("meet", Relevance, &[18, 5, 6, 15, 13, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'meet:*') \
+         ORDER BY ts_rank(search_vector, to_tsquery('english', 'meet:*')) DESC, \
+                  start_datetime DESC, interaction_id DESC"),
+    // A partly typed word past its stem: the relaxed prefix query.
+    case("meetin", Newest, &[18, 15, 13, 6, 5, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'meetin:* | meeti:* | meet:*') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    // Filters.
+    case("type:call", Newest, &[4, 3],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lower(type) = 'call' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("TYPE:\"PHONE CALL\"", Oldest, &[12, 11, 14],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lower(type) = 'phone call' ORDER BY start_datetime, interaction_id"),
+    case("lead:\"maria lo\"", Newest, &[18, 16, 11, 7, 3, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lower(lead) LIKE '%maria lo%' ORDER BY start_datetime DESC, interaction_id DESC"),
+    // `_` is literal: "Ms Tan" would match an unescaped pattern.
+    case("lead:s_t", Newest, &[5],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND strpos(lower(lead), 's_t') > 0 ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("lead:%", Newest, &[],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND strpos(lead, '%') > 0 ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("location:HARBOR", Newest, &[8, 4],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lower(location) LIKE '%harbor%' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("location:\"berlin office\" budget ", Relevance, &[18, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lower(location) LIKE '%berlin office%' \
+         AND search_vector @@ to_tsquery('english', 'budget') \
+         ORDER BY ts_rank(search_vector, to_tsquery('english', 'budget')) DESC, \
+                  start_datetime DESC, interaction_id DESC"),
+    // Local calendar days: 12 (UTC+14) and 13 (UTC+9) start on March 11 locally while their
+    // UTC start is March 10; 11 (UTC-7) and 14 (UTC-11) the other way round.
+    case("from:2024-03-11 to:2024-03-11", Newest, &[13, 12],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (start_datetime AT TIME ZONE timezone)::date = DATE '2024-03-11' \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("from:2024-03-10 to:2024-03-10", Newest, &[14, 11],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (start_datetime AT TIME ZONE timezone)::date = DATE '2024-03-10' \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("from:2024-03-12", Oldest, &[15, 16, 17, 18, 19, 20],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (start_datetime AT TIME ZONE timezone)::date >= DATE '2024-03-12' \
+         ORDER BY start_datetime, interaction_id"),
+    case("to:2024-01-31", Oldest, &[1, 2],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (start_datetime AT TIME ZONE timezone)::date <= DATE '2024-01-31' \
+         ORDER BY start_datetime, interaction_id"),
+    case("type:meeting from:2024-03-01 to:2024-03-31", Oldest, &[13, 15],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lower(type) = 'meeting' \
+         AND (start_datetime AT TIME ZONE timezone)::date BETWEEN '2024-03-01' AND '2024-03-31' \
+         ORDER BY start_datetime, interaction_id"),
+    // Every sort without text; relevance without text is newest.
+    case("", Newest, ALL_NEWEST,
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("", Relevance, ALL_NEWEST,
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("", Oldest, ALL_OLDEST,
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         ORDER BY start_datetime, interaction_id"),
+    // Malformed input degrades and says so.
+    noted(case("\"quarterly budg", Newest, &[1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'quarterly <-> budg:*') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+        &["the closing quote was missing"]),
+    noted(case("budget - ", Newest, &[18, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'budget') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+        &["ignored -: put the word to exclude right after the dash"]),
+    noted(case("from:notadate budget ", Newest, &[18, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'budget') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+        &["ignored from:notadate: dates are YYYY-MM-DD"]),
+    noted(case("locaton:harbor ", Relevance, &[7, 8, 4, 9, 10],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'harbor') \
+         ORDER BY ts_rank(search_vector, to_tsquery('english', 'harbor')) DESC, \
+                  start_datetime DESC, interaction_id DESC"),
+        &["ignored locaton: because it is not a filter"]),
+    noted(case("The of AND ", Relevance, ALL_NEWEST,
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+        &["ignored the, of, and: too common to search for"]),
+    noted(case("the harbor ", Newest, &[10, 9, 8, 7, 4],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'the & harbor') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+        &["ignored the: too common"]),
+    noted(case("-", Oldest, ALL_OLDEST,
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         ORDER BY start_datetime, interaction_id"),
+        &["ignored -"]),
+    noted(case("-type:call \"", Oldest, ALL_OLDEST,
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         ORDER BY start_datetime, interaction_id"),
+        &["ignored -type:call: filters cannot be excluded", "ignored \": it has no letters"]),
+    // Only exclusions: everything else, newest first even for relevance.
+    case("-harbor -meeting", Relevance, &[20, 19, 17, 16, 14, 11, 12, 6, 3],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', '!harbor & !meeting') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    noted(near(case("'; DROP TABLE interactions; --", Relevance, &[],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (word_similarity('drop table interactions', title) >= 0.4 \
+              OR word_similarity('drop table interactions', lead) >= 0.4)")),
+        &["ignored ';", "ignored --"]),
+    // Typo-tolerant fallback: near matches in titles and leads, most similar first; site 2's
+    // exact "Budgett planning" never shows.
+    near(case("inspektion ", Relevance, &[7],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (word_similarity('inspektion', title) >= 0.4 \
+              OR word_similarity('inspektion', lead) >= 0.4) \
+         ORDER BY greatest(word_similarity('inspektion', title), \
+                           word_similarity('inspektion', lead)) DESC, \
+                  start_datetime DESC, interaction_id DESC")),
+    // Still typing: the relaxed prefix query finds "budget" before any fallback.
+    case("budgett", Newest, &[18, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'budgett:* | budget:* | budge:* | budg:*') \
+         ORDER BY start_datetime DESC, interaction_id DESC"),
+    near(case("budgett ", Newest, &[18, 2, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (word_similarity('budgett', title) >= 0.4 \
+              OR word_similarity('budgett', lead) >= 0.4) \
+         ORDER BY greatest(word_similarity('budgett', title), \
+                           word_similarity('budgett', lead)) DESC, \
+                  start_datetime DESC, interaction_id DESC")),
+    near(case("budgett from:2024-01-11", Oldest, &[18, 2],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (start_datetime AT TIME ZONE timezone)::date >= '2024-01-11' \
+         AND (word_similarity('budgett', title) >= 0.4 \
+              OR word_similarity('budgett', lead) >= 0.4) \
+         ORDER BY greatest(word_similarity('budgett', title), \
+                           word_similarity('budgett', lead)) DESC, \
+                  start_datetime DESC, interaction_id DESC")),
+    near(case("lopes ", Relevance, &[18, 16, 11, 7, 3, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (word_similarity('lopes', title) >= 0.4 \
+              OR word_similarity('lopes', lead) >= 0.4) \
+         ORDER BY greatest(word_similarity('lopes', title), \
+                           word_similarity('lopes', lead)) DESC, \
+                  start_datetime DESC, interaction_id DESC")),
+    // Transposed letters score under PostgreSQL's default threshold (0.6) but above ours.
+    near(case("reveiw ", Relevance, &[15, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND (word_similarity('reveiw', title) >= 0.4 \
+              OR word_similarity('reveiw', lead) >= 0.4) \
+         ORDER BY greatest(word_similarity('reveiw', title), \
+                           word_similarity('reveiw', lead)) DESC, \
+                  start_datetime DESC, interaction_id DESC")),
+    // The other site sees its own rows only.
+    in_site(case("harbor ", Newest, &[23, 22],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'harbor') \
+         ORDER BY start_datetime DESC, interaction_id DESC"), SOUTH),
+    in_site(case("budgett ", Newest, &[24],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND search_vector @@ to_tsquery('english', 'budgett') \
+         ORDER BY start_datetime DESC, interaction_id DESC"), SOUTH),
+];
+
+async fn fixture() -> common::TestDb {
+    let t = common::fresh_db().await;
+    sqlx::raw_sql(FIXTURE)
+        .execute(&t.db.pool)
+        .await
+        .expect("load the fixture");
+    t
+}
+
+fn request(site: i32, query: &str, sort: Sort, limit: i64) -> SearchRequest {
+    SearchRequest {
+        site_id: site,
+        query: query.to_string(),
+        sort,
+        limit,
+        after: None,
+        count_cap: 1000,
+    }
+}
+
+fn ids(page: &SearchPage) -> Vec<i32> {
+    page.hits
+        .iter()
+        .map(|h| h.interaction.interaction_id)
+        .collect()
+}
+
+#[tokio::test]
+async fn queries_match_expected_ids_and_hand_written_sql() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    for c in CASES {
+        let what = format!("{:?} sorted {} in site {}", c.query, c.sort, c.site);
+        let page = search(&mut conn, &request(c.site, c.query, c.sort, 500))
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(ids(&page), c.ids, "{what}");
+        let hand: Vec<i32> = sqlx::query_scalar(c.sql)
+            .bind(c.site)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("hand-written SQL for {what}: {e}"));
+        if c.fuzzy && c.ids.is_empty() {
+            assert!(hand.is_empty(), "{what}: hand-written SQL found {hand:?}");
+        } else {
+            assert_eq!(hand, c.ids, "hand-written SQL for {what}");
+        }
+        assert_eq!(page.fuzzy, c.fuzzy, "fuzzy for {what}");
+        assert_eq!(
+            page.ignored.len(),
+            c.notes.len(),
+            "notes for {what}: {:?}",
+            page.ignored
+        );
+        for (got, want) in page.ignored.iter().zip(c.notes) {
+            assert!(
+                got.contains(want),
+                "note for {what}: {got:?} lacks {want:?}"
+            );
+        }
+        assert_eq!(
+            page.count,
+            Some(MatchCount::Exact(c.ids.len() as i64)),
+            "count for {what}"
+        );
+        assert_eq!(page.next_cursor, None, "{what}");
+        for h in &page.hits {
+            assert_eq!(h.interaction.site_id, c.site, "{what}");
+            assert_ne!(h.interaction.interaction_id, DELETED, "{what}");
+        }
+    }
+    // The injection attempt was only ever text.
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("table still there");
+    assert_eq!(n, 24);
+}
+
+#[tokio::test]
+async fn fallback_threshold_applies_before_pg_trgm_is_loaded() {
+    let t = fixture().await;
+    // The pool's first connection is a new backend: the search sets the threshold before
+    // anything has loaded pg_trgm's library.
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    let page = search(&mut conn, &request(NORTH, "reveiw ", Relevance, 50))
+        .await
+        .expect("search");
+    assert!(page.fuzzy);
+    assert_eq!(ids(&page), [15, 1]);
+    let sim: f32 = sqlx::query_scalar("SELECT word_similarity('reveiw', 'UTC midnight review')")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("similarity");
+    assert!(sim < 0.6, "{sim}");
+}
+
+#[tokio::test]
+async fn highlight_and_rank_are_reported() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    let page = search(
+        &mut conn,
+        &request(NORTH, "Harbor -crane \"old harbor\"", Relevance, 50),
+    )
+    .await
+    .expect("search");
+    assert_eq!(page.highlight, ["harbor", "old"]);
+    assert_eq!(ids(&page), [4]);
+    assert!(page.hits[0].rank.is_some_and(|r| r > 0.0));
+    let page = search(&mut conn, &request(NORTH, "harbor", Newest, 50))
+        .await
+        .expect("search");
+    assert!(page.hits.iter().all(|h| h.rank.is_none()));
+}
+
+/// Pages through with `limit` 2 and checks the pages add up to the full list.
+async fn check_paging(conn: &mut PgConnection, query: &str, sort: Sort) {
+    let what = format!("{query:?} sorted {sort}");
+    let full = search(conn, &request(NORTH, query, sort, 500))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mut req = request(NORTH, query, sort, 2);
+    let mut seen: Vec<i32> = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = search(conn, &req)
+            .await
+            .unwrap_or_else(|e| panic!("{what}, page {pages}: {e}"));
+        assert!(page.hits.len() <= 2, "{what}");
+        if pages == 0 {
+            assert_eq!(
+                page.count,
+                Some(MatchCount::Exact(full.hits.len() as i64)),
+                "{what}"
+            );
+        } else {
+            assert_eq!(page.count, None, "{what}");
+        }
+        seen.extend(ids(&page));
+        pages += 1;
+        assert!(pages <= 20, "{what}: too many pages");
+        match page.next_cursor {
+            Some(c) => {
+                assert_eq!(page.hits.len(), 2, "{what}: short page with a cursor");
+                req.after = Some(c);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids(&full), "{what}: pages joined");
+    let mut unique = seen.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "{what}: duplicates");
+}
+
+#[tokio::test]
+async fn keyset_pages_add_up_for_every_sort() {
+    let t = fixture().await;
+    let mut tx = t.db.begin_as(Some(1)).await.expect("transaction");
+    for sort in Sort::ALL {
+        for query in [
+            "",
+            "harbor",
+            "meet",
+            "meetin",
+            "invoice or contract ",
+            "type:\"phone call\"",
+            "the of and ",
+            "-harbor",
+        ] {
+            check_paging(&mut tx, query, sort).await;
+        }
+    }
+    // The search's settings are local to the caller's transaction.
+    let mode: String = sqlx::query_scalar("SELECT current_setting('plan_cache_mode')")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("setting");
+    assert_eq!(mode, "force_custom_plan");
+    tx.rollback().await.expect("rollback");
+}
+
+#[tokio::test]
+async fn cursors_from_other_searches_are_rejected() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    let first = search(&mut conn, &request(NORTH, "meet", Newest, 2))
+        .await
+        .expect("first page");
+    let cursor = first.next_cursor.expect("more pages");
+    for (site, query, sort) in [
+        (NORTH, "harbor", Newest),
+        (NORTH, "meet", Oldest),
+        (NORTH, "meet ", Newest),
+        (SOUTH, "meet", Newest),
+    ] {
+        let mut req = request(site, query, sort, 2);
+        req.after = Some(cursor.clone());
+        match search(&mut conn, &req).await {
+            Err(e @ SearchError::BadCursor(_)) => assert_eq!(
+                e.to_string(),
+                "the cursor belongs to another search; start from the first page"
+            ),
+            other => panic!("{query:?} {sort} in {site}: expected a bad cursor, got {other:?}"),
+        }
+    }
+    for garbage in ["", "%%%", "eyJ2IjoxfQ", &cursor[..cursor.len() / 2]] {
+        let mut req = request(NORTH, "meet", Newest, 2);
+        req.after = Some(garbage.to_string());
+        let err = search(&mut conn, &req).await.expect_err("garbage cursor");
+        assert!(
+            err.to_string().contains("start from the first page"),
+            "{err}"
+        );
+    }
+    // The connection is still usable, outside any transaction.
+    let mode: String = sqlx::query_scalar("SELECT current_setting('plan_cache_mode')")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("setting");
+    assert_eq!(mode, "auto");
+}
+
+#[tokio::test]
+async fn counts_are_exact_or_capped() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    let mut req = request(NORTH, "", Newest, 2);
+    let page = search(&mut conn, &req).await.expect("search");
+    assert_eq!(page.count, Some(MatchCount::Exact(20)));
+    req.count_cap = 5;
+    let page = search(&mut conn, &req).await.expect("search");
+    assert_eq!(page.count, Some(MatchCount::AtLeast(5)));
+    assert_eq!(page.count.map(|c| c.to_string()).as_deref(), Some("5+"));
+    req.count_cap = 20;
+    let page = search(&mut conn, &req).await.expect("search");
+    assert_eq!(page.count, Some(MatchCount::Exact(20)));
+    req.count_cap = 0;
+    let page = search(&mut conn, &req).await.expect("search");
+    assert_eq!(page.count, None);
+    // Limits are clamped.
+    req.limit = 0;
+    let page = search(&mut conn, &req).await.expect("search");
+    assert_eq!(page.hits.len(), 1);
+    req.limit = 10_000;
+    let page = search(&mut conn, &req).await.expect("search");
+    assert_eq!(page.hits.len(), 20);
+}
+
+#[tokio::test]
+async fn random_lines_never_fail() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    const PARTS: &[&str] = &[
+        "budget",
+        "meet",
+        "harbor",
+        "or",
+        " ",
+        " ",
+        "\"",
+        "-",
+        ":",
+        "type:",
+        "lead:",
+        "location:",
+        "from:",
+        "to:",
+        "2024-03-11",
+        "'",
+        ";",
+        "\\",
+        "%",
+        "_",
+        "&",
+        "|",
+        "!",
+        "(",
+        ")",
+        "<->",
+        ":*",
+        "é",
+        "東京",
+        "\u{0}",
+        "\t",
+        "the",
+        "DROP TABLE",
+        "x:y",
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for _ in 0..300 {
+        let n = rng.gen_range(0..10);
+        let line: String = (0..n)
+            .map(|_| PARTS[rng.gen_range(0..PARTS.len())])
+            .collect();
+        let sort = Sort::ALL[rng.gen_range(0..3)];
+        let page = search(&mut conn, &request(NORTH, &line, sort, 3))
+            .await
+            .unwrap_or_else(|e| panic!("{line:?}: {e}"));
+        assert!(
+            page.hits
+                .iter()
+                .all(|h| h.interaction.site_id == NORTH && h.interaction.interaction_id != DELETED)
+        );
+        if let Some(c) = page.next_cursor {
+            let mut req = request(NORTH, &line, sort, 3);
+            req.after = Some(c);
+            search(&mut conn, &req)
+                .await
+                .unwrap_or_else(|e| panic!("{line:?}, page 2: {e}"));
+        }
+    }
+}
