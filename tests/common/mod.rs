@@ -10,6 +10,9 @@
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
 use ifind::db::Db;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection};
@@ -200,4 +203,59 @@ impl Drop for TestDb {
         })
         .join();
     }
+}
+
+/// Runs the real binary against the test database, with its own empty config and log dirs.
+pub fn ifind(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    run_ifind(Some(url), args, stdin)
+}
+
+/// Runs the real binary with no database URL, so it uses the embedded cluster of its config.
+pub fn ifind_embedded(args: &[&str], stdin: Option<&str>) -> Output {
+    run_ifind(None, args, stdin)
+}
+
+fn run_ifind(url: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
+    let home = tempfile::tempdir().expect("temp home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ifind"));
+    match url {
+        Some(url) => cmd.env("IFIND_DATABASE_URL", url),
+        None => cmd.env_remove("IFIND_DATABASE_URL"),
+    };
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("IFIND_USER")
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run ifind");
+    if let (Some(mut pipe), Some(text)) = (child.stdin.take(), stdin) {
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("ifind finishes")
+}
+
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "ifind failed ({:?}):\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn fails(out: &Output, code: i32) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }

@@ -1,0 +1,389 @@
+//! `ifind search`, `import`, `export`, `seed` and `db` through the real binary.
+
+mod common;
+
+use common::{fails, ifind, ok};
+
+async fn admin_and_sites(t: &common::TestDb) {
+    ok(&ifind(
+        &t.url,
+        &[
+            "user",
+            "add",
+            "ada",
+            "--email",
+            "ada@example.org",
+            "--password-stdin",
+        ],
+        Some("first password\n"),
+    ));
+    ok(&ifind(&t.url, &["site", "add", "North"], None));
+    ok(&ifind(&t.url, &["site", "add", "South"], None));
+}
+
+const GOOD_CSV: &str = "title,type,lead,start,end,timezone,location,description,notes\n\
+Quarterly budget review,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,Board Room,\"Budget, forecasts\nand \"\"risks\"\"\",\n\
+Harbor inspection,Inspection,Ben Okafor,2026-02-10 07:00,2026-02-10 09:00,Europe/London,,Checked the cranes,ok ✅ שלום\n\
+Budget follow-up call,Phone call,Maria Lopez,2026-03-01 16:00,2026-03-01 16:30,America/New_York,,,\n";
+
+#[tokio::test]
+async fn import_search_export_round_trip() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(&file, GOOD_CSV).expect("write");
+    let path = file.to_str().expect("utf8");
+    let out = ok(&ifind(&t.url, &["import", path, "--site", "North"], None));
+    assert!(out.contains("imported 3 interactions into North"), "{out}");
+
+    // Search: table, json, csv; site-scoped.
+    let out = ok(&ifind(
+        &t.url,
+        &["search", "--site", "North", "budget"],
+        None,
+    ));
+    assert!(out.contains("Quarterly budget review"), "{out}");
+    assert!(out.contains("Budget follow-up call"), "{out}");
+    assert!(!out.contains("Harbor"), "{out}");
+    let out = ok(&ifind(
+        &t.url,
+        &["search", "--site", "South", "budget"],
+        None,
+    ));
+    assert!(
+        !out.contains("budget"),
+        "another site's rows never appear: {out}"
+    );
+
+    let json = ok(&ifind(
+        &t.url,
+        &[
+            "search",
+            "--site",
+            "North",
+            "budget -call",
+            "--format",
+            "json",
+        ],
+        None,
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let titles: Vec<&str> = doc["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["title"].as_str())
+        .collect();
+    assert_eq!(titles, vec!["Quarterly budget review"]);
+    assert_eq!(doc["count"], 1);
+    assert_eq!(doc["count_exact"], true);
+
+    // Keyset paging through the CLI: page 1 prints the cursor, page 2 continues.
+    let first = ifind(
+        &t.url,
+        &[
+            "search", "--site", "North", "--sort", "oldest", "--limit", "2",
+        ],
+        None,
+    );
+    let page1 = ok(&first);
+    let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
+    let cursor = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("more: add --after "))
+        .expect("a cursor for page 2")
+        .trim()
+        .to_string();
+    assert!(page1.contains("Quarterly budget review") && page1.contains("Harbor inspection"));
+    let page2 = ok(&ifind(
+        &t.url,
+        &[
+            "search", "--site", "North", "--sort", "oldest", "--limit", "2", "--after", &cursor,
+        ],
+        None,
+    ));
+    assert!(page2.contains("Budget follow-up call"), "{page2}");
+    assert!(!page2.contains("Harbor inspection"), "{page2}");
+
+    // Malformed queries still run and say what was ignored.
+    let out = ifind(
+        &t.url,
+        &[
+            "search",
+            "--site",
+            "North",
+            "budget from:notadate \"unclosed",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    ok(&out);
+    assert!(stderr.contains("note:"), "{stderr}");
+    let out = ok(&ifind(
+        &t.url,
+        &[
+            "search",
+            "--site",
+            "North",
+            "'; DROP TABLE interactions; --",
+        ],
+        None,
+    ));
+    let _ = out;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("table still there");
+    assert_eq!(n, 3);
+
+    // Export, then import the export unchanged into another site: same rows.
+    let exported = dir.path().join("out.csv");
+    ok(&ifind(
+        &t.url,
+        &[
+            "export",
+            "--site",
+            "North",
+            "-o",
+            exported.to_str().expect("utf8"),
+        ],
+        None,
+    ));
+    ok(&ifind(
+        &t.url,
+        &[
+            "import",
+            exported.to_str().expect("utf8"),
+            "--site",
+            "South",
+        ],
+        None,
+    ));
+    let rows = |site: &'static str| {
+        let pool = t.db.pool.clone();
+        async move {
+            sqlx::query_as::<
+                _,
+                (
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                ),
+            >(
+                "SELECT title, type, lead, start_datetime::text, end_datetime::text, timezone, \
+                        location, i.description, notes \
+                   FROM interactions i JOIN sites s USING (site_id) WHERE s.name = $1 \
+                  ORDER BY start_datetime",
+            )
+            .bind(site)
+            .fetch_all(&pool)
+            .await
+            .expect("rows")
+        }
+    };
+    let north = rows("North").await;
+    assert_eq!(north.len(), 3);
+    assert_eq!(north, rows("South").await, "export -> import is lossless");
+
+    // JSON export also reads back.
+    let json_out = dir.path().join("out.json");
+    ok(&ifind(
+        &t.url,
+        &[
+            "export",
+            "--site",
+            "North",
+            "budget",
+            "--format",
+            "json",
+            "-o",
+            json_out.to_str().expect("utf8"),
+        ],
+        None,
+    ));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_out).expect("read")).expect("json");
+    assert_eq!(doc.as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn an_import_with_bad_rows_imports_nothing_and_names_each_line() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("bad.csv");
+    let csv = "title,type,lead,start,end,timezone,location,description,notes\n\
+Good row,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,,,\n\
+,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,,,\n\
+Good row 2,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,,\"multi\nline\",\n\
+Backwards,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-09 10:00,Europe/Berlin,,,\n\
+Bad zone,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Mars/Olympus,,,\n\
+DST gap,Meeting,Maria Lopez,2026-03-29 01:30,2026-03-29 03:00,Europe/London,,,\n";
+    std::fs::write(&file, csv).expect("write");
+    let err = fails(
+        &ifind(
+            &t.url,
+            &["import", file.to_str().expect("utf8"), "--site", "North"],
+            None,
+        ),
+        1,
+    );
+    assert!(err.contains("line 3") && err.contains("title"), "{err}");
+    assert!(err.contains("line 6") && err.contains("end"), "{err}");
+    assert!(err.contains("line 7") && err.contains("timezone"), "{err}");
+    assert!(
+        err.contains("line 8") && err.contains("does not exist"),
+        "{err}"
+    );
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(n, 0, "all rows or none");
+
+    let err = fails(
+        &ifind(
+            &t.url,
+            &["import", "/nonexistent/file.csv", "--site", "North"],
+            None,
+        ),
+        1,
+    );
+    assert!(err.contains("cannot open"), "{err}");
+    std::fs::write(&file, GOOD_CSV).expect("write");
+    let err = fails(
+        &ifind(
+            &t.url,
+            &["import", file.to_str().expect("utf8"), "--site", "Nowhere"],
+            None,
+        ),
+        1,
+    );
+    assert!(err.contains("no site named"), "{err}");
+}
+
+#[tokio::test]
+async fn seed_then_search_the_largest_site() {
+    let t = common::fresh_db().await;
+    let out = ok(&ifind(
+        &t.url,
+        &[
+            "seed",
+            "--sites",
+            "5",
+            "--interactions",
+            "2000",
+            "--seed",
+            "7",
+        ],
+        None,
+    ));
+    assert!(out.contains("2,000 interactions"), "{out}");
+    let largest = out
+        .lines()
+        .find_map(|l| l.strip_prefix("largest site: "))
+        .and_then(|l| l.rsplit_once(" ("))
+        .map(|(name, _)| name.to_string())
+        .expect("largest site named");
+    let json = ok(&ifind(
+        &t.url,
+        &[
+            "search", "--site", &largest, "--sort", "newest", "--format", "json", "--limit", "5",
+        ],
+        None,
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(doc["hits"].as_array().map(Vec::len), Some(5));
+    let site_id: i32 = sqlx::query_scalar("SELECT site_id FROM sites WHERE name = $1")
+        .bind(&largest)
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("site");
+    for hit in doc["hits"].as_array().into_iter().flatten() {
+        assert_eq!(hit["site_id"], site_id);
+    }
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(n, 2000);
+    let err = fails(
+        &ifind(
+            &t.url,
+            &["seed", "--sites", "10", "--interactions", "5"],
+            None,
+        ),
+        1,
+    );
+    assert!(err.contains("smaller than --sites"), "{err}");
+}
+
+/// The embedded cluster end to end through the binary, with its own data dir.
+#[tokio::test]
+async fn embedded_cluster_commands() {
+    let home = tempfile::Builder::new()
+        .prefix("ifind-emb-")
+        .tempdir_in("/tmp")
+        .expect("dir");
+    // The server's OS user must reach the directory when we run as root.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[embedded]\ndata_dir = \"{}\"\nfallback_dir = \"{}\"\n",
+            home.path().join("pg").display(),
+            home.path().join("fallback").display()
+        ),
+    )
+    .expect("config");
+    let cfg = config.to_str().expect("utf8");
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut all = vec!["--config", cfg];
+        all.extend_from_slice(args);
+        common::ifind_embedded(&all, stdin)
+    };
+    let status = ok(&run(&["db", "status"], None));
+    assert!(status.contains("stopped"), "{status}");
+    let out = ok(&run(&["db", "start"], None));
+    assert!(out.contains("running"), "{out}");
+    // Any command uses it, creating and migrating the database on first use.
+    ok(&run(
+        &[
+            "user",
+            "add",
+            "ada",
+            "--email",
+            "ada@example.org",
+            "--password-stdin",
+        ],
+        Some("first password\n"),
+    ));
+    ok(&run(&["site", "add", "North"], None));
+    let list = ok(&run(&["site", "list"], None));
+    assert!(list.contains("North"), "{list}");
+    let status = ok(&run(&["db", "status"], None));
+    assert!(status.contains("running"), "{status}");
+    assert!(status.contains("socket"), "{status}");
+    let out = ok(&run(&["db", "stop"], None));
+    assert!(out.contains("stopped"), "{out}");
+    let status = ok(&run(&["db", "status"], None));
+    assert!(status.contains("stopped"), "{status}");
+    // Data survives a stop and an on-demand start.
+    let list = ok(&run(&["site", "list"], None));
+    assert!(list.contains("North"), "{list}");
+    ok(&run(&["db", "stop"], None));
+    let _ = fails;
+}
