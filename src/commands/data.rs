@@ -72,7 +72,9 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
                 })
                 .collect();
             if rows.is_empty() {
-                eprintln!("no interactions match");
+                if page.count.is_none() {
+                    eprintln!("no interactions match");
+                }
             } else {
                 write!(
                     out,
