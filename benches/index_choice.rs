@@ -36,7 +36,13 @@ const COUNT: &str = "SELECT count(*) FROM (SELECT 1 FROM interactions \
     WHERE site_id = $1 AND deleted_at IS NULL AND search_vector @@ to_tsquery('english', $2) \
     LIMIT 1001) s";
 
-async fn time_query(conn: &mut PgConnection, sql: &str, site: i32, q: &str, reps: usize) -> Vec<Duration> {
+async fn time_query(
+    conn: &mut PgConnection,
+    sql: &str,
+    site: i32,
+    q: &str,
+    reps: usize,
+) -> Vec<Duration> {
     let mut out = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
@@ -88,13 +94,23 @@ async fn words(conn: &mut PgConnection, site: i32) -> Vec<(String, String)> {
     for w in pick(total / 6, total, 5) {
         out.push(("common".to_string(), w));
     }
-    for w in stats.iter().take(400).step_by(80).map(|(w, _)| w.chars().take(2).collect::<String>()) {
+    for w in stats
+        .iter()
+        .take(400)
+        .step_by(80)
+        .map(|(w, _)| w.chars().take(2).collect::<String>())
+    {
         out.push(("prefix2".to_string(), format!("{w}:*")));
     }
     out
 }
 
-async fn run_mix(conn: &mut PgConnection, sites: &[(i32, &str)], mixes: &[Vec<(String, String)>], reps: usize) -> Vec<(String, f64, f64)> {
+async fn run_mix(
+    conn: &mut PgConnection,
+    sites: &[(i32, &str)],
+    mixes: &[Vec<(String, String)>],
+    reps: usize,
+) -> Vec<(String, f64, f64)> {
     let mut results = Vec::new();
     for ((site, label), mix) in sites.iter().zip(mixes) {
         for (shape, sql) in [("newest", NEWEST), ("ranked", RANKED), ("count", COUNT)] {
@@ -121,11 +137,23 @@ async fn main() {
         .or_else(|| std::env::var("IFIND_BENCH_URL").ok())
         .expect("give --url or IFIND_BENCH_URL (a database seeded with `ifind seed`)");
     let reps: usize = arg("--reps").and_then(|r| r.parse().ok()).unwrap_or(5);
-    let opts = PgConnectOptions::from_str(&url).expect("url").disable_statement_logging();
-    let pool = PgPoolOptions::new().max_connections(1).connect_with(opts).await.expect("connect");
+    let opts = PgConnectOptions::from_str(&url)
+        .expect("url")
+        .disable_statement_logging();
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .expect("connect");
     let mut conn = pool.acquire().await.expect("conn");
-    sqlx::query("SET plan_cache_mode = force_custom_plan").execute(&mut *conn).await.expect("set");
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions").fetch_one(&mut *conn).await.expect("count");
+    sqlx::query("SET plan_cache_mode = force_custom_plan")
+        .execute(&mut *conn)
+        .await
+        .expect("set");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count");
     let sites: Vec<(i32, i64)> = sqlx::query_as(
         "SELECT site_id, count(*) FROM interactions GROUP BY site_id ORDER BY count(*) DESC",
     )
@@ -134,9 +162,15 @@ async fn main() {
     .expect("sites");
     let largest = sites[0];
     let typical = sites[sites.len() / 2];
-    println!("rows: {rows}; largest site {} ({} rows); typical site {} ({} rows); reps {reps}", largest.0, largest.1, typical.0, typical.1);
+    println!(
+        "rows: {rows}; largest site {} ({} rows); typical site {} ({} rows); reps {reps}",
+        largest.0, largest.1, typical.0, typical.1
+    );
     let chosen = [(largest.0, "largest"), (typical.0, "typical")];
-    let mixes = vec![words(&mut conn, largest.0).await, words(&mut conn, typical.0).await];
+    let mixes = vec![
+        words(&mut conn, largest.0).await,
+        words(&mut conn, typical.0).await,
+    ];
 
     println!("\n== A: btree_gin (site_id, search_vector) [schema]");
     let a = run_mix(&mut conn, &chosen, &mixes, reps).await;
@@ -150,12 +184,25 @@ async fn main() {
     let t = Instant::now();
     sqlx::raw_sql("CREATE INDEX ftidx_interactions_text ON interactions USING gin (site_id, search_vector); DROP INDEX bench_ft_plain; ANALYZE interactions;")
         .execute(&mut *conn).await.expect("restore A");
-    println!("   schema index rebuilt in {:.1} s", t.elapsed().as_secs_f64());
-    let size_a: String = sqlx::query_scalar("SELECT pg_size_pretty(pg_relation_size('ftidx_interactions_text'))").fetch_one(&mut *conn).await.expect("size");
+    println!(
+        "   schema index rebuilt in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let size_a: String =
+        sqlx::query_scalar("SELECT pg_size_pretty(pg_relation_size('ftidx_interactions_text'))")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("size");
     println!("   size of the btree_gin index: {size_a}");
 
-    println!("\n{:28} {:>10} {:>10}   {:>10} {:>10}   {:>6}", "site    shape   class", "A p50 ms", "A p95 ms", "B p50 ms", "B p95 ms", "B/A");
+    println!(
+        "\n{:28} {:>10} {:>10}   {:>10} {:>10}   {:>6}",
+        "site    shape   class", "A p50 ms", "A p95 ms", "B p50 ms", "B p95 ms", "B/A"
+    );
     for ((name, a50, a95), (_, b50, b95)) in a.iter().zip(&b) {
-        println!("{name:28} {a50:>10.2} {a95:>10.2}   {b50:>10.2} {b95:>10.2}   {:>6.2}", b50 / a50.max(1e-6));
+        println!(
+            "{name:28} {a50:>10.2} {a95:>10.2}   {b50:>10.2} {b95:>10.2}   {:>6.2}",
+            b50 / a50.max(1e-6)
+        );
     }
 }

@@ -39,13 +39,12 @@ async fn check_table(pool: &PgPool, table: &str, expected: &[Col]) {
         assert_eq!(col.1, *ty, "{table}.{name} type");
         assert_eq!(col.2, *len, "{table}.{name} length");
         assert_eq!(col.3, *nullable, "{table}.{name} nullability");
-        match default {
-            Some(d) => assert!(
+        if let Some(d) = default {
+            assert!(
                 col.4.as_deref().unwrap_or("").contains(d),
                 "{table}.{name} default {:?} should contain {d}",
                 col.4
-            ),
-            None => {}
+            );
         }
     }
 }
