@@ -62,8 +62,10 @@ pub struct Plan {
     pub sites: Vec<SitePlan>,
     pub users: Vec<UserPlan>,
     pub mappings: Vec<MappingPlan>,
-    /// Per chunk, the number of rows of every site (same order as `sites`).
+    /// Per chunk, its number of rows (the sum of every site's share).
     pub chunk_rows: Vec<u64>,
+    /// Per chunk, the number of rows in the chunks before it.
+    pub chunk_first: Vec<u64>,
     pub total_rows: u64,
 }
 
@@ -161,6 +163,14 @@ impl Plan {
         let chunks = rows.div_ceil(CHUNK_ROWS).max(1);
         let chunk_rows = (0..chunks)
             .map(|c| plans.iter().map(|s| share(s.rows, c, chunks)).sum())
+            .collect::<Vec<u64>>();
+        let chunk_first = chunk_rows
+            .iter()
+            .scan(0, |acc, &n| {
+                let first = *acc;
+                *acc += n;
+                Some(first)
+            })
             .collect();
         Plan {
             seed,
@@ -169,6 +179,7 @@ impl Plan {
             users,
             mappings,
             chunk_rows,
+            chunk_first,
             total_rows: rows,
         }
     }
@@ -422,4 +433,41 @@ fn slug(name: &str) -> String {
         .filter(|w| !w.is_empty())
         .collect();
     folded.join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocation_is_exact_skewed_and_floored() {
+        let mut rng = stream(1, 0);
+        let counts = allocate(&mut rng, 200, 1_000_000);
+        assert_eq!(counts.iter().sum::<u64>(), 1_000_000);
+        assert!(counts.iter().all(|&c| c >= 3));
+        assert!(counts.iter().max().copied().unwrap_or(0) > 100_000);
+        let few = allocate(&mut rng, 10, 4);
+        assert_eq!(few.iter().sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn chunk_shares_add_up() {
+        for total in [0, 1, 7, 1999, 2000, 123_457] {
+            let chunks = 13;
+            let sum: u64 = (0..chunks).map(|c| share(total, c, chunks)).sum();
+            assert_eq!(sum, total);
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_ascii_where_needed() {
+        let mut rng = stream(5, 0);
+        let names = site_names(&mut rng, 3_000);
+        let unique: BTreeSet<&String> = names.iter().map(|n| &n.0).collect();
+        assert_eq!(unique.len(), 3_000);
+        assert!(names.iter().all(|n| n.0.chars().count() <= 100));
+        assert_eq!(ascii_fold("Sørensen"), "sorensen");
+        assert_eq!(ascii_fold("O'Brien"), "obrien");
+        assert_eq!(slug("Harbor Street Office"), "harbor-street-office");
+    }
 }

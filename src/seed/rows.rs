@@ -44,7 +44,7 @@ pub fn write_chunk(
         order.extend(std::iter::repeat_n(s as u32, n as usize));
     }
     order.shuffle(&mut rng);
-    let first: i64 = plan.chunk_rows[..chunk].iter().map(|&n| n as i64).sum();
+    let first = plan.chunk_first.get(chunk).copied().unwrap_or(0) as i64;
     let mut line = String::with_capacity(4096);
     for (i, &s) in order.iter().enumerate() {
         line.clear();
