@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
-use futures::{FutureExt, StreamExt};
+use std::task::Poll;
+
+use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
@@ -95,7 +97,7 @@ async fn event_loop(
         };
         // Take everything else that is already waiting, then draw once.
         let mut batch: Vec<TermEvent> = first.into_iter().collect();
-        while let Some(Some(event)) = events.next().now_or_never() {
+        while let Some(event) = ready_event(&mut events).await {
             batch.push(event.context("cannot read from the terminal")?);
         }
         while let Ok(msg) = answers.try_recv() {
@@ -111,6 +113,17 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// The next terminal event if one is ready now, without waiting. Polls with this task's own
+/// waker: crossterm's stream keeps the first waker it is given while it waits, so polling it with
+/// a no-op waker (as `now_or_never` does) would lose the wake-up for the next key.
+async fn ready_event(events: &mut EventStream) -> Option<std::io::Result<TermEvent>> {
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        Poll::Ready(event) => Poll::Ready(event),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {
