@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream, KeyEventKind,
+};
 use std::task::Poll;
 
 use futures::StreamExt;
@@ -17,7 +19,7 @@ use tokio::sync::mpsc;
 use super::keymap::KeyMap;
 use super::runner::{Runner, SearchBackend, osc52};
 use super::state::{Session, Settings, State};
-use super::update::{Effect, Event, Msg, key_event, start, update};
+use super::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::ui::{self, Theme};
 
 /// Everything the terminal UI needs besides the search backend.
@@ -27,13 +29,20 @@ pub struct Options {
     pub settings: Settings,
     pub keymap: KeyMap,
     pub theme: Theme,
+    /// Capture the mouse (wheel and clicks); off leaves the terminal's own selection working.
+    pub mouse: bool,
 }
 
 /// Restores the terminal when dropped, also while unwinding.
-struct Restore;
+struct Restore {
+    mouse: bool,
+}
 
 impl Drop for Restore {
     fn drop(&mut self) {
+        if self.mouse {
+            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        }
         ratatui::restore();
     }
 }
@@ -45,7 +54,19 @@ pub async fn run(backend: Arc<dyn SearchBackend>, options: Options) -> Result<()
     let mut terminal = ratatui::try_init().context(
         "cannot set up the terminal; run ifind in an interactive terminal (not through a pipe)",
     )?;
-    let _restore = Restore;
+    let _restore = Restore {
+        mouse: options.mouse,
+    };
+    if options.mouse {
+        // Runs before ratatui's own hook, which then restores the rest of the terminal.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+            previous(info);
+        }));
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+            .context("cannot turn on mouse capture; set the mouse option off")?;
+    }
     event_loop(&mut terminal, backend, options).await
 }
 
@@ -59,6 +80,7 @@ async fn event_loop(
         settings,
         keymap,
         theme,
+        mouse: _,
     } = options;
     let (tx, mut answers) = mpsc::unbounded_channel();
     let mut runner = Runner::new(backend, tx);
@@ -141,6 +163,10 @@ fn terminal_event(state: &mut State, keymap: &KeyMap, event: TermEvent) -> Vec<E
                 None => Vec::new(),
             }
         }
+        TermEvent::Mouse(mouse) => match mouse_event(mouse) {
+            Some(event) => update(state, event),
+            None => Vec::new(),
+        },
         TermEvent::Resize(width, height) => {
             update(state, Event::Msg(Msg::Resize { width, height }))
         }

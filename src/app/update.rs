@@ -8,7 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event as TermEvent, KeyEvent};
+use crossterm::event::{Event as TermEvent, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
 use tui_input::backend::crossterm::to_input_request;
 
 use super::action::Action;
@@ -25,6 +26,8 @@ pub enum Event {
     Action(Action),
     /// A key for the focused text field (the key map had no action for it).
     Input(KeyEvent),
+    /// A left click at this screen cell.
+    Click { column: u16, row: u16 },
     /// An answer from the runner or the clock.
     Msg(Msg),
 }
@@ -96,9 +99,51 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             act(state, action, &mut effects);
         }
         Event::Input(key) => type_key(state, key),
+        Event::Click { column, row } => {
+            state.notice = None;
+            click(state, column, row, &mut effects);
+        }
         Event::Msg(msg) => receive(state, msg, &mut effects),
     }
     effects
+}
+
+/// What a mouse event means: the wheel moves the selection, a left click selects (or opens, on
+/// the selected row) or focuses the query line. Other mouse events mean nothing.
+pub fn mouse_event(mouse: MouseEvent) -> Option<Event> {
+    match mouse.kind {
+        MouseEventKind::ScrollDown => Some(Event::Action(Action::MoveDown)),
+        MouseEventKind::ScrollUp => Some(Event::Action(Action::MoveUp)),
+        MouseEventKind::Down(MouseButton::Left) => Some(Event::Click {
+            column: mouse.column,
+            row: mouse.row,
+        }),
+        _ => None,
+    }
+}
+
+fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
+    if state.help_open {
+        state.help_open = false;
+        return;
+    }
+    let (width, height) = state.size;
+    let areas = layout::finder(Rect::new(0, 0, width, height), state.detail_open);
+    let at = Position::new(column, row);
+    if areas.query.contains(at) {
+        act(state, Action::FocusQuery, effects);
+    } else if areas.list.contains(at) {
+        let index = state.offset + usize::from((row - areas.list.y) / layout::ROWS_PER_HIT);
+        if index >= state.hits().len() {
+            return;
+        }
+        if index == state.selected && state.focus == Focus::List {
+            act(state, Action::Open, effects);
+        } else {
+            state.focus = Focus::List;
+            select(state, index, effects);
+        }
+    }
 }
 
 fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {

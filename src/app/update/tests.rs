@@ -379,3 +379,36 @@ fn page_down_moves_by_a_screen_and_the_offset_follows() {
     assert!(app.state.offset <= app.state.selected);
     assert!(app.state.selected < app.state.offset + capacity);
 }
+
+#[test]
+fn the_wheel_moves_and_clicks_select_then_open() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = App::loaded(10, false);
+    let mouse = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let wheel = mouse_event(mouse(MouseEventKind::ScrollDown, 5, 5));
+    assert!(matches!(wheel, Some(Event::Action(Action::MoveDown))));
+    update(&mut app.state, wheel.unwrap_or(Event::Action(Action::Top)));
+    assert_eq!(app.state.selected, 1);
+    // Rows 0 and 1 are the query and info lines; hit n starts at row 2 + 2n.
+    let click = |app: &mut App, row| {
+        let event = mouse_event(mouse(MouseEventKind::Down(MouseButton::Left), 10, row));
+        update(&mut app.state, event.unwrap_or(Event::Action(Action::Top)))
+    };
+    click(&mut app, 7);
+    assert_eq!((app.state.selected, app.state.mode()), (2, Mode::List));
+    assert!(!app.state.detail_open);
+    click(&mut app, 6);
+    assert!(
+        app.state.detail_open,
+        "a click on the selected row opens it"
+    );
+    click(&mut app, 0);
+    assert_eq!(app.state.mode(), Mode::Query);
+    let moved = mouse_event(mouse(MouseEventKind::Moved, 1, 1));
+    assert!(moved.is_none());
+}
