@@ -136,6 +136,29 @@ fn the_selection_is_marked_without_colour() {
 }
 
 #[test]
+fn without_colour_the_selection_is_reversed_and_bold_and_matches_underlined() {
+    use ratatui::style::{Color, Modifier};
+    let state = finder(80, 24);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let theme = Theme::new(ThemeName::Dark, true);
+    terminal
+        .draw(|frame| draw(frame, &state, &KeyMap::defaults(), &theme))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let selected = &buffer[(10, 2)];
+    assert!(selected.modifier.contains(Modifier::REVERSED | Modifier::BOLD));
+    // "Meet the new volunteers" is the second hit; its first word matches "meet".
+    let matched = &buffer[(3, 4)];
+    assert_eq!(matched.symbol(), "M");
+    assert!(matched.modifier.contains(Modifier::UNDERLINED | Modifier::BOLD));
+    let coloured = buffer
+        .content()
+        .iter()
+        .any(|c| c.fg != Color::Reset || c.bg != Color::Reset);
+    assert!(!coloured, "NO_COLOR draws no colour");
+}
+
+#[test]
 fn matched_words_are_highlighted_at_word_starts() {
     let base = ratatui::style::Style::new();
     let hl = ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::BOLD);

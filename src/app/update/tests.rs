@@ -120,6 +120,17 @@ fn typing_then_a_tick_past_the_debounce_emits_exactly_one_search() {
 }
 
 #[test]
+fn the_runner_is_told_when_the_next_tick_is_needed() {
+    let mut app = App::loaded(3, false);
+    assert_eq!(app.state.next_deadline(), None, "idle: no timer");
+    app.tick(10);
+    app.keys("m");
+    assert_eq!(app.state.next_deadline(), Some(app.at(130)));
+    app.tick(130);
+    assert_eq!(app.state.next_deadline(), None);
+}
+
+#[test]
 fn each_keystroke_restarts_the_debounce() {
     let mut app = App::loaded(3, false);
     app.tick(0);
