@@ -59,13 +59,18 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         Line::from(title),
         field("Type", marked(&i.kind)),
         field("Lead", marked(&i.lead)),
-        field("Start", plain(when(i.start_datetime))),
-        field("End", plain(when(i.end_datetime))),
-        field("Timezone", plain(i.timezone.clone())),
+        field(
+            "When",
+            plain(span_of_time(
+                &when(i.start_datetime),
+                &when(i.end_datetime),
+                &i.timezone,
+            )),
+        ),
         field("Location", marked(i.location.as_deref().unwrap_or("—"))),
+        Line::default(),
     ];
     for (label, text) in [("Description", &i.description), ("Notes", &i.notes)] {
-        lines.push(Line::default());
         lines.push(Line::from(Span::styled(format!(" {label}"), theme.dim)));
         match text.as_deref().filter(|t| !t.trim().is_empty()) {
             Some(text) => {
@@ -94,6 +99,15 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         plain(format!("{} (version {})", i.interaction_id, i.version)),
     ));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// "2026-10-02 12:30 – 14:00 Europe/Berlin": the end's date only when it differs.
+fn span_of_time(start: &str, end: &str, timezone: &str) -> String {
+    let end = match (start.split_once(' '), end.split_once(' ')) {
+        (Some((start_day, _)), Some((end_day, end_time))) if start_day == end_day => end_time,
+        _ => end,
+    };
+    format!("{start} – {end} {timezone}")
 }
 
 fn owned(spans: Vec<Span<'_>>) -> Vec<Span<'static>> {
