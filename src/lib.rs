@@ -1,5 +1,6 @@
 //! ifind: search and edit the interactions of an Interaction Management System in PostgreSQL.
 
+pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -9,3 +10,4 @@ pub mod domain;
 pub mod logging;
 pub mod password;
 pub mod seed;
+pub mod ui;

@@ -1,0 +1,127 @@
+//! What the user means to do: the key map turns keys into these, `update` carries them out.
+
+/// A user intent. Text typed into a focused field is the only input that bypasses this enum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Put the cursor in the query line.
+    FocusQuery,
+    /// Select the next result.
+    MoveDown,
+    /// Select the previous result.
+    MoveUp,
+    /// Select the first result.
+    Top,
+    /// Select the last loaded result.
+    Bottom,
+    /// Move down one screen of results.
+    PageDown,
+    /// Move up one screen of results.
+    PageUp,
+    /// Open the selected interaction.
+    Open,
+    /// Back out one level (close help, close the detail, leave the query line).
+    Back,
+    /// Create a new interaction.
+    NewInteraction,
+    /// Edit the selected interaction.
+    Edit,
+    /// Switch to another site.
+    SwitchSite,
+    /// Copy the selected interaction as text.
+    Copy,
+    /// Change the order of results.
+    CycleSort,
+    /// Show or hide the key help.
+    Help,
+    /// Quit (outside text fields).
+    Quit,
+    /// Quit from anywhere, at once.
+    ForceQuit,
+}
+
+impl Action {
+    /// Every action, in help order.
+    pub const ALL: [Action; 17] = [
+        Action::FocusQuery,
+        Action::MoveDown,
+        Action::MoveUp,
+        Action::Top,
+        Action::Bottom,
+        Action::PageDown,
+        Action::PageUp,
+        Action::Open,
+        Action::Back,
+        Action::NewInteraction,
+        Action::Edit,
+        Action::SwitchSite,
+        Action::Copy,
+        Action::CycleSort,
+        Action::Help,
+        Action::Quit,
+        Action::ForceQuit,
+    ];
+
+    /// The name used in the config file's `[keys]` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::FocusQuery => "focus_query",
+            Action::MoveDown => "move_down",
+            Action::MoveUp => "move_up",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::PageDown => "page_down",
+            Action::PageUp => "page_up",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::NewInteraction => "new_interaction",
+            Action::Edit => "edit",
+            Action::SwitchSite => "switch_site",
+            Action::Copy => "copy",
+            Action::CycleSort => "cycle_sort",
+            Action::Help => "help",
+            Action::Quit => "quit",
+            Action::ForceQuit => "force_quit",
+        }
+    }
+
+    /// The action with this config name.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name.trim())
+    }
+
+    /// One line for the help screen.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::FocusQuery => "search: type a query",
+            Action::MoveDown => "next result",
+            Action::MoveUp => "previous result",
+            Action::Top => "first result",
+            Action::Bottom => "last result",
+            Action::PageDown => "one screen down",
+            Action::PageUp => "one screen up",
+            Action::Open => "open the selected interaction",
+            Action::Back => "back out one level",
+            Action::NewInteraction => "new interaction",
+            Action::Edit => "edit the selected interaction",
+            Action::SwitchSite => "switch site",
+            Action::Copy => "copy the selected interaction as text",
+            Action::CycleSort => "sort: relevance, newest, oldest",
+            Action::Help => "show or hide this help",
+            Action::Quit => "quit",
+            Action::ForceQuit => "quit from anywhere",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(a.name()), Some(a));
+        }
+        assert_eq!(Action::from_name("fly"), None);
+    }
+}

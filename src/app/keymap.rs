@@ -1,0 +1,298 @@
+//! The key map: which key means which [`Action`] in which [`Mode`], with defaults, overrides from
+//! the config file's `[keys]` table, and the help rows generated from the live bindings.
+//!
+//! In a text mode ([`Mode::is_text`]) a plain printable key always types itself, so bindings of
+//! such keys are left out there: `q` quits from the result list and types `q` in the query line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::Action;
+use super::state::Mode;
+
+/// One key with its modifiers, as written in the config file ("ctrl-s", "j", "down", "G").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl Key {
+    /// A key with modifiers, normalised the way terminals report it: a character carries its
+    /// case, not a SHIFT flag, except with Ctrl, where letters are always lower case.
+    pub fn new(code: KeyCode, modifiers: KeyModifiers) -> Key {
+        let mut modifiers =
+            modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match code {
+            KeyCode::Char(c) if modifiers.contains(KeyModifiers::SHIFT) => {
+                modifiers.remove(KeyModifiers::SHIFT);
+                KeyCode::Char(c.to_uppercase().next().unwrap_or(c))
+            }
+            KeyCode::BackTab => {
+                modifiers.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        let code = match code {
+            KeyCode::Char(c) if modifiers.contains(KeyModifiers::CONTROL) => {
+                KeyCode::Char(c.to_ascii_lowercase())
+            }
+            other => other,
+        };
+        Key { code, modifiers }
+    }
+
+    /// The key of a terminal key event.
+    pub fn of(event: &KeyEvent) -> Key {
+        Key::new(event.code, event.modifiers)
+    }
+
+    /// A key that types a character in a text field (no Ctrl or Alt).
+    pub fn is_printable(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_))
+            && !self
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    }
+}
+
+const NAMED: [(&str, KeyCode); 19] = [
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("enter", KeyCode::Enter),
+    ("return", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("escape", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("del", KeyCode::Delete),
+    ("insert", KeyCode::Insert),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("pageup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("space", KeyCode::Char(' ')),
+];
+
+impl FromStr for Key {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Key, ()> {
+        let mut rest = text.trim();
+        let mut modifiers = KeyModifiers::NONE;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let (flag, len) = if lower.starts_with("ctrl-") {
+                (KeyModifiers::CONTROL, 5)
+            } else if lower.starts_with("alt-") {
+                (KeyModifiers::ALT, 4)
+            } else if lower.starts_with("shift-") {
+                (KeyModifiers::SHIFT, 6)
+            } else {
+                break;
+            };
+            if rest.len() == len {
+                return Err(());
+            }
+            modifiers |= flag;
+            rest = &rest[len..];
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (None, _) => return Err(()),
+            (Some(c), None) => KeyCode::Char(c),
+            _ => {
+                let lower = rest.to_ascii_lowercase();
+                if let Some((_, code)) = NAMED.iter().find(|(name, _)| *name == lower) {
+                    *code
+                } else if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok())
+                    && (1..=12).contains(&n)
+                {
+                    KeyCode::F(n)
+                } else {
+                    return Err(());
+                }
+            }
+        };
+        Ok(Key::new(code, modifiers))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            f.write_str("ctrl-")?;
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            f.write_str("alt-")?;
+        }
+        if self.modifiers.contains(KeyModifiers::SHIFT) {
+            f.write_str("shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::F(n) => write!(f, "f{n}"),
+            code => {
+                let name = NAMED
+                    .iter()
+                    .find(|(_, c)| *c == code)
+                    .map(|(name, _)| *name)
+                    .unwrap_or("?");
+                f.write_str(name)
+            }
+        }
+    }
+}
+
+/// Every binding of every mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyMap {
+    bindings: Vec<(Mode, Key, Action)>,
+}
+
+/// The default bindings, per mode, as config strings.
+const DEFAULTS: &[(Mode, Action, &[&str])] = &[
+    (Mode::Query, Action::MoveDown, &["down", "ctrl-n"]),
+    (Mode::Query, Action::MoveUp, &["up", "ctrl-p"]),
+    (Mode::Query, Action::PageDown, &["pagedown"]),
+    (Mode::Query, Action::PageUp, &["pageup"]),
+    (Mode::Query, Action::Open, &["enter"]),
+    (Mode::Query, Action::Back, &["esc"]),
+    (Mode::Query, Action::CycleSort, &["ctrl-o"]),
+    (Mode::Query, Action::Help, &["f1"]),
+    (Mode::Query, Action::ForceQuit, &["ctrl-c"]),
+    (Mode::List, Action::FocusQuery, &["/"]),
+    (Mode::List, Action::MoveDown, &["j", "down"]),
+    (Mode::List, Action::MoveUp, &["k", "up"]),
+    (Mode::List, Action::Top, &["g", "home"]),
+    (Mode::List, Action::Bottom, &["G", "end"]),
+    (Mode::List, Action::PageDown, &["pagedown", "ctrl-d"]),
+    (Mode::List, Action::PageUp, &["pageup", "ctrl-u"]),
+    (Mode::List, Action::Open, &["enter"]),
+    (Mode::List, Action::Back, &["esc"]),
+    (Mode::List, Action::NewInteraction, &["n"]),
+    (Mode::List, Action::Edit, &["e"]),
+    (Mode::List, Action::SwitchSite, &["s"]),
+    (Mode::List, Action::Copy, &["y"]),
+    (Mode::List, Action::CycleSort, &["o", "ctrl-o"]),
+    (Mode::List, Action::Help, &["?", "f1"]),
+    (Mode::List, Action::Quit, &["q"]),
+    (Mode::List, Action::ForceQuit, &["ctrl-c"]),
+    (Mode::Help, Action::Back, &["esc"]),
+    (Mode::Help, Action::Help, &["?", "f1"]),
+    (Mode::Help, Action::Quit, &["q"]),
+    (Mode::Help, Action::ForceQuit, &["ctrl-c"]),
+];
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        KeyMap::defaults()
+    }
+}
+
+impl KeyMap {
+    /// The built-in bindings.
+    pub fn defaults() -> KeyMap {
+        let mut bindings = Vec::new();
+        for (mode, action, keys) in DEFAULTS {
+            for text in *keys {
+                if let Ok(key) = text.parse::<Key>() {
+                    bindings.push((*mode, key, *action));
+                }
+            }
+        }
+        KeyMap { bindings }
+    }
+
+    /// The defaults with some actions rebound: `overrides` maps an action name (as in
+    /// [`Action::name`]) to its new keys, which replace the action's default keys in every mode
+    /// where it is bound (an empty list unbinds it). A new key takes over from any other action
+    /// bound to it in the same mode. Plain printable keys are not bound in text modes.
+    pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>) -> Result<KeyMap, String> {
+        let mut map = KeyMap::defaults();
+        for (name, keys) in overrides {
+            let action = Action::from_name(name).ok_or_else(|| {
+                let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+                format!(
+                    "unknown action \"{name}\" in [keys]; use one of: {}",
+                    names.join(", ")
+                )
+            })?;
+            let parsed = keys
+                .iter()
+                .map(|text| {
+                    text.parse::<Key>().map_err(|()| {
+                        format!(
+                            "cannot read key \"{text}\" for action \"{name}\" in [keys]; \
+                             write keys like \"j\", \"G\", \"ctrl-s\", \"down\", \"pagedown\" or \"f1\""
+                        )
+                    })
+                })
+                .collect::<Result<Vec<Key>, String>>()?;
+            let modes: Vec<Mode> = DEFAULTS
+                .iter()
+                .filter(|(_, a, _)| *a == action)
+                .map(|(m, _, _)| *m)
+                .collect();
+            map.bindings.retain(|(_, _, a)| *a != action);
+            for mode in modes {
+                for key in &parsed {
+                    if mode.is_text() && key.is_printable() {
+                        continue;
+                    }
+                    map.bindings.retain(|(m, k, _)| !(*m == mode && k == key));
+                    map.bindings.push((mode, *key, action));
+                }
+            }
+        }
+        Ok(map)
+    }
+
+    /// The action a key press means in `mode`, if any. Key releases mean nothing.
+    pub fn action(&self, mode: Mode, event: &KeyEvent) -> Option<Action> {
+        if event.kind == KeyEventKind::Release {
+            return None;
+        }
+        let key = Key::of(event);
+        self.bindings
+            .iter()
+            .find(|(m, k, _)| *m == mode && *k == key)
+            .map(|(_, _, a)| *a)
+    }
+
+    /// The keys bound to `action` in `mode`, in binding order.
+    pub fn keys_for(&self, mode: Mode, action: Action) -> Vec<Key> {
+        self.bindings
+            .iter()
+            .filter(|(m, _, a)| *m == mode && *a == action)
+            .map(|(_, k, _)| *k)
+            .collect()
+    }
+
+    /// One row per bound action of `mode`, in help order: the keys ("j, down") and what it does.
+    pub fn help_rows(&self, mode: Mode) -> Vec<(String, String)> {
+        Action::ALL
+            .into_iter()
+            .filter_map(|action| {
+                let keys = self.keys_for(mode, action);
+                if keys.is_empty() {
+                    return None;
+                }
+                let keys: Vec<String> = keys.iter().map(Key::to_string).collect();
+                Some((keys.join(", "), action.description().to_string()))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

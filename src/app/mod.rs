@@ -1,0 +1,25 @@
+//! The terminal UI's logic: key -> [`action::Action`] (through [`keymap::KeyMap`]) ->
+//! [`update::update`] changes the [`state::State`] and returns [`update::Effect`]s -> the
+//! [`runner::Runner`] performs them on tokio tasks and answers with [`update::Msg`]s tagged with
+//! their request id. Drawing (in `crate::ui`) only reads the state. [`run::run`] owns the
+//! terminal and ties these together.
+//!
+//! Adding a screen (login, site picker, form, full detail):
+//! 1. a variant of [`state::Screen`] and its own state struct held by [`state::State`];
+//! 2. a [`state::Mode`] per way keys behave on it (text modes type printable keys), and its
+//!    default bindings in `keymap.rs` (`DEFAULTS`), so help and overrides cover it at once;
+//! 3. new intents in [`action::Action`] (with a config name and a help line), handled in
+//!    `update.rs`; I/O as new [`update::Effect`]s answered by new [`update::Msg`]s that carry a
+//!    request id, checked like `in_flight` before they are applied;
+//! 4. a pane file under `src/ui/` drawn from `ui::draw`, and snapshots at 80x24 and 60x20.
+
+pub mod action;
+pub mod keymap;
+pub mod run;
+pub mod runner;
+pub mod search_types;
+pub mod state;
+pub mod update;
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,0 +1,191 @@
+//! The terminal loop: set the terminal up, draw the first frame before the first query, then
+//! turn terminal events and runner answers into `update` calls, redrawing after each batch (never
+//! on a timer while idle). The terminal is restored on every way out: return, error, panic.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream, KeyEventKind,
+};
+use std::task::Poll;
+
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc;
+
+use super::keymap::KeyMap;
+use super::runner::{Runner, SearchBackend, osc52};
+use super::state::{Session, Settings, State};
+use super::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
+use crate::ui::{self, Theme};
+
+/// Everything the terminal UI needs besides the search backend.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub session: Session,
+    pub settings: Settings,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    /// Capture the mouse (wheel and clicks); off leaves the terminal's own selection working.
+    pub mouse: bool,
+}
+
+/// Restores the terminal when dropped, also while unwinding.
+struct Restore {
+    mouse: bool,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if self.mouse {
+            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+        }
+        ratatui::restore();
+    }
+}
+
+/// Runs the Finder until the user quits. Call from inside the tokio runtime after the config is
+/// loaded and validated (nothing here reads it); errors come back after the terminal is restored.
+pub async fn run(backend: Arc<dyn SearchBackend>, options: Options) -> Result<()> {
+    // try_init installs a panic hook that restores the terminal before the panic message.
+    let mut terminal = ratatui::try_init().context(
+        "cannot set up the terminal; run ifind in an interactive terminal (not through a pipe)",
+    )?;
+    let _restore = Restore {
+        mouse: options.mouse,
+    };
+    if options.mouse {
+        // Runs before ratatui's own hook, which then restores the rest of the terminal.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+            previous(info);
+        }));
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)
+            .context("cannot turn on mouse capture; set the mouse option off")?;
+    }
+    event_loop(&mut terminal, backend, options).await
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    backend: Arc<dyn SearchBackend>,
+    options: Options,
+) -> Result<()> {
+    let Options {
+        session,
+        settings,
+        keymap,
+        theme,
+        mouse: _,
+    } = options;
+    let (tx, mut answers) = mpsc::unbounded_channel();
+    let mut runner = Runner::new(backend, tx);
+    let mut events = EventStream::new();
+    let mut state = State::new(session, settings, Instant::now());
+    let size = terminal.size()?;
+    update(
+        &mut state,
+        Event::Msg(Msg::Resize {
+            width: size.width,
+            height: size.height,
+        }),
+    );
+    terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
+    let mut effects = start(&mut state);
+    loop {
+        if perform(&mut runner, effects)? {
+            return Ok(());
+        }
+        terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
+        effects = Vec::new();
+        let deadline = state.next_deadline().map(tokio::time::Instant::from_std);
+        let first = tokio::select! {
+            event = events.next() => match event {
+                Some(event) => Some(event.context("cannot read from the terminal")?),
+                None => return Ok(()),
+            },
+            Some(msg) = answers.recv() => {
+                effects.extend(update(&mut state, Event::Msg(msg)));
+                None
+            }
+            () = sleep_until(deadline), if deadline.is_some() => {
+                effects.extend(update(&mut state, Event::Msg(Msg::Tick(Instant::now()))));
+                None
+            }
+        };
+        // Take everything else that is already waiting, then draw once.
+        let mut batch: Vec<TermEvent> = first.into_iter().collect();
+        while let Some(event) = ready_event(&mut events).await {
+            batch.push(event.context("cannot read from the terminal")?);
+        }
+        while let Ok(msg) = answers.try_recv() {
+            effects.extend(update(&mut state, Event::Msg(msg)));
+        }
+        if !batch.is_empty() {
+            effects.extend(update(&mut state, Event::Msg(Msg::Tick(Instant::now()))));
+        }
+        for event in batch {
+            effects.extend(terminal_event(&mut state, &keymap, event));
+            if state.quit {
+                break;
+            }
+        }
+    }
+}
+
+/// The next terminal event if one is ready now, without waiting. Polls with this task's own
+/// waker: crossterm's stream keeps the first waker it is given while it waits, so polling it with
+/// a no-op waker (as `now_or_never` does) would lose the wake-up for the next key.
+async fn ready_event(events: &mut EventStream) -> Option<std::io::Result<TermEvent>> {
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        Poll::Ready(event) => Poll::Ready(event),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn terminal_event(state: &mut State, keymap: &KeyMap, event: TermEvent) -> Vec<Effect> {
+    match event {
+        TermEvent::Key(key) if key.kind != KeyEventKind::Release => {
+            match key_event(keymap, state, key) {
+                Some(event) => update(state, event),
+                None => Vec::new(),
+            }
+        }
+        TermEvent::Mouse(mouse) => match mouse_event(mouse) {
+            Some(event) => update(state, event),
+            None => Vec::new(),
+        },
+        TermEvent::Resize(width, height) => {
+            update(state, Event::Msg(Msg::Resize { width, height }))
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Performs effects; true when the app should exit.
+fn perform(runner: &mut Runner, effects: Vec<Effect>) -> Result<bool> {
+    for effect in runner.perform(effects) {
+        match effect {
+            Effect::Quit => return Ok(true),
+            Effect::CopyToClipboard(text) => {
+                let mut out = std::io::stdout();
+                out.write_all(osc52(&text).as_bytes())?;
+                out.flush()?;
+            }
+            Effect::Search { .. } | Effect::CancelSearch { .. } => {}
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,134 @@
+//! The effect runner: performs the I/O that `update` asks for, on tokio tasks, and answers over
+//! a channel with [`Msg`]s tagged with the request id.
+//!
+//! Each search runs in its own task; the runner keeps its `JoinHandle` so that
+//! [`Effect::CancelSearch`] aborts it, then tells the backend ([`SearchBackend::cancel`]), which
+//! is where a database backend cancels the statement on the server (dropping a future does not
+//! stop PostgreSQL).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use super::search_types::{SearchPage, SearchRequest};
+use super::update::{Effect, Msg};
+
+/// A boxed, sendable future (what [`SearchBackend`] returns; no async-trait dependency).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where searches go. The real one runs `crate::db::search::search` (see `db_backend.rs`);
+/// tests use a fake.
+pub trait SearchBackend: Send + Sync + 'static {
+    /// Runs one search. `request_id` names it for [`SearchBackend::cancel`]. The error is a
+    /// message for the status line.
+    fn search(
+        &self,
+        request_id: u64,
+        request: SearchRequest,
+    ) -> BoxFuture<'_, Result<SearchPage, String>>;
+
+    /// Called after the task of search `request_id` was aborted: the hook for cancelling it on
+    /// the server too (`pg_cancel_backend`). Does nothing by default.
+    fn cancel(&self, request_id: u64) {
+        let _ = request_id;
+    }
+}
+
+/// Performs effects. Searches go to the backend; the effects that touch the terminal (copying,
+/// quitting) are handed back to the caller, which owns the terminal.
+pub struct Runner {
+    backend: Arc<dyn SearchBackend>,
+    answers: UnboundedSender<Msg>,
+    tasks: HashMap<u64, JoinHandle<()>>,
+}
+
+impl Runner {
+    /// A runner that answers on `answers`. Must be used inside a tokio runtime.
+    pub fn new(backend: Arc<dyn SearchBackend>, answers: UnboundedSender<Msg>) -> Runner {
+        Runner {
+            backend,
+            answers,
+            tasks: HashMap::new(),
+        }
+    }
+
+    /// Starts or cancels searches; returns the other effects, in order, for the caller.
+    pub fn perform(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+        self.tasks.retain(|_, task| !task.is_finished());
+        let mut rest = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Search {
+                    request_id,
+                    request,
+                } => self.start(request_id, request),
+                Effect::CancelSearch { request_id } => self.cancel(request_id),
+                other => rest.push(other),
+            }
+        }
+        rest
+    }
+
+    /// How many search tasks are still running.
+    pub fn running(&self) -> usize {
+        self.tasks.values().filter(|t| !t.is_finished()).count()
+    }
+
+    fn start(&mut self, request_id: u64, request: SearchRequest) {
+        let backend = Arc::clone(&self.backend);
+        let answers = self.answers.clone();
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let msg = match backend.search(request_id, request).await {
+                Ok(result) => Msg::SearchDone {
+                    request_id,
+                    result,
+                    elapsed: started.elapsed(),
+                },
+                Err(message) => Msg::SearchFailed {
+                    request_id,
+                    message,
+                },
+            };
+            // The receiver is gone only when the app is exiting.
+            let _ = answers.send(msg);
+        });
+        self.tasks.insert(request_id, task);
+    }
+
+    fn cancel(&mut self, request_id: u64) {
+        if let Some(task) = self.tasks.remove(&request_id) {
+            let was_running = !task.is_finished();
+            task.abort();
+            if was_running {
+                self.backend.cancel(request_id);
+            }
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        for (request_id, task) in self.tasks.drain() {
+            if !task.is_finished() {
+                task.abort();
+                self.backend.cancel(request_id);
+            }
+        }
+    }
+}
+
+/// The OSC 52 escape sequence that puts `text` on the terminal's clipboard (works over SSH).
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", STANDARD.encode(text))
+}
+
+#[cfg(test)]
+mod tests;

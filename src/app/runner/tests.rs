@@ -1,0 +1,106 @@
+//! The runner against fake backends: answers come back tagged, cancelling aborts the task and
+//! calls the backend's hook. No sleeping: a search that never ends is `pending()`.
+
+use std::sync::Mutex;
+
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::app::search_types::Sort;
+use crate::app::test_support::page;
+
+/// Answers every search with two hits, except query "hang", which never answers.
+#[derive(Default)]
+struct Fake {
+    cancelled: Mutex<Vec<u64>>,
+}
+
+impl SearchBackend for Fake {
+    fn search(
+        &self,
+        _request_id: u64,
+        request: SearchRequest,
+    ) -> BoxFuture<'_, Result<SearchPage, String>> {
+        Box::pin(async move {
+            match request.query.as_str() {
+                "hang" => std::future::pending().await,
+                "fail" => Err("the database is unreachable".to_string()),
+                _ => Ok(page(0, 2, false)),
+            }
+        })
+    }
+
+    fn cancel(&self, request_id: u64) {
+        if let Ok(mut c) = self.cancelled.lock() {
+            c.push(request_id);
+        }
+    }
+}
+
+fn search(request_id: u64, query: &str) -> Effect {
+    Effect::Search {
+        request_id,
+        request: SearchRequest {
+            site_id: 7,
+            query: query.into(),
+            sort: Sort::Relevance,
+            limit: 50,
+            after: None,
+            count_cap: 1000,
+        },
+    }
+}
+
+#[tokio::test]
+async fn answers_come_back_tagged_with_their_request_id() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut runner = Runner::new(Arc::new(Fake::default()), tx);
+    let rest = runner.perform(vec![search(4, "meet"), Effect::Quit, search(5, "fail")]);
+    assert_eq!(rest, vec![Effect::Quit]);
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        match rx.recv().await {
+            Some(Msg::SearchDone {
+                request_id, result, ..
+            }) => got.push((request_id, result.hits.len().to_string())),
+            Some(Msg::SearchFailed {
+                request_id,
+                message,
+            }) => got.push((request_id, message)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (4, "2".to_string()),
+            (5, "the database is unreachable".to_string())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn cancelling_aborts_the_task_and_tells_the_backend() {
+    let fake = Arc::new(Fake::default());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut runner = Runner::new(fake.clone(), tx);
+    runner.perform(vec![search(1, "hang")]);
+    assert_eq!(runner.running(), 1);
+    runner.perform(vec![Effect::CancelSearch { request_id: 1 }]);
+    assert_eq!(runner.running(), 0);
+    assert_eq!(
+        *fake.cancelled.lock().unwrap_or_else(|e| e.into_inner()),
+        vec![1]
+    );
+    // Cancelling an unknown or finished search is harmless.
+    runner.perform(vec![Effect::CancelSearch { request_id: 99 }]);
+    drop(runner);
+    // Every sender is gone (the aborted task's too), so the channel ends with no answer.
+    assert!(rx.recv().await.is_none());
+}
+
+#[test]
+fn osc52_encodes_the_text() {
+    assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
+}

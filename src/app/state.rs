@@ -1,0 +1,243 @@
+//! Everything the terminal UI shows, in one place. `update` changes it; drawing only reads it.
+
+use std::time::{Duration, Instant};
+
+use tui_input::Input;
+
+use super::search_types::{Hit, MatchCount, SearchPage, Sort};
+
+/// Which bindings apply: the key map is looked up by mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mode {
+    /// The query line has the cursor: printable keys type.
+    Query,
+    /// The result list has the focus.
+    List,
+    /// The help overlay is open.
+    Help,
+}
+
+impl Mode {
+    /// Every mode, in help order.
+    pub const ALL: [Mode; 3] = [Mode::Query, Mode::List, Mode::Help];
+
+    /// A mode where printable keys type text instead of acting.
+    pub fn is_text(self) -> bool {
+        matches!(self, Mode::Query)
+    }
+
+    /// What the help overlay calls this mode.
+    pub fn title(self) -> &'static str {
+        match self {
+            Mode::Query => "in the query line",
+            Mode::List => "in the result list",
+            Mode::Help => "in this help",
+        }
+    }
+}
+
+/// The screen in front. Login, site picker, form and the full detail screen come next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Finder,
+}
+
+/// Where keys go on the Finder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    Query,
+    List,
+}
+
+/// What the app knows about its database connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Connection {
+    /// No answer yet.
+    Connecting,
+    /// The last search answered.
+    Connected,
+    /// The last search failed.
+    Failing,
+}
+
+/// Who is working where: shown on the status line, and the site every search is scoped to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub user: String,
+    pub site_id: i32,
+    pub site: String,
+    pub role: String,
+}
+
+/// Tunables of the Finder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Quiet time after the last keystroke before a search starts.
+    pub debounce: Duration,
+    /// Rows per page.
+    pub page_size: i64,
+    /// The match count stops here ("1,000+").
+    pub count_cap: i64,
+    /// Load the next page when the selection comes this close to the end of the loaded rows.
+    pub load_more_within: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            debounce: Duration::from_millis(120),
+            page_size: 50,
+            count_cap: 1000,
+            load_more_within: 10,
+        }
+    }
+}
+
+/// The results of one query generation: its first page and the pages appended to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Results {
+    /// The request id of the first page: the query generation these results belong to.
+    pub generation: u64,
+    /// The query line these results answer.
+    pub query: String,
+    pub sort: Sort,
+    pub hits: Vec<Hit>,
+    /// Where the next page starts; None when every row is loaded.
+    pub next_cursor: Option<String>,
+    pub count: Option<MatchCount>,
+    /// Near matches from the typo-tolerant fallback.
+    pub fuzzy: bool,
+    /// Notes on parts of the query that were not used.
+    pub ignored: Vec<String>,
+    /// Words to highlight.
+    pub highlight: Vec<String>,
+}
+
+impl Results {
+    /// The results of a first page.
+    pub fn first(generation: u64, query: String, sort: Sort, page: SearchPage) -> Results {
+        Results {
+            generation,
+            query,
+            sort,
+            hits: page.hits,
+            next_cursor: page.next_cursor,
+            count: page.count,
+            fuzzy: page.fuzzy,
+            ignored: page.ignored,
+            highlight: page.highlight,
+        }
+    }
+}
+
+/// A search the runner is working on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    pub request_id: u64,
+    /// The generation its answer belongs to (its own id for a first page).
+    pub generation: u64,
+    pub query: String,
+    pub sort: Sort,
+}
+
+/// The whole state of the terminal UI.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub screen: Screen,
+    pub focus: Focus,
+    pub help_open: bool,
+    /// The detail pane of the selected interaction is shown.
+    pub detail_open: bool,
+    pub query: Input,
+    pub sort: Sort,
+    /// None until the first answer.
+    pub results: Option<Results>,
+    /// Index of the selected hit.
+    pub selected: usize,
+    /// Index of the first hit on screen.
+    pub offset: usize,
+    /// Terminal size in columns and rows.
+    pub size: (u16, u16),
+    pub session: Session,
+    pub connection: Connection,
+    /// How long the last answered search took.
+    pub last_query_time: Option<Duration>,
+    /// The last search failure, until the next answer.
+    pub error: Option<String>,
+    /// A one-line message for the status line, until the next action.
+    pub notice: Option<String>,
+    pub quit: bool,
+    pub settings: Settings,
+    /// The latest time the app knows of; every [`super::update::Msg::Tick`] moves it.
+    pub clock: Instant,
+    /// When the debounced search is due.
+    pub search_due: Option<Instant>,
+    /// The first-page search in flight, if any.
+    pub in_flight: Option<InFlight>,
+    /// The next-page search in flight, if any.
+    pub more_in_flight: Option<InFlight>,
+    /// The last request id handed out.
+    pub last_request_id: u64,
+}
+
+impl State {
+    /// A Finder with an empty query, list focus on nothing yet, query line focused.
+    pub fn new(session: Session, settings: Settings, now: Instant) -> State {
+        State {
+            screen: Screen::Finder,
+            focus: Focus::Query,
+            help_open: false,
+            detail_open: false,
+            query: Input::default(),
+            sort: Sort::default(),
+            results: None,
+            selected: 0,
+            offset: 0,
+            size: (80, 24),
+            session,
+            connection: Connection::Connecting,
+            last_query_time: None,
+            error: None,
+            notice: None,
+            quit: false,
+            settings,
+            clock: now,
+            search_due: None,
+            in_flight: None,
+            more_in_flight: None,
+            last_request_id: 0,
+        }
+    }
+
+    /// The mode the key map is looked up in.
+    pub fn mode(&self) -> Mode {
+        if self.help_open {
+            Mode::Help
+        } else {
+            match self.focus {
+                Focus::Query => Mode::Query,
+                Focus::List => Mode::List,
+            }
+        }
+    }
+
+    /// The loaded hits (none before the first answer).
+    pub fn hits(&self) -> &[Hit] {
+        self.results.as_ref().map_or(&[], |r| r.hits.as_slice())
+    }
+
+    /// The selected hit, if there is one.
+    pub fn selected_hit(&self) -> Option<&Hit> {
+        self.hits().get(self.selected)
+    }
+
+    /// A search is running (or due).
+    pub fn searching(&self) -> bool {
+        self.in_flight.is_some() || self.search_due.is_some()
+    }
+
+    /// When the runner must send the next [`super::update::Msg::Tick`], if a search is due.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.search_due
+    }
+}

@@ -1,0 +1,123 @@
+//! Fixed, realistic data for the UI's tests (key sequences and snapshots).
+
+use chrono::{TimeZone, Utc};
+
+use super::search_types::{Hit, MatchCount, SearchPage};
+use super::state::Session;
+use crate::domain::interaction::Interaction;
+
+/// A viewer's session on site 7.
+pub fn session() -> Session {
+    Session {
+        user: "maria".into(),
+        site_id: 7,
+        site: "Leeds".into(),
+        role: "editor".into(),
+    }
+}
+
+const ROWS: [(&str, &str, &str, &str, Option<&str>); 8] = [
+    (
+        "Quarterly review meeting with the regional office",
+        "Meeting",
+        "Ana Souza",
+        "Europe/London",
+        Some("Leeds, Room 4"),
+    ),
+    (
+        "Meet the new volunteers",
+        "Workshop",
+        "Tom Becker",
+        "Europe/Berlin",
+        Some("Community hall"),
+    ),
+    ("Budget call", "Call", "Priya Nair", "Asia/Kolkata", None),
+    (
+        "Site visit: warehouse safety",
+        "Visit",
+        "Jon Meeker",
+        "America/New_York",
+        Some("Dock 3"),
+    ),
+    (
+        "Meeting notes follow-up",
+        "Email",
+        "Ana Souza",
+        "Europe/London",
+        None,
+    ),
+    (
+        "Training: first aid",
+        "Training",
+        "Li Wei",
+        "Asia/Shanghai",
+        Some("Training room B"),
+    ),
+    (
+        "Partner meeting",
+        "Meeting",
+        "Sam O'Neil",
+        "Australia/Sydney",
+        Some("Sydney office"),
+    ),
+    (
+        "Year-end meetup",
+        "Social",
+        "Ana Souza",
+        "Europe/London",
+        Some("The Crown"),
+    ),
+];
+
+/// Hit number `n` (0-based, cycling through a fixed set of interactions).
+pub fn hit(n: usize) -> Hit {
+    let (title, kind, lead, tz, location) = ROWS[n % ROWS.len()];
+    let day = u32::try_from(n % 28).unwrap_or(0) + 1;
+    let start = Utc
+        .with_ymd_and_hms(2026, 10, day, 9 + u32::try_from(n % 8).unwrap_or(0), 30, 0)
+        .single()
+        .unwrap_or_default();
+    Hit {
+        interaction: Interaction {
+            interaction_id: 1000 + i32::try_from(n).unwrap_or(0),
+            site_id: 7,
+            title: title.into(),
+            kind: kind.into(),
+            lead: lead.into(),
+            start_datetime: start,
+            timezone: tz.into(),
+            end_datetime: start + chrono::Duration::minutes(90),
+            location: location.map(Into::into),
+            description: Some(
+                "Went through the quarter's figures.\nAgreed to meet again in January.".into(),
+            ),
+            notes: n
+                .is_multiple_of(2)
+                .then(|| "Bring the printed agenda.".into()),
+            created_by: 3,
+            created_at: start - chrono::Duration::days(2),
+            updated_by: n.is_multiple_of(3).then_some(4),
+            updated_at: n
+                .is_multiple_of(3)
+                .then(|| start - chrono::Duration::days(1)),
+            version: 1 + i32::try_from(n % 3).unwrap_or(0),
+        },
+        rank: Some(0.5),
+    }
+}
+
+/// A page of `len` hits starting at hit `from`, with a cursor when `more`.
+pub fn page(from: usize, len: usize, more: bool) -> SearchPage {
+    SearchPage {
+        hits: (from..from + len).map(hit).collect(),
+        next_cursor: more.then(|| format!("cursor-{}", from + len)),
+        count: (from == 0).then_some(if more {
+            MatchCount::AtLeast(1000)
+        } else {
+            MatchCount::Exact(i64::try_from(len).unwrap_or(0))
+        }),
+        fuzzy: false,
+        ignored: Vec::new(),
+        highlight: vec!["meet".into()],
+    }
+}

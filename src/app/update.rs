@@ -1,0 +1,406 @@
+//! `update`: the only place the state changes. Synchronous, no I/O: it returns [`Effect`]s for
+//! the runner, which answers with [`Msg`]s tagged with the request id they belong to.
+//!
+//! Time is injected: every [`Msg::Tick`] carries the current instant and moves
+//! [`State::clock`]. The runner sends one before each batch of key events and one when
+//! [`State::next_deadline`] passes, so typing arms the debounce from a fresh clock and nothing
+//! here ever sleeps or reads the system clock.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use tui_input::backend::crossterm::to_input_request;
+
+use super::action::Action;
+use super::keymap::KeyMap;
+use super::search_types::{SearchPage, SearchRequest, Sort};
+use super::state::{Connection, Focus, InFlight, Results, State};
+use crate::domain::interaction::{Interaction, format_wall_clock};
+use crate::ui::layout;
+
+/// Something for `update` to handle.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A user intent from the key map.
+    Action(Action),
+    /// A key for the focused text field (the key map had no action for it).
+    Input(KeyEvent),
+    /// A left click at this screen cell.
+    Click { column: u16, row: u16 },
+    /// An answer from the runner or the clock.
+    Msg(Msg),
+}
+
+/// Answers from the effect runner and the clock.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    SearchDone {
+        request_id: u64,
+        result: SearchPage,
+        /// How long the search took.
+        elapsed: Duration,
+    },
+    SearchFailed {
+        request_id: u64,
+        message: String,
+    },
+    /// The time now.
+    Tick(Instant),
+    /// The terminal's new size in columns and rows.
+    Resize {
+        width: u16,
+        height: u16,
+    },
+}
+
+/// Work for the runner.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Run a search and answer with [`Msg::SearchDone`] or [`Msg::SearchFailed`]. A request with
+    /// `after` set is the next page of the current results.
+    Search {
+        request_id: u64,
+        request: SearchRequest,
+    },
+    /// Stop a search that is no longer wanted (its answer would be dropped anyway).
+    CancelSearch { request_id: u64 },
+    /// Put this text on the clipboard (OSC 52).
+    CopyToClipboard(String),
+    /// Restore the terminal and exit.
+    Quit,
+}
+
+/// What a key press means in the current mode: an action, a key for the focused text field, or
+/// nothing.
+pub fn key_event(keymap: &KeyMap, state: &State, key: KeyEvent) -> Option<Event> {
+    let mode = state.mode();
+    match keymap.action(mode, &key) {
+        Some(action) => Some(Event::Action(action)),
+        None if mode.is_text() => Some(Event::Input(key)),
+        None => None,
+    }
+}
+
+/// The effects of starting the Finder: the first search, at once (an empty query lists the
+/// site's latest interactions).
+pub fn start(state: &mut State) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    search_now(state, &mut effects);
+    effects
+}
+
+/// Applies one event to the state and returns the work it calls for.
+pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    match event {
+        Event::Action(action) => {
+            state.notice = None;
+            act(state, action, &mut effects);
+        }
+        Event::Input(key) => type_key(state, key),
+        Event::Click { column, row } => {
+            state.notice = None;
+            click(state, column, row, &mut effects);
+        }
+        Event::Msg(msg) => receive(state, msg, &mut effects),
+    }
+    effects
+}
+
+/// What a mouse event means: the wheel moves the selection, a left click selects (or opens, on
+/// the selected row) or focuses the query line. Other mouse events mean nothing.
+pub fn mouse_event(mouse: MouseEvent) -> Option<Event> {
+    match mouse.kind {
+        MouseEventKind::ScrollDown => Some(Event::Action(Action::MoveDown)),
+        MouseEventKind::ScrollUp => Some(Event::Action(Action::MoveUp)),
+        MouseEventKind::Down(MouseButton::Left) => Some(Event::Click {
+            column: mouse.column,
+            row: mouse.row,
+        }),
+        _ => None,
+    }
+}
+
+fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
+    if state.help_open {
+        state.help_open = false;
+        return;
+    }
+    let (width, height) = state.size;
+    let areas = layout::finder(Rect::new(0, 0, width, height), state.detail_open);
+    let at = Position::new(column, row);
+    if areas.query.contains(at) {
+        act(state, Action::FocusQuery, effects);
+    } else if areas.list.contains(at) {
+        let index = state.offset + usize::from((row - areas.list.y) / layout::ROWS_PER_HIT);
+        if index >= state.hits().len() {
+            return;
+        }
+        if index == state.selected && state.focus == Focus::List {
+            act(state, Action::Open, effects);
+        } else {
+            state.focus = Focus::List;
+            select(state, index, effects);
+        }
+    }
+}
+
+fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    match action {
+        Action::FocusQuery => {
+            state.help_open = false;
+            state.focus = Focus::Query;
+        }
+        Action::MoveDown => select(state, state.selected.saturating_add(1), effects),
+        Action::MoveUp => select(state, state.selected.saturating_sub(1), effects),
+        Action::Top => select(state, 0, effects),
+        Action::Bottom => select(state, usize::MAX, effects),
+        Action::PageDown => {
+            let step = page_step(state);
+            select(state, state.selected.saturating_add(step), effects);
+        }
+        Action::PageUp => {
+            let step = page_step(state);
+            select(state, state.selected.saturating_sub(step), effects);
+        }
+        Action::Open => {
+            if state.selected_hit().is_some() {
+                state.detail_open = true;
+                state.focus = Focus::List;
+                keep_selection_visible(state);
+            } else {
+                state.notice = Some("nothing selected to open".into());
+            }
+        }
+        Action::Back => {
+            if state.help_open {
+                state.help_open = false;
+            } else if state.focus == Focus::Query {
+                state.focus = Focus::List;
+            } else if state.detail_open {
+                state.detail_open = false;
+                keep_selection_visible(state);
+            }
+        }
+        Action::NewInteraction => state.notice = Some("the form is not available yet".into()),
+        Action::Edit => {
+            state.notice = Some(if state.selected_hit().is_some() {
+                "the form is not available yet".into()
+            } else {
+                "select an interaction to edit".into()
+            })
+        }
+        Action::SwitchSite => state.notice = Some("the site picker is not available yet".into()),
+        Action::Copy => match state.selected_hit() {
+            Some(hit) => {
+                effects.push(Effect::CopyToClipboard(as_text(&hit.interaction)));
+                state.notice = Some(format!("copied \"{}\"", hit.interaction.title));
+            }
+            None => state.notice = Some("select an interaction to copy".into()),
+        },
+        Action::CycleSort => {
+            state.sort = match state.sort {
+                Sort::Relevance => Sort::Newest,
+                Sort::Newest => Sort::Oldest,
+                Sort::Oldest => Sort::Relevance,
+            };
+            search_now(state, effects);
+        }
+        Action::Help => state.help_open = !state.help_open,
+        Action::Quit | Action::ForceQuit => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+    }
+}
+
+/// Feeds a key to the query line; a changed value arms the debounce.
+fn type_key(state: &mut State, key: KeyEvent) {
+    if state.focus != Focus::Query || state.help_open {
+        return;
+    }
+    let Some(request) = to_input_request(&TermEvent::Key(key)) else {
+        return;
+    };
+    if let Some(changed) = state.query.handle(request)
+        && changed.value
+    {
+        state.search_due = Some(state.clock + state.settings.debounce);
+    }
+}
+
+fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
+    match msg {
+        Msg::Tick(now) => {
+            state.clock = now;
+            if state.search_due.is_some_and(|due| due <= now) {
+                search_now(state, effects);
+            }
+        }
+        Msg::Resize { width, height } => {
+            state.size = (width, height);
+            keep_selection_visible(state);
+        }
+        Msg::SearchDone {
+            request_id,
+            result,
+            elapsed,
+        } => {
+            if let Some(f) = state.in_flight.take_if(|f| f.request_id == request_id) {
+                state.results = Some(Results::first(f.generation, f.query, f.sort, result));
+                state.selected = 0;
+                state.offset = 0;
+            } else if let Some(f) = state.more_in_flight.take_if(|f| f.request_id == request_id) {
+                match state.results.as_mut() {
+                    Some(results) if results.generation == f.generation => {
+                        results.hits.extend(result.hits);
+                        results.next_cursor = result.next_cursor;
+                    }
+                    _ => return, // a page of other results
+                }
+            } else {
+                return; // a late answer to a search nobody wants any more
+            }
+            state.connection = Connection::Connected;
+            state.error = None;
+            state.last_query_time = Some(elapsed);
+            load_more_if_near_end(state, effects);
+        }
+        Msg::SearchFailed {
+            request_id,
+            message,
+        } => {
+            let ours = |f: &mut InFlight| f.request_id == request_id;
+            if state.in_flight.take_if(ours).is_none()
+                && state.more_in_flight.take_if(ours).is_none()
+            {
+                return;
+            }
+            state.connection = Connection::Failing;
+            state.error = Some(message);
+        }
+    }
+}
+
+/// Starts a first-page search for the current query and sort, cancelling any search in flight.
+fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
+    state.search_due = None;
+    for f in [state.in_flight.take(), state.more_in_flight.take()]
+        .into_iter()
+        .flatten()
+    {
+        effects.push(Effect::CancelSearch {
+            request_id: f.request_id,
+        });
+    }
+    let request_id = next_id(state);
+    let request = request(state, None);
+    state.in_flight = Some(InFlight {
+        request_id,
+        generation: request_id,
+        query: request.query.clone(),
+        sort: request.sort,
+    });
+    effects.push(Effect::Search {
+        request_id,
+        request,
+    });
+}
+
+/// Asks for the next page when the selection is near the end of the loaded rows, the current
+/// results have more, and nothing newer is on its way.
+fn load_more_if_near_end(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.in_flight.is_some() || state.more_in_flight.is_some() || state.search_due.is_some() {
+        return;
+    }
+    let Some(results) = state.results.as_ref() else {
+        return;
+    };
+    let Some(cursor) = results.next_cursor.clone() else {
+        return;
+    };
+    if state.selected + state.settings.load_more_within < results.hits.len() {
+        return;
+    }
+    let (generation, query, sort) = (results.generation, results.query.clone(), results.sort);
+    let request_id = next_id(state);
+    let mut request = request(state, Some(cursor));
+    request.query = query.clone();
+    request.sort = sort;
+    state.more_in_flight = Some(InFlight {
+        request_id,
+        generation,
+        query,
+        sort,
+    });
+    effects.push(Effect::Search {
+        request_id,
+        request,
+    });
+}
+
+fn next_id(state: &mut State) -> u64 {
+    state.last_request_id += 1;
+    state.last_request_id
+}
+
+fn request(state: &State, after: Option<String>) -> SearchRequest {
+    SearchRequest {
+        site_id: state.session.site_id,
+        query: state.query.value().to_string(),
+        sort: state.sort,
+        limit: state.settings.page_size,
+        after,
+        count_cap: state.settings.count_cap,
+    }
+}
+
+/// Selects hit `index` (clamped to the loaded rows), scrolls to it, and loads more if near the end.
+fn select(state: &mut State, index: usize, effects: &mut Vec<Effect>) {
+    let len = state.hits().len();
+    state.selected = if len == 0 { 0 } else { index.min(len - 1) };
+    keep_selection_visible(state);
+    load_more_if_near_end(state, effects);
+}
+
+/// How many hits one screen shows.
+fn page_step(state: &State) -> usize {
+    layout::list_capacity(state.size.0, state.size.1, state.detail_open).max(1)
+}
+
+/// Moves the scroll offset just enough for the selected hit to be on screen.
+fn keep_selection_visible(state: &mut State) {
+    let capacity = page_step(state);
+    if state.selected < state.offset {
+        state.offset = state.selected;
+    } else if state.selected >= state.offset + capacity {
+        state.offset = state.selected + 1 - capacity;
+    }
+}
+
+/// An interaction as plain text, for the clipboard.
+pub fn as_text(i: &Interaction) -> String {
+    let mut out = format!(
+        "{}\nType: {}\nLead: {}\nStart: {} ({})\nEnd: {}\n",
+        i.title,
+        i.kind,
+        i.lead,
+        format_wall_clock(i.start_datetime, &i.timezone),
+        i.timezone,
+        format_wall_clock(i.end_datetime, &i.timezone),
+    );
+    if let Some(location) = i.location.as_deref().filter(|s| !s.is_empty()) {
+        out.push_str(&format!("Location: {location}\n"));
+    }
+    if let Some(description) = i.description.as_deref().filter(|s| !s.is_empty()) {
+        out.push_str(&format!("\n{description}\n"));
+    }
+    if let Some(notes) = i.notes.as_deref().filter(|s| !s.is_empty()) {
+        out.push_str(&format!("\nNotes:\n{notes}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

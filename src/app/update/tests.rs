@@ -1,0 +1,425 @@
+//! Key sequences driving `update` with an injected clock: no terminal, no sleeping.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::app::state::{Mode, Settings};
+use crate::app::test_support::{page, session};
+
+struct App {
+    state: State,
+    keymap: KeyMap,
+    t0: Instant,
+}
+
+impl App {
+    fn new() -> App {
+        let t0 = Instant::now();
+        App {
+            state: State::new(session(), Settings::default(), t0),
+            keymap: KeyMap::defaults(),
+            t0,
+        }
+    }
+
+    /// Started, with the first page answered: `len` hits, more to come when `more`.
+    fn loaded(len: usize, more: bool) -> App {
+        let mut app = App::new();
+        let effects = start(&mut app.state);
+        let id = only_search(&effects).0;
+        app.done(id, page(0, len, more));
+        app
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.t0 + Duration::from_millis(ms)
+    }
+
+    fn tick(&mut self, ms: u64) -> Vec<Effect> {
+        let now = self.at(ms);
+        update(&mut self.state, Event::Msg(Msg::Tick(now)))
+    }
+
+    fn press(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match key_event(&self.keymap, &self.state, key) {
+            Some(event) => update(&mut self.state, event),
+            None => Vec::new(),
+        }
+    }
+
+    fn keys(&mut self, text: &str) -> Vec<Effect> {
+        text.chars().flat_map(|c| self.press(ch(c))).collect()
+    }
+
+    fn done(&mut self, request_id: u64, result: SearchPage) -> Vec<Effect> {
+        update(
+            &mut self.state,
+            Event::Msg(Msg::SearchDone {
+                request_id,
+                result,
+                elapsed: Duration::from_micros(3200),
+            }),
+        )
+    }
+}
+
+fn ch(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+fn searches(effects: &[Effect]) -> Vec<(u64, SearchRequest)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Search {
+                request_id,
+                request,
+            } => Some((*request_id, request.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn only_search(effects: &[Effect]) -> (u64, SearchRequest) {
+    let all = searches(effects);
+    assert_eq!(all.len(), 1, "expected exactly one search in {effects:?}");
+    all[0].clone()
+}
+
+#[test]
+fn start_searches_the_site_at_once() {
+    let mut app = App::new();
+    let (_, request) = only_search(&start(&mut app.state));
+    assert_eq!(request.site_id, 7);
+    assert_eq!(request.query, "");
+    assert_eq!(request.after, None);
+    assert_eq!(request.limit, 50);
+}
+
+#[test]
+fn typing_then_a_tick_past_the_debounce_emits_exactly_one_search() {
+    let mut app = App::loaded(3, false);
+    app.tick(0);
+    assert!(app.keys("meet").is_empty(), "typing alone never searches");
+    assert!(app.tick(50).is_empty(), "still inside the debounce");
+    let effects = app.tick(500);
+    let (_, request) = only_search(&effects);
+    assert_eq!(request.query, "meet");
+    assert!(app.tick(1000).is_empty(), "the due search fires once");
+}
+
+#[test]
+fn the_runner_is_told_when_the_next_tick_is_needed() {
+    let mut app = App::loaded(3, false);
+    assert_eq!(app.state.next_deadline(), None, "idle: no timer");
+    app.tick(10);
+    app.keys("m");
+    assert_eq!(app.state.next_deadline(), Some(app.at(130)));
+    app.tick(130);
+    assert_eq!(app.state.next_deadline(), None);
+}
+
+#[test]
+fn each_keystroke_restarts_the_debounce() {
+    let mut app = App::loaded(3, false);
+    app.tick(0);
+    app.keys("me");
+    app.tick(100);
+    app.keys("et");
+    assert!(
+        app.tick(150).is_empty(),
+        "120 ms after the first keys, but not after the last"
+    );
+    assert_eq!(only_search(&app.tick(221)).1.query, "meet");
+}
+
+#[test]
+fn a_new_search_cancels_the_one_in_flight() {
+    let mut app = App::new();
+    let (first, _) = only_search(&start(&mut app.state));
+    app.tick(0);
+    app.keys("m");
+    let effects = app.tick(200);
+    assert!(effects.contains(&Effect::CancelSearch { request_id: first }));
+    assert_ne!(only_search(&effects).0, first);
+}
+
+#[test]
+fn a_late_answer_for_an_old_request_is_dropped() {
+    let mut app = App::new();
+    let (old, _) = only_search(&start(&mut app.state));
+    app.tick(0);
+    app.keys("meet");
+    let (new, _) = only_search(&app.tick(200));
+    app.done(old, page(0, 5, false));
+    assert!(app.state.results.is_none(), "the old answer was dropped");
+    app.done(new, page(0, 2, false));
+    let results = app
+        .state
+        .results
+        .as_ref()
+        .map(|r| (r.query.clone(), r.hits.len()));
+    assert_eq!(results, Some(("meet".to_string(), 2)));
+    // A second copy of an answer already taken is dropped too.
+    app.done(new, page(0, 9, false));
+    assert_eq!(app.state.hits().len(), 2);
+}
+
+#[test]
+fn a_failure_for_an_old_request_is_dropped_and_a_current_one_shown() {
+    let mut app = App::new();
+    let (old, _) = only_search(&start(&mut app.state));
+    app.tick(0);
+    app.keys("x");
+    let (new, _) = only_search(&app.tick(200));
+    let fail = |id| {
+        Event::Msg(Msg::SearchFailed {
+            request_id: id,
+            message: "the database is unreachable".into(),
+        })
+    };
+    update(&mut app.state, fail(old));
+    assert_eq!(app.state.error, None);
+    update(&mut app.state, fail(new));
+    assert_eq!(
+        app.state.error.as_deref(),
+        Some("the database is unreachable")
+    );
+    assert_eq!(app.state.connection, Connection::Failing);
+}
+
+#[test]
+fn results_keep_the_query_they_answer_even_if_typing_went_on() {
+    let mut app = App::new();
+    start(&mut app.state);
+    app.tick(0);
+    app.keys("me");
+    let (id, _) = only_search(&app.tick(200));
+    app.keys("et");
+    app.done(id, page(0, 2, false));
+    assert_eq!(
+        app.state.results.as_ref().map(|r| r.query.as_str()),
+        Some("me")
+    );
+}
+
+#[test]
+fn vim_keys_and_arrows_move_the_selection() {
+    let mut app = App::loaded(5, false);
+    app.press(code(KeyCode::Esc));
+    assert_eq!(app.state.mode(), Mode::List);
+    app.keys("jj");
+    assert_eq!(app.state.selected, 2);
+    app.press(code(KeyCode::Down));
+    assert_eq!(app.state.selected, 3);
+    app.press(ch('k'));
+    app.press(code(KeyCode::Up));
+    assert_eq!(app.state.selected, 1);
+    app.press(ch('G'));
+    assert_eq!(app.state.selected, 4);
+    app.keys("jjj");
+    assert_eq!(app.state.selected, 4, "stops at the last row");
+    app.press(ch('g'));
+    assert_eq!(app.state.selected, 0);
+    app.press(ch('k'));
+    assert_eq!(app.state.selected, 0, "stops at the first row");
+}
+
+#[test]
+fn arrows_move_from_the_query_line_and_letters_type() {
+    let mut app = App::loaded(5, false);
+    app.press(code(KeyCode::Down));
+    app.press(ctrl('n'));
+    assert_eq!(app.state.selected, 2);
+    app.keys("jk");
+    assert_eq!(app.state.query.value(), "jk");
+    assert_eq!(app.state.selected, 2);
+}
+
+#[test]
+fn esc_backs_out_one_level_at_a_time() {
+    let mut app = App::loaded(5, false);
+    app.press(code(KeyCode::Enter));
+    assert!(app.state.detail_open);
+    assert_eq!(
+        app.state.mode(),
+        Mode::List,
+        "opening moves the focus to the list"
+    );
+    app.press(ch('?'));
+    assert_eq!(app.state.mode(), Mode::Help);
+    app.press(code(KeyCode::Esc));
+    assert_eq!(app.state.mode(), Mode::List, "esc closes the help first");
+    assert!(app.state.detail_open);
+    app.press(ch('/'));
+    assert_eq!(app.state.mode(), Mode::Query);
+    app.press(code(KeyCode::Esc));
+    assert_eq!(app.state.mode(), Mode::List, "then leaves the query line");
+    assert!(app.state.detail_open);
+    app.press(code(KeyCode::Esc));
+    assert!(!app.state.detail_open, "then closes the detail");
+    assert!(!app.state.quit);
+}
+
+#[test]
+fn q_quits_outside_text_fields_and_types_inside() {
+    let mut app = App::loaded(2, false);
+    assert_eq!(app.state.mode(), Mode::Query);
+    assert!(app.press(ch('q')).is_empty());
+    assert_eq!(app.state.query.value(), "q");
+    assert!(!app.state.quit);
+    app.press(code(KeyCode::Esc));
+    assert_eq!(app.press(ch('q')), vec![Effect::Quit]);
+    assert!(app.state.quit);
+}
+
+#[test]
+fn ctrl_c_always_quits() {
+    for setup in ["", "esc", "esc ?"] {
+        let mut app = App::loaded(2, false);
+        for step in setup.split_whitespace() {
+            match step {
+                "esc" => app.press(code(KeyCode::Esc)),
+                _ => app.keys(step),
+            };
+        }
+        assert_eq!(app.press(ctrl('c')), vec![Effect::Quit], "after {setup:?}");
+        assert!(app.state.quit);
+    }
+}
+
+#[test]
+fn help_rows_and_keys_follow_an_overridden_binding() {
+    let overrides = BTreeMap::from([("quit".to_string(), vec!["ctrl-q".to_string()])]);
+    let keymap = KeyMap::with_overrides(&overrides).unwrap_or_default();
+    let rows = keymap.help_rows(Mode::List);
+    assert!(
+        rows.contains(&("ctrl-q".to_string(), "quit".to_string())),
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|(k, _)| k == "q"));
+    let mut app = App::loaded(2, false);
+    app.keymap = keymap;
+    app.press(code(KeyCode::Esc));
+    assert!(app.press(ch('q')).is_empty(), "q is no longer bound");
+    assert_eq!(app.press(ctrl('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn scrolling_near_the_end_loads_the_next_page_of_the_same_query() {
+    let mut app = App::loaded(50, true);
+    app.press(code(KeyCode::Esc));
+    let effects = app.keys("jjj");
+    assert!(searches(&effects).is_empty(), "far from the end");
+    let (id, request) = only_search(&app.press(ch('G')));
+    assert_eq!(request.after.as_deref(), Some("cursor-50"));
+    assert_eq!(request.query, "");
+    assert!(
+        searches(&app.press(ch('k'))).is_empty(),
+        "one next page at a time"
+    );
+    app.done(id, page(50, 50, false));
+    assert_eq!(app.state.hits().len(), 100);
+    assert_eq!(app.state.selected, 48, "the selection stays put");
+    assert!(searches(&app.press(ch('G'))).is_empty(), "no more pages");
+}
+
+#[test]
+fn a_next_page_of_an_older_query_is_never_appended() {
+    let mut app = App::loaded(50, true);
+    app.press(code(KeyCode::Esc));
+    let (more, _) = only_search(&app.press(ch('G')));
+    app.press(ch('/'));
+    app.tick(0);
+    app.keys("x");
+    let effects = app.tick(200);
+    assert!(effects.contains(&Effect::CancelSearch { request_id: more }));
+    app.done(more, page(50, 50, false));
+    assert_eq!(app.state.hits().len(), 50);
+}
+
+#[test]
+fn cycling_the_sort_searches_at_once() {
+    let mut app = App::loaded(2, false);
+    let (_, request) = only_search(&app.press(ctrl('o')));
+    assert_eq!(request.sort, Sort::Newest);
+    app.press(code(KeyCode::Esc));
+    let (_, request) = only_search(&app.press(ch('o')));
+    assert_eq!(request.sort, Sort::Oldest);
+}
+
+#[test]
+fn copy_puts_the_selected_interaction_on_the_clipboard() {
+    let mut app = App::loaded(2, false);
+    app.press(code(KeyCode::Esc));
+    let effects = app.press(ch('y'));
+    match effects.as_slice() {
+        [Effect::CopyToClipboard(text)] => {
+            assert!(text.starts_with("Quarterly review meeting"), "{text}");
+            assert!(text.contains("Lead: Ana Souza"));
+        }
+        other => panic!("expected one copy, got {other:?}"),
+    }
+}
+
+#[test]
+fn page_down_moves_by_a_screen_and_the_offset_follows() {
+    let mut app = App::loaded(40, false);
+    update(
+        &mut app.state,
+        Event::Msg(Msg::Resize {
+            width: 80,
+            height: 24,
+        }),
+    );
+    app.press(code(KeyCode::Esc));
+    let capacity = layout::list_capacity(80, 24, false);
+    app.press(code(KeyCode::PageDown));
+    assert_eq!(app.state.selected, capacity);
+    assert!(app.state.offset <= app.state.selected);
+    assert!(app.state.selected < app.state.offset + capacity);
+}
+
+#[test]
+fn the_wheel_moves_and_clicks_select_then_open() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = App::loaded(10, false);
+    let mouse = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let wheel = mouse_event(mouse(MouseEventKind::ScrollDown, 5, 5));
+    assert!(matches!(wheel, Some(Event::Action(Action::MoveDown))));
+    update(&mut app.state, wheel.unwrap_or(Event::Action(Action::Top)));
+    assert_eq!(app.state.selected, 1);
+    // Rows 0 and 1 are the query and info lines; hit n starts at row 2 + 2n.
+    let click = |app: &mut App, row| {
+        let event = mouse_event(mouse(MouseEventKind::Down(MouseButton::Left), 10, row));
+        update(&mut app.state, event.unwrap_or(Event::Action(Action::Top)))
+    };
+    click(&mut app, 7);
+    assert_eq!((app.state.selected, app.state.mode()), (2, Mode::List));
+    assert!(!app.state.detail_open);
+    click(&mut app, 6);
+    assert!(
+        app.state.detail_open,
+        "a click on the selected row opens it"
+    );
+    click(&mut app, 0);
+    assert_eq!(app.state.mode(), Mode::Query);
+    let moved = mouse_event(mouse(MouseEventKind::Moved, 1, 1));
+    assert!(moved.is_none());
+}

@@ -1,0 +1,324 @@
+//! The Finder pane: the query line, the info line (count, time, sort, filters, notes) and the
+//! result list. Reads the state only.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::layout::{FinderAreas, ROWS_PER_HIT};
+use super::theme::Theme;
+use crate::app::search_types::{Hit, MatchCount};
+use crate::app::state::{Focus, State};
+use crate::domain::interaction::format_wall_clock;
+
+/// The prompt before the query text.
+const PROMPT: &str = " / ";
+
+/// Draws the query line, the info line and the result list.
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, areas: &FinderAreas) {
+    draw_query(frame, state, theme, areas.query);
+    draw_info(frame, state, theme, areas.info);
+    draw_list(frame, state, theme, areas.list);
+}
+
+fn draw_query(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    let focused = state.focus == Focus::Query && !state.help_open;
+    let prompt_style = if focused { theme.accent } else { theme.dim };
+    let prompt_width = PROMPT.len() as u16;
+    frame.render_widget(Paragraph::new(Span::styled(PROMPT, prompt_style)), area);
+    if area.width <= prompt_width {
+        return;
+    }
+    let field = Rect {
+        x: area.x + prompt_width,
+        width: area.width - prompt_width,
+        ..area
+    };
+    let value = state.query.value();
+    let width = usize::from(field.width.saturating_sub(1));
+    let scroll = state.query.visual_scroll(width);
+    let text = if value.is_empty() && !focused {
+        Span::styled("press / to search", theme.dim)
+    } else {
+        Span::styled(value, theme.text)
+    };
+    frame.render_widget(
+        Paragraph::new(text).scroll((0, u16::try_from(scroll).unwrap_or(u16::MAX))),
+        field,
+    );
+    if focused && field.height > 0 {
+        let column = state.query.visual_cursor().saturating_sub(scroll);
+        let x = field
+            .x
+            .saturating_add(u16::try_from(column).unwrap_or(u16::MAX));
+        if x < field.right() {
+            frame.set_cursor_position((x, field.y));
+        }
+    }
+}
+
+fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    let sep = || Span::styled(" · ", theme.dim);
+    let mut spans = vec![Span::raw(" ")];
+    match &state.results {
+        None if state.error.is_some() => spans.push(Span::styled("search failed", theme.error)),
+        None => spans.push(Span::styled("searching…", theme.dim)),
+        Some(r) if r.fuzzy && !r.hits.is_empty() => spans.push(Span::styled(
+            "no exact matches; ≈ near matches",
+            theme.fuzzy,
+        )),
+        Some(r) => {
+            let text = match &r.count {
+                Some(count) => {
+                    let one = matches!(count, MatchCount::Exact(1));
+                    format!("{count} {}", if one { "match" } else { "matches" })
+                }
+                None => format!("{} shown", r.hits.len()),
+            };
+            spans.push(Span::styled(text, theme.accent));
+        }
+    }
+    if let Some(time) = state.last_query_time {
+        spans.push(sep());
+        spans.push(Span::styled(format_duration(time), theme.dim));
+    }
+    spans.push(sep());
+    spans.push(Span::styled(format!("sort: {}", state.sort), theme.dim));
+    if state.searching() && state.results.is_some() {
+        spans.push(sep());
+        spans.push(Span::styled("searching…", theme.dim));
+    }
+    let filters = filters_in(state.query.value());
+    if !filters.is_empty() {
+        spans.push(sep());
+        for (i, filter) in filters.into_iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::raw(" "));
+            }
+            spans.push(Span::styled(format!("[{filter}]"), theme.accent));
+        }
+    }
+    if let Some(r) = &state.results {
+        for note in &r.ignored {
+            spans.push(sep());
+            spans.push(Span::styled(format!("ignored: {note}"), theme.fuzzy));
+        }
+    }
+    render_clipped(frame, Line::from(spans), area);
+}
+
+fn draw_list(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    let Some(results) = &state.results else {
+        return;
+    };
+    if results.hits.is_empty() {
+        let lines = vec![
+            Line::from(Span::styled(" No interactions match.", theme.text)),
+            Line::from(Span::styled(
+                " Try fewer words, or remove a filter.",
+                theme.dim,
+            )),
+        ];
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    }
+    let capacity = usize::from(area.height / ROWS_PER_HIT);
+    let offset = visible_offset(state.offset, state.selected, capacity);
+    let rows = results.hits.iter().enumerate().skip(offset).take(capacity);
+    for (row, (index, hit)) in rows.enumerate() {
+        let y = area.y + (row as u16) * ROWS_PER_HIT;
+        let rect = Rect::new(area.x, y, area.width, ROWS_PER_HIT);
+        let selected = index == state.selected;
+        draw_hit(
+            frame,
+            theme,
+            rect,
+            hit,
+            selected,
+            results.fuzzy,
+            &results.highlight,
+        );
+        if selected {
+            frame.buffer_mut().set_style(rect, theme.selected);
+        }
+    }
+}
+
+/// The offset the list is drawn from: the state's, corrected so the selection is on screen even
+/// if the size changed since `update` last saw it.
+fn visible_offset(offset: usize, selected: usize, capacity: usize) -> usize {
+    if capacity == 0 || selected < offset {
+        selected
+    } else if selected >= offset + capacity {
+        selected + 1 - capacity
+    } else {
+        offset
+    }
+}
+
+fn draw_hit(
+    frame: &mut Frame,
+    theme: &Theme,
+    rect: Rect,
+    hit: &Hit,
+    selected: bool,
+    fuzzy: bool,
+    terms: &[String],
+) {
+    let i = &hit.interaction;
+    let marker = format!(
+        "{}{} ",
+        if selected { '▶' } else { ' ' },
+        if fuzzy { '≈' } else { ' ' }
+    );
+    let start = format_wall_clock(i.start_datetime, &i.timezone);
+    // The start, right-aligned with a one-column margin, when the row is wide enough for it.
+    let start_width = start.chars().count() as u16 + 2;
+    let show_start = rect.width > start_width + 12;
+    let mut title = vec![Span::styled(marker, theme.fuzzy)];
+    title.extend(highlighted(&i.title, terms, Style::new(), theme.matched));
+    let title_area = Rect {
+        width: if show_start {
+            rect.width - start_width - 1
+        } else {
+            rect.width
+        },
+        height: 1,
+        ..rect
+    };
+    render_clipped(frame, Line::from(title), title_area);
+    if show_start {
+        let start_area = Rect {
+            x: rect.right() - start_width,
+            width: start_width,
+            height: 1,
+            ..rect
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!(" {start} "), theme.dim)),
+            start_area,
+        );
+    }
+    if rect.height < 2 {
+        return;
+    }
+    let mut second = vec![Span::raw("   ")];
+    second.extend(highlighted(&i.kind, terms, theme.accent, theme.matched));
+    second.push(Span::styled(" · ", theme.dim));
+    second.extend(highlighted(&i.lead, terms, theme.dim, theme.matched));
+    if let Some(location) = i.location.as_deref().filter(|l| !l.is_empty()) {
+        second.push(Span::styled(" · ", theme.dim));
+        second.extend(highlighted(location, terms, theme.dim, theme.matched));
+    }
+    let second_area = Rect {
+        y: rect.y + 1,
+        height: 1,
+        ..rect
+    };
+    render_clipped(frame, Line::from(second), second_area);
+}
+
+/// Renders one line into a one-row `area`, ending it with "…" when it does not fit.
+pub fn render_clipped(frame: &mut Frame, line: Line<'_>, area: Rect) {
+    let too_wide = line.width() > usize::from(area.width);
+    frame.render_widget(Paragraph::new(line), area);
+    if too_wide
+        && area.width > 0
+        && area.height > 0
+        && let Some(cell) = frame.buffer_mut().cell_mut((area.right() - 1, area.y))
+    {
+        cell.set_symbol("…");
+    }
+}
+
+/// `text` as spans, with every word that starts with one of `terms` (ignoring case) in `matched`
+/// style and the rest in `base`.
+pub fn highlighted<'a>(
+    text: &'a str,
+    terms: &[String],
+    base: Style,
+    matched: Style,
+) -> Vec<Span<'a>> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut marks = vec![false; chars.len()];
+    for term in terms {
+        let term: Vec<char> = term.chars().flat_map(char::to_lowercase).collect();
+        if term.is_empty() {
+            continue;
+        }
+        for start in 0..chars.len() {
+            let word_start = start == 0 || !chars[start - 1].1.is_alphanumeric();
+            if !word_start || start + term.len() > chars.len() {
+                continue;
+            }
+            let same = chars[start..start + term.len()]
+                .iter()
+                .zip(&term)
+                .all(|((_, c), t)| c.to_lowercase().eq(t.to_lowercase()));
+            if same {
+                marks[start..start + term.len()].fill(true);
+            }
+        }
+    }
+    let mut spans = Vec::new();
+    let mut run_start = 0;
+    for k in 1..=chars.len() {
+        if k == chars.len() || marks[k] != marks[run_start] {
+            let from = chars[run_start].0;
+            let to = chars.get(k).map_or(text.len(), |(b, _)| *b);
+            let style = if marks[run_start] { matched } else { base };
+            spans.push(Span::styled(&text[from..to], style));
+            run_start = k;
+        }
+    }
+    spans
+}
+
+/// The field filters written in a query line (`type:`, `lead:`, `location:`, `from:`, `to:`),
+/// as typed. Quotes keep spaces inside a value.
+pub fn filters_in(query: &str) -> Vec<String> {
+    const FIELDS: [&str; 5] = ["type:", "lead:", "location:", "from:", "to:"];
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in query.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+        .into_iter()
+        .filter(|t| {
+            let lower = t.to_lowercase();
+            FIELDS
+                .iter()
+                .any(|f| lower.starts_with(f) && lower.len() > f.len())
+        })
+        .collect()
+}
+
+/// "3.2 ms", "250 ms", "1.4 s".
+pub fn format_duration(d: std::time::Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}

@@ -1,0 +1,37 @@
+//! Drawing. Every function here only reads the state: no awaits, no queries, no changes.
+//! One file per pane; `layout` says where each goes.
+
+pub mod detail;
+pub mod finder;
+pub mod help;
+pub mod layout;
+pub mod status;
+pub mod theme;
+
+use ratatui::Frame;
+
+use crate::app::keymap::KeyMap;
+use crate::app::state::{Screen, State};
+pub use theme::{Theme, ThemeName};
+
+/// Draws the whole screen for `state`.
+pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
+    let area = frame.area();
+    match state.screen {
+        Screen::Finder => {
+            let areas = layout::finder(area, state.detail_open);
+            finder::draw(frame, state, theme, &areas);
+            if let Some(detail) = areas.detail {
+                let beside = detail.y == areas.list.y && detail.x > areas.list.x;
+                detail::draw(frame, state, theme, detail, beside);
+            }
+            status::draw(frame, state, keymap, theme, areas.status);
+        }
+    }
+    if state.help_open {
+        help::draw(frame, state, keymap, theme, area);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,55 @@
+//! The status line: user, site, role, connection state, last query time, and the latest notice
+//! or error.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::finder::format_duration;
+use super::theme::Theme;
+use crate::app::action::Action;
+use crate::app::keymap::KeyMap;
+use crate::app::state::{Connection, State};
+
+/// Draws the status line into `area` (one row).
+pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
+    let s = &state.session;
+    let connection = match state.connection {
+        Connection::Connecting => "connecting…",
+        Connection::Connected => "connected",
+        Connection::Failing => "connection trouble",
+    };
+    let mut spans = vec![
+        Span::raw(format!(" {}@{} ({})", s.user, s.site, s.role)),
+        Span::raw(" │ "),
+        Span::raw(connection),
+    ];
+    if let Some(time) = state.last_query_time {
+        spans.push(Span::raw(format!(" │ {}", format_duration(time))));
+    }
+    if let Some(error) = &state.error {
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(error.clone(), theme.error));
+    } else if let Some(notice) = &state.notice {
+        spans.push(Span::raw(format!(" │ {notice}")));
+    }
+    let help: Vec<String> = keymap
+        .keys_for(state.mode(), Action::Help)
+        .iter()
+        .take(1)
+        .map(|k| format!("{k} help "))
+        .collect();
+    let hint = help.concat();
+    let line = Line::from(spans);
+    frame.render_widget(Paragraph::new(line).style(theme.status), area);
+    let hint_width = hint.chars().count() as u16;
+    if !hint.is_empty() && area.width > hint_width + 40 {
+        let right = Rect {
+            x: area.right() - hint_width,
+            width: hint_width,
+            ..area
+        };
+        frame.render_widget(Paragraph::new(hint).style(theme.status), right);
+    }
+}

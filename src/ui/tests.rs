@@ -1,0 +1,183 @@
+//! Snapshots of the Finder on a fixed fake page, at the sizes the design promises, through
+//! ratatui's `TestBackend`. No terminal, no database.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::*;
+use crate::app::state::Settings;
+use crate::app::test_support::{page, session};
+use crate::app::update::{Event, Msg, key_event, start, update};
+
+/// The Finder after typing "meet type:meeting" and getting the fixed page back.
+fn finder(width: u16, height: u16) -> State {
+    let t0 = Instant::now();
+    let mut state = State::new(session(), Settings::default(), t0);
+    update(&mut state, Event::Msg(Msg::Resize { width, height }));
+    start(&mut state);
+    let keymap = KeyMap::defaults();
+    for c in "meet type:meeting".chars() {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        if let Some(event) = key_event(&keymap, &state, key) {
+            update(&mut state, event);
+        }
+    }
+    update(
+        &mut state,
+        Event::Msg(Msg::Tick(t0 + Duration::from_secs(1))),
+    );
+    let request_id = state.in_flight.as_ref().map_or(0, |f| f.request_id);
+    let mut result = page(0, 50, true);
+    result.ignored = vec!["\"from:yesterday\" is not a date (use YYYY-MM-DD)".into()];
+    update(
+        &mut state,
+        Event::Msg(Msg::SearchDone {
+            request_id,
+            result,
+            elapsed: Duration::from_micros(3200),
+        }),
+    );
+    state
+}
+
+fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let theme = Theme::new(ThemeName::Dark, false);
+    terminal
+        .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme))
+        .unwrap();
+    terminal
+}
+
+fn press(state: &mut State, code: KeyCode) {
+    if let Some(event) = key_event(
+        &KeyMap::defaults(),
+        state,
+        KeyEvent::new(code, KeyModifiers::NONE),
+    ) {
+        update(state, event);
+    }
+}
+
+#[test]
+fn finder_80x24_with_the_detail_below() {
+    let mut state = finder(80, 24);
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Enter);
+    insta::assert_snapshot!(render(&state, 80, 24).backend());
+}
+
+#[test]
+fn finder_120x40_with_the_detail_beside() {
+    let mut state = finder(120, 40);
+    press(&mut state, KeyCode::Enter);
+    insta::assert_snapshot!(render(&state, 120, 40).backend());
+}
+
+#[test]
+fn finder_60x20_list_only() {
+    let mut state = finder(60, 20);
+    press(&mut state, KeyCode::Esc);
+    for _ in 0..12 {
+        press(&mut state, KeyCode::Char('j'));
+    }
+    insta::assert_snapshot!(render(&state, 60, 20).backend());
+}
+
+#[test]
+fn finder_near_matches_are_marked() {
+    let mut state = finder(80, 24);
+    if let Some(results) = state.results.as_mut() {
+        results.fuzzy = true;
+        results.hits.truncate(3);
+        results.next_cursor = None;
+        results.count = None;
+        results.ignored.clear();
+    }
+    insta::assert_snapshot!(render(&state, 80, 24).backend());
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut state = finder(80, 24);
+    press(&mut state, KeyCode::Esc);
+    press(&mut state, KeyCode::Char('?'));
+    insta::assert_snapshot!(render(&state, 80, 24).backend());
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut state = finder(80, 24);
+    press(&mut state, KeyCode::Enter);
+    for (w, h) in [(1, 1), (2, 1), (5, 3), (20, 5), (99, 2), (100, 3)] {
+        update(
+            &mut state,
+            Event::Msg(Msg::Resize {
+                width: w,
+                height: h,
+            }),
+        );
+        render(&state, w, h);
+        state.help_open = true;
+        render(&state, w, h);
+        state.help_open = false;
+    }
+}
+
+#[test]
+fn the_selection_is_marked_without_colour() {
+    let state = finder(80, 24);
+    let terminal = render(&state, 80, 24);
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("▶  Quarterly review meeting"), "{text}");
+}
+
+#[test]
+fn without_colour_the_selection_is_reversed_and_bold_and_matches_underlined() {
+    use ratatui::style::{Color, Modifier};
+    let state = finder(80, 24);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let theme = Theme::new(ThemeName::Dark, true);
+    terminal
+        .draw(|frame| draw(frame, &state, &KeyMap::defaults(), &theme))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    let selected = &buffer[(10, 2)];
+    assert!(selected.modifier.contains(Modifier::REVERSED | Modifier::BOLD));
+    // "Meet the new volunteers" is the second hit; its first word matches "meet".
+    let matched = &buffer[(3, 4)];
+    assert_eq!(matched.symbol(), "M");
+    assert!(matched.modifier.contains(Modifier::UNDERLINED | Modifier::BOLD));
+    let coloured = buffer
+        .content()
+        .iter()
+        .any(|c| c.fg != Color::Reset || c.bg != Color::Reset);
+    assert!(!coloured, "NO_COLOR draws no colour");
+}
+
+#[test]
+fn matched_words_are_highlighted_at_word_starts() {
+    let base = ratatui::style::Style::new();
+    let hl = ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::BOLD);
+    let spans = finder::highlighted("Meeting to meet Émile; remeet", &["meet".into()], base, hl);
+    let marked: Vec<&str> = spans
+        .iter()
+        .filter(|s| s.style == hl)
+        .map(|s| s.content.as_ref())
+        .collect();
+    assert_eq!(marked, vec!["Meet", "meet"]);
+    let spans = finder::highlighted("ÉMILE", &["émile".into()], base, hl);
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].style, hl);
+}
+
+#[test]
+fn filters_are_read_from_the_query_line() {
+    assert_eq!(
+        finder::filters_in("meet type:call lead:\"Ana Souza\" from:2026-01-01 to:"),
+        vec!["type:call", "lead:\"Ana Souza\"", "from:2026-01-01"]
+    );
+}
