@@ -1,9 +1,6 @@
 //! The real search backend: `crate::db::search::search` in a transaction that carries the acting
 //! user.
 //!
-//! NOT YET DECLARED in `app/mod.rs`: it needs `crate::db::search` from the `search` branch. At
-//! merge, add `pub mod db_backend;` and make `search_types` re-export the real types.
-//!
 //! Server-side cancellation (`pg_cancel_backend`) is still to do: [`SearchBackend::cancel`] gets
 //! the request id; record `pg_backend_pid()` per request id in `search` and cancel that pid in
 //! `cancel`, taking care that the connection may already serve another request.
