@@ -112,7 +112,10 @@ pub async fn restore_indexes(db: &Db) -> anyhow::Result<Vec<&'static str>> {
             .await?;
         for name in names {
             if let Some((_, definition)) = SECONDARY_INDEXES.iter().find(|i| i.0 == name) {
-                sqlx::raw_sql(definition)
+                // IF NOT EXISTS: another run may be restoring the same index.
+                let definition =
+                    definition.replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1);
+                sqlx::raw_sql(&definition)
                     .execute(&mut *tx)
                     .await
                     .with_context(|| format!("cannot re-create index {name}"))?;

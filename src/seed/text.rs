@@ -117,7 +117,7 @@ impl Vocabulary {
                     out.push_str(&rest.to_lowercase());
                 }
                 _ => {
-                    let n = rng.gen_range(5..17);
+                    let n = rng.gen_range(5..15);
                     self.sentence(rng, n, out);
                 }
             }
@@ -128,10 +128,10 @@ impl Vocabulary {
     pub fn description<R: Rng>(&self, rng: &mut R, topic: &str) -> String {
         let mut out = String::new();
         let (paragraphs, per) = match rng.gen_range(0..100) {
-            0..=34 => (1, rng.gen_range(1..3)),
-            35..=79 => (1, rng.gen_range(3..7)),
-            80..=94 => (rng.gen_range(2..4), rng.gen_range(3..6)),
-            _ => (rng.gen_range(4..8), rng.gen_range(3..7)),
+            0..=39 => (1, rng.gen_range(1..3)),
+            40..=84 => (1, rng.gen_range(3..6)),
+            85..=96 => (rng.gen_range(2..4), rng.gen_range(3..6)),
+            _ => (rng.gen_range(4..7), rng.gen_range(3..7)),
         };
         for p in 0..paragraphs {
             if p > 0 {
