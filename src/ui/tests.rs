@@ -146,11 +146,19 @@ fn without_colour_the_selection_is_reversed_and_bold_and_matches_underlined() {
         .unwrap();
     let buffer = terminal.backend().buffer();
     let selected = &buffer[(10, 2)];
-    assert!(selected.modifier.contains(Modifier::REVERSED | Modifier::BOLD));
+    assert!(
+        selected
+            .modifier
+            .contains(Modifier::REVERSED | Modifier::BOLD)
+    );
     // "Meet the new volunteers" is the second hit; its first word matches "meet".
     let matched = &buffer[(3, 4)];
     assert_eq!(matched.symbol(), "M");
-    assert!(matched.modifier.contains(Modifier::UNDERLINED | Modifier::BOLD));
+    assert!(
+        matched
+            .modifier
+            .contains(Modifier::UNDERLINED | Modifier::BOLD)
+    );
     let coloured = buffer
         .content()
         .iter()
