@@ -222,11 +222,20 @@ async fn passwd_checks_the_current_password_and_changes_nothing_when_wrong() {
 
 #[tokio::test]
 async fn unreachable_database_fails_fast_with_a_clear_message() {
-    // Nothing listens on port 1: the connection is refused at once.
+    // Nothing listens on port 1: every attempt is refused; the command gives up within the
+    // configured connect timeout.
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[database]\nconnect_timeout_secs = 2\n").expect("config");
+    let started = std::time::Instant::now();
     let out = ifind(
         "postgres://nobody@127.0.0.1:1/none",
-        &["site", "list"],
+        &["--config", config.to_str().expect("utf8"), "site", "list"],
         None,
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "gave up in time"
     );
     let err = fails(&out, 1);
     assert!(err.contains("cannot connect to the database"), "{err}");

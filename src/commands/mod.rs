@@ -6,6 +6,7 @@
 mod admin;
 mod data;
 mod dbcmd;
+mod demo;
 mod output;
 
 use std::io::IsTerminal;
@@ -87,9 +88,11 @@ fn message(e: &anyhow::Error) -> String {
 
 async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
     match command {
-        None | Some(Command::Demo) => anyhow::bail!(
-            "the terminal UI is not built yet; use the subcommands (see `ifind --help`)"
+        None => anyhow::bail!(
+            "the login and site picker screens are not built yet; try the Finder with `ifind \
+             demo`, or use the subcommands (see `ifind --help`)"
         ),
+        Some(Command::Demo) => demo::demo(ctx).await,
         Some(Command::Migrate) => dbcmd::migrate(ctx).await,
         Some(Command::Db { action }) => dbcmd::db(ctx, action).await,
         Some(Command::Site { action }) => admin::site(ctx, action).await,

@@ -92,8 +92,9 @@ pub async fn connect_unchecked(
         .await
         .map_err(|_| {
             anyhow::anyhow!(
-                "no answer from the database at {shown} within {} s; check that the server is \
-                 up and reachable, or raise database.connect_timeout_secs",
+                "cannot connect to the database at {shown}: no answer within {} s; check that \
+                 the server is up and reachable (database.url or IFIND_DATABASE_URL), or raise \
+                 database.connect_timeout_secs",
                 cfg.connect_timeout_secs
             )
         })?

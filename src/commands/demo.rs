@@ -1,0 +1,87 @@
+//! `ifind demo`: the embedded cluster, a demo database of realistic data, and the Finder logged
+//! in as a demo administrator.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use super::Ctx;
+use crate::app::db_backend::DbSearchBackend;
+use crate::app::keymap::KeyMap;
+use crate::app::run::{Options, run};
+use crate::app::state::{Session, Settings};
+use crate::db::{Db, sites, users};
+use crate::ui::theme::{Theme, ThemeName};
+
+/// The demo's own database in the embedded cluster, so demo data never mixes with real data.
+pub const DEMO_DATABASE: &str = "ifind_demo";
+const DEMO_USER: &str = "demo";
+
+pub async fn demo(ctx: &Ctx) -> Result<()> {
+    let url = match ctx.config.database_url() {
+        Some(_) => anyhow::bail!(
+            "`ifind demo` uses the embedded cluster, but a database URL is configured; unset \
+             IFIND_DATABASE_URL (and database.url) to run the demo"
+        ),
+        None => super::dbcmd::embedded_url(ctx, DEMO_DATABASE).await?,
+    };
+    let db = crate::db::pool::connect(&url, &ctx.config.database).await?;
+    let user_id = ensure_demo_data(&db).await?;
+    // The largest site makes the best first impression.
+    let (site_id, site_name): (i32, String) = sqlx::query_as(
+        "SELECT s.site_id, s.name FROM sites s JOIN interactions i USING (site_id) \
+         GROUP BY s.site_id, s.name ORDER BY count(*) DESC, s.site_id LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .context("the demo database has no interactions; drop it to let `ifind demo` rebuild it")?;
+    let search = &ctx.config.search;
+    let options = Options {
+        session: Session {
+            user: DEMO_USER.into(),
+            site_id,
+            site: site_name,
+            role: "admin".into(),
+        },
+        settings: Settings {
+            debounce: Duration::from_millis(search.debounce_ms),
+            page_size: i64::from(search.page_size),
+            count_cap: i64::from(search.count_cap),
+            ..Settings::default()
+        },
+        keymap: KeyMap::defaults(),
+        theme: Theme::from_env(ThemeName::Dark),
+        mouse: true,
+    };
+    let backend = Arc::new(DbSearchBackend {
+        db,
+        user_id: Some(user_id),
+    });
+    run(backend, options).await
+}
+
+/// Creates the demo admin and a few sites of data on first use; returns the demo user's id.
+async fn ensure_demo_data(db: &Db) -> Result<i32> {
+    let mut conn = db.pool.acquire().await?;
+    let existing = users::by_name(&mut conn, DEMO_USER).await?;
+    let has_sites = !sites::list(&mut conn).await?.is_empty();
+    drop(conn);
+    if !has_sites {
+        eprintln!("ifind demo: creating the demo database (a few seconds, once)...");
+        let opts = crate::seed::SeedOptions {
+            sites: 6,
+            interactions: 5000,
+            seed: 2026,
+        };
+        crate::seed::seed(db, &opts, &|_, _| {}).await?;
+    }
+    if let Some(user) = existing {
+        return Ok(user.user_id);
+    }
+    let hash = crate::password::hash("demo-password").map_err(anyhow::Error::msg)?;
+    let mut tx = db.begin_as(None).await?;
+    let user = users::insert(&mut tx, DEMO_USER, "demo@example.org", &hash, true).await?;
+    tx.commit().await?;
+    Ok(user.user_id)
+}
