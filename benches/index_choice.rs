@@ -1,9 +1,8 @@
 //! Which full-text index serves site-scoped search best: a btree_gin `(site_id, search_vector)`
 //! GIN (the schema's choice) or a plain GIN on `search_vector` next to the btree on `site_id`.
 //!
-//! `cargo bench --bench index_choice -- [--rows N] [--url URL]`
-//! With no URL it uses the embedded cluster's `ifind_bench` database, seeding it with `ifind
-//! seed` (200 sites) when it is empty. It runs the same literal SQL under both index designs in
+//! `cargo bench --bench index_choice -- --url URL [--reps N]` (or `IFIND_BENCH_URL`), where URL is
+//! a database filled by `ifind seed`. It runs the same literal SQL under both index designs in
 //! one run and prints p50/p95 per query class. The schema's index is restored at the end.
 
 use std::str::FromStr;
