@@ -307,3 +307,41 @@ async fn fresh_database_has_the_current_schema() {
             .expect("migrations");
     assert_eq!(recorded.len(), ifind::db::migrate::MIGRATIONS.len());
 }
+
+#[tokio::test]
+async fn the_acting_user_is_set_per_transaction_and_never_leaks() {
+    let t = common::fresh_db().await;
+    // One connection, so the second transaction reuses the first one's session.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&t.url)
+        .await
+        .expect("pool");
+    let db = ifind::db::Db { pool };
+    let setting = "SELECT coalesce(current_setting('ifind.user_id', true), '')";
+    let mut tx = db.begin_as(Some(42)).await.expect("begin");
+    let v: String = sqlx::query_scalar(setting)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("read");
+    assert_eq!(v, "42");
+    tx.commit().await.expect("commit");
+
+    let mut tx = db.pool.begin().await.expect("plain begin");
+    let v: String = sqlx::query_scalar(setting)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("read");
+    assert_eq!(v, "", "the user does not outlive its transaction");
+    tx.rollback().await.expect("rollback");
+
+    let mut tx = db.begin_as(Some(7)).await.expect("begin");
+    let _ = sqlx::query("SELECT 1/0").execute(&mut *tx).await;
+    drop(tx);
+    let mut tx = db.begin_as(None).await.expect("begin after a failed one");
+    let v: String = sqlx::query_scalar(setting)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("read");
+    assert_eq!(v, "", "a failed transaction leaves nothing behind");
+}

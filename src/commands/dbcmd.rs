@@ -53,6 +53,11 @@ pub async fn migrate(ctx: &Ctx) -> Result<()> {
         );
     }
     let version = migrate::check(&mut conn).await?;
+    drop(conn);
+    // A seed killed while loading leaves its dropped indexes missing; put them back.
+    for name in crate::seed::restore_indexes(&db).await? {
+        println!("re-created missing index {name}");
+    }
     if applied.is_empty() {
         println!("schema {version} is up to date");
     } else {
