@@ -52,9 +52,7 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
         }
         SiteAction::Deactivate { name } => {
             let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
-            let site = sites::by_name(&mut tx, &name)
-                .await?
-                .with_context(|| no_site(&name))?;
+            let site = find_site(&mut tx, &name).await?;
             sites::set_active(&mut tx, site.site_id, false).await?;
             tx.commit().await?;
             println!("deactivated site {}", site.name);
@@ -175,9 +173,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
         }
         UserAction::Deactivate { username } => {
             let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
-            let user = users::by_name(&mut tx, &username)
-                .await?
-                .with_context(|| no_user(&username))?;
+            let user = find_user(&mut tx, &username).await?;
             users::set_active(&mut tx, user.user_id, false).await?;
             tx.commit().await?;
             println!("deactivated user {}", user.username);
@@ -189,9 +185,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
         } => {
             let user = {
                 let mut conn = db.pool.acquire().await?;
-                users::by_name(&mut conn, &username)
-                    .await?
-                    .with_context(|| no_user(&username))?
+                find_user(&mut conn, &username).await?
             };
             let mut stdin_lines = if password.password_stdin {
                 Some(std::io::stdin().lock().lines())
@@ -246,12 +240,8 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
 pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Result<()> {
     let db = ctx.db().await?;
     let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
-    let user = users::by_name(&mut tx, username)
-        .await?
-        .with_context(|| no_user(username))?;
-    let site = sites::by_name(&mut tx, site_name)
-        .await?
-        .with_context(|| no_site(site_name))?;
+    let user = find_user(&mut tx, username).await?;
+    let site = find_site(&mut tx, site_name).await?;
     users::grant(&mut tx, user.user_id, site.site_id, role).await?;
     tx.commit().await?;
     println!(
@@ -266,12 +256,8 @@ pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Re
 pub async fn revoke(ctx: &Ctx, username: &str, site_name: &str) -> Result<()> {
     let db = ctx.db().await?;
     let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
-    let user = users::by_name(&mut tx, username)
-        .await?
-        .with_context(|| no_user(username))?;
-    let site = sites::by_name(&mut tx, site_name)
-        .await?
-        .with_context(|| no_site(site_name))?;
+    let user = find_user(&mut tx, username).await?;
+    let site = find_site(&mut tx, site_name).await?;
     if !users::revoke(&mut tx, user.user_id, site.site_id).await? {
         bail!(
             "{} has no role at {}; nothing to revoke",
@@ -290,11 +276,25 @@ async fn actor_id(ctx: &Ctx, db: &Db) -> Option<i32> {
     ctx.acting_user(db).await.ok().map(|u| u.user_id)
 }
 
-pub fn no_user(name: &str) -> String {
+/// The user named `name`, or an error that says how to list users.
+pub async fn find_user(conn: &mut sqlx::PgConnection, name: &str) -> Result<users::User> {
+    users::by_name(conn, name)
+        .await?
+        .with_context(|| no_user(name))
+}
+
+/// The site named `name`, or an error that says how to list sites.
+pub async fn find_site(conn: &mut sqlx::PgConnection, name: &str) -> Result<sites::Site> {
+    sites::by_name(conn, name)
+        .await?
+        .with_context(|| no_site(name))
+}
+
+fn no_user(name: &str) -> String {
     format!("there is no user named {name:?}; `ifind user list` shows the users")
 }
 
-pub fn no_site(name: &str) -> String {
+fn no_site(name: &str) -> String {
     format!("there is no site named {name:?}; `ifind site list` shows the sites")
 }
 

@@ -12,14 +12,12 @@ use super::{Ctx, interactive};
 use crate::cli::{ExportFormat, OutputFormat, SearchArgs, SortArg};
 use crate::db::Db;
 use crate::db::search::{self, MatchCount, SearchRequest, Sort};
-use crate::db::sites::{self, Site};
+use crate::db::sites::Site;
 use crate::domain::interaction::{Interaction, format_wall_clock};
 
 async fn site_named(db: &Db, name: &str) -> Result<Site> {
     let mut conn = db.pool.acquire().await?;
-    sites::by_name(&mut conn, name)
-        .await?
-        .with_context(|| super::admin::no_site(name))
+    super::admin::find_site(&mut conn, name).await
 }
 
 fn sort_of(arg: SortArg) -> Sort {
