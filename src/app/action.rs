@@ -33,6 +33,12 @@ pub enum Action {
     CycleSort,
     /// Show or hide the key help.
     Help,
+    /// Move to the next field of a form.
+    NextField,
+    /// Move to the previous field of a form.
+    PrevField,
+    /// Log in, or open the highlighted site.
+    Submit,
     /// Quit (outside text fields).
     Quit,
     /// Quit from anywhere, at once.
@@ -41,7 +47,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 20] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -57,6 +63,9 @@ impl Action {
         Action::Copy,
         Action::CycleSort,
         Action::Help,
+        Action::NextField,
+        Action::PrevField,
+        Action::Submit,
         Action::Quit,
         Action::ForceQuit,
     ];
@@ -79,6 +88,9 @@ impl Action {
             Action::Copy => "copy",
             Action::CycleSort => "cycle_sort",
             Action::Help => "help",
+            Action::NextField => "next_field",
+            Action::PrevField => "prev_field",
+            Action::Submit => "submit",
             Action::Quit => "quit",
             Action::ForceQuit => "force_quit",
         }
@@ -107,6 +119,9 @@ impl Action {
             Action::Copy => "copy the selected interaction as text",
             Action::CycleSort => "sort: relevance, newest, oldest",
             Action::Help => "show or hide this help",
+            Action::NextField => "next field",
+            Action::PrevField => "previous field",
+            Action::Submit => "log in, or open the highlighted site",
             Action::Quit => "quit",
             Action::ForceQuit => "quit from anywhere",
         }

@@ -1,14 +1,18 @@
-//! The real search backend: `crate::db::search::search` in a transaction that carries the acting
-//! user.
+//! The real backends: `crate::db::search::search` in a transaction that carries the acting
+//! user, and the login check.
 //!
 //! Server-side cancellation (`pg_cancel_backend`) is still to do: [`SearchBackend::cancel`] gets
 //! the request id; record `pg_backend_pid()` per request id in `search` and cancel that pid in
 //! `cancel`, taking care that the connection may already serve another request.
 
-use crate::db::Db;
-use crate::db::search::{self, SearchPage, SearchRequest};
+use std::sync::{Arc, OnceLock};
 
-use super::runner::{BoxFuture, SearchBackend};
+use crate::db::search::{self, SearchPage, SearchRequest};
+use crate::db::{Db, sites, users};
+use crate::password;
+
+use super::login::{INVALID, LoginOk, Secret};
+use super::runner::{BoxFuture, LoginBackend, SearchBackend};
 
 /// Searches the database as `user_id` (None: no acting user, for tools and tests).
 #[derive(Clone, Debug)]
@@ -35,6 +39,91 @@ impl SearchBackend for DbSearchBackend {
                 .map_err(|e| e.to_string())?;
             tx.commit().await.map_err(unreachable)?;
             Ok(page)
+        })
+    }
+}
+
+/// Why a login failed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LoginError {
+    /// Unknown user, wrong password or inactive user: all look the same.
+    #[error("{}", INVALID)]
+    Invalid,
+    /// The check could not be made.
+    #[error("cannot check the login ({0}); check the database connection and try again")]
+    Unavailable(String),
+}
+
+/// A hash to verify against when the user does not exist, so that an unknown name costs the
+/// same time as a wrong password.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| password::hash("ifind: no such user").unwrap_or_default())
+}
+
+/// Checks `username` and `password` against the database: an active user whose stored Argon2id
+/// hash matches. On success records `last_login` and returns the user's sites. Every failure
+/// of the credentials is [`LoginError::Invalid`]. The password is never logged.
+pub async fn check_login(db: &Db, username: &str, password: &str) -> Result<LoginOk, LoginError> {
+    let unavailable = |e: sqlx::Error| LoginError::Unavailable(e.to_string());
+    let mut conn = db.pool.acquire().await.map_err(unavailable)?;
+    let user = users::by_name(&mut conn, username)
+        .await
+        .map_err(unavailable)?;
+    let stored = match &user {
+        Some(u) => users::password_hash(&mut conn, u.user_id)
+            .await
+            .map_err(unavailable)?,
+        None => None,
+    };
+    drop(conn);
+    let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
+    let typed = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &hash))
+        .await
+        .map_err(|e| LoginError::Unavailable(e.to_string()))?;
+    let user = match user {
+        Some(u) if matches && u.is_active => u,
+        _ => {
+            tracing::info!(username, "login refused");
+            return Err(LoginError::Invalid);
+        }
+    };
+    let mut tx = db.begin_as(Some(user.user_id)).await.map_err(unavailable)?;
+    users::set_last_login(&mut tx, user.user_id)
+        .await
+        .map_err(unavailable)?;
+    let sites = sites::for_user(&mut tx, user.user_id, user.is_global_admin)
+        .await
+        .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    tracing::info!(username, "login");
+    Ok(LoginOk {
+        user_id: user.user_id,
+        username: user.username,
+        sites,
+    })
+}
+
+/// Checks logins against the database; a logged-in user searches through [`DbSearchBackend`].
+#[derive(Clone, Debug)]
+pub struct DbLoginBackend {
+    pub db: Db,
+}
+
+impl LoginBackend for DbLoginBackend {
+    fn login(&self, username: String, password: Secret) -> BoxFuture<'_, Result<LoginOk, String>> {
+        Box::pin(async move {
+            check_login(&self.db, &username, &password.0)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn search_as(&self, user_id: i32) -> Arc<dyn SearchBackend> {
+        Arc::new(DbSearchBackend {
+            db: self.db.clone(),
+            user_id: Some(user_id),
         })
     }
 }

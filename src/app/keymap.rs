@@ -161,6 +161,16 @@ pub struct KeyMap {
 
 /// The default bindings, per mode, as config strings.
 const DEFAULTS: &[(Mode, Action, &[&str])] = &[
+    (Mode::Login, Action::NextField, &["tab", "down"]),
+    (Mode::Login, Action::PrevField, &["backtab", "up"]),
+    (Mode::Login, Action::Submit, &["enter"]),
+    (Mode::Login, Action::Back, &["esc"]),
+    (Mode::Login, Action::ForceQuit, &["ctrl-c"]),
+    (Mode::Picker, Action::MoveDown, &["down", "ctrl-n"]),
+    (Mode::Picker, Action::MoveUp, &["up", "ctrl-p"]),
+    (Mode::Picker, Action::Submit, &["enter"]),
+    (Mode::Picker, Action::Back, &["esc"]),
+    (Mode::Picker, Action::ForceQuit, &["ctrl-c"]),
     (Mode::Query, Action::MoveDown, &["down", "ctrl-n"]),
     (Mode::Query, Action::MoveUp, &["up", "ctrl-p"]),
     (Mode::Query, Action::PageDown, &["pagedown"]),

@@ -16,6 +16,7 @@
 pub mod action;
 pub mod db_backend;
 pub mod keymap;
+pub mod login;
 pub mod run;
 pub mod runner;
 pub mod search_types;

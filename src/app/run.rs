@@ -3,6 +3,7 @@
 //! on a timer while idle). The terminal is restored on every way out: return, error, panic.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,8 +18,8 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use super::keymap::KeyMap;
-use super::runner::{Runner, SearchBackend, osc52};
-use super::state::{Session, Settings, State};
+use super::runner::{LoginBackend, Runner, SearchBackend, osc52};
+use super::state::{Screen, Session, Settings, State};
 use super::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::ui::{self, Theme};
 
@@ -31,6 +32,13 @@ pub struct Options {
     pub theme: Theme,
     /// Capture the mouse (wheel and clicks); off leaves the terminal's own selection working.
     pub mouse: bool,
+}
+
+/// How the app starts when a login comes first.
+pub struct LoginStart {
+    pub login: Arc<dyn LoginBackend>,
+    /// The file that remembers the last site picked (its name, on one line).
+    pub last_site_file: PathBuf,
 }
 
 /// Restores the terminal when dropped, also while unwinding.
@@ -50,6 +58,24 @@ impl Drop for Restore {
 /// Runs the Finder until the user quits. Call from inside the tokio runtime after the config is
 /// loaded and validated (nothing here reads it); errors come back after the terminal is restored.
 pub async fn run(backend: Arc<dyn SearchBackend>, options: Options) -> Result<()> {
+    run_app(backend, None, options).await
+}
+
+/// Runs the app from the Login screen, through the Site picker, to the Finder. `backend` serves
+/// until the login; then the login backend's search backend for the user takes over.
+pub async fn run_with_login(
+    backend: Arc<dyn SearchBackend>,
+    start: LoginStart,
+    options: Options,
+) -> Result<()> {
+    run_app(backend, Some(start), options).await
+}
+
+async fn run_app(
+    backend: Arc<dyn SearchBackend>,
+    login: Option<LoginStart>,
+    options: Options,
+) -> Result<()> {
     // try_init installs a panic hook that restores the terminal before the panic message.
     let mut terminal = ratatui::try_init().context(
         "cannot set up the terminal; run ifind in an interactive terminal (not through a pipe)",
@@ -67,12 +93,13 @@ pub async fn run(backend: Arc<dyn SearchBackend>, options: Options) -> Result<()
         crossterm::execute!(std::io::stdout(), EnableMouseCapture)
             .context("cannot turn on mouse capture; set the mouse option off")?;
     }
-    event_loop(&mut terminal, backend, options).await
+    event_loop(&mut terminal, backend, login, options).await
 }
 
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     backend: Arc<dyn SearchBackend>,
+    login: Option<LoginStart>,
     options: Options,
 ) -> Result<()> {
     let Options {
@@ -85,7 +112,15 @@ async fn event_loop(
     let (tx, mut answers) = mpsc::unbounded_channel();
     let mut runner = Runner::new(backend, tx);
     let mut events = EventStream::new();
-    let mut state = State::new(session, settings, Instant::now());
+    let (mut state, last_site_file) = match login {
+        Some(start) => {
+            runner = runner.with_login(start.login);
+            let last = read_last_site(&start.last_site_file);
+            let state = State::login(settings, Instant::now(), last);
+            (state, Some(start.last_site_file))
+        }
+        None => (State::new(session, settings, Instant::now()), None),
+    };
     let size = terminal.size()?;
     update(
         &mut state,
@@ -95,9 +130,13 @@ async fn event_loop(
         }),
     );
     terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
-    let mut effects = start(&mut state);
+    let mut effects = if state.screen == Screen::Finder {
+        start(&mut state)
+    } else {
+        Vec::new()
+    };
     loop {
-        if perform(&mut runner, effects)? {
+        if perform(&mut runner, effects, last_site_file.as_deref())? {
             return Ok(());
         }
         terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
@@ -174,8 +213,26 @@ fn terminal_event(state: &mut State, keymap: &KeyMap, event: TermEvent) -> Vec<E
     }
 }
 
+/// The site name remembered in `path`, if the file exists and holds one.
+fn read_last_site(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let name = text.lines().next()?.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Remembers `name` in `path`. Failing to is no reason to stop: it is only logged.
+fn write_last_site(path: &Path, name: &str) {
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, format!("{name}\n")));
+    if let Err(e) = written {
+        tracing::warn!("cannot remember the last site in {}: {e}", path.display());
+    }
+}
+
 /// Performs effects; true when the app should exit.
-fn perform(runner: &mut Runner, effects: Vec<Effect>) -> Result<bool> {
+fn perform(runner: &mut Runner, effects: Vec<Effect>, last_site: Option<&Path>) -> Result<bool> {
     for effect in runner.perform(effects) {
         match effect {
             Effect::Quit => return Ok(true),
@@ -184,7 +241,15 @@ fn perform(runner: &mut Runner, effects: Vec<Effect>) -> Result<bool> {
                 out.write_all(osc52(&text).as_bytes())?;
                 out.flush()?;
             }
-            Effect::Search { .. } | Effect::CancelSearch { .. } => {}
+            Effect::RememberSite(name) => {
+                if let Some(path) = last_site {
+                    write_last_site(path, &name);
+                }
+            }
+            Effect::Search { .. }
+            | Effect::CancelSearch { .. }
+            | Effect::Login { .. }
+            | Effect::BeginSession { .. } => {}
         }
     }
     Ok(false)

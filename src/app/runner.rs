@@ -17,6 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
+use super::login::{LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
 
@@ -41,10 +42,21 @@ pub trait SearchBackend: Send + Sync + 'static {
     }
 }
 
-/// Performs effects. Searches go to the backend; the effects that touch the terminal (copying,
+/// Where logins are checked, and the search backend for a logged-in user. The real one is
+/// `DbLoginBackend` (see `db_backend.rs`).
+pub trait LoginBackend: Send + Sync + 'static {
+    /// Checks a username and password. The error is the message for the Login screen.
+    fn login(&self, username: String, password: Secret) -> BoxFuture<'_, Result<LoginOk, String>>;
+
+    /// The search backend that acts as `user_id`.
+    fn search_as(&self, user_id: i32) -> Arc<dyn SearchBackend>;
+}
+
+/// Performs effects. Searches and logins go to the backends; the effects that touch the terminal (copying,
 /// quitting) are handed back to the caller, which owns the terminal.
 pub struct Runner {
     backend: Arc<dyn SearchBackend>,
+    login: Option<Arc<dyn LoginBackend>>,
     answers: UnboundedSender<Msg>,
     tasks: HashMap<u64, JoinHandle<()>>,
 }
@@ -54,12 +66,19 @@ impl Runner {
     pub fn new(backend: Arc<dyn SearchBackend>, answers: UnboundedSender<Msg>) -> Runner {
         Runner {
             backend,
+            login: None,
             answers,
             tasks: HashMap::new(),
         }
     }
 
-    /// Starts or cancels searches; returns the other effects, in order, for the caller.
+    /// The same runner, checking logins with `login` and searching as the user who logged in.
+    pub fn with_login(mut self, login: Arc<dyn LoginBackend>) -> Runner {
+        self.login = Some(login);
+        self
+    }
+
+    /// Starts or cancels searches and login checks; returns the other effects, in order, for the caller.
     pub fn perform(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
         self.tasks.retain(|_, task| !task.is_finished());
         let mut rest = Vec::new();
@@ -70,6 +89,16 @@ impl Runner {
                     request,
                 } => self.start(request_id, request),
                 Effect::CancelSearch { request_id } => self.cancel(request_id),
+                Effect::Login {
+                    request_id,
+                    username,
+                    password,
+                } => self.check_login(request_id, username, password),
+                Effect::BeginSession { user_id } => {
+                    if let Some(login) = &self.login {
+                        self.backend = login.search_as(user_id);
+                    }
+                }
                 other => rest.push(other),
             }
         }
@@ -101,6 +130,22 @@ impl Runner {
             let _ = answers.send(msg);
         });
         self.tasks.insert(request_id, task);
+    }
+
+    fn check_login(&mut self, request_id: u64, username: String, password: Secret) {
+        let answers = self.answers.clone();
+        let Some(login) = self.login.clone() else {
+            let _ = answers.send(Msg::LoginDone {
+                request_id,
+                result: Err("logging in is not possible here; run `ifind` to log in".into()),
+            });
+            return;
+        };
+        // Not kept in `tasks`: a login check is never cancelled (its answer is dropped if late).
+        tokio::spawn(async move {
+            let result = login.login(username, password).await;
+            let _ = answers.send(Msg::LoginDone { request_id, result });
+        });
     }
 
     fn cancel(&mut self, request_id: u64) {

@@ -4,11 +4,16 @@ use std::time::{Duration, Instant};
 
 use tui_input::Input;
 
+use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 
 /// Which bindings apply: the key map is looked up by mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mode {
+    /// The Login screen: printable keys type into the focused field.
+    Login,
+    /// The Site picker: printable keys type into the filter.
+    Picker,
     /// The query line has the cursor: printable keys type.
     Query,
     /// The result list has the focus.
@@ -19,16 +24,24 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 3] = [Mode::Query, Mode::List, Mode::Help];
+    pub const ALL: [Mode; 5] = [
+        Mode::Login,
+        Mode::Picker,
+        Mode::Query,
+        Mode::List,
+        Mode::Help,
+    ];
 
     /// A mode where printable keys type text instead of acting.
     pub fn is_text(self) -> bool {
-        matches!(self, Mode::Query)
+        matches!(self, Mode::Query | Mode::Login | Mode::Picker)
     }
 
     /// What the help overlay calls this mode.
     pub fn title(self) -> &'static str {
         match self {
+            Mode::Login => "on the login screen",
+            Mode::Picker => "in the site picker",
             Mode::Query => "in the query line",
             Mode::List => "in the result list",
             Mode::Help => "in this help",
@@ -36,9 +49,11 @@ impl Mode {
     }
 }
 
-/// The screen in front. Login, site picker, form and the full detail screen come next.
+/// The screen in front. The form and the full detail screen come next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
+    Login,
+    SitePicker,
     Finder,
 }
 
@@ -144,6 +159,8 @@ pub struct InFlight {
 #[derive(Clone, Debug)]
 pub struct State {
     pub screen: Screen,
+    pub login: LoginState,
+    pub picker: PickerState,
     pub focus: Focus,
     pub help_open: bool,
     /// The detail pane of the selected interaction is shown.
@@ -185,6 +202,8 @@ impl State {
     pub fn new(session: Session, settings: Settings, now: Instant) -> State {
         State {
             screen: Screen::Finder,
+            login: LoginState::default(),
+            picker: PickerState::default(),
             focus: Focus::Query,
             help_open: false,
             detail_open: false,
@@ -209,15 +228,30 @@ impl State {
         }
     }
 
+    /// The Login screen, before any site is open; `last_site` is pre-selected in the picker.
+    pub fn login(settings: Settings, now: Instant, last_site: Option<String>) -> State {
+        let session = Session {
+            user: String::new(),
+            site_id: 0,
+            site: String::new(),
+            role: String::new(),
+        };
+        let mut state = State::new(session, settings, now);
+        state.screen = Screen::Login;
+        state.picker.last_site = last_site;
+        state
+    }
+
     /// The mode the key map is looked up in.
     pub fn mode(&self) -> Mode {
         if self.help_open {
-            Mode::Help
-        } else {
-            match self.focus {
-                Focus::Query => Mode::Query,
-                Focus::List => Mode::List,
-            }
+            return Mode::Help;
+        }
+        match (self.screen, self.focus) {
+            (Screen::Login, _) => Mode::Login,
+            (Screen::SitePicker, _) => Mode::Picker,
+            (Screen::Finder, Focus::Query) => Mode::Query,
+            (Screen::Finder, Focus::List) => Mode::List,
         }
     }
 

@@ -14,8 +14,9 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::action::Action;
 use super::keymap::KeyMap;
+use super::login::{self, LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest, Sort};
-use super::state::{Connection, Focus, InFlight, Results, State};
+use super::state::{Connection, Focus, InFlight, Results, Screen, State};
 use crate::domain::interaction::{Interaction, format_wall_clock};
 use crate::ui::layout;
 
@@ -45,6 +46,11 @@ pub enum Msg {
         request_id: u64,
         message: String,
     },
+    /// The answer to [`Effect::Login`]: the user and their sites, or a message to show.
+    LoginDone {
+        request_id: u64,
+        result: Result<LoginOk, String>,
+    },
     /// The time now.
     Tick(Instant),
     /// The terminal's new size in columns and rows.
@@ -67,6 +73,16 @@ pub enum Effect {
     CancelSearch { request_id: u64 },
     /// Put this text on the clipboard (OSC 52).
     CopyToClipboard(String),
+    /// Check a username and password; answer with [`Msg::LoginDone`].
+    Login {
+        request_id: u64,
+        username: String,
+        password: Secret,
+    },
+    /// From now on, search as this user.
+    BeginSession { user_id: i32 },
+    /// Remember this site name for the next start's picker.
+    RememberSite(String),
     /// Restore the terminal and exit.
     Quit,
 }
@@ -123,6 +139,9 @@ pub fn mouse_event(mouse: MouseEvent) -> Option<Event> {
 }
 
 fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
+    if state.screen != Screen::Finder {
+        return;
+    }
     if state.help_open {
         state.help_open = false;
         return;
@@ -147,6 +166,13 @@ fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
 }
 
 fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    match state.screen {
+        Screen::Login => return login::act_login(state, action, effects),
+        Screen::SitePicker if !state.help_open => {
+            return login::act_picker(state, action, effects);
+        }
+        _ => {}
+    }
     match action {
         Action::FocusQuery => {
             state.help_open = false;
@@ -191,7 +217,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
                 "select an interaction to edit".into()
             })
         }
-        Action::SwitchSite => state.notice = Some("the site picker is not available yet".into()),
+        Action::SwitchSite => login::switch_site(state, effects),
         Action::Copy => match state.selected_hit() {
             Some(hit) => {
                 effects.push(Effect::CopyToClipboard(as_text(&hit.interaction)));
@@ -208,6 +234,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             search_now(state, effects);
         }
         Action::Help => state.help_open = !state.help_open,
+        Action::NextField | Action::PrevField | Action::Submit => {}
         Action::Quit | Action::ForceQuit => {
             state.quit = true;
             effects.push(Effect::Quit);
@@ -217,6 +244,9 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
 
 /// Feeds a key to the query line; a changed value arms the debounce.
 fn type_key(state: &mut State, key: KeyEvent) {
+    if state.screen != Screen::Finder {
+        return login::type_key(state, key);
+    }
     if state.focus != Focus::Query || state.help_open {
         return;
     }
@@ -237,6 +267,9 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             if state.search_due.is_some_and(|due| due <= now) {
                 search_now(state, effects);
             }
+        }
+        Msg::LoginDone { request_id, result } => {
+            login::login_done(state, request_id, result, effects);
         }
         Msg::Resize { width, height } => {
             state.size = (width, height);
@@ -283,8 +316,8 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
     }
 }
 
-/// Starts a first-page search for the current query and sort, cancelling any search in flight.
-fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
+/// Cancels the searches in flight and the one due.
+pub(super) fn cancel_searches(state: &mut State, effects: &mut Vec<Effect>) {
     state.search_due = None;
     for f in [state.in_flight.take(), state.more_in_flight.take()]
         .into_iter()
@@ -294,6 +327,11 @@ fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
             request_id: f.request_id,
         });
     }
+}
+
+/// Starts a first-page search for the current query and sort, cancelling any search in flight.
+pub(super) fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
+    cancel_searches(state, effects);
     let request_id = next_id(state);
     let request = request(state, None);
     state.in_flight = Some(InFlight {

@@ -36,14 +36,28 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
     .fetch_one(&db.pool)
     .await
     .context("the demo database has no interactions; drop it to let `ifind demo` rebuild it")?;
-    let search = &ctx.config.search;
-    let options = Options {
-        session: Session {
+    let options = options(
+        ctx,
+        Session {
             user: DEMO_USER.into(),
             site_id,
             site: site_name,
             role: "admin".into(),
         },
+    );
+    let backend = Arc::new(DbSearchBackend {
+        db,
+        user_id: Some(user_id),
+    });
+    run(backend, options).await
+}
+
+/// The terminal UI's options from the config, starting on `session` (the Finder's session, or
+/// a placeholder before a login).
+pub(super) fn options(ctx: &Ctx, session: Session) -> Options {
+    let search = &ctx.config.search;
+    Options {
+        session,
         settings: Settings {
             debounce: Duration::from_millis(search.debounce_ms),
             page_size: i64::from(search.page_size),
@@ -53,12 +67,7 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
         keymap: KeyMap::defaults(),
         theme: Theme::from_env(ThemeName::Dark),
         mouse: true,
-    };
-    let backend = Arc::new(DbSearchBackend {
-        db,
-        user_id: Some(user_id),
-    });
-    run(backend, options).await
+    }
 }
 
 /// Creates the demo admin and a few sites of data on first use; returns the demo user's id.

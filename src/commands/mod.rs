@@ -88,10 +88,7 @@ fn message(e: &anyhow::Error) -> String {
 
 async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
     match command {
-        None => anyhow::bail!(
-            "the login and site picker screens are not built yet; try the Finder with `ifind \
-             demo`, or use the subcommands (see `ifind --help`)"
-        ),
+        None => tui(ctx).await,
         Some(Command::Demo) => demo::demo(ctx).await,
         Some(Command::Migrate) => dbcmd::migrate(ctx).await,
         Some(Command::Db { action }) => dbcmd::db(ctx, action).await,
@@ -113,6 +110,33 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
             seed,
         }) => data::seed(ctx, sites, interactions, seed).await,
     }
+}
+
+/// `ifind` with no subcommand: Login, then the Site picker, then the Finder.
+async fn tui(ctx: &Ctx) -> Result<()> {
+    let db = ctx.db().await?;
+    let mut conn = db.pool.acquire().await?;
+    let users = crate::db::users::count(&mut conn).await?;
+    drop(conn);
+    if users == 0 {
+        anyhow::bail!(
+            "no users yet: create the first administrator with `ifind user add NAME --email \
+             ADDRESS`"
+        );
+    }
+    let placeholder = crate::app::state::Session {
+        user: String::new(),
+        site_id: 0,
+        site: String::new(),
+        role: String::new(),
+    };
+    let start = crate::app::run::LoginStart {
+        login: std::sync::Arc::new(crate::app::db_backend::DbLoginBackend { db: db.clone() }),
+        last_site_file: ctx.paths.state_dir.join("last_site"),
+    };
+    let backend =
+        std::sync::Arc::new(crate::app::db_backend::DbSearchBackend { db, user_id: None });
+    crate::app::run::run_with_login(backend, start, demo::options(ctx, placeholder)).await
 }
 
 impl Ctx {

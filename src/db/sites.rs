@@ -64,3 +64,36 @@ pub async fn set_active(conn: &mut PgConnection, site_id: i32, active: bool) -> 
         .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// A site the user may open, with the user's role there and its number of live interactions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SiteChoice {
+    pub site_id: i32,
+    pub name: String,
+    /// The user's role at the site; "admin" for a global admin without a mapping there.
+    pub role: String,
+    /// Interactions that are not deleted.
+    pub interactions: i64,
+}
+
+/// The active sites `user_id` may open, by name: the sites mapped to the user, or every active
+/// site for a global admin. One query.
+pub async fn for_user(
+    conn: &mut PgConnection,
+    user_id: i32,
+    global_admin: bool,
+) -> sqlx::Result<Vec<SiteChoice>> {
+    sqlx::query_as(
+        "SELECT s.site_id, s.name, COALESCE(m.role, 'admin')::text AS role, \
+                (SELECT count(*) FROM interactions i \
+                  WHERE i.site_id = s.site_id AND i.deleted_at IS NULL) AS interactions \
+           FROM sites s \
+           LEFT JOIN user_site_mapping m ON m.site_id = s.site_id AND m.user_id = $1 \
+          WHERE s.is_active AND (m.user_id IS NOT NULL OR $2) \
+          ORDER BY s.name",
+    )
+    .bind(user_id)
+    .bind(global_admin)
+    .fetch_all(conn)
+    .await
+}

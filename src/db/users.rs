@@ -179,3 +179,12 @@ pub async fn site_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, i64)
         .fetch_all(conn)
         .await
 }
+
+/// Records a successful login now.
+pub async fn set_last_login(conn: &mut PgConnection, user_id: i32) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET last_login = now() WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

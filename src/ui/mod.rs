@@ -5,6 +5,8 @@ pub mod detail;
 pub mod finder;
 pub mod help;
 pub mod layout;
+pub mod login;
+pub mod picker;
 pub mod status;
 pub mod theme;
 
@@ -18,6 +20,8 @@ pub use theme::{Theme, ThemeName};
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
     let area = frame.area();
     match state.screen {
+        Screen::Login => login::draw(frame, state, theme, area),
+        Screen::SitePicker => picker::draw(frame, state, theme, area),
         Screen::Finder => {
             let areas = layout::finder(area, state.detail_open);
             finder::draw(frame, state, theme, &areas);

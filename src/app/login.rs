@@ -1,0 +1,307 @@
+//! The Login and Site picker screens: their state, and their part of `update`.
+//!
+//! Login: the username and the (masked) password go to the runner as [`Effect::Login`]; the
+//! password leaves the state at once. The answer, [`Msg::LoginDone`] (see `update.rs`), counts
+//! only when its request id is the pending one. Success opens the picker on the user's sites;
+//! picking one starts the Finder there and asks the caller to remember the site's name.
+
+use std::fmt;
+
+use crossterm::event::{Event as TermEvent, KeyEvent};
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher};
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+
+use super::action::Action;
+use super::state::{Connection, Focus, Screen, Session, State};
+use super::update::{Effect, cancel_searches, search_now};
+pub use crate::db::sites::SiteChoice;
+
+/// The only thing a failed login ever says.
+pub const INVALID: &str = "invalid username or password";
+
+/// A password on its way to be checked: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A successful login: who, and the sites they may open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginOk {
+    pub user_id: i32,
+    pub username: String,
+    pub sites: Vec<SiteChoice>,
+}
+
+/// The login field with the cursor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoginField {
+    #[default]
+    Username,
+    Password,
+}
+
+/// The Login screen.
+#[derive(Clone, Default)]
+pub struct LoginState {
+    pub username: Input,
+    /// Cleared as soon as it is submitted.
+    pub password: Input,
+    pub field: LoginField,
+    /// The request id of the check in flight.
+    pub pending: Option<u64>,
+    pub error: Option<String>,
+}
+
+impl fmt::Debug for LoginState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginState")
+            .field("username", &self.username.value())
+            .field("password", &"***")
+            .field("field", &self.field)
+            .field("pending", &self.pending)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// The Site picker.
+#[derive(Clone, Debug, Default)]
+pub struct PickerState {
+    /// The logged-in user; None in the demo, which has no picker.
+    pub user_id: Option<i32>,
+    pub sites: Vec<SiteChoice>,
+    pub filter: Input,
+    /// Indices into `sites` that match the filter, best first.
+    pub visible: Vec<usize>,
+    /// Index into `visible`.
+    pub selected: usize,
+    /// The site picked last time (or this session), pre-selected.
+    pub last_site: Option<String>,
+}
+
+impl PickerState {
+    /// The highlighted site, if any matches.
+    pub fn selected_site(&self) -> Option<&SiteChoice> {
+        self.visible
+            .get(self.selected)
+            .and_then(|&i| self.sites.get(i))
+    }
+
+    /// Recomputes `visible` for the filter (fuzzy, case-insensitive; all sites by name when
+    /// empty) and keeps the selection in range.
+    pub fn refilter(&mut self) {
+        let filter = self.filter.value();
+        self.visible = if filter.trim().is_empty() {
+            (0..self.sites.len()).collect()
+        } else {
+            let pattern = Pattern::parse(filter, CaseMatching::Ignore, Normalization::Smart);
+            let mut matcher = Matcher::new(Config::DEFAULT);
+            let names = self
+                .sites
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Named(i, &s.name));
+            pattern
+                .match_list(names, &mut matcher)
+                .into_iter()
+                .map(|(named, _)| named.0)
+                .collect()
+        };
+        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+    }
+
+    /// Selects the last site if it is visible, else the first.
+    fn select_last(&mut self) {
+        let last = self.last_site.as_deref();
+        self.selected = self
+            .visible
+            .iter()
+            .position(|&i| Some(self.sites[i].name.as_str()) == last)
+            .unwrap_or(0);
+    }
+}
+
+/// A site's index with its name, for the matcher.
+struct Named<'a>(usize, &'a str);
+
+impl AsRef<str> for Named<'_> {
+    fn as_ref(&self) -> &str {
+        self.1
+    }
+}
+
+/// Handles an action on the Login screen.
+pub fn act_login(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    let login = &mut state.login;
+    match action {
+        Action::NextField | Action::PrevField | Action::MoveDown | Action::MoveUp => {
+            login.field = match login.field {
+                LoginField::Username => LoginField::Password,
+                LoginField::Password => LoginField::Username,
+            };
+        }
+        Action::Submit => submit(state, effects),
+        Action::Back | Action::Quit | Action::ForceQuit => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+        _ => {}
+    }
+}
+
+/// Sends the username and password to be checked; the password leaves the state.
+fn submit(state: &mut State, effects: &mut Vec<Effect>) {
+    let password = std::mem::take(&mut state.login.password);
+    let username = state.login.username.value().trim().to_string();
+    if username.is_empty() {
+        state.login.error = Some("type your username".into());
+        state.login.field = LoginField::Username;
+        return;
+    }
+    state.last_request_id += 1;
+    let request_id = state.last_request_id;
+    state.login.pending = Some(request_id);
+    state.login.error = None;
+    state.login.field = LoginField::Password;
+    effects.push(Effect::Login {
+        request_id,
+        username,
+        password: Secret(password.value().to_string()),
+    });
+}
+
+/// Applies the answer to login check `request_id`; answers to older checks are dropped.
+pub fn login_done(
+    state: &mut State,
+    request_id: u64,
+    result: Result<LoginOk, String>,
+    effects: &mut Vec<Effect>,
+) {
+    if state.login.pending != Some(request_id) {
+        return;
+    }
+    state.login.pending = None;
+    match result {
+        Ok(ok) => {
+            effects.push(Effect::BeginSession {
+                user_id: ok.user_id,
+            });
+            state.session.user = ok.username;
+            state.picker.user_id = Some(ok.user_id);
+            state.picker.sites = ok.sites;
+            state.picker.filter = Input::default();
+            state.picker.refilter();
+            state.picker.select_last();
+            state.login = LoginState::default();
+            state.screen = Screen::SitePicker;
+        }
+        Err(message) => {
+            state.login.error = Some(message);
+            state.login.field = LoginField::Password;
+        }
+    }
+}
+
+/// Handles an action on the Site picker.
+pub fn act_picker(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    let picker = &mut state.picker;
+    let last = picker.visible.len().saturating_sub(1);
+    match action {
+        Action::MoveDown => picker.selected = (picker.selected + 1).min(last),
+        Action::MoveUp => picker.selected = picker.selected.saturating_sub(1),
+        Action::Top => picker.selected = 0,
+        Action::Bottom => picker.selected = last,
+        Action::Submit | Action::Open => pick(state, effects),
+        Action::Back => {
+            if !picker.filter.value().is_empty() {
+                picker.filter = Input::default();
+                picker.refilter();
+                picker.select_last();
+            } else if state.session.site_id != 0 {
+                // Back to the Finder on the site already open.
+                state.screen = Screen::Finder;
+                search_now(state, effects);
+            }
+        }
+        Action::Quit | Action::ForceQuit => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+        _ => {}
+    }
+}
+
+/// Opens the Finder on the highlighted site.
+fn pick(state: &mut State, effects: &mut Vec<Effect>) {
+    let Some(site) = state.picker.selected_site().cloned() else {
+        state.notice = Some("no site matches the filter".into());
+        return;
+    };
+    state.picker.last_site = Some(site.name.clone());
+    effects.push(Effect::RememberSite(site.name.clone()));
+    state.session = Session {
+        user: std::mem::take(&mut state.session.user),
+        site_id: site.site_id,
+        site: site.name,
+        role: site.role,
+    };
+    state.screen = Screen::Finder;
+    state.focus = Focus::Query;
+    state.query = Input::default();
+    state.results = None;
+    state.selected = 0;
+    state.offset = 0;
+    state.detail_open = false;
+    state.error = None;
+    state.connection = Connection::Connecting;
+    search_now(state, effects);
+}
+
+/// Leaves the Finder for the picker (the `s` key); only after a login.
+pub fn switch_site(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.picker.user_id.is_none() {
+        state.notice = Some("switching sites needs a login; run `ifind` to log in".into());
+        return;
+    }
+    cancel_searches(state, effects);
+    state.help_open = false;
+    state.picker.filter = Input::default();
+    state.picker.refilter();
+    state.picker.select_last();
+    state.screen = Screen::SitePicker;
+}
+
+/// Feeds a key to the focused login field or the picker's filter.
+pub fn type_key(state: &mut State, key: KeyEvent) {
+    let Some(request) = to_input_request(&TermEvent::Key(key)) else {
+        return;
+    };
+    match state.screen {
+        Screen::Login => {
+            let login = &mut state.login;
+            let field = match login.field {
+                LoginField::Username => &mut login.username,
+                LoginField::Password => &mut login.password,
+            };
+            field.handle(request);
+        }
+        Screen::SitePicker => {
+            let picker = &mut state.picker;
+            if picker.filter.handle(request).is_some_and(|c| c.value) {
+                picker.selected = 0;
+                picker.refilter();
+            }
+        }
+        Screen::Finder => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,305 @@
+//! Key sequences on the Login screen and the Site picker, driving `update`: no terminal, no
+//! database.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::app::keymap::KeyMap;
+use crate::app::state::{Mode, Settings};
+use crate::app::update::{Event, Msg, key_event, update};
+
+/// Sites as the database would list them for "maria".
+pub fn sites() -> Vec<SiteChoice> {
+    [
+        (3, "Berlin office", "viewer", 120),
+        (7, "Leeds", "editor", 48_210),
+        (9, "Leeds warehouse", "admin", 5),
+        (12, "Sydney", "editor", 1_034),
+    ]
+    .into_iter()
+    .map(|(site_id, name, role, interactions)| SiteChoice {
+        site_id,
+        name: name.into(),
+        role: role.into(),
+        interactions,
+    })
+    .collect()
+}
+
+pub struct App {
+    pub state: State,
+    keymap: KeyMap,
+}
+
+impl App {
+    pub fn new(last_site: Option<&str>) -> App {
+        App {
+            state: State::login(
+                Settings::default(),
+                Instant::now(),
+                last_site.map(Into::into),
+            ),
+            keymap: KeyMap::defaults(),
+        }
+    }
+
+    pub fn press(&mut self, code: KeyCode) -> Vec<Effect> {
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        match key_event(&self.keymap, &self.state, key) {
+            Some(event) => update(&mut self.state, event),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn keys(&mut self, text: &str) -> Vec<Effect> {
+        text.chars()
+            .flat_map(|c| self.press(KeyCode::Char(c)))
+            .collect()
+    }
+
+    /// Types the credentials and presses Enter; returns the login request id.
+    pub fn submit(&mut self, username: &str, password: &str) -> u64 {
+        self.keys(username);
+        self.press(KeyCode::Tab);
+        self.keys(password);
+        let effects = self.press(KeyCode::Enter);
+        match effects.as_slice() {
+            [Effect::Login { request_id, .. }] => *request_id,
+            other => panic!("expected one login effect, got {other:?}"),
+        }
+    }
+
+    pub fn answer(&mut self, request_id: u64, result: Result<LoginOk, String>) -> Vec<Effect> {
+        update(
+            &mut self.state,
+            Event::Msg(Msg::LoginDone { request_id, result }),
+        )
+    }
+
+    /// Logged in as maria, on the picker.
+    pub fn picking(last_site: Option<&str>) -> App {
+        let mut app = App::new(last_site);
+        let id = app.submit("maria", "s3cret-pass");
+        app.answer(id, Ok(ok()));
+        app
+    }
+
+    fn selected_name(&self) -> Option<&str> {
+        self.state.picker.selected_site().map(|s| s.name.as_str())
+    }
+}
+
+pub fn ok() -> LoginOk {
+    LoginOk {
+        user_id: 42,
+        username: "maria".into(),
+        sites: sites(),
+    }
+}
+
+#[test]
+fn the_app_starts_on_the_login_screen_in_a_text_mode() {
+    let app = App::new(None);
+    assert_eq!(app.state.screen, Screen::Login);
+    assert_eq!(app.state.mode(), Mode::Login);
+    assert!(Mode::Login.is_text());
+}
+
+#[test]
+fn submit_sends_the_credentials_and_clears_the_password() {
+    let mut app = App::new(None);
+    app.keys("maria");
+    assert_eq!(app.state.login.username.value(), "maria");
+    app.press(KeyCode::Tab);
+    app.keys("qj s3cret");
+    assert_eq!(app.state.login.password.value(), "qj s3cret");
+    assert_eq!(
+        app.state.login.username.value(),
+        "maria",
+        "typing went to the password"
+    );
+    let effects = app.press(KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Login {
+            request_id: 1,
+            username: "maria".into(),
+            password: Secret("qj s3cret".into()),
+        }]
+    );
+    assert_eq!(app.state.login.password.value(), "");
+    assert_eq!(app.state.login.pending, Some(1));
+    assert!(!format!("{effects:?}").contains("s3cret"));
+    assert!(!format!("{:?}", app.state).contains("s3cret"));
+}
+
+#[test]
+fn arrows_and_shift_tab_switch_fields_too() {
+    let mut app = App::new(None);
+    app.press(KeyCode::Down);
+    assert_eq!(app.state.login.field, LoginField::Password);
+    app.press(KeyCode::BackTab);
+    assert_eq!(app.state.login.field, LoginField::Username);
+    app.press(KeyCode::Up);
+    assert_eq!(app.state.login.field, LoginField::Password);
+}
+
+#[test]
+fn an_empty_username_is_not_sent() {
+    let mut app = App::new(None);
+    assert!(app.press(KeyCode::Enter).is_empty());
+    assert_eq!(app.state.login.error.as_deref(), Some("type your username"));
+}
+
+#[test]
+fn a_failed_login_says_only_invalid_and_stays() {
+    let mut app = App::new(None);
+    let id = app.submit("maria", "wrong");
+    let effects = app.answer(id, Err(INVALID.into()));
+    assert!(effects.is_empty());
+    assert_eq!(app.state.screen, Screen::Login);
+    assert_eq!(app.state.login.error.as_deref(), Some(INVALID));
+    assert_eq!(app.state.login.pending, None);
+    assert_eq!(app.state.login.field, LoginField::Password);
+    assert_eq!(app.state.login.username.value(), "maria");
+    // Trying again works.
+    app.keys("right");
+    assert!(matches!(
+        app.press(KeyCode::Enter).as_slice(),
+        [Effect::Login { .. }]
+    ));
+}
+
+#[test]
+fn a_successful_login_opens_the_picker_and_starts_the_session() {
+    let mut app = App::new(None);
+    let id = app.submit("maria", "s3cret-pass");
+    let effects = app.answer(id, Ok(ok()));
+    assert_eq!(effects, vec![Effect::BeginSession { user_id: 42 }]);
+    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(app.state.mode(), Mode::Picker);
+    assert_eq!(app.state.session.user, "maria");
+    assert_eq!(app.state.picker.visible, vec![0, 1, 2, 3]);
+    assert_eq!(app.selected_name(), Some("Berlin office"));
+}
+
+#[test]
+fn a_late_answer_to_an_old_login_is_dropped() {
+    let mut app = App::new(None);
+    let first = app.submit("maria", "one");
+    app.answer(first, Err(INVALID.into()));
+    let second = app.submit("", "two");
+    assert_ne!(first, second);
+    // A stale success for the first request must not log anyone in.
+    assert!(app.answer(first, Ok(ok())).is_empty());
+    assert_eq!(app.state.screen, Screen::Login);
+    assert_eq!(app.state.login.pending, Some(second));
+    app.answer(second, Err(INVALID.into()));
+    assert_eq!(app.state.login.pending, None);
+}
+
+#[test]
+fn esc_on_the_login_screen_quits() {
+    let mut app = App::new(None);
+    assert_eq!(app.press(KeyCode::Esc), vec![Effect::Quit]);
+    assert!(app.state.quit);
+}
+
+#[test]
+fn the_last_site_is_preselected() {
+    let app = App::picking(Some("Sydney"));
+    assert_eq!(app.selected_name(), Some("Sydney"));
+    let app = App::picking(Some("Gone site"));
+    assert_eq!(app.selected_name(), Some("Berlin office"));
+}
+
+#[test]
+fn the_filter_narrows_fuzzily_and_enter_picks() {
+    let mut app = App::picking(None);
+    app.keys("lds");
+    let names: Vec<&str> = app
+        .state
+        .picker
+        .visible
+        .iter()
+        .map(|&i| app.state.picker.sites[i].name.as_str())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"Leeds") && names.contains(&"Leeds warehouse"));
+    app.keys(" wh");
+    assert_eq!(app.selected_name(), Some("Leeds warehouse"));
+    // j and k type into the filter: here they match nothing.
+    app.keys("jk");
+    assert_eq!(app.selected_name(), None);
+    assert!(app.press(KeyCode::Enter).is_empty());
+    assert_eq!(app.state.screen, Screen::SitePicker);
+    app.press(KeyCode::Backspace);
+    app.press(KeyCode::Backspace);
+    let effects = app.press(KeyCode::Enter);
+    assert_eq!(effects[0], Effect::RememberSite("Leeds warehouse".into()));
+    assert!(matches!(effects[1], Effect::Search { .. }), "{effects:?}");
+    assert_eq!(app.state.screen, Screen::Finder);
+    assert_eq!(app.state.session.site_id, 9);
+    assert_eq!(app.state.session.site, "Leeds warehouse");
+    assert_eq!(app.state.session.role, "admin");
+    assert_eq!(app.state.session.user, "maria");
+}
+
+#[test]
+fn arrows_move_within_the_matches() {
+    let mut app = App::picking(None);
+    app.press(KeyCode::Down);
+    app.press(KeyCode::Down);
+    assert_eq!(app.selected_name(), Some("Leeds warehouse"));
+    for _ in 0..9 {
+        app.press(KeyCode::Down);
+    }
+    assert_eq!(app.selected_name(), Some("Sydney"));
+    app.press(KeyCode::Up);
+    assert_eq!(app.selected_name(), Some("Leeds warehouse"));
+}
+
+#[test]
+fn esc_clears_the_filter_then_returns_to_the_open_site() {
+    let mut app = App::picking(None);
+    // Before a site is open, Esc with an empty filter stays.
+    assert!(app.press(KeyCode::Esc).is_empty());
+    assert_eq!(app.state.screen, Screen::SitePicker);
+    app.press(KeyCode::Down);
+    app.press(KeyCode::Enter);
+    assert_eq!(app.state.screen, Screen::Finder);
+    assert_eq!(app.state.session.site, "Leeds");
+    // `s` from the result list returns to the picker, cancelling the search in flight.
+    app.press(KeyCode::Esc); // leave the query line
+    let effects = app.press(KeyCode::Char('s'));
+    assert!(matches!(effects.as_slice(), [Effect::CancelSearch { .. }]));
+    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(
+        app.selected_name(),
+        Some("Leeds"),
+        "the open site is preselected"
+    );
+    app.keys("syd");
+    app.press(KeyCode::Esc);
+    assert_eq!(app.state.picker.filter.value(), "");
+    assert_eq!(app.state.screen, Screen::SitePicker);
+    let effects = app.press(KeyCode::Esc);
+    assert_eq!(app.state.screen, Screen::Finder);
+    assert_eq!(app.state.session.site, "Leeds");
+    assert!(matches!(effects.as_slice(), [Effect::Search { .. }]));
+}
+
+#[test]
+fn switching_sites_without_a_login_only_says_why() {
+    let mut state = State::new(
+        crate::app::test_support::session(),
+        Settings::default(),
+        Instant::now(),
+    );
+    state.focus = crate::app::state::Focus::List;
+    update(&mut state, Event::Action(Action::SwitchSite));
+    assert_eq!(state.screen, Screen::Finder);
+    assert!(state.notice.as_deref().unwrap_or("").contains("login"));
+}

@@ -1,0 +1,90 @@
+//! The Site picker: a filter line, the matching sites with the user's role and their number of
+//! interactions, and a hint line.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::theme::Theme;
+use crate::app::state::State;
+
+/// Draws the Site picker over `area`.
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    let picker = &state.picker;
+    let [title, filter, list, hint] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let shown = format!("{} of {}", picker.visible.len(), picker.sites.len());
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" Pick a site", theme.accent),
+            Span::styled(format!(" · {} · {shown}", state.session.user), theme.dim),
+        ])),
+        title,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(" / ", theme.accent),
+            Span::styled(picker.filter.value().to_string(), theme.text),
+        ])),
+        filter,
+    );
+    let x = filter.x + 3 + u16::try_from(picker.filter.visual_cursor()).unwrap_or(u16::MAX);
+    if x < filter.right() && filter.height > 0 {
+        frame.set_cursor_position((x, filter.y));
+    }
+    let rows = usize::from(list.height);
+    let offset = (picker.selected + 1).saturating_sub(rows);
+    let width = usize::from(list.width);
+    let mut lines: Vec<Line> = Vec::new();
+    if picker.sites.is_empty() {
+        lines.push(Line::from(Span::styled(
+            " You have no sites yet; ask an administrator to grant you one.",
+            theme.dim,
+        )));
+    } else if picker.visible.is_empty() {
+        lines.push(Line::from(Span::styled(
+            " No site matches the filter.",
+            theme.dim,
+        )));
+    }
+    for (n, &i) in picker.visible.iter().enumerate().skip(offset).take(rows) {
+        let Some(site) = picker.sites.get(i) else {
+            continue;
+        };
+        let selected = n == picker.selected;
+        let right = format!("{:<6}  {:>9} ", site.role, thousands(site.interactions));
+        let name_width = width.saturating_sub(right.chars().count() + 3);
+        let name: String = site.name.chars().take(name_width).collect();
+        let line = format!(
+            "{} {name:<name_width$} {right}",
+            if selected { ">" } else { " " }
+        );
+        let style = if selected { theme.selected } else { theme.text };
+        lines.push(Line::from(Span::styled(line, style)));
+    }
+    frame.render_widget(Paragraph::new(lines), list);
+    let note = state
+        .notice
+        .clone()
+        .unwrap_or_else(|| " type to filter · ↑↓ move · Enter opens · Esc back".into());
+    frame.render_widget(Paragraph::new(Span::styled(note, theme.status)), hint);
+}
+
+/// A count with thousands separators and a unit: "12,345 items".
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
