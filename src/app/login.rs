@@ -304,4 +304,4 @@ pub fn type_key(state: &mut State, key: KeyEvent) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -12,7 +12,8 @@ use crate::app::state::State;
 /// Draws the Site picker over `area`.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     let picker = &state.picker;
-    let [title, filter, list, hint] = Layout::vertical([
+    let [title, filter, header, list, hint] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(0),
@@ -41,6 +42,19 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     let rows = usize::from(list.height);
     let offset = (picker.selected + 1).saturating_sub(rows);
     let width = usize::from(list.width);
+    let columns = |name: &str, role: &str, count: &str| {
+        let right = format!("{role:<6}  {count:>12} ");
+        let name_width = width.saturating_sub(right.chars().count() + 3);
+        let name: String = name.chars().take(name_width).collect();
+        format!("{name:<name_width$} {right}")
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!("  {}", columns("site", "role", "interactions")),
+            theme.dim,
+        )),
+        header,
+    );
     let mut lines: Vec<Line> = Vec::new();
     if picker.sites.is_empty() {
         lines.push(Line::from(Span::styled(
@@ -58,12 +72,10 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
             continue;
         };
         let selected = n == picker.selected;
-        let right = format!("{:<6}  {:>9} ", site.role, thousands(site.interactions));
-        let name_width = width.saturating_sub(right.chars().count() + 3);
-        let name: String = site.name.chars().take(name_width).collect();
+        let mark = if selected { ">" } else { " " };
         let line = format!(
-            "{} {name:<name_width$} {right}",
-            if selected { ">" } else { " " }
+            "{mark} {}",
+            columns(&site.name, &site.role, &thousands(site.interactions))
         );
         let style = if selected { theme.selected } else { theme.text };
         lines.push(Line::from(Span::styled(line, style)));
@@ -76,7 +88,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Span::styled(note, theme.status)), hint);
 }
 
-/// A count with thousands separators and a unit: "12,345 items".
+/// A count with thousands separators: "12,345".
 fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();

@@ -189,3 +189,56 @@ fn filters_are_read_from_the_query_line() {
         vec!["type:call", "lead:\"Ana Souza\"", "from:2026-01-01"]
     );
 }
+
+mod login_and_picker {
+    use crossterm::event::KeyCode;
+
+    use super::render;
+    use crate::app::login::INVALID;
+    use crate::app::login::tests::App;
+
+    /// The Login screen after a failed attempt, with the password typed again.
+    fn failed_login() -> App {
+        let mut app = App::new(None);
+        let id = app.submit("maria", "wrong");
+        app.answer(id, Err(INVALID.into()));
+        app.keys("hunter22");
+        app
+    }
+
+    #[test]
+    fn the_password_is_masked_on_screen() {
+        let app = failed_login();
+        let screen = format!("{:?}", render(&app.state, 80, 24).backend());
+        assert!(!screen.contains("hunter22"), "{screen}");
+        assert!(screen.contains("••••••••"), "{screen}");
+        assert!(screen.contains("maria"));
+    }
+
+    #[test]
+    fn login_80x24() {
+        let app = failed_login();
+        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn login_60x20() {
+        let mut app = App::new(None);
+        app.keys("maria");
+        insta::assert_snapshot!(render(&app.state, 60, 20).backend());
+    }
+
+    #[test]
+    fn picker_80x24() {
+        let app = App::picking(Some("Leeds"));
+        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn picker_60x20_filtered() {
+        let mut app = App::picking(None);
+        app.keys("lee");
+        app.press(KeyCode::Down);
+        insta::assert_snapshot!(render(&app.state, 60, 20).backend());
+    }
+}
