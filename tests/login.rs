@@ -1,0 +1,100 @@
+//! The real login check against PostgreSQL: the right password logs in (and records
+//! `last_login`); a wrong password, an unknown user and an inactive user all get the same
+//! answer. Also the site list the picker shows.
+
+mod common;
+
+use ifind::app::db_backend::{LoginError, check_login};
+use ifind::app::login::INVALID;
+use ifind::db::{sites, users};
+
+const PASSWORD: &str = "correct horse battery";
+
+#[tokio::test]
+async fn login_checks_the_password_and_lists_the_users_sites() {
+    let t = common::fresh_db().await;
+    let hash = ifind::password::hash(PASSWORD).expect("hash");
+    let mut tx = t.db.begin_as(None).await.expect("begin");
+    let maria = users::insert(&mut tx, "maria", "maria@example.org", &hash, false)
+        .await
+        .expect("maria");
+    let boss = users::insert(&mut tx, "boss", "boss@example.org", &hash, true)
+        .await
+        .expect("boss");
+    let gone = users::insert(&mut tx, "gone", "gone@example.org", &hash, false)
+        .await
+        .expect("gone");
+    users::set_active(&mut tx, gone.user_id, false)
+        .await
+        .expect("deactivate");
+    let north = sites::insert(&mut tx, "North", None).await.expect("site");
+    let south = sites::insert(&mut tx, "South", None).await.expect("site");
+    let closed = sites::insert(&mut tx, "Closed", None).await.expect("site");
+    sites::set_active(&mut tx, closed.site_id, false)
+        .await
+        .expect("close");
+    users::grant(&mut tx, maria.user_id, north.site_id, users::Role::Editor)
+        .await
+        .expect("grant");
+    users::grant(&mut tx, boss.user_id, south.site_id, users::Role::Viewer)
+        .await
+        .expect("grant");
+    sqlx::query(
+        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, timezone, \
+                                   end_datetime, created_by, deleted_at) \
+         SELECT $1, 'Call ' || n, 'Call', 'Ana', now(), 'UTC', now(), $2, \
+                CASE WHEN n = 3 THEN now() END \
+           FROM generate_series(1, 3) AS n",
+    )
+    .bind(north.site_id)
+    .bind(maria.user_id)
+    .execute(&mut *tx)
+    .await
+    .expect("interactions");
+    tx.commit().await.expect("commit");
+
+    // The right password: the user's own sites, with role and live interactions.
+    let ok = check_login(&t.db, "maria", PASSWORD).await.expect("login");
+    assert_eq!(ok.user_id, maria.user_id);
+    assert_eq!(ok.username, "maria");
+    let listed: Vec<(&str, &str, i64)> = ok
+        .sites
+        .iter()
+        .map(|s| (s.name.as_str(), s.role.as_str(), s.interactions))
+        .collect();
+    assert_eq!(listed, vec![("North", "editor", 2)]);
+    let mut conn = t.db.pool.acquire().await.expect("conn");
+    let after = users::by_name(&mut conn, "maria")
+        .await
+        .expect("query")
+        .expect("maria");
+    assert!(after.last_login.is_some(), "last_login is recorded");
+
+    // A global admin sees every active site, with their own role where they have one.
+    let ok = check_login(&t.db, "boss", PASSWORD).await.expect("login");
+    let listed: Vec<(&str, &str)> = ok
+        .sites
+        .iter()
+        .map(|s| (s.name.as_str(), s.role.as_str()))
+        .collect();
+    assert_eq!(listed, vec![("North", "admin"), ("South", "viewer")]);
+
+    // Every failure looks the same, and records nothing.
+    for (name, password) in [
+        ("maria", "wrong password"),
+        ("maria", ""),
+        ("nobody", PASSWORD),
+        ("gone", PASSWORD),
+    ] {
+        let err = check_login(&t.db, name, password)
+            .await
+            .expect_err("must fail");
+        assert_eq!(err, LoginError::Invalid, "{name}");
+        assert_eq!(err.to_string(), INVALID);
+    }
+    let gone = users::by_name(&mut conn, "gone")
+        .await
+        .expect("query")
+        .expect("gone");
+    assert_eq!(gone.last_login, None);
+}
