@@ -98,3 +98,16 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
         .expect("gone");
     assert_eq!(gone.last_login, None);
 }
+
+#[tokio::test]
+async fn with_no_users_ifind_says_how_to_create_the_first_admin() {
+    let t = common::fresh_db().await;
+    let out = common::ifind(&t.url, &[], None);
+    let stderr = common::fails(&out, 1);
+    assert!(
+        stderr.contains(
+            "no users yet: create the first administrator with `ifind user add NAME --email ADDRESS`"
+        ),
+        "{stderr}"
+    );
+}
