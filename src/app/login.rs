@@ -123,7 +123,7 @@ impl PickerState {
         self.selected = self
             .visible
             .iter()
-            .position(|&i| Some(self.sites[i].name.as_str()) == last)
+            .position(|&i| self.sites.get(i).map(|s| s.name.as_str()) == last)
             .unwrap_or(0);
     }
 }
