@@ -10,18 +10,7 @@ async fn users_sites_and_roles() {
     let u = t.url.as_str();
 
     // The first user becomes the first global administrator.
-    let out = ok(&ifind(
-        u,
-        &[
-            "user",
-            "add",
-            "ada",
-            "--email",
-            "ada@example.org",
-            "--password-stdin",
-        ],
-        Some("first password\n"),
-    ));
+    let out = common::add_ada(u);
     assert!(out.contains("first global administrator"), "{out}");
     let out = ok(&ifind(
         u,
@@ -162,18 +151,7 @@ async fn users_sites_and_roles() {
 async fn passwd_checks_the_current_password_and_changes_nothing_when_wrong() {
     let t = common::fresh_db().await;
     let u = t.url.as_str();
-    ok(&ifind(
-        u,
-        &[
-            "user",
-            "add",
-            "ada",
-            "--email",
-            "ada@example.org",
-            "--password-stdin",
-        ],
-        Some("first password\n"),
-    ));
+    common::add_ada(u);
     let hash = |t: &common::TestDb| {
         let pool = t.db.pool.clone();
         async move {

@@ -5,18 +5,7 @@ mod common;
 use common::{fails, ifind, ok};
 
 async fn admin_and_sites(t: &common::TestDb) {
-    ok(&ifind(
-        &t.url,
-        &[
-            "user",
-            "add",
-            "ada",
-            "--email",
-            "ada@example.org",
-            "--password-stdin",
-        ],
-        Some("first password\n"),
-    ));
+    common::add_ada(&t.url);
     ok(&ifind(&t.url, &["site", "add", "North"], None));
     ok(&ifind(&t.url, &["site", "add", "South"], None));
 }
@@ -360,17 +349,7 @@ async fn embedded_cluster_commands() {
     let out = ok(&run(&["db", "start"], None));
     assert!(out.contains("running"), "{out}");
     // Any command uses it, creating and migrating the database on first use.
-    ok(&run(
-        &[
-            "user",
-            "add",
-            "ada",
-            "--email",
-            "ada@example.org",
-            "--password-stdin",
-        ],
-        Some("first password\n"),
-    ));
+    ok(&run(&common::ADD_ADA, Some(common::ADA_PASSWORD)));
     ok(&run(&["site", "add", "North"], None));
     let list = ok(&run(&["site", "list"], None));
     assert!(list.contains("North"), "{list}");

@@ -259,3 +259,20 @@ pub fn fails(out: &Output, code: i32) -> String {
     );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// `ifind user add ada ...`: the first user of a test database (a global administrator).
+pub const ADD_ADA: [&str; 6] = [
+    "user",
+    "add",
+    "ada",
+    "--email",
+    "ada@example.org",
+    "--password-stdin",
+];
+/// Ada's password, as standard input for [`ADD_ADA`].
+pub const ADA_PASSWORD: &str = "first password\n";
+
+/// Adds ada, the first user (and so a global administrator), through the binary.
+pub fn add_ada(url: &str) -> String {
+    ok(&ifind(url, &ADD_ADA, Some(ADA_PASSWORD)))
+}
