@@ -186,6 +186,7 @@ async fn every_index_of_section_3_1_exists_and_site_data_is_keyed_by_site() {
         ("idx_user_site_site", "(site_id)"),
         ("pk_interactions", "interaction_id"),
         ("idx_interactions_site", "(site_id)"),
+        ("idx_interactions_site_live", "WHERE (deleted_at IS NULL)"),
         ("idx_interactions_title", "title"),
         ("idx_interactions_type", "type"),
         ("idx_interactions_lead", "lead"),

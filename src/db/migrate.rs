@@ -19,12 +19,20 @@ pub struct Migration {
 }
 
 /// All migrations, in order. Append only: never edit one that has shipped.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    number: 1,
-    name: "initial",
-    version: SchemaVersion::new(1, 0, 0),
-    sql: include_str!("../../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        number: 1,
+        name: "initial",
+        version: SchemaVersion::new(1, 0, 0),
+        sql: include_str!("../../migrations/0001_initial.sql"),
+    },
+    Migration {
+        number: 2,
+        name: "live_rows_by_site",
+        version: SchemaVersion::new(1, 0, 1),
+        sql: include_str!("../../migrations/0002_live_rows_by_site.sql"),
+    },
+];
 
 /// The schema version this binary brings.
 pub fn binary_version() -> SchemaVersion {

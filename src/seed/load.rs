@@ -13,7 +13,7 @@ use super::rows::{self, Ids};
 use super::text::Vocabulary;
 use crate::db::Db;
 
-/// The secondary indexes of `interactions` as migration 0001 creates them (normalised the way
+/// The secondary indexes of `interactions` as the migrations create them (normalised the way
 /// `pg_get_indexdef` prints them). A test checks this list against the migrated schema, so a
 /// migration that changes these indexes must change this list too.
 pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
@@ -36,6 +36,10 @@ pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
     (
         "idx_interactions_site",
         "CREATE INDEX idx_interactions_site ON interactions USING btree (site_id)",
+    ),
+    (
+        "idx_interactions_site_live",
+        "CREATE INDEX idx_interactions_site_live ON interactions USING btree (site_id) WHERE (deleted_at IS NULL)",
     ),
     (
         "idx_interactions_title",
