@@ -1,11 +1,12 @@
 //! The real backends: `crate::db::search::search` in a transaction that carries the acting
 //! user, and the login check.
 //!
-//! Server-side cancellation (`pg_cancel_backend`) is still to do: [`SearchBackend::cancel`] gets
-//! the request id; record `pg_backend_pid()` per request id in `search` and cancel that pid in
-//! `cancel`, taking care that the connection may already serve another request.
+//! A search replaced by a newer one is cancelled on the server too (`crate::db::cancel`): each
+//! search tags its transaction with a label naming its request id and records its backend pid;
+//! [`SearchBackend::cancel`] cancels that pid only while it still carries the label.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::db::search::{self, SearchPage, SearchRequest};
 use crate::db::{Db, sites, users};
@@ -19,12 +20,28 @@ use super::runner::{BoxFuture, LoginBackend, SearchBackend};
 pub struct DbSearchBackend {
     pub db: Db,
     pub user_id: Option<i32>,
+    /// Server pids of the searches in flight, by request id.
+    running: Arc<Mutex<HashMap<u64, i32>>>,
+}
+
+impl DbSearchBackend {
+    pub fn new(db: Db, user_id: Option<i32>) -> DbSearchBackend {
+        DbSearchBackend {
+            db,
+            user_id,
+            running: Arc::default(),
+        }
+    }
+
+    fn label(request_id: u64) -> String {
+        format!("ifind search {request_id}")
+    }
 }
 
 impl SearchBackend for DbSearchBackend {
     fn search(
         &self,
-        _request_id: u64,
+        request_id: u64,
         request: SearchRequest,
     ) -> BoxFuture<'_, Result<SearchPage, String>> {
         Box::pin(async move {
@@ -34,12 +51,37 @@ impl SearchBackend for DbSearchBackend {
                 )
             };
             let mut tx = self.db.begin_as(self.user_id).await.map_err(unreachable)?;
-            let page = search::search(&mut tx, &request)
+            let pid = crate::db::cancel::tag(&mut tx, &Self::label(request_id))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(unreachable)?;
+            if let Ok(mut running) = self.running.lock() {
+                running.insert(request_id, pid);
+            }
+            let result = search::search(&mut tx, &request).await;
+            if let Ok(mut running) = self.running.lock() {
+                running.remove(&request_id);
+            }
+            let page = result.map_err(|e| e.to_string())?;
             tx.commit().await.map_err(unreachable)?;
             Ok(page)
         })
+    }
+
+    fn cancel(&self, request_id: u64) {
+        let pid = self
+            .running
+            .lock()
+            .ok()
+            .and_then(|mut running| running.remove(&request_id));
+        let (Some(pid), Ok(handle)) = (pid, tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let pool = self.db.pool.clone();
+        handle.spawn(async move {
+            if let Err(e) = crate::db::cancel::cancel(&pool, pid, &Self::label(request_id)).await {
+                tracing::warn!("could not cancel search {request_id} on the server: {e}");
+            }
+        });
     }
 }
 
@@ -121,9 +163,6 @@ impl LoginBackend for DbLoginBackend {
     }
 
     fn search_as(&self, user_id: i32) -> Arc<dyn SearchBackend> {
-        Arc::new(DbSearchBackend {
-            db: self.db.clone(),
-            user_id: Some(user_id),
-        })
+        Arc::new(DbSearchBackend::new(self.db.clone(), Some(user_id)))
     }
 }

@@ -45,10 +45,7 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
             role: "admin".into(),
         },
     );
-    let backend = Arc::new(DbSearchBackend {
-        db,
-        user_id: Some(user_id),
-    });
+    let backend = Arc::new(DbSearchBackend::new(db, Some(user_id)));
     run(backend, options).await
 }
 
