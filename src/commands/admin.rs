@@ -38,7 +38,7 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
                                 s.site_id.to_string(),
                                 s.name.clone(),
                                 if s.is_active { "active" } else { "inactive" }.into(),
-                                thousands(s.interactions.max(0) as u64),
+                                thousands(s.interactions),
                                 s.members.to_string(),
                             ]
                         })

@@ -44,18 +44,7 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
-/// Formats an integer with thousands separators: 1234567 -> "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::domain::format::thousands;
 
 #[cfg(test)]
 mod tests {

@@ -148,17 +148,7 @@ pub enum MatchCount {
 
 impl fmt::Display for MatchCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let grouped = |n: i64| {
-            let digits = n.unsigned_abs().to_string();
-            let mut out = String::new();
-            for (i, c) in digits.chars().enumerate() {
-                if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                    out.push(',');
-                }
-                out.push(c);
-            }
-            if n < 0 { format!("-{out}") } else { out }
-        };
+        let grouped = |n: i64| crate::domain::format::thousands(n);
         match *self {
             MatchCount::Exact(n) => f.write_str(&grouped(n)),
             MatchCount::AtLeast(n) => write!(f, "{}+", grouped(n)),

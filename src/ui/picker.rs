@@ -75,7 +75,11 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         let mark = if selected { ">" } else { " " };
         let line = format!(
             "{mark} {}",
-            columns(&site.name, &site.role, &thousands(site.interactions))
+            columns(
+                &site.name,
+                &site.role,
+                &crate::domain::format::thousands(site.interactions)
+            )
         );
         let style = if selected { theme.selected } else { theme.text };
         lines.push(Line::from(Span::styled(line, style)));
@@ -86,17 +90,4 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         .clone()
         .unwrap_or_else(|| " type to filter · ↑↓ move · Enter opens · Esc back".into());
     frame.render_widget(Paragraph::new(Span::styled(note, theme.status)), hint);
-}
-
-/// A count with thousands separators: "12,345".
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
