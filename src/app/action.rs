@@ -39,6 +39,14 @@ pub enum Action {
     PrevField,
     /// Log in, or open the highlighted site.
     Submit,
+    /// Save the form.
+    Save,
+    /// Empty the focused form field.
+    ClearField,
+    /// Answer yes to the question on screen.
+    Yes,
+    /// Answer no to the question on screen.
+    No,
     /// Quit (outside text fields).
     Quit,
     /// Quit from anywhere, at once.
@@ -47,7 +55,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 24] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -66,6 +74,10 @@ impl Action {
         Action::NextField,
         Action::PrevField,
         Action::Submit,
+        Action::Save,
+        Action::ClearField,
+        Action::Yes,
+        Action::No,
         Action::Quit,
         Action::ForceQuit,
     ];
@@ -91,6 +103,10 @@ impl Action {
             Action::NextField => "next_field",
             Action::PrevField => "prev_field",
             Action::Submit => "submit",
+            Action::Save => "save",
+            Action::ClearField => "clear_field",
+            Action::Yes => "yes",
+            Action::No => "no",
             Action::Quit => "quit",
             Action::ForceQuit => "force_quit",
         }
@@ -122,6 +138,10 @@ impl Action {
             Action::NextField => "next field",
             Action::PrevField => "previous field",
             Action::Submit => "log in, or open the highlighted site",
+            Action::Save => "save",
+            Action::ClearField => "clear the field",
+            Action::Yes => "yes",
+            Action::No => "no",
             Action::Quit => "quit",
             Action::ForceQuit => "quit from anywhere",
         }

@@ -9,9 +9,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::db::search::{self, SearchPage, SearchRequest};
-use crate::db::{Db, sites, users};
+use crate::db::{Db, interactions, sites, users};
+use crate::domain::interaction::{Interaction, ValidInteraction};
 use crate::password;
 
+use super::form::{FormTarget, SaveError};
 use super::login::{INVALID, LoginOk, Secret};
 use super::runner::{BoxFuture, LoginBackend, SearchBackend};
 
@@ -67,6 +69,15 @@ impl SearchBackend for DbSearchBackend {
         })
     }
 
+    fn save(
+        &self,
+        site_id: i32,
+        target: FormTarget,
+        interaction: ValidInteraction,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(save(&self.db, self.user_id, site_id, target, interaction))
+    }
+
     fn cancel(&self, request_id: u64) {
         let pid = self
             .running
@@ -83,6 +94,75 @@ impl SearchBackend for DbSearchBackend {
             }
         });
     }
+}
+
+/// Creates or updates an interaction of `site_id` as `user_id`, in one transaction that
+/// carries the acting user: checks the user may edit there, writes, and tells a stale version
+/// (someone saved first) from a record that is gone.
+pub async fn save(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    target: FormTarget,
+    v: ValidInteraction,
+) -> Result<Interaction, SaveError> {
+    let failed = |e: sqlx::Error| {
+        SaveError::Failed(format!(
+            "the database could not be reached or refused the write ({e})"
+        ))
+    };
+    let Some(user_id) = user_id else {
+        return Err(SaveError::NotPermitted(
+            "saving needs a logged-in user; run `ifind` to log in".into(),
+        ));
+    };
+    let mut tx = db.begin_as(Some(user_id)).await.map_err(failed)?;
+    if !users::may_edit(&mut tx, user_id, site_id)
+        .await
+        .map_err(failed)?
+    {
+        return Err(SaveError::NotPermitted(
+            "you may not create or edit interactions on this site (any more); ask a site admin              for the editor role"
+                .into(),
+        ));
+    }
+    let stored = match target {
+        FormTarget::New => interactions::insert(&mut tx, site_id, user_id, &v)
+            .await
+            .map_err(failed)?,
+        FormTarget::Edit {
+            interaction_id,
+            version,
+        } => {
+            match interactions::update(&mut tx, site_id, interaction_id, version, user_id, &v)
+                .await
+                .map_err(failed)?
+            {
+                Some(stored) => stored,
+                None => {
+                    return Err(
+                        match interactions::get(&mut tx, site_id, interaction_id)
+                            .await
+                            .map_err(failed)?
+                        {
+                            Some(current) => SaveError::Conflict {
+                                current: Box::new(current),
+                            },
+                            None => SaveError::Gone,
+                        },
+                    );
+                }
+            }
+        }
+    };
+    tx.commit().await.map_err(failed)?;
+    tracing::info!(
+        user_id,
+        site_id,
+        interaction_id = stored.interaction_id,
+        "interaction saved"
+    );
+    Ok(stored)
 }
 
 /// Why a login failed.

@@ -261,7 +261,9 @@ fn pick(state: &mut State, effects: &mut Vec<Effect>) {
     state.detail_open = false;
     state.error = None;
     state.connection = Connection::Connecting;
+    state.parked_draft = None;
     search_now(state, effects);
+    effects.push(super::form::look_for_draft(state));
 }
 
 /// Leaves the Finder for the picker (the `s` key); only after a login.
@@ -299,7 +301,7 @@ pub fn type_key(state: &mut State, key: KeyEvent) {
                 picker.refilter();
             }
         }
-        Screen::Finder => {}
+        Screen::Finder | Screen::Form => {}
     }
 }
 

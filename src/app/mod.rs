@@ -15,6 +15,8 @@
 
 pub mod action;
 pub mod db_backend;
+pub mod drafts;
+pub mod form;
 pub mod keymap;
 pub mod login;
 pub mod run;

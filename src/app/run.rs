@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use crossterm::event::{
-    DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream, KeyEventKind,
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event as TermEvent, EventStream, KeyEventKind,
 };
 use std::task::Poll;
 
@@ -17,6 +18,7 @@ use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
+use super::drafts::DraftStore;
 use super::keymap::KeyMap;
 use super::runner::{LoginBackend, Runner, SearchBackend, osc52};
 use super::state::{Screen, Session, Settings, State};
@@ -32,6 +34,8 @@ pub struct Options {
     pub theme: Theme,
     /// Capture the mouse (wheel and clicks); off leaves the terminal's own selection working.
     pub mouse: bool,
+    /// Where the form keeps unsaved text.
+    pub drafts: DraftStore,
 }
 
 /// How the app starts when a login comes first.
@@ -48,6 +52,7 @@ struct Restore {
 
 impl Drop for Restore {
     fn drop(&mut self) {
+        let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
         if self.mouse {
             let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
         }
@@ -93,6 +98,9 @@ async fn run_app(
         crossterm::execute!(std::io::stdout(), EnableMouseCapture)
             .context("cannot turn on mouse capture; set the mouse option off")?;
     }
+    // Pasted text arrives whole, so a line break in it cannot press Enter.
+    crossterm::execute!(std::io::stdout(), EnableBracketedPaste)
+        .context("cannot turn on bracketed paste in this terminal")?;
     event_loop(&mut terminal, backend, login, options).await
 }
 
@@ -108,6 +116,7 @@ async fn event_loop(
         keymap,
         theme,
         mouse: _,
+        drafts,
     } = options;
     let (tx, mut answers) = mpsc::unbounded_channel();
     let mut runner = Runner::new(backend, tx);
@@ -129,6 +138,7 @@ async fn event_loop(
             height: size.height,
         }),
     );
+    update(&mut state, Event::Msg(Msg::WallClock(chrono::Utc::now())));
     terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
     let mut effects = if state.screen == Screen::Finder {
         start(&mut state)
@@ -136,8 +146,17 @@ async fn event_loop(
         Vec::new()
     };
     loop {
-        if perform(&mut runner, effects, last_site_file.as_deref())? {
-            return Ok(());
+        // Effects answered at once (reading a draft) feed straight back into `update`.
+        while !effects.is_empty() {
+            let (quit, answers) =
+                perform(&mut runner, effects, last_site_file.as_deref(), &drafts)?;
+            if quit {
+                return Ok(());
+            }
+            effects = answers
+                .into_iter()
+                .flat_map(|msg| update(&mut state, Event::Msg(msg)))
+                .collect();
         }
         terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
         effects = Vec::new();
@@ -166,6 +185,10 @@ async fn event_loop(
         }
         if !batch.is_empty() {
             effects.extend(update(&mut state, Event::Msg(Msg::Tick(Instant::now()))));
+            effects.extend(update(
+                &mut state,
+                Event::Msg(Msg::WallClock(chrono::Utc::now())),
+            ));
         }
         for event in batch {
             effects.extend(terminal_event(&mut state, &keymap, event));
@@ -209,6 +232,7 @@ fn terminal_event(state: &mut State, keymap: &KeyMap, event: TermEvent) -> Vec<E
         TermEvent::Resize(width, height) => {
             update(state, Event::Msg(Msg::Resize { width, height }))
         }
+        TermEvent::Paste(text) => update(state, Event::Paste(text)),
         _ => Vec::new(),
     }
 }
@@ -231,11 +255,37 @@ fn write_last_site(path: &Path, name: &str) {
     }
 }
 
-/// Performs effects; true when the app should exit.
-fn perform(runner: &mut Runner, effects: Vec<Effect>, last_site: Option<&Path>) -> Result<bool> {
+/// Performs effects; true when the app should exit, and the answers that are ready at once.
+fn perform(
+    runner: &mut Runner,
+    effects: Vec<Effect>,
+    last_site: Option<&Path>,
+    drafts: &DraftStore,
+) -> Result<(bool, Vec<Msg>)> {
+    let mut answers = Vec::new();
     for effect in runner.perform(effects) {
         match effect {
-            Effect::Quit => return Ok(true),
+            Effect::Quit => return Ok((true, answers)),
+            Effect::WriteDraft(draft) => {
+                if let Err(e) = drafts.write(&draft, chrono::Utc::now()) {
+                    tracing::warn!("cannot write the draft: {e}");
+                    answers.push(Msg::Notice(format!(
+                        "your typing cannot be kept in a draft ({e}); save soon, and check the \
+                         state directory {}",
+                        drafts.path(&draft.user, draft.site_id).display()
+                    )));
+                }
+            }
+            Effect::DeleteDraft { user, site_id } => {
+                if let Err(e) = drafts.remove(&user, site_id) {
+                    tracing::warn!("cannot remove the draft of {user} at site {site_id}: {e}");
+                }
+            }
+            Effect::LookForDraft { user, site_id } => {
+                answers.push(Msg::DraftFound(
+                    drafts.read(&user, site_id).map(|d| d.map(Box::new)),
+                ));
+            }
             Effect::CopyToClipboard(text) => {
                 let mut out = std::io::stdout();
                 out.write_all(osc52(&text).as_bytes())?;
@@ -249,8 +299,9 @@ fn perform(runner: &mut Runner, effects: Vec<Effect>, last_site: Option<&Path>) 
             Effect::Search { .. }
             | Effect::CancelSearch { .. }
             | Effect::Login { .. }
+            | Effect::Save { .. }
             | Effect::BeginSession { .. } => {}
         }
     }
-    Ok(false)
+    Ok((false, answers))
 }

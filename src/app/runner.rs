@@ -17,9 +17,11 @@ use base64::engine::general_purpose::STANDARD;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
+use super::form::{FormTarget, SaveError};
 use super::login::{LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
+use crate::domain::interaction::{Interaction, ValidInteraction};
 
 /// A boxed, sendable future (what [`SearchBackend`] returns; no async-trait dependency).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -34,6 +36,15 @@ pub trait SearchBackend: Send + Sync + 'static {
         request_id: u64,
         request: SearchRequest,
     ) -> BoxFuture<'_, Result<SearchPage, String>>;
+
+    /// Creates (`FormTarget::New`) or updates an interaction of `site_id` as the backend's
+    /// user, in one transaction: all of it is written or none.
+    fn save(
+        &self,
+        site_id: i32,
+        target: FormTarget,
+        interaction: ValidInteraction,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
 
     /// Called after the task of search `request_id` was aborted: the hook for cancelling it on
     /// the server too (`pg_cancel_backend`). Does nothing by default.
@@ -94,6 +105,12 @@ impl Runner {
                     username,
                     password,
                 } => self.check_login(request_id, username, password),
+                Effect::Save {
+                    request_id,
+                    site_id,
+                    target,
+                    interaction,
+                } => self.save(request_id, site_id, target, interaction),
                 Effect::BeginSession { user_id } => {
                     if let Some(login) = &self.login {
                         self.backend = login.search_as(user_id);
@@ -130,6 +147,25 @@ impl Runner {
             let _ = answers.send(msg);
         });
         self.tasks.insert(request_id, task);
+    }
+
+    fn save(
+        &mut self,
+        request_id: u64,
+        site_id: i32,
+        target: FormTarget,
+        interaction: ValidInteraction,
+    ) {
+        let backend = Arc::clone(&self.backend);
+        let answers = self.answers.clone();
+        // Not kept in `tasks`: a save is never cancelled, its outcome always reaches the form.
+        tokio::spawn(async move {
+            let result = backend
+                .save(site_id, target, interaction)
+                .await
+                .map(Box::new);
+            let _ = answers.send(Msg::SaveDone { request_id, result });
+        });
     }
 
     fn check_login(&mut self, request_id: u64, username: String, password: Secret) {

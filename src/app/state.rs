@@ -4,6 +4,10 @@ use std::time::{Duration, Instant};
 
 use tui_input::Input;
 
+use chrono::{DateTime, Utc};
+
+use super::drafts::Draft;
+use super::form::{Confirm, FormState};
 use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 
@@ -18,23 +22,35 @@ pub enum Mode {
     Query,
     /// The result list has the focus.
     List,
+    /// A single-line field of the interaction form has the cursor: printable keys type.
+    Form,
+    /// A multi-line field of the form (description, notes): Enter and arrows edit the text.
+    FormText,
+    /// A question is on screen (discard changes? restore a draft?).
+    Confirm,
     /// The help overlay is open.
     Help,
 }
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 8] = [
         Mode::Login,
         Mode::Picker,
         Mode::Query,
         Mode::List,
+        Mode::Form,
+        Mode::FormText,
+        Mode::Confirm,
         Mode::Help,
     ];
 
     /// A mode where printable keys type text instead of acting.
     pub fn is_text(self) -> bool {
-        matches!(self, Mode::Query | Mode::Login | Mode::Picker)
+        matches!(
+            self,
+            Mode::Query | Mode::Login | Mode::Picker | Mode::Form | Mode::FormText
+        )
     }
 
     /// What the help overlay calls this mode.
@@ -44,17 +60,22 @@ impl Mode {
             Mode::Picker => "in the site picker",
             Mode::Query => "in the query line",
             Mode::List => "in the result list",
+            Mode::Form => "in a form field",
+            Mode::FormText => "in a multi-line form field",
+            Mode::Confirm => "when asked a question",
             Mode::Help => "in this help",
         }
     }
 }
 
-/// The screen in front. The form and the full detail screen come next.
+/// The screen in front.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
     Login,
     SitePicker,
     Finder,
+    /// The interaction form (create or edit), over the Finder it came from.
+    Form,
 }
 
 /// Where keys go on the Finder.
@@ -195,6 +216,15 @@ pub struct State {
     pub more_in_flight: Option<InFlight>,
     /// The last request id handed out.
     pub last_request_id: u64,
+    /// The open form, while [`Screen::Form`] is in front.
+    pub form: Option<FormState>,
+    /// The question on screen, if any; it takes the keys until answered.
+    pub confirm: Option<Confirm>,
+    /// A draft the person chose to decide on later: offered again before the next form opens.
+    pub parked_draft: Option<Box<Draft>>,
+    /// The date and time now, for defaults such as a new interaction's start; every
+    /// [`super::update::Msg::WallClock`] moves it.
+    pub wall_clock: DateTime<Utc>,
 }
 
 impl State {
@@ -225,6 +255,10 @@ impl State {
             in_flight: None,
             more_in_flight: None,
             last_request_id: 0,
+            form: None,
+            confirm: None,
+            parked_draft: None,
+            wall_clock: DateTime::UNIX_EPOCH,
         }
     }
 
@@ -244,14 +278,27 @@ impl State {
 
     /// The mode the key map is looked up in.
     pub fn mode(&self) -> Mode {
+        if self.confirm.is_some() {
+            return Mode::Confirm;
+        }
         if self.help_open {
             return Mode::Help;
         }
+        self.base_mode()
+    }
+
+    /// The mode of the screen itself, ignoring the help overlay and questions: what the help
+    /// overlay explains.
+    pub fn base_mode(&self) -> Mode {
         match (self.screen, self.focus) {
             (Screen::Login, _) => Mode::Login,
             (Screen::SitePicker, _) => Mode::Picker,
             (Screen::Finder, Focus::Query) => Mode::Query,
             (Screen::Finder, Focus::List) => Mode::List,
+            (Screen::Form, _) => match &self.form {
+                Some(form) if form.focused().is_multi_line() => Mode::FormText,
+                _ => Mode::Form,
+            },
         }
     }
 

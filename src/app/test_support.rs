@@ -1,9 +1,14 @@
 //! Fixed, realistic data for the UI's tests (key sequences and snapshots).
 
-use chrono::{TimeZone, Utc};
+use std::time::{Duration, Instant};
 
-use super::search_types::{Hit, MatchCount, SearchPage};
-use super::state::Session;
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keymap::KeyMap;
+use super::search_types::{Hit, MatchCount, SearchPage, SearchRequest};
+use super::state::{Session, Settings, State};
+use super::update::{Effect, Event, Msg, key_event, start, update};
 use crate::domain::interaction::Interaction;
 
 /// A viewer's session on site 7.
@@ -120,4 +125,93 @@ pub fn page(from: usize, len: usize, more: bool) -> SearchPage {
         ignored: Vec::new(),
         highlight: vec!["meet".into()],
     }
+}
+
+/// The app's state and key map, driven by key presses and messages at injected times.
+pub struct App {
+    pub state: State,
+    pub keymap: KeyMap,
+    pub t0: Instant,
+}
+
+impl App {
+    pub fn new() -> App {
+        let t0 = Instant::now();
+        App {
+            state: State::new(session(), Settings::default(), t0),
+            keymap: KeyMap::defaults(),
+            t0,
+        }
+    }
+
+    /// Started, with the first page answered: `len` hits, more to come when `more`.
+    pub fn loaded(len: usize, more: bool) -> App {
+        let mut app = App::new();
+        let effects = start(&mut app.state);
+        let id = only_search(&effects).0;
+        app.done(id, page(0, len, more));
+        app
+    }
+
+    pub fn at(&self, ms: u64) -> Instant {
+        self.t0 + Duration::from_millis(ms)
+    }
+
+    pub fn tick(&mut self, ms: u64) -> Vec<Effect> {
+        let now = self.at(ms);
+        update(&mut self.state, Event::Msg(Msg::Tick(now)))
+    }
+
+    pub fn press(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match key_event(&self.keymap, &self.state, key) {
+            Some(event) => update(&mut self.state, event),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn keys(&mut self, text: &str) -> Vec<Effect> {
+        text.chars().flat_map(|c| self.press(ch(c))).collect()
+    }
+
+    pub fn done(&mut self, request_id: u64, result: SearchPage) -> Vec<Effect> {
+        update(
+            &mut self.state,
+            Event::Msg(Msg::SearchDone {
+                request_id,
+                result,
+                elapsed: Duration::from_micros(3200),
+            }),
+        )
+    }
+}
+
+pub fn ch(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+pub fn code(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+pub fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+pub fn searches(effects: &[Effect]) -> Vec<(u64, SearchRequest)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Search {
+                request_id,
+                request,
+            } => Some((*request_id, request.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn only_search(effects: &[Effect]) -> (u64, SearchRequest) {
+    let all = searches(effects);
+    assert_eq!(all.len(), 1, "expected exactly one search in {effects:?}");
+    all[0].clone()
 }

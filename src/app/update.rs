@@ -12,12 +12,16 @@ use crossterm::event::{Event as TermEvent, KeyEvent, MouseButton, MouseEvent, Mo
 use ratatui::layout::{Position, Rect};
 use tui_input::backend::crossterm::to_input_request;
 
+use chrono::{DateTime, Utc};
+
 use super::action::Action;
+use super::drafts::Draft;
+use super::form::{self, FormTarget, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest, Sort};
 use super::state::{Connection, Focus, InFlight, Results, Screen, State};
-use crate::domain::interaction::{Interaction, format_wall_clock};
+use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
 use crate::ui::layout;
 
 /// Something for `update` to handle.
@@ -29,6 +33,8 @@ pub enum Event {
     Input(KeyEvent),
     /// A left click at this screen cell.
     Click { column: u16, row: u16 },
+    /// Text pasted into the terminal (bracketed paste): goes to the focused text field whole.
+    Paste(String),
     /// An answer from the runner or the clock.
     Msg(Msg),
 }
@@ -51,8 +57,19 @@ pub enum Msg {
         request_id: u64,
         result: Result<LoginOk, String>,
     },
+    /// The answer to [`Effect::Save`]: the stored interaction, or why nothing was written.
+    SaveDone {
+        request_id: u64,
+        result: Result<Box<Interaction>, SaveError>,
+    },
+    /// The answer to [`Effect::LookForDraft`].
+    DraftFound(Result<Option<Box<Draft>>, String>),
     /// The time now.
     Tick(Instant),
+    /// The date and time now (for defaults such as a new interaction's start).
+    WallClock(DateTime<Utc>),
+    /// Something the person should know, for the status line (e.g. a draft cannot be written).
+    Notice(String),
     /// The terminal's new size in columns and rows.
     Resize {
         width: u16,
@@ -83,6 +100,20 @@ pub enum Effect {
     BeginSession { user_id: i32 },
     /// Remember this site name for the next start's picker.
     RememberSite(String),
+    /// Write the interaction to the database as the session's user; answer with
+    /// [`Msg::SaveDone`].
+    Save {
+        request_id: u64,
+        site_id: i32,
+        target: FormTarget,
+        interaction: ValidInteraction,
+    },
+    /// Keep this unsaved form content in the user's draft file for the site.
+    WriteDraft(Draft),
+    /// Remove the user's draft for the site (saved or discarded).
+    DeleteDraft { user: String, site_id: i32 },
+    /// Read the user's draft for the site, if any; answer with [`Msg::DraftFound`].
+    LookForDraft { user: String, site_id: i32 },
     /// Restore the terminal and exit.
     Quit,
 }
@@ -103,6 +134,7 @@ pub fn key_event(keymap: &KeyMap, state: &State, key: KeyEvent) -> Option<Event>
 pub fn start(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
     search_now(state, &mut effects);
+    effects.push(form::look_for_draft(state));
     effects
 }
 
@@ -114,7 +146,14 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             state.notice = None;
             act(state, action, &mut effects);
         }
-        Event::Input(key) => type_key(state, key),
+        Event::Input(key) => {
+            if state.screen == Screen::Form {
+                form::type_key(state, key, &mut effects);
+            } else {
+                type_key(state, key);
+            }
+        }
+        Event::Paste(text) => paste(state, &text, &mut effects),
         Event::Click { column, row } => {
             state.notice = None;
             click(state, column, row, &mut effects);
@@ -166,11 +205,15 @@ fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
 }
 
 fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    if state.confirm.is_some() {
+        return form::act_confirm(state, action, effects);
+    }
     match state.screen {
         Screen::Login => return login::act_login(state, action, effects),
         Screen::SitePicker if !state.help_open => {
             return login::act_picker(state, action, effects);
         }
+        Screen::Form if !state.help_open => return form::act_form(state, action, effects),
         _ => {}
     }
     match action {
@@ -209,14 +252,8 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
                 keep_selection_visible(state);
             }
         }
-        Action::NewInteraction => state.notice = Some("the form is not available yet".into()),
-        Action::Edit => {
-            state.notice = Some(if state.selected_hit().is_some() {
-                "the form is not available yet".into()
-            } else {
-                "select an interaction to edit".into()
-            })
-        }
+        Action::NewInteraction => form::open_new(state, effects),
+        Action::Edit => form::open_edit(state, effects),
         Action::SwitchSite => login::switch_site(state, effects),
         Action::Copy => match state.selected_hit() {
             Some(hit) => {
@@ -234,7 +271,13 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             search_now(state, effects);
         }
         Action::Help => state.help_open = !state.help_open,
-        Action::NextField | Action::PrevField | Action::Submit => {}
+        Action::NextField
+        | Action::PrevField
+        | Action::Submit
+        | Action::Save
+        | Action::ClearField
+        | Action::Yes
+        | Action::No => {}
         Action::Quit | Action::ForceQuit => {
             state.quit = true;
             effects.push(Effect::Quit);
@@ -260,8 +303,48 @@ fn type_key(state: &mut State, key: KeyEvent) {
     }
 }
 
+/// Pasted text goes whole into the focused text field (line breaks become spaces in one-line
+/// fields), so a paste never triggers a key binding.
+fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
+    if state.help_open || state.confirm.is_some() {
+        return;
+    }
+    let one_line = || text.replace("\r\n", " ").replace(['\n', '\r'], " ");
+    let field = match state.screen {
+        Screen::Form => return form::paste(state, text, effects),
+        Screen::Finder if state.focus == Focus::Query => &mut state.query,
+        Screen::Finder => return,
+        Screen::SitePicker => &mut state.picker.filter,
+        Screen::Login => match state.login.field {
+            login::LoginField::Username => &mut state.login.username,
+            login::LoginField::Password => &mut state.login.password,
+        },
+    };
+    let value = field.value();
+    let at = value
+        .char_indices()
+        .nth(field.cursor())
+        .map_or(value.len(), |(i, _)| i);
+    let pasted = one_line();
+    let new = format!("{}{pasted}{}", &value[..at], &value[at..]);
+    let cursor = field.cursor() + pasted.chars().count();
+    *field = tui_input::Input::new(new).with_cursor(cursor);
+    match state.screen {
+        Screen::Finder => state.search_due = Some(state.clock + state.settings.debounce),
+        Screen::SitePicker => {
+            state.picker.selected = 0;
+            state.picker.refilter();
+        }
+        _ => {}
+    }
+}
+
 fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
     match msg {
+        Msg::WallClock(now) => state.wall_clock = now,
+        Msg::Notice(text) => state.notice = Some(text),
+        Msg::SaveDone { request_id, result } => form::save_done(state, request_id, result, effects),
+        Msg::DraftFound(found) => form::draft_found(state, found),
         Msg::Tick(now) => {
             state.clock = now;
             if state.search_due.is_some_and(|due| due <= now) {
@@ -378,7 +461,7 @@ fn load_more_if_near_end(state: &mut State, effects: &mut Vec<Effect>) {
     });
 }
 
-fn next_id(state: &mut State) -> u64 {
+pub(super) fn next_id(state: &mut State) -> u64 {
     state.last_request_id += 1;
     state.last_request_id
 }

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 use super::Ctx;
 use crate::app::db_backend::DbSearchBackend;
+use crate::app::drafts::DraftStore;
 use crate::app::keymap::KeyMap;
 use crate::app::run::{Options, run};
 use crate::app::state::{Session, Settings};
@@ -44,14 +45,21 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
             site: site_name,
             role: "admin".into(),
         },
+        &db,
     );
     let backend = Arc::new(DbSearchBackend::new(db, Some(user_id)));
     run(backend, options).await
 }
 
 /// The terminal UI's options from the config, starting on `session` (the Finder's session, or
-/// a placeholder before a login).
-pub(super) fn options(ctx: &Ctx, session: Session) -> Options {
+/// a placeholder before a login), keeping drafts apart per database.
+pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
+    let database = db
+        .pool
+        .connect_options()
+        .get_database()
+        .unwrap_or("default")
+        .to_string();
     let search = &ctx.config.search;
     Options {
         session,
@@ -64,7 +72,24 @@ pub(super) fn options(ctx: &Ctx, session: Session) -> Options {
         keymap: KeyMap::defaults(),
         theme: Theme::from_env(ThemeName::Dark),
         mouse: true,
+        drafts: DraftStore::new(drafts_dir(ctx, &database)),
     }
+}
+
+/// Where drafts of forms on `database` are kept: one directory per database name, so the demo's
+/// drafts never meet real ones.
+fn drafts_dir(ctx: &Ctx, database: &str) -> std::path::PathBuf {
+    let name: String = database
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    ctx.paths.state_dir.join("drafts").join(name)
 }
 
 /// Creates the demo admin and a few sites of data on first use; returns the demo user's id.

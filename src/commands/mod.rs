@@ -134,8 +134,9 @@ async fn tui(ctx: &Ctx) -> Result<()> {
         login: std::sync::Arc::new(crate::app::db_backend::DbLoginBackend { db: db.clone() }),
         last_site_file: ctx.paths.state_dir.join("last_site"),
     };
+    let options = demo::options(ctx, placeholder, &db);
     let backend = std::sync::Arc::new(crate::app::db_backend::DbSearchBackend::new(db, None));
-    crate::app::run::run_with_login(backend, start, demo::options(ctx, placeholder)).await
+    crate::app::run::run_with_login(backend, start, options).await
 }
 
 impl Ctx {

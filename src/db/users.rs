@@ -173,6 +173,18 @@ pub async fn role_at(
     Ok(role.as_deref().and_then(Role::parse))
 }
 
+/// Whether `user_id` is active and may create and edit interactions of `site_id`: a global
+/// administrator, or an editor or admin there.
+pub async fn may_edit(conn: &mut PgConnection, user_id: i32, site_id: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users u WHERE u.user_id = $1 AND u.is_active            AND (u.is_global_admin OR EXISTS (SELECT 1 FROM user_site_mapping m              WHERE m.user_id = u.user_id AND m.site_id = $2 AND m.role IN ('editor', 'admin'))))",
+    )
+    .bind(user_id)
+    .bind(site_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// How many sites each user has a role at, keyed by user id.
 pub async fn site_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, i64)>> {
     sqlx::query_as("SELECT user_id, count(*) FROM user_site_mapping GROUP BY user_id")

@@ -61,6 +61,27 @@ pub struct InteractionInput {
 }
 
 impl InteractionInput {
+    /// The text of one field.
+    pub fn get(&self, field: Field) -> &str {
+        input_of(self, field)
+    }
+
+    /// Replaces the text of one field.
+    pub fn set(&mut self, field: Field, text: String) {
+        let slot = match field {
+            Field::Title => &mut self.title,
+            Field::Type => &mut self.kind,
+            Field::Lead => &mut self.lead,
+            Field::Start => &mut self.start,
+            Field::End => &mut self.end,
+            Field::Timezone => &mut self.timezone,
+            Field::Location => &mut self.location,
+            Field::Description => &mut self.description,
+            Field::Notes => &mut self.notes,
+        };
+        *slot = text;
+    }
+
     /// The form's text for an existing interaction: wall-clock times in its own timezone, with an
     /// offset suffix only where the wall-clock time alone would be ambiguous, so that saving the
     /// form unchanged gives back the same instants.
@@ -149,6 +170,23 @@ impl Field {
             Field::Location => "Location",
             Field::Description => "Description",
             Field::Notes => "Notes",
+        }
+    }
+
+    /// Description and notes hold several lines; every other field one.
+    pub fn is_multi_line(self) -> bool {
+        matches!(self, Field::Description | Field::Notes)
+    }
+
+    /// The most characters the field may hold (None: no limit).
+    pub fn max_chars(self) -> Option<usize> {
+        match self {
+            Field::Title => Some(MAX_TITLE),
+            Field::Type => Some(MAX_TYPE),
+            Field::Lead => Some(MAX_LEAD),
+            Field::Timezone => Some(MAX_TIMEZONE),
+            Field::Location => Some(MAX_LOCATION),
+            Field::Start | Field::End | Field::Description | Field::Notes => None,
         }
     }
 

@@ -9,14 +9,11 @@ use super::layout::centered;
 use super::theme::Theme;
 use crate::app::action::Action;
 use crate::app::keymap::KeyMap;
-use crate::app::state::{Focus, Mode, State};
+use crate::app::state::{Mode, State};
 
 /// Draws the help for the mode under the overlay, centred over `area`.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
-    let under = match state.focus {
-        Focus::Query => Mode::Query,
-        Focus::List => Mode::List,
-    };
+    let under = state.base_mode();
     let rows = keymap.help_rows(under);
     let key_width = rows
         .iter()

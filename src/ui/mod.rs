@@ -3,6 +3,7 @@
 
 pub mod detail;
 pub mod finder;
+pub mod form;
 pub mod help;
 pub mod layout;
 pub mod login;
@@ -31,10 +32,15 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
             }
             status::draw(frame, state, keymap, theme, areas.status);
         }
+        Screen::Form => {
+            let status_area = form::draw(frame, state, keymap, theme, area);
+            status::draw(frame, state, keymap, theme, status_area);
+        }
     }
     if state.help_open {
         help::draw(frame, state, keymap, theme, area);
     }
+    form::draw_confirm(frame, state, keymap, theme, area);
 }
 
 #[cfg(test)]

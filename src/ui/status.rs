@@ -42,9 +42,20 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         .collect();
     let hint = help.concat();
     let line = Line::from(spans);
-    frame.render_widget(Paragraph::new(line).style(theme.status), area);
+    frame.render_widget(Paragraph::new("").style(theme.status), area);
     let hint_width = hint.chars().count() as u16;
-    if !hint.is_empty() && area.width > hint_width + 40 {
+    let show_hint = !hint.is_empty() && area.width > hint_width + 40;
+    // The left part stops a column short of the hint, so a long notice never runs into it.
+    let left = Rect {
+        width: if show_hint {
+            area.width - hint_width - 1
+        } else {
+            area.width
+        },
+        ..area
+    };
+    frame.render_widget(Paragraph::new(line).style(theme.status), left);
+    if show_hint {
         let right = Rect {
             x: area.right() - hint_width,
             width: hint_width,

@@ -30,6 +30,31 @@ impl SearchBackend for Fake {
         })
     }
 
+    fn save(
+        &self,
+        site_id: i32,
+        target: FormTarget,
+        v: ValidInteraction,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(async move {
+            if v.title == "fail" {
+                return Err(SaveError::Failed("the database is unreachable".into()));
+            }
+            let mut stored = crate::app::test_support::hit(0).interaction;
+            stored.site_id = site_id;
+            stored.title = v.title;
+            if let FormTarget::Edit {
+                interaction_id,
+                version,
+            } = target
+            {
+                stored.interaction_id = interaction_id;
+                stored.version = version + 1;
+            }
+            Ok(stored)
+        })
+    }
+
     fn cancel(&self, request_id: u64) {
         if let Ok(mut c) = self.cancelled.lock() {
             c.push(request_id);

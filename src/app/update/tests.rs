@@ -1,101 +1,12 @@
 //! Key sequences driving `update` with an injected clock: no terminal, no sleeping.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 
 use super::*;
-use crate::app::state::{Mode, Settings};
-use crate::app::test_support::{page, session};
-
-struct App {
-    state: State,
-    keymap: KeyMap,
-    t0: Instant,
-}
-
-impl App {
-    fn new() -> App {
-        let t0 = Instant::now();
-        App {
-            state: State::new(session(), Settings::default(), t0),
-            keymap: KeyMap::defaults(),
-            t0,
-        }
-    }
-
-    /// Started, with the first page answered: `len` hits, more to come when `more`.
-    fn loaded(len: usize, more: bool) -> App {
-        let mut app = App::new();
-        let effects = start(&mut app.state);
-        let id = only_search(&effects).0;
-        app.done(id, page(0, len, more));
-        app
-    }
-
-    fn at(&self, ms: u64) -> Instant {
-        self.t0 + Duration::from_millis(ms)
-    }
-
-    fn tick(&mut self, ms: u64) -> Vec<Effect> {
-        let now = self.at(ms);
-        update(&mut self.state, Event::Msg(Msg::Tick(now)))
-    }
-
-    fn press(&mut self, key: KeyEvent) -> Vec<Effect> {
-        match key_event(&self.keymap, &self.state, key) {
-            Some(event) => update(&mut self.state, event),
-            None => Vec::new(),
-        }
-    }
-
-    fn keys(&mut self, text: &str) -> Vec<Effect> {
-        text.chars().flat_map(|c| self.press(ch(c))).collect()
-    }
-
-    fn done(&mut self, request_id: u64, result: SearchPage) -> Vec<Effect> {
-        update(
-            &mut self.state,
-            Event::Msg(Msg::SearchDone {
-                request_id,
-                result,
-                elapsed: Duration::from_micros(3200),
-            }),
-        )
-    }
-}
-
-fn ch(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-}
-
-fn code(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-fn ctrl(c: char) -> KeyEvent {
-    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
-}
-
-fn searches(effects: &[Effect]) -> Vec<(u64, SearchRequest)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Search {
-                request_id,
-                request,
-            } => Some((*request_id, request.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn only_search(effects: &[Effect]) -> (u64, SearchRequest) {
-    let all = searches(effects);
-    assert_eq!(all.len(), 1, "expected exactly one search in {effects:?}");
-    all[0].clone()
-}
+use crate::app::state::Mode;
+use crate::app::test_support::{App, ch, code, ctrl, only_search, page, searches};
 
 #[test]
 fn start_searches_the_site_at_once() {

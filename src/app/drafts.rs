@@ -1,0 +1,192 @@
+//! Drafts: what a person typed into the form, kept in a local file as they type, so that a
+//! crash, a kill or a lost terminal never loses it. The next start on the same site offers it
+//! back. One draft per user and site (one form is open at a time); a successful save or an
+//! explicit "discard" removes it.
+//!
+//! Files are written whole to a temporary name and renamed into place, so a kill in the middle of
+//! a write leaves the previous draft, never half of one. They are readable by their owner only:
+//! notes can be confidential.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::form::FormTarget;
+use crate::domain::interaction::InteractionInput;
+
+/// The unsaved content of one form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    /// The user who typed it: only they are offered it.
+    pub user: String,
+    pub site_id: i32,
+    /// The site's name when the draft was written, for the offer.
+    pub site: String,
+    /// A new interaction, or the edit of one (with the version the edit started from).
+    pub target: FormTarget,
+    pub input: InteractionInput,
+    /// When it was last written; set by [`DraftStore::write`].
+    #[serde(default)]
+    pub saved_at: Option<DateTime<Utc>>,
+}
+
+/// The directory of draft files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraftStore {
+    dir: PathBuf,
+}
+
+impl DraftStore {
+    /// Drafts kept in `dir` (created on the first write).
+    pub fn new(dir: impl Into<PathBuf>) -> DraftStore {
+        DraftStore { dir: dir.into() }
+    }
+
+    /// The file for `user`'s draft on site `site_id`. Any character of the name that is not a
+    /// plain ASCII letter, digit, `_` or `-` is written as its code, so every name maps to its
+    /// own file and no name can leave the directory.
+    pub fn path(&self, user: &str, site_id: i32) -> PathBuf {
+        let mut name = String::new();
+        for c in user.chars() {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                name.push(c);
+            } else {
+                name.push_str(&format!("%{:x}", u32::from(c)));
+            }
+        }
+        self.dir.join(format!("{name}@{site_id}.json"))
+    }
+
+    /// Writes `draft` (stamped with `now`) in place of any earlier one for its user and site.
+    pub fn write(&self, draft: &Draft, now: DateTime<Utc>) -> std::io::Result<()> {
+        let mut draft = draft.clone();
+        draft.saved_at = Some(now);
+        let json = serde_json::to_vec_pretty(&draft).map_err(std::io::Error::other)?;
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.path(&draft.user, draft.site_id);
+        let tmp = path.with_extension("json.tmp");
+        {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut file = options.open(&tmp)?;
+            file.write_all(&json)?;
+        }
+        std::fs::rename(&tmp, &path)
+    }
+
+    /// The draft of `user` on site `site_id`, if there is one. A file that cannot be read or
+    /// understood is an error naming the file (and is left in place for the person to rescue).
+    pub fn read(&self, user: &str, site_id: i32) -> Result<Option<Draft>, String> {
+        let path = self.path(user, site_id);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(unreadable(&path, &e.to_string())),
+        };
+        let draft: Draft =
+            serde_json::from_slice(&bytes).map_err(|e| unreadable(&path, &e.to_string()))?;
+        if draft.user != user || draft.site_id != site_id {
+            return Ok(None);
+        }
+        Ok(Some(draft))
+    }
+
+    /// Removes the draft of `user` on site `site_id`; a draft that is not there is fine.
+    pub fn remove(&self, user: &str, site_id: i32) -> std::io::Result<()> {
+        match std::fs::remove_file(self.path(user, site_id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn unreadable(path: &Path, why: &str) -> String {
+    format!(
+        "a saved draft in {} cannot be read ({why}); it was left there, open it in an editor to \
+         rescue the text, then delete it",
+        path.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(user: &str) -> Draft {
+        Draft {
+            user: user.into(),
+            site_id: 7,
+            site: "Leeds".into(),
+            target: FormTarget::Edit {
+                interaction_id: 12,
+                version: 3,
+            },
+            input: InteractionInput {
+                title: "Budget call".into(),
+                notes: "line one\nline two\n".into(),
+                ..InteractionInput::default()
+            },
+            saved_at: None,
+        }
+    }
+
+    #[test]
+    fn a_draft_round_trips_and_is_removed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = DraftStore::new(dir.path().join("drafts"));
+        assert_eq!(store.read("maria", 7), Ok(None));
+        let now = DateTime::UNIX_EPOCH;
+        store.write(&draft("maria"), now).expect("write");
+        let back = store.read("maria", 7).expect("read").expect("a draft");
+        assert_eq!(back.input, draft("maria").input);
+        assert_eq!(back.target, draft("maria").target);
+        assert_eq!(back.saved_at, Some(now));
+        assert_eq!(store.read("maria", 8), Ok(None), "another site has none");
+        assert_eq!(store.read("tom", 7), Ok(None), "another user has none");
+        store.remove("maria", 7).expect("remove");
+        assert_eq!(store.read("maria", 7), Ok(None));
+        store.remove("maria", 7).expect("removing twice is fine");
+    }
+
+    #[test]
+    fn names_cannot_escape_or_collide() {
+        let store = DraftStore::new("/d");
+        let a = store.path("../etc/x", 1);
+        assert_eq!(a.parent(), Some(Path::new("/d")));
+        assert_ne!(store.path("a.b", 1), store.path("a%2eb", 1));
+        assert_ne!(store.path("ana", 1), store.path("ana", 2));
+    }
+
+    #[test]
+    fn a_damaged_draft_is_an_error_that_names_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = DraftStore::new(dir.path());
+        std::fs::write(store.path("maria", 7), b"{ half a dra").expect("write");
+        let err = store.read("maria", 7).expect_err("damaged");
+        assert!(err.contains("maria@7.json"), "{err}");
+        assert!(store.path("maria", 7).exists(), "left in place");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn drafts_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = DraftStore::new(dir.path());
+        store
+            .write(&draft("maria"), DateTime::UNIX_EPOCH)
+            .expect("write");
+        let mode = std::fs::metadata(store.path("maria", 7))
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

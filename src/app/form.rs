@@ -1,0 +1,623 @@
+//! The interaction form (create and edit): its state, and its part of `update`.
+//!
+//! Every field is a `ratatui_textarea::TextArea`; description and notes take several lines, the
+//! others one. Problems found by [`validate`] show under a field once the person has left it (or
+//! tried to save), and follow their typing from then on. Every change is written to a draft
+//! ([`Effect::WriteDraft`]) so nothing typed is lost to a crash; saving
+//! ([`Effect::Save`]) removes the draft only once the database has the record. A failed save
+//! keeps the form, its text and the reason on screen.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Timelike, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::{CursorMove, TextArea};
+use serde::{Deserialize, Serialize};
+
+use super::action::Action;
+use super::drafts::Draft;
+use super::state::{Screen, State};
+use super::update::{Effect, next_id, search_now};
+use crate::domain::interaction::{
+    Field, FieldError, Interaction, InteractionInput, parse_timezone, timezone_suggestions,
+    validate,
+};
+
+/// What saving the form does: create an interaction, or replace the fields of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FormTarget {
+    New,
+    /// `version` is the version the edit started from: saving over a newer one is refused.
+    Edit {
+        interaction_id: i32,
+        version: i32,
+    },
+}
+
+/// Why a save did not happen. Nothing was written in any of these cases.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveError {
+    /// Someone saved a newer version since the form was opened.
+    Conflict { current: Box<Interaction> },
+    /// The interaction was deleted meanwhile (or is not on this site).
+    Gone,
+    /// The user may not do this here; the message says why.
+    NotPermitted(String),
+    /// The save could not be made; the message names the cause.
+    Failed(String),
+}
+
+impl SaveError {
+    /// What the form shows: the cause, that the text is safe, and what to do.
+    pub fn message(&self) -> String {
+        match self {
+            SaveError::Conflict { current } => format!(
+                "not saved: someone else saved this interaction since you opened it (it is now \
+                 version {}); nothing was overwritten and your text is still here. Note what you \
+                 need, press Esc to close, open it again and re-apply your change.",
+                current.version
+            ),
+            SaveError::Gone => "not saved: this interaction was deleted since you opened it; your \
+                                text is still here (and in your draft)."
+                .to_string(),
+            SaveError::NotPermitted(why) => format!("not saved: {why}"),
+            SaveError::Failed(why) => format!(
+                "not saved: {why}. Your text is still here and in your draft; press Ctrl-S to try \
+                 again."
+            ),
+        }
+    }
+}
+
+/// A question on screen; it takes the keys until it is answered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Confirm {
+    /// Esc on a form with unsaved changes: discard them?
+    Discard,
+    /// A draft left by an earlier run: restore it?
+    RestoreDraft(Box<Draft>),
+}
+
+/// How many timezone suggestions the form offers at once.
+pub const SUGGESTIONS: usize = 5;
+
+/// An open form.
+#[derive(Clone, Debug)]
+pub struct FormState {
+    pub target: FormTarget,
+    /// One editor per field, in [`Field::ALL`] order.
+    fields: Vec<TextArea<'static>>,
+    /// Index into [`Field::ALL`] of the field with the cursor.
+    focus: usize,
+    /// Every problem of the current text.
+    errors: Vec<FieldError>,
+    /// Fields whose problems are on screen.
+    shown: BTreeSet<Field>,
+    /// The text the form opened with: changed text asks before it is thrown away.
+    initial: InteractionInput,
+    /// Opened from a draft: its text is unsaved even before any key.
+    from_draft: bool,
+    /// The save in flight: its request id and the text it saves.
+    pub saving: Option<(u64, InteractionInput)>,
+    /// Why the last save failed.
+    pub failure: Option<String>,
+    /// Timezone names for the typed text, while the Timezone field has the cursor.
+    pub suggestions: Vec<&'static str>,
+    /// Index into `suggestions`.
+    pub suggestion: usize,
+}
+
+impl FormState {
+    /// A form on `input`, with the cursor in the first field.
+    pub fn new(target: FormTarget, input: &InteractionInput, from_draft: bool) -> FormState {
+        let fields = Field::ALL
+            .iter()
+            .map(|&field| {
+                let lines = input.get(field).split('\n').map(String::from).collect();
+                let mut area = TextArea::new(lines);
+                area.set_cursor_line_style(Style::default());
+                if field.is_multi_line() {
+                    area.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+                }
+                if let Some(hint) = placeholder(field) {
+                    area.set_placeholder_text(hint);
+                    area.set_placeholder_style(Style::default().add_modifier(Modifier::DIM));
+                }
+                area.move_cursor(CursorMove::Bottom);
+                area.move_cursor(CursorMove::End);
+                area
+            })
+            .collect();
+        let mut form = FormState {
+            target,
+            fields,
+            focus: 0,
+            errors: Vec::new(),
+            shown: BTreeSet::new(),
+            initial: input.clone(),
+            from_draft,
+            saving: None,
+            failure: None,
+            suggestions: Vec::new(),
+            suggestion: 0,
+        };
+        form.revalidate();
+        form.focus_on(0);
+        form
+    }
+
+    /// The field with the cursor.
+    pub fn focused(&self) -> Field {
+        Field::ALL.get(self.focus).copied().unwrap_or(Field::Title)
+    }
+
+    /// The editor of `field`.
+    pub fn editor(&self, field: Field) -> Option<&TextArea<'static>> {
+        Field::ALL
+            .iter()
+            .position(|f| *f == field)
+            .and_then(|i| self.fields.get(i))
+    }
+
+    /// Everything typed, one string per field (lines joined by `\n`).
+    pub fn input(&self) -> InteractionInput {
+        let mut input = InteractionInput::default();
+        for (field, area) in Field::ALL.iter().zip(&self.fields) {
+            input.set(*field, area.lines().join("\n"));
+        }
+        input
+    }
+
+    /// The form holds text that is not saved.
+    pub fn changed(&self) -> bool {
+        self.from_draft || self.input() != self.initial
+    }
+
+    /// The problems of `field` that are on screen.
+    pub fn problems(&self, field: Field) -> impl Iterator<Item = &FieldError> {
+        let shown = self.shown.contains(&field);
+        self.errors
+            .iter()
+            .filter(move |e| shown && e.field == field)
+    }
+
+    /// How many problems the text has, shown or not.
+    pub fn problem_count(&self) -> usize {
+        self.errors.len()
+    }
+
+    fn revalidate(&mut self) {
+        self.errors = validate(&self.input()).err().unwrap_or_default();
+    }
+
+    /// Moves the cursor to field `index`; the field it leaves shows its problems from now on.
+    fn focus_on(&mut self, index: usize) {
+        let index = index.min(Field::ALL.len() - 1);
+        if index != self.focus {
+            self.shown.insert(self.focused());
+        }
+        self.focus = index;
+        for (i, area) in self.fields.iter_mut().enumerate() {
+            let style = if i == index {
+                Style::default().add_modifier(Modifier::REVERSED)
+            } else {
+                Style::default()
+            };
+            area.set_cursor_style(style);
+        }
+        self.refresh_suggestions();
+    }
+
+    fn refresh_suggestions(&mut self) {
+        self.suggestion = 0;
+        self.suggestions = if self.focused() == Field::Timezone {
+            let text = self.input().timezone;
+            if parse_timezone(&text).is_ok() {
+                Vec::new()
+            } else {
+                timezone_suggestions(&text, SUGGESTIONS)
+            }
+        } else {
+            Vec::new()
+        };
+    }
+
+    fn focused_area(&mut self) -> Option<&mut TextArea<'static>> {
+        self.fields.get_mut(self.focus)
+    }
+
+    /// Replaces the text of the focused field.
+    fn set_focused_text(&mut self, text: &str) {
+        if let Some(area) = self.focused_area() {
+            area.select_all();
+            area.cut();
+            area.insert_str(text);
+        }
+    }
+}
+
+fn placeholder(field: Field) -> Option<&'static str> {
+    match field {
+        Field::Start | Field::End => Some("YYYY-MM-DD HH:MM"),
+        Field::Timezone => Some("an IANA name, e.g. Europe/London"),
+        _ => None,
+    }
+}
+
+/// Editors and admins may create and edit; viewers get no form.
+fn may_edit(state: &mut State) -> bool {
+    if matches!(state.session.role.as_str(), "editor" | "admin") {
+        return true;
+    }
+    state.notice = Some(format!(
+        "you are a {} at {}: only editors and admins create and edit interactions; ask a site \
+         admin for the editor role",
+        state.session.role, state.session.site
+    ));
+    false
+}
+
+/// A parked draft must be answered before another form opens over it.
+fn draft_first(state: &mut State) -> bool {
+    match state.parked_draft.take() {
+        Some(draft) => {
+            state.confirm = Some(Confirm::RestoreDraft(draft));
+            true
+        }
+        None => false,
+    }
+}
+
+/// Opens an empty form for a new interaction: its timezone that of the selected result (or UTC),
+/// its start the next full hour there, one hour long.
+pub fn open_new(state: &mut State, _effects: &mut [Effect]) {
+    if !may_edit(state) || draft_first(state) {
+        return;
+    }
+    let timezone = state
+        .selected_hit()
+        .map_or_else(|| "UTC".to_string(), |h| h.interaction.timezone.clone());
+    let (start, end) = next_hour(state.wall_clock, &timezone);
+    let input = InteractionInput {
+        start,
+        end,
+        timezone,
+        ..InteractionInput::default()
+    };
+    open(state, FormState::new(FormTarget::New, &input, false));
+}
+
+/// Opens the selected interaction in the form.
+pub fn open_edit(state: &mut State, _effects: &mut [Effect]) {
+    let Some(hit) = state.selected_hit() else {
+        state.notice = Some("select an interaction to edit".into());
+        return;
+    };
+    let i = hit.interaction.clone();
+    if !may_edit(state) || draft_first(state) {
+        return;
+    }
+    let target = FormTarget::Edit {
+        interaction_id: i.interaction_id,
+        version: i.version,
+    };
+    open(
+        state,
+        FormState::new(target, &InteractionInput::from_interaction(&i), false),
+    );
+}
+
+fn open(state: &mut State, form: FormState) {
+    state.help_open = false;
+    state.form = Some(form);
+    state.screen = Screen::Form;
+}
+
+/// The next full hour after `now` on the wall clock of `timezone`, and an hour after it.
+fn next_hour(now: DateTime<Utc>, timezone: &str) -> (String, String) {
+    let Ok(tz) = parse_timezone(timezone) else {
+        return (String::new(), String::new());
+    };
+    let local = now.with_timezone(&tz).naive_local();
+    let Some(hour) = local
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+    else {
+        return (String::new(), String::new());
+    };
+    let start = hour + Duration::hours(1);
+    let end = start + Duration::hours(1);
+    let show = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
+    (show(start), show(end))
+}
+
+/// Handles an action on the form.
+pub fn act_form(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    let Some(form) = state.form.as_mut() else {
+        return;
+    };
+    let last = Field::ALL.len() - 1;
+    match action {
+        Action::NextField => {
+            let took = take_suggestion(form);
+            form.focus_on(if form.focus == last {
+                0
+            } else {
+                form.focus + 1
+            });
+            if took {
+                edited(state, effects);
+            }
+        }
+        Action::PrevField => form.focus_on(if form.focus == 0 {
+            last
+        } else {
+            form.focus - 1
+        }),
+        Action::MoveDown if !form.suggestions.is_empty() => {
+            form.suggestion = (form.suggestion + 1).min(form.suggestions.len() - 1);
+        }
+        Action::MoveUp if !form.suggestions.is_empty() => {
+            form.suggestion = form.suggestion.saturating_sub(1);
+        }
+        Action::MoveDown => form.focus_on((form.focus + 1).min(last)),
+        Action::MoveUp => form.focus_on(form.focus.saturating_sub(1)),
+        Action::ClearField => {
+            form.set_focused_text("");
+            edited(state, effects);
+        }
+        Action::Save => save(state, effects),
+        Action::Back => {
+            if form.changed() {
+                state.confirm = Some(Confirm::Discard);
+            } else {
+                close(state, effects);
+            }
+        }
+        Action::Help => state.help_open = true,
+        Action::Quit | Action::ForceQuit => {
+            // The draft stays on disk and is offered at the next start.
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+        _ => {}
+    }
+}
+
+/// Puts the highlighted timezone suggestion into the field; true if it did.
+fn take_suggestion(form: &mut FormState) -> bool {
+    match form.suggestions.get(form.suggestion).copied() {
+        Some(name) if form.focused() == Field::Timezone => {
+            form.set_focused_text(name);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Feeds a key to the focused field. A single-line field takes no line breaks.
+pub fn type_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Some(form) = state.form.as_mut() else {
+        return;
+    };
+    let multi = form.focused().is_multi_line();
+    let line_break = key.code == KeyCode::Enter
+        || matches!(key.code, KeyCode::Char('\n' | '\r'))
+        || (key.modifiers.contains(KeyModifiers::CONTROL)
+            && matches!(key.code, KeyCode::Char('m' | 'j')));
+    if line_break && !multi {
+        return;
+    }
+    let changed = form.focused_area().is_some_and(|area| area.input(key));
+    if changed {
+        edited(state, effects);
+    }
+}
+
+/// Pastes text into the focused field; line breaks become spaces in a single-line field.
+pub fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
+    let Some(form) = state.form.as_mut() else {
+        return;
+    };
+    let text = if form.focused().is_multi_line() {
+        text.replace("\r\n", "\n")
+    } else {
+        text.replace("\r\n", " ").replace(['\n', '\r'], " ")
+    };
+    if form
+        .focused_area()
+        .is_some_and(|area| area.insert_str(&text))
+    {
+        edited(state, effects);
+    }
+}
+
+/// After any change of the text: check it again and keep the draft in step.
+fn edited(state: &mut State, effects: &mut Vec<Effect>) {
+    let Some(form) = state.form.as_mut() else {
+        return;
+    };
+    form.revalidate();
+    form.refresh_suggestions();
+    if form.changed() {
+        effects.push(Effect::WriteDraft(draft_of(state)));
+    } else {
+        effects.push(delete_draft(state));
+    }
+}
+
+fn draft_of(state: &State) -> Draft {
+    let (target, input) = state
+        .form
+        .as_ref()
+        .map_or((FormTarget::New, InteractionInput::default()), |f| {
+            (f.target, f.input())
+        });
+    Draft {
+        user: state.session.user.clone(),
+        site_id: state.session.site_id,
+        site: state.session.site.clone(),
+        target,
+        input,
+        saved_at: None,
+    }
+}
+
+fn delete_draft(state: &State) -> Effect {
+    Effect::DeleteDraft {
+        user: state.session.user.clone(),
+        site_id: state.session.site_id,
+    }
+}
+
+/// Checks the form and, if it is right, sends it to be saved.
+fn save(state: &mut State, effects: &mut Vec<Effect>) {
+    let Some(form) = state.form.as_mut() else {
+        return;
+    };
+    if form.saving.is_some() {
+        state.notice = Some("saving…".into());
+        return;
+    }
+    let input = form.input();
+    match validate(&input) {
+        Err(errors) => {
+            let first = errors.first().map(|e| e.field);
+            form.shown.extend(Field::ALL);
+            form.errors = errors;
+            if let Some(i) = first.and_then(|f| Field::ALL.iter().position(|x| *x == f)) {
+                form.focus_on(i);
+            }
+            let n = form.errors.len();
+            state.notice = Some(format!(
+                "not saved: {n} problem{} to fix, marked in the form",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        Ok(interaction) => {
+            let target = form.target;
+            let request_id = next_id(state);
+            if let Some(form) = state.form.as_mut() {
+                form.saving = Some((request_id, input));
+                form.failure = None;
+            }
+            effects.push(Effect::Save {
+                request_id,
+                site_id: state.session.site_id,
+                target,
+                interaction,
+            });
+        }
+    }
+}
+
+/// Applies the answer to save `request_id`.
+pub fn save_done(
+    state: &mut State,
+    request_id: u64,
+    result: Result<Box<Interaction>, SaveError>,
+    effects: &mut Vec<Effect>,
+) {
+    let Some(form) = state.form.as_mut() else {
+        return;
+    };
+    let Some((_, saved)) = form.saving.take_if(|(id, _)| *id == request_id) else {
+        return;
+    };
+    match result {
+        Ok(stored) => {
+            if form.input() == saved {
+                close(state, effects);
+                state.notice = Some(format!("saved \"{}\"", stored.title));
+                if state.screen == Screen::Finder {
+                    search_now(state, effects);
+                }
+            } else {
+                // Typed more while it was saving: the form stays, now editing the stored record.
+                form.target = FormTarget::Edit {
+                    interaction_id: stored.interaction_id,
+                    version: stored.version,
+                };
+                form.initial = saved;
+                form.from_draft = false;
+                state.notice = Some(format!(
+                    "saved \"{}\"; you typed more since, press Ctrl-S to save that too",
+                    stored.title
+                ));
+                edited(state, effects);
+            }
+        }
+        Err(e) => form.failure = Some(e.message()),
+    }
+}
+
+/// Closes the form (its text is saved or discarded) and removes its draft.
+fn close(state: &mut State, effects: &mut Vec<Effect>) {
+    state.form = None;
+    state.confirm = None;
+    state.screen = Screen::Finder;
+    effects.push(delete_draft(state));
+}
+
+/// Handles the answer to the question on screen.
+pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    let Some(question) = state.confirm.take() else {
+        return;
+    };
+    match (question, action) {
+        (_, Action::ForceQuit) => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+        (Confirm::Discard, Action::Yes) => {
+            close(state, effects);
+            state.notice = Some("changes discarded".into());
+        }
+        (Confirm::Discard, Action::No | Action::Back) => {}
+        (Confirm::RestoreDraft(draft), Action::Yes) => {
+            state.notice = Some("draft restored: Ctrl-S saves it, Esc discards it".into());
+            open(state, FormState::new(draft.target, &draft.input, true));
+        }
+        (Confirm::RestoreDraft(_), Action::No) => {
+            effects.push(delete_draft(state));
+            state.notice = Some("draft discarded".into());
+        }
+        (Confirm::RestoreDraft(draft), Action::Back) => {
+            state.parked_draft = Some(draft);
+            state.notice =
+                Some("the draft is kept; it is offered again when you open a form".into());
+        }
+        (question, _) => state.confirm = Some(question),
+    }
+}
+
+/// A draft was looked for when the Finder opened: offer it back.
+pub fn draft_found(state: &mut State, found: Result<Option<Box<Draft>>, String>) {
+    match found {
+        Ok(Some(draft))
+            if draft.user == state.session.user && draft.site_id == state.session.site_id =>
+        {
+            if state.confirm.is_none() && state.form.is_none() {
+                state.confirm = Some(Confirm::RestoreDraft(draft));
+            } else {
+                state.parked_draft = Some(draft);
+            }
+        }
+        Ok(_) => {}
+        Err(message) => state.notice = Some(message),
+    }
+}
+
+/// The effect that looks for the session's draft (when the Finder opens on a site).
+pub fn look_for_draft(state: &State) -> Effect {
+    Effect::LookForDraft {
+        user: state.session.user.clone(),
+        site_id: state.session.site_id,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,510 @@
+//! Key sequences through the form: opening, typing, inline problems, saving, drafts and
+//! questions. No terminal, no database: effects are checked as values.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::app::state::Mode;
+use crate::app::test_support::{App, ch, code, ctrl, hit, searches};
+use crate::app::update::{Event, Msg, update};
+use crate::domain::interaction::ValidInteraction;
+
+/// Loaded Finder with the list focused and the wall clock at 2026-11-21 13:20 UTC.
+fn finder() -> App {
+    let mut app = App::loaded(5, false);
+    app.press(code(KeyCode::Esc));
+    assert_eq!(app.state.mode(), Mode::List);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 21, 13, 20, 0)
+        .single()
+        .expect("a valid time");
+    update(&mut app.state, Event::Msg(Msg::WallClock(now)));
+    app
+}
+
+fn form(app: &App) -> &FormState {
+    app.state.form.as_ref().expect("the form is open")
+}
+
+fn drafts(effects: &[Effect]) -> Vec<&Draft> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::WriteDraft(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
+fn saves(effects: &[Effect]) -> Vec<(u64, FormTarget, ValidInteraction)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Save {
+                request_id,
+                target,
+                interaction,
+                ..
+            } => Some((*request_id, *target, interaction.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn deletes_draft(effects: &[Effect]) -> bool {
+    effects
+        .iter()
+        .any(|e| matches!(e, Effect::DeleteDraft { user, site_id: 7 } if user == "maria"))
+}
+
+/// Types `text` into the focused field, key by key (`\n` is Enter).
+fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| {
+            if c == '\n' {
+                app.press(code(KeyCode::Enter))
+            } else {
+                app.press(ch(c))
+            }
+        })
+        .collect()
+}
+
+fn tab(app: &mut App) -> Vec<Effect> {
+    app.press(code(KeyCode::Tab))
+}
+
+fn backtab(app: &mut App) -> Vec<Effect> {
+    app.press(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT))
+}
+
+/// Opens a new form and fills it completely and correctly.
+fn fill_new(app: &mut App) {
+    app.press(ch('n'));
+    for (text, clear) in [
+        ("Harbour inspection", false),
+        ("Visit", false),
+        ("Mira Okafor", false),
+        ("2026-12-01 09:30", true),
+        ("2026-12-01 10:15", true),
+        ("Europe/Berlin", true),
+        ("Pier 4", false),
+        ("Checked the cranes.\nAll fine.", false),
+        ("Follow up in March.", false),
+    ] {
+        if clear {
+            app.press(ctrl('u'));
+        }
+        type_text(app, text);
+        if form(app).focused() != Field::Notes {
+            tab(app);
+        }
+    }
+}
+
+fn answer_save(
+    app: &mut App,
+    request_id: u64,
+    result: Result<Interaction, SaveError>,
+) -> Vec<Effect> {
+    update(
+        &mut app.state,
+        Event::Msg(Msg::SaveDone {
+            request_id,
+            result: result.map(Box::new),
+        }),
+    )
+}
+
+#[test]
+fn n_opens_a_new_form_with_useful_defaults() {
+    let mut app = finder();
+    app.press(ch('n'));
+    assert_eq!(app.state.screen, Screen::Form);
+    assert_eq!(app.state.mode(), Mode::Form);
+    let f = form(&app);
+    assert_eq!(f.target, FormTarget::New);
+    assert_eq!(f.focused(), Field::Title);
+    let input = f.input();
+    // The selected result is in Europe/London (UTC+0 in November): the next full hour there.
+    assert_eq!(input.timezone, "Europe/London");
+    assert_eq!(input.start, "2026-11-21 14:00");
+    assert_eq!(input.end, "2026-11-21 15:00");
+    assert_eq!(input.title, "");
+    assert!(!f.changed(), "defaults alone are nothing to lose");
+    assert_eq!(
+        f.problems(Field::Title).count(),
+        0,
+        "no problem shown before leaving a field"
+    );
+}
+
+#[test]
+fn viewers_get_no_form() {
+    let mut app = finder();
+    app.state.session.role = "viewer".into();
+    app.press(ch('n'));
+    assert_eq!(app.state.screen, Screen::Finder);
+    assert!(app.state.form.is_none());
+    let notice = app.state.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("viewer") && notice.contains("editor role"),
+        "{notice}"
+    );
+    app.press(ch('e'));
+    assert!(app.state.form.is_none());
+}
+
+#[test]
+fn every_change_is_kept_in_a_draft() {
+    let mut app = finder();
+    app.press(ch('n'));
+    let effects = type_text(&mut app, "Bud");
+    let written = drafts(&effects);
+    assert_eq!(written.len(), 3, "one write per changed key");
+    let last = written[2];
+    assert_eq!(last.input.title, "Bud");
+    assert_eq!((last.user.as_str(), last.site_id), ("maria", 7));
+    assert_eq!(last.target, FormTarget::New);
+    // Back to the text it opened with: nothing to keep.
+    let effects = app.press(ctrl('u'));
+    assert!(deletes_draft(&effects) && drafts(&effects).is_empty());
+}
+
+#[test]
+fn problems_show_once_a_field_is_left_and_follow_the_typing() {
+    let mut app = finder();
+    app.press(ch('n'));
+    tab(&mut app);
+    assert_eq!(form(&app).focused(), Field::Type);
+    let shown: Vec<String> = form(&app)
+        .problems(Field::Title)
+        .map(|p| p.message.clone())
+        .collect();
+    assert_eq!(shown, vec!["Title is required.".to_string()]);
+    assert_eq!(form(&app).problems(Field::Type).count(), 0, "not left yet");
+    backtab(&mut app);
+    type_text(&mut app, "Budget call");
+    assert_eq!(
+        form(&app).problems(Field::Title).count(),
+        0,
+        "fixed as typed"
+    );
+}
+
+#[test]
+fn saving_an_incomplete_form_marks_every_problem_and_sends_nothing() {
+    let mut app = finder();
+    app.press(ch('n'));
+    type_text(&mut app, "Budget call");
+    let effects = app.press(ctrl('s'));
+    assert!(saves(&effects).is_empty());
+    let f = form(&app);
+    assert_eq!(
+        f.focused(),
+        Field::Type,
+        "the cursor goes to the first problem"
+    );
+    assert!(
+        f.problems(Field::Lead).count() > 0,
+        "all problems are shown"
+    );
+    assert!(
+        app.state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("2 problems")),
+        "{:?}",
+        app.state.notice
+    );
+}
+
+#[test]
+fn a_complete_form_saves_and_closes_only_when_the_database_answers() {
+    let mut app = finder();
+    fill_new(&mut app);
+    let effects = app.press(ctrl('s'));
+    let sent = saves(&effects);
+    assert_eq!(sent.len(), 1, "{effects:?}");
+    let (id, target, v) = sent[0].clone();
+    assert_eq!(target, FormTarget::New);
+    assert_eq!(v.title, "Harbour inspection");
+    assert_eq!(v.timezone, "Europe/Berlin");
+    assert_eq!(
+        v.start_datetime,
+        Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0)
+            .single()
+            .expect("time")
+    );
+    assert_eq!(
+        v.description.as_deref(),
+        Some("Checked the cranes.\nAll fine.")
+    );
+    assert_eq!(v.notes.as_deref(), Some("Follow up in March."));
+    assert_eq!(app.state.screen, Screen::Form, "open until the answer");
+    assert!(
+        saves(&app.press(ctrl('s'))).is_empty(),
+        "a second Ctrl-S while saving sends nothing more"
+    );
+
+    let mut stored = hit(0).interaction;
+    stored.title = v.title.clone();
+    let effects = answer_save(&mut app, id, Ok(stored));
+    assert_eq!(app.state.screen, Screen::Finder);
+    assert!(app.state.form.is_none());
+    assert!(deletes_draft(&effects), "the draft goes once saved");
+    assert_eq!(searches(&effects).len(), 1, "the list is refreshed");
+    assert_eq!(
+        app.state.notice.as_deref(),
+        Some("saved \"Harbour inspection\"")
+    );
+}
+
+#[test]
+fn a_failed_save_keeps_the_form_its_text_and_the_reason() {
+    let mut app = finder();
+    fill_new(&mut app);
+    let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
+    let before = form(&app).input();
+    let effects = answer_save(
+        &mut app,
+        id,
+        Err(SaveError::Failed("connection refused".into())),
+    );
+    assert!(!deletes_draft(&effects), "the draft stays");
+    assert_eq!(app.state.screen, Screen::Form);
+    let f = form(&app);
+    assert_eq!(f.input(), before);
+    let failure = f.failure.clone().unwrap_or_default();
+    assert!(
+        failure.contains("connection refused") && failure.contains("Ctrl-S"),
+        "{failure}"
+    );
+    assert_eq!(
+        saves(&app.press(ctrl('s'))).len(),
+        1,
+        "it can be tried again"
+    );
+}
+
+#[test]
+fn an_answer_to_another_save_is_ignored() {
+    let mut app = finder();
+    fill_new(&mut app);
+    let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
+    answer_save(&mut app, id + 100, Ok(hit(0).interaction));
+    assert_eq!(app.state.screen, Screen::Form);
+    assert!(form(&app).saving.is_some());
+}
+
+#[test]
+fn text_typed_while_saving_is_kept_and_the_form_becomes_an_edit() {
+    let mut app = finder();
+    fill_new(&mut app);
+    let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
+    type_text(&mut app, " Bring boots.");
+    let mut stored = hit(0).interaction;
+    stored.interaction_id = 4242;
+    stored.version = 1;
+    let effects = answer_save(&mut app, id, Ok(stored));
+    let f = form(&app);
+    assert_eq!(
+        f.target,
+        FormTarget::Edit {
+            interaction_id: 4242,
+            version: 1
+        }
+    );
+    assert_eq!(f.input().notes, "Follow up in March. Bring boots.");
+    assert!(f.changed());
+    assert_eq!(drafts(&effects).len(), 1, "the extra text is in the draft");
+}
+
+#[test]
+fn e_edits_the_selected_interaction() {
+    let mut app = finder();
+    app.press(ch('j'));
+    app.press(ch('e'));
+    let f = form(&app);
+    let original = hit(1).interaction;
+    assert_eq!(
+        f.target,
+        FormTarget::Edit {
+            interaction_id: original.interaction_id,
+            version: original.version
+        }
+    );
+    let input = f.input();
+    assert_eq!(input.title, original.title);
+    assert_eq!(input.timezone, "Europe/Berlin");
+    assert_eq!(input.description, original.description.unwrap_or_default());
+    assert!(!f.changed());
+    app.press(code(KeyCode::Esc));
+    assert_eq!(app.state.screen, Screen::Finder, "unchanged: Esc closes");
+    assert!(app.state.confirm.is_none());
+}
+
+#[test]
+fn esc_on_unsaved_changes_asks_first() {
+    let mut app = finder();
+    app.press(ch('n'));
+    type_text(&mut app, "Half a thought");
+    app.press(code(KeyCode::Esc));
+    assert_eq!(app.state.confirm, Some(Confirm::Discard));
+    assert_eq!(app.state.mode(), Mode::Confirm);
+    app.press(ch('n'));
+    assert!(app.state.confirm.is_none(), "n keeps editing");
+    assert_eq!(form(&app).input().title, "Half a thought");
+    app.press(code(KeyCode::Esc));
+    let effects = app.press(ch('y'));
+    assert_eq!(app.state.screen, Screen::Finder);
+    assert!(app.state.form.is_none());
+    assert!(deletes_draft(&effects));
+}
+
+#[test]
+fn enter_moves_on_in_one_line_fields_and_breaks_lines_in_long_ones() {
+    let mut app = finder();
+    app.press(ch('n'));
+    type_text(&mut app, "A\nB");
+    let input = form(&app).input();
+    assert_eq!((input.title.as_str(), input.kind.as_str()), ("A", "B"));
+    for _ in 0..6 {
+        tab(&mut app);
+    }
+    assert_eq!(form(&app).focused(), Field::Description);
+    assert_eq!(app.state.mode(), Mode::FormText);
+    type_text(&mut app, "one\ntwo");
+    assert_eq!(form(&app).input().description, "one\ntwo");
+}
+
+#[test]
+fn the_timezone_field_completes() {
+    let mut app = finder();
+    app.press(ch('n'));
+    for _ in 0..5 {
+        tab(&mut app);
+    }
+    assert_eq!(form(&app).focused(), Field::Timezone);
+    app.press(ctrl('u'));
+    type_text(&mut app, "new_y");
+    assert_eq!(form(&app).suggestions.first(), Some(&"America/New_York"));
+    tab(&mut app);
+    assert_eq!(form(&app).input().timezone, "America/New_York");
+    assert_eq!(form(&app).focused(), Field::Location);
+
+    backtab(&mut app);
+    app.press(ctrl('u'));
+    type_text(&mut app, "Europe/L");
+    let second = form(&app).suggestions[1];
+    app.press(code(KeyCode::Down));
+    tab(&mut app);
+    assert_eq!(form(&app).input().timezone, second, "Down picks another");
+}
+
+#[test]
+fn a_paste_lands_whole_in_the_focused_field() {
+    let mut app = finder();
+    app.press(ch('n'));
+    update(&mut app.state, Event::Paste("line one\nline two".into()));
+    assert_eq!(form(&app).input().title, "line one line two");
+    assert_eq!(form(&app).focused(), Field::Title, "no Enter was pressed");
+    for _ in 0..7 {
+        tab(&mut app);
+    }
+    let effects = update(&mut app.state, Event::Paste("a\r\nb".into()));
+    assert_eq!(form(&app).input().description, "a\nb");
+    assert_eq!(drafts(&effects).len(), 1);
+}
+
+fn a_draft() -> Draft {
+    Draft {
+        user: "maria".into(),
+        site_id: 7,
+        site: "Leeds".into(),
+        target: FormTarget::New,
+        input: InteractionInput {
+            title: "Typed before the crash".into(),
+            notes: "every word".into(),
+            ..InteractionInput::default()
+        },
+        saved_at: None,
+    }
+}
+
+fn found(app: &mut App, draft: Result<Option<Draft>, String>) {
+    let draft = draft.map(|d| d.map(Box::new));
+    update(&mut app.state, Event::Msg(Msg::DraftFound(draft)));
+}
+
+#[test]
+fn the_finder_looks_for_a_draft_and_offers_it_back() {
+    let mut app = App::new();
+    let effects = crate::app::update::start(&mut app.state);
+    assert!(effects.contains(&Effect::LookForDraft {
+        user: "maria".into(),
+        site_id: 7
+    }));
+    found(&mut app, Ok(Some(a_draft())));
+    assert_eq!(app.state.mode(), Mode::Confirm);
+    app.press(ch('y'));
+    assert_eq!(app.state.screen, Screen::Form);
+    let f = form(&app);
+    assert_eq!(f.input().title, "Typed before the crash");
+    assert_eq!(f.input().notes, "every word");
+    assert!(f.changed(), "restored text is unsaved text");
+}
+
+#[test]
+fn a_draft_for_someone_else_or_another_site_is_not_offered() {
+    let mut app = App::new();
+    let mut other = a_draft();
+    other.user = "tom".into();
+    found(&mut app, Ok(Some(other)));
+    let mut elsewhere = a_draft();
+    elsewhere.site_id = 8;
+    found(&mut app, Ok(Some(elsewhere)));
+    assert!(app.state.confirm.is_none());
+}
+
+#[test]
+fn a_draft_left_for_later_comes_back_before_the_next_form() {
+    let mut app = finder();
+    found(&mut app, Ok(Some(a_draft())));
+    let effects = app.press(code(KeyCode::Esc));
+    assert!(!deletes_draft(&effects), "later is not never");
+    assert!(app.state.confirm.is_none());
+    app.press(ch('n'));
+    assert!(
+        matches!(app.state.confirm, Some(Confirm::RestoreDraft(_))),
+        "asked again before a new form could overwrite it"
+    );
+    let effects = app.press(ch('n'));
+    assert!(deletes_draft(&effects), "n discards it");
+    app.press(ch('n'));
+    assert_eq!(app.state.screen, Screen::Form);
+    assert_eq!(form(&app).input().title, "");
+}
+
+#[test]
+fn a_damaged_draft_is_reported() {
+    let mut app = App::new();
+    found(&mut app, Err("a saved draft in /x cannot be read".into()));
+    assert!(
+        app.state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("/x"))
+    );
+}
+
+#[test]
+fn ctrl_c_quits_from_the_form_and_keeps_the_draft() {
+    let mut app = finder();
+    app.press(ch('n'));
+    type_text(&mut app, "Unsaved");
+    let effects = app.press(ctrl('c'));
+    assert!(app.state.quit);
+    assert!(!deletes_draft(&effects));
+}

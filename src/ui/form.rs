@@ -1,0 +1,341 @@
+//! The interaction form: one row per single-line field, boxes for description and notes, each
+//! field's problems under it, timezone suggestions under the Timezone field, and a footer with
+//! the save state and the keys. Also the question box (discard? restore a draft?).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Padding, Paragraph, Wrap};
+
+use super::layout::centered;
+use super::theme::Theme;
+use crate::app::action::Action;
+use crate::app::form::{Confirm, FormState, FormTarget};
+use crate::app::keymap::KeyMap;
+use crate::app::state::{Mode, State};
+use crate::domain::interaction::Field;
+
+/// Columns taken by a field's label (marker, name, space).
+pub const LABEL: u16 = 13;
+
+/// Where each part of the form goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormAreas {
+    pub header: Rect,
+    /// Each field's editor (without its label), in [`Field::ALL`] order.
+    pub fields: Vec<(Field, Rect)>,
+    /// Each field's problems, under it (empty when it has none on screen).
+    pub problems: Vec<(Field, Rect)>,
+    pub footer: Rect,
+    pub status: Rect,
+}
+
+/// Rows a text takes when wrapped to `width` (at least one).
+fn rows(text: &str, width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let chars = text.chars().count().max(1);
+    u16::try_from(chars.div_ceil(width)).unwrap_or(u16::MAX)
+}
+
+fn problem_text(form: &FormState, field: Field) -> String {
+    form.problems(field)
+        .map(|p| format!("✗ {}", p.message))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn footer_text(form: &FormState) -> Option<&str> {
+    form.failure.as_deref()
+}
+
+/// Splits `area` for `form`. Pure geometry, shared with `update` (clicks).
+pub fn areas(area: Rect, form: &FormState) -> FormAreas {
+    let inner_width = area.width.saturating_sub(LABEL);
+    let mut constraints = vec![Constraint::Length(1)];
+    for field in Field::ALL {
+        let problems = problem_text(form, field);
+        if field.is_multi_line() {
+            constraints.push(Constraint::Min(3));
+        } else {
+            constraints.push(Constraint::Length(1));
+        }
+        let height = if problems.is_empty() {
+            0
+        } else {
+            rows(&problems, inner_width)
+        };
+        constraints.push(Constraint::Length(height));
+    }
+    let footer_rows = footer_text(form).map_or(1, |t| rows(t, area.width.saturating_sub(1)).min(3));
+    constraints.push(Constraint::Length(footer_rows));
+    constraints.push(Constraint::Length(1));
+    let parts = Layout::vertical(constraints).split(area);
+    let part = |i: usize| parts.get(i).copied().unwrap_or_default();
+    let mut fields = Vec::new();
+    let mut problems = Vec::new();
+    for (n, field) in Field::ALL.into_iter().enumerate() {
+        let row = part(1 + 2 * n);
+        let editor = if field.is_multi_line() {
+            // A title row, then the text indented under the labels' column.
+            Rect {
+                x: row.x + 2,
+                y: row.y + 1,
+                width: row.width.saturating_sub(3),
+                height: row.height.saturating_sub(1),
+            }
+        } else {
+            Rect {
+                x: row.x + LABEL.min(row.width),
+                width: row.width.saturating_sub(LABEL),
+                ..row
+            }
+        };
+        fields.push((field, editor));
+        let below = part(2 + 2 * n);
+        problems.push((
+            field,
+            Rect {
+                x: below.x + LABEL.min(below.width),
+                width: below.width.saturating_sub(LABEL),
+                ..below
+            },
+        ));
+    }
+    let n = parts.len();
+    FormAreas {
+        header: part(0),
+        fields,
+        problems,
+        footer: part(n.saturating_sub(2)),
+        status: part(n.saturating_sub(1)),
+    }
+}
+
+/// Draws the form over `area` (the status line is drawn by the caller into `areas.status`).
+pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) -> Rect {
+    let Some(form) = state.form.as_ref() else {
+        return area;
+    };
+    let areas = areas(area, form);
+    let header = match form.target {
+        FormTarget::New => format!(" New interaction · {}", state.session.site),
+        FormTarget::Edit {
+            interaction_id,
+            version,
+        } => format!(
+            " Edit interaction {interaction_id} (version {version}) · {}",
+            state.session.site
+        ),
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(header, theme.accent))),
+        areas.header,
+    );
+    let focused = form.focused();
+    for (field, editor_area) in &areas.fields {
+        let is_focused = *field == focused;
+        let (mark, label_style) = if is_focused {
+            ("▶", theme.accent)
+        } else {
+            (" ", theme.dim)
+        };
+        let label = format!(
+            "{mark} {:<width$}",
+            field.label(),
+            width = usize::from(LABEL) - 3
+        );
+        if field.is_multi_line() {
+            let row = Rect {
+                x: editor_area.x.saturating_sub(2),
+                y: editor_area.y.saturating_sub(1),
+                width: editor_area.width + 3,
+                height: 1,
+            };
+            let block = Block::new()
+                .borders(Borders::TOP)
+                .border_style(if is_focused {
+                    theme.accent
+                } else {
+                    theme.border
+                })
+                .title(Span::styled(
+                    format!("{mark} {} ", field.label()),
+                    label_style,
+                ));
+            frame.render_widget(block, row);
+        } else {
+            let label_area = Rect {
+                x: editor_area.x.saturating_sub(LABEL),
+                width: LABEL.min(editor_area.x),
+                ..*editor_area
+            };
+            frame.render_widget(Paragraph::new(Span::styled(label, label_style)), label_area);
+        }
+        if let Some(editor) = form.editor(*field) {
+            frame.render_widget(editor, *editor_area);
+        }
+    }
+    for (field, problem_area) in &areas.problems {
+        let text = problem_text(form, *field);
+        if !text.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Span::styled(text, theme.error)).wrap(Wrap { trim: true }),
+                *problem_area,
+            );
+        }
+    }
+    let footer = match (&form.failure, &form.saving) {
+        (_, Some(_)) => Line::from(Span::styled(" saving…", theme.dim)),
+        (Some(failure), None) => Line::from(Span::styled(format!(" {failure}"), theme.error)),
+        (None, None) => Line::from(Span::styled(hints(keymap, state.base_mode()), theme.dim)),
+    };
+    frame.render_widget(
+        Paragraph::new(footer).wrap(Wrap { trim: false }),
+        areas.footer,
+    );
+    if !form.suggestions.is_empty()
+        && let Some((_, tz_area)) = areas.fields.iter().find(|(f, _)| *f == Field::Timezone)
+    {
+        draw_suggestions(frame, form, theme, *tz_area, area);
+    }
+    areas.status
+}
+
+/// " ctrl-s save · tab next field · esc back": the first key of each, from the live key map.
+fn hints(keymap: &KeyMap, mode: Mode) -> String {
+    let parts: Vec<String> = [
+        (Action::Save, "save"),
+        (Action::NextField, "next field"),
+        (Action::ClearField, "clear field"),
+        (Action::Back, "back"),
+    ]
+    .into_iter()
+    .filter_map(|(action, what)| {
+        keymap
+            .keys_for(mode, action)
+            .first()
+            .map(|k| format!("{k} {what}"))
+    })
+    .collect();
+    format!(" {}", parts.join(" · "))
+}
+
+/// The timezone names offered for the typed text, in a box under the field.
+fn draw_suggestions(frame: &mut Frame, form: &FormState, theme: &Theme, field: Rect, screen: Rect) {
+    let width = form
+        .suggestions
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 5;
+    let height = form.suggestions.len() + 2;
+    let y = field.y + 1;
+    let rect = Rect {
+        x: field.x,
+        y,
+        width: u16::try_from(width).unwrap_or(u16::MAX),
+        height: u16::try_from(height).unwrap_or(u16::MAX),
+    }
+    .intersection(screen);
+    if rect.is_empty() {
+        return;
+    }
+    let lines: Vec<Line> = form
+        .suggestions
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            if i == form.suggestion {
+                Line::from(Span::styled(format!("▶ {name}"), theme.selected))
+            } else {
+                Line::from(Span::styled(format!("  {name}"), theme.text))
+            }
+        })
+        .collect();
+    let block = Block::bordered()
+        .border_style(theme.border)
+        .title(Span::styled(" tab takes ", theme.dim));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// The question on screen, centred over `area`, with its answers' keys from the key map.
+pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
+    let Some(question) = &state.confirm else {
+        return;
+    };
+    let key = |action: Action| {
+        keymap
+            .keys_for(Mode::Confirm, action)
+            .first()
+            .map_or_else(String::new, ToString::to_string)
+    };
+    let (title, text, yes, no, back) = match question {
+        Confirm::Discard => (
+            " Discard changes? ",
+            "This form has changes that are not saved.".to_string(),
+            "discard them",
+            "keep editing",
+            "keep editing",
+        ),
+        Confirm::RestoreDraft(draft) => {
+            let what = match draft.target {
+                FormTarget::New => "a new interaction".to_string(),
+                FormTarget::Edit { interaction_id, .. } => {
+                    format!("your edit of interaction {interaction_id}")
+                }
+            };
+            let when = draft.saved_at.map_or_else(String::new, |t| {
+                format!(" from {}", t.format("%Y-%m-%d %H:%M UTC"))
+            });
+            let title = if draft.input.title.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" \"{}\"", draft.input.title.trim())
+            };
+            (
+                " Unsaved draft ",
+                format!(
+                    "You have an unsaved draft of {what}{title}{when}, left when ifind last stopped."
+                ),
+                "restore it",
+                "discard it",
+                "decide later",
+            )
+        }
+    };
+    let lines = vec![
+        Line::from(Span::styled(text, theme.text)),
+        Line::default(),
+        Line::from(Span::styled(
+            format!(
+                "{}: {yes}  ·  {}: {no}  ·  {}: {back}",
+                key(Action::Yes),
+                key(Action::No),
+                key(Action::Back)
+            ),
+            theme.accent,
+        )),
+    ];
+    let width = area.width.clamp(20, 64);
+    let inner_width = width.saturating_sub(4);
+    let height = lines
+        .iter()
+        .map(|l| rows(&l.to_string(), inner_width))
+        .sum::<u16>()
+        + 2;
+    let rect = centered(area, width, height);
+    let block = Block::bordered()
+        .border_style(theme.accent)
+        .padding(Padding::horizontal(1))
+        .title(Span::styled(title, theme.accent));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        rect,
+    );
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,159 @@
+//! Snapshots of the form and its questions at the sizes the design promises, through ratatui's
+//! `TestBackend`, driven by real key sequences on the fake Finder page.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::app::drafts::Draft;
+use crate::app::form::{FormTarget, SaveError};
+use crate::app::keymap::KeyMap;
+use crate::app::state::State;
+use crate::app::test_support::App;
+use crate::app::update::{Event, Msg, update};
+use crate::domain::interaction::InteractionInput;
+use crate::ui::{Theme, ThemeName, draw};
+
+/// The Finder at `width` x `height`, list focused, clock at 2026-11-21 13:20 UTC.
+fn finder(width: u16, height: u16) -> App {
+    let mut app = App::loaded(5, false);
+    update(&mut app.state, Event::Msg(Msg::Resize { width, height }));
+    let now = Utc.with_ymd_and_hms(2026, 11, 21, 13, 20, 0).single();
+    update(
+        &mut app.state,
+        Event::Msg(Msg::WallClock(now.unwrap_or_default())),
+    );
+    app.press(key(KeyCode::Esc));
+    app
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        app.press(key(code));
+    }
+}
+
+fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    let theme = Theme::new(ThemeName::Dark, false);
+    terminal
+        .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme))
+        .expect("draw");
+    terminal
+}
+
+#[test]
+fn new_form_80x24_with_a_problem_shown() {
+    let mut app = finder(80, 24);
+    app.press(key(KeyCode::Char('n')));
+    type_text(&mut app, "Harbour inspection\n\n");
+    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+}
+
+#[test]
+fn edit_form_120x40_in_the_description() {
+    let mut app = finder(120, 40);
+    app.press(key(KeyCode::Char('j')));
+    app.press(key(KeyCode::Char('e')));
+    for _ in 0..7 {
+        app.press(key(KeyCode::Tab));
+    }
+    type_text(&mut app, "\nA third line, typed now.");
+    insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+}
+
+#[test]
+fn new_form_60x20_with_timezone_suggestions() {
+    let mut app = finder(60, 20);
+    app.press(key(KeyCode::Char('n')));
+    for _ in 0..5 {
+        app.press(key(KeyCode::Tab));
+    }
+    app.press(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    type_text(&mut app, "europe/be");
+    insta::assert_snapshot!(render(&app.state, 60, 20).backend());
+}
+
+#[test]
+fn a_failed_save_80x24() {
+    let mut app = finder(80, 24);
+    app.press(key(KeyCode::Char('e')));
+    app.press(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let request_id = app
+        .state
+        .form
+        .as_ref()
+        .and_then(|f| f.saving.as_ref())
+        .map_or(0, |s| s.0);
+    update(
+        &mut app.state,
+        Event::Msg(Msg::SaveDone {
+            request_id,
+            result: Err(SaveError::Failed(
+                "the database could not be reached (connection refused)".into(),
+            )),
+        }),
+    );
+    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+}
+
+#[test]
+fn discard_question_80x24() {
+    let mut app = finder(80, 24);
+    app.press(key(KeyCode::Char('n')));
+    type_text(&mut app, "Half a thought");
+    app.press(key(KeyCode::Esc));
+    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+}
+
+#[test]
+fn draft_offer_120x40() {
+    let mut app = finder(120, 40);
+    let draft = Draft {
+        user: "maria".into(),
+        site_id: 7,
+        site: "Leeds".into(),
+        target: FormTarget::Edit {
+            interaction_id: 1003,
+            version: 2,
+        },
+        input: InteractionInput {
+            title: "Site visit: warehouse safety".into(),
+            ..InteractionInput::default()
+        },
+        saved_at: Utc.with_ymd_and_hms(2026, 11, 20, 17, 5, 0).single(),
+    };
+    update(
+        &mut app.state,
+        Event::Msg(Msg::DraftFound(Ok(Some(Box::new(draft))))),
+    );
+    insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+}
+
+#[test]
+fn the_form_survives_any_size() {
+    let mut app = finder(80, 24);
+    app.press(key(KeyCode::Char('n')));
+    type_text(&mut app, "x\n\n\n\n\n\n");
+    for (w, h) in [(1, 1), (2, 3), (10, 5), (30, 8), (200, 60)] {
+        update(
+            &mut app.state,
+            Event::Msg(Msg::Resize {
+                width: w,
+                height: h,
+            }),
+        );
+        let terminal = render(&app.state, w, h);
+        assert_eq!(terminal.backend().buffer().area.width, w);
+    }
+}
