@@ -1,0 +1,216 @@
+//! What the form's Ctrl-S does in the database: a create and an edit as the logged-in user, in
+//! one transaction each; a stale version is refused without overwriting; a deleted record and a
+//! user without the right role are told apart; nothing half-written in any case.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use ifind::app::db_backend::save;
+use ifind::app::form::{FormTarget, SaveError};
+use ifind::db::{sites, users};
+use ifind::domain::interaction::{InteractionInput, validate};
+
+struct World {
+    t: common::TestDb,
+    editor: i32,
+    viewer: i32,
+    admin: i32,
+    north: i32,
+    south: i32,
+}
+
+async fn world() -> World {
+    let t = common::fresh_db().await;
+    let mut tx = t.db.begin_as(None).await.expect("begin");
+    let user = |name: &'static str, global: bool| {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".to_string();
+        (name, hash, global)
+    };
+    let mut ids = Vec::new();
+    for (name, hash, global) in [
+        user("eddie", false),
+        user("vera", false),
+        user("boss", true),
+    ] {
+        let u = users::insert(&mut tx, name, &format!("{name}@example.org"), &hash, global)
+            .await
+            .expect("user");
+        ids.push(u.user_id);
+    }
+    let north = sites::insert(&mut tx, "North", None).await.expect("site").site_id;
+    let south = sites::insert(&mut tx, "South", None).await.expect("site").site_id;
+    users::grant(&mut tx, ids[0], north, users::Role::Editor)
+        .await
+        .expect("grant");
+    users::grant(&mut tx, ids[1], north, users::Role::Viewer)
+        .await
+        .expect("grant");
+    tx.commit().await.expect("commit");
+    World {
+        t,
+        editor: ids[0],
+        viewer: ids[1],
+        admin: ids[2],
+        north,
+        south,
+    }
+}
+
+fn typed(title: &str) -> InteractionInput {
+    InteractionInput {
+        title: title.into(),
+        kind: "Meeting".into(),
+        lead: "Jun Park".into(),
+        start: "2026-12-01 09:30".into(),
+        end: "2026-12-01 10:15".into(),
+        timezone: "Europe/Berlin".into(),
+        location: "Room 4".into(),
+        description: "line one\nline two".into(),
+        notes: String::new(),
+    }
+}
+
+async fn count(w: &World) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM interactions")
+        .fetch_one(&w.t.db.pool)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn an_editor_creates_and_edits_and_the_row_holds_exactly_what_was_typed() {
+    let w = world().await;
+    let v = validate(&typed("Harbour inspection")).expect("valid");
+    let created = save(&w.t.db, Some(w.editor), w.north, FormTarget::New, v)
+        .await
+        .expect("created");
+    assert_eq!(created.site_id, w.north);
+    assert_eq!(created.created_by, w.editor);
+    assert_eq!(created.version, 1);
+    assert_eq!(
+        created.start_datetime,
+        Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0).single().expect("t")
+    );
+    assert_eq!(created.description.as_deref(), Some("line one\nline two"));
+    assert_eq!(created.notes, None, "an empty field is stored as absent");
+
+    let mut input = InteractionInput::from_interaction(&created);
+    input.location = "Room 5".into();
+    let target = FormTarget::Edit {
+        interaction_id: created.interaction_id,
+        version: created.version,
+    };
+    let edited = save(&w.t.db, Some(w.editor), w.north, target, validate(&input).expect("valid"))
+        .await
+        .expect("edited");
+    assert_eq!(edited.location.as_deref(), Some("Room 5"));
+    assert_eq!(edited.version, 2);
+    assert_eq!(edited.updated_by, Some(w.editor));
+    assert_eq!(edited.start_datetime, created.start_datetime, "unchanged fields stay");
+    assert_eq!(count(&w).await, 1);
+}
+
+#[tokio::test]
+async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
+    let w = world().await;
+    let v = validate(&typed("Budget call")).expect("valid");
+    let created = save(&w.t.db, Some(w.editor), w.north, FormTarget::New, v)
+        .await
+        .expect("created");
+    let target = FormTarget::Edit {
+        interaction_id: created.interaction_id,
+        version: 1,
+    };
+    // Someone else saves first.
+    let mut theirs = InteractionInput::from_interaction(&created);
+    theirs.notes = "theirs".into();
+    save(&w.t.db, Some(w.admin), w.north, target, validate(&theirs).expect("valid"))
+        .await
+        .expect("their save");
+    // Mine started from version 1 too.
+    let mut mine = InteractionInput::from_interaction(&created);
+    mine.notes = "mine".into();
+    let err = save(&w.t.db, Some(w.editor), w.north, target, validate(&mine).expect("valid"))
+        .await
+        .expect_err("stale");
+    match &err {
+        SaveError::Conflict { current } => {
+            assert_eq!(current.version, 2);
+            assert_eq!(current.notes.as_deref(), Some("theirs"));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert!(err.message().contains("nothing was overwritten"));
+    let notes: Option<String> = sqlx::query_scalar("SELECT notes FROM interactions")
+        .fetch_one(&w.t.db.pool)
+        .await
+        .expect("notes");
+    assert_eq!(notes.as_deref(), Some("theirs"));
+}
+
+#[tokio::test]
+async fn a_deleted_record_is_gone_not_a_conflict() {
+    let w = world().await;
+    let v = validate(&typed("Old visit")).expect("valid");
+    let created = save(&w.t.db, Some(w.editor), w.north, FormTarget::New, v.clone())
+        .await
+        .expect("created");
+    sqlx::query("UPDATE interactions SET deleted_at = now() WHERE interaction_id = $1")
+        .bind(created.interaction_id)
+        .execute(&w.t.db.pool)
+        .await
+        .expect("delete");
+    let target = FormTarget::Edit {
+        interaction_id: created.interaction_id,
+        version: 1,
+    };
+    let err = save(&w.t.db, Some(w.editor), w.north, target, v)
+        .await
+        .expect_err("gone");
+    assert_eq!(err, SaveError::Gone);
+}
+
+#[tokio::test]
+async fn viewers_and_other_sites_are_refused_and_nothing_is_written() {
+    let w = world().await;
+    let v = validate(&typed("Not allowed")).expect("valid");
+    for (user, site, who) in [
+        (Some(w.viewer), w.north, "a viewer"),
+        (Some(w.editor), w.south, "an editor of another site"),
+        (None, w.north, "nobody"),
+    ] {
+        let err = save(&w.t.db, user, site, FormTarget::New, v.clone())
+            .await
+            .expect_err(who);
+        assert!(matches!(err, SaveError::NotPermitted(_)), "{who}: {err:?}");
+    }
+    assert_eq!(count(&w).await, 0);
+    // A global admin may write anywhere.
+    save(&w.t.db, Some(w.admin), w.south, FormTarget::New, v)
+        .await
+        .expect("admin");
+    assert_eq!(count(&w).await, 1);
+}
+
+#[tokio::test]
+async fn an_edit_cannot_reach_another_sites_record() {
+    let w = world().await;
+    let v = validate(&typed("South secret")).expect("valid");
+    let theirs = save(&w.t.db, Some(w.admin), w.south, FormTarget::New, v.clone())
+        .await
+        .expect("created");
+    // The editor of North names South's record while saving on North.
+    let target = FormTarget::Edit {
+        interaction_id: theirs.interaction_id,
+        version: 1,
+    };
+    let err = save(&w.t.db, Some(w.editor), w.north, target, v)
+        .await
+        .expect_err("not on this site");
+    assert_eq!(err, SaveError::Gone);
+    let version: i32 = sqlx::query_scalar("SELECT version FROM interactions")
+        .fetch_one(&w.t.db.pool)
+        .await
+        .expect("version");
+    assert_eq!(version, 1, "untouched");
+}
