@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
