@@ -235,6 +235,21 @@ mod login_and_picker {
     }
 
     #[test]
+    fn help_on_login_80x24() {
+        let mut app = App::new(None);
+        app.keys("maria");
+        app.press(KeyCode::F(1));
+        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn help_on_picker_80x24() {
+        let mut app = App::picking(None);
+        app.press(KeyCode::F(1));
+        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
     fn picker_60x20_filtered() {
         let mut app = App::picking(None);
         app.keys("lee");
