@@ -108,6 +108,71 @@ fn help_overlay_80x24() {
     insta::assert_snapshot!(render(&state, 80, 24).backend());
 }
 
+/// The screen's rows as text.
+fn rows(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    let area = buffer.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            (area.left()..area.right())
+                .map(|x| buffer[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn wrapped_description_lines_keep_the_margin() {
+    let mut state = finder(60, 30);
+    press(&mut state, KeyCode::Enter);
+    if let Some(hit) = state.results.as_mut().and_then(|r| r.hits.first_mut()) {
+        hit.interaction.description = Some("word ".repeat(40).trim_end().to_string());
+    }
+    let rows = rows(&render(&state, 60, 30));
+    let wrapped: Vec<&String> = rows
+        .iter()
+        .filter(|r| r.trim_start().starts_with("word"))
+        .collect();
+    assert!(wrapped.len() >= 3, "the description wraps: {rows:#?}");
+    for row in wrapped {
+        assert!(row.starts_with(" word"), "{row:?} in {rows:#?}");
+    }
+}
+
+#[test]
+fn the_detail_names_users_and_adds_the_viewers_time_only_when_it_differs() {
+    let mut state = finder(120, 40);
+    press(&mut state, KeyCode::Enter);
+    let theme = |zone| Theme::new(ThemeName::Dark, false).with_viewer_zone(zone);
+    let screen = |state: &State, zone| {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal
+            .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme(zone)))
+            .unwrap();
+        rows(&terminal).join("\n")
+    };
+    // The first hit is in Europe/London, 10:30 – 12:00 there (09:30 UTC; Sydney is UTC+10 until
+    // its summer time starts on 4 October).
+    let text = screen(&state, chrono_tz::Tz::Australia__Sydney);
+    assert!(
+        text.contains("Your time 2026-10-01 19:30 – 21:00 Australia/Sydney"),
+        "{text}"
+    );
+    assert!(text.contains("by ana"), "{text}");
+    assert!(text.contains("Updated   2026-09-30 10:30 by tom"), "{text}");
+    let text = screen(&state, chrono_tz::Tz::Europe__London);
+    assert!(!text.contains("Your time"), "same zone: {text}");
+    // Another name for the same clock (Lisbon keeps London's time): nothing to add.
+    let text = screen(&state, chrono_tz::Tz::Europe__Lisbon);
+    assert!(!text.contains("Your time"), "same wall clock: {text}");
+    // A missing username falls back to the id.
+    if let Some(hit) = state.results.as_mut().and_then(|r| r.hits.first_mut()) {
+        hit.created_by_name = None;
+    }
+    let text = screen(&state, chrono_tz::Tz::UTC);
+    assert!(text.contains("by user #3"), "{text}");
+}
+
 #[test]
 fn tiny_terminals_do_not_panic() {
     let mut state = finder(80, 24);
