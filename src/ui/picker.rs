@@ -12,6 +12,9 @@ use crate::app::action::Action;
 use crate::app::keymap::KeyMap;
 use crate::app::state::{Mode, State};
 
+/// The widest the table of sites gets, in columns.
+const MAX_TABLE_WIDTH: usize = 80;
+
 /// Draws the Site picker over `area`; the hint line shows the user's own keys.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
     let picker = &state.picker;
@@ -44,7 +47,8 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     }
     let rows = usize::from(list.height);
     let offset = (picker.selected + 1).saturating_sub(rows);
-    let width = usize::from(list.width);
+    // On wide terminals the role and count stay near the name instead of at the far edge.
+    let width = usize::from(list.width).min(MAX_TABLE_WIDTH);
     let columns = |name: &str, role: &str, count: &str| {
         let right = format!("{role:<6}  {count:>12} ");
         let name_width = width.saturating_sub(right.chars().count() + 3);

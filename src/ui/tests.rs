@@ -174,6 +174,57 @@ fn the_detail_names_users_and_adds_the_viewers_time_only_when_it_differs() {
 }
 
 #[test]
+fn help_overlay_120x40() {
+    let mut state = finder(120, 40);
+    press(&mut state, KeyCode::Esc);
+    press(&mut state, KeyCode::Char('?'));
+    insta::assert_snapshot!(render(&state, 120, 40).backend());
+}
+
+#[test]
+fn help_overlay_on_the_query_line_80x24() {
+    let mut state = finder(80, 24);
+    press(&mut state, KeyCode::F(1));
+    insta::assert_snapshot!(render(&state, 80, 24).backend());
+}
+
+#[test]
+fn every_theme_shows_the_selection_without_colour() {
+    use ratatui::style::Modifier;
+    let themes = [ThemeName::Dark, ThemeName::Light, ThemeName::Terminal];
+    let picking = crate::app::login::tests::App::picking(Some("Leeds"));
+    for (name, no_color) in themes.into_iter().flat_map(|t| [(t, false), (t, true)]) {
+        let theme = Theme::new(name, no_color);
+        assert!(
+            theme.selected.add_modifier.contains(Modifier::REVERSED),
+            "{name:?} no_color={no_color}"
+        );
+        let draw_with = |state: &State| {
+            let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+            terminal
+                .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme))
+                .unwrap();
+            terminal
+        };
+        // The Finder: a marker and reversed cells on the selected row only.
+        let terminal = draw_with(&finder(80, 24));
+        let text = rows(&terminal);
+        assert!(text[2].starts_with("▶  Quarterly"), "{name:?}: {text:#?}");
+        assert!(!text[4].starts_with('▶'));
+        let buffer = terminal.backend().buffer();
+        assert!(buffer[(10, 2)].modifier.contains(Modifier::REVERSED));
+        assert!(!buffer[(10, 4)].modifier.contains(Modifier::REVERSED));
+        // The picker: the same on the highlighted site.
+        let terminal = draw_with(&picking.state);
+        let text = rows(&terminal);
+        assert!(text[4].starts_with("> Leeds "), "{name:?}: {text:#?}");
+        let buffer = terminal.backend().buffer();
+        assert!(buffer[(3, 4)].modifier.contains(Modifier::REVERSED));
+        assert!(!buffer[(3, 3)].modifier.contains(Modifier::REVERSED));
+    }
+}
+
+#[test]
 fn tiny_terminals_do_not_panic() {
     let mut state = finder(80, 24);
     press(&mut state, KeyCode::Enter);
@@ -312,6 +363,34 @@ mod login_and_picker {
         let mut app = App::picking(None);
         app.press(KeyCode::F(1));
         insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn login_120x40() {
+        let app = failed_login();
+        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+    }
+
+    #[test]
+    fn picker_120x40() {
+        let app = App::picking(Some("Leeds"));
+        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+    }
+
+    #[test]
+    fn help_on_login_120x40() {
+        let mut app = App::new(None);
+        app.keys("maria");
+        app.press(KeyCode::F(1));
+        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+    }
+
+    #[test]
+    fn help_on_picker_120x40() {
+        let mut app = App::picking(None);
+        app.keys("lee");
+        app.press(KeyCode::F(1));
+        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
     }
 
     #[test]
