@@ -1,10 +1,17 @@
 //! Configuration: an embedded default plus the user's TOML file, validated before anything else
 //! happens. An unknown key or a bad value is an error naming the file, line and key.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use crossterm::event::KeyEvent;
+use serde::{Deserialize, Deserializer};
+
+use crate::app::action::Action;
+use crate::app::keymap::{Key, KeyMap};
+use crate::app::state::Mode;
+use crate::ui::theme::ThemeName;
 
 /// The whole configuration. Every key is documented with its default in `config.example.toml`.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -14,6 +21,10 @@ pub struct Config {
     pub embedded: EmbeddedConfig,
     pub search: SearchConfig,
     pub log: LogConfig,
+    pub ui: UiConfig,
+    /// Key bindings that replace the defaults: an action name (see [`Action::name`]) to its
+    /// keys, e.g. `move_down = ["j", "down"]`. Validated at load time; see [`Config::keymap`].
+    pub keys: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -121,6 +132,30 @@ impl Default for LogConfig {
     }
 }
 
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// dark, light or terminal; `NO_COLOR` in the environment turns colour off whatever this says.
+    #[serde(deserialize_with = "theme_name")]
+    pub theme: ThemeName,
+    /// Capture the mouse (wheel and clicks); false leaves the terminal's own text selection.
+    pub mouse: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            theme: ThemeName::Dark,
+            mouse: true,
+        }
+    }
+}
+
+fn theme_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ThemeName, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
 /// A configuration problem, located in its file.
 #[derive(Debug, PartialEq)]
 pub struct ConfigError {
@@ -220,6 +255,10 @@ impl Config {
             let mut message = e.message().trim().to_string();
             if message.starts_with("unknown field") {
                 message.push_str("; remove it or check its spelling against config.example.toml");
+            } else if message.contains("expected a sequence") {
+                message.push_str("; write a list in brackets, e.g. [\"a\", \"b\"]");
+            } else if message.contains("; ") {
+                // The message already says how to fix it.
             } else {
                 message.push_str("; see config.example.toml for the expected value");
             }
@@ -322,7 +361,62 @@ impl Config {
                 ),
             ));
         }
+        self.validate_keys(text, path)
+    }
+
+    /// Checks every `[keys]` entry on its own (so an error names its line), then that no two
+    /// entries give the same key to different actions on the same screen.
+    fn validate_keys(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        let err = |name: &str, message: String| ConfigError {
+            path: path.to_path_buf(),
+            line: find_key_line(text, "keys", name),
+            key: Some(format!("keys.{name}")),
+            message,
+        };
+        for (name, keys) in &self.keys {
+            let one = BTreeMap::from([(name.clone(), keys.clone())]);
+            KeyMap::with_overrides(&one).map_err(|message| err(name, message))?;
+        }
+        let map = KeyMap::with_overrides(&self.keys).map_err(|message| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            key: Some("keys".into()),
+            message,
+        })?;
+        let defaults = KeyMap::defaults();
+        for (name, keys) in &self.keys {
+            let Some(action) = Action::from_name(name) else {
+                continue;
+            };
+            for key in keys.iter().filter_map(|k| k.parse::<Key>().ok()) {
+                let event = KeyEvent::new(key.code, key.modifiers);
+                for mode in Mode::ALL {
+                    if defaults.keys_for(mode, action).is_empty()
+                        || (mode.is_text() && key.is_printable())
+                    {
+                        continue;
+                    }
+                    if let Some(other) = map.action(mode, &event).filter(|a| *a != action) {
+                        return Err(err(
+                            name,
+                            format!(
+                                "key \"{key}\" {} is also given to \"{}\" in [keys]; give \
+                                 each key to one action",
+                                mode.title(),
+                                other.name()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The key map: the defaults with the `[keys]` overrides (the defaults alone if the
+    /// overrides were never validated and do not apply).
+    pub fn keymap(&self) -> KeyMap {
+        KeyMap::with_overrides(&self.keys).unwrap_or_default()
     }
 
     /// The database URL the user configured, if any (None = embedded cluster).
@@ -446,5 +540,86 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("log.level"));
         let e = parse("[search]\npage_size = 0\n").expect_err("zero page");
         assert_eq!(e.key.as_deref(), Some("search.page_size"));
+    }
+
+    #[test]
+    fn ui_and_keys_are_read() {
+        let c = parse(
+            "[ui]\ntheme = \"light\"\nmouse = false\n\n[keys]\nmove_down = [\"ctrl-j\", \"down\"]\n\
+             quit = [\"x\"]\n",
+        )
+        .expect("good [ui] and [keys]");
+        assert_eq!(c.ui.theme, ThemeName::Light);
+        assert!(!c.ui.mouse);
+        let map = c.keymap();
+        let key = |code, modifiers| KeyEvent::new(code, modifiers);
+        use crossterm::event::{KeyCode, KeyModifiers};
+        assert_eq!(
+            map.action(Mode::List, &key(KeyCode::Char('j'), KeyModifiers::CONTROL)),
+            Some(Action::MoveDown)
+        );
+        assert_eq!(
+            map.action(Mode::List, &key(KeyCode::Char('j'), KeyModifiers::NONE)),
+            None,
+            "the override replaces the default keys"
+        );
+        assert_eq!(
+            map.action(Mode::List, &key(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.action(Mode::List, &key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            parse("[ui]\ntheme = \"Terminal\"\n").map(|c| c.ui.theme),
+            Ok(ThemeName::Terminal)
+        );
+    }
+
+    #[test]
+    fn unknown_action_names_line_and_key() {
+        let e = parse("[keys]\nquit = [\"q\"]\n\"fly\" = [\"x\"]\n").expect_err("unknown action");
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("keys.fly"));
+        let text = e.to_string();
+        assert!(
+            text.starts_with("/etc/ifind.toml, line 3, key `keys.fly`"),
+            "{text}"
+        );
+        assert!(text.contains("unknown action \"fly\""), "{text}");
+        assert!(text.contains("move_down"), "lists the names: {text}");
+    }
+
+    #[test]
+    fn bad_key_names_line_and_key() {
+        let e = parse("[ui]\nmouse = true\n\n[keys]\n\nquit = [\"q\", \"ctrl-\"]\n")
+            .expect_err("bad key");
+        assert_eq!(e.line, Some(6));
+        assert_eq!(e.key.as_deref(), Some("keys.quit"));
+        assert!(e.to_string().contains("cannot read key \"ctrl-\""), "{e}");
+        let e = parse("[keys]\nquit = \"q\"\n").expect_err("not a list");
+        assert_eq!(e.line, Some(2));
+        assert_eq!(e.key.as_deref(), Some("keys.quit"));
+    }
+
+    #[test]
+    fn one_key_for_two_actions_is_refused() {
+        let e = parse("[keys]\ncopy = [\"x\"]\nquit = [\"x\"]\n").expect_err("conflict");
+        assert_eq!(e.key.as_deref(), Some("keys.copy"));
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("also given to \"quit\""), "{e}");
+        // Taking a key from an action that keeps its defaults is how rebinding works.
+        assert!(parse("[keys]\nquit = [\"j\"]\n").is_ok());
+    }
+
+    #[test]
+    fn bad_theme_names_line_and_key() {
+        let e = parse("[ui]\nmouse = false\ntheme = \"neon\"\n").expect_err("bad theme");
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("ui.theme"));
+        let text = e.to_string();
+        assert!(text.contains("unknown theme \"neon\""), "{text}");
+        assert!(text.contains("dark, light or terminal"), "{text}");
     }
 }

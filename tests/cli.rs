@@ -242,6 +242,31 @@ async fn bad_config_is_a_usage_error_naming_file_line_and_key() {
 }
 
 #[tokio::test]
+async fn bad_key_binding_is_a_usage_error_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "[ui]\ntheme = \"light\"\n\n[keys]\nmove_down = [\"j\", \"down\"]\nquit = [\"ctrl-\"]\n",
+    )
+    .expect("write");
+    let out = ifind(
+        "postgres://unused@localhost/x",
+        &[
+            "--config",
+            path.to_str().expect("utf8 path"),
+            "site",
+            "list",
+        ],
+        None,
+    );
+    let err = fails(&out, 2);
+    assert!(err.contains("config.toml, line 6"), "{err}");
+    assert!(err.contains("keys.quit"), "{err}");
+    assert!(err.contains("cannot read key \"ctrl-\""), "{err}");
+}
+
+#[tokio::test]
 async fn usage_errors_exit_2() {
     let out = ifind("postgres://unused@localhost/x", &["search"], None);
     fails(&out, 2);

@@ -143,7 +143,7 @@ const WORD: &str = "Zephyrine";
 const TITLE: &str = "Zephyrine floor plan walkthrough";
 
 #[tokio::test]
-#[ignore = "needs the form"]
+
 async fn create_find_and_edit_through_the_form() {
     let t = two_sites().await;
     let home = tempfile::tempdir().expect("temp home");

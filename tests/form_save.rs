@@ -37,8 +37,14 @@ async fn world() -> World {
             .expect("user");
         ids.push(u.user_id);
     }
-    let north = sites::insert(&mut tx, "North", None).await.expect("site").site_id;
-    let south = sites::insert(&mut tx, "South", None).await.expect("site").site_id;
+    let north = sites::insert(&mut tx, "North", None)
+        .await
+        .expect("site")
+        .site_id;
+    let south = sites::insert(&mut tx, "South", None)
+        .await
+        .expect("site")
+        .site_id;
     users::grant(&mut tx, ids[0], north, users::Role::Editor)
         .await
         .expect("grant");
@@ -89,7 +95,9 @@ async fn an_editor_creates_and_edits_and_the_row_holds_exactly_what_was_typed() 
     assert_eq!(created.version, 1);
     assert_eq!(
         created.start_datetime,
-        Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0).single().expect("t")
+        Utc.with_ymd_and_hms(2026, 12, 1, 8, 30, 0)
+            .single()
+            .expect("t")
     );
     assert_eq!(created.description.as_deref(), Some("line one\nline two"));
     assert_eq!(created.notes, None, "an empty field is stored as absent");
@@ -100,13 +108,22 @@ async fn an_editor_creates_and_edits_and_the_row_holds_exactly_what_was_typed() 
         interaction_id: created.interaction_id,
         version: created.version,
     };
-    let edited = save(&w.t.db, Some(w.editor), w.north, target, validate(&input).expect("valid"))
-        .await
-        .expect("edited");
+    let edited = save(
+        &w.t.db,
+        Some(w.editor),
+        w.north,
+        target,
+        validate(&input).expect("valid"),
+    )
+    .await
+    .expect("edited");
     assert_eq!(edited.location.as_deref(), Some("Room 5"));
     assert_eq!(edited.version, 2);
     assert_eq!(edited.updated_by, Some(w.editor));
-    assert_eq!(edited.start_datetime, created.start_datetime, "unchanged fields stay");
+    assert_eq!(
+        edited.start_datetime, created.start_datetime,
+        "unchanged fields stay"
+    );
     assert_eq!(count(&w).await, 1);
 }
 
@@ -124,15 +141,27 @@ async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
     // Someone else saves first.
     let mut theirs = InteractionInput::from_interaction(&created);
     theirs.notes = "theirs".into();
-    save(&w.t.db, Some(w.admin), w.north, target, validate(&theirs).expect("valid"))
-        .await
-        .expect("their save");
+    save(
+        &w.t.db,
+        Some(w.admin),
+        w.north,
+        target,
+        validate(&theirs).expect("valid"),
+    )
+    .await
+    .expect("their save");
     // Mine started from version 1 too.
     let mut mine = InteractionInput::from_interaction(&created);
     mine.notes = "mine".into();
-    let err = save(&w.t.db, Some(w.editor), w.north, target, validate(&mine).expect("valid"))
-        .await
-        .expect_err("stale");
+    let err = save(
+        &w.t.db,
+        Some(w.editor),
+        w.north,
+        target,
+        validate(&mine).expect("valid"),
+    )
+    .await
+    .expect_err("stale");
     match &err {
         SaveError::Conflict { current } => {
             assert_eq!(current.version, 2);

@@ -657,3 +657,63 @@ async fn random_lines_never_fail() {
         }
     }
 }
+
+#[tokio::test]
+async fn hits_carry_the_creator_and_editor_usernames() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    sqlx::query(
+        "UPDATE interactions SET updated_by = 1, updated_at = now() WHERE interaction_id = 4",
+    )
+    .execute(&mut *conn)
+    .await
+    .expect("mark an edit");
+    let names = |page: &SearchPage| -> Vec<(i32, Option<String>, Option<String>)> {
+        page.hits
+            .iter()
+            .map(|h| {
+                (
+                    h.interaction.interaction_id,
+                    h.created_by_name.clone(),
+                    h.updated_by_name.clone(),
+                )
+            })
+            .collect()
+    };
+    let s = |n: &str| Some(n.to_string());
+    // Relevance, newest and oldest pages, and a later page, all join the names.
+    let page = search(&mut conn, &request(NORTH, "harbor", Relevance, 50))
+        .await
+        .expect("search");
+    assert!(
+        names(&page).contains(&(4, s("ben"), s("ana"))),
+        "{:?}",
+        names(&page)
+    );
+    assert!(
+        names(&page).contains(&(7, s("ana"), None)),
+        "{:?}",
+        names(&page)
+    );
+    for sort in [Newest, Oldest] {
+        let mut req = request(NORTH, "", sort, 3);
+        let first = search(&mut conn, &req).await.expect("first page");
+        req.after = first.next_cursor.clone();
+        let second = search(&mut conn, &req).await.expect("second page");
+        for page in [&first, &second] {
+            assert_eq!(page.hits.len(), 3);
+            assert!(page.hits.iter().all(|h| h.created_by_name.is_some()));
+        }
+    }
+    let all = search(&mut conn, &request(NORTH, "", Oldest, 500))
+        .await
+        .expect("all");
+    let four = all.hits.iter().find(|h| h.interaction.interaction_id == 4);
+    assert_eq!(four.and_then(|h| h.updated_by_name.as_deref()), Some("ana"));
+    // Near matches too.
+    let page = search(&mut conn, &request(NORTH, "contrakt ", Relevance, 50))
+        .await
+        .expect("near matches");
+    assert!(page.fuzzy);
+    assert_eq!(names(&page), [(4, s("ben"), s("ana"))]);
+}

@@ -137,10 +137,27 @@ impl AsRef<str> for Named<'_> {
     }
 }
 
+/// Handles an action while the help overlay is open over the Login screen or the picker: Back
+/// or Help closes it, the quit actions quit, anything else waits until it is closed.
+fn act_help(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    match action {
+        Action::Back | Action::Help => state.help_open = false,
+        Action::Quit | Action::ForceQuit => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+        _ => {}
+    }
+}
+
 /// Handles an action on the Login screen.
 pub fn act_login(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    if state.help_open {
+        return act_help(state, action, effects);
+    }
     let login = &mut state.login;
     match action {
+        Action::Help => state.help_open = true,
         Action::NextField | Action::PrevField | Action::MoveDown | Action::MoveUp => {
             login.field = match login.field {
                 LoginField::Username => LoginField::Password,
@@ -211,9 +228,13 @@ pub fn login_done(
 
 /// Handles an action on the Site picker.
 pub fn act_picker(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    if state.help_open {
+        return act_help(state, action, effects);
+    }
     let picker = &mut state.picker;
     let last = picker.visible.len().saturating_sub(1);
     match action {
+        Action::Help => state.help_open = true,
         Action::MoveDown => picker.selected = (picker.selected + 1).min(last),
         Action::MoveUp => picker.selected = picker.selected.saturating_sub(1),
         Action::Top => picker.selected = 0,

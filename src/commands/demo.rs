@@ -9,11 +9,10 @@ use anyhow::{Context, Result};
 use super::Ctx;
 use crate::app::db_backend::DbSearchBackend;
 use crate::app::drafts::DraftStore;
-use crate::app::keymap::KeyMap;
 use crate::app::run::{Options, run};
 use crate::app::state::{Session, Settings};
 use crate::db::{Db, sites, users};
-use crate::ui::theme::{Theme, ThemeName};
+use crate::ui::theme::Theme;
 
 /// The demo's own database in the embedded cluster, so demo data never mixes with real data.
 pub const DEMO_DATABASE: &str = "ifind_demo";
@@ -69,9 +68,9 @@ pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
             count_cap: i64::from(search.count_cap),
             ..Settings::default()
         },
-        keymap: KeyMap::defaults(),
-        theme: Theme::from_env(ThemeName::Dark),
-        mouse: true,
+        keymap: ctx.config.keymap(),
+        theme: Theme::from_env(ctx.config.ui.theme),
+        mouse: ctx.config.ui.mouse,
         drafts: DraftStore::new(drafts_dir(ctx, &database)),
     }
 }

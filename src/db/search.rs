@@ -28,6 +28,9 @@
 //! FNV-1a fingerprint of the site, sort and exact query text, so that a cursor used with another
 //! search is refused instead of silently skipping rows.
 //!
+//! Every page query is wrapped in an outer query that joins `users` for the creator's and the
+//! last editor's usernames: the join only ever sees the page's rows.
+//!
 //! Every value reaches SQL as a bind parameter; the SQL text is built only from fixed fragments.
 //!
 //! Known costs (for the benchmark): relevance ranks every match before the first page; `type:`
@@ -136,7 +139,18 @@ pub struct Hit {
     pub interaction: Interaction,
     /// `ts_rank` for relevance, word similarity for near matches, None otherwise.
     pub rank: Option<f32>,
+    /// The username of [`Interaction::created_by`] (None only if that user is gone).
+    pub created_by_name: Option<String>,
+    /// The username of [`Interaction::updated_by`], when there is one.
+    pub updated_by_name: Option<String>,
 }
+
+/// Wraps a page's query (ordered and limited) so that only its rows get their usernames.
+const NAMES_OPEN: &str =
+    "SELECT h.*, cu.username AS created_by_name, uu.username AS updated_by_name FROM (SELECT ";
+/// Closes [`NAMES_OPEN`]; an `ORDER BY` on `h` must follow (a join does not keep the order).
+const NAMES_CLOSE: &str = ") AS h LEFT JOIN users cu ON cu.user_id = h.created_by \
+     LEFT JOIN users uu ON uu.user_id = h.updated_by";
 
 /// How many rows match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -480,8 +494,8 @@ async fn page(
     after: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
-    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
-    match (sort, text.rank.as_deref()) {
+    let mut qb = QueryBuilder::<Postgres>::new(NAMES_OPEN);
+    let outer_order = match (sort, text.rank.as_deref()) {
         (Sort::Relevance, Some(rank)) => {
             qb.push("* FROM (SELECT ")
                 .push(INTERACTION_COLUMNS)
@@ -500,6 +514,7 @@ async fn page(
                     .push(")");
             }
             qb.push(" ORDER BY rank DESC, start_datetime DESC, interaction_id DESC");
+            "h.rank DESC, h.start_datetime DESC, h.interaction_id DESC"
         }
         _ => {
             let (cmp, dir) = if sort == Sort::Oldest {
@@ -527,9 +542,15 @@ async fn page(
                 .push(dir)
                 .push(", interaction_id ")
                 .push(dir);
+            if sort == Sort::Oldest {
+                "h.start_datetime ASC, h.interaction_id ASC"
+            } else {
+                "h.start_datetime DESC, h.interaction_id DESC"
+            }
         }
-    }
+    };
     qb.push(" LIMIT ").push_bind(limit + 1);
+    qb.push(NAMES_CLOSE).push(" ORDER BY ").push(outer_order);
     qb.build_query_as::<Hit>().fetch_all(conn).await
 }
 
@@ -563,7 +584,7 @@ async fn near_matches(
     filters: &Filters,
     limit: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
-    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    let mut qb = QueryBuilder::<Postgres>::new(NAMES_OPEN);
     qb.push(INTERACTION_COLUMNS)
         .push(", greatest(word_similarity(")
         .push_bind(words.to_string())
@@ -577,7 +598,9 @@ async fn near_matches(
         .push_bind(words.to_string())
         .push(" <% lead)")
         .push(" ORDER BY rank DESC, start_datetime DESC, interaction_id DESC LIMIT ")
-        .push_bind(limit);
+        .push_bind(limit)
+        .push(NAMES_CLOSE)
+        .push(" ORDER BY h.rank DESC, h.start_datetime DESC, h.interaction_id DESC");
     qb.build_query_as::<Hit>().fetch_all(conn).await
 }
 

@@ -1,5 +1,6 @@
 //! The detail pane: every field of the selected interaction, matched terms highlighted.
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -27,10 +28,16 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         .title(Span::styled(" Detail ", theme.accent));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // Every line, wrapped ones too, starts one column in.
+    let text_area = Rect {
+        x: inner.x.saturating_add(1).min(inner.right()),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    };
     let Some(hit) = state.selected_hit() else {
         frame.render_widget(
-            Paragraph::new(Span::styled(" Nothing selected.", theme.dim)),
-            inner,
+            Paragraph::new(Span::styled("Nothing selected.", theme.dim)),
+            text_area,
         );
         return;
     };
@@ -41,55 +48,51 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         .map_or(&[][..], |r| r.highlight.as_slice());
     let when = |t| format_wall_clock(t, &i.timezone);
     let field = |label: &str, value: Vec<Span<'static>>| {
-        let mut spans = vec![Span::styled(format!(" {label:<LABEL$}"), theme.dim)];
+        let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.dim)];
         spans.extend(value);
         Line::from(spans)
     };
     let plain = |text: String| vec![Span::styled(text, theme.text)];
     let marked = |text: &str| owned(highlighted(text, terms, theme.text, theme.matched));
 
-    let mut title = vec![Span::raw(" ")];
-    title.extend(owned(highlighted(
-        &i.title,
-        terms,
-        theme.accent,
-        theme.matched,
-    )));
+    let title = owned(highlighted(&i.title, terms, theme.accent, theme.matched));
+    let own_time = span_of_time(&when(i.start_datetime), &when(i.end_datetime), &i.timezone);
     let mut lines = vec![
         Line::from(title),
         field("Type", marked(&i.kind)),
         field("Lead", marked(&i.lead)),
-        field(
-            "When",
-            plain(span_of_time(
-                &when(i.start_datetime),
-                &when(i.end_datetime),
-                &i.timezone,
-            )),
-        ),
-        field("Location", marked(i.location.as_deref().unwrap_or("—"))),
-        Line::default(),
+        field("When", plain(own_time)),
     ];
+    if let Some(yours) = viewer_time(i.start_datetime, i.end_datetime, &i.timezone, theme) {
+        lines.push(field("Your time", plain(yours)));
+    }
+    lines.push(field(
+        "Location",
+        marked(i.location.as_deref().unwrap_or("—")),
+    ));
+    lines.push(Line::default());
     for (label, text) in [("Description", &i.description), ("Notes", &i.notes)] {
-        lines.push(Line::from(Span::styled(format!(" {label}"), theme.dim)));
+        lines.push(Line::from(Span::styled(label, theme.dim)));
         match text.as_deref().filter(|t| !t.trim().is_empty()) {
-            Some(text) => {
-                for paragraph in text.lines() {
-                    let mut spans = vec![Span::raw(" ")];
-                    spans.extend(marked(paragraph));
-                    lines.push(Line::from(spans));
-                }
-            }
-            None => lines.push(Line::from(Span::styled(" —", theme.dim))),
+            Some(text) => lines.extend(text.lines().map(|p| Line::from(marked(p)))),
+            None => lines.push(Line::from(Span::styled("—", theme.dim))),
         }
     }
     lines.push(Line::default());
+    let who = |name: &Option<String>, id: i32| match name {
+        Some(name) => name.clone(),
+        None => format!("user #{id}"),
+    };
     lines.push(field(
         "Created",
-        plain(format!("{} by user #{}", when(i.created_at), i.created_by)),
+        plain(format!(
+            "{} by {}",
+            when(i.created_at),
+            who(&hit.created_by_name, i.created_by)
+        )),
     ));
     let updated = match (i.updated_at, i.updated_by) {
-        (Some(at), Some(by)) => format!("{} by user #{by}", when(at)),
+        (Some(at), Some(by)) => format!("{} by {}", when(at), who(&hit.updated_by_name, by)),
         (Some(at), None) => when(at),
         _ => "never".to_string(),
     };
@@ -98,7 +101,23 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         "ID",
         plain(format!("{} (version {})", i.interaction_id, i.version)),
     ));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+}
+
+/// The interaction's time span in the viewer's zone, when it reads differently there.
+fn viewer_time(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    timezone: &str,
+    theme: &Theme,
+) -> Option<String> {
+    let zone = theme.viewer_zone.name();
+    let own = (
+        format_wall_clock(start, timezone),
+        format_wall_clock(end, timezone),
+    );
+    let yours = (format_wall_clock(start, zone), format_wall_clock(end, zone));
+    (zone != timezone && own != yours).then(|| span_of_time(&yours.0, &yours.1, zone))
 }
 
 /// "2026-10-02 12:30 – 14:00 Europe/Berlin": the end's date only when it differs.

@@ -11,10 +11,69 @@ use crate::app::action::Action;
 use crate::app::keymap::KeyMap;
 use crate::app::state::{Mode, State};
 
+/// A hint line from the live key map: `"tab: next field · enter: log in"`, each item the first
+/// key of its actions in `mode` (joined by "/" when an item has several actions, unbound items
+/// left out) and `extra` text first; items that would pass `width` columns are dropped.
+pub fn hint_line(
+    keymap: &KeyMap,
+    mode: Mode,
+    extra: &[&str],
+    items: &[(&[Action], &str)],
+    width: usize,
+) -> String {
+    let mut parts: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    for (actions, what) in items {
+        let keys: Option<Vec<String>> = actions
+            .iter()
+            .map(|a| keymap.keys_for(mode, *a).first().map(ToString::to_string))
+            .collect();
+        if let Some(keys) = keys {
+            parts.push(format!("{}: {what}", keys.join("/")));
+        }
+    }
+    let mut line = String::new();
+    for part in parts {
+        let next = if line.is_empty() {
+            format!(" {part}")
+        } else {
+            format!("{line} · {part}")
+        };
+        if next.chars().count() > width {
+            break;
+        }
+        line = next;
+    }
+    line
+}
+
+/// What `action` does in `mode`, where that says more than [`Action::description`].
+fn describe(mode: Mode, action: Action) -> &'static str {
+    match (mode, action) {
+        (Mode::Login, Action::Back) => "quit",
+        (Mode::Login, Action::Submit) => "log in",
+        (Mode::Picker, Action::MoveDown) => "next site",
+        (Mode::Picker, Action::MoveUp) => "previous site",
+        (Mode::Picker, Action::Submit | Action::Open) => "open the highlighted site",
+        (Mode::Picker, Action::Back) => "clear the filter, or back to the open site",
+        (Mode::Query, Action::Back) => "leave the query line for the results",
+        _ => action.description(),
+    }
+}
+
 /// Draws the help for the mode under the overlay, centred over `area`.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
     let under = state.base_mode();
-    let rows = keymap.help_rows(under);
+    let rows: Vec<(String, &str)> = Action::ALL
+        .into_iter()
+        .filter_map(|action| {
+            let keys: Vec<String> = keymap
+                .keys_for(under, action)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            (!keys.is_empty()).then(|| (keys.join(", "), describe(under, action)))
+        })
+        .collect();
     let key_width = rows
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -25,7 +84,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         .map(|(keys, what)| {
             Line::from(vec![
                 Span::styled(format!(" {keys:>key_width$}  "), theme.accent),
-                Span::styled(what.clone(), theme.text),
+                Span::styled(*what, theme.text),
             ])
         })
         .collect();
@@ -34,8 +93,14 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         .flat_map(|a| keymap.keys_for(Mode::Help, a))
         .map(|k| k.to_string())
         .collect();
+    lines.push(Line::default());
+    if under.is_text() {
+        lines.push(Line::from(Span::styled(
+            " other keys type into the field",
+            theme.dim,
+        )));
+    }
     if !close.is_empty() {
-        lines.push(Line::default());
         lines.push(Line::from(Span::styled(
             format!(" {} closes this help", close.join(" or ")),
             theme.dim,

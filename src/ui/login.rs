@@ -6,17 +6,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use tui_input::Input;
 
+use super::help::hint_line;
 use super::layout::centered;
 use super::theme::Theme;
+use crate::app::action::Action;
+use crate::app::keymap::KeyMap;
 use crate::app::login::LoginField;
-use crate::app::state::State;
+use crate::app::state::{Mode, State};
 
 const LABEL: u16 = 11;
 
-/// Draws the Login screen over `area`.
-pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+/// Draws the Login screen over `area`; the hint line shows the user's own keys.
+pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
     let login = &state.login;
-    let rect = centered(area, 50, 9);
+    let rect = centered(area, 60, 9);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
@@ -46,7 +49,18 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         Line::default(),
         Line::from(vec![Span::raw(" "), message]),
         Line::from(Span::styled(
-            " Tab: next field · Enter: log in · Esc: quit",
+            hint_line(
+                keymap,
+                Mode::Login,
+                &[],
+                &[
+                    (&[Action::NextField], "next field"),
+                    (&[Action::Submit], "log in"),
+                    (&[Action::Help], "help"),
+                    (&[Action::Back], "quit"),
+                ],
+                usize::from(inner.width),
+            ),
             theme.dim,
         )),
     ];
@@ -55,7 +69,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         LoginField::Username => (&login.username, 1),
         LoginField::Password => (&login.password, 2),
     };
-    if login.pending.is_none() && inner.height > row {
+    if login.pending.is_none() && !state.help_open && inner.height > row {
         let x = inner.x + LABEL + u16::try_from(input.visual_cursor()).unwrap_or(u16::MAX);
         if x < inner.right() {
             frame.set_cursor_position((x, inner.y + row));

@@ -21,8 +21,8 @@ pub use theme::{Theme, ThemeName};
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
     let area = frame.area();
     match state.screen {
-        Screen::Login => login::draw(frame, state, theme, area),
-        Screen::SitePicker => picker::draw(frame, state, theme, area),
+        Screen::Login => login::draw(frame, state, keymap, theme, area),
+        Screen::SitePicker => picker::draw(frame, state, keymap, theme, area),
         Screen::Finder => {
             let areas = layout::finder(area, state.detail_open);
             finder::draw(frame, state, theme, &areas);

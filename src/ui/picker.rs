@@ -6,11 +6,17 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::help::hint_line;
 use super::theme::Theme;
-use crate::app::state::State;
+use crate::app::action::Action;
+use crate::app::keymap::KeyMap;
+use crate::app::state::{Mode, State};
 
-/// Draws the Site picker over `area`.
-pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+/// The widest the table of sites gets, in columns.
+const MAX_TABLE_WIDTH: usize = 80;
+
+/// Draws the Site picker over `area`; the hint line shows the user's own keys.
+pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
     let picker = &state.picker;
     let [title, filter, header, list, hint] = Layout::vertical([
         Constraint::Length(1),
@@ -36,12 +42,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         filter,
     );
     let x = filter.x + 3 + u16::try_from(picker.filter.visual_cursor()).unwrap_or(u16::MAX);
-    if x < filter.right() && filter.height > 0 {
+    if x < filter.right() && filter.height > 0 && !state.help_open {
         frame.set_cursor_position((x, filter.y));
     }
     let rows = usize::from(list.height);
     let offset = (picker.selected + 1).saturating_sub(rows);
-    let width = usize::from(list.width);
+    // On wide terminals the role and count stay near the name instead of at the far edge.
+    let width = usize::from(list.width).min(MAX_TABLE_WIDTH);
     let columns = |name: &str, role: &str, count: &str| {
         let right = format!("{role:<6}  {count:>12} ");
         let name_width = width.saturating_sub(right.chars().count() + 3);
@@ -85,9 +92,32 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         lines.push(Line::from(Span::styled(line, style)));
     }
     frame.render_widget(Paragraph::new(lines), list);
-    let note = state
-        .notice
-        .clone()
-        .unwrap_or_else(|| " type to filter · ↑↓ move · Enter opens · Esc back".into());
+    // Esc clears the filter, or goes back to the site already open; else it does nothing.
+    let back = if !picker.filter.value().is_empty() {
+        Some("clear the filter")
+    } else if state.session.site_id != 0 {
+        Some("back")
+    } else {
+        None
+    };
+    let mut items: Vec<(&[Action], &str)> = vec![
+        (&[Action::Submit], "open"),
+        (&[Action::MoveDown, Action::MoveUp], "move"),
+        (&[Action::Help], "help"),
+    ];
+    if let Some(back) = back {
+        items.push((&[Action::Back], back));
+    }
+    items.push((&[Action::ForceQuit], "quit"));
+    let note = match &state.notice {
+        Some(notice) => format!(" {notice}"),
+        None => hint_line(
+            keymap,
+            Mode::Picker,
+            &["type to filter"],
+            &items,
+            usize::from(hint.width),
+        ),
+    };
     frame.render_widget(Paragraph::new(Span::styled(note, theme.status)), hint);
 }

@@ -108,6 +108,122 @@ fn help_overlay_80x24() {
     insta::assert_snapshot!(render(&state, 80, 24).backend());
 }
 
+/// The screen's rows as text.
+fn rows(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    let area = buffer.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            (area.left()..area.right())
+                .map(|x| buffer[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn wrapped_description_lines_keep_the_margin() {
+    let mut state = finder(60, 30);
+    press(&mut state, KeyCode::Enter);
+    if let Some(hit) = state.results.as_mut().and_then(|r| r.hits.first_mut()) {
+        hit.interaction.description = Some("word ".repeat(40).trim_end().to_string());
+    }
+    let rows = rows(&render(&state, 60, 30));
+    let wrapped: Vec<&String> = rows
+        .iter()
+        .filter(|r| r.trim_start().starts_with("word"))
+        .collect();
+    assert!(wrapped.len() >= 3, "the description wraps: {rows:#?}");
+    for row in wrapped {
+        assert!(row.starts_with(" word"), "{row:?} in {rows:#?}");
+    }
+}
+
+#[test]
+fn the_detail_names_users_and_adds_the_viewers_time_only_when_it_differs() {
+    let mut state = finder(120, 40);
+    press(&mut state, KeyCode::Enter);
+    let theme = |zone| Theme::new(ThemeName::Dark, false).with_viewer_zone(zone);
+    let screen = |state: &State, zone| {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal
+            .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme(zone)))
+            .unwrap();
+        rows(&terminal).join("\n")
+    };
+    // The first hit is in Europe/London, 10:30 – 12:00 there (09:30 UTC; Sydney is UTC+10 until
+    // its summer time starts on 4 October).
+    let text = screen(&state, chrono_tz::Tz::Australia__Sydney);
+    assert!(
+        text.contains("Your time 2026-10-01 19:30 – 21:00 Australia/Sydney"),
+        "{text}"
+    );
+    assert!(text.contains("by ana"), "{text}");
+    assert!(text.contains("Updated   2026-09-30 10:30 by tom"), "{text}");
+    let text = screen(&state, chrono_tz::Tz::Europe__London);
+    assert!(!text.contains("Your time"), "same zone: {text}");
+    // Another name for the same clock (Lisbon keeps London's time): nothing to add.
+    let text = screen(&state, chrono_tz::Tz::Europe__Lisbon);
+    assert!(!text.contains("Your time"), "same wall clock: {text}");
+    // A missing username falls back to the id.
+    if let Some(hit) = state.results.as_mut().and_then(|r| r.hits.first_mut()) {
+        hit.created_by_name = None;
+    }
+    let text = screen(&state, chrono_tz::Tz::UTC);
+    assert!(text.contains("by user #3"), "{text}");
+}
+
+#[test]
+fn help_overlay_120x40() {
+    let mut state = finder(120, 40);
+    press(&mut state, KeyCode::Esc);
+    press(&mut state, KeyCode::Char('?'));
+    insta::assert_snapshot!(render(&state, 120, 40).backend());
+}
+
+#[test]
+fn help_overlay_on_the_query_line_80x24() {
+    let mut state = finder(80, 24);
+    press(&mut state, KeyCode::F(1));
+    insta::assert_snapshot!(render(&state, 80, 24).backend());
+}
+
+#[test]
+fn every_theme_shows_the_selection_without_colour() {
+    use ratatui::style::Modifier;
+    let themes = [ThemeName::Dark, ThemeName::Light, ThemeName::Terminal];
+    let picking = crate::app::login::tests::App::picking(Some("Leeds"));
+    for (name, no_color) in themes.into_iter().flat_map(|t| [(t, false), (t, true)]) {
+        let theme = Theme::new(name, no_color);
+        assert!(
+            theme.selected.add_modifier.contains(Modifier::REVERSED),
+            "{name:?} no_color={no_color}"
+        );
+        let draw_with = |state: &State| {
+            let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+            terminal
+                .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme))
+                .unwrap();
+            terminal
+        };
+        // The Finder: a marker and reversed cells on the selected row only.
+        let terminal = draw_with(&finder(80, 24));
+        let text = rows(&terminal);
+        assert!(text[2].starts_with("▶  Quarterly"), "{name:?}: {text:#?}");
+        assert!(!text[4].starts_with('▶'));
+        let buffer = terminal.backend().buffer();
+        assert!(buffer[(10, 2)].modifier.contains(Modifier::REVERSED));
+        assert!(!buffer[(10, 4)].modifier.contains(Modifier::REVERSED));
+        // The picker: the same on the highlighted site.
+        let terminal = draw_with(&picking.state);
+        let text = rows(&terminal);
+        assert!(text[4].starts_with("> Leeds "), "{name:?}: {text:#?}");
+        let buffer = terminal.backend().buffer();
+        assert!(buffer[(3, 4)].modifier.contains(Modifier::REVERSED));
+        assert!(!buffer[(3, 3)].modifier.contains(Modifier::REVERSED));
+    }
+}
+
 #[test]
 fn tiny_terminals_do_not_panic() {
     let mut state = finder(80, 24);
@@ -232,6 +348,49 @@ mod login_and_picker {
     fn picker_80x24() {
         let app = App::picking(Some("Leeds"));
         insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn help_on_login_80x24() {
+        let mut app = App::new(None);
+        app.keys("maria");
+        app.press(KeyCode::F(1));
+        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn help_on_picker_80x24() {
+        let mut app = App::picking(None);
+        app.press(KeyCode::F(1));
+        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn login_120x40() {
+        let app = failed_login();
+        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+    }
+
+    #[test]
+    fn picker_120x40() {
+        let app = App::picking(Some("Leeds"));
+        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+    }
+
+    #[test]
+    fn help_on_login_120x40() {
+        let mut app = App::new(None);
+        app.keys("maria");
+        app.press(KeyCode::F(1));
+        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+    }
+
+    #[test]
+    fn help_on_picker_120x40() {
+        let mut app = App::picking(None);
+        app.keys("lee");
+        app.press(KeyCode::F(1));
+        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
     }
 
     #[test]

@@ -303,3 +303,67 @@ fn switching_sites_without_a_login_only_says_why() {
     assert_eq!(state.screen, Screen::Finder);
     assert!(state.notice.as_deref().unwrap_or("").contains("login"));
 }
+
+#[test]
+fn f1_opens_help_on_the_login_screen_and_question_mark_still_types() {
+    let mut app = App::new(None);
+    app.keys("ma?");
+    assert_eq!(app.state.login.username.value(), "ma?");
+    assert!(!app.state.help_open);
+    assert!(app.press(KeyCode::F(1)).is_empty());
+    assert!(app.state.help_open);
+    assert_eq!(app.state.mode(), Mode::Help);
+    // While help is open keys do not reach the fields, and Esc closes help instead of quitting.
+    app.keys("x");
+    app.press(KeyCode::Tab);
+    assert_eq!(app.state.login.username.value(), "ma?");
+    assert_eq!(app.state.login.field, LoginField::Username);
+    assert!(app.press(KeyCode::Esc).is_empty());
+    assert!(!app.state.help_open);
+    assert!(!app.state.quit);
+    // F1 toggles it, and typing goes on where it was.
+    app.press(KeyCode::F(1));
+    app.press(KeyCode::F(1));
+    assert!(!app.state.help_open);
+    app.keys("ria");
+    assert_eq!(app.state.login.username.value(), "ma?ria");
+    assert_eq!(app.state.screen, Screen::Login);
+}
+
+#[test]
+fn f1_opens_help_in_the_picker_and_question_mark_still_filters() {
+    let mut app = App::picking(None);
+    app.keys("?");
+    assert_eq!(app.state.picker.filter.value(), "?");
+    assert!(!app.state.help_open);
+    app.press(KeyCode::Backspace);
+    app.press(KeyCode::F(1));
+    assert!(app.state.help_open);
+    assert_eq!(app.state.mode(), Mode::Help);
+    // Arrows and Enter wait while help is open.
+    assert!(app.press(KeyCode::Down).is_empty());
+    assert!(app.press(KeyCode::Enter).is_empty());
+    assert_eq!(app.selected_name(), Some("Berlin office"));
+    assert_eq!(app.state.screen, Screen::SitePicker);
+    // `?` closes the help it opened (as in the Finder), then types again.
+    app.press(KeyCode::Char('?'));
+    assert!(!app.state.help_open);
+    app.press(KeyCode::F(1));
+    assert!(app.press(KeyCode::Esc).is_empty());
+    assert!(!app.state.help_open);
+    assert_eq!(app.state.screen, Screen::SitePicker);
+    app.keys("syd");
+    assert_eq!(app.selected_name(), Some("Sydney"));
+}
+
+#[test]
+fn help_on_the_login_screen_can_still_force_quit() {
+    let mut app = App::new(None);
+    app.press(KeyCode::F(1));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let event = key_event(&app.keymap, &app.state, ctrl_c);
+    assert!(matches!(event, Some(Event::Action(Action::ForceQuit))));
+    if let Some(event) = event {
+        assert_eq!(update(&mut app.state, event), vec![Effect::Quit]);
+    }
+}
