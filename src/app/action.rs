@@ -19,6 +19,10 @@ pub enum Action {
     PageUp,
     /// Open the selected interaction.
     Open,
+    /// Scroll the detail pane down a line.
+    DetailDown,
+    /// Scroll the detail pane up a line.
+    DetailUp,
     /// Back out one level (close help, close the detail, leave the query line).
     Back,
     /// Create a new interaction.
@@ -55,7 +59,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -64,6 +68,8 @@ impl Action {
         Action::PageDown,
         Action::PageUp,
         Action::Open,
+        Action::DetailDown,
+        Action::DetailUp,
         Action::Back,
         Action::NewInteraction,
         Action::Edit,
@@ -93,6 +99,8 @@ impl Action {
             Action::PageDown => "page_down",
             Action::PageUp => "page_up",
             Action::Open => "open",
+            Action::DetailDown => "detail_down",
+            Action::DetailUp => "detail_up",
             Action::Back => "back",
             Action::NewInteraction => "new_interaction",
             Action::Edit => "edit",
@@ -128,6 +136,8 @@ impl Action {
             Action::PageDown => "one screen down",
             Action::PageUp => "one screen up",
             Action::Open => "open the selected interaction",
+            Action::DetailDown => "scroll the detail down",
+            Action::DetailUp => "scroll the detail up",
             Action::Back => "back out one level",
             Action::NewInteraction => "new interaction",
             Action::Edit => "edit the selected interaction",

@@ -210,6 +210,13 @@ impl FormState {
         self.refresh_suggestions();
     }
 
+    /// Puts the cursor in `field` (a click on it).
+    pub fn focus_field(&mut self, field: Field) {
+        if let Some(i) = Field::ALL.iter().position(|f| *f == field) {
+            self.focus_on(i);
+        }
+    }
+
     fn refresh_suggestions(&mut self) {
         self.suggestion = 0;
         self.suggestions = if self.focused() == Field::Timezone {

@@ -190,6 +190,8 @@ const DEFAULTS: &[(Mode, Action, &[&str])] = &[
     (Mode::List, Action::PageDown, &["pagedown", "ctrl-d"]),
     (Mode::List, Action::PageUp, &["pageup", "ctrl-u"]),
     (Mode::List, Action::Open, &["enter"]),
+    (Mode::List, Action::DetailDown, &["J", "shift-down"]),
+    (Mode::List, Action::DetailUp, &["K", "shift-up"]),
     (Mode::List, Action::Back, &["esc"]),
     (Mode::List, Action::NewInteraction, &["n"]),
     (Mode::List, Action::Edit, &["e"]),

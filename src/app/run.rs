@@ -225,7 +225,7 @@ fn terminal_event(state: &mut State, keymap: &KeyMap, event: TermEvent) -> Vec<E
                 None => Vec::new(),
             }
         }
-        TermEvent::Mouse(mouse) => match mouse_event(mouse) {
+        TermEvent::Mouse(mouse) => match mouse_event(state, mouse) {
             Some(event) => update(state, event),
             None => Vec::new(),
         },

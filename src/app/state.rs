@@ -194,6 +194,8 @@ pub struct State {
     pub selected: usize,
     /// Index of the first hit on screen.
     pub offset: usize,
+    /// Lines of the detail pane scrolled past (back to 0 when the selection changes).
+    pub detail_scroll: u16,
     /// Terminal size in columns and rows.
     pub size: (u16, u16),
     pub session: Session,
@@ -242,6 +244,7 @@ impl State {
             results: None,
             selected: 0,
             offset: 0,
+            detail_scroll: 0,
             size: (80, 24),
             session,
             connection: Connection::Connecting,

@@ -165,8 +165,16 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 
 /// What a mouse event means: the wheel moves the selection, a left click selects (or opens, on
 /// the selected row) or focuses the query line. Other mouse events mean nothing.
-pub fn mouse_event(mouse: MouseEvent) -> Option<Event> {
+pub fn mouse_event(state: &State, mouse: MouseEvent) -> Option<Event> {
+    let over_detail = state.screen == Screen::Finder && {
+        let (width, height) = state.size;
+        layout::finder(Rect::new(0, 0, width, height), state.detail_open)
+            .detail
+            .is_some_and(|d| d.contains(Position::new(mouse.column, mouse.row)))
+    };
     match mouse.kind {
+        MouseEventKind::ScrollDown if over_detail => Some(Event::Action(Action::DetailDown)),
+        MouseEventKind::ScrollUp if over_detail => Some(Event::Action(Action::DetailUp)),
         MouseEventKind::ScrollDown => Some(Event::Action(Action::MoveDown)),
         MouseEventKind::ScrollUp => Some(Event::Action(Action::MoveUp)),
         MouseEventKind::Down(MouseButton::Left) => Some(Event::Click {
@@ -178,6 +186,25 @@ pub fn mouse_event(mouse: MouseEvent) -> Option<Event> {
 }
 
 fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
+    if state.screen == Screen::Form && state.confirm.is_none() && !state.help_open {
+        let (width, height) = state.size;
+        if let Some(form) = state.form.as_mut() {
+            let areas = crate::ui::form::areas(Rect::new(0, 0, width, height), form);
+            // A click on a field's row (its label or its text) puts the cursor there.
+            let hit = areas.fields.iter().find(|(field, r)| {
+                let top = if field.is_multi_line() {
+                    r.y.saturating_sub(1)
+                } else {
+                    r.y
+                };
+                (top..r.bottom()).contains(&row)
+            });
+            if let Some((field, _)) = hit {
+                form.focus_field(*field);
+            }
+        }
+        return;
+    }
     if state.screen != Screen::Finder {
         return;
     }
@@ -242,6 +269,14 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
                 state.notice = Some("nothing selected to open".into());
             }
         }
+        Action::DetailDown => {
+            state.detail_open = true;
+            state.detail_scroll = state
+                .detail_scroll
+                .saturating_add(1)
+                .min(detail_lines(state));
+        }
+        Action::DetailUp => state.detail_scroll = state.detail_scroll.saturating_sub(1),
         Action::Back => {
             if state.help_open {
                 state.help_open = false;
@@ -367,6 +402,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                 state.results = Some(Results::first(f.generation, f.query, f.sort, result));
                 state.selected = 0;
                 state.offset = 0;
+                state.detail_scroll = 0;
             } else if let Some(f) = state.more_in_flight.take_if(|f| f.request_id == request_id) {
                 match state.results.as_mut() {
                     Some(results) if results.generation == f.generation => {
@@ -480,9 +516,32 @@ fn request(state: &State, after: Option<String>) -> SearchRequest {
 /// Selects hit `index` (clamped to the loaded rows), scrolls to it, and loads more if near the end.
 fn select(state: &mut State, index: usize, effects: &mut Vec<Effect>) {
     let len = state.hits().len();
+    let before = state.selected;
     state.selected = if len == 0 { 0 } else { index.min(len - 1) };
+    if state.selected != before {
+        state.detail_scroll = 0;
+    }
     keep_selection_visible(state);
     load_more_if_near_end(state, effects);
+}
+
+/// An upper bound on the lines the selected interaction's detail takes at the narrowest detail
+/// pane (30 columns): the furthest the detail may scroll.
+fn detail_lines(state: &State) -> u16 {
+    let Some(hit) = state.selected_hit() else {
+        return 0;
+    };
+    let i = &hit.interaction;
+    let text_lines = |t: &Option<String>| {
+        t.as_deref().map_or(1, |t| {
+            t.split('\n')
+                .map(|l| l.chars().count() / 30 + 1)
+                .sum::<usize>()
+        })
+    };
+    let lines =
+        14 + i.title.chars().count() / 30 + text_lines(&i.description) + text_lines(&i.notes);
+    u16::try_from(lines).unwrap_or(u16::MAX)
 }
 
 /// How many hits one screen shows.

@@ -101,7 +101,12 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         "ID",
         plain(format!("{} (version {})", i.interaction_id, i.version)),
     ));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((state.detail_scroll, 0)),
+        text_area,
+    );
 }
 
 /// The interaction's time span in the viewer's zone, when it reads differently there.

@@ -508,3 +508,16 @@ fn ctrl_c_quits_from_the_form_and_keeps_the_draft() {
     assert!(app.state.quit);
     assert!(!deletes_draft(&effects));
 }
+
+#[test]
+fn a_click_on_a_field_puts_the_cursor_there() {
+    let mut app = finder();
+    app.press(ch('n'));
+    // At 80x24 with no problems shown: header, then one row per single-line field.
+    update(&mut app.state, Event::Click { column: 2, row: 3 });
+    assert_eq!(form(&app).focused(), Field::Lead);
+    // Leaving Title shows its problem on a row of its own: Location moves down to row 8.
+    assert_eq!(form(&app).problems(Field::Title).count(), 1);
+    update(&mut app.state, Event::Click { column: 40, row: 8 });
+    assert_eq!(form(&app).focused(), Field::Location);
+}

@@ -312,13 +312,16 @@ fn the_wheel_moves_and_clicks_select_then_open() {
         row,
         modifiers: KeyModifiers::NONE,
     };
-    let wheel = mouse_event(mouse(MouseEventKind::ScrollDown, 5, 5));
+    let wheel = mouse_event(&app.state, mouse(MouseEventKind::ScrollDown, 5, 5));
     assert!(matches!(wheel, Some(Event::Action(Action::MoveDown))));
     update(&mut app.state, wheel.unwrap_or(Event::Action(Action::Top)));
     assert_eq!(app.state.selected, 1);
     // Rows 0 and 1 are the query and info lines; hit n starts at row 2 + 2n.
     let click = |app: &mut App, row| {
-        let event = mouse_event(mouse(MouseEventKind::Down(MouseButton::Left), 10, row));
+        let event = mouse_event(
+            &app.state,
+            mouse(MouseEventKind::Down(MouseButton::Left), 10, row),
+        );
         update(&mut app.state, event.unwrap_or(Event::Action(Action::Top)))
     };
     click(&mut app, 7);
@@ -331,6 +334,34 @@ fn the_wheel_moves_and_clicks_select_then_open() {
     );
     click(&mut app, 0);
     assert_eq!(app.state.mode(), Mode::Query);
-    let moved = mouse_event(mouse(MouseEventKind::Moved, 1, 1));
+    let moved = mouse_event(&app.state, mouse(MouseEventKind::Moved, 1, 1));
     assert!(moved.is_none());
+    // At 80x24 the open detail sits below the list: the wheel there scrolls the detail.
+    let wheel = mouse_event(&app.state, mouse(MouseEventKind::ScrollDown, 5, 20));
+    assert!(matches!(wheel, Some(Event::Action(Action::DetailDown))));
+}
+
+#[test]
+fn the_detail_scrolls_and_starts_at_the_top_for_each_selection() {
+    let mut app = App::loaded(10, false);
+    app.press(code(KeyCode::Esc));
+    app.press(code(KeyCode::Enter));
+    for _ in 0..3 {
+        app.press(ch('J'));
+    }
+    assert_eq!(app.state.detail_scroll, 3);
+    app.press(ch('K'));
+    assert_eq!(app.state.detail_scroll, 2);
+    for _ in 0..500 {
+        app.press(ch('J'));
+    }
+    assert!(
+        app.state.detail_scroll < 40,
+        "stops near the end of the text"
+    );
+    app.press(ch('j'));
+    assert_eq!(
+        app.state.detail_scroll, 0,
+        "a new selection starts at the top"
+    );
 }
