@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::db::histogram::{self, MonthCount};
 use crate::db::search::{self, SearchPage, SearchRequest};
 use crate::db::{Db, interactions, sites, users};
 use crate::domain::interaction::{Interaction, ValidInteraction};
@@ -66,6 +67,31 @@ impl SearchBackend for DbSearchBackend {
             let page = result.map_err(|e| e.to_string())?;
             tx.commit().await.map_err(unreachable)?;
             Ok(page)
+        })
+    }
+
+    fn histogram(
+        &self,
+        request_id: u64,
+        request: SearchRequest,
+        budget_ms: u32,
+    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, String>> {
+        Box::pin(async move {
+            let failed = |e: sqlx::Error| e.to_string();
+            let mut tx = self.db.begin_as(self.user_id).await.map_err(failed)?;
+            let pid = crate::db::cancel::tag(&mut tx, &Self::label(request_id))
+                .await
+                .map_err(failed)?;
+            if let Ok(mut running) = self.running.lock() {
+                running.insert(request_id, pid);
+            }
+            let result = histogram::histogram(&mut tx, &request, budget_ms).await;
+            if let Ok(mut running) = self.running.lock() {
+                running.remove(&request_id);
+            }
+            let months = result.map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(failed)?;
+            Ok(months)
         })
     }
 

@@ -300,6 +300,7 @@ fn perform(
             | Effect::CancelSearch { .. }
             | Effect::Login { .. }
             | Effect::Save { .. }
+            | Effect::Histogram { .. }
             | Effect::BeginSession { .. } => {}
         }
     }

@@ -21,6 +21,7 @@ use super::form::{FormTarget, SaveError};
 use super::login::{LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
+use crate::db::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction};
 
 /// A boxed, sendable future (what [`SearchBackend`] returns; no async-trait dependency).
@@ -36,6 +37,15 @@ pub trait SearchBackend: Send + Sync + 'static {
         request_id: u64,
         request: SearchRequest,
     ) -> BoxFuture<'_, Result<SearchPage, String>>;
+
+    /// Counts the matches of `request` by month within `budget_ms` on the server; None when
+    /// that was too costly. `request_id` names it for [`SearchBackend::cancel`].
+    fn histogram(
+        &self,
+        request_id: u64,
+        request: SearchRequest,
+        budget_ms: u32,
+    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, String>>;
 
     /// Creates (`FormTarget::New`) or updates an interaction of `site_id` as the backend's
     /// user, in one transaction: all of it is written or none.
@@ -99,6 +109,11 @@ impl Runner {
                     request_id,
                     request,
                 } => self.start(request_id, request),
+                Effect::Histogram {
+                    request_id,
+                    request,
+                    budget_ms,
+                } => self.count_months(request_id, request, budget_ms),
                 Effect::CancelSearch { request_id } => self.cancel(request_id),
                 Effect::Login {
                     request_id,
@@ -145,6 +160,23 @@ impl Runner {
             };
             // The receiver is gone only when the app is exiting.
             let _ = answers.send(msg);
+        });
+        self.tasks.insert(request_id, task);
+    }
+
+    fn count_months(&mut self, request_id: u64, request: SearchRequest, budget_ms: u32) {
+        let backend = Arc::clone(&self.backend);
+        let answers = self.answers.clone();
+        let task = tokio::spawn(async move {
+            let months = match backend.histogram(request_id, request, budget_ms).await {
+                Ok(months) => months,
+                Err(message) => {
+                    // A missing picture is no reason to bother the person: it is only logged.
+                    tracing::warn!("the month histogram failed: {message}");
+                    None
+                }
+            };
+            let _ = answers.send(Msg::HistogramDone { request_id, months });
         });
         self.tasks.insert(request_id, task);
     }

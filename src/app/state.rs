@@ -10,6 +10,7 @@ use super::drafts::Draft;
 use super::form::{Confirm, FormState};
 use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
+use crate::db::histogram::MonthCount;
 
 /// Which bindings apply: the key map is looked up by mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -116,6 +117,8 @@ pub struct Settings {
     pub count_cap: i64,
     /// Load the next page when the selection comes this close to the end of the loaded rows.
     pub load_more_within: usize,
+    /// The month histogram may take this long on the server before it is given up.
+    pub histogram_budget_ms: u32,
 }
 
 impl Default for Settings {
@@ -125,6 +128,7 @@ impl Default for Settings {
             page_size: 50,
             count_cap: 1000,
             load_more_within: 10,
+            histogram_budget_ms: 250,
         }
     }
 }
@@ -164,6 +168,14 @@ impl Results {
             highlight: page.highlight,
         }
     }
+}
+
+/// How the current results spread over the months.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Histogram {
+    /// The results generation it belongs to.
+    pub generation: u64,
+    pub months: Vec<MonthCount>,
 }
 
 /// A search the runner is working on.
@@ -216,6 +228,10 @@ pub struct State {
     pub in_flight: Option<InFlight>,
     /// The next-page search in flight, if any.
     pub more_in_flight: Option<InFlight>,
+    /// The month histogram of the current results, once counted.
+    pub histogram: Option<Histogram>,
+    /// The histogram count in flight, if any.
+    pub histogram_in_flight: Option<InFlight>,
     /// The last request id handed out.
     pub last_request_id: u64,
     /// The open form, while [`Screen::Form`] is in front.
@@ -257,6 +273,8 @@ impl State {
             search_due: None,
             in_flight: None,
             more_in_flight: None,
+            histogram: None,
+            histogram_in_flight: None,
             last_request_id: 0,
             form: None,
             confirm: None,

@@ -20,7 +20,8 @@ use super::form::{self, FormTarget, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest, Sort};
-use super::state::{Connection, Focus, InFlight, Results, Screen, State};
+use super::state::{Connection, Focus, Histogram, InFlight, Results, Screen, State};
+use crate::db::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
 use crate::ui::layout;
 
@@ -62,6 +63,11 @@ pub enum Msg {
         request_id: u64,
         result: Result<Box<Interaction>, SaveError>,
     },
+    /// The answer to [`Effect::Histogram`]: None when it was too costly or failed.
+    HistogramDone {
+        request_id: u64,
+        months: Option<Vec<MonthCount>>,
+    },
     /// The answer to [`Effect::LookForDraft`].
     DraftFound(Result<Option<Box<Draft>>, String>),
     /// The time now.
@@ -85,6 +91,13 @@ pub enum Effect {
     Search {
         request_id: u64,
         request: SearchRequest,
+    },
+    /// Count the matches of a first page by month; answer with [`Msg::HistogramDone`].
+    /// Cancelled like a search.
+    Histogram {
+        request_id: u64,
+        request: SearchRequest,
+        budget_ms: u32,
     },
     /// Stop a search that is no longer wanted (its answer would be dropped anyway).
     CancelSearch { request_id: u64 },
@@ -380,6 +393,21 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::Notice(text) => state.notice = Some(text),
         Msg::SaveDone { request_id, result } => form::save_done(state, request_id, result, effects),
         Msg::DraftFound(found) => form::draft_found(state, found),
+        Msg::HistogramDone { request_id, months } => {
+            if let Some(f) = state
+                .histogram_in_flight
+                .take_if(|f| f.request_id == request_id)
+                && state
+                    .results
+                    .as_ref()
+                    .is_some_and(|r| r.generation == f.generation)
+            {
+                state.histogram = months.map(|months| Histogram {
+                    generation: f.generation,
+                    months,
+                });
+            }
+        }
         Msg::Tick(now) => {
             state.clock = now;
             if state.search_due.is_some_and(|due| due <= now) {
@@ -399,10 +427,20 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             elapsed,
         } => {
             if let Some(f) = state.in_flight.take_if(|f| f.request_id == request_id) {
-                state.results = Some(Results::first(f.generation, f.query, f.sort, result));
+                let fuzzy = result.fuzzy;
+                state.results = Some(Results::first(
+                    f.generation,
+                    f.query.clone(),
+                    f.sort,
+                    result,
+                ));
                 state.selected = 0;
                 state.offset = 0;
                 state.detail_scroll = 0;
+                state.histogram = None;
+                if !fuzzy {
+                    count_months(state, &f, effects);
+                }
             } else if let Some(f) = state.more_in_flight.take_if(|f| f.request_id == request_id) {
                 match state.results.as_mut() {
                     Some(results) if results.generation == f.generation => {
@@ -435,12 +473,40 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
     }
 }
 
+/// Asks for the month histogram of the first page that just arrived for `first`.
+fn count_months(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) {
+    if let Some(old) = state.histogram_in_flight.take() {
+        effects.push(Effect::CancelSearch {
+            request_id: old.request_id,
+        });
+    }
+    let request_id = next_id(state);
+    let mut request = request(state, None);
+    request.query = first.query.clone();
+    request.sort = first.sort;
+    state.histogram_in_flight = Some(InFlight {
+        request_id,
+        generation: first.generation,
+        query: first.query.clone(),
+        sort: first.sort,
+    });
+    effects.push(Effect::Histogram {
+        request_id,
+        request,
+        budget_ms: state.settings.histogram_budget_ms,
+    });
+}
+
 /// Cancels the searches in flight and the one due.
 pub(super) fn cancel_searches(state: &mut State, effects: &mut Vec<Effect>) {
     state.search_due = None;
-    for f in [state.in_flight.take(), state.more_in_flight.take()]
-        .into_iter()
-        .flatten()
+    for f in [
+        state.in_flight.take(),
+        state.more_in_flight.take(),
+        state.histogram_in_flight.take(),
+    ]
+    .into_iter()
+    .flatten()
     {
         effects.push(Effect::CancelSearch {
             request_id: f.request_id,

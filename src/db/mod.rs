@@ -3,6 +3,7 @@
 
 pub mod cancel;
 pub mod cluster;
+pub mod histogram;
 pub mod interactions;
 pub mod migrate;
 pub mod pool;

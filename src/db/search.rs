@@ -256,11 +256,11 @@ fn fingerprint(req: &SearchRequest) -> String {
 
 /// The normalised text conditions of one variant (normal or relaxed).
 #[derive(Clone, Debug, Default)]
-struct Text {
+pub(crate) struct Text {
     /// `search_vector @@` this, as tsquery text; None for no text condition.
-    matches: Option<String>,
+    pub(crate) matches: Option<String>,
     /// `ts_rank` by this; None when nothing positive is left.
-    rank: Option<String>,
+    pub(crate) rank: Option<String>,
 }
 
 /// Runs one search. See the module documentation for the steps.
@@ -378,7 +378,7 @@ fn effective_sort(sort: Sort, text: &Text) -> Sort {
 
 /// Sets the transaction's plan cache mode and trigram threshold, normalises the tsquery texts and
 /// finds the typed words that are stop words.
-async fn prepare(
+pub(crate) async fn prepare(
     conn: &mut PgConnection,
     parsed: &query::ParsedQuery,
 ) -> Result<(Text, Text, Vec<String>), sqlx::Error> {
@@ -443,7 +443,12 @@ fn contains_pattern(value: &str) -> String {
 }
 
 /// `WHERE` for the site's live rows, the text condition and the filters.
-fn push_where(qb: &mut QueryBuilder<'_, Postgres>, site_id: i32, text: Option<&str>, f: &Filters) {
+pub(crate) fn push_where(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    site_id: i32,
+    text: Option<&str>,
+    f: &Filters,
+) {
     qb.push(" FROM interactions WHERE site_id = ")
         .push_bind(site_id)
         .push(" AND deleted_at IS NULL");

@@ -79,6 +79,15 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         }
     }
     lines.push(Line::default());
+    // Record times to the minute: the seconds of a save mean nothing to a reader.
+    let stamp = |t: chrono::DateTime<chrono::Utc>| {
+        use chrono::Timelike;
+        when(
+            t.with_second(0)
+                .and_then(|t| t.with_nanosecond(0))
+                .unwrap_or(t),
+        )
+    };
     let who = |name: &Option<String>, id: i32| match name {
         Some(name) => name.clone(),
         None => format!("user #{id}"),
@@ -87,13 +96,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         "Created",
         plain(format!(
             "{} by {}",
-            when(i.created_at),
+            stamp(i.created_at),
             who(&hit.created_by_name, i.created_by)
         )),
     ));
     let updated = match (i.updated_at, i.updated_by) {
-        (Some(at), Some(by)) => format!("{} by {}", when(at), who(&hit.updated_by_name, by)),
-        (Some(at), None) => when(at),
+        (Some(at), Some(by)) => format!("{} by {}", stamp(at), who(&hit.updated_by_name, by)),
+        (Some(at), None) => stamp(at),
         _ => "never".to_string(),
     };
     lines.push(field("Updated", plain(updated)));

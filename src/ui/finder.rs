@@ -106,7 +106,29 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
             spans.push(Span::styled(format!("ignored: {note}"), theme.fuzzy));
         }
     }
-    render_clipped(frame, Line::from(spans), area);
+    let line = Line::from(spans);
+    // The month histogram takes the room the line leaves on the right, up to 40 columns.
+    let free = usize::from(area.width).saturating_sub(line.width() + 4);
+    let bars = state
+        .histogram
+        .as_ref()
+        .filter(|h| {
+            state
+                .results
+                .as_ref()
+                .is_some_and(|r| r.generation == h.generation)
+        })
+        .and_then(|h| super::histogram::sparkline(&h.months, free.min(40)));
+    render_clipped(frame, line, area);
+    if let Some(bars) = bars {
+        let width = u16::try_from(bars.chars().count() + 1).unwrap_or(u16::MAX);
+        let right = Rect {
+            x: area.right().saturating_sub(width),
+            width: width.min(area.width),
+            ..area
+        };
+        frame.render_widget(Paragraph::new(Span::styled(bars, theme.dim)), right);
+    }
 }
 
 fn draw_list(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {

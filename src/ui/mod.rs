@@ -5,6 +5,7 @@ pub mod detail;
 pub mod finder;
 pub mod form;
 pub mod help;
+pub mod histogram;
 pub mod layout;
 pub mod login;
 pub mod picker;

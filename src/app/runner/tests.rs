@@ -30,6 +30,21 @@ impl SearchBackend for Fake {
         })
     }
 
+    fn histogram(
+        &self,
+        _request_id: u64,
+        request: SearchRequest,
+        _budget_ms: u32,
+    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, String>> {
+        Box::pin(async move {
+            match request.query.as_str() {
+                "hang" => std::future::pending().await,
+                "fail" => Err("the database is unreachable".to_string()),
+                _ => Ok(Some(Vec::new())),
+            }
+        })
+    }
+
     fn save(
         &self,
         site_id: i32,

@@ -365,3 +365,75 @@ fn the_detail_scrolls_and_starts_at_the_top_for_each_selection() {
         "a new selection starts at the top"
     );
 }
+
+fn histograms(effects: &[Effect]) -> Vec<(u64, SearchRequest)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Histogram {
+                request_id,
+                request,
+                ..
+            } => Some((*request_id, request.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn each_first_page_is_followed_by_its_month_histogram() {
+    use chrono::NaiveDate;
+    let mut app = App::new();
+    let (id, _) = only_search(&start(&mut app.state));
+    let effects = app.done(id, page(0, 5, true));
+    let asked = histograms(&effects);
+    assert_eq!(asked.len(), 1, "{effects:?}");
+    let (hid, request) = asked[0].clone();
+    assert_eq!((request.query.as_str(), request.site_id), ("", 7));
+    let months = vec![crate::db::histogram::MonthCount {
+        month: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap_or_default(),
+        count: 5,
+    }];
+    update(
+        &mut app.state,
+        Event::Msg(Msg::HistogramDone {
+            request_id: hid,
+            months: Some(months.clone()),
+        }),
+    );
+    assert_eq!(
+        app.state.histogram.as_ref().map(|h| h.months.clone()),
+        Some(months)
+    );
+}
+
+#[test]
+fn a_new_query_cancels_the_histogram_and_drops_its_late_answer() {
+    let mut app = App::new();
+    let (id, _) = only_search(&start(&mut app.state));
+    let (hid, _) = histograms(&app.done(id, page(0, 5, true)))[0].clone();
+    app.tick(0);
+    app.keys("m");
+    let effects = app.tick(500);
+    assert!(
+        effects.contains(&Effect::CancelSearch { request_id: hid }),
+        "{effects:?}"
+    );
+    update(
+        &mut app.state,
+        Event::Msg(Msg::HistogramDone {
+            request_id: hid,
+            months: Some(Vec::new()),
+        }),
+    );
+    assert_eq!(app.state.histogram, None);
+}
+
+#[test]
+fn near_matches_get_no_histogram() {
+    let mut app = App::new();
+    let (id, _) = only_search(&start(&mut app.state));
+    let mut near = page(0, 2, false);
+    near.fuzzy = true;
+    assert!(histograms(&app.done(id, near)).is_empty());
+}

@@ -1,0 +1,77 @@
+//! The Finder's month histogram: how the matches of a search spread over the months (each
+//! interaction's month in its own timezone). It runs after the first page, in the background,
+//! under a small time budget of its own: when counting would cost more than the budget (a huge
+//! site and a common word), the server cancels it and the Finder shows no histogram instead of
+//! a slow one.
+
+use chrono::NaiveDate;
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
+
+use super::search::{SearchError, SearchRequest, Text, prepare, push_where};
+use crate::domain::query;
+
+/// Matches in one month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MonthCount {
+    /// The first day of the month.
+    pub month: NaiveDate,
+    pub count: i64,
+}
+
+/// PostgreSQL's "canceling statement due to statement timeout".
+const QUERY_CANCELED: &str = "57014";
+
+/// The matches of `req` per month, oldest first (an empty query gives the site's activity over
+/// time); None when they could not be counted within `budget_ms`, and then nothing is shown.
+pub async fn histogram(
+    conn: &mut PgConnection,
+    req: &SearchRequest,
+    budget_ms: u32,
+) -> Result<Option<Vec<MonthCount>>, SearchError> {
+    let parsed = query::parse(&req.query);
+    let mut tx = conn.begin().await?;
+    let (normal, relaxed, _) = prepare(&mut tx, &parsed).await?;
+    sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+        .bind(budget_ms.max(1).to_string())
+        .execute(&mut *tx)
+        .await?;
+    let mut months = match count_by_month(&mut tx, req.site_id, &normal, &parsed.filters).await {
+        Ok(m) => m,
+        Err(e) if is_timeout(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if months.is_empty() && relaxed.matches.is_some() {
+        months = match count_by_month(&mut tx, req.site_id, &relaxed, &parsed.filters).await {
+            Ok(m) => m,
+            Err(e) if is_timeout(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+    }
+    tx.commit().await?;
+    Ok(Some(months))
+}
+
+fn is_timeout(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == QUERY_CANCELED)
+}
+
+async fn count_by_month(
+    conn: &mut PgConnection,
+    site_id: i32,
+    text: &Text,
+    filters: &query::Filters,
+) -> Result<Vec<MonthCount>, sqlx::Error> {
+    let mut qb = QueryBuilder::<Postgres>::new(
+        "SELECT date_trunc('month', start_datetime AT TIME ZONE timezone)::date AS month, \
+         count(*) AS n",
+    );
+    push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+    qb.push(" GROUP BY 1 ORDER BY 1");
+    let rows: Vec<(NaiveDate, i64)> = qb.build_query_as().fetch_all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(month, count)| MonthCount { month, count })
+        .collect())
+}
