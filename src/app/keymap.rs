@@ -221,6 +221,8 @@ const DEFAULTS: &[(Mode, Action, &[&str])] = &[
     (Mode::Confirm, Action::No, &["n"]),
     (Mode::Confirm, Action::Back, &["esc"]),
     (Mode::Confirm, Action::ForceQuit, &["ctrl-c"]),
+    (Mode::Help, Action::MoveDown, &["j", "down"]),
+    (Mode::Help, Action::MoveUp, &["k", "up"]),
     (Mode::Help, Action::Back, &["esc"]),
     (Mode::Help, Action::Help, &["?", "f1"]),
     (Mode::Help, Action::Quit, &["q"]),

@@ -196,6 +196,8 @@ pub struct State {
     pub picker: PickerState,
     pub focus: Focus,
     pub help_open: bool,
+    /// Rows of the help overlay scrolled past, when it is taller than the screen.
+    pub help_scroll: u16,
     /// The detail pane of the selected interaction is shown.
     pub detail_open: bool,
     pub query: Input,
@@ -254,6 +256,7 @@ impl State {
             picker: PickerState::default(),
             focus: Focus::Query,
             help_open: false,
+            help_scroll: 0,
             detail_open: false,
             query: Input::default(),
             sort: Sort::default(),

@@ -248,6 +248,14 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     if state.confirm.is_some() {
         return form::act_confirm(state, action, effects);
     }
+    if state.help_open {
+        match action {
+            Action::MoveDown => return state.help_scroll = state.help_scroll.saturating_add(1),
+            Action::MoveUp => return state.help_scroll = state.help_scroll.saturating_sub(1),
+            Action::Help | Action::Back => state.help_scroll = 0,
+            _ => {}
+        }
+    }
     match state.screen {
         Screen::Login => return login::act_login(state, action, effects),
         Screen::SitePicker if !state.help_open => {

@@ -60,6 +60,53 @@ fn describe(mode: Mode, action: Action) -> &'static str {
     }
 }
 
+/// The key rows laid out to fit `area` with `footer` more lines under them: one column when
+/// they fit, two side by side when the screen is short but wide enough, else the rows that fit
+/// and a line saying there are more.
+fn fit<'a>(
+    rows: Vec<Line<'a>>,
+    footer: usize,
+    area: Rect,
+    scroll: u16,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let available = usize::from(area.height).saturating_sub(2 + footer);
+    if rows.len() <= available {
+        return rows;
+    }
+    let column = rows.iter().map(Line::width).max().unwrap_or(0) + 2;
+    let half = rows.len().div_ceil(2);
+    if half <= available && 2 * column + 3 <= usize::from(area.width) {
+        let mut left: Vec<Line> = rows;
+        let right = left.split_off(half);
+        let mut right = right.into_iter();
+        return left
+            .into_iter()
+            .map(|mut line| {
+                let pad = column.saturating_sub(line.width());
+                line.spans.push(Span::raw(" ".repeat(pad)));
+                if let Some(r) = right.next() {
+                    line.spans.extend(r.spans);
+                }
+                line
+            })
+            .collect();
+    }
+    let keep = available.saturating_sub(1);
+    let hidden = rows.len().saturating_sub(keep);
+    let skip = usize::from(scroll).min(hidden);
+    let mut shown: Vec<Line> = rows.into_iter().skip(skip).take(keep).collect();
+    shown.push(Line::from(Span::styled(
+        format!(
+            " … {} of {} keys shown: j/k scroll",
+            keep.min(shown.len()),
+            keep + hidden
+        ),
+        theme.dim,
+    )));
+    shown
+}
+
 /// Draws the help for the mode under the overlay, centred over `area`.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
     let under = state.base_mode();
@@ -93,19 +140,21 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         .flat_map(|a| keymap.keys_for(Mode::Help, a))
         .map(|k| k.to_string())
         .collect();
-    lines.push(Line::default());
+    let mut footer = vec![Line::default()];
     if under.is_text() {
-        lines.push(Line::from(Span::styled(
+        footer.push(Line::from(Span::styled(
             " other keys type into the field",
             theme.dim,
         )));
     }
     if !close.is_empty() {
-        lines.push(Line::from(Span::styled(
+        footer.push(Line::from(Span::styled(
             format!(" {} closes this help", close.join(" or ")),
             theme.dim,
         )));
     }
+    lines = fit(lines, footer.len(), area, state.help_scroll, theme);
+    lines.extend(footer);
     let width = lines.iter().map(Line::width).max().unwrap_or(0) + 3;
     let height = lines.len() + 2;
     let rect = centered(

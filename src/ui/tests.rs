@@ -108,6 +108,36 @@ fn help_overlay_80x24() {
     insta::assert_snapshot!(render(&state, 80, 24).backend());
 }
 
+#[test]
+fn help_overlay_60x20_scrolls() {
+    let mut state = finder(60, 20);
+    press(&mut state, KeyCode::Esc);
+    press(&mut state, KeyCode::Char('?'));
+    insta::assert_snapshot!(render(&state, 60, 20).backend());
+}
+
+#[test]
+fn help_on_a_tiny_screen_says_what_it_cannot_show() {
+    let mut state = finder(40, 12);
+    press(&mut state, KeyCode::Esc);
+    press(&mut state, KeyCode::Char('?'));
+    let text = rows(&render(&state, 40, 12)).join("\n");
+    assert!(text.contains("keys shown: j/k scroll"), "{text}");
+    assert!(text.contains("search: type"), "{text}");
+    for _ in 0..3 {
+        press(&mut state, KeyCode::Char('j'));
+    }
+    let text = rows(&render(&state, 40, 12)).join("\n");
+    assert!(
+        !text.contains("search: type"),
+        "scrolled past the first row: {text}"
+    );
+    assert_eq!(
+        state.selected, 0,
+        "j scrolls the help, not the list under it"
+    );
+}
+
 /// The screen's rows as text.
 fn rows(terminal: &Terminal<TestBackend>) -> Vec<String> {
     let buffer = terminal.backend().buffer();
