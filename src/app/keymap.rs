@@ -279,6 +279,15 @@ impl KeyMap {
                 .filter(|(_, a, _)| *a == action)
                 .map(|(m, _, _)| *m)
                 .collect();
+            if let Some(key) = parsed.iter().find(|k| k.is_printable())
+                && modes.iter().all(|m| m.is_text())
+            {
+                return Err(format!(
+                    "key \"{key}\" cannot do \"{name}\": that action only works in text fields, \
+                     where a plain character types itself; use a key with ctrl or alt, or a named \
+                     key such as \"f2\""
+                ));
+            }
             map.bindings.retain(|(_, _, a)| *a != action);
             for mode in modes {
                 for key in &parsed {

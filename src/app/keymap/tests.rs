@@ -126,3 +126,13 @@ fn help_rows_list_bound_actions_in_order() {
     let query_rows = KeyMap::defaults().help_rows(Mode::Query);
     assert!(!query_rows.iter().any(|(k, _)| k == "q"));
 }
+
+#[test]
+fn a_letter_for_an_action_of_text_fields_only_is_refused() {
+    let overrides = std::collections::BTreeMap::from([(
+        "save".to_string(),
+        vec!["ctrl-s".to_string(), "q".to_string()],
+    )]);
+    let err = KeyMap::with_overrides(&overrides).expect_err("q would only ever type");
+    assert!(err.contains("\"q\"") && err.contains("save"), "{err}");
+}
