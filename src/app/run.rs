@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 
 use super::drafts::DraftStore;
 use super::keymap::KeyMap;
+use super::login::SiteChoice;
 use super::runner::{LoginBackend, Runner, SearchBackend, osc52};
 use super::state::{Screen, Session, Settings, State};
 use super::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
@@ -36,6 +37,8 @@ pub struct Options {
     pub mouse: bool,
     /// Where the form keeps unsaved text.
     pub drafts: DraftStore,
+    /// Without a login (the demo): the user and the sites `s` switches between.
+    pub sites: Option<(i32, Vec<SiteChoice>)>,
 }
 
 /// How the app starts when a login comes first.
@@ -117,6 +120,7 @@ async fn event_loop(
         theme,
         mouse: _,
         drafts,
+        sites,
     } = options;
     let (tx, mut answers) = mpsc::unbounded_channel();
     let mut runner = Runner::new(backend, tx);
@@ -128,7 +132,16 @@ async fn event_loop(
             let state = State::login(settings, Instant::now(), last);
             (state, Some(start.last_site_file))
         }
-        None => (State::new(session, settings, Instant::now()), None),
+        None => {
+            let mut state = State::new(session, settings, Instant::now());
+            if let Some((user_id, sites)) = sites {
+                state.picker.user_id = Some(user_id);
+                state.picker.last_site = Some(state.session.site.clone());
+                state.picker.sites = sites;
+                state.picker.refilter();
+            }
+            (state, None)
+        }
     };
     let size = terminal.size()?;
     update(

@@ -46,6 +46,10 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
         },
         &db,
     );
+    let mut options = options;
+    let mut conn = db.pool.acquire().await?;
+    options.sites = Some((user_id, sites::for_user(&mut conn, user_id, true).await?));
+    drop(conn);
     let backend = Arc::new(DbSearchBackend::new(db, Some(user_id)));
     run(backend, options).await
 }
@@ -72,6 +76,7 @@ pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
         theme: Theme::from_env(ctx.config.ui.theme),
         mouse: ctx.config.ui.mouse,
         drafts: DraftStore::new(drafts_dir(ctx, &database)),
+        sites: None,
     }
 }
 
