@@ -163,7 +163,8 @@ async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
     .await
     .expect_err("stale");
     match &err {
-        SaveError::Conflict { current } => {
+        SaveError::Conflict { current, by } => {
+            assert_eq!(by.as_deref(), Some("boss"), "who saved first is named");
             assert_eq!(current.version, 2);
             assert_eq!(current.notes.as_deref(), Some("theirs"));
         }

@@ -171,9 +171,18 @@ pub async fn save(
                             .await
                             .map_err(failed)?
                         {
-                            Some(current) => SaveError::Conflict {
-                                current: Box::new(current),
-                            },
+                            Some(current) => {
+                                let by = match current.updated_by {
+                                    Some(id) => {
+                                        users::name_of(&mut tx, id).await.map_err(failed)?
+                                    }
+                                    None => None,
+                                };
+                                SaveError::Conflict {
+                                    current: Box::new(current),
+                                    by,
+                                }
+                            }
                             None => SaveError::Gone,
                         },
                     );

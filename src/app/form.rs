@@ -39,8 +39,12 @@ pub enum FormTarget {
 /// Why a save did not happen. Nothing was written in any of these cases.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SaveError {
-    /// Someone saved a newer version since the form was opened.
-    Conflict { current: Box<Interaction> },
+    /// Someone saved a newer version since the form was opened: the stored one, and the name
+    /// of who saved it.
+    Conflict {
+        current: Box<Interaction>,
+        by: Option<String>,
+    },
     /// The interaction was deleted meanwhile (or is not on this site).
     Gone,
     /// The user may not do this here; the message says why.
@@ -53,10 +57,11 @@ impl SaveError {
     /// What the form shows: the cause, that the text is safe, and what to do.
     pub fn message(&self) -> String {
         match self {
-            SaveError::Conflict { current } => format!(
-                "not saved: someone else saved this interaction since you opened it (it is now \
-                 version {}); nothing was overwritten and your text is still here. Note what you \
-                 need, press Esc to close, open it again and re-apply your change.",
+            SaveError::Conflict { current, by } => format!(
+                "not saved: {} saved this interaction since you opened it (it is now version {}); \
+                 nothing was overwritten and your text is still here. Ctrl-S shows the choices \
+                 again.",
+                by.as_deref().unwrap_or("someone else"),
                 current.version
             ),
             SaveError::Gone => "not saved: this interaction was deleted since you opened it; your \
@@ -78,6 +83,51 @@ pub enum Confirm {
     Discard,
     /// A draft left by an earlier run: restore it?
     RestoreDraft(Box<Draft>),
+    /// Someone saved first: keep mine over theirs, take theirs, or keep editing?
+    Conflict(Box<ConflictView>),
+}
+
+/// What the conflict question shows: their version, who saved it, and every field where it
+/// differs from the form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConflictView {
+    pub theirs: Interaction,
+    pub by: Option<String>,
+    pub fields: Vec<FieldDiff>,
+}
+
+/// One field that differs between their saved version and the form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDiff {
+    pub field: Field,
+    pub theirs: String,
+    pub mine: String,
+    /// Both changed it from what the form opened with (not just one side).
+    pub both_changed: bool,
+}
+
+impl ConflictView {
+    /// Compares their version with `mine`, both against `original` (what the form opened with).
+    pub fn new(
+        theirs: Interaction,
+        by: Option<String>,
+        original: &InteractionInput,
+        mine: &InteractionInput,
+    ) -> ConflictView {
+        let their_input = InteractionInput::from_interaction(&theirs);
+        let fields = Field::ALL
+            .into_iter()
+            .filter(|f| their_input.get(*f).trim() != mine.get(*f).trim())
+            .map(|f| FieldDiff {
+                field: f,
+                theirs: their_input.get(f).to_string(),
+                mine: mine.get(f).to_string(),
+                both_changed: their_input.get(f) != original.get(f)
+                    && mine.get(f) != original.get(f),
+            })
+            .collect();
+        ConflictView { theirs, by, fields }
+    }
 }
 
 /// How many timezone suggestions the form offers at once.
@@ -103,6 +153,8 @@ pub struct FormState {
     pub saving: Option<(u64, InteractionInput)>,
     /// Why the last save failed.
     pub failure: Option<String>,
+    /// The last conflict, until the form is saved or reloaded: Ctrl-S asks about it again.
+    pub conflict: Option<Box<ConflictView>>,
     /// Timezone names for the typed text, while the Timezone field has the cursor.
     pub suggestions: Vec<&'static str>,
     /// Index into `suggestions`.
@@ -140,6 +192,7 @@ impl FormState {
             from_draft,
             saving: None,
             failure: None,
+            conflict: None,
             suggestions: Vec::new(),
             suggestion: 0,
         };
@@ -489,6 +542,13 @@ fn save(state: &mut State, effects: &mut Vec<Effect>) {
         state.notice = Some("saving…".into());
         return;
     }
+    if let Some(view) = form.conflict.clone() {
+        // Saving again would only meet their version again: ask how to settle it first.
+        let mine = form.input();
+        let view = ConflictView::new(view.theirs, view.by, &form.initial, &mine);
+        state.confirm = Some(Confirm::Conflict(Box::new(view)));
+        return;
+    }
     let input = form.input();
     match validate(&input) {
         Err(errors) => {
@@ -557,6 +617,12 @@ pub fn save_done(
                 edited(state, effects);
             }
         }
+        Err(SaveError::Conflict { current, by }) => {
+            let view = ConflictView::new(*current.clone(), by.clone(), &form.initial, &saved);
+            form.failure = Some(SaveError::Conflict { current, by }.message());
+            form.conflict = Some(Box::new(view.clone()));
+            state.confirm = Some(Confirm::Conflict(Box::new(view)));
+        }
         Err(e) => form.failure = Some(e.message()),
     }
 }
@@ -597,6 +663,38 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
             state.notice =
                 Some("the draft is kept; it is offered again when you open a form".into());
         }
+        (Confirm::Conflict(view), Action::Yes) => {
+            // Mine, saved over their version: the edit now starts from theirs.
+            if let Some(form) = state.form.as_mut() {
+                form.target = FormTarget::Edit {
+                    interaction_id: view.theirs.interaction_id,
+                    version: view.theirs.version,
+                };
+                form.conflict = None;
+            }
+            save(state, effects);
+        }
+        (Confirm::Conflict(view), Action::No) => {
+            let target = FormTarget::Edit {
+                interaction_id: view.theirs.interaction_id,
+                version: view.theirs.version,
+            };
+            if let Some(form) = state.form.as_mut() {
+                let focus = form.focus;
+                *form = FormState::new(
+                    target,
+                    &InteractionInput::from_interaction(&view.theirs),
+                    false,
+                );
+                form.focus_on(focus);
+            }
+            effects.push(delete_draft(state));
+            state.notice = Some(format!(
+                "their version {} is in the form; your changes were dropped",
+                view.theirs.version
+            ));
+        }
+        (Confirm::Conflict(_), Action::Back) => {}
         (question, _) => state.confirm = Some(question),
     }
 }

@@ -173,6 +173,14 @@ pub async fn role_at(
     Ok(role.as_deref().and_then(Role::parse))
 }
 
+/// The username of `user_id`, if that user exists (and may be seen).
+pub async fn name_of(conn: &mut PgConnection, user_id: i32) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT username FROM users WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}
+
 /// Whether `user_id` is active and may create and edit interactions of `site_id`: a global
 /// administrator, or an editor or admin there.
 pub async fn may_edit(conn: &mut PgConnection, user_id: i32, site_id: i32) -> sqlx::Result<bool> {

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Padding, Paragraph, Wrap};
 use super::layout::centered;
 use super::theme::Theme;
 use crate::app::action::Action;
-use crate::app::form::{Confirm, FormState, FormTarget};
+use crate::app::form::{Confirm, ConflictView, FormState, FormTarget};
 use crate::app::keymap::KeyMap;
 use crate::app::state::{Mode, State};
 use crate::domain::interaction::Field;
@@ -271,7 +271,28 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
             .first()
             .map_or_else(String::new, ToString::to_string)
     };
+    let mut table: Vec<Line> = Vec::new();
+    let width = area.width.clamp(20, 72);
+    let inner_width = width.saturating_sub(4);
     let (title, text, yes, no, back) = match question {
+        Confirm::Conflict(view) => {
+            table = diff_table(view, usize::from(inner_width), theme);
+            let when = view.theirs.updated_at.map_or_else(String::new, |t| {
+                format!(" at {}", t.format("%Y-%m-%d %H:%M UTC"))
+            });
+            (
+                " Someone saved first ",
+                format!(
+                    "{} saved this interaction{when} (version {}) while you were editing. \
+                     Nothing was overwritten.",
+                    view.by.as_deref().unwrap_or("Someone else"),
+                    view.theirs.version
+                ),
+                "save mine over theirs",
+                "take theirs",
+                "keep editing",
+            )
+        }
         Confirm::Discard => (
             " Discard changes? ",
             "This form has changes that are not saved.".to_string(),
@@ -305,8 +326,12 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
             )
         }
     };
-    let lines = vec![
-        Line::from(Span::styled(text, theme.text)),
+    let mut lines = vec![Line::from(Span::styled(text, theme.text))];
+    if !table.is_empty() {
+        lines.push(Line::default());
+        lines.extend(table);
+    }
+    lines.extend([
         Line::default(),
         Line::from(Span::styled(
             format!(
@@ -317,9 +342,7 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
             ),
             theme.accent,
         )),
-    ];
-    let width = area.width.clamp(20, 64);
-    let inner_width = width.saturating_sub(4);
+    ]);
     let height = lines
         .iter()
         .map(|l| rows(&l.to_string(), inner_width))
@@ -332,9 +355,69 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
         .title(Span::styled(title, theme.accent));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+/// "Field  theirs  yours", one line per differing field, values cut to fit; `*` marks a field
+/// both sides changed.
+fn diff_table(view: &ConflictView, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    const LABEL: usize = 12;
+    let column = width.saturating_sub(LABEL + 2) / 2;
+    let cut = |text: &str| {
+        let one_line = text.replace('\n', " ⏎ ");
+        if one_line.chars().count() <= column {
+            format!("{one_line:<column$}")
+        } else {
+            let mut s: String = one_line.chars().take(column.saturating_sub(1)).collect();
+            s.push('…');
+            s
+        }
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{:<LABEL$}{}  {}", "", cut("Theirs"), cut("Yours")),
+        theme.dim,
+    ))];
+    for diff in &view.fields {
+        // From the first line that differs, so two long texts show where they part.
+        let same = diff
+            .theirs
+            .split('\n')
+            .zip(diff.mine.split('\n'))
+            .take_while(|(a, b)| a == b)
+            .count();
+        let from = |text: &str| {
+            let rest: Vec<&str> = text.split('\n').skip(same).collect();
+            let joined = rest.join("\n");
+            if same > 0 {
+                format!("… {joined}")
+            } else {
+                joined
+            }
+        };
+        let (theirs, mine) = (from(&diff.theirs), from(&diff.mine));
+        let label = format!(
+            "{}{}",
+            diff.field.label(),
+            if diff.both_changed { " *" } else { "" }
+        );
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<LABEL$}"), theme.dim),
+            Span::styled(cut(&theirs), theme.text),
+            Span::raw("  "),
+            Span::styled(cut(&mine), theme.accent),
+        ]));
+    }
+    if view.fields.iter().any(|d| d.both_changed) {
+        lines.push(Line::from(Span::styled(
+            "* changed by both of you",
+            theme.dim,
+        )));
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -521,3 +521,110 @@ fn a_click_on_a_field_puts_the_cursor_there() {
     update(&mut app.state, Event::Click { column: 40, row: 8 });
     assert_eq!(form(&app).focused(), Field::Location);
 }
+
+/// Opens hit 1 for editing, changes its location and saves: the answer is that `tom` saved
+/// version 3 first with other notes and another location.
+fn conflicted() -> App {
+    let mut app = finder();
+    app.press(ch('j'));
+    app.press(ch('e'));
+    for _ in 0..6 {
+        tab(&mut app);
+    }
+    app.press(ctrl('u'));
+    type_text(&mut app, "Room 6");
+    let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
+    let mut theirs = hit(1).interaction;
+    theirs.version = 3;
+    theirs.location = Some("Room 5".into());
+    theirs.notes = Some("moved upstairs".into());
+    answer_save(
+        &mut app,
+        id,
+        Err(SaveError::Conflict {
+            current: Box::new(theirs),
+            by: Some("tom".into()),
+        }),
+    );
+    app
+}
+
+#[test]
+fn a_conflict_shows_theirs_against_mine_field_by_field() {
+    let app = conflicted();
+    let Some(Confirm::Conflict(view)) = &app.state.confirm else {
+        panic!(
+            "expected the conflict question, got {:?}",
+            app.state.confirm
+        );
+    };
+    assert_eq!(view.by.as_deref(), Some("tom"));
+    let diffs: Vec<(Field, &str, &str, bool)> = view
+        .fields
+        .iter()
+        .map(|d| (d.field, d.theirs.as_str(), d.mine.as_str(), d.both_changed))
+        .collect();
+    assert_eq!(
+        diffs,
+        vec![
+            (Field::Location, "Room 5", "Room 6", true),
+            (Field::Notes, "moved upstairs", "", false),
+        ]
+    );
+    assert_eq!(
+        form(&app).input().location,
+        "Room 6",
+        "nothing of mine is lost"
+    );
+}
+
+#[test]
+fn keep_editing_then_save_asks_again_instead_of_failing_again() {
+    let mut app = conflicted();
+    app.press(code(KeyCode::Esc));
+    assert!(app.state.confirm.is_none());
+    assert!(
+        form(&app)
+            .failure
+            .as_deref()
+            .is_some_and(|f| f.contains("tom"))
+    );
+    let effects = app.press(ctrl('s'));
+    assert!(saves(&effects).is_empty());
+    assert!(matches!(app.state.confirm, Some(Confirm::Conflict(_))));
+}
+
+#[test]
+fn mine_over_theirs_saves_my_text_on_their_version() {
+    let mut app = conflicted();
+    let effects = app.press(ch('y'));
+    let sent = saves(&effects);
+    assert_eq!(sent.len(), 1, "{effects:?}");
+    let (_, target, v) = sent[0].clone();
+    assert_eq!(
+        target,
+        FormTarget::Edit {
+            interaction_id: hit(1).interaction.interaction_id,
+            version: 3
+        }
+    );
+    assert_eq!(v.location.as_deref(), Some("Room 6"));
+}
+
+#[test]
+fn taking_theirs_reloads_the_form_from_their_version() {
+    let mut app = conflicted();
+    let effects = app.press(ch('n'));
+    assert!(deletes_draft(&effects));
+    let f = form(&app);
+    assert_eq!(f.input().location, "Room 5");
+    assert_eq!(f.input().notes, "moved upstairs");
+    assert!(!f.changed());
+    assert_eq!(
+        f.target,
+        FormTarget::Edit {
+            interaction_id: hit(1).interaction.interaction_id,
+            version: 3
+        }
+    );
+}

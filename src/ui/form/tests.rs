@@ -157,3 +157,48 @@ fn the_form_survives_any_size() {
         assert_eq!(terminal.backend().buffer().area.width, w);
     }
 }
+
+fn conflict(width: u16, height: u16) -> App {
+    let mut app = finder(width, height);
+    app.press(key(KeyCode::Char('e')));
+    for _ in 0..6 {
+        app.press(key(KeyCode::Tab));
+    }
+    app.press(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    type_text(&mut app, "Leeds, Room 6");
+    app.press(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let request_id = app
+        .state
+        .form
+        .as_ref()
+        .and_then(|f| f.saving.as_ref())
+        .map_or(0, |s| s.0);
+    let mut theirs = crate::app::test_support::hit(0).interaction;
+    theirs.version = 2;
+    theirs.location = Some("Leeds, Room 5".into());
+    theirs.description = Some("Went through the quarter's figures.\nMoved to January.".into());
+    theirs.updated_at = Utc.with_ymd_and_hms(2026, 11, 21, 13, 5, 0).single();
+    update(
+        &mut app.state,
+        Event::Msg(Msg::SaveDone {
+            request_id,
+            result: Err(SaveError::Conflict {
+                current: Box::new(theirs),
+                by: Some("tom".into()),
+            }),
+        }),
+    );
+    app
+}
+
+#[test]
+fn conflict_80x24() {
+    let app = conflict(80, 24);
+    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+}
+
+#[test]
+fn conflict_120x40() {
+    let app = conflict(120, 40);
+    insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+}
