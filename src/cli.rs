@@ -78,6 +78,25 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// List a site's deleted interactions that can still be restored (site admins).
+    Trash {
+        #[arg(long)]
+        site: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Take a deleted interaction out of the trash (site admins).
+    Restore {
+        id: i32,
+        #[arg(long)]
+        site: String,
+    },
+    /// Remove for good interactions deleted more than retention.trash_days ago.
+    Purge {
+        /// Only say how many would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Fill the database with deterministic, realistic data.
     Seed {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]

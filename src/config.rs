@@ -22,6 +22,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub log: LogConfig,
     pub ui: UiConfig,
+    pub retention: RetentionConfig,
     /// Key bindings that replace the defaults: an action name (see [`Action::name`]) to its
     /// keys, e.g. `move_down = ["j", "down"]`. Validated at load time; see [`Config::keymap`].
     pub keys: BTreeMap<String, Vec<String>>,
@@ -147,6 +148,25 @@ impl Default for UiConfig {
         UiConfig {
             theme: ThemeName::Dark,
             mouse: true,
+        }
+    }
+}
+
+/// How long deleted and old interactions are kept where they are (design document, 4.3 and 6.1).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Deleted interactions can be restored for this many days; `ifind purge` removes older ones.
+    pub trash_days: u32,
+    /// `ifind archive` moves interactions untouched for this many days to the archive.
+    pub archive_after_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            trash_days: 30,
+            archive_after_days: 730,
         }
     }
 }
@@ -330,6 +350,26 @@ impl Config {
         }
         if self.search.count_cap == 0 {
             return Err(err("search", "count_cap", "must be at least 1".into()));
+        }
+        if !(1..=3650).contains(&self.retention.trash_days) {
+            return Err(err(
+                "retention",
+                "trash_days",
+                format!(
+                    "is {}; use 1 to 3650 (the default is 30)",
+                    self.retention.trash_days
+                ),
+            ));
+        }
+        if !(1..=36500).contains(&self.retention.archive_after_days) {
+            return Err(err(
+                "retention",
+                "archive_after_days",
+                format!(
+                    "is {}; use 1 to 36500 (the default is 730, two years)",
+                    self.retention.archive_after_days
+                ),
+            ));
         }
         if self.search.debounce_ms > 2000 {
             return Err(err(

@@ -33,6 +33,12 @@ pub enum Action {
     SwitchSite,
     /// Copy the selected interaction as text.
     Copy,
+    /// Move the selected interaction to the trash (site admins).
+    Delete,
+    /// Open the site's trash (site admins).
+    Trash,
+    /// Take the selected interaction out of the trash.
+    Restore,
     /// Change the order of results.
     CycleSort,
     /// Show or hide the key help.
@@ -59,7 +65,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 29] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -75,6 +81,9 @@ impl Action {
         Action::Edit,
         Action::SwitchSite,
         Action::Copy,
+        Action::Delete,
+        Action::Trash,
+        Action::Restore,
         Action::CycleSort,
         Action::Help,
         Action::NextField,
@@ -106,6 +115,9 @@ impl Action {
             Action::Edit => "edit",
             Action::SwitchSite => "switch_site",
             Action::Copy => "copy",
+            Action::Delete => "delete",
+            Action::Trash => "trash",
+            Action::Restore => "restore",
             Action::CycleSort => "cycle_sort",
             Action::Help => "help",
             Action::NextField => "next_field",
@@ -143,6 +155,9 @@ impl Action {
             Action::Edit => "edit the selected interaction",
             Action::SwitchSite => "switch site",
             Action::Copy => "copy the selected interaction as text",
+            Action::Delete => "move the selected interaction to the trash",
+            Action::Trash => "show the site's trash",
+            Action::Restore => "restore the selected interaction",
             Action::CycleSort => "sort: relevance, newest, oldest",
             Action::Help => "show or hide this help",
             Action::NextField => "next field",

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::db::histogram::{self, MonthCount};
 use crate::db::search::{self, SearchPage, SearchRequest};
+use crate::db::trash::{self, TrashItem};
 use crate::db::{Db, interactions, sites, users};
 use crate::domain::interaction::{Interaction, ValidInteraction};
 use crate::password;
@@ -102,6 +103,44 @@ impl SearchBackend for DbSearchBackend {
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
         Box::pin(save(&self.db, self.user_id, site_id, target, interaction))
+    }
+
+    fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>> {
+        Box::pin(async move {
+            list_trash(&self.db, self.user_id, site_id, days)
+                .await
+                .map_err(|e| e.message())
+        })
+    }
+
+    fn delete(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+        version: i32,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(delete(
+            &self.db,
+            self.user_id,
+            site_id,
+            interaction_id,
+            version,
+        ))
+    }
+
+    fn restore(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+        days: u32,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(restore(
+            &self.db,
+            self.user_id,
+            site_id,
+            interaction_id,
+            days,
+        ))
     }
 
     fn cancel(&self, request_id: u64) {
@@ -198,6 +237,117 @@ pub async fn save(
         "interaction saved"
     );
     Ok(stored)
+}
+
+fn unreachable(e: sqlx::Error) -> SaveError {
+    SaveError::Failed(format!(
+        "the database could not be reached or refused the change ({e})"
+    ))
+}
+
+/// Begins a unit of work as `user_id`, who must be a site admin of `site_id`.
+async fn as_site_admin(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    what: &str,
+) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, i32), SaveError> {
+    let Some(user_id) = user_id else {
+        return Err(SaveError::NotPermitted(format!(
+            "{what} needs a logged-in site admin; run `ifind` to log in"
+        )));
+    };
+    let mut tx = db.begin_as(Some(user_id)).await.map_err(unreachable)?;
+    if !users::may_admin(&mut tx, user_id, site_id)
+        .await
+        .map_err(unreachable)?
+    {
+        return Err(SaveError::NotPermitted(format!(
+            "only site admins {what} here; ask one to do it, or for the admin role"
+        )));
+    }
+    Ok((tx, user_id))
+}
+
+fn restore_window(days: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::days(i64::from(days))
+}
+
+/// The trash of `site_id` as `user_id` (a site admin): deleted within `days`, newest first.
+pub async fn list_trash(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    days: u32,
+) -> Result<Vec<TrashItem>, SaveError> {
+    let (mut tx, _) = as_site_admin(db, user_id, site_id, "see the trash").await?;
+    let items = trash::list(&mut tx, site_id, restore_window(days), 500)
+        .await
+        .map_err(unreachable)?;
+    tx.commit().await.map_err(unreachable)?;
+    Ok(items)
+}
+
+/// Moves interaction `id` of `site_id` to the trash as `user_id` (a site admin), if it is still
+/// at `version`: a record changed since is a conflict, a deleted or missing one is gone.
+pub async fn delete(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    id: i32,
+    version: i32,
+) -> Result<Interaction, SaveError> {
+    let (mut tx, user_id) = as_site_admin(db, user_id, site_id, "delete interactions").await?;
+    match trash::soft_delete(&mut tx, site_id, id, version, user_id)
+        .await
+        .map_err(unreachable)?
+    {
+        Some(deleted) => {
+            tx.commit().await.map_err(unreachable)?;
+            tracing::info!(user_id, site_id, interaction_id = id, "interaction deleted");
+            Ok(deleted)
+        }
+        None => match interactions::get(&mut tx, site_id, id)
+            .await
+            .map_err(unreachable)?
+        {
+            Some(current) => {
+                let by = match current.updated_by {
+                    Some(u) => users::name_of(&mut tx, u).await.map_err(unreachable)?,
+                    None => None,
+                };
+                Err(SaveError::Conflict {
+                    current: Box::new(current),
+                    by,
+                })
+            }
+            None => Err(SaveError::Gone),
+        },
+    }
+}
+
+/// Takes interaction `id` of `site_id` out of the trash as `user_id` (a site admin), if it was
+/// deleted within `days`.
+pub async fn restore(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    id: i32,
+    days: u32,
+) -> Result<Interaction, SaveError> {
+    let (mut tx, user_id) = as_site_admin(db, user_id, site_id, "restore interactions").await?;
+    let restored = trash::restore(&mut tx, site_id, id, restore_window(days), user_id)
+        .await
+        .map_err(unreachable)?
+        .ok_or(SaveError::Gone)?;
+    tx.commit().await.map_err(unreachable)?;
+    tracing::info!(
+        user_id,
+        site_id,
+        interaction_id = id,
+        "interaction restored"
+    );
+    Ok(restored)
 }
 
 /// Why a login failed.

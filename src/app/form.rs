@@ -85,6 +85,12 @@ pub enum Confirm {
     RestoreDraft(Box<Draft>),
     /// Someone saved first: keep mine over theirs, take theirs, or keep editing?
     Conflict(Box<ConflictView>),
+    /// Move this interaction to the trash?
+    Delete {
+        interaction_id: i32,
+        version: i32,
+        title: String,
+    },
 }
 
 /// What the conflict question shows: their version, who saved it, and every field where it
@@ -695,6 +701,15 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
             ));
         }
         (Confirm::Conflict(_), Action::Back) => {}
+        (
+            Confirm::Delete {
+                interaction_id,
+                version,
+                title,
+            },
+            Action::Yes,
+        ) => super::trash::delete(state, interaction_id, version, title, effects),
+        (Confirm::Delete { .. }, Action::No | Action::Back) => {}
         (question, _) => state.confirm = Some(question),
     }
 }

@@ -322,7 +322,7 @@ pub fn type_key(state: &mut State, key: KeyEvent) {
                 picker.refilter();
             }
         }
-        Screen::Finder | Screen::Form => {}
+        Screen::Finder | Screen::Form | Screen::Trash => {}
     }
 }
 

@@ -23,6 +23,7 @@ pub mod run;
 pub mod runner;
 pub mod search_types;
 pub mod state;
+pub mod trash;
 pub mod update;
 
 #[cfg(test)]

@@ -314,6 +314,9 @@ fn perform(
             | Effect::Login { .. }
             | Effect::Save { .. }
             | Effect::Histogram { .. }
+            | Effect::LoadTrash { .. }
+            | Effect::Delete { .. }
+            | Effect::Restore { .. }
             | Effect::BeginSession { .. } => {}
         }
     }

@@ -22,6 +22,7 @@ use super::login::{LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
 use crate::db::histogram::MonthCount;
+use crate::db::trash::TrashItem;
 use crate::domain::interaction::{Interaction, ValidInteraction};
 
 /// A boxed, sendable future (what [`SearchBackend`] returns; no async-trait dependency).
@@ -54,6 +55,25 @@ pub trait SearchBackend: Send + Sync + 'static {
         site_id: i32,
         target: FormTarget,
         interaction: ValidInteraction,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
+
+    /// The site's deleted interactions, deleted within the last `days`, newest first.
+    fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>>;
+
+    /// Moves an interaction to the trash if it is still at `version` (site admins).
+    fn delete(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+        version: i32,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
+
+    /// Takes an interaction out of the trash if it was deleted within `days` (site admins).
+    fn restore(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+        days: u32,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
 
     /// Called after the task of search `request_id` was aborted: the hook for cancelling it on
@@ -126,6 +146,47 @@ impl Runner {
                     target,
                     interaction,
                 } => self.save(request_id, site_id, target, interaction),
+                Effect::LoadTrash {
+                    request_id,
+                    site_id,
+                    days,
+                } => {
+                    let backend = Arc::clone(&self.backend);
+                    self.answer(async move {
+                        let result = backend.trash(site_id, days).await;
+                        Msg::TrashLoaded { request_id, result }
+                    });
+                }
+                Effect::Delete {
+                    request_id,
+                    site_id,
+                    interaction_id,
+                    version,
+                } => {
+                    let backend = Arc::clone(&self.backend);
+                    self.answer(async move {
+                        let result = backend
+                            .delete(site_id, interaction_id, version)
+                            .await
+                            .map(Box::new);
+                        Msg::Deleted { request_id, result }
+                    });
+                }
+                Effect::Restore {
+                    request_id,
+                    site_id,
+                    interaction_id,
+                    days,
+                } => {
+                    let backend = Arc::clone(&self.backend);
+                    self.answer(async move {
+                        let result = backend
+                            .restore(site_id, interaction_id, days)
+                            .await
+                            .map(Box::new);
+                        Msg::Restored { request_id, result }
+                    });
+                }
                 Effect::BeginSession { user_id } => {
                     if let Some(login) = &self.login {
                         self.backend = login.search_as(user_id);
@@ -162,6 +223,16 @@ impl Runner {
             let _ = answers.send(msg);
         });
         self.tasks.insert(request_id, task);
+    }
+
+    /// Runs `work` on a task and sends its message; such work is never cancelled (writes, and
+    /// lists whose answer is checked against the request id).
+    fn answer(&self, work: impl Future<Output = Msg> + Send + 'static) {
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let msg = work.await;
+            let _ = answers.send(msg);
+        });
     }
 
     fn count_months(&mut self, request_id: u64, request: SearchRequest, budget_ms: u32) {

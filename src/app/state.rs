@@ -10,6 +10,7 @@ use super::drafts::Draft;
 use super::form::{Confirm, FormState};
 use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
+use super::trash::TrashState;
 use crate::db::histogram::MonthCount;
 
 /// Which bindings apply: the key map is looked up by mode.
@@ -27,6 +28,8 @@ pub enum Mode {
     Form,
     /// A multi-line field of the form (description, notes): Enter and arrows edit the text.
     FormText,
+    /// The site's trash.
+    Trash,
     /// A question is on screen (discard changes? restore a draft?).
     Confirm,
     /// The help overlay is open.
@@ -35,13 +38,14 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 8] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Login,
         Mode::Picker,
         Mode::Query,
         Mode::List,
         Mode::Form,
         Mode::FormText,
+        Mode::Trash,
         Mode::Confirm,
         Mode::Help,
     ];
@@ -63,6 +67,7 @@ impl Mode {
             Mode::List => "in the result list",
             Mode::Form => "in a form field",
             Mode::FormText => "in a multi-line form field",
+            Mode::Trash => "in the trash",
             Mode::Confirm => "when asked a question",
             Mode::Help => "in this help",
         }
@@ -77,6 +82,8 @@ pub enum Screen {
     Finder,
     /// The interaction form (create or edit), over the Finder it came from.
     Form,
+    /// The site's deleted interactions (site admins).
+    Trash,
 }
 
 /// Where keys go on the Finder.
@@ -119,6 +126,8 @@ pub struct Settings {
     pub load_more_within: usize,
     /// The month histogram may take this long on the server before it is given up.
     pub histogram_budget_ms: u32,
+    /// Deleted interactions can be restored for this many days.
+    pub trash_days: u32,
 }
 
 impl Default for Settings {
@@ -129,6 +138,7 @@ impl Default for Settings {
             count_cap: 1000,
             load_more_within: 10,
             histogram_budget_ms: 250,
+            trash_days: 30,
         }
     }
 }
@@ -240,6 +250,10 @@ pub struct State {
     pub form: Option<FormState>,
     /// The question on screen, if any; it takes the keys until answered.
     pub confirm: Option<Confirm>,
+    /// The trash, while [`Screen::Trash`] is in front.
+    pub trash: Option<TrashState>,
+    /// The delete in flight: its request id and the title, for the answer's message.
+    pub deleting: Option<(u64, String)>,
     /// A draft the person chose to decide on later: offered again before the next form opens.
     pub parked_draft: Option<Box<Draft>>,
     /// The date and time now, for defaults such as a new interaction's start; every
@@ -281,6 +295,8 @@ impl State {
             last_request_id: 0,
             form: None,
             confirm: None,
+            trash: None,
+            deleting: None,
             parked_draft: None,
             wall_clock: DateTime::UNIX_EPOCH,
         }
@@ -319,6 +335,7 @@ impl State {
             (Screen::SitePicker, _) => Mode::Picker,
             (Screen::Finder, Focus::Query) => Mode::Query,
             (Screen::Finder, Focus::List) => Mode::List,
+            (Screen::Trash, _) => Mode::Trash,
             (Screen::Form, _) => match &self.form {
                 Some(form) if form.focused().is_multi_line() => Mode::FormText,
                 _ => Mode::Form,

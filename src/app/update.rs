@@ -22,6 +22,7 @@ use super::login::{self, LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest, Sort};
 use super::state::{Connection, Focus, Histogram, InFlight, Results, Screen, State};
 use crate::db::histogram::MonthCount;
+use crate::db::trash::TrashItem;
 use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
 use crate::ui::layout;
 
@@ -67,6 +68,21 @@ pub enum Msg {
     HistogramDone {
         request_id: u64,
         months: Option<Vec<MonthCount>>,
+    },
+    /// The answer to [`Effect::LoadTrash`].
+    TrashLoaded {
+        request_id: u64,
+        result: Result<Vec<TrashItem>, String>,
+    },
+    /// The answer to [`Effect::Delete`].
+    Deleted {
+        request_id: u64,
+        result: Result<Box<Interaction>, SaveError>,
+    },
+    /// The answer to [`Effect::Restore`].
+    Restored {
+        request_id: u64,
+        result: Result<Box<Interaction>, SaveError>,
     },
     /// The answer to [`Effect::LookForDraft`].
     DraftFound(Result<Option<Box<Draft>>, String>),
@@ -120,6 +136,27 @@ pub enum Effect {
         site_id: i32,
         target: FormTarget,
         interaction: ValidInteraction,
+    },
+    /// List the site's trash (deleted within `days`); answer with [`Msg::TrashLoaded`].
+    LoadTrash {
+        request_id: u64,
+        site_id: i32,
+        days: u32,
+    },
+    /// Move an interaction to the trash if still at `version`; answer with [`Msg::Deleted`].
+    Delete {
+        request_id: u64,
+        site_id: i32,
+        interaction_id: i32,
+        version: i32,
+    },
+    /// Take an interaction out of the trash (if deleted within `days`); answer with
+    /// [`Msg::Restored`].
+    Restore {
+        request_id: u64,
+        site_id: i32,
+        interaction_id: i32,
+        days: u32,
     },
     /// Keep this unsaved form content in the user's draft file for the site.
     WriteDraft(Draft),
@@ -262,6 +299,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             return login::act_picker(state, action, effects);
         }
         Screen::Form if !state.help_open => return form::act_form(state, action, effects),
+        Screen::Trash if !state.help_open => return super::trash::act(state, action, effects),
         _ => {}
     }
     match action {
@@ -311,6 +349,9 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::NewInteraction => form::open_new(state, effects),
         Action::Edit => form::open_edit(state, effects),
         Action::SwitchSite => login::switch_site(state, effects),
+        Action::Delete => super::trash::ask_delete(state),
+        Action::Trash => super::trash::open(state, effects),
+        Action::Restore => {}
         Action::Copy => match state.selected_hit() {
             Some(hit) => {
                 effects.push(Effect::CopyToClipboard(as_text(&hit.interaction)));
@@ -369,7 +410,7 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
     let field = match state.screen {
         Screen::Form => return form::paste(state, text, effects),
         Screen::Finder if state.focus == Focus::Query => &mut state.query,
-        Screen::Finder => return,
+        Screen::Finder | Screen::Trash => return,
         Screen::SitePicker => &mut state.picker.filter,
         Screen::Login => match state.login.field {
             login::LoginField::Username => &mut state.login.username,
@@ -401,6 +442,11 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::Notice(text) => state.notice = Some(text),
         Msg::SaveDone { request_id, result } => form::save_done(state, request_id, result, effects),
         Msg::DraftFound(found) => form::draft_found(state, found),
+        Msg::TrashLoaded { request_id, result } => super::trash::loaded(state, request_id, result),
+        Msg::Deleted { request_id, result } => {
+            super::trash::deleted(state, request_id, result, effects);
+        }
+        Msg::Restored { request_id, result } => super::trash::restored(state, request_id, result),
         Msg::HistogramDone { request_id, months } => {
             if let Some(f) = state
                 .histogram_in_flight

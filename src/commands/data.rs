@@ -307,7 +307,7 @@ pub async fn seed(ctx: &Ctx, sites: u32, interactions: u64, seed: u64) -> Result
 }
 
 /// A progress bar with rate and ETA on a terminal; hidden when stderr is piped.
-fn progress_bar(total: u64, what: &str) -> ProgressBar {
+pub(super) fn progress_bar(total: u64, what: &str) -> ProgressBar {
     if !interactive() {
         return ProgressBar::hidden();
     }

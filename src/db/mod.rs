@@ -9,6 +9,7 @@ pub mod migrate;
 pub mod pool;
 pub mod search;
 pub mod sites;
+pub mod trash;
 pub mod users;
 
 pub use pool::Db;

@@ -193,6 +193,20 @@ pub async fn may_edit(conn: &mut PgConnection, user_id: i32, site_id: i32) -> sq
     .await
 }
 
+/// Whether `user_id` is active and a site admin of `site_id` (or a global administrator): who
+/// may delete, restore and see the trash there.
+pub async fn may_admin(conn: &mut PgConnection, user_id: i32, site_id: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM users u WHERE u.user_id = $1 AND u.is_active \
+           AND (u.is_global_admin OR EXISTS (SELECT 1 FROM user_site_mapping m \
+             WHERE m.user_id = u.user_id AND m.site_id = $2 AND m.role = 'admin')))",
+    )
+    .bind(user_id)
+    .bind(site_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// How many sites each user has a role at, keyed by user id.
 pub async fn site_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, i64)>> {
     sqlx::query_as("SELECT user_id, count(*) FROM user_site_mapping GROUP BY user_id")

@@ -293,6 +293,17 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
                 "keep editing",
             )
         }
+        Confirm::Delete { title, .. } => (
+            " Delete? ",
+            format!(
+                "Move \"{title}\" to the trash? It leaves every search at once; site admins can \
+                 restore it from the trash (t) for {} days.",
+                state.settings.trash_days
+            ),
+            "delete it",
+            "keep it",
+            "keep it",
+        ),
         Confirm::Discard => (
             " Discard changes? ",
             "This form has changes that are not saved.".to_string(),

@@ -11,6 +11,7 @@ pub mod login;
 pub mod picker;
 pub mod status;
 pub mod theme;
+pub mod trash;
 
 use ratatui::Frame;
 
@@ -32,6 +33,10 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
                 detail::draw(frame, state, theme, detail, beside);
             }
             status::draw(frame, state, keymap, theme, areas.status);
+        }
+        Screen::Trash => {
+            let status_area = trash::draw(frame, state, theme, area);
+            status::draw(frame, state, keymap, theme, status_area);
         }
         Screen::Form => {
             let status_area = form::draw(frame, state, keymap, theme, area);

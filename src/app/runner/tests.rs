@@ -70,6 +70,32 @@ impl SearchBackend for Fake {
         })
     }
 
+    fn trash(&self, _site_id: i32, _days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn delete(
+        &self,
+        _site_id: i32,
+        _interaction_id: i32,
+        _version: i32,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(async { Err(SaveError::Gone) })
+    }
+
+    fn restore(
+        &self,
+        _site_id: i32,
+        interaction_id: i32,
+        _days: u32,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(async move {
+            let mut i = crate::app::test_support::hit(0).interaction;
+            i.interaction_id = interaction_id;
+            Ok(i)
+        })
+    }
+
     fn cancel(&self, request_id: u64) {
         if let Ok(mut c) = self.cancelled.lock() {
             c.push(request_id);

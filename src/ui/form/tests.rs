@@ -202,3 +202,57 @@ fn conflict_120x40() {
     let app = conflict(120, 40);
     insta::assert_snapshot!(render(&app.state, 120, 40).backend());
 }
+
+fn trash_screen(width: u16, height: u16) -> App {
+    use crate::db::trash::TrashItem;
+    let mut app = finder(width, height);
+    app.state.session.role = "admin".into();
+    app.press(key(KeyCode::Char('t')));
+    let request_id = app
+        .state
+        .trash
+        .as_ref()
+        .and_then(|t| t.loading)
+        .unwrap_or(0);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 21, 13, 20, 0)
+        .single()
+        .unwrap_or_default();
+    let items = (0..3)
+        .map(|n| TrashItem {
+            interaction: crate::app::test_support::hit(n).interaction,
+            deleted_at: now - chrono::Duration::days(i64::try_from(n * 11).unwrap_or(0)),
+            deleted_by: Some(3),
+            deleted_by_name: Some("tom".into()),
+        })
+        .collect();
+    update(
+        &mut app.state,
+        Event::Msg(Msg::TrashLoaded {
+            request_id,
+            result: Ok(items),
+        }),
+    );
+    app.press(key(KeyCode::Char('j')));
+    app
+}
+
+#[test]
+fn trash_80x24() {
+    let app = trash_screen(80, 24);
+    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+}
+
+#[test]
+fn trash_120x40() {
+    let app = trash_screen(120, 40);
+    insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+}
+
+#[test]
+fn delete_question_80x24() {
+    let mut app = finder(80, 24);
+    app.state.session.role = "admin".into();
+    app.press(key(KeyCode::Char('d')));
+    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+}

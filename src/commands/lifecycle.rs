@@ -1,0 +1,134 @@
+//! The data lifecycle for admins: `ifind trash`, `ifind restore`, `ifind purge`.
+//!
+//! Trash and restore act as a user (`--as`, else the first global administrator) who must be a
+//! site admin, through the same functions as the TUI. Purge is maintenance: it removes for good
+//! what has been in the trash longer than `retention.trash_days`, in short batches, so it can be
+//! stopped at any moment and run again.
+
+use anyhow::{Result, bail};
+use chrono::Utc;
+
+use super::Ctx;
+use super::admin::find_site;
+use super::data::progress_bar;
+use super::output::{table, thousands};
+use crate::app::db_backend;
+use crate::app::form::SaveError;
+use crate::cli::ListFormat;
+use crate::db::trash;
+
+/// `ifind trash --site NAME`: the site's deleted interactions still restorable.
+pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
+    let db = ctx.db().await?;
+    let user = ctx.acting_user(&db).await?;
+    let mut conn = db.pool.acquire().await?;
+    let site = find_site(&mut conn, site).await?;
+    drop(conn);
+    let days = ctx.config.retention.trash_days;
+    let items = db_backend::list_trash(&db, Some(user.user_id), site.site_id, days)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message()))?;
+    match format {
+        ListFormat::Json => {
+            let rows: Vec<serde_json::Value> = items
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "interaction": t.interaction,
+                        "deleted_at": t.deleted_at,
+                        "deleted_by": t.deleted_by_name,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        ListFormat::Table => {
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.interaction.interaction_id.to_string(),
+                        t.deleted_at.format("%Y-%m-%d %H:%M").to_string(),
+                        t.deleted_by_name.clone().unwrap_or_default(),
+                        t.interaction.title.clone(),
+                    ]
+                })
+                .collect();
+            print!("{}", table(&["ID", "DELETED (UTC)", "BY", "TITLE"], &rows));
+            println!(
+                "{} in the trash of {} (restorable for {days} days: `ifind restore ID --site NAME`)",
+                thousands(i64::try_from(items.len()).unwrap_or(i64::MAX)),
+                site.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `ifind restore ID --site NAME`.
+pub async fn restore(ctx: &Ctx, id: i32, site: &str) -> Result<()> {
+    let db = ctx.db().await?;
+    let user = ctx.acting_user(&db).await?;
+    let mut conn = db.pool.acquire().await?;
+    let site = find_site(&mut conn, site).await?;
+    drop(conn);
+    let days = ctx.config.retention.trash_days;
+    match db_backend::restore(&db, Some(user.user_id), site.site_id, id, days).await {
+        Ok(i) => {
+            println!(
+                "restored {} \"{}\" in {}",
+                i.interaction_id, i.title, site.name
+            );
+            Ok(())
+        }
+        Err(SaveError::Gone) => bail!(
+            "interaction {id} is not in the trash of {} (or was deleted more than {days} days \
+             ago); `ifind trash --site {:?}` lists what can be restored",
+            site.name,
+            site.name
+        ),
+        Err(e) => bail!(e.message()),
+    }
+}
+
+/// `ifind purge [--dry-run]`: removes for good what was deleted more than `trash_days` ago.
+pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
+    let db = ctx.db().await?;
+    let days = ctx.config.retention.trash_days;
+    let before = Utc::now() - chrono::Duration::days(i64::from(days));
+    let mut conn = db.pool.acquire().await?;
+    let waiting = trash::purgeable(&mut conn, before).await?;
+    if dry_run || waiting == 0 {
+        println!(
+            "{} interaction{} deleted more than {days} days ago{}",
+            thousands(waiting),
+            if waiting == 1 { "" } else { "s" },
+            if dry_run {
+                " would be purged"
+            } else {
+                "; nothing to purge"
+            }
+        );
+        return Ok(());
+    }
+    let bar = progress_bar(u64::try_from(waiting).unwrap_or(0), "purging");
+    let mut total = 0u64;
+    loop {
+        let mut tx = db.begin_as(None).await?;
+        let n = trash::purge_batch(&mut tx, before, 1000).await?;
+        tx.commit().await?;
+        if n == 0 {
+            break;
+        }
+        total += n;
+        bar.inc(n);
+    }
+    bar.finish_and_clear();
+    println!(
+        "purged {} interaction{} deleted before {}",
+        thousands(i64::try_from(total).unwrap_or(i64::MAX)),
+        if total == 1 { "" } else { "s" },
+        before.format("%Y-%m-%d %H:%M UTC")
+    );
+    Ok(())
+}
