@@ -4,6 +4,7 @@
 //! plain sentences that name the cause and the fix.
 
 mod admin;
+mod audit;
 mod data;
 mod dbcmd;
 mod demo;
@@ -104,6 +105,7 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
             format,
             output,
         }) => data::export(ctx, &site, query.as_deref(), format, output.as_deref()).await,
+        Some(Command::Audit(args)) => audit::audit(ctx, args).await,
         Some(Command::Seed {
             sites,
             interactions,
