@@ -92,9 +92,9 @@ CREATE INDEX idx_audit_log_row ON audit_log (site_id, table_name, row_id, id);
 CREATE INDEX idx_audit_log_user ON audit_log (user_id, id);
 
 -- Writes the audit row for one changed row. Arguments: the key column, then the site column
--- ('' for a table without one).
+-- ('' for a table without one). Times are written in UTC whatever the writer's session uses.
 CREATE FUNCTION ifind_audit_row() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC'
 AS $$
 DECLARE
     key_col  text := TG_ARGV[0];

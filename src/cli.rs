@@ -185,6 +185,7 @@ pub struct AuditArgs {
     /// A username: the changes this user made, and the changes to their account.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+    /// text for people, json for scripts.
     #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
     pub format: AuditFormat,
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::Ctx;
 use crate::cli::{AuditArgs, AuditFormat};
-use crate::db::audit::{self, AuditEntry};
+use crate::db::audit::{self, AuditEntry, Operation};
 
 pub async fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {
     let db = ctx.db().await?;
@@ -47,7 +47,8 @@ pub async fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {
 }
 
 /// The trail as text: per entry a line with time, user and operation (and, for a user's trail,
-/// the record), then one indented line per changed field: `field: old → new`.
+/// the record), then one indented line per changed field: `field: old → new` (a new or purged
+/// row's empty fields are left out).
 pub fn render(entries: &[AuditEntry], with_record: bool) -> String {
     let mut text = String::new();
     for e in entries {
@@ -67,6 +68,15 @@ pub fn render(entries: &[AuditEntry], with_record: bool) -> String {
         }
         text.push('\n');
         for c in &e.changes {
+            // A new row's empty fields (and a purged row's) are not worth a line each.
+            let side = if e.operation == Operation::Insert {
+                c.new.as_ref()
+            } else {
+                c.old.as_ref()
+            };
+            if (c.old.is_none() || c.new.is_none()) && side.is_none_or(Value::is_null) {
+                continue;
+            }
             text.push_str(&format!(
                 "    {}: {} \u{2192} {}\n",
                 c.field,

@@ -50,7 +50,7 @@ async fn check_site_access(
         tracing::warn!("could not write the refused {what} to the access log: {e}");
     }
     let (kind, role) = if needs_edit {
-        ("an editor or admin role", "editor")
+        ("editor or admin role", "editor")
     } else {
         ("role", "viewer")
     };
