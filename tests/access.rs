@@ -346,6 +346,12 @@ async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
             ),
         ]
     );
+    // A mistyped --as is an error, never a search without a user.
+    let err = fails(
+        &ifind(&t.url, &["search", "--site", "South", "--as", "bobb"], None),
+        1,
+    );
+    assert!(err.contains("no active user named \"bobb\""), "{err}");
     let interactions: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
         .fetch_one(&t.db.pool)
         .await

@@ -20,6 +20,16 @@ async fn site_named(db: &Db, name: &str) -> Result<Site> {
     super::admin::find_site(&mut conn, name).await
 }
 
+/// The acting user of a read command: `--as USER` must name an active user; without it, the
+/// first global administrator, or none before any user exists.
+async fn reader(ctx: &Ctx, db: &Db) -> Result<Option<users::User>> {
+    match ctx.acting_user(db).await {
+        Ok(user) => Ok(Some(user)),
+        Err(e) if ctx.acting_user.is_some() => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Refuses a data command at `site` by an acting user who has no role there (a global
 /// administrator has every site; no acting user at all is the system, before any user exists).
 /// The refusal is written to the access log first.
@@ -75,7 +85,7 @@ fn sort_of(arg: SortArg) -> Sort {
 pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     let db = ctx.db().await?;
     let site = site_named(&db, &args.site).await?;
-    let actor = ctx.acting_user(&db).await.ok();
+    let actor = reader(ctx, &db).await?;
     check_site_access(&db, actor.as_ref(), &site, "search", false).await?;
     let actor = actor.map(|u| u.user_id);
     let request = SearchRequest {
@@ -226,7 +236,7 @@ pub async fn export(
 ) -> Result<()> {
     let db = ctx.db().await?;
     let site = site_named(&db, site_name).await?;
-    let actor = ctx.acting_user(&db).await.ok();
+    let actor = reader(ctx, &db).await?;
     check_site_access(&db, actor.as_ref(), &site, "export", false).await?;
     let actor = actor.map(|u| u.user_id);
     let format = match format {
