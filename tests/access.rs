@@ -208,7 +208,7 @@ async fn an_attempt_stays_logged_when_the_action_around_it_is_rolled_back() {
 }
 
 #[tokio::test]
-async fn a_success_is_logged_and_records_last_login() {
+async fn a_success_is_logged_and_only_global_admins_read_the_log() {
     let t = common::fresh_db().await;
     let maria = add_user(&t.db, "maria").await;
     let ok = check_login_at(&t.db, "maria", PASSWORD, t0(), &LockoutPolicy::default())
@@ -241,6 +241,14 @@ async fn a_success_is_logged_and_records_last_login() {
         seen.is_empty(),
         "a user who is not a global admin: {seen:?}"
     );
+    sqlx::query("UPDATE users SET is_global_admin = true WHERE user_id = $1")
+        .bind(maria)
+        .execute(&t.db.pool)
+        .await
+        .expect("promote");
+    let seen = access::recent(&mut tx, 10).await.expect("read");
+    assert_eq!(seen.len(), 1, "a global admin reads the access log");
+    assert_eq!(seen[0].reason, "ok");
     tx.rollback().await.expect("rollback");
 }
 
