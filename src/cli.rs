@@ -97,6 +97,8 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Print the audit trail of an interaction or of a user, oldest first.
+    Audit(AuditArgs),
     /// Fill the database with deterministic, realistic data.
     Seed {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -191,6 +193,26 @@ pub struct SearchArgs {
     pub after: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["interaction", "user"])))]
+pub struct AuditArgs {
+    /// The interaction's id: every change of it, from its creation on.
+    #[arg(long, value_name = "ID")]
+    pub interaction: Option<i32>,
+    /// A username: the changes this user made, and the changes to their account.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// text for people, json for scripts.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use chrono::{DateTime, Utc};
+
+use crate::db::access::{self, LockoutPolicy};
 use crate::db::histogram::{self, MonthCount};
 use crate::db::search::{self, SearchPage, SearchRequest};
 use crate::db::trash::{self, TrashItem};
@@ -368,20 +371,45 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| password::hash("ifind: no such user").unwrap_or_default())
 }
 
-/// Checks `username` and `password` against the database: an active user whose stored Argon2id
-/// hash matches. On success records `last_login` and returns the user's sites. Every failure
-/// of the credentials is [`LoginError::Invalid`]. The password is never logged.
+/// Checks `username` and `password` against the database now, under the default
+/// [`LockoutPolicy`]: see [`check_login_at`].
 pub async fn check_login(db: &Db, username: &str, password: &str) -> Result<LoginOk, LoginError> {
+    check_login_at(
+        db,
+        username,
+        password,
+        Utc::now(),
+        &LockoutPolicy::default(),
+    )
+    .await
+}
+
+/// Checks `username` and `password` against the database as at `now`: an active user whose
+/// stored Argon2id hash matches, and a name not held back by `policy` after recent failures (a
+/// held name is refused without checking the password). On success records `last_login` and
+/// returns the user's sites. Every failure of the credentials is [`LoginError::Invalid`], and
+/// costs the same hashing time whether or not the user exists. Every attempt is written to the
+/// access log in its own transaction before the answer is given. The password is never logged.
+pub async fn check_login_at(
+    db: &Db,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+    policy: &LockoutPolicy,
+) -> Result<LoginOk, LoginError> {
     let unavailable = |e: sqlx::Error| LoginError::Unavailable(e.to_string());
     let mut conn = db.pool.acquire().await.map_err(unavailable)?;
     let user = users::by_name(&mut conn, username)
         .await
         .map_err(unavailable)?;
-    let stored = match &user {
-        Some(u) => users::password_hash(&mut conn, u.user_id)
+    let held = access::locked_until(&mut conn, username, now, policy)
+        .await
+        .map_err(unavailable)?;
+    let stored = match (&user, held) {
+        (Some(u), None) => users::password_hash(&mut conn, u.user_id)
             .await
             .map_err(unavailable)?,
-        None => None,
+        _ => None,
     };
     drop(conn);
     let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
@@ -389,10 +417,28 @@ pub async fn check_login(db: &Db, username: &str, password: &str) -> Result<Logi
     let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &hash))
         .await
         .map_err(|e| LoginError::Unavailable(e.to_string()))?;
+    let reason = match (&user, held) {
+        (_, Some(_)) => access::reason::LOCKED,
+        (None, None) => access::reason::UNKNOWN,
+        (Some(_), None) if !matches => access::reason::INVALID,
+        (Some(u), None) if !u.is_active => access::reason::INACTIVE,
+        (Some(_), None) => access::reason::OK,
+    };
+    let success = reason == access::reason::OK;
+    let attempt = access::LoginAttempt {
+        at: now,
+        username,
+        user_id: user.as_ref().map(|u| u.user_id),
+        success,
+        reason,
+    };
+    access::record_login(db, &attempt)
+        .await
+        .map_err(unavailable)?;
     let user = match user {
-        Some(u) if matches && u.is_active => u,
+        Some(u) if success => u,
         _ => {
-            tracing::info!(username, "login refused");
+            tracing::info!(username, reason, "login refused");
             return Err(LoginError::Invalid);
         }
     };

@@ -10,14 +10,68 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::output::{clip, table, thousands};
 use super::{Ctx, interactive};
 use crate::cli::{ExportFormat, OutputFormat, SearchArgs, SortArg};
-use crate::db::Db;
 use crate::db::search::{self, MatchCount, SearchRequest, Sort};
 use crate::db::sites::Site;
+use crate::db::{Db, access, users};
 use crate::domain::interaction::{Interaction, format_wall_clock};
 
 async fn site_named(db: &Db, name: &str) -> Result<Site> {
     let mut conn = db.pool.acquire().await?;
     super::admin::find_site(&mut conn, name).await
+}
+
+/// The acting user of a read command: `--as USER` must name an active user; without it, the
+/// first global administrator, or none before any user exists.
+async fn reader(ctx: &Ctx, db: &Db) -> Result<Option<users::User>> {
+    match ctx.acting_user(db).await {
+        Ok(user) => Ok(Some(user)),
+        Err(e) if ctx.acting_user.is_some() => Err(e),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Refuses a data command at `site` by an acting user who has no role there (a global
+/// administrator has every site; no acting user at all is the system, before any user exists).
+/// The refusal is written to the access log first.
+async fn check_site_access(
+    db: &Db,
+    actor: Option<&users::User>,
+    site: &Site,
+    what: &str,
+    needs_edit: bool,
+) -> Result<()> {
+    let Some(user) = actor else {
+        return Ok(());
+    };
+    let mut conn = db.pool.acquire().await?;
+    let allowed = if needs_edit {
+        users::may_edit(&mut conn, user.user_id, site.site_id).await?
+    } else {
+        user.is_global_admin
+            || users::role_at(&mut conn, user.user_id, site.site_id)
+                .await?
+                .is_some()
+    };
+    drop(conn);
+    if allowed {
+        return Ok(());
+    }
+    if let Err(e) = access::record_refusal(db, user.user_id, site.site_id, what).await {
+        tracing::warn!("could not write the refused {what} to the access log: {e}");
+    }
+    let (kind, role) = if needs_edit {
+        ("editor or admin role", "editor")
+    } else {
+        ("role", "viewer")
+    };
+    bail!(
+        "{} has no {kind} at site {}, so the {what} was refused (and logged); ask an \
+         administrator for one (`ifind grant {} {:?} {role}`), or act as another user with --as",
+        user.username,
+        site.name,
+        user.username,
+        site.name
+    )
 }
 
 fn sort_of(arg: SortArg) -> Sort {
@@ -31,7 +85,9 @@ fn sort_of(arg: SortArg) -> Sort {
 pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     let db = ctx.db().await?;
     let site = site_named(&db, &args.site).await?;
-    let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
+    let actor = reader(ctx, &db).await?;
+    check_site_access(&db, actor.as_ref(), &site, "search", false).await?;
+    let actor = actor.map(|u| u.user_id);
     let request = SearchRequest {
         site_id: site.site_id,
         query: args.query.clone().unwrap_or_default(),
@@ -152,6 +208,7 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
     let db = ctx.db().await?;
     let site = site_named(&db, site_name).await?;
     let actor = ctx.acting_user(&db).await?;
+    check_site_access(&db, Some(&actor), &site, "import", true).await?;
     let bar = progress_bar(rows.len() as u64, "importing");
     let report = crate::csvio::import(&db, site.site_id, actor.user_id, &rows, &|done, _| {
         bar.set_position(done)
@@ -179,7 +236,9 @@ pub async fn export(
 ) -> Result<()> {
     let db = ctx.db().await?;
     let site = site_named(&db, site_name).await?;
-    let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
+    let actor = reader(ctx, &db).await?;
+    check_site_access(&db, actor.as_ref(), &site, "export", false).await?;
+    let actor = actor.map(|u| u.user_id);
     let format = match format {
         ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
         ExportFormat::Json => crate::csvio::ExportFormat::Json,

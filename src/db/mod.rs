@@ -1,6 +1,8 @@
 //! Database access: the pool, the embedded cluster, migrations and one module of typed,
 //! parameterised queries per table group. No SQL is ever built from input with `format!`.
 
+pub mod access;
+pub mod audit;
 pub mod cancel;
 pub mod cluster;
 pub mod histogram;
