@@ -250,12 +250,14 @@ ALTER TABLE access_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_log_owner ON audit_log TO CURRENT_USER USING (true) WITH CHECK (true);
 CREATE POLICY access_log_owner ON access_log TO CURRENT_USER USING (true) WITH CHECK (true);
 
--- Others read the audit rows of sites where they are admin (global admins: every row), and the
--- rows of their own changes.
+-- Others read the audit rows of sites where they are admin (global admins: every row), the rows
+-- of their own changes, and the history of the interactions of every site they may read (the
+-- detail pane's History shows who changed a record they can see).
 CREATE POLICY audit_log_read ON audit_log FOR SELECT
     USING (ifind_is_global_admin()
            OR user_id = ifind_current_user()
-           OR (site_id IS NOT NULL AND ifind_site_role(site_id) = 'admin'));
+           OR (site_id IS NOT NULL AND ifind_site_role(site_id) = 'admin')
+           OR (table_name = 'interactions' AND site_id = ANY (ifind_readable_sites())));
 -- Others add rows only in their own name.
 CREATE POLICY audit_log_add ON audit_log FOR INSERT
     WITH CHECK (user_id IS NOT DISTINCT FROM ifind_current_user());

@@ -19,6 +19,8 @@ pub enum Action {
     PageUp,
     /// Open the selected interaction.
     Open,
+    /// Show or hide the change history in the detail pane.
+    History,
     /// Scroll the detail pane down a line.
     DetailDown,
     /// Scroll the detail pane up a line.
@@ -65,7 +67,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -74,6 +76,7 @@ impl Action {
         Action::PageDown,
         Action::PageUp,
         Action::Open,
+        Action::History,
         Action::DetailDown,
         Action::DetailUp,
         Action::Back,
@@ -108,6 +111,7 @@ impl Action {
             Action::PageDown => "page_down",
             Action::PageUp => "page_up",
             Action::Open => "open",
+            Action::History => "history",
             Action::DetailDown => "detail_down",
             Action::DetailUp => "detail_up",
             Action::Back => "back",
@@ -148,6 +152,7 @@ impl Action {
             Action::PageDown => "one screen down",
             Action::PageUp => "one screen up",
             Action::Open => "open the selected interaction",
+            Action::History => "show or hide the change history",
             Action::DetailDown => "scroll the detail down",
             Action::DetailUp => "scroll the detail up",
             Action::Back => "back out one level",

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use chrono::{DateTime, Utc};
 
 use crate::db::access::{self, LockoutPolicy};
+use crate::db::audit::{self, AuditEntry};
 use crate::db::histogram::{self, MonthCount};
 use crate::db::search::{self, SearchPage, SearchRequest};
 use crate::db::trash::{self, TrashItem};
@@ -106,6 +107,24 @@ impl SearchBackend for DbSearchBackend {
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
         Box::pin(save(&self.db, self.user_id, site_id, target, interaction))
+    }
+
+    fn history(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, String>> {
+        Box::pin(async move {
+            let failed = |e: sqlx::Error| {
+                format!("the history could not be read ({e}); check the connection and try again")
+            };
+            let mut tx = self.db.begin_as(self.user_id).await.map_err(failed)?;
+            let entries = audit::history(&mut tx, site_id, interaction_id)
+                .await
+                .map_err(failed)?;
+            tx.commit().await.map_err(failed)?;
+            Ok(entries)
+        })
     }
 
     fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>> {

@@ -190,6 +190,7 @@ const DEFAULTS: &[(Mode, Action, &[&str])] = &[
     (Mode::List, Action::PageDown, &["pagedown", "ctrl-d"]),
     (Mode::List, Action::PageUp, &["pageup", "ctrl-u"]),
     (Mode::List, Action::Open, &["enter"]),
+    (Mode::List, Action::History, &["h"]),
     (Mode::List, Action::DetailDown, &["J", "shift-down"]),
     (Mode::List, Action::DetailUp, &["K", "shift-up"]),
     (Mode::List, Action::Back, &["esc"]),

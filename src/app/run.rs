@@ -315,6 +315,7 @@ fn perform(
             | Effect::Save { .. }
             | Effect::Histogram { .. }
             | Effect::LoadTrash { .. }
+            | Effect::LoadHistory { .. }
             | Effect::Delete { .. }
             | Effect::Restore { .. }
             | Effect::BeginSession { .. } => {}

@@ -21,6 +21,7 @@ use super::form::{FormTarget, SaveError};
 use super::login::{LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
+use crate::db::audit::AuditEntry;
 use crate::db::histogram::MonthCount;
 use crate::db::trash::TrashItem;
 use crate::domain::interaction::{Interaction, ValidInteraction};
@@ -56,6 +57,13 @@ pub trait SearchBackend: Send + Sync + 'static {
         target: FormTarget,
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
+
+    /// The change history of interaction `interaction_id` of `site_id`, oldest first.
+    fn history(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, String>>;
 
     /// The site's deleted interactions, deleted within the last `days`, newest first.
     fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>>;
@@ -146,6 +154,17 @@ impl Runner {
                     target,
                     interaction,
                 } => self.save(request_id, site_id, target, interaction),
+                Effect::LoadHistory {
+                    request_id,
+                    site_id,
+                    interaction_id,
+                } => {
+                    let backend = Arc::clone(&self.backend);
+                    self.answer(async move {
+                        let result = backend.history(site_id, interaction_id).await;
+                        Msg::HistoryLoaded { request_id, result }
+                    });
+                }
                 Effect::LoadTrash {
                     request_id,
                     site_id,

@@ -11,6 +11,7 @@ use super::form::{Confirm, FormState};
 use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
+use crate::db::audit::AuditEntry;
 use crate::db::histogram::MonthCount;
 
 /// Which bindings apply: the key map is looked up by mode.
@@ -180,6 +181,16 @@ impl Results {
     }
 }
 
+/// The change history of one interaction, as the detail pane shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryState {
+    pub interaction_id: i32,
+    /// The listing in flight.
+    pub loading: Option<u64>,
+    pub entries: Vec<AuditEntry>,
+    pub error: Option<String>,
+}
+
 /// How the current results spread over the months.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Histogram {
@@ -220,6 +231,10 @@ pub struct State {
     pub offset: usize,
     /// Lines of the detail pane scrolled past (back to 0 when the selection changes).
     pub detail_scroll: u16,
+    /// The detail pane shows the selected interaction's change history.
+    pub history_open: bool,
+    /// The history on screen (or loading), for one interaction.
+    pub history: Option<HistoryState>,
     /// Terminal size in columns and rows.
     pub size: (u16, u16),
     pub session: Session,
@@ -278,6 +293,8 @@ impl State {
             selected: 0,
             offset: 0,
             detail_scroll: 0,
+            history_open: false,
+            history: None,
             size: (80, 24),
             session,
             connection: Connection::Connecting,

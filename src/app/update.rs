@@ -20,7 +20,8 @@ use super::form::{self, FormTarget, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest, Sort};
-use super::state::{Connection, Focus, Histogram, InFlight, Results, Screen, State};
+use super::state::{Connection, Focus, Histogram, HistoryState, InFlight, Results, Screen, State};
+use crate::db::audit::AuditEntry;
 use crate::db::histogram::MonthCount;
 use crate::db::trash::TrashItem;
 use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
@@ -68,6 +69,11 @@ pub enum Msg {
     HistogramDone {
         request_id: u64,
         months: Option<Vec<MonthCount>>,
+    },
+    /// The answer to [`Effect::LoadHistory`].
+    HistoryLoaded {
+        request_id: u64,
+        result: Result<Vec<AuditEntry>, String>,
     },
     /// The answer to [`Effect::LoadTrash`].
     TrashLoaded {
@@ -136,6 +142,12 @@ pub enum Effect {
         site_id: i32,
         target: FormTarget,
         interaction: ValidInteraction,
+    },
+    /// Read an interaction's change history; answer with [`Msg::HistoryLoaded`].
+    LoadHistory {
+        request_id: u64,
+        site_id: i32,
+        interaction_id: i32,
     },
     /// List the site's trash (deleted within `days`); answer with [`Msg::TrashLoaded`].
     LoadTrash {
@@ -328,6 +340,13 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
                 state.notice = Some("nothing selected to open".into());
             }
         }
+        Action::History => {
+            state.history_open = !state.history_open;
+            if state.history_open {
+                state.detail_open = true;
+                load_history(state, effects);
+            }
+        }
         Action::DetailDown => {
             state.detail_open = true;
             state.detail_scroll = state
@@ -442,6 +461,16 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::Notice(text) => state.notice = Some(text),
         Msg::SaveDone { request_id, result } => form::save_done(state, request_id, result, effects),
         Msg::DraftFound(found) => form::draft_found(state, found),
+        Msg::HistoryLoaded { request_id, result } => {
+            if let Some(h) = state.history.as_mut()
+                && h.loading.take_if(|id| *id == request_id).is_some()
+            {
+                match result {
+                    Ok(entries) => h.entries = entries,
+                    Err(message) => h.error = Some(message),
+                }
+            }
+        }
         Msg::TrashLoaded { request_id, result } => super::trash::loaded(state, request_id, result),
         Msg::Deleted { request_id, result } => {
             super::trash::deleted(state, request_id, result, effects);
@@ -492,6 +521,9 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                 state.offset = 0;
                 state.detail_scroll = 0;
                 state.histogram = None;
+                if state.history_open {
+                    load_history(state, effects);
+                }
                 if !fuzzy {
                     count_months(state, &f, effects);
                 }
@@ -640,9 +672,38 @@ fn select(state: &mut State, index: usize, effects: &mut Vec<Effect>) {
     state.selected = if len == 0 { 0 } else { index.min(len - 1) };
     if state.selected != before {
         state.detail_scroll = 0;
+        if state.history_open {
+            load_history(state, effects);
+        }
     }
     keep_selection_visible(state);
     load_more_if_near_end(state, effects);
+}
+
+/// Loads the change history of the selected interaction, unless it is already there.
+fn load_history(state: &mut State, effects: &mut Vec<Effect>) {
+    let Some(id) = state.selected_hit().map(|h| h.interaction.interaction_id) else {
+        return;
+    };
+    if state
+        .history
+        .as_ref()
+        .is_some_and(|h| h.interaction_id == id && h.error.is_none())
+    {
+        return;
+    }
+    let request_id = next_id(state);
+    state.history = Some(HistoryState {
+        interaction_id: id,
+        loading: Some(request_id),
+        entries: Vec::new(),
+        error: None,
+    });
+    effects.push(Effect::LoadHistory {
+        request_id,
+        site_id: state.session.site_id,
+        interaction_id: id,
+    });
 }
 
 /// An upper bound on the lines the selected interaction's detail takes at the narrowest detail

@@ -110,12 +110,86 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         "ID",
         plain(format!("{} (version {})", i.interaction_id, i.version)),
     ));
+    if state.history_open {
+        lines.push(Line::default());
+        lines.extend(history_lines(state, i.interaction_id, &i.timezone, theme));
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .scroll((state.detail_scroll, 0)),
         text_area,
     );
+}
+
+/// The History section: each change, oldest first, with who made it and its fields' old and new
+/// values (long values cut to one line).
+fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(Span::styled("History", theme.dim))];
+    let Some(history) = state.history.as_ref().filter(|h| h.interaction_id == id) else {
+        return lines;
+    };
+    if history.loading.is_some() {
+        lines.push(Line::from(Span::styled("loading…", theme.dim)));
+        return lines;
+    }
+    if let Some(error) = &history.error {
+        lines.push(Line::from(Span::styled(error.clone(), theme.error)));
+        return lines;
+    }
+    if history.entries.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no recorded changes (made before the audit trail began)",
+            theme.dim,
+        )));
+    }
+    let short = |text: String| {
+        let one = text.replace('\n', " ⏎ ");
+        if one.chars().count() > 40 {
+            let mut cut: String = one.chars().take(39).collect();
+            cut.push('…');
+            cut
+        } else {
+            one
+        }
+    };
+    for entry in &history.entries {
+        use chrono::Timelike;
+        let at = entry
+            .at
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(entry.at);
+        lines.push(Line::from(vec![
+            Span::styled(format_wall_clock(at, timezone), theme.text),
+            Span::styled(format!("  {}  ", entry.who()), theme.accent),
+            Span::styled(entry.operation.to_string(), theme.text),
+        ]));
+        if matches!(
+            entry.operation,
+            crate::db::audit::Operation::Insert | crate::db::audit::Operation::Delete
+        ) {
+            continue;
+        }
+        for change in &entry.changes {
+            if matches!(
+                change.field.as_str(),
+                "version" | "updated_at" | "updated_by" | "deleted_at" | "deleted_by"
+            ) {
+                continue;
+            }
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "  {}: {} → {}",
+                    change.field,
+                    short(change.old_text()),
+                    short(change.new_text())
+                ),
+                theme.dim,
+            )));
+        }
+    }
+    lines
 }
 
 /// The interaction's time span in the viewer's zone, when it reads differently there.

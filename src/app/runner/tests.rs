@@ -70,6 +70,14 @@ impl SearchBackend for Fake {
         })
     }
 
+    fn history(
+        &self,
+        _site_id: i32,
+        _interaction_id: i32,
+    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
     fn trash(&self, _site_id: i32, _days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>> {
         Box::pin(async { Ok(Vec::new()) })
     }

@@ -437,3 +437,60 @@ fn near_matches_get_no_histogram() {
     near.fuzzy = true;
     assert!(histograms(&app.done(id, near)).is_empty());
 }
+
+fn history_requests(effects: &[Effect]) -> Vec<(u64, i32)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::LoadHistory {
+                request_id,
+                interaction_id,
+                ..
+            } => Some((*request_id, *interaction_id)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn h_shows_the_history_of_the_selected_interaction_and_follows_the_selection() {
+    let mut app = App::loaded(5, false);
+    app.press(code(KeyCode::Esc));
+    let asked = history_requests(&app.press(ch('h')));
+    assert_eq!(asked.len(), 1);
+    assert!(app.state.detail_open && app.state.history_open);
+    let first = app.state.hits()[0].interaction.interaction_id;
+    assert_eq!(asked[0].1, first);
+    let moved = history_requests(&app.press(ch('j')));
+    let second = app.state.hits()[1].interaction.interaction_id;
+    assert_eq!(moved.iter().map(|m| m.1).collect::<Vec<_>>(), vec![second]);
+    // The answer for the first selection comes late: dropped.
+    update(
+        &mut app.state,
+        Event::Msg(Msg::HistoryLoaded {
+            request_id: asked[0].0,
+            result: Ok(Vec::new()),
+        }),
+    );
+    let h = app.state.history.as_ref().expect("history");
+    assert_eq!((h.interaction_id, h.loading), (second, Some(moved[0].0)));
+    update(
+        &mut app.state,
+        Event::Msg(Msg::HistoryLoaded {
+            request_id: moved[0].0,
+            result: Err("the history could not be read".into()),
+        }),
+    );
+    assert!(
+        app.state
+            .history
+            .as_ref()
+            .is_some_and(|h| h.error.is_some())
+    );
+    app.press(ch('h'));
+    assert!(!app.state.history_open);
+    assert!(
+        history_requests(&app.press(ch('k'))).is_empty(),
+        "closed: nothing loads"
+    );
+}
