@@ -83,7 +83,7 @@ CREATE TABLE audit_log (
     CONSTRAINT audit_log_table_known
         CHECK (table_name IN ('interactions', 'users', 'sites', 'user_site_mapping')),
     CONSTRAINT audit_log_operation_known
-        CHECK (operation IN ('insert', 'update', 'delete', 'restore'))
+        CHECK (operation IN ('insert', 'update', 'delete', 'restore', 'archive'))
 );
 -- `ifind audit --interaction ID` and the detail pane's History: one row's trail, site first.
 CREATE INDEX idx_audit_log_row ON audit_log (site_id, table_name, row_id, id);
@@ -105,6 +105,13 @@ DECLARE
     op       text;
     any_row  jsonb;
 BEGIN
+    -- `ifind seed` fills a database with made-up rows: nobody's change to record. Only the
+    -- table's owner can switch the trail off this way (the application role cannot).
+    IF current_setting('ifind.bulk_load', true) = 'on'
+       AND pg_has_role(session_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID),
+                       'USAGE') THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP <> 'INSERT' THEN
         o := to_jsonb(OLD) - 'search_vector';
         IF o ? 'password_hash' THEN o := o || '{"password_hash": "***"}'; END IF;
@@ -117,6 +124,9 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         op := 'insert';
         new_c := n;
+    ELSIF TG_OP = 'DELETE' AND current_setting('ifind.archiving', true) = 'on' THEN
+        -- `ifind archive` moving the row to interactions_archive: it lives on there whole.
+        op := 'archive';
     ELSIF TG_OP = 'DELETE' THEN
         op := 'delete';
         old_c := o;

@@ -97,6 +97,15 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Move interactions untouched for retention.archive_after_days to the archive.
+    Archive {
+        /// Only say how many would be moved.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rows moved per transaction.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        batch: i64,
+    },
     /// Print the audit trail of an interaction or of a user, oldest first.
     Audit(AuditArgs),
     /// Fill the database with deterministic, realistic data.
@@ -191,6 +200,9 @@ pub struct SearchArgs {
     /// Continue after this cursor (printed with the previous page).
     #[arg(long)]
     pub after: Option<String>,
+    /// Also search the archive (interactions moved there by `ifind archive`; read-only).
+    #[arg(long)]
+    pub archive: bool,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 }

@@ -359,6 +359,7 @@ fn request(site: i32, query: &str, sort: Sort, limit: i64) -> SearchRequest {
         limit,
         after: None,
         count_cap: 1000,
+        archive: false,
     }
 }
 

@@ -43,6 +43,8 @@ pub enum Action {
     Restore,
     /// Change the order of results.
     CycleSort,
+    /// Include the archive in the search, or leave it out again.
+    ToggleArchive,
     /// Show or hide the key help.
     Help,
     /// Move to the next field of a form.
@@ -67,7 +69,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -88,6 +90,7 @@ impl Action {
         Action::Trash,
         Action::Restore,
         Action::CycleSort,
+        Action::ToggleArchive,
         Action::Help,
         Action::NextField,
         Action::PrevField,
@@ -123,6 +126,7 @@ impl Action {
             Action::Trash => "trash",
             Action::Restore => "restore",
             Action::CycleSort => "cycle_sort",
+            Action::ToggleArchive => "toggle_archive",
             Action::Help => "help",
             Action::NextField => "next_field",
             Action::PrevField => "prev_field",
@@ -164,6 +168,7 @@ impl Action {
             Action::Trash => "show the site's trash",
             Action::Restore => "restore the selected interaction",
             Action::CycleSort => "sort: relevance, newest, oldest",
+            Action::ToggleArchive => "include the archive (read-only) or not",
             Action::Help => "show or hide this help",
             Action::NextField => "next field",
             Action::PrevField => "previous field",

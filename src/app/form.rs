@@ -361,6 +361,10 @@ pub fn open_edit(state: &mut State, _effects: &mut [Effect]) {
         state.notice = Some("select an interaction to edit".into());
         return;
     };
+    if hit.archived {
+        state.notice = Some("archived interactions are read-only".into());
+        return;
+    }
     let i = hit.interaction.clone();
     if !may_edit(state) || draft_first(state) {
         return;

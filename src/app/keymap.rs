@@ -201,6 +201,7 @@ const DEFAULTS: &[(Mode, Action, &[&str])] = &[
     (Mode::List, Action::Delete, &["d", "delete"]),
     (Mode::List, Action::Trash, &["t"]),
     (Mode::List, Action::CycleSort, &["o", "ctrl-o"]),
+    (Mode::List, Action::ToggleArchive, &["a"]),
     (Mode::List, Action::Help, &["?", "f1"]),
     (Mode::List, Action::Quit, &["q"]),
     (Mode::List, Action::ForceQuit, &["ctrl-c"]),

@@ -223,6 +223,8 @@ pub struct State {
     pub detail_open: bool,
     pub query: Input,
     pub sort: Sort,
+    /// Searches include the archive.
+    pub include_archive: bool,
     /// None until the first answer.
     pub results: Option<Results>,
     /// Index of the selected hit.
@@ -289,6 +291,7 @@ impl State {
             detail_open: false,
             query: Input::default(),
             sort: Sort::default(),
+            include_archive: false,
             results: None,
             selected: 0,
             offset: 0,

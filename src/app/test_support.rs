@@ -108,6 +108,7 @@ pub fn hit(n: usize) -> Hit {
             version: 1 + i32::try_from(n % 3).unwrap_or(0),
         },
         rank: Some(0.5),
+        archived: false,
         created_by_name: Some("ana".into()),
         updated_by_name: n.is_multiple_of(3).then(|| "tom".into()),
     }

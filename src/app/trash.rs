@@ -49,6 +49,10 @@ pub fn ask_delete(state: &mut State) {
         state.notice = Some("select an interaction to delete".into());
         return;
     };
+    if hit.archived {
+        state.notice = Some("archived interactions are read-only".into());
+        return;
+    }
     let i = &hit.interaction;
     let question = Confirm::Delete {
         interaction_id: i.interaction_id,

@@ -386,6 +386,15 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             };
             search_now(state, effects);
         }
+        Action::ToggleArchive => {
+            state.include_archive = !state.include_archive;
+            state.notice = Some(if state.include_archive {
+                "searching the archive too (archived records are read-only)".into()
+            } else {
+                "searching live records only".into()
+            });
+            search_now(state, effects);
+        }
         Action::Help => state.help_open = !state.help_open,
         Action::NextField
         | Action::PrevField
@@ -662,6 +671,7 @@ fn request(state: &State, after: Option<String>) -> SearchRequest {
         limit: state.settings.page_size,
         after,
         count_cap: state.settings.count_cap,
+        archive: state.include_archive,
     }
 }
 

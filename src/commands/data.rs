@@ -95,6 +95,7 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         limit: args.limit,
         after: args.after.clone(),
         count_cap: i64::from(ctx.config.search.count_cap),
+        archive: args.archive,
     };
     let started = Instant::now();
     let mut tx = db.begin_as(actor).await?;
@@ -303,6 +304,7 @@ async fn export_pages<W: Write>(
             limit: 500,
             after: after.take(),
             count_cap: 1,
+            archive: false,
         };
         let mut tx = db.begin_as(actor).await?;
         let page = search::search(&mut tx, &request).await?;

@@ -15,7 +15,7 @@ use super::output::{table, thousands};
 use crate::app::db_backend;
 use crate::app::form::SaveError;
 use crate::cli::ListFormat;
-use crate::db::trash;
+use crate::db::{archive, trash};
 
 /// `ifind trash --site NAME`: the site's deleted interactions still restorable.
 pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
@@ -129,6 +129,55 @@ pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
         thousands(i64::try_from(total).unwrap_or(i64::MAX)),
         if total == 1 { "" } else { "s" },
         before.format("%Y-%m-%d %H:%M UTC")
+    );
+    Ok(())
+}
+
+/// `ifind archive [--dry-run] [--batch N]`: moves interactions untouched for
+/// `retention.archive_after_days` to the archive, a batch per transaction. Safe to stop at any
+/// moment (a batch is all or nothing) and to run again.
+pub async fn archive(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
+    let db = ctx.db().await?;
+    let days = ctx.config.retention.archive_after_days;
+    let before = Utc::now() - chrono::Duration::days(i64::from(days));
+    let mut conn = db.pool.acquire().await?;
+    let waiting = archive::archivable(&mut conn, before).await?;
+    drop(conn);
+    if dry_run || waiting == 0 {
+        println!(
+            "{} interaction{} untouched for {days} days{}",
+            thousands(waiting),
+            if waiting == 1 { "" } else { "s" },
+            if dry_run {
+                " would be archived"
+            } else {
+                "; nothing to archive"
+            }
+        );
+        return Ok(());
+    }
+    let bar = progress_bar(u64::try_from(waiting).unwrap_or(0), "archiving");
+    let mut total = 0u64;
+    loop {
+        let mut tx = db.begin_as(None).await?;
+        let n = archive::archive_batch(&mut tx, before, batch).await?;
+        tx.commit().await?;
+        if n == 0 {
+            break;
+        }
+        total += n;
+        bar.inc(n);
+    }
+    bar.finish_and_clear();
+    let mut conn = db.pool.acquire().await?;
+    let held = archive::count(&mut conn).await?;
+    println!(
+        "archived {} interaction{} last changed before {} (the archive now holds {}); \
+         `ifind search --archive` and the Finder's `a` include them, read-only",
+        thousands(i64::try_from(total).unwrap_or(i64::MAX)),
+        if total == 1 { "" } else { "s" },
+        before.format("%Y-%m-%d"),
+        thousands(held)
     );
     Ok(())
 }

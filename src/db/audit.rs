@@ -22,6 +22,8 @@ pub enum Operation {
     Delete,
     /// A soft-deleted row brought back (`deleted_at` cleared).
     Restore,
+    /// Moved, whole, to the archive by `ifind archive`.
+    Archive,
 }
 
 impl Operation {
@@ -31,6 +33,7 @@ impl Operation {
             Operation::Update => "update",
             Operation::Delete => "delete",
             Operation::Restore => "restore",
+            Operation::Archive => "archive",
         }
     }
 
@@ -40,6 +43,7 @@ impl Operation {
             "update" => Some(Operation::Update),
             "delete" => Some(Operation::Delete),
             "restore" => Some(Operation::Restore),
+            "archive" => Some(Operation::Archive),
             _ => None,
         }
     }

@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 1, 0),
         sql: include_str!("../../migrations/0003_audit.sql"),
     },
+    Migration {
+        number: 4,
+        name: "archive",
+        version: SchemaVersion::new(1, 2, 0),
+        sql: include_str!("../../migrations/0004_archive.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

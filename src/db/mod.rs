@@ -2,6 +2,7 @@
 //! parameterised queries per table group. No SQL is ever built from input with `format!`.
 
 pub mod access;
+pub mod archive;
 pub mod audit;
 pub mod cancel;
 pub mod cluster;

@@ -116,6 +116,8 @@ pub struct SearchRequest {
     pub after: Option<String>,
     /// The count stops here; 0 or less means no count.
     pub count_cap: i64,
+    /// Also search the archive (read-only records moved there by `ifind archive`).
+    pub archive: bool,
 }
 
 impl SearchRequest {
@@ -128,6 +130,7 @@ impl SearchRequest {
             limit: DEFAULT_LIMIT,
             after: None,
             count_cap: DEFAULT_COUNT_CAP,
+            archive: false,
         }
     }
 }
@@ -143,11 +146,14 @@ pub struct Hit {
     pub created_by_name: Option<String>,
     /// The username of [`Interaction::updated_by`], when there is one.
     pub updated_by_name: Option<String>,
+    /// The row comes from the archive: read-only.
+    #[sqlx(default)]
+    pub archived: bool,
 }
 
 /// Wraps a page's query (ordered and limited) so that only its rows get their usernames.
 const NAMES_OPEN: &str =
-    "SELECT h.*, cu.username AS created_by_name, uu.username AS updated_by_name FROM (SELECT ";
+    "SELECT h.*, cu.username AS created_by_name, uu.username AS updated_by_name FROM (";
 /// Closes [`NAMES_OPEN`]; an `ORDER BY` on `h` must follow (a join does not keep the order).
 const NAMES_CLOSE: &str = ") AS h LEFT JOIN users cu ON cu.user_id = h.created_by \
      LEFT JOIN users uu ON uu.user_id = h.updated_by";
@@ -241,10 +247,11 @@ impl Cursor {
 /// FNV-1a of the site, the sort and the exact query text.
 fn fingerprint(req: &SearchRequest) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let parts: [&[u8]; 4] = [
+    let parts: [&[u8]; 5] = [
         &req.site_id.to_le_bytes(),
         req.sort.as_str().as_bytes(),
         &[0],
+        &[u8::from(req.archive)],
         req.query.as_bytes(),
     ];
     for b in parts.into_iter().flatten() {
@@ -303,6 +310,7 @@ pub async fn search(
         sort,
         cursor.as_ref(),
         limit,
+        req.archive,
     )
     .await?;
     if first_page && rows.is_empty() && relaxed.matches.is_some() {
@@ -316,6 +324,7 @@ pub async fn search(
             sort,
             None,
             limit,
+            req.archive,
         )
         .await?;
     }
@@ -360,7 +369,15 @@ pub async fn search(
         result.count = Some(if result.next_cursor.is_none() {
             MatchCount::Exact(rows.len() as i64)
         } else {
-            count(&mut tx, req.site_id, text, &parsed.filters, req.count_cap).await?
+            count(
+                &mut tx,
+                req.site_id,
+                text,
+                &parsed.filters,
+                req.count_cap,
+                req.archive,
+            )
+            .await?
         });
     }
     result.hits = rows;
@@ -449,7 +466,36 @@ pub(crate) fn push_where(
     text: Option<&str>,
     f: &Filters,
 ) {
-    qb.push(" FROM interactions WHERE site_id = ")
+    push_where_in(qb, Table::Live, site_id, text, f);
+}
+
+/// Where rows come from: the live table or the archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Table {
+    Live,
+    Archive,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Live => "interactions",
+            Table::Archive => "interactions_archive",
+        }
+    }
+}
+
+/// [`push_where`] on `table`.
+pub(crate) fn push_where_in(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    table: Table,
+    site_id: i32,
+    text: Option<&str>,
+    f: &Filters,
+) {
+    qb.push(" FROM ")
+        .push(table.name())
+        .push(" WHERE site_id = ")
         .push_bind(site_id)
         .push(" AND deleted_at IS NULL");
     if let Some(t) = text {
@@ -489,7 +535,9 @@ pub(crate) fn push_where(
     }
 }
 
-/// Up to `limit + 1` rows after the cursor in the given sort.
+/// Up to `limit + 1` rows after the cursor in the given sort, from the live table and, when
+/// `archive` is set, the archive too (each side ordered and limited, then merged).
+#[allow(clippy::too_many_arguments)]
 async fn page(
     conn: &mut PgConnection,
     site_id: i32,
@@ -498,16 +546,83 @@ async fn page(
     sort: Sort,
     after: Option<&Cursor>,
     limit: i64,
+    archive: bool,
 ) -> Result<Vec<Hit>, sqlx::Error> {
     let mut qb = QueryBuilder::<Postgres>::new(NAMES_OPEN);
-    let outer_order = match (sort, text.rank.as_deref()) {
+    let order = if archive {
+        qb.push("SELECT * FROM ((");
+        push_source(
+            &mut qb,
+            Table::Live,
+            site_id,
+            text,
+            filters,
+            sort,
+            after,
+            limit,
+        );
+        qb.push(") UNION ALL (");
+        let order = push_source(
+            &mut qb,
+            Table::Archive,
+            site_id,
+            text,
+            filters,
+            sort,
+            after,
+            limit,
+        );
+        qb.push(")) AS u ORDER BY ")
+            .push(order.join(", "))
+            .push(" LIMIT ")
+            .push_bind(limit + 1);
+        order
+    } else {
+        push_source(
+            &mut qb,
+            Table::Live,
+            site_id,
+            text,
+            filters,
+            sort,
+            after,
+            limit,
+        )
+    };
+    let outer: Vec<String> = order.iter().map(|o| format!("h.{o}")).collect();
+    qb.push(NAMES_CLOSE)
+        .push(" ORDER BY ")
+        .push(outer.join(", "));
+    qb.build_query_as::<Hit>().fetch_all(conn).await
+}
+
+/// One source of [`page`]: `SELECT ... FROM table ... ORDER BY ... LIMIT limit + 1`. Returns the
+/// order, as column terms, for the caller to order the merged rows the same way.
+#[allow(clippy::too_many_arguments)]
+fn push_source(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    table: Table,
+    site_id: i32,
+    text: &Text,
+    filters: &Filters,
+    sort: Sort,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Vec<&'static str> {
+    let archived = if table == Table::Archive {
+        ", true AS archived"
+    } else {
+        ", false AS archived"
+    };
+    let order = match (sort, text.rank.as_deref()) {
         (Sort::Relevance, Some(rank)) => {
-            qb.push("* FROM (SELECT ")
+            qb.push("SELECT * FROM (SELECT ")
                 .push(INTERACTION_COLUMNS)
+                .push(archived)
                 .push(", ts_rank(search_vector, ")
                 .push_bind(rank.to_string())
                 .push("::tsquery) AS rank");
-            push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+            push_where_in(qb, table, site_id, text.matches.as_deref(), filters);
             qb.push(") AS m");
             if let Some(c) = after {
                 qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
@@ -518,17 +633,15 @@ async fn page(
                     .push_bind(c.i)
                     .push(")");
             }
-            qb.push(" ORDER BY rank DESC, start_datetime DESC, interaction_id DESC");
-            "h.rank DESC, h.start_datetime DESC, h.interaction_id DESC"
+            vec!["rank DESC", "start_datetime DESC", "interaction_id DESC"]
         }
         _ => {
-            let (cmp, dir) = if sort == Sort::Oldest {
-                (">", "ASC")
-            } else {
-                ("<", "DESC")
-            };
-            qb.push(INTERACTION_COLUMNS).push(", NULL::real AS rank");
-            push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+            let cmp = if sort == Sort::Oldest { ">" } else { "<" };
+            qb.push("SELECT ")
+                .push(INTERACTION_COLUMNS)
+                .push(archived)
+                .push(", NULL::real AS rank");
+            push_where_in(qb, table, site_id, text.matches.as_deref(), filters);
             if let Some(c) = after {
                 // The plain bound lets the (site_id, start_datetime) index skip to the cursor.
                 qb.push(" AND start_datetime ")
@@ -543,20 +656,18 @@ async fn page(
                     .push_bind(c.i)
                     .push(")");
             }
-            qb.push(" ORDER BY start_datetime ")
-                .push(dir)
-                .push(", interaction_id ")
-                .push(dir);
             if sort == Sort::Oldest {
-                "h.start_datetime ASC, h.interaction_id ASC"
+                vec!["start_datetime ASC", "interaction_id ASC"]
             } else {
-                "h.start_datetime DESC, h.interaction_id DESC"
+                vec!["start_datetime DESC", "interaction_id DESC"]
             }
         }
     };
-    qb.push(" LIMIT ").push_bind(limit + 1);
-    qb.push(NAMES_CLOSE).push(" ORDER BY ").push(outer_order);
-    qb.build_query_as::<Hit>().fetch_all(conn).await
+    qb.push(" ORDER BY ")
+        .push(order.join(", "))
+        .push(" LIMIT ")
+        .push_bind(limit + 1);
+    order
 }
 
 /// The number of matches, counted up to `cap + 1` rows.
@@ -566,12 +677,27 @@ async fn count(
     text: &Text,
     filters: &Filters,
     cap: i64,
+    archive: bool,
 ) -> Result<MatchCount, sqlx::Error> {
-    let mut qb = QueryBuilder::<Postgres>::new("SELECT count(*) FROM (SELECT 1");
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT count(*) FROM ((SELECT 1");
     push_where(&mut qb, site_id, text.matches.as_deref(), filters);
     qb.push(" LIMIT ")
         .push_bind(cap.saturating_add(1))
-        .push(") AS s");
+        .push(")");
+    if archive {
+        qb.push(" UNION ALL (SELECT 1");
+        push_where_in(
+            &mut qb,
+            Table::Archive,
+            site_id,
+            text.matches.as_deref(),
+            filters,
+        );
+        qb.push(" LIMIT ")
+            .push_bind(cap.saturating_add(1))
+            .push(")");
+    }
+    qb.push(") AS s");
     let n: i64 = qb.build_query_scalar().fetch_one(conn).await?;
     Ok(if n > cap {
         MatchCount::AtLeast(cap)
@@ -590,7 +716,8 @@ async fn near_matches(
     limit: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
     let mut qb = QueryBuilder::<Postgres>::new(NAMES_OPEN);
-    qb.push(INTERACTION_COLUMNS)
+    qb.push("SELECT ")
+        .push(INTERACTION_COLUMNS)
         .push(", greatest(word_similarity(")
         .push_bind(words.to_string())
         .push(", title), word_similarity(")

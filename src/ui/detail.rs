@@ -108,7 +108,16 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
     lines.push(field("Updated", plain(updated)));
     lines.push(field(
         "ID",
-        plain(format!("{} (version {})", i.interaction_id, i.version)),
+        plain(format!(
+            "{} (version {}){}",
+            i.interaction_id,
+            i.version,
+            if hit.archived {
+                " · archived, read-only"
+            } else {
+                ""
+            }
+        )),
     ));
     if state.history_open {
         lines.push(Line::default());

@@ -86,6 +86,10 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     }
     spans.push(sep());
     spans.push(Span::styled(format!("sort: {}", state.sort), theme.dim));
+    if state.include_archive {
+        spans.push(sep());
+        spans.push(Span::styled("+ archive (⌂ read-only)", theme.accent));
+    }
     if state.searching() && state.results.is_some() {
         spans.push(sep());
         spans.push(Span::styled("searching…", theme.dim));
@@ -190,10 +194,17 @@ fn draw_hit(
     terms: &[String],
 ) {
     let i = &hit.interaction;
+    // The second column marks near matches (≈) and archived, read-only records (⌂).
     let marker = format!(
         "{}{} ",
         if selected { '▶' } else { ' ' },
-        if fuzzy { '≈' } else { ' ' }
+        if fuzzy {
+            '≈'
+        } else if hit.archived {
+            '⌂'
+        } else {
+            ' '
+        }
     );
     let start = format_wall_clock(i.start_datetime, &i.timezone);
     // The start, right-aligned with a one-column margin, when the row is wide enough for it.

@@ -121,6 +121,7 @@ fn search(request_id: u64, query: &str) -> Effect {
             limit: 50,
             after: None,
             count_cap: 1000,
+            archive: false,
         },
     }
 }
