@@ -106,6 +106,15 @@ pub enum Command {
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
         batch: i64,
     },
+    /// Anonymise a person everywhere: live interactions, the archive and the audit trail's values.
+    Erase {
+        /// The person's name as it appears in the lead field.
+        #[arg(long)]
+        lead: String,
+        /// Only say where the name appears.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the audit trail of an interaction or of a user, oldest first.
     Audit(AuditArgs),
     /// Fill the database with deterministic, realistic data.

@@ -239,6 +239,18 @@ pub async fn export(
     let site = site_named(&db, site_name).await?;
     let actor = reader(ctx, &db).await?;
     check_site_access(&db, actor.as_ref(), &site, "export", false).await?;
+    // Viewers export everything but the notes (design document, 6.3: masking of sensitive fields).
+    let mask_notes = match &actor {
+        Some(user) if !user.is_global_admin => {
+            let mut conn = db.pool.acquire().await?;
+            crate::db::users::role_at(&mut conn, user.user_id, site.site_id).await?
+                == Some(crate::db::users::Role::Viewer)
+        }
+        _ => false,
+    };
+    if mask_notes {
+        eprintln!("note: notes are masked as {MASKED}: viewers do not export them");
+    }
     let actor = actor.map(|u| u.user_id);
     let format = match format {
         ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
@@ -256,6 +268,7 @@ pub async fn export(
                 site.site_id,
                 query,
                 format,
+                mask_notes,
                 BufWriter::new(file),
             )
             .await;
@@ -277,19 +290,24 @@ pub async fn export(
         }
         None => {
             let out = BufWriter::new(std::io::stdout().lock());
-            export_pages(&db, actor, site.site_id, query, format, out).await?;
+            export_pages(&db, actor, site.site_id, query, format, mask_notes, out).await?;
         }
     }
     Ok(())
 }
 
-/// Streams every matching row, oldest first, page by page (keyset), into `w`.
+/// What a masked field exports as.
+const MASKED: &str = "[masked]";
+
+/// Streams every matching row, oldest first, page by page (keyset), into `w`; with
+/// `mask_notes`, every non-empty notes field is written as [`MASKED`].
 async fn export_pages<W: Write>(
     db: &Db,
     actor: Option<i32>,
     site_id: i32,
     query: Option<&str>,
     format: crate::csvio::ExportFormat,
+    mask_notes: bool,
     w: W,
 ) -> Result<u64> {
     let mut exporter = crate::csvio::Exporter::new(w, format)?;
@@ -321,7 +339,13 @@ async fn export_pages<W: Write>(
             }
         }
         for hit in &page.hits {
-            exporter.write(&hit.interaction)?;
+            if mask_notes && hit.interaction.notes.is_some() {
+                let mut masked = hit.interaction.clone();
+                masked.notes = Some(MASKED.to_string());
+                exporter.write(&masked)?;
+            } else {
+                exporter.write(&hit.interaction)?;
+            }
         }
         spinner.set_position(exporter.rows());
         match page.next_cursor {

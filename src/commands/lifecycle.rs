@@ -15,7 +15,7 @@ use super::output::{table, thousands};
 use crate::app::db_backend;
 use crate::app::form::SaveError;
 use crate::cli::ListFormat;
-use crate::db::{archive, trash};
+use crate::db::{archive, erase, trash};
 
 /// `ifind trash --site NAME`: the site's deleted interactions still restorable.
 pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
@@ -179,5 +179,44 @@ pub async fn archive(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
         before.format("%Y-%m-%d"),
         thousands(held)
     );
+    Ok(())
+}
+
+/// `ifind erase --lead NAME [--dry-run]`: anonymises a person everywhere (live, archive, audit
+/// values), in one transaction, and says what it changed.
+pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
+    let name = name.trim();
+    if name.chars().count() < 3 {
+        bail!(
+            "the name {name:?} is too short to erase safely (it would match inside other words); \
+             give the person's full name"
+        );
+    }
+    let db = ctx.db().await?;
+    let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
+    let mut tx = db.begin_as(actor).await?;
+    let done = erase::erase(&mut tx, name, !dry_run).await?;
+    let total = done.live + done.archived + done.audit;
+    let what = format!(
+        "{} live interaction{}, {} archived, {} audit record{}",
+        done.live,
+        if done.live == 1 { "" } else { "s" },
+        done.archived,
+        done.audit,
+        if done.audit == 1 { "" } else { "s" }
+    );
+    if dry_run {
+        tx.rollback().await?;
+        println!("{name:?} is mentioned in {what}; run without --dry-run to erase it");
+    } else if total == 0 {
+        tx.rollback().await?;
+        println!("{name:?} is not mentioned anywhere; nothing changed");
+    } else {
+        tx.commit().await?;
+        println!(
+            "erased {name:?} from {what}: every mention now reads {}",
+            erase::ERASED
+        );
+    }
     Ok(())
 }

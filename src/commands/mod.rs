@@ -110,6 +110,7 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
         Some(Command::Restore { id, site }) => lifecycle::restore(ctx, id, &site).await,
         Some(Command::Purge { dry_run }) => lifecycle::purge(ctx, dry_run).await,
         Some(Command::Archive { dry_run, batch }) => lifecycle::archive(ctx, dry_run, batch).await,
+        Some(Command::Erase { lead, dry_run }) => lifecycle::erase_lead(ctx, &lead, dry_run).await,
         Some(Command::Audit(args)) => audit::audit(ctx, args).await,
         Some(Command::Seed {
             sites,

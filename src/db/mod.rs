@@ -6,6 +6,7 @@ pub mod archive;
 pub mod audit;
 pub mod cancel;
 pub mod cluster;
+pub mod erase;
 pub mod histogram;
 pub mod interactions;
 pub mod migrate;
