@@ -143,7 +143,6 @@ const WORD: &str = "Zephyrine";
 const TITLE: &str = "Zephyrine floor plan walkthrough";
 
 #[tokio::test]
-
 async fn create_find_and_edit_through_the_form() {
     let t = two_sites().await;
     let home = tempfile::tempdir().expect("temp home");
@@ -276,4 +275,47 @@ async fn create_find_and_edit_through_the_form() {
     assert_eq!(row.get::<i32, _>("created_by"), ada);
     assert_eq!(row.get::<Option<i32>, _>("updated_by"), Some(ada));
     assert_eq!(row.get::<Option<DateTime<Utc>>, _>("deleted_at"), None);
+}
+
+/// Two people on North Clinic at once: what one saves appears on the other's screen within a
+/// moment, without a key pressed there (LISTEN/NOTIFY).
+#[tokio::test]
+async fn a_save_in_one_window_appears_in_the_other() {
+    let t = two_sites().await;
+    let (home_a, home_b) = (
+        tempfile::tempdir().expect("temp home"),
+        tempfile::tempdir().expect("temp home"),
+    );
+    let mut watcher = start_tui(&t.url, home_b.path());
+    log_in_and_pick_north(&mut watcher);
+    watcher.send_keys(&["Escape"]);
+    watcher.wait_text("? help");
+
+    let mut editor = start_tui(&t.url, home_a.path());
+    log_in_and_pick_north(&mut editor);
+    editor.send_keys(&["Escape"]);
+    editor.wait_text("? help");
+    editor.send_keys(&["n"]);
+    editor.wait_text("New interaction");
+    for (value, clear) in [
+        ("Quokka count at the pier", false),
+        ("Survey", false),
+        ("Ana Lima", false),
+    ] {
+        if clear {
+            editor.send_keys(&["C-u"]);
+        }
+        editor.type_text(value);
+        editor.wait_text(value);
+        editor.send_keys(&["Tab"]);
+    }
+    editor.send_keys(&["C-s"]);
+    editor.wait_text("saved \"Quokka count at the pier\"");
+
+    // Nothing is pressed in the watcher's window.
+    watcher.wait_for("the other person's new interaction to appear", |s| {
+        s.contains("Quokka count at the pier") && s.contains("4 matches")
+    });
+    quit_and_check_terminal(&mut watcher);
+    quit_and_check_terminal(&mut editor);
 }

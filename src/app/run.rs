@@ -24,6 +24,7 @@ use super::login::SiteChoice;
 use super::runner::{LoginBackend, Runner, SearchBackend, osc52};
 use super::state::{Screen, Session, Settings, State};
 use super::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
+use crate::db::Db;
 use crate::ui::{self, Theme};
 
 /// Everything the terminal UI needs besides the search backend.
@@ -39,6 +40,8 @@ pub struct Options {
     pub drafts: DraftStore,
     /// Without a login (the demo): the user and the sites `s` switches between.
     pub sites: Option<(i32, Vec<SiteChoice>)>,
+    /// Listen on this database for other people's changes, to refresh what is on screen.
+    pub listen: Option<Db>,
 }
 
 /// How the app starts when a login comes first.
@@ -121,8 +124,10 @@ async fn event_loop(
         mouse: _,
         drafts,
         sites,
+        listen,
     } = options;
     let (tx, mut answers) = mpsc::unbounded_channel();
+    let _listener = listen.map(|db| ListenerTask(tokio::spawn(listen_for_changes(db, tx.clone()))));
     let mut runner = Runner::new(backend, tx);
     let mut events = EventStream::new();
     let (mut state, last_site_file) = match login {
@@ -209,6 +214,44 @@ async fn event_loop(
                 break;
             }
         }
+    }
+}
+
+/// Aborts the listener when the app ends.
+struct ListenerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Forwards the sites of other people's changes as [`Msg::Changed`]; reconnects with a growing
+/// pause when the connection is lost (the Finder works on without live updates meanwhile).
+async fn listen_for_changes(db: Db, answers: mpsc::UnboundedSender<Msg>) {
+    let mut pause = std::time::Duration::from_millis(500);
+    loop {
+        match crate::db::notify::Changes::listen(&db).await {
+            Ok(mut changes) => {
+                pause = std::time::Duration::from_millis(500);
+                loop {
+                    match changes.next().await {
+                        Ok(site_id) => {
+                            if answers.send(Msg::Changed { site_id }).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!("live updates stopped: {e}");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("cannot listen for live updates: {e}"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(30));
     }
 }
 

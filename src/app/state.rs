@@ -233,6 +233,8 @@ pub struct State {
     pub offset: usize,
     /// Lines of the detail pane scrolled past (back to 0 when the selection changes).
     pub detail_scroll: u16,
+    /// The interaction to select again when a live refresh's results arrive.
+    pub keep_selection: Option<i32>,
     /// The detail pane shows the selected interaction's change history.
     pub history_open: bool,
     /// The history on screen (or loading), for one interaction.
@@ -296,6 +298,7 @@ impl State {
             selected: 0,
             offset: 0,
             detail_scroll: 0,
+            keep_selection: None,
             history_open: false,
             history: None,
             size: (80, 24),

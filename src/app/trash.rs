@@ -120,6 +120,13 @@ pub fn open(state: &mut State, effects: &mut Vec<Effect>) {
     load(state, effects);
 }
 
+/// Loads the trash again (someone changed something on the site).
+pub fn reload(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.trash.as_ref().is_some_and(|t| t.loading.is_none()) {
+        load(state, effects);
+    }
+}
+
 fn load(state: &mut State, effects: &mut Vec<Effect>) {
     let request_id = next_id(state);
     if let Some(trash) = state.trash.as_mut() {

@@ -92,6 +92,10 @@ pub enum Msg {
     },
     /// The answer to [`Effect::LookForDraft`].
     DraftFound(Result<Option<Box<Draft>>, String>),
+    /// Someone committed a change to an interaction of this site (LISTEN/NOTIFY).
+    Changed {
+        site_id: i32,
+    },
     /// The time now.
     Tick(Instant),
     /// The date and time now (for defaults such as a new interaction's start).
@@ -467,6 +471,7 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
 fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
     match msg {
         Msg::WallClock(now) => state.wall_clock = now,
+        Msg::Changed { site_id } => changed_elsewhere(state, site_id, effects),
         Msg::Notice(text) => state.notice = Some(text),
         Msg::SaveDone { request_id, result } => form::save_done(state, request_id, result, effects),
         Msg::DraftFound(found) => form::draft_found(state, found),
@@ -530,6 +535,16 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                 state.offset = 0;
                 state.detail_scroll = 0;
                 state.histogram = None;
+                // A live refresh keeps the interaction that was selected, wherever it is now.
+                if let Some(id) = state.keep_selection.take()
+                    && let Some(at) = state
+                        .hits()
+                        .iter()
+                        .position(|h| h.interaction.interaction_id == id)
+                {
+                    state.selected = at;
+                    keep_selection_visible(state);
+                }
                 if state.history_open {
                     load_history(state, effects);
                 }
@@ -565,6 +580,44 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             state.connection = Connection::Failing;
             state.error = Some(message);
         }
+    }
+}
+
+/// A change on `site_id` by someone (or some other window): refresh what is on screen, unless a
+/// search is already on its way (it will see the change) or the site is not the one open.
+fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>) {
+    if site_id != state.session.site_id
+        || matches!(state.screen, Screen::Login | Screen::SitePicker)
+    {
+        return;
+    }
+    if state.screen == Screen::Trash {
+        return super::trash::reload(state, effects);
+    }
+    if state.in_flight.is_some() || state.search_due.is_some() || state.results.is_none() {
+        return;
+    }
+    state.keep_selection = state.selected_hit().map(|h| h.interaction.interaction_id);
+    // The history shown may have grown too.
+    state.history = None;
+    let query = state.results.as_ref().map(|r| (r.query.clone(), r.sort));
+    search_now(state, effects);
+    // Refresh what is on screen, even if the query line has been edited since (that edit has its
+    // own search coming).
+    if let (Some((query, sort)), Some(f)) = (query, state.in_flight.as_mut()) {
+        f.query = query.clone();
+        f.sort = sort;
+        for e in effects.iter_mut() {
+            if let Effect::Search { request, .. } = e
+                && request.after.is_none()
+            {
+                request.query = query.clone();
+                request.sort = sort;
+            }
+        }
+    }
+    if state.history_open {
+        load_history(state, effects);
     }
 }
 

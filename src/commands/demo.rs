@@ -77,6 +77,7 @@ pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
         mouse: ctx.config.ui.mouse,
         drafts: DraftStore::new(drafts_dir(ctx, &database)),
         sites: None,
+        listen: Some(db.clone()),
     }
 }
 

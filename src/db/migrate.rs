@@ -44,6 +44,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 2, 0),
         sql: include_str!("../../migrations/0004_archive.sql"),
     },
+    Migration {
+        number: 5,
+        name: "notify",
+        version: SchemaVersion::new(1, 3, 0),
+        sql: include_str!("../../migrations/0005_notify.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

@@ -10,6 +10,7 @@ pub mod erase;
 pub mod histogram;
 pub mod interactions;
 pub mod migrate;
+pub mod notify;
 pub mod pool;
 pub mod search;
 pub mod sites;

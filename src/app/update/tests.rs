@@ -494,3 +494,38 @@ fn h_shows_the_history_of_the_selected_interaction_and_follows_the_selection() {
         "closed: nothing loads"
     );
 }
+
+#[test]
+fn a_change_elsewhere_refreshes_the_results_and_keeps_the_selection() {
+    let mut app = App::loaded(5, false);
+    app.press(code(KeyCode::Esc));
+    app.press(ch('j'));
+    app.press(ch('j'));
+    let kept = app.state.hits()[2].interaction.interaction_id;
+    assert!(
+        update(&mut app.state, Event::Msg(Msg::Changed { site_id: 99 })).is_empty(),
+        "another site's change is not ours"
+    );
+    let effects = update(&mut app.state, Event::Msg(Msg::Changed { site_id: 7 }));
+    let (id, request) = only_search(&effects);
+    assert_eq!(request.query, "");
+    // The refreshed page has a new row on top: the same interaction stays selected.
+    let mut fresh = page(0, 5, false);
+    fresh.hits.insert(0, crate::app::test_support::hit(40));
+    app.done(id, fresh);
+    assert_eq!(
+        app.state
+            .selected_hit()
+            .map(|h| h.interaction.interaction_id),
+        Some(kept)
+    );
+    assert_eq!(app.state.selected, 3);
+}
+
+#[test]
+fn a_change_while_a_search_is_coming_waits_for_it() {
+    let mut app = App::loaded(5, false);
+    app.tick(0);
+    app.keys("m");
+    assert!(update(&mut app.state, Event::Msg(Msg::Changed { site_id: 7 })).is_empty());
+}
