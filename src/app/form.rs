@@ -606,6 +606,11 @@ pub fn save_done(
     };
     match result {
         Ok(stored) => {
+            // Our own change: the cached pages of the site are stale now.
+            state.cache.invalidate(state.session.site_id);
+            let Some(form) = state.form.as_mut() else {
+                return;
+            };
             if form.input() == saved {
                 close(state, effects);
                 state.notice = Some(format!("saved \"{}\"", stored.title));

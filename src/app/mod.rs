@@ -14,6 +14,7 @@
 //! 4. a pane file under `src/ui/` drawn from `ui::draw`, and snapshots at 80x24 and 60x20.
 
 pub mod action;
+pub mod cache;
 pub mod db_backend;
 pub mod drafts;
 pub mod form;

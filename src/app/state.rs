@@ -6,6 +6,7 @@ use tui_input::Input;
 
 use chrono::{DateTime, Utc};
 
+use super::cache::PageCache;
 use super::drafts::Draft;
 use super::form::{Confirm, FormState};
 use super::login::{LoginState, PickerState};
@@ -162,6 +163,8 @@ pub struct Results {
     pub ignored: Vec<String>,
     /// Words to highlight.
     pub highlight: Vec<String>,
+    /// Shown from the page cache, without a query.
+    pub cached: bool,
 }
 
 impl Results {
@@ -177,6 +180,7 @@ impl Results {
             fuzzy: page.fuzzy,
             ignored: page.ignored,
             highlight: page.highlight,
+            cached: false,
         }
     }
 }
@@ -263,6 +267,8 @@ pub struct State {
     pub histogram: Option<Histogram>,
     /// The histogram count in flight, if any.
     pub histogram_in_flight: Option<InFlight>,
+    /// First pages of recent searches, dropped per site on every change heard of.
+    pub cache: PageCache,
     /// The last request id handed out.
     pub last_request_id: u64,
     /// The open form, while [`Screen::Form`] is in front.
@@ -315,6 +321,7 @@ impl State {
             more_in_flight: None,
             histogram: None,
             histogram_in_flight: None,
+            cache: PageCache::default(),
             last_request_id: 0,
             form: None,
             confirm: None,

@@ -92,6 +92,9 @@ pub fn deleted(
     let Some((_, title)) = state.deleting.take_if(|(id, _)| *id == request_id) else {
         return;
     };
+    if result.is_ok() {
+        state.cache.invalidate(state.session.site_id);
+    }
     state.notice = Some(match result {
         Ok(_) => format!(
             "moved \"{title}\" to the trash; t shows the trash, where it can be restored for {} days",
@@ -211,6 +214,12 @@ pub fn restored(state: &mut State, request_id: u64, result: Result<Box<Interacti
     if trash.restoring.take_if(|id| *id == request_id).is_none() {
         return;
     }
+    if result.is_ok() {
+        state.cache.invalidate(state.session.site_id);
+    }
+    let Some(trash) = state.trash.as_mut() else {
+        return;
+    };
     match result {
         Ok(i) => {
             trash

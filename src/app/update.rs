@@ -15,6 +15,7 @@ use tui_input::backend::crossterm::to_input_request;
 use chrono::{DateTime, Utc};
 
 use super::action::Action;
+use super::cache;
 use super::drafts::Draft;
 use super::form::{self, FormTarget, SaveError};
 use super::keymap::KeyMap;
@@ -499,6 +500,10 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                     .as_ref()
                     .is_some_and(|r| r.generation == f.generation)
             {
+                if let Some(months) = &months {
+                    let key = flight_key(state, &f);
+                    state.cache.set_months(&key, months.clone());
+                }
                 state.histogram = months.map(|months| Histogram {
                     generation: f.generation,
                     months,
@@ -525,29 +530,9 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         } => {
             if let Some(f) = state.in_flight.take_if(|f| f.request_id == request_id) {
                 let fuzzy = result.fuzzy;
-                state.results = Some(Results::first(
-                    f.generation,
-                    f.query.clone(),
-                    f.sort,
-                    result,
-                ));
-                state.selected = 0;
-                state.offset = 0;
-                state.detail_scroll = 0;
-                state.histogram = None;
-                // A live refresh keeps the interaction that was selected, wherever it is now.
-                if let Some(id) = state.keep_selection.take()
-                    && let Some(at) = state
-                        .hits()
-                        .iter()
-                        .position(|h| h.interaction.interaction_id == id)
-                {
-                    state.selected = at;
-                    keep_selection_visible(state);
-                }
-                if state.history_open {
-                    load_history(state, effects);
-                }
+                let key = flight_key(state, &f);
+                state.cache.insert(key, result.clone());
+                apply_first_page(state, &f, result, effects);
                 if !fuzzy {
                     count_months(state, &f, effects);
                 }
@@ -586,6 +571,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
 /// A change on `site_id` by someone (or some other window): refresh what is on screen, unless a
 /// search is already on its way (it will see the change) or the site is not the one open.
 fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>) {
+    state.cache.invalidate(site_id);
     if site_id != state.session.site_id
         || matches!(state.screen, Screen::Login | Screen::SitePicker)
     {
@@ -667,16 +653,71 @@ pub(super) fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
     cancel_searches(state, effects);
     let request_id = next_id(state);
     let request = request(state, None);
-    state.in_flight = Some(InFlight {
+    let flight = InFlight {
         request_id,
         generation: request_id,
         query: request.query.clone(),
         sort: request.sort,
-    });
+    };
+    if let Some(entry) = state.cache.lookup(&cache_key(&request)) {
+        // Seen since the site last changed: shown at once, no query.
+        apply_first_page(state, &flight, entry.page, effects);
+        if let Some(results) = state.results.as_mut() {
+            results.cached = true;
+        }
+        state.histogram = entry.months.map(|months| Histogram {
+            generation: request_id,
+            months,
+        });
+        load_more_if_near_end(state, effects);
+        return;
+    }
+    state.in_flight = Some(flight);
     effects.push(Effect::Search {
         request_id,
         request,
     });
+}
+
+fn cache_key(request: &SearchRequest) -> cache::Key {
+    cache::Key {
+        site_id: request.site_id,
+        query: request.query.clone(),
+        sort: request.sort,
+        archive: request.archive,
+    }
+}
+
+/// The key of the results answering `f` on the open site.
+fn flight_key(state: &State, f: &InFlight) -> cache::Key {
+    cache::Key {
+        site_id: state.session.site_id,
+        query: f.query.clone(),
+        sort: f.sort,
+        archive: state.include_archive,
+    }
+}
+
+/// Shows a first page as the results of `f`, keeping a live refresh's selection.
+fn apply_first_page(state: &mut State, f: &InFlight, page: SearchPage, effects: &mut Vec<Effect>) {
+    state.results = Some(Results::first(f.generation, f.query.clone(), f.sort, page));
+    state.selected = 0;
+    state.offset = 0;
+    state.detail_scroll = 0;
+    state.histogram = None;
+    // A live refresh keeps the interaction that was selected, wherever it is now.
+    if let Some(id) = state.keep_selection.take()
+        && let Some(at) = state
+            .hits()
+            .iter()
+            .position(|h| h.interaction.interaction_id == id)
+    {
+        state.selected = at;
+        keep_selection_visible(state);
+    }
+    if state.history_open {
+        load_history(state, effects);
+    }
 }
 
 /// Asks for the next page when the selection is near the end of the loaded rows, the current

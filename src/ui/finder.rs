@@ -80,7 +80,10 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
             spans.push(Span::styled(text, theme.accent));
         }
     }
-    if let Some(time) = state.last_query_time {
+    if state.results.as_ref().is_some_and(|r| r.cached) {
+        spans.push(sep());
+        spans.push(Span::styled("cached", theme.dim));
+    } else if let Some(time) = state.last_query_time {
         spans.push(sep());
         spans.push(Span::styled(format_duration(time), theme.dim));
     }

@@ -28,6 +28,9 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     if let Some(time) = state.last_query_time {
         spans.push(Span::raw(format!(" │ {}", format_duration(time))));
     }
+    if let Some(rate) = state.cache.hit_rate().filter(|_| state.cache.hits > 0) {
+        spans.push(Span::raw(format!(" │ cache {:.0}%", rate * 100.0)));
+    }
     if let Some(error) = &state.error {
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(error.clone(), theme.error));

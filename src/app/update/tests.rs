@@ -529,3 +529,43 @@ fn a_change_while_a_search_is_coming_waits_for_it() {
     app.keys("m");
     assert!(update(&mut app.state, Event::Msg(Msg::Changed { site_id: 7 })).is_empty());
 }
+
+#[test]
+fn a_query_seen_since_the_last_change_comes_back_from_the_cache() {
+    let mut app = App::loaded(5, false);
+    app.tick(0);
+    app.keys("m");
+    let (id, request) = only_search(&app.tick(500));
+    assert_eq!(request.query, "m");
+    app.done(id, page(0, 2, false));
+    // Backspace: the empty query's page is cached from the start.
+    app.press(code(KeyCode::Backspace));
+    let effects = app.tick(1000);
+    assert!(searches(&effects).is_empty(), "no query: {effects:?}");
+    let results = app.state.results.as_ref().expect("results");
+    assert!(results.cached);
+    assert_eq!((results.query.as_str(), results.hits.len()), ("", 5));
+    assert_eq!((app.state.cache.hits, app.state.cache.misses), (1, 2));
+
+    // A change on the site (anyone's) makes the next look a real query again.
+    app.press(code(KeyCode::Esc));
+    let (id, _) = only_search(&update(
+        &mut app.state,
+        Event::Msg(Msg::Changed { site_id: 7 }),
+    ));
+    app.done(id, page(0, 6, false));
+    assert!(
+        app.state
+            .results
+            .as_ref()
+            .is_some_and(|r| !r.cached && r.hits.len() == 6)
+    );
+    app.press(ch('/'));
+    app.keys("m");
+    let effects = app.tick(2000);
+    assert_eq!(
+        searches(&effects).len(),
+        1,
+        "\"m\" was dropped with the change"
+    );
+}
