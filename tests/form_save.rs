@@ -244,3 +244,34 @@ async fn an_edit_cannot_reach_another_sites_record() {
         .expect("version");
     assert_eq!(version, 1, "untouched");
 }
+
+#[tokio::test]
+async fn the_form_completes_from_the_sites_own_values() {
+    use ifind::app::db_backend::DbSearchBackend;
+    use ifind::app::runner::SearchBackend;
+    let w = world().await;
+    for (title, location) in [("One", "Room 4"), ("Two", "Room 4"), ("Three", "Pier 7")] {
+        let mut input = typed(title);
+        input.location = location.into();
+        save(
+            &w.t.db,
+            Some(w.editor),
+            w.north,
+            FormTarget::New,
+            validate(&input).expect("valid"),
+        )
+        .await
+        .expect("saved");
+    }
+    let backend = DbSearchBackend::new(w.t.db.clone(), Some(w.editor));
+    let lookups = backend.lookups(w.north).await.expect("lookups");
+    assert_eq!(lookups.types, vec!["Meeting"]);
+    assert_eq!(lookups.leads, vec!["Jun Park"]);
+    assert_eq!(
+        lookups.locations,
+        vec!["Room 4", "Pier 7"],
+        "most used first"
+    );
+    let south = backend.lookups(w.south).await.expect("lookups");
+    assert!(south.types.is_empty() && south.locations.is_empty());
+}

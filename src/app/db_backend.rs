@@ -19,7 +19,7 @@ use crate::db::{Db, interactions, sites, users};
 use crate::domain::interaction::{Interaction, ValidInteraction};
 use crate::password;
 
-use super::form::{FormTarget, SaveError};
+use super::form::{FormTarget, Lookups, SaveError};
 use super::login::{INVALID, LoginOk, Secret};
 use super::runner::{BoxFuture, LoginBackend, SearchBackend};
 
@@ -107,6 +107,29 @@ impl SearchBackend for DbSearchBackend {
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
         Box::pin(save(&self.db, self.user_id, site_id, target, interaction))
+    }
+
+    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>> {
+        Box::pin(async move {
+            let failed = |e: sqlx::Error| format!("cannot read the completion values ({e})");
+            let mut tx = self.db.begin_as(self.user_id).await.map_err(failed)?;
+            let types = interactions::distinct_types(&mut tx, site_id)
+                .await
+                .map_err(failed)?;
+            let leads = interactions::distinct_leads(&mut tx, site_id)
+                .await
+                .map_err(failed)?;
+            let locations = interactions::distinct_locations(&mut tx, site_id)
+                .await
+                .map_err(failed)?;
+            tx.commit().await.map_err(failed)?;
+            Ok(Lookups {
+                site_id,
+                types,
+                leads,
+                locations,
+            })
+        })
     }
 
     fn history(

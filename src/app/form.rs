@@ -8,6 +8,7 @@
 //! keeps the form, its text and the reason on screen.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -136,7 +137,7 @@ impl ConflictView {
     }
 }
 
-/// How many timezone suggestions the form offers at once.
+/// How many suggestions the form offers at once.
 pub const SUGGESTIONS: usize = 5;
 
 /// An open form.
@@ -162,9 +163,13 @@ pub struct FormState {
     /// The last conflict, until the form is saved or reloaded: Ctrl-S asks about it again.
     pub conflict: Option<Box<ConflictView>>,
     /// Timezone names for the typed text, while the Timezone field has the cursor.
-    pub suggestions: Vec<&'static str>,
-    /// Index into `suggestions`.
-    pub suggestion: usize,
+    pub suggestions: Vec<String>,
+    /// Index into `suggestions` of the highlighted one, if any: the Timezone field highlights
+    /// the first at once (its value must be a real name); free-text fields only after Down, so
+    /// Tab never replaces what was typed unasked.
+    pub suggestion: Option<usize>,
+    /// The site's types, leads and locations, for completion.
+    pub lookups: Option<Arc<Lookups>>,
 }
 
 impl FormState {
@@ -200,7 +205,8 @@ impl FormState {
             failure: None,
             conflict: None,
             suggestions: Vec::new(),
-            suggestion: 0,
+            suggestion: None,
+            lookups: None,
         };
         form.revalidate();
         form.focus_on(0);
@@ -269,6 +275,12 @@ impl FormState {
         self.refresh_suggestions();
     }
 
+    /// Completion values arrived (or changed): suggest from them.
+    pub fn set_lookups(&mut self, lookups: Arc<Lookups>) {
+        self.lookups = Some(lookups);
+        self.refresh_suggestions();
+    }
+
     /// Puts the cursor in `field` (a click on it).
     pub fn focus_field(&mut self, field: Field) {
         if let Some(i) = Field::ALL.iter().position(|f| *f == field) {
@@ -277,17 +289,22 @@ impl FormState {
     }
 
     fn refresh_suggestions(&mut self) {
-        self.suggestion = 0;
-        self.suggestions = if self.focused() == Field::Timezone {
-            let text = self.input().timezone;
-            if parse_timezone(&text).is_ok() {
-                Vec::new()
-            } else {
+        let field = self.focused();
+        let text = self.input().get(field).to_string();
+        self.suggestions = match field {
+            Field::Timezone if parse_timezone(&text).is_err() => {
                 timezone_suggestions(&text, SUGGESTIONS)
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
             }
-        } else {
-            Vec::new()
+            Field::Type | Field::Lead | Field::Location => match &self.lookups {
+                Some(lookups) => complete(lookups.values(field), &text),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
         };
+        self.suggestion = (field == Field::Timezone && !self.suggestions.is_empty()).then_some(0);
     }
 
     fn focused_area(&mut self) -> Option<&mut TextArea<'static>> {
@@ -379,8 +396,12 @@ pub fn open_edit(state: &mut State, _effects: &mut [Effect]) {
     );
 }
 
-fn open(state: &mut State, form: FormState) {
+fn open(state: &mut State, mut form: FormState) {
     state.help_open = false;
+    form.lookups = state
+        .lookups
+        .clone()
+        .filter(|l| l.site_id == state.session.site_id);
     state.form = Some(form);
     state.screen = Screen::Form;
 }
@@ -428,10 +449,14 @@ pub fn act_form(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             form.focus - 1
         }),
         Action::MoveDown if !form.suggestions.is_empty() => {
-            form.suggestion = (form.suggestion + 1).min(form.suggestions.len() - 1);
+            let last = form.suggestions.len() - 1;
+            form.suggestion = Some(form.suggestion.map_or(0, |i| (i + 1).min(last)));
         }
-        Action::MoveUp if !form.suggestions.is_empty() => {
-            form.suggestion = form.suggestion.saturating_sub(1);
+        Action::MoveUp if form.suggestion.is_some() => {
+            form.suggestion = match form.suggestion {
+                Some(0) if form.focused() != Field::Timezone => None,
+                other => other.map(|i| i.saturating_sub(1)),
+            };
         }
         Action::MoveDown => form.focus_on((form.focus + 1).min(last)),
         Action::MoveUp => form.focus_on(form.focus.saturating_sub(1)),
@@ -457,15 +482,58 @@ pub fn act_form(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     }
 }
 
-/// Puts the highlighted timezone suggestion into the field; true if it did.
+/// Puts the highlighted suggestion into the field; true if it did.
 fn take_suggestion(form: &mut FormState) -> bool {
-    match form.suggestions.get(form.suggestion).copied() {
-        Some(name) if form.focused() == Field::Timezone => {
-            form.set_focused_text(name);
+    match form
+        .suggestion
+        .and_then(|i| form.suggestions.get(i))
+        .cloned()
+    {
+        Some(value) => {
+            form.set_focused_text(&value);
             true
         }
-        _ => false,
+        None => false,
     }
+}
+
+/// The values of the site a field can complete from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lookups {
+    pub site_id: i32,
+    pub types: Vec<String>,
+    pub leads: Vec<String>,
+    pub locations: Vec<String>,
+}
+
+impl Lookups {
+    fn values(&self, field: Field) -> &[String] {
+        match field {
+            Field::Type => &self.types,
+            Field::Lead => &self.leads,
+            Field::Location => &self.locations,
+            _ => &[],
+        }
+    }
+}
+
+/// Up to [`SUGGESTIONS`] of `values` for `text`: those starting with it first, then those
+/// containing it (any case); nothing for empty text or an exact match.
+fn complete(values: &[String], text: &str) -> Vec<String> {
+    let needle = text.trim().to_lowercase();
+    if needle.is_empty() || values.iter().any(|v| v.to_lowercase() == needle) {
+        return Vec::new();
+    }
+    let lower: Vec<(String, &String)> = values.iter().map(|v| (v.to_lowercase(), v)).collect();
+    let starts = lower.iter().filter(|(l, _)| l.starts_with(&needle));
+    let contains = lower
+        .iter()
+        .filter(|(l, _)| !l.starts_with(&needle) && l.contains(&needle));
+    starts
+        .chain(contains)
+        .take(SUGGESTIONS)
+        .map(|(_, v)| (*v).clone())
+        .collect()
 }
 
 /// Feeds a key to the focused field. A single-line field takes no line breaks.

@@ -285,6 +285,8 @@ fn pick(state: &mut State, effects: &mut Vec<Effect>) {
     state.parked_draft = None;
     search_now(state, effects);
     effects.push(super::form::look_for_draft(state));
+    state.lookups = None;
+    super::update::load_lookups(state, effects);
 }
 
 /// Leaves the Finder for the picker (the `s` key); only after a login.

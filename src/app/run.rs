@@ -359,6 +359,7 @@ fn perform(
             | Effect::Histogram { .. }
             | Effect::LoadTrash { .. }
             | Effect::LoadHistory { .. }
+            | Effect::LoadLookups { .. }
             | Effect::Delete { .. }
             | Effect::Restore { .. }
             | Effect::BeginSession { .. } => {}

@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::form::{FormTarget, SaveError};
+use super::form::{FormTarget, Lookups, SaveError};
 use super::login::{LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
@@ -57,6 +57,9 @@ pub trait SearchBackend: Send + Sync + 'static {
         target: FormTarget,
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
+
+    /// The site's types, leads and locations in use, for completion.
+    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>>;
 
     /// The change history of interaction `interaction_id` of `site_id`, oldest first.
     fn history(
@@ -154,6 +157,16 @@ impl Runner {
                     target,
                     interaction,
                 } => self.save(request_id, site_id, target, interaction),
+                Effect::LoadLookups {
+                    request_id,
+                    site_id,
+                } => {
+                    let backend = Arc::clone(&self.backend);
+                    self.answer(async move {
+                        let result = backend.lookups(site_id).await;
+                        Msg::LookupsLoaded { request_id, result }
+                    });
+                }
                 Effect::LoadHistory {
                     request_id,
                     site_id,

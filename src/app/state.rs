@@ -1,5 +1,6 @@
 //! Everything the terminal UI shows, in one place. `update` changes it; drawing only reads it.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tui_input::Input;
@@ -8,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::cache::PageCache;
 use super::drafts::Draft;
-use super::form::{Confirm, FormState};
+use super::form::{Confirm, FormState, Lookups};
 use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
@@ -269,6 +270,10 @@ pub struct State {
     pub histogram_in_flight: Option<InFlight>,
     /// First pages of recent searches, dropped per site on every change heard of.
     pub cache: PageCache,
+    /// The open site's types, leads and locations, for the form's completion.
+    pub lookups: Option<Arc<Lookups>>,
+    /// The lookups request in flight.
+    pub lookups_loading: Option<u64>,
     /// The last request id handed out.
     pub last_request_id: u64,
     /// The open form, while [`Screen::Form`] is in front.
@@ -322,6 +327,8 @@ impl State {
             histogram: None,
             histogram_in_flight: None,
             cache: PageCache::default(),
+            lookups: None,
+            lookups_loading: None,
             last_request_id: 0,
             form: None,
             confirm: None,

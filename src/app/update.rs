@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use super::action::Action;
 use super::cache;
 use super::drafts::Draft;
-use super::form::{self, FormTarget, SaveError};
+use super::form::{self, FormTarget, Lookups, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest, Sort};
@@ -70,6 +70,11 @@ pub enum Msg {
     HistogramDone {
         request_id: u64,
         months: Option<Vec<MonthCount>>,
+    },
+    /// The answer to [`Effect::LoadLookups`].
+    LookupsLoaded {
+        request_id: u64,
+        result: Result<Lookups, String>,
     },
     /// The answer to [`Effect::LoadHistory`].
     HistoryLoaded {
@@ -148,6 +153,8 @@ pub enum Effect {
         target: FormTarget,
         interaction: ValidInteraction,
     },
+    /// Read the site's types, leads and locations; answer with [`Msg::LookupsLoaded`].
+    LoadLookups { request_id: u64, site_id: i32 },
     /// Read an interaction's change history; answer with [`Msg::HistoryLoaded`].
     LoadHistory {
         request_id: u64,
@@ -202,7 +209,18 @@ pub fn start(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
     search_now(state, &mut effects);
     effects.push(form::look_for_draft(state));
+    load_lookups(state, &mut effects);
     effects
+}
+
+/// Reads the open site's completion values (again).
+pub(super) fn load_lookups(state: &mut State, effects: &mut Vec<Effect>) {
+    let request_id = next_id(state);
+    state.lookups_loading = Some(request_id);
+    effects.push(Effect::LoadLookups {
+        request_id,
+        site_id: state.session.site_id,
+    });
 }
 
 /// Applies one event to the state and returns the work it calls for.
@@ -476,6 +494,28 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::Notice(text) => state.notice = Some(text),
         Msg::SaveDone { request_id, result } => form::save_done(state, request_id, result, effects),
         Msg::DraftFound(found) => form::draft_found(state, found),
+        Msg::LookupsLoaded { request_id, result } => {
+            if state
+                .lookups_loading
+                .take_if(|id| *id == request_id)
+                .is_none()
+            {
+                return;
+            }
+            match result {
+                Ok(lookups) => {
+                    let lookups = std::sync::Arc::new(lookups);
+                    state.lookups = Some(lookups.clone());
+                    if let Some(form) = state.form.as_mut()
+                        && lookups.site_id == state.session.site_id
+                    {
+                        form.set_lookups(lookups);
+                    }
+                }
+                // Completion is a help, not a need: the form works without it.
+                Err(message) => tracing::warn!("completion values unavailable: {message}"),
+            }
+        }
         Msg::HistoryLoaded { request_id, result } => {
             if let Some(h) = state.history.as_mut()
                 && h.loading.take_if(|id| *id == request_id).is_some()
@@ -576,6 +616,9 @@ fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>)
         || matches!(state.screen, Screen::Login | Screen::SitePicker)
     {
         return;
+    }
+    if state.lookups_loading.is_none() {
+        load_lookups(state, effects);
     }
     if state.screen == Screen::Trash {
         return super::trash::reload(state, effects);

@@ -126,3 +126,19 @@ pub async fn distinct_leads(conn: &mut PgConnection, site_id: i32) -> sqlx::Resu
     .fetch_all(conn)
     .await
 }
+
+/// Up to 2,000 distinct locations in use in `site_id` (not counting deleted rows), the most used
+/// first, for completion.
+pub async fn distinct_locations(
+    conn: &mut PgConnection,
+    site_id: i32,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT location FROM interactions \
+          WHERE site_id = $1 AND deleted_at IS NULL AND location IS NOT NULL AND location <> '' \
+          GROUP BY location ORDER BY count(*) DESC, location LIMIT 2000",
+    )
+    .bind(site_id)
+    .fetch_all(conn)
+    .await
+}

@@ -194,9 +194,9 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         areas.footer,
     );
     if !form.suggestions.is_empty()
-        && let Some((_, tz_area)) = areas.fields.iter().find(|(f, _)| *f == Field::Timezone)
+        && let Some((_, field_area)) = areas.fields.iter().find(|(f, _)| *f == focused)
     {
-        draw_suggestions(frame, form, theme, *tz_area, area);
+        draw_suggestions(frame, form, theme, *field_area, area);
     }
     areas.status
 }
@@ -246,7 +246,7 @@ fn draw_suggestions(frame: &mut Frame, form: &FormState, theme: &Theme, field: R
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            if i == form.suggestion {
+            if Some(i) == form.suggestion {
                 Line::from(Span::styled(format!("▶ {name}"), theme.selected))
             } else {
                 Line::from(Span::styled(format!("  {name}"), theme.text))
@@ -255,7 +255,14 @@ fn draw_suggestions(frame: &mut Frame, form: &FormState, theme: &Theme, field: R
         .collect();
     let block = Block::bordered()
         .border_style(theme.border)
-        .title(Span::styled(" tab takes ", theme.dim));
+        .title(Span::styled(
+            if form.suggestion.is_some() {
+                " tab takes "
+            } else {
+                " down picks "
+            },
+            theme.dim,
+        ));
     frame.render_widget(Clear, rect);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

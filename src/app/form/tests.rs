@@ -389,7 +389,10 @@ fn the_timezone_field_completes() {
     assert_eq!(form(&app).focused(), Field::Timezone);
     app.press(ctrl('u'));
     type_text(&mut app, "new_y");
-    assert_eq!(form(&app).suggestions.first(), Some(&"America/New_York"));
+    assert_eq!(
+        form(&app).suggestions.first().map(String::as_str),
+        Some("America/New_York")
+    );
     tab(&mut app);
     assert_eq!(form(&app).input().timezone, "America/New_York");
     assert_eq!(form(&app).focused(), Field::Location);
@@ -397,7 +400,7 @@ fn the_timezone_field_completes() {
     backtab(&mut app);
     app.press(ctrl('u'));
     type_text(&mut app, "Europe/L");
-    let second = form(&app).suggestions[1];
+    let second = form(&app).suggestions[1].clone();
     app.press(code(KeyCode::Down));
     tab(&mut app);
     assert_eq!(form(&app).input().timezone, second, "Down picks another");
@@ -626,5 +629,46 @@ fn taking_theirs_reloads_the_form_from_their_version() {
             interaction_id: hit(1).interaction.interaction_id,
             version: 3
         }
+    );
+}
+
+#[test]
+fn free_text_fields_suggest_the_sites_values_but_tab_takes_one_only_when_picked() {
+    let mut app = finder();
+    let lookups = Lookups {
+        site_id: 7,
+        types: vec!["Call".into(), "Conference call".into(), "Meeting".into()],
+        leads: vec!["Ana Souza".into()],
+        locations: Vec::new(),
+    };
+    let request_id = app.state.lookups_loading.unwrap_or(0);
+    update(
+        &mut app.state,
+        Event::Msg(Msg::LookupsLoaded {
+            request_id,
+            result: Ok(lookups),
+        }),
+    );
+    app.press(ch('n'));
+    tab(&mut app);
+    type_text(&mut app, "cal");
+    assert_eq!(form(&app).suggestions, vec!["Call", "Conference call"]);
+    assert_eq!(form(&app).suggestion, None, "nothing picked yet");
+    tab(&mut app);
+    assert_eq!(
+        form(&app).input().kind,
+        "cal",
+        "Tab alone keeps what was typed"
+    );
+    backtab(&mut app);
+    app.press(code(KeyCode::Down));
+    app.press(code(KeyCode::Down));
+    tab(&mut app);
+    assert_eq!(form(&app).input().kind, "Conference call");
+    assert_eq!(form(&app).focused(), Field::Lead);
+    type_text(&mut app, "Ana Souza");
+    assert!(
+        form(&app).suggestions.is_empty(),
+        "an exact value needs no suggestion"
     );
 }

@@ -70,6 +70,15 @@ impl SearchBackend for Fake {
         })
     }
 
+    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>> {
+        Box::pin(async move {
+            Ok(Lookups {
+                site_id,
+                ..Lookups::default()
+            })
+        })
+    }
+
     fn history(
         &self,
         _site_id: i32,
