@@ -115,6 +115,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check the database: pool, latency, cache hit rate, replica lag, sizes, dead tuples, schema
+    /// version and recent errors, each with a verdict (exit 1 when one is critical).
+    Health {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Print the audit trail of an interaction or of a user, oldest first.
     Audit(AuditArgs),
     /// Fill the database with deterministic, realistic data.

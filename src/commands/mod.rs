@@ -8,6 +8,7 @@ mod audit;
 mod data;
 mod dbcmd;
 mod demo;
+mod health;
 mod lifecycle;
 mod output;
 
@@ -112,6 +113,7 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
         Some(Command::Archive { dry_run, batch }) => lifecycle::archive(ctx, dry_run, batch).await,
         Some(Command::Erase { lead, dry_run }) => lifecycle::erase_lead(ctx, &lead, dry_run).await,
         Some(Command::Audit(args)) => audit::audit(ctx, args).await,
+        Some(Command::Health { format }) => health::health(ctx, format).await,
         Some(Command::Seed {
             sites,
             interactions,

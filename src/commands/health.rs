@@ -1,0 +1,78 @@
+//! `ifind health`: the database dashboard (`crate::db::health`) as a table or JSON. Exits 1
+//! when a check is critical, so monitoring can call it.
+
+use anyhow::{Result, bail};
+use chrono::{DateTime, Utc};
+
+use super::Ctx;
+use super::output::table;
+use crate::cli::ListFormat;
+use crate::db::health::{self, Verdict};
+
+/// The ERROR lines of ifind's own log from the last day, oldest first.
+fn recent_log_errors(ctx: &Ctx) -> Vec<String> {
+    let dir = if ctx.config.log.dir.trim().is_empty() {
+        ctx.paths.state_dir.clone()
+    } else {
+        ctx.config.log.dir.clone().into()
+    };
+    let Ok(text) = std::fs::read_to_string(dir.join("ifind.log")) else {
+        return Vec::new();
+    };
+    let since = Utc::now() - chrono::Duration::days(1);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5000)..]
+        .iter()
+        .filter(|line| line.contains(" ERROR "))
+        .filter(|line| {
+            line.split_whitespace()
+                .next()
+                .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+                .is_some_and(|t| t >= since)
+        })
+        .map(|line| line.to_string())
+        .collect()
+}
+
+pub async fn health(ctx: &Ctx, format: ListFormat) -> Result<()> {
+    let db = ctx.db().await?;
+    let errors = recent_log_errors(ctx);
+    let checks = health::checks(&db, &errors).await?;
+    match format {
+        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&checks)?),
+        ListFormat::Table => {
+            let rows: Vec<Vec<String>> = checks
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.to_string(),
+                        c.verdict.as_str().to_string(),
+                        c.value.clone(),
+                        c.threshold.clone(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(&["CHECK", "VERDICT", "VALUE", "THRESHOLD"], &rows)
+            );
+        }
+    }
+    let worst = checks
+        .iter()
+        .map(|c| c.verdict)
+        .max()
+        .unwrap_or(Verdict::Ok);
+    if worst == Verdict::Critical {
+        let names: Vec<&str> = checks
+            .iter()
+            .filter(|c| c.verdict == Verdict::Critical)
+            .map(|c| c.name)
+            .collect();
+        bail!(
+            "critical: {}; see the table above for the threshold",
+            names.join(", ")
+        );
+    }
+    Ok(())
+}

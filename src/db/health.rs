@@ -1,0 +1,297 @@
+//! The database dashboard of the design document, as checks with a plain verdict and the
+//! threshold behind it: connection pool, round-trip latency, buffer cache hit rate, replica lag,
+//! sizes, dead tuples, schema version and recent errors.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::Db;
+use super::migrate::{self, SchemaState};
+
+/// How a check stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Degraded,
+    Critical,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Degraded => "degraded",
+            Verdict::Critical => "critical",
+        }
+    }
+}
+
+/// One line of the dashboard.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub value: String,
+    pub verdict: Verdict,
+    /// When the verdict changes, in words.
+    pub threshold: String,
+}
+
+fn check(name: &'static str, value: String, verdict: Verdict, threshold: &str) -> Check {
+    Check {
+        name,
+        value,
+        verdict,
+        threshold: threshold.to_string(),
+    }
+}
+
+/// The verdict of `value` against rising thresholds.
+fn above(value: f64, degraded: f64, critical: f64) -> Verdict {
+    if value >= critical {
+        Verdict::Critical
+    } else if value >= degraded {
+        Verdict::Degraded
+    } else {
+        Verdict::Ok
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let at = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[at.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn mib(bytes: i64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Every check against `db`. `recent_errors` are the last error lines of ifind's own log (the
+/// caller reads the file).
+pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check>> {
+    let mut out = Vec::new();
+
+    // Pool.
+    let max = db.pool.options().get_max_connections();
+    let size = db.pool.size();
+    let idle = u32::try_from(db.pool.num_idle()).unwrap_or(u32::MAX);
+    let in_use = size.saturating_sub(idle);
+    out.push(check(
+        "pool",
+        format!("{in_use} in use, {idle} idle, {max} max"),
+        above(f64::from(in_use) / f64::from(max.max(1)), 0.7, 0.9),
+        "degraded from 70% of max in use, critical from 90%",
+    ));
+
+    // Round trips.
+    let mut conn = db.pool.acquire().await?;
+    let mut samples = Vec::new();
+    for _ in 0..20 {
+        let started = Instant::now();
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    let (p50, p95, p99) = (
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.95),
+        percentile(&samples, 0.99),
+    );
+    out.push(check(
+        "latency",
+        format!(
+            "p50 {} · p95 {} · p99 {} (20 round trips)",
+            ms(p50),
+            ms(p95),
+            ms(p99)
+        ),
+        above(p95.as_secs_f64() * 1000.0, 20.0, 200.0),
+        "p95 degraded from 20 ms, critical from 200 ms",
+    ));
+
+    // Buffer cache.
+    let (hit, read, warming): (i64, i64, bool) = sqlx::query_as(
+        "SELECT blks_hit, blks_read, pg_postmaster_start_time() > now() - interval '1 hour' \
+           FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let total = hit + read;
+    let rate = if total > 0 {
+        hit as f64 / total as f64
+    } else {
+        1.0
+    };
+    let verdict = if total < 10_000 || warming {
+        Verdict::Ok
+    } else if rate < 0.90 {
+        Verdict::Critical
+    } else if rate < 0.99 {
+        Verdict::Degraded
+    } else {
+        Verdict::Ok
+    };
+    out.push(check(
+        "cache hit rate",
+        format!(
+            "{:.2}% of {total} block reads{}",
+            rate * 100.0,
+            if warming {
+                " (server started within the hour: warming up)"
+            } else {
+                ""
+            }
+        ),
+        verdict,
+        "degraded below 99%, critical below 90% (judged after 10,000 reads and an hour up)",
+    ));
+
+    // Replicas, as the primary sees them.
+    let lags: Vec<(String, Option<f64>)> = sqlx::query_as(
+        "SELECT coalesce(application_name, client_addr::text, 'replica'), \
+                extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if lags.is_empty() {
+        out.push(check(
+            "replica lag",
+            "no replicas streaming from this server".into(),
+            Verdict::Ok,
+            "degraded from 5 s behind, critical from 60 s",
+        ));
+    }
+    for (name, lag) in lags {
+        let secs = lag.unwrap_or(0.0);
+        out.push(check(
+            "replica lag",
+            format!("{name}: {secs:.1} s"),
+            above(secs, 5.0, 60.0),
+            "degraded from 5 s behind, critical from 60 s",
+        ));
+    }
+
+    // Sizes and dead tuples.
+    let (table, indexes, live, dead): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT pg_table_size('interactions'), pg_indexes_size('interactions'), \
+                greatest(coalesce(s.n_live_tup, 0), c.reltuples::bigint), \
+                coalesce(s.n_dead_tup, 0) \
+           FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+          WHERE c.oid = 'interactions'::regclass",
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or((0, 0, 0, 0));
+    let database: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+        .fetch_one(&mut *conn)
+        .await?;
+    out.push(check(
+        "sizes",
+        format!(
+            "interactions {} + indexes {}; database {}",
+            mib(table),
+            mib(indexes),
+            mib(database)
+        ),
+        Verdict::Ok,
+        "for information",
+    ));
+    let share = if live + dead > 0 {
+        dead as f64 / (live + dead) as f64
+    } else {
+        0.0
+    };
+    out.push(check(
+        "dead tuples",
+        format!(
+            "{dead} dead of {} interactions rows ({:.1}%)",
+            live + dead,
+            share * 100.0
+        ),
+        if live + dead < 1000 {
+            Verdict::Ok
+        } else {
+            above(share, 0.2, 0.5)
+        },
+        "degraded from 20% dead (autovacuum behind), critical from 50%",
+    ));
+
+    // Schema.
+    let (value, verdict) = match migrate::state(&mut conn).await {
+        Ok(SchemaState::Current { db }) => (
+            format!("{db} (this ifind: {})", migrate::binary_version()),
+            Verdict::Ok,
+        ),
+        Ok(SchemaState::Behind { db, pending }) => (
+            format!("{db}, {pending} migration(s) pending: run `ifind migrate`"),
+            Verdict::Degraded,
+        ),
+        Ok(SchemaState::Empty) => ("no schema: run `ifind migrate`".into(), Verdict::Critical),
+        Ok(SchemaState::Incompatible { db }) => (
+            format!(
+                "{db}, incompatible with this ifind ({})",
+                migrate::binary_version()
+            ),
+            Verdict::Critical,
+        ),
+        Err(e) => (e.to_string(), Verdict::Critical),
+    };
+    out.push(check(
+        "schema version",
+        value,
+        verdict,
+        "degraded with pending migrations, critical when missing or of another major version",
+    ));
+
+    // Errors: the server's own counters, and ifind's log (ERROR lines of the last day).
+    let (deadlocks, conflicts): (i64, i64) = sqlx::query_as(
+        "SELECT deadlocks, conflicts FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let logged = recent_errors.len();
+    let last = recent_errors.last().cloned().unwrap_or_default();
+    out.push(check(
+        "errors",
+        if logged == 0 {
+            format!("none in ifind's log; {deadlocks} deadlocks, {conflicts} recovery conflicts")
+        } else {
+            format!(
+                "{logged} in ifind's log (last: {}); {deadlocks} deadlocks, {conflicts} recovery \
+                 conflicts",
+                last.chars().take(60).collect::<String>()
+            )
+        },
+        if logged > 0 || deadlocks > 0 {
+            Verdict::Degraded
+        } else {
+            Verdict::Ok
+        },
+        "degraded when ifind logged errors or the server saw deadlocks",
+    ));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_and_percentiles() {
+        assert_eq!(above(0.5, 0.7, 0.9), Verdict::Ok);
+        assert_eq!(above(0.7, 0.7, 0.9), Verdict::Degraded);
+        assert_eq!(above(0.95, 0.7, 0.9), Verdict::Critical);
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&samples, 0.5), Duration::from_millis(51));
+        assert_eq!(percentile(&samples, 0.99), Duration::from_millis(99));
+        assert_eq!(percentile(&[], 0.5), Duration::ZERO);
+    }
+}
