@@ -275,3 +275,37 @@ async fn the_form_completes_from_the_sites_own_values() {
     let south = backend.lookups(w.south).await.expect("lookups");
     assert!(south.types.is_empty() && south.locations.is_empty());
 }
+
+#[tokio::test]
+async fn unusual_text_and_a_megabyte_survive_a_save_and_a_search_unchanged() {
+    let w = world().await;
+    let title = "Réunion \u{202b}مرحبا\u{202c} with Zoë 🦘 and e\u{301}lan";
+    let mut input = typed(title);
+    input.lead = "Ünsal Ørsted-Ñúñez 👩\u{200d}💻".into();
+    input.location = "Straße 5 · 東京".into();
+    let line = "Ligne de texte très longue, with emoji 🦘 and tabs\tinside. ";
+    input.description = line.repeat(1_048_576 / line.len() + 1);
+    input.notes = "first line\nsecond line\n\nafter a blank line".into();
+    let v = validate(&input).expect("valid");
+    let saved = save(&w.t.db, Some(w.editor), w.north, FormTarget::New, v)
+        .await
+        .expect("saved");
+    assert!(saved.description.as_deref().map_or(0, str::len) > 1_000_000);
+    let mut conn = w.t.db.pool.acquire().await.expect("conn");
+    let found = ifind::db::search::search(
+        &mut conn,
+        &ifind::db::search::SearchRequest::new(w.north, "zoë"),
+    )
+    .await
+    .expect("search");
+    assert_eq!(found.hits.len(), 1);
+    let back = &found.hits[0].interaction;
+    assert_eq!(back.title, title);
+    assert_eq!(back.lead, input.lead);
+    assert_eq!(back.location.as_deref(), Some(input.location.as_str()));
+    assert_eq!(
+        back.description.as_deref(),
+        Some(input.description.as_str())
+    );
+    assert_eq!(back.notes.as_deref(), Some(input.notes.as_str()));
+}

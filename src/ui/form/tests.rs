@@ -310,3 +310,71 @@ fn detail_with_history_120x40() {
     );
     insta::assert_snapshot!(render(&app.state, 120, 40).backend());
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Key(KeyEvent),
+        Paste(String),
+        Resize(u16, u16),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let keys = prop_oneof![
+            any::<char>().prop_map(|c| key(KeyCode::Char(c))),
+            Just(key(KeyCode::Tab)),
+            Just(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Just(key(KeyCode::Enter)),
+            Just(key(KeyCode::Esc)),
+            Just(key(KeyCode::Down)),
+            Just(key(KeyCode::Up)),
+            Just(key(KeyCode::Backspace)),
+            Just(key(KeyCode::Char('n'))),
+            Just(key(KeyCode::Char('e'))),
+            Just(key(KeyCode::Char('y'))),
+            Just(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+            Just(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+        ];
+        prop_oneof![
+            8 => keys.prop_map(Step::Key),
+            1 => "\\PC{0,40}".prop_map(Step::Paste),
+            1 => (1u16..200, 1u16..60).prop_map(|(w, h)| Step::Resize(w, h)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any keys, pastes and sizes, on every screen the keys lead to: no panic, and every
+        /// frame draws.
+        #[test]
+        fn any_keys_pastes_and_sizes_never_panic(steps in prop::collection::vec(step(), 1..60)) {
+            let mut app = finder(80, 24);
+            app.state.session.role = "admin".into();
+            let (mut w, mut h) = (80u16, 24u16);
+            for step in steps {
+                match step {
+                    Step::Key(k) => {
+                        app.press(k);
+                    }
+                    Step::Paste(text) => {
+                        update(&mut app.state, Event::Paste(text));
+                    }
+                    Step::Resize(nw, nh) => {
+                        (w, h) = (nw, nh);
+                        update(&mut app.state, Event::Msg(Msg::Resize { width: w, height: h }));
+                    }
+                }
+                if app.state.quit {
+                    break;
+                }
+                let terminal = render(&app.state, w, h);
+                prop_assert_eq!(terminal.backend().buffer().area.width, w);
+            }
+        }
+    }
+}
