@@ -189,14 +189,14 @@ fn dummy_hash() -> &'static str {
 pub async fn check_login(db: &Db, username: &str, password: &str) -> Result<LoginOk, LoginError> {
     let unavailable = |e: sqlx::Error| LoginError::Unavailable(e.to_string());
     let mut conn = db.pool.acquire().await.map_err(unavailable)?;
-    let user = users::by_name(&mut conn, username)
+    // Through `ifind_login_user`: before the login there is no acting user, so the application
+    // role's policies show no user row.
+    let (user, stored) = match users::login_record(&mut conn, username)
         .await
-        .map_err(unavailable)?;
-    let stored = match &user {
-        Some(u) => users::password_hash(&mut conn, u.user_id)
-            .await
-            .map_err(unavailable)?,
-        None => None,
+        .map_err(unavailable)?
+    {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
     };
     drop(conn);
     let hash = stored.unwrap_or_else(|| dummy_hash().to_string());

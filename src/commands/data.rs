@@ -28,10 +28,29 @@ fn sort_of(arg: SortArg) -> Sort {
     }
 }
 
+/// The acting user (`--as`, else the first global admin) and the named site as that user may
+/// read it, on the application connection: row-level security decides, and a site the user may
+/// not read is refused with the same words as one that does not exist.
+async fn user_and_site(ctx: &Ctx, db: &Db, site_name: &str) -> Result<(i32, Site)> {
+    let actor = ctx.acting_user(db).await?;
+    let mut tx = db.begin_as(Some(actor.user_id)).await?;
+    let site = crate::db::sites::by_name(&mut tx, site_name).await?;
+    tx.commit().await?;
+    let site = site.with_context(|| {
+        format!(
+            "there is no site named {site_name:?} that {} may read; check the name, or ask an \
+             admin for a role there (--as chooses another user)",
+            actor.username
+        )
+    })?;
+    Ok((actor.user_id, site))
+}
+
+/// `ifind search`: the Finder's search on the application connection, as a user.
 pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
-    let db = ctx.db().await?;
-    let site = site_named(&db, &args.site).await?;
-    let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
+    let db = ctx.app_db().await?;
+    let (actor, site) = user_and_site(ctx, &db, &args.site).await?;
+    let actor = Some(actor);
     let request = SearchRequest {
         site_id: site.site_id,
         query: args.query.clone().unwrap_or_default(),
@@ -170,6 +189,7 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
     Ok(())
 }
 
+/// `ifind export`: every match, on the application connection, as a user.
 pub async fn export(
     ctx: &Ctx,
     site_name: &str,
@@ -177,9 +197,9 @@ pub async fn export(
     format: ExportFormat,
     output: Option<&Path>,
 ) -> Result<()> {
-    let db = ctx.db().await?;
-    let site = site_named(&db, site_name).await?;
-    let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
+    let db = ctx.app_db().await?;
+    let (actor, site) = user_and_site(ctx, &db, site_name).await?;
+    let actor = Some(actor);
     let format = match format {
         ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
         ExportFormat::Json => crate::csvio::ExportFormat::Json,

@@ -26,6 +26,7 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
         ),
         None => super::dbcmd::embedded_url(ctx, DEMO_DATABASE).await?,
     };
+    // The data is made as the owner; the Finder runs on the application role, as in real use.
     let db = crate::db::pool::connect(&url, &ctx.config.database).await?;
     let user_id = ensure_demo_data(&db).await?;
     // The largest site makes the best first impression.
@@ -36,6 +37,8 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
     .fetch_one(&db.pool)
     .await
     .context("the demo database has no interactions; drop it to let `ifind demo` rebuild it")?;
+    db.pool.close().await;
+    let app = ctx.app_db_on(DEMO_DATABASE).await?;
     let options = options(
         ctx,
         Session {
@@ -44,9 +47,9 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
             site: site_name,
             role: "admin".into(),
         },
-        &db,
+        &app,
     );
-    let backend = Arc::new(DbSearchBackend::new(db, Some(user_id)));
+    let backend = Arc::new(DbSearchBackend::new(app, Some(user_id)));
     run(backend, options).await
 }
 

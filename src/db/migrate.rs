@@ -32,6 +32,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 0, 1),
         sql: include_str!("../../migrations/0002_live_rows_by_site.sql"),
     },
+    Migration {
+        number: 3,
+        name: "roles_rls",
+        version: SchemaVersion::new(1, 1, 0),
+        sql: include_str!("../../migrations/0003_roles_rls.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

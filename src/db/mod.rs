@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod interactions;
 pub mod migrate;
 pub mod pool;
+pub mod roles;
 pub mod search;
 pub mod sites;
 pub mod users;
