@@ -185,7 +185,11 @@ impl Ctx {
             }
             cfg.auto_migrate = false;
         }
-        let db = crate::db::pool::connect(&urls.app, &cfg).await?;
+        // The role is checked before anything else touches the database, and again once the
+        // schema is in place (with one URL for both, the migrations make that role the owner).
+        let db = crate::db::pool::connect_unchecked(&urls.app, &cfg).await?;
+        crate::db::roles::check_app_db(&db).await?;
+        crate::db::pool::prepare_schema(&db, &cfg).await?;
         crate::db::roles::check_app_db(&db).await?;
         Ok(db)
     }
