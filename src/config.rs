@@ -264,6 +264,11 @@ impl Config {
                 break;
             }
         }
+        if let Ok(url) = std::env::var("IFIND_OWNER_URL")
+            && !url.trim().is_empty()
+        {
+            config.database.owner_url = url;
+        }
         Ok(config)
     }
 
@@ -463,6 +468,17 @@ impl Config {
     pub fn database_url(&self) -> Option<&str> {
         let url = self.database.url.trim();
         (!url.is_empty()).then_some(url)
+    }
+
+    /// The owner connection's URL: `database.owner_url` (or `IFIND_OWNER_URL`), else the
+    /// configured URL; None when both are empty (the embedded cluster, whose owner ifind knows).
+    pub fn owner_url(&self) -> Option<&str> {
+        let url = self.database.owner_url.trim();
+        if url.is_empty() {
+            self.database_url()
+        } else {
+            Some(url)
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use ifind::app::login::INVALID;
 use ifind::db::access::{self, LockoutPolicy};
 use ifind::db::{Db, users};
 
-use common::{fails, ifind, ok};
+use common::{fails, ok};
 
 const PASSWORD: &str = "correct horse battery";
 const WRONG: &str = "Tr0ub4dor&3 guess";
@@ -271,10 +271,10 @@ async fn assert_no_password_in_logs(db: &Db) {
 async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
     let t = common::fresh_db().await;
     common::add_ada(&t.url);
-    ok(&ifind(&t.url, &["site", "add", "North"], None));
-    ok(&ifind(&t.url, &["site", "add", "South"], None));
-    ok(&ifind(
-        &t.url,
+    ok(&common::ifind_app(&t, &["site", "add", "North"], None));
+    ok(&common::ifind_app(&t, &["site", "add", "South"], None));
+    ok(&common::ifind_app(
+        &t,
         &[
             "user",
             "add",
@@ -285,7 +285,11 @@ async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
         ],
         Some("bob's password\n"),
     ));
-    ok(&ifind(&t.url, &["grant", "bob", "North", "viewer"], None));
+    ok(&common::ifind_app(
+        &t,
+        &["grant", "bob", "North", "viewer"],
+        None,
+    ));
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("in.csv");
     std::fs::write(
@@ -297,8 +301,8 @@ async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
     let csv = file.to_str().expect("utf8");
 
     // bob may search and export North, as a viewer; not South; and may import into neither.
-    ok(&ifind(
-        &t.url,
+    ok(&common::ifind_app(
+        &t,
         &["search", "--site", "North", "--as", "bob"],
         None,
     ));
@@ -310,7 +314,7 @@ async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
             "import",
         ),
     ] {
-        let err = fails(&ifind(&t.url, &args, None), 1);
+        let err = fails(&common::ifind_app(&t, &args, None), 1);
         assert!(err.contains(&format!("so the {what} was refused")), "{err}");
         assert!(err.contains("ifind grant bob"), "names the fix: {err}");
         let site = if what == "import" { "North" } else { "South" };
@@ -356,7 +360,7 @@ async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
     );
     // A mistyped --as is an error, never a search without a user.
     let err = fails(
-        &ifind(&t.url, &["search", "--site", "South", "--as", "bobb"], None),
+        &common::ifind_app(&t, &["search", "--site", "South", "--as", "bobb"], None),
         1,
     );
     assert!(err.contains("no active user named \"bobb\""), "{err}");

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fails, ifind, ok};
+use common::{fails, ifind, ifind_app, ok};
 
 async fn admin_and_sites(t: &common::TestDb) {
     common::add_ada(&t.url);
@@ -27,16 +27,16 @@ async fn import_search_export_round_trip() {
     assert!(out.contains("imported 3 interactions into North"), "{out}");
 
     // Search: table, json, csv; site-scoped.
-    let out = ok(&ifind(
-        &t.url,
+    let out = ok(&ifind_app(
+        &t,
         &["search", "--site", "North", "budget"],
         None,
     ));
     assert!(out.contains("Quarterly budget review"), "{out}");
     assert!(out.contains("Budget follow-up call"), "{out}");
     assert!(!out.contains("Harbor"), "{out}");
-    let out = ok(&ifind(
-        &t.url,
+    let out = ok(&ifind_app(
+        &t,
         &["search", "--site", "South", "budget"],
         None,
     ));
@@ -45,8 +45,8 @@ async fn import_search_export_round_trip() {
         "another site's rows never appear: {out}"
     );
 
-    let json = ok(&ifind(
-        &t.url,
+    let json = ok(&ifind_app(
+        &t,
         &[
             "search",
             "--site",
@@ -69,8 +69,8 @@ async fn import_search_export_round_trip() {
     assert_eq!(doc["count_exact"], true);
 
     // Keyset paging through the CLI: page 1 prints the cursor, page 2 continues.
-    let first = ifind(
-        &t.url,
+    let first = ifind_app(
+        &t,
         &[
             "search", "--site", "North", "--sort", "oldest", "--limit", "2",
         ],
@@ -85,8 +85,8 @@ async fn import_search_export_round_trip() {
         .trim()
         .to_string();
     assert!(page1.contains("Quarterly budget review") && page1.contains("Harbor inspection"));
-    let page2 = ok(&ifind(
-        &t.url,
+    let page2 = ok(&ifind_app(
+        &t,
         &[
             "search", "--site", "North", "--sort", "oldest", "--limit", "2", "--after", &cursor,
         ],
@@ -96,8 +96,8 @@ async fn import_search_export_round_trip() {
     assert!(!page2.contains("Harbor inspection"), "{page2}");
 
     // Malformed queries still run and say what was ignored.
-    let out = ifind(
-        &t.url,
+    let out = ifind_app(
+        &t,
         &[
             "search",
             "--site",
@@ -109,8 +109,8 @@ async fn import_search_export_round_trip() {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     ok(&out);
     assert!(stderr.contains("note:"), "{stderr}");
-    let out = ok(&ifind(
-        &t.url,
+    let out = ok(&ifind_app(
+        &t,
         &[
             "search",
             "--site",
@@ -128,8 +128,8 @@ async fn import_search_export_round_trip() {
 
     // Export, then import the export unchanged into another site: same rows.
     let exported = dir.path().join("out.csv");
-    ok(&ifind(
-        &t.url,
+    ok(&ifind_app(
+        &t,
         &[
             "export",
             "--site",
@@ -183,8 +183,8 @@ async fn import_search_export_round_trip() {
 
     // JSON export also reads back.
     let json_out = dir.path().join("out.json");
-    ok(&ifind(
-        &t.url,
+    ok(&ifind_app(
+        &t,
         &[
             "export",
             "--site",
@@ -275,14 +275,19 @@ async fn seed_then_search_the_largest_site() {
         None,
     ));
     assert!(out.contains("2,000 interactions"), "{out}");
+    // Searches act as a user through the application role: a global administrator reads every
+    // site (the seed makes site members but no global administrator).
+    let mut add_admin = common::ADD_ADA.to_vec();
+    add_admin.push("--admin");
+    ok(&ifind(&t.url, &add_admin, Some(common::ADA_PASSWORD)));
     let largest = out
         .lines()
         .find_map(|l| l.strip_prefix("largest site: "))
         .and_then(|l| l.rsplit_once(" ("))
         .map(|(name, _)| name.to_string())
         .expect("largest site named");
-    let json = ok(&ifind(
-        &t.url,
+    let json = ok(&ifind_app(
+        &t,
         &[
             "search", "--site", &largest, "--sort", "newest", "--format", "json", "--limit", "5",
         ],

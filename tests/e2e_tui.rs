@@ -38,9 +38,10 @@ async fn two_sites() -> TestDb {
     t
 }
 
-/// Starts the TUI in tmux with the environment of the harness's `ifind`: the test database, a
-/// private home for config, state and data, and no other database URL or user.
-fn start_tui(url: &str, home: &std::path::Path) -> Tmux {
+/// Starts the TUI in tmux with the environment of the harness's `ifind_app`: the test database
+/// as the application role (the owner for migrations), a private home for config, state and
+/// data, and no other database URL or user.
+fn start_tui(t: &TestDb, home: &std::path::Path) -> Tmux {
     let dir = |name: &str| home.join(name).to_str().expect("utf-8 path").to_string();
     let (config, state, data) = (dir("config"), dir("state"), dir("data"));
     Tmux::start(
@@ -48,7 +49,8 @@ fn start_tui(url: &str, home: &std::path::Path) -> Tmux {
         &[
             ("DATABASE_URL", None),
             ("IFIND_USER", None),
-            ("IFIND_DATABASE_URL", Some(url)),
+            ("IFIND_DATABASE_URL", Some(&t.app_url)),
+            ("IFIND_OWNER_URL", Some(&t.url)),
             ("XDG_CONFIG_HOME", Some(&config)),
             ("XDG_STATE_HOME", Some(&state)),
             ("XDG_DATA_HOME", Some(&data)),
@@ -113,7 +115,7 @@ fn quit_and_check_terminal(tui: &mut Tmux) {
 async fn log_in_pick_a_site_search_and_open() {
     let t = two_sites().await;
     let home = tempfile::tempdir().expect("temp home");
-    let mut tui = start_tui(&t.url, home.path());
+    let mut tui = start_tui(&t, home.path());
     log_in_and_pick_north(&mut tui);
 
     // The query line has the focus: typing searches as you type.
@@ -146,7 +148,7 @@ const TITLE: &str = "Zephyrine floor plan walkthrough";
 async fn create_find_and_edit_through_the_form() {
     let t = two_sites().await;
     let home = tempfile::tempdir().expect("temp home");
-    let mut tui = start_tui(&t.url, home.path());
+    let mut tui = start_tui(&t, home.path());
     log_in_and_pick_north(&mut tui);
 
     // Esc moves the focus from the query line to the list, where `n` means "new".
@@ -286,12 +288,12 @@ async fn a_save_in_one_window_appears_in_the_other() {
         tempfile::tempdir().expect("temp home"),
         tempfile::tempdir().expect("temp home"),
     );
-    let mut watcher = start_tui(&t.url, home_b.path());
+    let mut watcher = start_tui(&t, home_b.path());
     log_in_and_pick_north(&mut watcher);
     watcher.send_keys(&["Escape"]);
     watcher.wait_text("? help");
 
-    let mut editor = start_tui(&t.url, home_a.path());
+    let mut editor = start_tui(&t, home_a.path());
     log_in_and_pick_north(&mut editor);
     editor.send_keys(&["Escape"]);
     editor.wait_text("? help");

@@ -12,6 +12,8 @@ use ifind::domain::interaction::{InteractionInput, validate};
 
 struct World {
     t: common::TestDb,
+    /// The application role's connection, which the form saves through (as in the TUI).
+    app: ifind::db::Db,
     editor: i32,
     viewer: i32,
     admin: i32,
@@ -53,6 +55,7 @@ async fn world() -> World {
         .expect("grant");
     tx.commit().await.expect("commit");
     World {
+        app: t.app_db().await,
         t,
         editor: ids[0],
         viewer: ids[1],
@@ -87,7 +90,7 @@ async fn count(w: &World) -> i64 {
 async fn an_editor_creates_and_edits_and_the_row_holds_exactly_what_was_typed() {
     let w = world().await;
     let v = validate(&typed("Harbour inspection")).expect("valid");
-    let created = save(&w.t.db, Some(w.editor), w.north, FormTarget::New, v)
+    let created = save(&w.app, Some(w.editor), w.north, FormTarget::New, v)
         .await
         .expect("created");
     assert_eq!(created.site_id, w.north);
@@ -109,7 +112,7 @@ async fn an_editor_creates_and_edits_and_the_row_holds_exactly_what_was_typed() 
         version: created.version,
     };
     let edited = save(
-        &w.t.db,
+        &w.app,
         Some(w.editor),
         w.north,
         target,
@@ -131,7 +134,7 @@ async fn an_editor_creates_and_edits_and_the_row_holds_exactly_what_was_typed() 
 async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
     let w = world().await;
     let v = validate(&typed("Budget call")).expect("valid");
-    let created = save(&w.t.db, Some(w.editor), w.north, FormTarget::New, v)
+    let created = save(&w.app, Some(w.editor), w.north, FormTarget::New, v)
         .await
         .expect("created");
     let target = FormTarget::Edit {
@@ -142,7 +145,7 @@ async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
     let mut theirs = InteractionInput::from_interaction(&created);
     theirs.notes = "theirs".into();
     save(
-        &w.t.db,
+        &w.app,
         Some(w.admin),
         w.north,
         target,
@@ -154,7 +157,7 @@ async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
     let mut mine = InteractionInput::from_interaction(&created);
     mine.notes = "mine".into();
     let err = save(
-        &w.t.db,
+        &w.app,
         Some(w.editor),
         w.north,
         target,
@@ -182,7 +185,7 @@ async fn a_stale_version_is_refused_and_nothing_is_overwritten() {
 async fn a_deleted_record_is_gone_not_a_conflict() {
     let w = world().await;
     let v = validate(&typed("Old visit")).expect("valid");
-    let created = save(&w.t.db, Some(w.editor), w.north, FormTarget::New, v.clone())
+    let created = save(&w.app, Some(w.editor), w.north, FormTarget::New, v.clone())
         .await
         .expect("created");
     sqlx::query("UPDATE interactions SET deleted_at = now() WHERE interaction_id = $1")
@@ -194,7 +197,7 @@ async fn a_deleted_record_is_gone_not_a_conflict() {
         interaction_id: created.interaction_id,
         version: 1,
     };
-    let err = save(&w.t.db, Some(w.editor), w.north, target, v)
+    let err = save(&w.app, Some(w.editor), w.north, target, v)
         .await
         .expect_err("gone");
     assert_eq!(err, SaveError::Gone);
@@ -209,14 +212,14 @@ async fn viewers_and_other_sites_are_refused_and_nothing_is_written() {
         (Some(w.editor), w.south, "an editor of another site"),
         (None, w.north, "nobody"),
     ] {
-        let err = save(&w.t.db, user, site, FormTarget::New, v.clone())
+        let err = save(&w.app, user, site, FormTarget::New, v.clone())
             .await
             .expect_err(who);
         assert!(matches!(err, SaveError::NotPermitted(_)), "{who}: {err:?}");
     }
     assert_eq!(count(&w).await, 0);
     // A global admin may write anywhere.
-    save(&w.t.db, Some(w.admin), w.south, FormTarget::New, v)
+    save(&w.app, Some(w.admin), w.south, FormTarget::New, v)
         .await
         .expect("admin");
     assert_eq!(count(&w).await, 1);
@@ -226,7 +229,7 @@ async fn viewers_and_other_sites_are_refused_and_nothing_is_written() {
 async fn an_edit_cannot_reach_another_sites_record() {
     let w = world().await;
     let v = validate(&typed("South secret")).expect("valid");
-    let theirs = save(&w.t.db, Some(w.admin), w.south, FormTarget::New, v.clone())
+    let theirs = save(&w.app, Some(w.admin), w.south, FormTarget::New, v.clone())
         .await
         .expect("created");
     // The editor of North names South's record while saving on North.
@@ -234,7 +237,7 @@ async fn an_edit_cannot_reach_another_sites_record() {
         interaction_id: theirs.interaction_id,
         version: 1,
     };
-    let err = save(&w.t.db, Some(w.editor), w.north, target, v)
+    let err = save(&w.app, Some(w.editor), w.north, target, v)
         .await
         .expect_err("not on this site");
     assert_eq!(err, SaveError::Gone);

@@ -52,9 +52,11 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
     .await
     .expect("interactions");
     tx.commit().await.expect("commit");
+    // The login runs on the application role's connection, as in the TUI.
+    let app = t.app_db().await;
 
     // The right password: the user's own sites, with role and live interactions.
-    let ok = check_login(&t.db, "maria", PASSWORD).await.expect("login");
+    let ok = check_login(&app, "maria", PASSWORD).await.expect("login");
     assert_eq!(ok.user_id, maria.user_id);
     assert_eq!(ok.username, "maria");
     let listed: Vec<(&str, &str, i64)> = ok
@@ -71,7 +73,7 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
     assert!(after.last_login.is_some(), "last_login is recorded");
 
     // A global admin sees every active site, with their own role where they have one.
-    let ok = check_login(&t.db, "boss", PASSWORD).await.expect("login");
+    let ok = check_login(&app, "boss", PASSWORD).await.expect("login");
     let listed: Vec<(&str, &str)> = ok
         .sites
         .iter()
@@ -86,7 +88,7 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
         ("nobody", PASSWORD),
         ("gone", PASSWORD),
     ] {
-        let err = check_login(&t.db, name, password)
+        let err = check_login(&app, name, password)
             .await
             .expect_err("must fail");
         assert_eq!(err, LoginError::Invalid, "{name}");
@@ -102,7 +104,8 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
 #[tokio::test]
 async fn with_no_users_ifind_says_how_to_create_the_first_admin() {
     let t = common::fresh_db().await;
-    let out = common::ifind(&t.url, &[], None);
+    // The TUI runs on the application role (the owner is given for migrations).
+    let out = common::ifind_app(&t, &[], None);
     let stderr = common::fails(&out, 1);
     assert!(
         stderr.contains(

@@ -11,7 +11,7 @@ const PERSON: &str = "Mira Okafor";
 async fn world() -> common::TestDb {
     let t = common::fresh_db().await;
     common::add_ada(&t.url);
-    common::ok(&common::ifind(&t.url, &["site", "add", "North"], None));
+    common::ok(&common::ifind_app(&t, &["site", "add", "North"], None));
     let csv = "title,type,lead,start,end,timezone,location,description,notes\n\
         Harbour inspection with Mira Okafor,Visit,Mira Okafor,2024-01-10 09:00,2024-01-10 10:00,UTC,Pier 4,Checked the cranes,Call Mira Okafor back\n\
         Budget call,Call,Jun Park,2024-01-11 09:00,2024-01-11 10:00,UTC,,mira okafor joined late,secret budget numbers\n\
@@ -21,8 +21,8 @@ async fn world() -> common::TestDb {
     let file = dir.path().join("rows.csv");
     std::fs::write(&file, csv).expect("csv");
     let path = file.to_string_lossy().to_string();
-    common::ok(&common::ifind(
-        &t.url,
+    common::ok(&common::ifind_app(
+        &t,
         &["import", &path, "--site", "North"],
         None,
     ));
@@ -38,7 +38,7 @@ async fn world() -> common::TestDb {
     .execute(&t.db.pool)
     .await
     .expect("age");
-    common::ok(&common::ifind(&t.url, &["archive"], None));
+    common::ok(&common::ifind_app(&t, &["archive"], None));
     t
 }
 
@@ -73,8 +73,8 @@ async fn erase_removes_every_mention_and_says_what_it_changed() {
             .to_lowercase()
             .contains("mira okafor")
     );
-    let dry = common::ok(&common::ifind(
-        &t.url,
+    let dry = common::ok(&common::ifind_app(
+        &t,
         &["erase", "--lead", PERSON, "--dry-run"],
         None,
     ));
@@ -84,7 +84,7 @@ async fn erase_removes_every_mention_and_says_what_it_changed() {
         "a dry run changes nothing"
     );
 
-    let out = common::ok(&common::ifind(&t.url, &["erase", "--lead", PERSON], None));
+    let out = common::ok(&common::ifind_app(&t, &["erase", "--lead", PERSON], None));
     assert!(
         out.contains("erased") && out.contains("2 live interactions, 1 archived"),
         "{out}"
@@ -100,8 +100,8 @@ async fn erase_removes_every_mention_and_says_what_it_changed() {
             .expect("leads");
     assert_eq!(leads, vec!["[erased]", "Jun Park", "Jun Park"]);
     // The search index follows: her name finds nothing any more.
-    let found = common::ok(&common::ifind(
-        &t.url,
+    let found = common::ok(&common::ifind_app(
+        &t,
         &[
             "search",
             "--site",
@@ -122,9 +122,9 @@ async fn erase_removes_every_mention_and_says_what_it_changed() {
         .execute(&t.db.pool)
         .await;
     assert!(tamper.is_err(), "the guard is back on");
-    let again = common::ok(&common::ifind(&t.url, &["erase", "--lead", PERSON], None));
+    let again = common::ok(&common::ifind_app(&t, &["erase", "--lead", PERSON], None));
     assert!(again.contains("nothing changed"), "{again}");
-    let err = common::fails(&common::ifind(&t.url, &["erase", "--lead", "Mi"], None), 1);
+    let err = common::fails(&common::ifind_app(&t, &["erase", "--lead", "Mi"], None), 1);
     assert!(err.contains("too short"), "{err}");
 }
 
@@ -143,9 +143,9 @@ async fn a_viewers_export_masks_the_notes() {
         .await
         .expect("grant");
     tx.commit().await.expect("commit");
-    let admin = common::ok(&common::ifind(&t.url, &["export", "--site", "North"], None));
+    let admin = common::ok(&common::ifind_app(&t, &["export", "--site", "North"], None));
     assert!(admin.contains("secret budget numbers"), "{admin}");
-    let out = common::ifind(&t.url, &["--as", "vera", "export", "--site", "North"], None);
+    let out = common::ifind_app(&t, &["--as", "vera", "export", "--site", "North"], None);
     let viewer = common::ok(&out);
     assert!(!viewer.contains("secret budget numbers"), "{viewer}");
     assert!(viewer.contains("[masked]"), "{viewer}");

@@ -441,18 +441,20 @@ pub async fn check_login_at(
 ) -> Result<LoginOk, LoginError> {
     let unavailable = |e: sqlx::Error| LoginError::Unavailable(e.to_string());
     let mut conn = db.pool.acquire().await.map_err(unavailable)?;
-    let user = users::by_name(&mut conn, username)
+    // Through `ifind_login_user`: before the login there is no acting user, so the application
+    // role's policies show no user row.
+    let (user, stored) = match users::login_record(&mut conn, username)
         .await
-        .map_err(unavailable)?;
+        .map_err(unavailable)?
+    {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
     let held = access::locked_until(&mut conn, username, now, policy)
         .await
         .map_err(unavailable)?;
-    let stored = match (&user, held) {
-        (Some(u), None) => users::password_hash(&mut conn, u.user_id)
-            .await
-            .map_err(unavailable)?,
-        _ => None,
-    };
+    // A held name is refused without checking its password; the dummy hash keeps the time equal.
+    let stored = if held.is_some() { None } else { stored };
     drop(conn);
     let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
     let typed = password.to_string();

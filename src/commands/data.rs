@@ -82,12 +82,37 @@ fn sort_of(arg: SortArg) -> Sort {
     }
 }
 
+/// The acting user (`--as`, else the first global admin) and the named site as that user may
+/// read it, on the application connection: row-level security decides, and a site the user may
+/// not read is refused with the same words as one that does not exist.
+async fn user_and_site(ctx: &Ctx, db: &Db, site_name: &str) -> Result<(users::User, Site)> {
+    let actor = ctx.acting_user(db).await?;
+    let mut tx = db.begin_as(Some(actor.user_id)).await?;
+    let site = crate::db::sites::by_name(&mut tx, site_name).await?;
+    tx.commit().await?;
+    let site = site.with_context(|| {
+        format!(
+            "there is no site named {site_name:?} that {} may read; check the name, or ask an \
+             admin for a role there (--as chooses another user)",
+            actor.username
+        )
+    })?;
+    Ok((actor, site))
+}
+
+/// `ifind search`: the Finder's search on the application connection, as a user.
 pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
-    let db = ctx.db().await?;
-    let site = site_named(&db, &args.site).await?;
-    let actor = reader(ctx, &db).await?;
-    check_site_access(&db, actor.as_ref(), &site, "search", false).await?;
-    let actor = actor.map(|u| u.user_id);
+    // The application connection first: it refuses to run on a role that could bypass the
+    // policies. Then the owner's view: a site the user has no role at is refused by name and
+    // logged.
+    let db = ctx.app_db().await?;
+    let owner = ctx.db().await?;
+    let named = site_named(&owner, &args.site).await?;
+    let reader_user = reader(ctx, &owner).await?;
+    check_site_access(&owner, reader_user.as_ref(), &named, "search", false).await?;
+    owner.pool.close().await;
+    let (actor, site) = user_and_site(ctx, &db, &args.site).await?;
+    let actor = Some(actor.user_id);
     let request = SearchRequest {
         site_id: site.site_id,
         query: args.query.clone().unwrap_or_default(),
@@ -228,6 +253,7 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
     Ok(())
 }
 
+/// `ifind export`: every match, on the application connection, as a user.
 pub async fn export(
     ctx: &Ctx,
     site_name: &str,
@@ -235,23 +261,28 @@ pub async fn export(
     format: ExportFormat,
     output: Option<&Path>,
 ) -> Result<()> {
-    let db = ctx.db().await?;
-    let site = site_named(&db, site_name).await?;
-    let actor = reader(ctx, &db).await?;
-    check_site_access(&db, actor.as_ref(), &site, "export", false).await?;
+    // The application connection first (the startup check), then the owner's view: a site the
+    // user has no role at is refused by name and logged.
+    let db = ctx.app_db().await?;
+    let owner = ctx.db().await?;
+    let named = site_named(&owner, site_name).await?;
+    let reader_user = reader(ctx, &owner).await?;
+    check_site_access(&owner, reader_user.as_ref(), &named, "export", false).await?;
     // Viewers export everything but the notes (design document, 6.3: masking of sensitive fields).
-    let mask_notes = match &actor {
+    let mask_notes = match &reader_user {
         Some(user) if !user.is_global_admin => {
-            let mut conn = db.pool.acquire().await?;
-            crate::db::users::role_at(&mut conn, user.user_id, site.site_id).await?
+            let mut conn = owner.pool.acquire().await?;
+            crate::db::users::role_at(&mut conn, user.user_id, named.site_id).await?
                 == Some(crate::db::users::Role::Viewer)
         }
         _ => false,
     };
+    owner.pool.close().await;
     if mask_notes {
         eprintln!("note: notes are masked as {MASKED}: viewers do not export them");
     }
-    let actor = actor.map(|u| u.user_id);
+    let (actor, site) = user_and_site(ctx, &db, site_name).await?;
+    let actor = Some(actor.user_id);
     let format = match format {
         ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
         ExportFormat::Json => crate::csvio::ExportFormat::Json,

@@ -35,9 +35,10 @@ pub async fn embedded_url(ctx: &Ctx, database: &str) -> Result<String> {
 }
 
 pub async fn migrate(ctx: &Ctx) -> Result<()> {
-    let url = match ctx.config.database_url() {
-        Some(url) => url.to_string(),
-        None => embedded_url(ctx, "ifind").await?,
+    // Migrations run as the owner.
+    let (url, embedded) = match ctx.config.owner_url() {
+        Some(url) => (url.to_string(), false),
+        None => (embedded_url(ctx, "ifind").await?, true),
     };
     let mut cfg = ctx.config.database.clone();
     cfg.auto_migrate = false;
@@ -53,6 +54,11 @@ pub async fn migrate(ctx: &Ctx) -> Result<()> {
         );
     }
     let version = migrate::check(&mut conn).await?;
+    if embedded {
+        crate::db::roles::enable_app_login(&mut conn)
+            .await
+            .context("cannot let the ifind_app role log in to the embedded cluster")?;
+    }
     drop(conn);
     // A seed killed while loading leaves its dropped indexes missing; put them back.
     for name in crate::seed::restore_indexes(&db).await? {

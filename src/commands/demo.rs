@@ -26,6 +26,7 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
         ),
         None => super::dbcmd::embedded_url(ctx, DEMO_DATABASE).await?,
     };
+    // The data is made as the owner; the Finder runs on the application role, as in real use.
     let db = crate::db::pool::connect(&url, &ctx.config.database).await?;
     let user_id = ensure_demo_data(&db).await?;
     // The largest site makes the best first impression.
@@ -36,6 +37,11 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
     .fetch_one(&db.pool)
     .await
     .context("the demo database has no interactions; drop it to let `ifind demo` rebuild it")?;
+    let mut conn = db.pool.acquire().await?;
+    let demo_sites = sites::for_user(&mut conn, user_id, true).await?;
+    drop(conn);
+    db.pool.close().await;
+    let app = ctx.app_db_on(DEMO_DATABASE).await?;
     let options = options(
         ctx,
         Session {
@@ -44,13 +50,11 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
             site: site_name,
             role: "admin".into(),
         },
-        &db,
+        &app,
     );
     let mut options = options;
-    let mut conn = db.pool.acquire().await?;
-    options.sites = Some((user_id, sites::for_user(&mut conn, user_id, true).await?));
-    drop(conn);
-    let backend = Arc::new(DbSearchBackend::new(db, Some(user_id)));
+    options.sites = Some((user_id, demo_sites));
+    let backend = Arc::new(DbSearchBackend::new(app, Some(user_id)));
     run(backend, options).await
 }
 

@@ -122,13 +122,14 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
     }
 }
 
-/// `ifind` with no subcommand: Login, then the Site picker, then the Finder.
+/// `ifind` with no subcommand: Login, then the Site picker, then the Finder, on the
+/// application connection.
 async fn tui(ctx: &Ctx) -> Result<()> {
-    let db = ctx.db().await?;
+    let db = ctx.app_db().await?;
     let mut conn = db.pool.acquire().await?;
-    let users = crate::db::users::count(&mut conn).await?;
+    let any_users = crate::db::users::any_exist(&mut conn).await?;
     drop(conn);
-    if users == 0 {
+    if !any_users {
         anyhow::bail!(
             "no users yet: create the first administrator with `ifind user add NAME --email \
              ADDRESS`"
@@ -149,27 +150,93 @@ async fn tui(ctx: &Ctx) -> Result<()> {
     crate::app::run::run_with_login(backend, start, options).await
 }
 
+/// Where the owner and the application connections of one database go.
+struct Urls {
+    owner: String,
+    app: String,
+    /// The embedded cluster: ifind made both roles and lets the application role log in.
+    embedded: bool,
+}
+
 impl Ctx {
-    /// Connects to the configured database, or to the embedded cluster's main database.
+    /// The owner connection (migrations, seed, import and the admin commands): the configured
+    /// database (`database.owner_url`, else `database.url`), or the embedded cluster's main
+    /// database. Brings the schema up to date when `database.auto_migrate` is on.
     pub async fn db(&self) -> Result<Db> {
-        let url = match self.config.database_url() {
-            Some(url) => url.to_string(),
-            None => dbcmd::embedded_url(self, "ifind").await?,
-        };
-        crate::db::pool::connect(&url, &self.config.database).await
+        self.owner_db().await
     }
 
-    /// The acting user for commands that write: `--as USER`, or the first global admin.
+    /// The owner connection; see [`Ctx::db`].
+    pub async fn owner_db(&self) -> Result<Db> {
+        let urls = self.urls(EMBEDDED_DATABASE).await?;
+        owner_connect(&urls, &self.config.database).await
+    }
+
+    /// The application connection (the TUI, `ifind search`, `ifind export`): `database.url`,
+    /// or the embedded cluster's main database as `ifind_app`. The schema is brought up to date
+    /// through the owner first (when `database.auto_migrate` is on), and the connection's role
+    /// must pass [`crate::db::roles::check_app_role`]: ifind refuses to act for users on a role
+    /// that row-level security would not hold.
+    pub async fn app_db(&self) -> Result<Db> {
+        self.app_db_on(EMBEDDED_DATABASE).await
+    }
+
+    /// [`Ctx::app_db`] on `database` of the embedded cluster when no URL is configured.
+    pub async fn app_db_on(&self, embedded_database: &str) -> Result<Db> {
+        let urls = self.urls(embedded_database).await?;
+        let mut cfg = self.config.database.clone();
+        if urls.owner != urls.app {
+            if urls.embedded || cfg.auto_migrate {
+                let mut once = cfg.clone();
+                once.min_connections = 0;
+                once.max_connections = 1;
+                let owner = owner_connect(&urls, &once).await?;
+                owner.pool.close().await;
+            }
+            cfg.auto_migrate = false;
+        }
+        // The role is checked before anything else touches the database, and again once the
+        // schema is in place (with one URL for both, the migrations make that role the owner).
+        let db = crate::db::pool::connect_unchecked(&urls.app, &cfg).await?;
+        crate::db::roles::check_app_db(&db).await?;
+        crate::db::pool::prepare_schema(&db, &cfg).await?;
+        crate::db::roles::check_app_db(&db).await?;
+        Ok(db)
+    }
+
+    async fn urls(&self, embedded_database: &str) -> Result<Urls> {
+        match self.config.database_url() {
+            Some(url) => Ok(Urls {
+                owner: self.config.owner_url().unwrap_or(url).to_string(),
+                app: url.to_string(),
+                embedded: false,
+            }),
+            None => {
+                let cluster = dbcmd::cluster(self)?;
+                cluster.ensure_running().await?;
+                cluster.ensure_database(embedded_database).await?;
+                Ok(Urls {
+                    owner: cluster.url(embedded_database),
+                    app: cluster.url_as(crate::db::roles::APP_ROLE, embedded_database),
+                    embedded: true,
+                })
+            }
+        }
+    }
+
+    /// The acting user for commands that write or act as a user: `--as USER` (or
+    /// `IFIND_USER`), or the first active global admin. Works on either connection.
     pub async fn acting_user(&self, db: &Db) -> Result<crate::db::users::User> {
         let mut conn = db.pool.acquire().await?;
         match &self.acting_user {
-            Some(name) => crate::db::users::by_name(&mut conn, name)
+            Some(name) => crate::db::users::login_record(&mut conn, name)
                 .await?
+                .map(|(user, _)| user)
                 .filter(|u| u.is_active)
                 .with_context(|| {
                     format!("no active user named {name:?}; check --as (or IFIND_USER)")
                 }),
-            None => crate::db::users::first_global_admin(&mut conn)
+            None => crate::db::users::first_active_admin(&mut conn)
                 .await?
                 .context(
                     "there is no administrator yet; create one with `ifind user add NAME --email \
@@ -177,6 +244,22 @@ impl Ctx {
                 ),
         }
     }
+}
+
+/// The embedded cluster's main database.
+const EMBEDDED_DATABASE: &str = "ifind";
+
+/// Connects as the owner (migrating when configured to); in the embedded cluster also lets the
+/// application role log in.
+async fn owner_connect(urls: &Urls, cfg: &crate::config::DatabaseConfig) -> Result<Db> {
+    let db = crate::db::pool::connect(&urls.owner, cfg).await?;
+    if urls.embedded {
+        let mut conn = db.pool.acquire().await?;
+        crate::db::roles::enable_app_login(&mut conn)
+            .await
+            .context("cannot let the ifind_app role log in to the embedded cluster")?;
+    }
+    Ok(db)
 }
 
 /// Whether progress bars may be drawn (stderr is a terminal).

@@ -1,4 +1,4 @@
-//! The audit trail: reads what the triggers of migration 0003 write into `audit_log` for every
+//! The audit trail: reads what the triggers of migration 0004 write into `audit_log` for every
 //! insert, update, delete and restore of interactions, users, sites and site mappings.
 //!
 //! Each entry holds only the changed fields, with their old and new values as PostgreSQL's

@@ -244,9 +244,16 @@ impl Cluster {
 
     /// The sqlx URL of `database` over the Unix socket, as the `ifind` superuser.
     pub fn url(&self, database: &str) -> String {
+        self.url_as(SUPERUSER, database)
+    }
+
+    /// The sqlx URL of `database` over the Unix socket, as the role `user` (local connections
+    /// are trusted, so no password), e.g. the application role `ifind_app`.
+    pub fn url_as(&self, user: &str, database: &str) -> String {
         let host = percent_encode(&self.socket_dir().to_string_lossy());
         format!(
-            "postgres://{SUPERUSER}@localhost:{PORT}/{}?host={host}",
+            "postgres://{}@localhost:{PORT}/{}?host={host}",
+            percent_encode(user),
             percent_encode(database)
         )
     }

@@ -34,21 +34,27 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         number: 3,
-        name: "audit",
+        name: "roles_rls",
         version: SchemaVersion::new(1, 1, 0),
-        sql: include_str!("../../migrations/0003_audit.sql"),
+        sql: include_str!("../../migrations/0003_roles_rls.sql"),
     },
     Migration {
         number: 4,
-        name: "archive",
+        name: "audit",
         version: SchemaVersion::new(1, 2, 0),
-        sql: include_str!("../../migrations/0004_archive.sql"),
+        sql: include_str!("../../migrations/0004_audit.sql"),
     },
     Migration {
         number: 5,
-        name: "notify",
+        name: "archive",
         version: SchemaVersion::new(1, 3, 0),
-        sql: include_str!("../../migrations/0005_notify.sql"),
+        sql: include_str!("../../migrations/0005_archive.sql"),
+    },
+    Migration {
+        number: 6,
+        name: "notify",
+        version: SchemaVersion::new(1, 4, 0),
+        sql: include_str!("../../migrations/0006_notify.sql"),
     },
 ];
 

@@ -1,4 +1,4 @@
-//! Live updates: a dedicated connection LISTENs on `ifind_changes` (migration 0005) and reports
+//! Live updates: a dedicated connection LISTENs on `ifind_changes` (migration 0006) and reports
 //! the site of every committed change of an interaction.
 
 use sqlx::postgres::PgListener;

@@ -37,6 +37,13 @@ pub async fn set_acting_user(conn: &mut PgConnection, user_id: Option<i32>) -> s
 /// cannot be reached.
 pub async fn connect(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::Result<Db> {
     let db = connect_unchecked(url, cfg).await?;
+    prepare_schema(&db, cfg).await?;
+    Ok(db)
+}
+
+/// The schema step of [`connect`]: applies pending migrations when `cfg.auto_migrate` is on and
+/// the schema is empty or behind; otherwise checks that the binary may work with it.
+pub async fn prepare_schema(db: &Db, cfg: &crate::config::DatabaseConfig) -> anyhow::Result<()> {
     let mut conn = db.pool.acquire().await?;
     match super::migrate::state(&mut conn).await? {
         super::migrate::SchemaState::Current { .. } => {}
@@ -52,8 +59,7 @@ pub async fn connect(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::
             super::migrate::check(&mut conn).await?;
         }
     }
-    drop(conn);
-    Ok(db)
+    Ok(())
 }
 
 /// Opens a pool and proves the server answers, without looking at the schema.

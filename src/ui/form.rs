@@ -169,15 +169,20 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
                 width: LABEL.min(editor_area.x),
                 ..*editor_area
             };
-            frame.render_widget(Paragraph::new(Span::styled(label, label_style)), label_area);
+            if !label_area.is_empty() {
+                frame.render_widget(Paragraph::new(Span::styled(label, label_style)), label_area);
+            }
         }
-        if let Some(editor) = form.editor(*field) {
+        if let Some(editor) = form.editor(*field)
+            && !editor_area.is_empty()
+        {
             frame.render_widget(editor, *editor_area);
         }
     }
     for (field, problem_area) in &areas.problems {
         let text = problem_text(form, *field);
-        if !text.is_empty() {
+        // On a very narrow screen the label column takes every cell: nothing to draw into.
+        if !text.is_empty() && !problem_area.is_empty() {
             frame.render_widget(
                 Paragraph::new(Span::styled(text, theme.error)).wrap(Wrap { trim: true }),
                 *problem_area,

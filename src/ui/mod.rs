@@ -19,9 +19,26 @@ use crate::app::keymap::KeyMap;
 use crate::app::state::{Screen, State};
 pub use theme::{Theme, ThemeName};
 
+/// The smallest screen the panes are drawn on (the design promises 60x20 to be usable).
+pub const MIN_WIDTH: u16 = 20;
+/// See [`MIN_WIDTH`].
+pub const MIN_HEIGHT: u16 = 5;
+
 /// Draws the whole screen for `state`.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
     let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        // Panes need room: below this a one-column pane cannot even hold a wide character.
+        let text = format!(
+            "ifind needs {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {}x{}. Make it larger.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
     match state.screen {
         Screen::Login => login::draw(frame, state, keymap, theme, area),
         Screen::SitePicker => picker::draw(frame, state, keymap, theme, area),

@@ -2,8 +2,11 @@
 //!
 //! The server is `IFIND_TEST_DATABASE_URL` when set (a URL whose user may create databases), or
 //! else a private cluster started from the machine's server binaries with the same code as the
-//! embedded default. The migrations are applied once to a template database named after their
-//! checksum; every test gets a fresh database cloned from it.
+//! embedded default. The migrations are applied once, by the owner (the server URL's user), to a
+//! template database named after their checksum; every test gets a fresh database cloned from
+//! it. The application role `ifind_app` (made by migration 0003) may log in, so tests can also
+//! connect as it ([`TestDb::app_db`], [`TestDb::app_url`], [`ifind_app`]) and meet the
+//! row-level security policies.
 
 #![allow(dead_code)]
 
@@ -21,11 +24,49 @@ use sqlx::{ConnectOptions, Connection, PgConnection};
 
 /// A fresh database with the current schema, dropped when the value is dropped.
 pub struct TestDb {
+    /// A pool as the owner (a superuser, so policies do not apply).
     pub db: Db,
-    /// A URL for this database, for running the `ifind` binary against it.
+    /// An owner URL for this database, for running the `ifind` binary's admin commands.
     pub url: String,
+    /// The same database as the application role `ifind_app`, which the policies apply to.
+    pub app_url: String,
     pub name: String,
     admin_url: String,
+}
+
+/// The password the harness gives `ifind_app` on an external test server
+/// (`IFIND_TEST_DATABASE_URL`); the private test cluster trusts local connections.
+const APP_TEST_PASSWORD: &str = "ifind-app-test";
+
+fn external_server() -> bool {
+    std::env::var("IFIND_TEST_DATABASE_URL").is_ok_and(|u| !u.trim().is_empty())
+}
+
+/// `url` with its user (and password) replaced.
+pub fn with_user(url: &str, user: &str, password: Option<&str>) -> String {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let host = match authority.rfind('@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    let credentials = match password {
+        Some(p) => format!("{user}:{p}"),
+        None => user.to_string(),
+    };
+    format!(
+        "{}{credentials}@{host}{}",
+        &url[..scheme_end],
+        &rest[authority_end..]
+    )
+}
+
+/// The application role's URL for a database whose owner URL is `url`.
+pub fn app_url_of(url: &str) -> String {
+    let password = external_server().then_some(APP_TEST_PASSWORD);
+    with_user(url, ifind::db::roles::APP_ROLE, password)
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -139,6 +180,20 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> String {
             .await
             .expect("publish template");
     }
+    // Roles belong to the whole server: let the application role log in (once; under the lock,
+    // as concurrent ALTER ROLEs fail).
+    if external_server() {
+        sqlx::raw_sql(&format!(
+            "ALTER ROLE ifind_app LOGIN PASSWORD '{APP_TEST_PASSWORD}'"
+        ))
+        .execute(&mut *admin)
+        .await
+        .expect("let ifind_app log in");
+    } else {
+        ifind::db::roles::enable_app_login(&mut *admin)
+            .await
+            .expect("let ifind_app log in");
+    }
     sqlx::query("SELECT pg_advisory_unlock(7301)")
         .execute(&mut *admin)
         .await
@@ -175,9 +230,31 @@ pub async fn fresh_db() -> TestDb {
         .expect("connect to the test database");
     TestDb {
         db: Db { pool },
+        app_url: app_url_of(&url),
         url,
         name,
         admin_url,
+    }
+}
+
+impl TestDb {
+    /// A pool of up to `max_connections` on this database as the application role, which the
+    /// row-level security policies apply to.
+    pub async fn app_db_with(&self, max_connections: u32) -> Db {
+        let opts = PgConnectOptions::from_str(&self.app_url)
+            .expect("app URL parses")
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(opts)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect as ifind_app to {}: {e}", self.name));
+        Db { pool }
+    }
+
+    /// [`TestDb::app_db_with`] four connections.
+    pub async fn app_db(&self) -> Db {
+        self.app_db_with(4).await
     }
 }
 
@@ -217,12 +294,31 @@ pub fn ifind_embedded(args: &[&str], stdin: Option<&str>) -> Output {
     run_ifind(None, args, stdin)
 }
 
+/// Runs the real binary as a deployment would: the application role in `IFIND_DATABASE_URL`
+/// (the TUI, `search`, `export`) and the owner in `IFIND_OWNER_URL` (migrations, admin).
+pub fn ifind_app(t: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
+    run_ifind_env(Some(&t.app_url), Some(&t.url), args, stdin)
+}
+
 fn run_ifind(url: Option<&str>, args: &[&str], stdin: Option<&str>) -> Output {
+    run_ifind_env(url, None, args, stdin)
+}
+
+fn run_ifind_env(
+    url: Option<&str>,
+    owner_url: Option<&str>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let home = tempfile::tempdir().expect("temp home");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ifind"));
     match url {
         Some(url) => cmd.env("IFIND_DATABASE_URL", url),
         None => cmd.env_remove("IFIND_DATABASE_URL"),
+    };
+    match owner_url {
+        Some(url) => cmd.env("IFIND_OWNER_URL", url),
+        None => cmd.env_remove("IFIND_OWNER_URL"),
     };
     cmd.args(args)
         .env_remove("DATABASE_URL")

@@ -1,4 +1,4 @@
--- ifind schema 1.2.0 (MINOR: a new table): the archive (design document, section 4.3).
+-- ifind schema 1.3.0 (MINOR: a new table): the archive (design document, section 4.3).
 --
 -- `ifind archive` moves interactions untouched for two years (retention.archive_after_days)
 -- here, in batches: each batch is one statement (DELETE ... RETURNING feeding an INSERT) in one
@@ -40,4 +40,4 @@ CREATE POLICY interactions_archive_owner ON interactions_archive TO CURRENT_USER
     USING (true) WITH CHECK (true);
 -- Everyone else reads the archive of the sites they may read, and writes nothing.
 CREATE POLICY interactions_archive_read ON interactions_archive FOR SELECT
-    USING (site_id = ANY (ifind_readable_sites()));
+    USING (ifind_allowed(site_id, (SELECT ifind_site_filter())));

@@ -1,4 +1,4 @@
--- ifind schema 1.3.0 (MINOR: a trigger): live updates. Every change of an interaction signals
+-- ifind schema 1.4.0 (MINOR: a trigger): live updates. Every change of an interaction signals
 -- its site on channel `ifind_changes`, so that open Finders on that site refresh within a moment
 -- without a keystroke. The payload is only the site id (no content); PostgreSQL delivers one
 -- notification per site per transaction however many rows it touched. `ifind seed` (the owner's

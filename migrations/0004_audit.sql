@@ -1,4 +1,4 @@
--- ifind schema 1.1.0 (MINOR: new tables): the audit trail and the access log.
+-- ifind schema 1.2.0 (MINOR: new tables): the audit trail and the access log.
 --
 -- audit_log: one row per inserted, updated, deleted or restored row of interactions, users,
 -- sites and user_site_mapping, written by SECURITY DEFINER triggers: the acting user
@@ -22,35 +22,8 @@ DO $$ BEGIN
     END IF;
 END $$;
 
--- The acting user and their rights, for the policies here and on the other tables.
-CREATE OR REPLACE FUNCTION ifind_current_user() RETURNS integer
-    LANGUAGE sql STABLE
-AS $$ SELECT NULLIF(current_setting('ifind.user_id', true), '')::integer $$;
-
-CREATE OR REPLACE FUNCTION ifind_site_role(p_site integer) RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-AS $$
-    SELECT CASE WHEN u.is_global_admin THEN 'admin'
-                ELSE (SELECT m.role::text FROM user_site_mapping m
-                       WHERE m.user_id = u.user_id AND m.site_id = p_site)
-           END
-      FROM users u
-     WHERE u.user_id = ifind_current_user() AND u.is_active
-$$;
-
-CREATE OR REPLACE FUNCTION ifind_readable_sites() RETURNS integer[]
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-AS $$
-    SELECT coalesce(
-        (SELECT CASE WHEN u.is_global_admin
-                     THEN (SELECT array_agg(s.site_id) FROM sites s)
-                     ELSE (SELECT array_agg(m.site_id) FROM user_site_mapping m
-                            WHERE m.user_id = u.user_id)
-                END
-           FROM users u
-          WHERE u.user_id = ifind_current_user() AND u.is_active),
-        '{}'::integer[])
-$$;
+-- The acting user and their rights come from migration 0003 (ifind_current_user,
+-- ifind_site_role, ifind_site_filter, ifind_allowed).
 
 -- Whether the acting user is an active global administrator.
 CREATE FUNCTION ifind_is_global_admin() RETURNS boolean
@@ -267,7 +240,8 @@ CREATE POLICY audit_log_read ON audit_log FOR SELECT
     USING (ifind_is_global_admin()
            OR user_id = ifind_current_user()
            OR (site_id IS NOT NULL AND ifind_site_role(site_id) = 'admin')
-           OR (table_name = 'interactions' AND site_id = ANY (ifind_readable_sites())));
+           OR (table_name = 'interactions'
+               AND ifind_allowed(site_id, (SELECT ifind_site_filter()))));
 -- Others add rows only in their own name.
 CREATE POLICY audit_log_add ON audit_log FOR INSERT
     WITH CHECK (user_id IS NOT DISTINCT FROM ifind_current_user());
