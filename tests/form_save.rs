@@ -218,6 +218,20 @@ async fn viewers_and_other_sites_are_refused_and_nothing_is_written() {
         assert!(matches!(err, SaveError::NotPermitted(_)), "{who}: {err:?}");
     }
     assert_eq!(count(&w).await, 0);
+    // Both refused attempts by a known user are in the access log.
+    let logged: Vec<(i32, String)> = sqlx::query_as(
+        "SELECT user_id, reason FROM access_log WHERE event = 'refusal' ORDER BY id",
+    )
+    .fetch_all(&w.t.db.pool)
+    .await
+    .expect("access log");
+    assert_eq!(
+        logged,
+        vec![
+            (w.viewer, format!("refused: site {} (save)", w.north)),
+            (w.editor, format!("refused: site {} (save)", w.south)),
+        ]
+    );
     // A global admin may write anywhere.
     save(&w.app, Some(w.admin), w.south, FormTarget::New, v)
         .await

@@ -231,8 +231,11 @@ pub async fn save(
         .await
         .map_err(failed)?
     {
+        drop(tx);
+        log_refusal(db, user_id, site_id, "save").await;
         return Err(SaveError::NotPermitted(
-            "you may not create or edit interactions on this site (any more); ask a site admin              for the editor role"
+            "you may not create or edit interactions on this site (any more); ask a site admin \
+             for the editor role"
                 .into(),
         ));
     }
@@ -307,11 +310,20 @@ async fn as_site_admin(
         .await
         .map_err(unreachable)?
     {
+        drop(tx);
+        log_refusal(db, user_id, site_id, what).await;
         return Err(SaveError::NotPermitted(format!(
             "only site admins {what} here; ask one to do it, or for the admin role"
         )));
     }
     Ok((tx, user_id))
+}
+
+/// Writes a refused write to the access log, in its own transaction; failing to is only logged.
+async fn log_refusal(db: &Db, user_id: i32, site_id: i32, what: &str) {
+    if let Err(e) = access::record_refusal(db, user_id, site_id, what).await {
+        tracing::warn!("could not write the refused {what} to the access log: {e}");
+    }
 }
 
 fn restore_window(days: u32) -> chrono::DateTime<chrono::Utc> {
