@@ -10,6 +10,8 @@
 //!   --budget-secs N   time per class before repetitions stop (default 20)
 //!   --scale A,B,...   only the first-page mix at each size (embedded databases), as a curve
 //!   --quick           fewer repetitions, loads and frames (a few minutes at 100,000 rows)
+//!   --sections LIST   only these: first,tenth,keys,terminal,detail,import,cold,explain
+//!   --classes LIST    only these classes of the query mix (names as in the tables)
 //!   --no-write        print only; by default the section in BENCHMARKS.md is replaced
 //! ```
 //!
@@ -32,6 +34,8 @@ struct Args {
     reps: Option<usize>,
     budget: Option<u64>,
     scale: Vec<u64>,
+    sections: Option<Vec<String>>,
+    classes: Option<Vec<String>>,
     quick: bool,
     write: bool,
     command: String,
@@ -49,6 +53,8 @@ fn parse() -> Result<Args> {
         reps: None,
         budget: None,
         scale: Vec::new(),
+        sections: None,
+        classes: None,
         quick: false,
         write: true,
         command: String::new(),
@@ -76,6 +82,36 @@ fn parse() -> Result<Args> {
                 for part in value("--scale")?.split(',') {
                     a.scale.push(num(part.to_string(), "--scale")?);
                 }
+            }
+            "--sections" => {
+                let list: Vec<String> = value("--sections")?
+                    .split(',')
+                    .map(str::to_string)
+                    .collect();
+                if let Some(bad) = list
+                    .iter()
+                    .find(|s| !harness::SECTIONS.contains(&s.as_str()))
+                {
+                    bail!(
+                        "unknown section {bad:?}; the sections are {:?}",
+                        harness::SECTIONS
+                    );
+                }
+                a.sections = Some(list);
+            }
+            "--classes" => {
+                let list: Vec<String> =
+                    value("--classes")?.split(',').map(str::to_string).collect();
+                if let Some(bad) = list
+                    .iter()
+                    .find(|s| !harness::mix::CLASSES.contains(&s.as_str()))
+                {
+                    bail!(
+                        "unknown class {bad:?}; the classes are {:?}",
+                        harness::mix::CLASSES
+                    );
+                }
+                a.classes = Some(list);
             }
             "--quick" => a.quick = true,
             "--no-write" => a.write = false,
@@ -126,6 +162,8 @@ fn config(a: &Args) -> Config {
     if let Some(b) = a.budget {
         cfg.latency.budget = Duration::from_secs(b);
     }
+    cfg.sections = a.sections.clone();
+    cfg.classes = a.classes.clone();
     cfg
 }
 
@@ -138,6 +176,10 @@ async fn url_for(a: &Args, rows: u64) -> Result<String> {
 
 async fn run(a: Args) -> Result<()> {
     let cfg = config(&a);
+    let write = a.write && a.sections.is_none() && a.classes.is_none();
+    if a.write && !write {
+        eprintln!("a partial run (--sections or --classes) only prints its figures");
+    }
     let benchmarks = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
     let started_at = chrono::Utc::now();
     let started = Instant::now();
@@ -161,7 +203,10 @@ async fn run(a: Args) -> Result<()> {
                 ("~2,000 rows", fixed),
             ] {
                 eprintln!("{rows} rows, {label} site ({} rows)...", site.rows);
-                let m = harness::mix::build(&mut conn, &site, cfg.per_class).await?;
+                let mut m = harness::mix::build(&mut conn, &site, cfg.per_class).await?;
+                if let Some(classes) = &cfg.classes {
+                    m.cases.retain(|c| classes.iter().any(|x| x == c.class));
+                }
                 let rows_ =
                     harness::latency::first_pages(&backend, &mut raw, &m, label, cfg.latency)
                         .await?;
@@ -171,7 +216,7 @@ async fn run(a: Args) -> Result<()> {
         }
         let md = report::scale_markdown(&runs, &a.command);
         println!("{md}");
-        if a.write {
+        if write {
             report::write_section(&benchmarks, "scale", &md)?;
             eprintln!("wrote the scale curve to {}", benchmarks.display());
         }
@@ -199,7 +244,7 @@ async fn run(a: Args) -> Result<()> {
     };
     let md = report::markdown(&env, &results, &info);
     println!("{md}");
-    if a.write {
+    if write {
         report::write_section(&benchmarks, &format!("rows={}", env.rows), &md)?;
         eprintln!("wrote the results to {}", benchmarks.display());
     }

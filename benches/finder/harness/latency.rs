@@ -8,11 +8,10 @@ use anyhow::{Result, anyhow};
 use ifind::app::db_backend::DbSearchBackend;
 use ifind::app::runner::SearchBackend;
 use ifind::db::search::{DEFAULT_COUNT_CAP, DEFAULT_LIMIT, SearchPage, SearchRequest, Sort};
-use ifind::domain::query::{self, ParsedQuery};
 use sqlx::PgConnection;
 
 use super::mix::{CLASSES, Case, Mix};
-use super::sql::{self, After};
+use super::sql::{self, After, Prepared};
 
 /// How much to measure.
 #[derive(Clone, Copy, Debug)]
@@ -85,7 +84,7 @@ async fn run_step(
     raw: &mut PgConnection,
     site: i32,
     case: &Case,
-    parsed: &ParsedQuery,
+    prepared: &Prepared,
     sort: Sort,
     step: &Step,
 ) -> Result<Duration> {
@@ -96,11 +95,11 @@ async fn run_step(
             std::hint::black_box(page.hits.len());
         }
         Step::Raw(after) => {
-            let n = sql::raw(raw, site, parsed, sort, *after, DEFAULT_COUNT_CAP).await?;
+            let n = sql::raw(raw, site, prepared, sort, *after, DEFAULT_COUNT_CAP).await?;
             std::hint::black_box(n);
         }
         Step::Ref(offset) => {
-            let n = sql::reference(raw, site, parsed, sort, *offset).await?;
+            let n = sql::reference(raw, site, prepared, sort, *offset).await?;
             std::hint::black_box(n);
         }
     }
@@ -120,7 +119,10 @@ async fn time_class(
     sort: Sort,
     opts: Options,
 ) -> Result<Row> {
-    let parsed: Vec<ParsedQuery> = cases.iter().map(|(c, _)| query::parse(&c.query)).collect();
+    let mut parsed = Vec::with_capacity(cases.len());
+    for (c, _) in cases {
+        parsed.push(sql::prepare(raw, &c.query).await?);
+    }
     for ((case, steps), p) in cases.iter().zip(&parsed) {
         for step in steps {
             run_step(backend, raw, site_id, case, p, sort, step).await?;
@@ -219,8 +221,8 @@ pub async fn tenth_pages(
         for class in ["common word", "type:"] {
             let mut cases = Vec::new();
             for case in mix.deep.iter().filter(|c| c.class == class) {
-                let parsed = query::parse(&case.query);
-                if sort != sql::effective(sort, &parsed) {
+                let prepared = sql::prepare(raw, &case.query).await?;
+                if sort != sql::effective(sort, &prepared) {
                     continue;
                 }
                 let mut cursor = None;

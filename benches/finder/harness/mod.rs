@@ -44,6 +44,11 @@ pub struct Config {
     pub bin: PathBuf,
     /// PostgreSQL's client binaries (psql, pgbench).
     pub pg_bin: PathBuf,
+    /// Only these sections (None: all): first, tenth, keys, terminal, detail, import, cold,
+    /// explain.
+    pub sections: Option<Vec<String>>,
+    /// Only these classes of the mix (None: all).
+    pub classes: Option<Vec<String>>,
 }
 
 impl Config {
@@ -70,9 +75,23 @@ impl Config {
             cold_start: true,
             bin,
             pg_bin: PathBuf::from("/usr/lib/postgresql/15/bin"),
+            sections: None,
+            classes: None,
         }
     }
+
+    /// Whether section `name` runs.
+    pub fn wants(&self, name: &str) -> bool {
+        self.sections
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == name))
+    }
 }
+
+/// The sections, for `--sections`.
+pub const SECTIONS: [&str; 8] = [
+    "first", "tenth", "keys", "terminal", "detail", "import", "cold", "explain",
+];
 
 /// Everything one run measured.
 #[derive(Debug, Default)]
@@ -137,25 +156,37 @@ pub async fn run(env: &Env, cfg: &Config) -> Result<Results> {
     let backend = DbSearchBackend::new(env.db.clone(), Some(env.user_id));
     let mut raw = latency::raw_connection(&env.url).await?;
     for (label, m) in &r.mixes {
-        eprintln!("first pages, {label} site...");
-        let rows = latency::first_pages(&backend, &mut raw, m, label, cfg.latency).await?;
-        r.first_pages.extend(rows);
-        eprintln!("10th pages, {label} site...");
-        let rows = latency::tenth_pages(&backend, &mut raw, m, label, cfg.latency).await?;
-        r.tenth_pages.extend(rows);
+        let mut m = m.clone();
+        if let Some(classes) = &cfg.classes {
+            m.cases.retain(|c| classes.iter().any(|x| x == c.class));
+            m.deep.retain(|c| classes.iter().any(|x| x == c.class));
+        }
+        let m = &m;
+        if cfg.wants("first") {
+            eprintln!("first pages, {label} site...");
+            let rows = latency::first_pages(&backend, &mut raw, m, label, cfg.latency).await?;
+            r.first_pages.extend(rows);
+        }
+        if cfg.wants("tenth") {
+            eprintln!("10th pages, {label} site...");
+            let rows = latency::tenth_pages(&backend, &mut raw, m, label, cfg.latency).await?;
+            r.tenth_pages.extend(rows);
+        }
     }
 
-    eprintln!("keystroke to screen...");
     let queries = typed_queries(&r.mixes[0].1, cfg.typed_queries);
-    let (keystrokes, mut state) =
-        keys::keystrokes(&env.db, env.user_id, env.largest(), &queries, cfg.typing).await?;
-    r.keystrokes = keystrokes;
-    eprintln!("drawing frames...");
-    let (list, detail) = keys::frames(&mut state, cfg.frames)?;
-    r.frames_list = list;
-    r.frames_detail = detail;
+    if cfg.wants("keys") {
+        eprintln!("keystroke to screen...");
+        let (keystrokes, mut state) =
+            keys::keystrokes(&env.db, env.user_id, env.largest(), &queries, cfg.typing).await?;
+        r.keystrokes = keystrokes;
+        eprintln!("drawing frames...");
+        let (list, detail) = keys::frames(&mut state, cfg.frames)?;
+        r.frames_list = list;
+        r.frames_detail = detail;
+    }
 
-    if cfg.starts > 0 {
+    if cfg.starts > 0 && cfg.wants("terminal") {
         eprintln!("the terminal app: warm starts and memory...");
         let site = env.largest().clone();
         let queries: Vec<String> = queries.iter().take(3).cloned().collect();
@@ -166,20 +197,26 @@ pub async fn run(env: &Env, cfg: &Config) -> Result<Results> {
         .await??;
     }
 
-    eprintln!("detail loads...");
-    r.detail = detail::compare(env, &cfg.pg_bin, &cfg.detail_clients, cfg.detail_loads).await?;
+    if cfg.wants("detail") {
+        eprintln!("detail loads...");
+        r.detail = detail::compare(env, &cfg.pg_bin, &cfg.detail_clients, cfg.detail_loads).await?;
+    }
 
-    eprintln!("import...");
-    r.imports =
-        import::compare(env, &cfg.bin, &cfg.pg_bin, cfg.import_rows, cfg.import_reps).await?;
+    if cfg.wants("import") {
+        eprintln!("import...");
+        r.imports =
+            import::compare(env, &cfg.bin, &cfg.pg_bin, cfg.import_rows, cfg.import_reps).await?;
+    }
 
-    if cfg.cold_start {
+    if cfg.cold_start && cfg.wants("cold") {
         eprintln!("cold start of the embedded cluster...");
         r.cold = startup::cold_start().await?;
     }
 
-    eprintln!("EXPLAIN of the slowest classes...");
-    r.explains = explain_slowest(&mut raw, &r, 3).await?;
+    if cfg.wants("explain") {
+        eprintln!("EXPLAIN of the slowest classes...");
+        r.explains = explain_slowest(&mut raw, &r, 3).await?;
+    }
     Ok(r)
 }
 
@@ -198,11 +235,11 @@ async fn explain_slowest(
         let Some((_, m)) = r.mixes.iter().find(|(l, _)| *l == row.site) else {
             continue;
         };
-        let parsed = ifind::domain::query::parse(&row.example);
+        let prepared = sql::prepare(raw, &row.example).await?;
         let text = sql::explain(
             raw,
             m.site.id,
-            &parsed,
+            &prepared,
             row.sort,
             ifind::db::search::DEFAULT_COUNT_CAP,
         )

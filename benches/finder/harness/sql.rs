@@ -3,10 +3,11 @@
 //! Two forms per query line, both from the app's own parse of the line
 //! (`ifind::domain::query::parse`), values always bound:
 //! - "raw": the statements the Finder's search sends for a first page, with the same text
-//!   shape (`src/db/search.rs`): the page (`limit + 1` rows, the username join, the same WHERE,
-//!   the same ORDER BY) and, when there is another page, the capped count. What the app does
-//!   besides (a transaction, the acting user, the cancel tag, normalising the tsquery text in a
-//!   statement of its own, a savepoint) is what the app/raw ratio shows.
+//!   (`src/db/search.rs`) and the same binds: the page (`limit + 1` rows, the username join, the
+//!   same WHERE with the tsquery text normalised beforehand and bound as `$n::tsquery`, the same
+//!   ORDER BY) and, when there is another page, the capped count. What the app does besides (a
+//!   transaction, the acting user, the cancel tag, normalising the tsquery text in a statement
+//!   of its own, a savepoint) is what the app/raw ratio shows.
 //! - "ref": the hand-written query of the issue's reference figures: one statement, the first
 //!   50 rows, no count, no join, plain filters (`type = $t`, dates as UTC days), later pages by
 //!   OFFSET.
@@ -15,6 +16,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use ifind::db::search::Sort;
 use ifind::domain::interaction::INTERACTION_COLUMNS;
 use ifind::domain::query::{Filters, ParsedQuery};
+
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 /// Where a later page starts: the previous page's last `(rank, start_datetime, id)`.
@@ -31,9 +33,37 @@ const EXPLAIN: &str = "EXPLAIN (ANALYZE, BUFFERS) ";
 const NAMES_CLOSE: &str = ") AS h LEFT JOIN users cu ON cu.user_id = h.created_by \
      LEFT JOIN users uu ON uu.user_id = h.updated_by";
 
+/// A query line as the app's search has it after its first statement: parsed, and the tsquery
+/// texts normalised by `to_tsquery('english', ...)` (the app binds those as `$n::tsquery`).
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub parsed: ParsedQuery,
+    /// `search_vector @@` this; None: no text condition.
+    pub matches: Option<String>,
+    /// `ts_rank` by this; None: nothing to rank by.
+    pub rank: Option<String>,
+}
+
+/// Parses `query` and normalises its tsquery texts (untimed, on `conn`).
+pub async fn prepare(conn: &mut PgConnection, query: &str) -> sqlx::Result<Prepared> {
+    let parsed = ifind::domain::query::parse(query);
+    let (matches, rank): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT to_tsquery('english', $1)::text, to_tsquery('english', $2)::text")
+            .bind(&parsed.tsquery)
+            .bind(&parsed.rank_tsquery)
+            .fetch_one(&mut *conn)
+            .await?;
+    let some = |s: Option<String>| s.filter(|s| !s.is_empty());
+    Ok(Prepared {
+        parsed,
+        matches: some(matches),
+        rank: some(rank),
+    })
+}
+
 /// The sort the app really uses: relevance without positive words is newest first.
-pub fn effective(sort: Sort, parsed: &ParsedQuery) -> Sort {
-    if sort == Sort::Relevance && parsed.rank_tsquery.is_none() {
+pub fn effective(sort: Sort, p: &Prepared) -> Sort {
+    if sort == Sort::Relevance && p.rank.is_none() {
         Sort::Newest
     } else {
         sort
@@ -67,9 +97,9 @@ fn app_where(qb: &mut QueryBuilder<'_, Postgres>, site: i32, text: Option<&str>,
         .push_bind(site)
         .push(" AND deleted_at IS NULL");
     if let Some(t) = text {
-        qb.push(" AND search_vector @@ to_tsquery('english', ")
+        qb.push(" AND search_vector @@ ")
             .push_bind(t.to_string())
-            .push(")");
+            .push("::tsquery");
     }
     if let Some(kind) = &f.kind {
         qb.push(" AND lower(type) = lower(")
@@ -104,22 +134,22 @@ fn app_where(qb: &mut QueryBuilder<'_, Postgres>, site: i32, text: Option<&str>,
 fn app_page(
     prefix: &'static str,
     site: i32,
-    parsed: &ParsedQuery,
+    p: &Prepared,
     sort: Sort,
     after: Option<After>,
     limit: i64,
 ) -> QueryBuilder<'static, Postgres> {
     let mut qb = QueryBuilder::<Postgres>::new(prefix);
     qb.push(NAMES_OPEN);
-    let text = parsed.tsquery.as_deref();
-    let outer = match (effective(sort, parsed), parsed.rank_tsquery.as_deref()) {
+    let text = p.matches.as_deref();
+    let outer = match (effective(sort, p), p.rank.as_deref()) {
         (Sort::Relevance, Some(rank)) => {
             qb.push("* FROM (SELECT ")
                 .push(INTERACTION_COLUMNS)
-                .push(", ts_rank(search_vector, to_tsquery('english', ")
+                .push(", ts_rank(search_vector, ")
                 .push_bind(rank.to_string())
-                .push(")) AS rank");
-            app_where(&mut qb, site, text, &parsed.filters);
+                .push("::tsquery) AS rank");
+            app_where(&mut qb, site, text, &p.parsed.filters);
             qb.push(") AS m");
             if let Some(a) = after {
                 qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
@@ -140,7 +170,7 @@ fn app_page(
                 ("<", "DESC")
             };
             qb.push(INTERACTION_COLUMNS).push(", NULL::real AS rank");
-            app_where(&mut qb, site, text, &parsed.filters);
+            app_where(&mut qb, site, text, &p.parsed.filters);
             if let Some(a) = after {
                 qb.push(" AND start_datetime ")
                     .push(cmp)
@@ -174,12 +204,12 @@ fn app_page(
 fn app_count(
     prefix: &'static str,
     site: i32,
-    parsed: &ParsedQuery,
+    p: &Prepared,
     cap: i64,
 ) -> QueryBuilder<'static, Postgres> {
     let mut qb = QueryBuilder::<Postgres>::new(prefix);
     qb.push("SELECT count(*) FROM (SELECT 1");
-    app_where(&mut qb, site, parsed.tsquery.as_deref(), &parsed.filters);
+    app_where(&mut qb, site, p.matches.as_deref(), &p.parsed.filters);
     qb.push(" LIMIT ").push_bind(cap + 1).push(") AS s");
     qb
 }
@@ -189,18 +219,18 @@ fn app_count(
 pub async fn raw(
     conn: &mut PgConnection,
     site: i32,
-    parsed: &ParsedQuery,
+    p: &Prepared,
     sort: Sort,
     after: Option<After>,
     cap: i64,
 ) -> sqlx::Result<usize> {
     let limit = ifind::db::search::DEFAULT_LIMIT;
-    let rows = app_page("", site, parsed, sort, after, limit)
+    let rows = app_page("", site, p, sort, after, limit)
         .build()
         .fetch_all(&mut *conn)
         .await?;
     if after.is_none() && rows.len() as i64 > limit {
-        let n: i64 = app_count("", site, parsed, cap)
+        let n: i64 = app_count("", site, p, cap)
             .build_query_scalar()
             .fetch_one(&mut *conn)
             .await?;
@@ -213,10 +243,11 @@ pub async fn raw(
 pub async fn reference(
     conn: &mut PgConnection,
     site: i32,
-    parsed: &ParsedQuery,
+    p: &Prepared,
     sort: Sort,
     offset: i64,
 ) -> sqlx::Result<usize> {
+    let parsed = &p.parsed;
     let limit = ifind::db::search::DEFAULT_LIMIT;
     let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
     qb.push(INTERACTION_COLUMNS)
@@ -242,7 +273,7 @@ pub async fn reference(
     if let Some(hi) = f.to.and_then(|d| utc_midnight(d, 1)) {
         qb.push(" AND start_datetime < ").push_bind(hi);
     }
-    match (effective(sort, parsed), &parsed.rank_tsquery) {
+    match (effective(sort, p), &parsed.rank_tsquery) {
         (Sort::Relevance, Some(rank)) => {
             qb.push(" ORDER BY ts_rank(search_vector, to_tsquery('english', ")
                 .push_bind(rank.clone())
@@ -268,16 +299,16 @@ pub async fn reference(
 pub async fn explain(
     conn: &mut PgConnection,
     site: i32,
-    parsed: &ParsedQuery,
+    p: &Prepared,
     sort: Sort,
     cap: i64,
 ) -> sqlx::Result<String> {
     let limit = ifind::db::search::DEFAULT_LIMIT;
-    let page: Vec<String> = app_page(EXPLAIN, site, parsed, sort, None, limit)
+    let page: Vec<String> = app_page(EXPLAIN, site, p, sort, None, limit)
         .build_query_scalar()
         .fetch_all(&mut *conn)
         .await?;
-    let count: Vec<String> = app_count(EXPLAIN, site, parsed, cap)
+    let count: Vec<String> = app_count(EXPLAIN, site, p, cap)
         .build_query_scalar()
         .fetch_all(&mut *conn)
         .await?;
