@@ -215,23 +215,46 @@ pub async fn run(env: &Env, cfg: &Config) -> Result<Results> {
 
     if cfg.wants("explain") {
         eprintln!("EXPLAIN of the slowest classes...");
-        r.explains = explain_slowest(&mut raw, &r, 3).await?;
+        r.explains = explain_slowest(&mut raw, &r).await?;
     }
     Ok(r)
 }
 
-/// EXPLAIN (ANALYZE, BUFFERS) of the app's statements for the `n` classes with the slowest
-/// app p95 (first pages).
+/// EXPLAIN (ANALYZE, BUFFERS) of the app's statements for the classes that most need it: the
+/// two slowest by app p95, and the three (of other classes) furthest from the plain
+/// hand-written query at the median (app p50 / ref p50), each class once per list.
 async fn explain_slowest(
     raw: &mut sqlx::PgConnection,
     r: &Results,
-    n: usize,
 ) -> Result<Vec<(String, String)>> {
-    let mut rows: Vec<&latency::Row> = r.first_pages.iter().collect();
-    let p95 = |row: &latency::Row| stats::summarize(&row.app).map_or(0.0, |s| s.p95);
-    rows.sort_by(|a, b| p95(b).total_cmp(&p95(a)));
+    let app = |row: &latency::Row| stats::summarize(&row.app);
+    let p95 = |row: &latency::Row| app(row).map_or(0.0, |s| s.p95);
+    let vs_ref = |row: &latency::Row| {
+        let (a, f) = (app(row), stats::summarize(&row.reference));
+        a.zip(f).map_or(0.0, |(a, f)| a.p50 / f.p50.max(1e-9))
+    };
+    let mut picks: Vec<(&latency::Row, String)> = Vec::new();
+    for (n, key, what) in [(2, 0, "slowest"), (3, 1, "furthest from the plain query")] {
+        let mut rows: Vec<&latency::Row> = r.first_pages.iter().collect();
+        let score = |row: &latency::Row| if key == 0 { p95(row) } else { vs_ref(row) };
+        rows.sort_by(|a, b| score(b).total_cmp(&score(a)));
+        let mut taken: Vec<&str> = Vec::new();
+        for row in rows {
+            if taken.len() >= n {
+                break;
+            }
+            let seen = picks.iter().any(|(p, _)| {
+                p.class == row.class && (key == 0 || p.site == row.site && p.sort == row.sort)
+            });
+            if taken.contains(&row.class.as_str()) || seen {
+                continue;
+            }
+            taken.push(&row.class);
+            picks.push((row, what.to_string()));
+        }
+    }
     let mut out = Vec::new();
-    for row in rows.into_iter().take(n) {
+    for (row, why) in picks {
         let Some((_, m)) = r.mixes.iter().find(|(l, _)| *l == row.site) else {
             continue;
         };
@@ -244,14 +267,20 @@ async fn explain_slowest(
             ifind::db::search::DEFAULT_COUNT_CAP,
         )
         .await?;
+        let (a50, f50) = (
+            app(row).map_or(0.0, |s| s.p50),
+            stats::summarize(&row.reference).map_or(0.0, |s| s.p50),
+        );
         out.push((
             format!(
-                "{} site, {} ({}): `{}` — app p95 {} ms",
+                "{why}: {} site, {} ({}), `{}`: app p50 {} ms, p95 {} ms; plain query p50 {} ms",
                 row.site,
                 row.class,
                 row.sort,
-                row.example,
-                stats::ms(p95(row))
+                row.example.trim(),
+                stats::ms(a50),
+                stats::ms(p95(row)),
+                stats::ms(f50)
             ),
             text,
         ));

@@ -464,10 +464,17 @@ pub fn markdown(env: &Env, r: &Results, c: &RunInfo) -> String {
     if !r.explains.is_empty() {
         push(
             &mut md,
-            "### EXPLAIN (ANALYZE, BUFFERS) of the slowest classes\n",
+            "### EXPLAIN (ANALYZE, BUFFERS) of the slowest classes\n\n\
+             The app's page and count statements for one query of the class (the slowest for \
+             the app), run once more after the measurements.\n",
         );
         for (label, plan) in &r.explains {
-            push(&mut md, &format!("{label}\n\n```text\n{plan}\n```\n"));
+            push(
+                &mut md,
+                &format!(
+                    "<details><summary>{label}</summary>\n\n```text\n{plan}\n```\n\n</details>\n"
+                ),
+            );
         }
     }
     md
