@@ -13,6 +13,8 @@
 //!   --sections LIST   only these: first,tenth,keys,terminal,detail,import,cold,explain
 //!   --classes LIST    only these classes of the query mix (names as in the tables)
 //!   --no-write        print only; by default the section in BENCHMARKS.md is replaced
+//! Environment: IFIND_BENCH_URL (as --url), IFIND_BENCH_PGBIN (where psql and pgbench are;
+//! default /usr/lib/postgresql/15/bin).
 //! ```
 //!
 //! A database that already holds exactly `--rows` interactions is reused as it is; an empty one

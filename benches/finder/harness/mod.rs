@@ -42,7 +42,8 @@ pub struct Config {
     pub cold_start: bool,
     /// The `ifind` binary.
     pub bin: PathBuf,
-    /// PostgreSQL's client binaries (psql, pgbench).
+    /// PostgreSQL's client binaries (psql, pgbench): `IFIND_BENCH_PGBIN`, or Debian's
+    /// `/usr/lib/postgresql/15/bin`.
     pub pg_bin: PathBuf,
     /// Only these sections (None: all): first, tenth, keys, terminal, detail, import, cold,
     /// explain.
@@ -74,7 +75,10 @@ impl Config {
             starts: 5,
             cold_start: true,
             bin,
-            pg_bin: PathBuf::from("/usr/lib/postgresql/15/bin"),
+            pg_bin: std::env::var_os("IFIND_BENCH_PGBIN").map_or_else(
+                || PathBuf::from("/usr/lib/postgresql/15/bin"),
+                PathBuf::from,
+            ),
             sections: None,
             classes: None,
         }
