@@ -1,0 +1,266 @@
+//! First-page (and 10th-page) latency of the mix: the app's search against the same SQL sent
+//! raw and against the plain hand-written query, interleaved in one run.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow};
+use ifind::app::db_backend::DbSearchBackend;
+use ifind::app::runner::SearchBackend;
+use ifind::db::search::{DEFAULT_COUNT_CAP, DEFAULT_LIMIT, SearchPage, SearchRequest, Sort};
+use sqlx::PgConnection;
+
+use super::mix::{CLASSES, Case, Mix};
+use super::sql::{self, After, Prepared};
+
+/// How much to measure.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Timed runs of every query of a class (fewer when the budget runs out).
+    pub reps: usize,
+    /// Time one class (all its queries, all three sides) may take before repetitions stop;
+    /// every query still runs at least once.
+    pub budget: Duration,
+}
+
+/// The timings of one class under one sort on one site.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub site: String,
+    pub class: String,
+    pub sort: Sort,
+    /// The median number of matches of the class's queries.
+    pub matches: i64,
+    pub app: Vec<Duration>,
+    pub raw: Vec<Duration>,
+    pub reference: Vec<Duration>,
+    /// One query of the class (the slowest for the app), for EXPLAIN.
+    pub example: String,
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// One search through the Finder's backend (a pooled connection, a transaction with the acting
+/// user, the cancel tag, `ifind::db::search::search`).
+pub async fn app(
+    backend: &DbSearchBackend,
+    site: i32,
+    query: &str,
+    sort: Sort,
+    after: Option<String>,
+) -> Result<SearchPage> {
+    let req = SearchRequest {
+        site_id: site,
+        query: query.to_string(),
+        sort,
+        limit: DEFAULT_LIMIT,
+        after,
+        count_cap: DEFAULT_COUNT_CAP,
+        archive: false,
+    };
+    backend
+        .search(REQUEST_IDS.fetch_add(1, Ordering::Relaxed), req)
+        .await
+        .map_err(|e| anyhow!("the app's search for {query:?} failed: {e}"))
+}
+
+/// A connection for the raw side: custom plans, as literal SQL would get.
+pub async fn raw_connection(url: &str) -> Result<PgConnection> {
+    let mut conn = super::setup::connect(url).await?;
+    sqlx::query("SET plan_cache_mode = force_custom_plan")
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
+}
+
+/// What one timed step runs.
+enum Step {
+    App(Option<String>),
+    Raw(Option<After>),
+    Ref(i64),
+}
+
+async fn run_step(
+    backend: &DbSearchBackend,
+    raw: &mut PgConnection,
+    site: i32,
+    case: &Case,
+    prepared: &Prepared,
+    sort: Sort,
+    step: &Step,
+) -> Result<Duration> {
+    let t = Instant::now();
+    match step {
+        Step::App(after) => {
+            let page = app(backend, site, &case.query, sort, after.clone()).await?;
+            std::hint::black_box(page.hits.len());
+        }
+        Step::Raw(after) => {
+            let n = sql::raw(raw, site, prepared, sort, *after, DEFAULT_COUNT_CAP).await?;
+            std::hint::black_box(n);
+        }
+        Step::Ref(offset) => {
+            let n = sql::reference(raw, site, prepared, sort, *offset).await?;
+            std::hint::black_box(n);
+        }
+    }
+    Ok(t.elapsed())
+}
+
+/// Times `cases` (one class) under `sort`: a warm-up run of each, then repetitions with the
+/// three sides interleaved in a rotating order.
+#[allow(clippy::too_many_arguments)]
+async fn time_class(
+    backend: &DbSearchBackend,
+    raw: &mut PgConnection,
+    site: &str,
+    site_id: i32,
+    class: &str,
+    cases: &[(&Case, [Step; 3])],
+    sort: Sort,
+    opts: Options,
+) -> Result<Row> {
+    let mut parsed = Vec::with_capacity(cases.len());
+    for (c, _) in cases {
+        parsed.push(sql::prepare(raw, &c.query).await?);
+    }
+    for ((case, steps), p) in cases.iter().zip(&parsed) {
+        for step in steps {
+            run_step(backend, raw, site_id, case, p, sort, step).await?;
+        }
+    }
+    let mut row = Row {
+        site: site.to_string(),
+        class: class.to_string(),
+        sort,
+        matches: median(cases.iter().map(|(c, _)| c.matches).collect()),
+        app: Vec::new(),
+        raw: Vec::new(),
+        reference: Vec::new(),
+        example: String::new(),
+    };
+    let mut slowest = Duration::ZERO;
+    let started = Instant::now();
+    for rep in 0..opts.reps.max(1) {
+        if rep > 0 && started.elapsed() > opts.budget {
+            break;
+        }
+        for (i, ((case, steps), p)) in cases.iter().zip(&parsed).enumerate() {
+            for k in 0..3 {
+                let which = (rep + i + k) % 3;
+                let d = run_step(backend, raw, site_id, case, p, sort, &steps[which]).await?;
+                match which {
+                    0 => {
+                        if d > slowest {
+                            slowest = d;
+                            row.example = case.query.clone();
+                        }
+                        row.app.push(d);
+                    }
+                    1 => row.raw.push(d),
+                    _ => row.reference.push(d),
+                }
+            }
+        }
+    }
+    Ok(row)
+}
+
+fn median(mut v: Vec<i64>) -> i64 {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied().unwrap_or(0)
+}
+
+/// First pages of every class of `mix` under every sort.
+pub async fn first_pages(
+    backend: &DbSearchBackend,
+    raw: &mut PgConnection,
+    mix: &Mix,
+    label: &str,
+    opts: Options,
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for sort in Sort::ALL {
+        for class in CLASSES {
+            let cases: Vec<(&Case, [Step; 3])> = mix
+                .class(class)
+                .into_iter()
+                .map(|c| (c, [Step::App(None), Step::Raw(None), Step::Ref(0)]))
+                .collect();
+            if cases.is_empty() {
+                continue;
+            }
+            let row =
+                time_class(backend, raw, label, mix.site.id, class, &cases, sort, opts).await?;
+            eprintln!(
+                "  {label} {sort} {class}: app p50 {:.2} ms, raw p50 {:.2} ms (n {})",
+                p50(&row.app),
+                p50(&row.raw),
+                row.app.len()
+            );
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+fn p50(v: &[Duration]) -> f64 {
+    super::stats::summarize(v).map_or(0.0, |s| s.p50)
+}
+
+/// The 10th page (by cursor for the app and the raw SQL, by OFFSET 450 for the plain query) of
+/// the mix's queries with ten pages or more, under every sort that differs.
+pub async fn tenth_pages(
+    backend: &DbSearchBackend,
+    raw: &mut PgConnection,
+    mix: &Mix,
+    label: &str,
+    opts: Options,
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for sort in Sort::ALL {
+        for class in ["common word", "type:"] {
+            let mut cases = Vec::new();
+            for case in mix.deep.iter().filter(|c| c.class == class) {
+                let prepared = sql::prepare(raw, &case.query).await?;
+                if sort != sql::effective(sort, &prepared) {
+                    continue;
+                }
+                let mut cursor = None;
+                let mut last = None;
+                for _ in 0..9 {
+                    let page = app(backend, mix.site.id, &case.query, sort, cursor).await?;
+                    last = page.hits.last().map(|h| After {
+                        rank: h.rank,
+                        start: h.interaction.start_datetime,
+                        id: h.interaction.interaction_id,
+                    });
+                    cursor = page.next_cursor;
+                    if cursor.is_none() {
+                        break;
+                    }
+                }
+                if let (Some(c), Some(after)) = (cursor, last) {
+                    cases.push((
+                        case,
+                        [Step::App(Some(c)), Step::Raw(Some(after)), Step::Ref(450)],
+                    ));
+                }
+            }
+            if cases.is_empty() {
+                continue;
+            }
+            let name = format!("10th page: {class}");
+            let row =
+                time_class(backend, raw, label, mix.site.id, &name, &cases, sort, opts).await?;
+            eprintln!(
+                "  {label} {sort} {name}: app p50 {:.2} ms, raw p50 {:.2} ms (n {})",
+                p50(&row.app),
+                p50(&row.raw),
+                row.app.len()
+            );
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
