@@ -85,3 +85,14 @@ async fn a_table_full_of_dead_rows_is_critical() {
         .unwrap_or_default();
     assert!(line.contains("critical"), "{table}");
 }
+
+#[tokio::test]
+async fn the_tuis_health_screen_runs_its_checks_as_the_application_role() {
+    use ifind::app::db_backend::DbSearchBackend;
+    use ifind::app::runner::SearchBackend;
+    let t = common::fresh_db().await;
+    let backend = DbSearchBackend::new(t.app_db().await, None);
+    let checks = backend.health().await.expect("checks");
+    let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
+    assert_eq!(names, NAMES);
+}

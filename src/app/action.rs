@@ -41,6 +41,8 @@ pub enum Action {
     Trash,
     /// Take the selected interaction out of the trash.
     Restore,
+    /// Show the database's health (admins).
+    Health,
     /// Change the order of results.
     CycleSort,
     /// Include the archive in the search, or leave it out again.
@@ -69,7 +71,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -89,6 +91,7 @@ impl Action {
         Action::Delete,
         Action::Trash,
         Action::Restore,
+        Action::Health,
         Action::CycleSort,
         Action::ToggleArchive,
         Action::Help,
@@ -125,6 +128,7 @@ impl Action {
             Action::Delete => "delete",
             Action::Trash => "trash",
             Action::Restore => "restore",
+            Action::Health => "health",
             Action::CycleSort => "cycle_sort",
             Action::ToggleArchive => "toggle_archive",
             Action::Help => "help",
@@ -167,6 +171,7 @@ impl Action {
             Action::Delete => "move the selected interaction to the trash",
             Action::Trash => "show the site's trash",
             Action::Restore => "restore the selected interaction",
+            Action::Health => "database health (admins); again to refresh",
             Action::CycleSort => "sort: relevance, newest, oldest",
             Action::ToggleArchive => "include the archive (read-only) or not",
             Action::Help => "show or hide this help",

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::access::{self, LockoutPolicy};
 use crate::db::audit::{self, AuditEntry};
+use crate::db::health::Check;
 use crate::db::histogram::{self, MonthCount};
 use crate::db::search::{self, SearchPage, SearchRequest};
 use crate::db::trash::{self, TrashItem};
@@ -107,6 +108,14 @@ impl SearchBackend for DbSearchBackend {
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
         Box::pin(save(&self.db, self.user_id, site_id, target, interaction))
+    }
+
+    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, String>> {
+        Box::pin(async move {
+            crate::db::health::checks(&self.db, &[])
+                .await
+                .map_err(|e| format!("the health checks could not run ({e})"))
+        })
     }
 
     fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>> {

@@ -324,7 +324,7 @@ pub fn type_key(state: &mut State, key: KeyEvent) {
                 picker.refilter();
             }
         }
-        Screen::Finder | Screen::Form | Screen::Trash => {}
+        Screen::Finder | Screen::Form | Screen::Trash | Screen::Health => {}
     }
 }
 

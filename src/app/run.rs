@@ -360,6 +360,7 @@ fn perform(
             | Effect::LoadTrash { .. }
             | Effect::LoadHistory { .. }
             | Effect::LoadLookups { .. }
+            | Effect::LoadHealth { .. }
             | Effect::Delete { .. }
             | Effect::Restore { .. }
             | Effect::BeginSession { .. } => {}

@@ -22,6 +22,7 @@ use super::login::{LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
 use crate::db::audit::AuditEntry;
+use crate::db::health::Check;
 use crate::db::histogram::MonthCount;
 use crate::db::trash::TrashItem;
 use crate::domain::interaction::{Interaction, ValidInteraction};
@@ -57,6 +58,9 @@ pub trait SearchBackend: Send + Sync + 'static {
         target: FormTarget,
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
+
+    /// The database health checks.
+    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, String>>;
 
     /// The site's types, leads and locations in use, for completion.
     fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>>;
@@ -157,6 +161,13 @@ impl Runner {
                     target,
                     interaction,
                 } => self.save(request_id, site_id, target, interaction),
+                Effect::LoadHealth { request_id } => {
+                    let backend = Arc::clone(&self.backend);
+                    self.answer(async move {
+                        let result = backend.health().await;
+                        Msg::HealthLoaded { request_id, result }
+                    });
+                }
                 Effect::LoadLookups {
                     request_id,
                     site_id,

@@ -14,6 +14,7 @@ use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
 use crate::db::audit::AuditEntry;
+use crate::db::health::Check;
 use crate::db::histogram::MonthCount;
 
 /// Which bindings apply: the key map is looked up by mode.
@@ -33,6 +34,8 @@ pub enum Mode {
     FormText,
     /// The site's trash.
     Trash,
+    /// The database's health.
+    Health,
     /// A question is on screen (discard changes? restore a draft?).
     Confirm,
     /// The help overlay is open.
@@ -41,7 +44,7 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 9] = [
+    pub const ALL: [Mode; 10] = [
         Mode::Login,
         Mode::Picker,
         Mode::Query,
@@ -49,6 +52,7 @@ impl Mode {
         Mode::Form,
         Mode::FormText,
         Mode::Trash,
+        Mode::Health,
         Mode::Confirm,
         Mode::Help,
     ];
@@ -71,6 +75,7 @@ impl Mode {
             Mode::Form => "in a form field",
             Mode::FormText => "in a multi-line form field",
             Mode::Trash => "in the trash",
+            Mode::Health => "on the health screen",
             Mode::Confirm => "when asked a question",
             Mode::Help => "in this help",
         }
@@ -87,6 +92,8 @@ pub enum Screen {
     Form,
     /// The site's deleted interactions (site admins).
     Trash,
+    /// The database dashboard (admins).
+    Health,
 }
 
 /// Where keys go on the Finder.
@@ -186,6 +193,14 @@ impl Results {
     }
 }
 
+/// The Health screen: the checks, once loaded.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HealthState {
+    pub checks: Vec<Check>,
+    pub loading: Option<u64>,
+    pub error: Option<String>,
+}
+
 /// The change history of one interaction, as the detail pane shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HistoryState {
@@ -282,6 +297,8 @@ pub struct State {
     pub confirm: Option<Confirm>,
     /// The trash, while [`Screen::Trash`] is in front.
     pub trash: Option<TrashState>,
+    /// The health checks on screen, the request in flight and the last failure.
+    pub health: Option<HealthState>,
     /// The delete in flight: its request id and the title, for the answer's message.
     pub deleting: Option<(u64, String)>,
     /// A draft the person chose to decide on later: offered again before the next form opens.
@@ -333,6 +350,7 @@ impl State {
             form: None,
             confirm: None,
             trash: None,
+            health: None,
             deleting: None,
             parked_draft: None,
             wall_clock: DateTime::UNIX_EPOCH,
@@ -373,6 +391,7 @@ impl State {
             (Screen::Finder, Focus::Query) => Mode::Query,
             (Screen::Finder, Focus::List) => Mode::List,
             (Screen::Trash, _) => Mode::Trash,
+            (Screen::Health, _) => Mode::Health,
             (Screen::Form, _) => match &self.form {
                 Some(form) if form.focused().is_multi_line() => Mode::FormText,
                 _ => Mode::Form,

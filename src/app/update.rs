@@ -21,8 +21,11 @@ use super::form::{self, FormTarget, Lookups, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
 use super::search_types::{SearchPage, SearchRequest, Sort};
-use super::state::{Connection, Focus, Histogram, HistoryState, InFlight, Results, Screen, State};
+use super::state::{
+    Connection, Focus, HealthState, Histogram, HistoryState, InFlight, Results, Screen, State,
+};
 use crate::db::audit::AuditEntry;
+use crate::db::health::Check;
 use crate::db::histogram::MonthCount;
 use crate::db::trash::TrashItem;
 use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
@@ -80,6 +83,11 @@ pub enum Msg {
     HistoryLoaded {
         request_id: u64,
         result: Result<Vec<AuditEntry>, String>,
+    },
+    /// The answer to [`Effect::LoadHealth`].
+    HealthLoaded {
+        request_id: u64,
+        result: Result<Vec<Check>, String>,
     },
     /// The answer to [`Effect::LoadTrash`].
     TrashLoaded {
@@ -161,6 +169,8 @@ pub enum Effect {
         site_id: i32,
         interaction_id: i32,
     },
+    /// Run the database health checks; answer with [`Msg::HealthLoaded`].
+    LoadHealth { request_id: u64 },
     /// List the site's trash (deleted within `days`); answer with [`Msg::TrashLoaded`].
     LoadTrash {
         request_id: u64,
@@ -335,6 +345,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         }
         Screen::Form if !state.help_open => return form::act_form(state, action, effects),
         Screen::Trash if !state.help_open => return super::trash::act(state, action, effects),
+        Screen::Health if !state.help_open => return act_health(state, action, effects),
         _ => {}
     }
     match action {
@@ -393,6 +404,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::SwitchSite => login::switch_site(state, effects),
         Action::Delete => super::trash::ask_delete(state),
         Action::Trash => super::trash::open(state, effects),
+        Action::Health => open_health(state, effects),
         Action::Restore => {}
         Action::Copy => match state.selected_hit() {
             Some(hit) => {
@@ -461,7 +473,7 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
     let field = match state.screen {
         Screen::Form => return form::paste(state, text, effects),
         Screen::Finder if state.focus == Focus::Query => &mut state.query,
-        Screen::Finder | Screen::Trash => return,
+        Screen::Finder | Screen::Trash | Screen::Health => return,
         Screen::SitePicker => &mut state.picker.filter,
         Screen::Login => match state.login.field {
             login::LoginField::Username => &mut state.login.username,
@@ -522,6 +534,19 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             {
                 match result {
                     Ok(entries) => h.entries = entries,
+                    Err(message) => h.error = Some(message),
+                }
+            }
+        }
+        Msg::HealthLoaded { request_id, result } => {
+            if let Some(h) = state.health.as_mut()
+                && h.loading.take_if(|id| *id == request_id).is_some()
+            {
+                match result {
+                    Ok(checks) => {
+                        h.checks = checks;
+                        h.error = None;
+                    }
                     Err(message) => h.error = Some(message),
                 }
             }
@@ -825,6 +850,47 @@ fn select(state: &mut State, index: usize, effects: &mut Vec<Effect>) {
     }
     keep_selection_visible(state);
     load_more_if_near_end(state, effects);
+}
+
+/// `H` on the list: the database dashboard, for site admins and global administrators.
+fn open_health(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.session.role != "admin" {
+        state.notice = Some(format!(
+            "the health screen is for admins; you are a {} at {}",
+            state.session.role, state.session.site
+        ));
+        return;
+    }
+    state.help_open = false;
+    state.screen = Screen::Health;
+    state.health = Some(HealthState::default());
+    load_health(state, effects);
+}
+
+fn load_health(state: &mut State, effects: &mut Vec<Effect>) {
+    let request_id = next_id(state);
+    if let Some(h) = state.health.as_mut() {
+        h.loading = Some(request_id);
+    }
+    effects.push(Effect::LoadHealth { request_id });
+}
+
+fn act_health(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    match action {
+        Action::Health if state.health.as_ref().is_some_and(|h| h.loading.is_none()) => {
+            load_health(state, effects);
+        }
+        Action::Back => {
+            state.health = None;
+            state.screen = Screen::Finder;
+        }
+        Action::Help => state.help_open = true,
+        Action::Quit | Action::ForceQuit => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+        _ => {}
+    }
 }
 
 /// Loads the change history of the selected interaction, unless it is already there.

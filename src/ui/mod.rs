@@ -4,6 +4,7 @@
 pub mod detail;
 pub mod finder;
 pub mod form;
+pub mod health;
 pub mod help;
 pub mod histogram;
 pub mod layout;
@@ -50,6 +51,10 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
                 detail::draw(frame, state, theme, detail, beside);
             }
             status::draw(frame, state, keymap, theme, areas.status);
+        }
+        Screen::Health => {
+            let status_area = health::draw(frame, state, theme, area);
+            status::draw(frame, state, keymap, theme, status_area);
         }
         Screen::Trash => {
             let status_area = trash::draw(frame, state, theme, area);

@@ -70,6 +70,10 @@ impl SearchBackend for Fake {
         })
     }
 
+    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, String>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
     fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>> {
         Box::pin(async move {
             Ok(Lookups {
