@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 
 use crate::db::access::{self, LockoutPolicy};
 use crate::db::audit::{self, AuditEntry};
@@ -45,6 +46,36 @@ impl DbSearchBackend {
     fn label(request_id: u64) -> String {
         format!("ifind search {request_id}")
     }
+
+    /// Runs `work` in a transaction acting as the backend's user, tagged with request
+    /// `request_id`'s label and its server pid recorded while it runs, so that
+    /// [`SearchBackend::cancel`] can stop it on the server. `unreachable` words a failure to
+    /// begin, tag or commit.
+    async fn tagged<T>(
+        &self,
+        request_id: u64,
+        unreachable: fn(sqlx::Error) -> String,
+        work: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, String>>,
+    ) -> Result<T, String> {
+        let mut tx = self.db.begin_as(self.user_id).await.map_err(unreachable)?;
+        let pid = crate::db::cancel::tag(&mut tx, &Self::label(request_id))
+            .await
+            .map_err(unreachable)?;
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(request_id, pid);
+        }
+        let result = work(&mut tx).await;
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&request_id);
+        }
+        let value = result?;
+        tx.commit().await.map_err(unreachable)?;
+        Ok(value)
+    }
+}
+
+fn search_unreachable(e: sqlx::Error) -> String {
+    format!("the search could not reach the database ({e}); check the connection and try again")
 }
 
 impl SearchBackend for DbSearchBackend {
@@ -53,27 +84,13 @@ impl SearchBackend for DbSearchBackend {
         request_id: u64,
         request: SearchRequest,
     ) -> BoxFuture<'_, Result<SearchPage, String>> {
-        Box::pin(async move {
-            let unreachable = |e: sqlx::Error| {
-                format!(
-                    "the search could not reach the database ({e}); check the connection and try again"
-                )
-            };
-            let mut tx = self.db.begin_as(self.user_id).await.map_err(unreachable)?;
-            let pid = crate::db::cancel::tag(&mut tx, &Self::label(request_id))
-                .await
-                .map_err(unreachable)?;
-            if let Ok(mut running) = self.running.lock() {
-                running.insert(request_id, pid);
-            }
-            let result = search::search(&mut tx, &request).await;
-            if let Ok(mut running) = self.running.lock() {
-                running.remove(&request_id);
-            }
-            let page = result.map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(unreachable)?;
-            Ok(page)
-        })
+        Box::pin(self.tagged(request_id, search_unreachable, move |conn| {
+            Box::pin(async move {
+                search::search(conn, &request)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        }))
     }
 
     fn histogram(
@@ -82,23 +99,17 @@ impl SearchBackend for DbSearchBackend {
         request: SearchRequest,
         budget_ms: u32,
     ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, String>> {
-        Box::pin(async move {
-            let failed = |e: sqlx::Error| e.to_string();
-            let mut tx = self.db.begin_as(self.user_id).await.map_err(failed)?;
-            let pid = crate::db::cancel::tag(&mut tx, &Self::label(request_id))
-                .await
-                .map_err(failed)?;
-            if let Ok(mut running) = self.running.lock() {
-                running.insert(request_id, pid);
-            }
-            let result = histogram::histogram(&mut tx, &request, budget_ms).await;
-            if let Ok(mut running) = self.running.lock() {
-                running.remove(&request_id);
-            }
-            let months = result.map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(failed)?;
-            Ok(months)
-        })
+        Box::pin(self.tagged(
+            request_id,
+            |e| e.to_string(),
+            move |conn| {
+                Box::pin(async move {
+                    histogram::histogram(conn, &request, budget_ms)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            },
+        ))
     }
 
     fn save(

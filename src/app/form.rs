@@ -208,7 +208,7 @@ impl FormState {
             suggestion: None,
             lookups: None,
         };
-        form.revalidate();
+        form.revalidate(input);
         form.focus_on(0);
         form
     }
@@ -235,9 +235,21 @@ impl FormState {
         input
     }
 
+    /// The text of one field (lines joined by `\n`).
+    fn text(&self, field: Field) -> String {
+        self.editor(field)
+            .map(|area| area.lines().join("\n"))
+            .unwrap_or_default()
+    }
+
     /// The form holds text that is not saved.
     pub fn changed(&self) -> bool {
-        self.from_draft || self.input() != self.initial
+        self.changed_from(&self.input())
+    }
+
+    /// [`FormState::changed`] for `input`, the form's text already read.
+    fn changed_from(&self, input: &InteractionInput) -> bool {
+        self.from_draft || *input != self.initial
     }
 
     /// The problems of `field` that are on screen.
@@ -253,8 +265,8 @@ impl FormState {
         self.errors.len()
     }
 
-    fn revalidate(&mut self) {
-        self.errors = validate(&self.input()).err().unwrap_or_default();
+    fn revalidate(&mut self, input: &InteractionInput) {
+        self.errors = validate(input).err().unwrap_or_default();
     }
 
     /// Moves the cursor to field `index`; the field it leaves shows its problems from now on.
@@ -290,7 +302,7 @@ impl FormState {
 
     fn refresh_suggestions(&mut self) {
         let field = self.focused();
-        let text = self.input().get(field).to_string();
+        let text = self.text(field);
         self.suggestions = match field {
             Field::Timezone if parse_timezone(&text).is_err() => {
                 timezone_suggestions(&text, SUGGESTIONS)
@@ -355,7 +367,7 @@ fn draft_first(state: &mut State) -> bool {
 
 /// Opens an empty form for a new interaction: its timezone that of the selected result (or UTC),
 /// its start the next full hour there, one hour long.
-pub fn open_new(state: &mut State, _effects: &mut [Effect]) {
+pub fn open_new(state: &mut State) {
     if !may_edit(state) || draft_first(state) {
         return;
     }
@@ -373,7 +385,7 @@ pub fn open_new(state: &mut State, _effects: &mut [Effect]) {
 }
 
 /// Opens the selected interaction in the form.
-pub fn open_edit(state: &mut State, _effects: &mut [Effect]) {
+pub fn open_edit(state: &mut State) {
     let Some(hit) = state.selected_hit() else {
         state.notice = Some("select an interaction to edit".into());
         return;
@@ -578,22 +590,19 @@ fn edited(state: &mut State, effects: &mut Vec<Effect>) {
     let Some(form) = state.form.as_mut() else {
         return;
     };
-    form.revalidate();
+    // The text is read once per change: a field may hold a megabyte.
+    let input = form.input();
+    form.revalidate(&input);
     form.refresh_suggestions();
-    if form.changed() {
-        effects.push(Effect::WriteDraft(draft_of(state)));
+    if form.changed_from(&input) {
+        let target = form.target;
+        effects.push(Effect::WriteDraft(draft_of(state, target, input)));
     } else {
         effects.push(delete_draft(state));
     }
 }
 
-fn draft_of(state: &State) -> Draft {
-    let (target, input) = state
-        .form
-        .as_ref()
-        .map_or((FormTarget::New, InteractionInput::default()), |f| {
-            (f.target, f.input())
-        });
+fn draft_of(state: &State, target: FormTarget, input: InteractionInput) -> Draft {
     Draft {
         user: state.session.user.clone(),
         site_id: state.session.site_id,

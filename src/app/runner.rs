@@ -160,7 +160,17 @@ impl Runner {
                     site_id,
                     target,
                     interaction,
-                } => self.save(request_id, site_id, target, interaction),
+                } => {
+                    // Never cancelled: a save's outcome always reaches the form.
+                    let backend = Arc::clone(&self.backend);
+                    self.answer(async move {
+                        let result = backend
+                            .save(site_id, target, interaction)
+                            .await
+                            .map(Box::new);
+                        Msg::SaveDone { request_id, result }
+                    });
+                }
                 Effect::LoadHealth { request_id } => {
                     let backend = Arc::clone(&self.backend);
                     self.answer(async move {
@@ -293,25 +303,6 @@ impl Runner {
             let _ = answers.send(Msg::HistogramDone { request_id, months });
         });
         self.tasks.insert(request_id, task);
-    }
-
-    fn save(
-        &mut self,
-        request_id: u64,
-        site_id: i32,
-        target: FormTarget,
-        interaction: ValidInteraction,
-    ) {
-        let backend = Arc::clone(&self.backend);
-        let answers = self.answers.clone();
-        // Not kept in `tasks`: a save is never cancelled, its outcome always reaches the form.
-        tokio::spawn(async move {
-            let result = backend
-                .save(site_id, target, interaction)
-                .await
-                .map(Box::new);
-            let _ = answers.send(Msg::SaveDone { request_id, result });
-        });
     }
 
     fn check_login(&mut self, request_id: u64, username: String, password: Secret) {

@@ -399,8 +399,8 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
                 keep_selection_visible(state);
             }
         }
-        Action::NewInteraction => form::open_new(state, effects),
-        Action::Edit => form::open_edit(state, effects),
+        Action::NewInteraction => form::open_new(state),
+        Action::Edit => form::open_edit(state),
         Action::SwitchSite => login::switch_site(state, effects),
         Action::Delete => super::trash::ask_delete(state),
         Action::Trash => super::trash::open(state, effects),

@@ -7,6 +7,8 @@
 
 use anyhow::{Result, bail};
 use chrono::Utc;
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
 
 use super::Ctx;
 use super::admin::find_site;
@@ -15,7 +17,7 @@ use super::output::{table, thousands};
 use crate::app::db_backend;
 use crate::app::form::SaveError;
 use crate::cli::ListFormat;
-use crate::db::{archive, erase, trash};
+use crate::db::{Db, archive, erase, trash};
 
 /// `ifind trash --site NAME`: the site's deleted interactions still restorable.
 pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
@@ -111,19 +113,11 @@ pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
         );
         return Ok(());
     }
-    let bar = progress_bar(u64::try_from(waiting).unwrap_or(0), "purging");
-    let mut total = 0u64;
-    loop {
-        let mut tx = db.begin_as(None).await?;
-        let n = trash::purge_batch(&mut tx, before, 1000).await?;
-        tx.commit().await?;
-        if n == 0 {
-            break;
-        }
-        total += n;
-        bar.inc(n);
-    }
-    bar.finish_and_clear();
+    drop(conn);
+    let total = in_batches(&db, waiting, "purging", |conn| {
+        Box::pin(trash::purge_batch(conn, before, 1000))
+    })
+    .await?;
     println!(
         "purged {} interaction{} deleted before {}",
         thousands(i64::try_from(total).unwrap_or(i64::MAX)),
@@ -156,19 +150,10 @@ pub async fn archive(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
         );
         return Ok(());
     }
-    let bar = progress_bar(u64::try_from(waiting).unwrap_or(0), "archiving");
-    let mut total = 0u64;
-    loop {
-        let mut tx = db.begin_as(None).await?;
-        let n = archive::archive_batch(&mut tx, before, batch).await?;
-        tx.commit().await?;
-        if n == 0 {
-            break;
-        }
-        total += n;
-        bar.inc(n);
-    }
-    bar.finish_and_clear();
+    let total = in_batches(&db, waiting, "archiving", |conn| {
+        Box::pin(archive::archive_batch(conn, before, batch))
+    })
+    .await?;
     let mut conn = db.pool.acquire().await?;
     let held = archive::count(&mut conn).await?;
     println!(
@@ -219,4 +204,29 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs `batch` in a transaction of its own, again and again until it touches nothing, with a
+/// progress bar over `waiting` rows; returns how many it touched. Every committed batch stays
+/// done if the run is stopped.
+async fn in_batches(
+    db: &Db,
+    waiting: i64,
+    what: &str,
+    batch: impl for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, sqlx::Result<u64>>,
+) -> Result<u64> {
+    let bar = progress_bar(u64::try_from(waiting).unwrap_or(0), what);
+    let mut total = 0u64;
+    loop {
+        let mut tx = db.begin_as(None).await?;
+        let n = batch(&mut tx).await?;
+        tx.commit().await?;
+        if n == 0 {
+            break;
+        }
+        total += n;
+        bar.inc(n);
+    }
+    bar.finish_and_clear();
+    Ok(total)
 }

@@ -90,41 +90,36 @@ pub async fn update(
 
 /// The distinct types in use in `site_id` (not counting deleted rows), sorted, for completion.
 pub async fn distinct_types(conn: &mut PgConnection, site_id: i32) -> sqlx::Result<Vec<String>> {
-    // A skip scan over idx_interactions_type: one index probe per distinct value, so it stays
-    // fast on a site with millions of rows and a few dozen types.
-    sqlx::query_scalar(
-        "WITH RECURSIVE v(val) AS ( \
-           (SELECT type FROM interactions \
-             WHERE site_id = $1 AND deleted_at IS NULL ORDER BY type LIMIT 1) \
-           UNION ALL \
-           SELECT (SELECT i.type FROM interactions i \
-                    WHERE i.site_id = $1 AND i.type > v.val AND i.deleted_at IS NULL \
-                    ORDER BY i.type LIMIT 1) \
-             FROM v WHERE v.val IS NOT NULL) \
-         SELECT val FROM v WHERE val IS NOT NULL",
-    )
-    .bind(site_id)
-    .fetch_all(conn)
-    .await
+    // Served by idx_interactions_type.
+    distinct_values(conn, site_id, "type").await
 }
 
 /// The distinct leads in `site_id` (not counting deleted rows), sorted, for completion.
 pub async fn distinct_leads(conn: &mut PgConnection, site_id: i32) -> sqlx::Result<Vec<String>> {
-    // The same skip scan, over idx_interactions_lead.
-    sqlx::query_scalar(
+    // Served by idx_interactions_lead.
+    distinct_values(conn, site_id, "lead").await
+}
+
+/// The distinct values of `column` (a fixed column name chosen by the callers above, never
+/// input) in `site_id`, sorted: a skip scan over the `(site_id, column)` index, one index probe
+/// per distinct value, so it stays fast on a site with millions of rows and a few dozen values.
+async fn distinct_values(
+    conn: &mut PgConnection,
+    site_id: i32,
+    column: &'static str,
+) -> sqlx::Result<Vec<String>> {
+    let sql = format!(
         "WITH RECURSIVE v(val) AS ( \
-           (SELECT lead FROM interactions \
-             WHERE site_id = $1 AND deleted_at IS NULL ORDER BY lead LIMIT 1) \
+           (SELECT {column} FROM interactions \
+             WHERE site_id = $1 AND deleted_at IS NULL ORDER BY {column} LIMIT 1) \
            UNION ALL \
-           SELECT (SELECT i.lead FROM interactions i \
-                    WHERE i.site_id = $1 AND i.lead > v.val AND i.deleted_at IS NULL \
-                    ORDER BY i.lead LIMIT 1) \
+           SELECT (SELECT i.{column} FROM interactions i \
+                    WHERE i.site_id = $1 AND i.{column} > v.val AND i.deleted_at IS NULL \
+                    ORDER BY i.{column} LIMIT 1) \
              FROM v WHERE v.val IS NOT NULL) \
-         SELECT val FROM v WHERE val IS NOT NULL",
-    )
-    .bind(site_id)
-    .fetch_all(conn)
-    .await
+         SELECT val FROM v WHERE val IS NOT NULL"
+    );
+    sqlx::query_scalar(&sql).bind(site_id).fetch_all(conn).await
 }
 
 /// Up to 2,000 distinct locations in use in `site_id` (not counting deleted rows), the most used

@@ -437,7 +437,7 @@ pub(crate) async fn prepare(
 }
 
 /// The same day's midnight in UTC moved by `days` (negative for earlier).
-fn utc_midnight(day: NaiveDate, days: i64) -> Option<DateTime<Utc>> {
+pub fn utc_midnight(day: NaiveDate, days: i64) -> Option<DateTime<Utc>> {
     let moved = if days < 0 {
         day.checked_sub_days(Days::new(days.unsigned_abs()))
     } else {
@@ -447,7 +447,7 @@ fn utc_midnight(day: NaiveDate, days: i64) -> Option<DateTime<Utc>> {
 }
 
 /// A case-insensitive "contains" pattern for ILIKE with `\`, `%` and `_` taken literally.
-fn contains_pattern(value: &str) -> String {
+pub fn contains_pattern(value: &str) -> String {
     let mut p = String::from("%");
     for c in value.chars() {
         if matches!(c, '\\' | '%' | '_') {
@@ -459,8 +459,9 @@ fn contains_pattern(value: &str) -> String {
     p
 }
 
-/// `WHERE` for the site's live rows, the text condition and the filters.
-pub(crate) fn push_where(
+/// `WHERE` for the site's live rows, the text condition and the filters (also what the Finder
+/// benchmark's raw side sends, so both compare the same statement).
+pub fn push_where(
     qb: &mut QueryBuilder<'_, Postgres>,
     site_id: i32,
     text: Option<&str>,

@@ -12,8 +12,8 @@
 //!   50 rows, no count, no join, plain filters (`type = $t`, dates as UTC days), later pages by
 //!   OFFSET.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use ifind::db::search::Sort;
+use chrono::{DateTime, Utc};
+use ifind::db::search::{self, Sort, contains_pattern, utc_midnight};
 use ifind::domain::interaction::INTERACTION_COLUMNS;
 use ifind::domain::query::{Filters, ParsedQuery};
 
@@ -70,64 +70,10 @@ pub fn effective(sort: Sort, p: &Prepared) -> Sort {
     }
 }
 
-fn utc_midnight(day: NaiveDate, days: i64) -> Option<DateTime<Utc>> {
-    let moved = if days < 0 {
-        day.checked_sub_days(Days::new(days.unsigned_abs()))
-    } else {
-        day.checked_add_days(Days::new(days.unsigned_abs()))
-    }?;
-    moved.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
-}
-
-fn contains_pattern(value: &str) -> String {
-    let mut p = String::from("%");
-    for c in value.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
-/// The app's WHERE: site, live rows, text, filters (local calendar days).
+/// The app's WHERE (site, live rows, text, filters in local calendar days): the Finder's own
+/// builder, so the raw side sends exactly the app's statement.
 fn app_where(qb: &mut QueryBuilder<'_, Postgres>, site: i32, text: Option<&str>, f: &Filters) {
-    qb.push(" FROM interactions WHERE site_id = ")
-        .push_bind(site)
-        .push(" AND deleted_at IS NULL");
-    if let Some(t) = text {
-        qb.push(" AND search_vector @@ ")
-            .push_bind(t.to_string())
-            .push("::tsquery");
-    }
-    if let Some(kind) = &f.kind {
-        qb.push(" AND lower(type) = lower(")
-            .push_bind(kind.clone())
-            .push(")");
-    }
-    if let Some(lead) = &f.lead {
-        qb.push(" AND lead ILIKE ")
-            .push_bind(contains_pattern(lead));
-    }
-    if let Some(location) = &f.location {
-        qb.push(" AND location ILIKE ")
-            .push_bind(contains_pattern(location));
-    }
-    if let Some(from) = f.from {
-        if let Some(lo) = utc_midnight(from, -1) {
-            qb.push(" AND start_datetime >= ").push_bind(lo);
-        }
-        qb.push(" AND (start_datetime AT TIME ZONE timezone)::date >= ")
-            .push_bind(from);
-    }
-    if let Some(to) = f.to {
-        if let Some(hi) = utc_midnight(to, 2) {
-            qb.push(" AND start_datetime < ").push_bind(hi);
-        }
-        qb.push(" AND (start_datetime AT TIME ZONE timezone)::date <= ")
-            .push_bind(to);
-    }
+    search::push_where(qb, site, text, f);
 }
 
 /// The app's page statement: `limit + 1` rows after `after`, with the usernames.
