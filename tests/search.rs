@@ -7,7 +7,7 @@ mod common;
 use ifind::db::search::{MatchCount, SearchError, SearchPage, SearchRequest, Sort, search};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 
 const NORTH: i32 = 1;
 const SOUTH: i32 = 2;
@@ -360,6 +360,7 @@ fn request(site: i32, query: &str, sort: Sort, limit: i64) -> SearchRequest {
         after: None,
         count_cap: 1000,
         archive: false,
+        rank_window: ifind::db::search::DEFAULT_RANK_WINDOW,
     }
 }
 
@@ -584,7 +585,31 @@ async fn counts_are_exact_or_capped() {
     assert_eq!(page.count, Some(MatchCount::Exact(20)));
     req.count_cap = 0;
     let page = search(&mut conn, &req).await.expect("search");
-    assert_eq!(page.count, None);
+    assert_eq!(
+        page.count, None,
+        "more pages follow: counting is left to count_in"
+    );
+    let mut all = req.clone();
+    all.limit = 50;
+    let page = search(&mut conn, &all).await.expect("search");
+    assert_eq!(
+        page.count,
+        Some(MatchCount::Exact(20)),
+        "one page holds them all: the count is free"
+    );
+    let mut tx = conn.begin().await.expect("begin");
+    req.count_cap = 5;
+    let counted = ifind::db::search::count_in(&mut tx, &req)
+        .await
+        .expect("count");
+    assert_eq!(counted, MatchCount::AtLeast(5));
+    req.count_cap = 100;
+    let counted = ifind::db::search::count_in(&mut tx, &req)
+        .await
+        .expect("count");
+    assert_eq!(counted, MatchCount::Exact(20));
+    tx.rollback().await.expect("rollback");
+    req.count_cap = 0;
     // Limits are clamped.
     req.limit = 0;
     let page = search(&mut conn, &req).await.expect("search");
@@ -717,4 +742,82 @@ async fn hits_carry_the_creator_and_editor_usernames() {
         .expect("near matches");
     assert!(page.fuzzy);
     assert_eq!(names(&page), [(4, s("ben"), s("ana"))]);
+}
+
+/// Relevance with a rank window: the newest `window` matches best first (rank, then newest),
+/// then the older matches newest first and unranked; the same whether read in one page or
+/// paged two at a time across the window's edge.
+#[tokio::test]
+async fn relevance_ranks_the_newest_matches_then_lists_the_rest() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    for query in ["harbor", "meet", "budget or invoice or call", "b"] {
+        let newest = search(&mut conn, &request(NORTH, query, Newest, 500))
+            .await
+            .expect("newest");
+        let mut every = request(NORTH, query, Relevance, 500);
+        every.rank_window = 0;
+        let ranked = search(&mut conn, &every).await.expect("ranked");
+        let rank_of = |id: i32| {
+            ranked
+                .hits
+                .iter()
+                .find(|h| h.interaction.interaction_id == id)
+                .and_then(|h| h.rank)
+                .unwrap_or_default()
+        };
+        assert!(newest.hits.len() >= 4, "{query}: too few matches to test");
+        for window in [1, 3, newest.hits.len() as i64, 1000] {
+            let what = format!("{query:?} with a window of {window}");
+            let cut = (window as usize).min(newest.hits.len());
+            let mut head: Vec<&ifind::db::search::Hit> = newest.hits[..cut].iter().collect();
+            head.sort_by(|a, b| {
+                let key = |h: &ifind::db::search::Hit| {
+                    (
+                        rank_of(h.interaction.interaction_id),
+                        h.interaction.start_datetime,
+                        h.interaction.interaction_id,
+                    )
+                };
+                key(b)
+                    .partial_cmp(&key(a))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let expected: Vec<i32> = head
+                .iter()
+                .map(|h| h.interaction.interaction_id)
+                .chain(
+                    newest.hits[cut..]
+                        .iter()
+                        .map(|h| h.interaction.interaction_id),
+                )
+                .collect();
+
+            let mut req = request(NORTH, query, Relevance, 500);
+            req.rank_window = window;
+            let whole = search(&mut conn, &req).await.expect("whole");
+            assert_eq!(ids(&whole), expected, "{what}: one page");
+            assert!(
+                whole.hits[..cut].iter().all(|h| h.rank.is_some())
+                    && whole.hits[cut..].iter().all(|h| h.rank.is_none()),
+                "{what}: ranked inside the window only"
+            );
+            assert_eq!(
+                whole.count,
+                Some(MatchCount::Exact(newest.hits.len() as i64))
+            );
+
+            req.limit = 2;
+            let mut seen = Vec::new();
+            for _ in 0..30 {
+                let page = search(&mut conn, &req).await.expect("page");
+                seen.extend(ids(&page));
+                match page.next_cursor {
+                    Some(c) => req.after = Some(c),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, expected, "{what}: paged two at a time");
+        }
+    }
 }

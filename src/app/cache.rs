@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use super::search_types::{SearchPage, Sort};
+use super::search_types::{MatchCount, SearchPage, Sort};
 use crate::db::histogram::MonthCount;
 
 /// How many first pages are kept (the least recently used goes first).
@@ -67,6 +67,13 @@ impl PageCache {
     pub fn set_months(&mut self, key: &Key, months: Vec<MonthCount>) {
         if let Some((_, entry)) = self.entries.iter_mut().find(|(k, _)| k == key) {
             entry.months = Some(months);
+        }
+    }
+
+    /// Adds the match count to the cached page of `key`, if it is still there.
+    pub fn set_count(&mut self, key: &Key, count: MatchCount) {
+        if let Some((_, entry)) = self.entries.iter_mut().find(|(k, _)| k == key) {
+            entry.page.count = Some(count);
         }
     }
 

@@ -15,7 +15,7 @@ use crate::db::access::{self, LockoutPolicy};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::health::Check;
 use crate::db::histogram::{self, MonthCount};
-use crate::db::search::{self, SearchPage, SearchRequest};
+use crate::db::search::{self, MatchCount, SearchPage, SearchRequest};
 use crate::db::trash::{self, TrashItem};
 use crate::db::{Db, interactions, sites, users};
 use crate::domain::interaction::{Interaction, ValidInteraction};
@@ -57,8 +57,8 @@ impl DbSearchBackend {
         unreachable: fn(sqlx::Error) -> String,
         work: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, String>>,
     ) -> Result<T, String> {
-        let mut tx = self.db.begin_as(self.user_id).await.map_err(unreachable)?;
-        let pid = crate::db::cancel::tag(&mut tx, &Self::label(request_id))
+        let mut tx = self.db.pool.begin().await.map_err(unreachable)?;
+        let pid = crate::db::cancel::tag_as(&mut tx, self.user_id, &Self::label(request_id))
             .await
             .map_err(unreachable)?;
         if let Ok(mut running) = self.running.lock() {
@@ -86,7 +86,21 @@ impl SearchBackend for DbSearchBackend {
     ) -> BoxFuture<'_, Result<SearchPage, String>> {
         Box::pin(self.tagged(request_id, search_unreachable, move |conn| {
             Box::pin(async move {
-                search::search(conn, &request)
+                search::search_in(conn, &request)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        }))
+    }
+
+    fn count(
+        &self,
+        request_id: u64,
+        request: SearchRequest,
+    ) -> BoxFuture<'_, Result<MatchCount, String>> {
+        Box::pin(self.tagged(request_id, search_unreachable, move |conn| {
+            Box::pin(async move {
+                search::count_in(conn, &request)
                     .await
                     .map_err(|e| e.to_string())
             })

@@ -357,6 +357,7 @@ fn perform(
             | Effect::Login { .. }
             | Effect::Save { .. }
             | Effect::Histogram { .. }
+            | Effect::Count { .. }
             | Effect::LoadTrash { .. }
             | Effect::LoadHistory { .. }
             | Effect::LoadLookups { .. }

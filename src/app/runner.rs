@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use super::form::{FormTarget, Lookups, SaveError};
 use super::login::{LoginOk, Secret};
-use super::search_types::{SearchPage, SearchRequest};
+use super::search_types::{MatchCount, SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
 use crate::db::audit::AuditEntry;
 use crate::db::health::Check;
@@ -40,6 +40,14 @@ pub trait SearchBackend: Send + Sync + 'static {
         request_id: u64,
         request: SearchRequest,
     ) -> BoxFuture<'_, Result<SearchPage, String>>;
+
+    /// Counts the matches of `request` up to its cap (after its first page is on screen).
+    /// `request_id` names it for [`SearchBackend::cancel`].
+    fn count(
+        &self,
+        request_id: u64,
+        request: SearchRequest,
+    ) -> BoxFuture<'_, Result<MatchCount, String>>;
 
     /// Counts the matches of `request` by month within `budget_ms` on the server; None when
     /// that was too costly. `request_id` names it for [`SearchBackend::cancel`].
@@ -149,6 +157,10 @@ impl Runner {
                     request,
                     budget_ms,
                 } => self.count_months(request_id, request, budget_ms),
+                Effect::Count {
+                    request_id,
+                    request,
+                } => self.count(request_id, request),
                 Effect::CancelSearch { request_id } => self.cancel(request_id),
                 Effect::Login {
                     request_id,
@@ -286,6 +298,16 @@ impl Runner {
             let msg = work.await;
             let _ = answers.send(msg);
         });
+    }
+
+    fn count(&mut self, request_id: u64, request: SearchRequest) {
+        let backend = Arc::clone(&self.backend);
+        let answers = self.answers.clone();
+        let task = tokio::spawn(async move {
+            let result = backend.count(request_id, request).await;
+            let _ = answers.send(Msg::Counted { request_id, result });
+        });
+        self.tasks.insert(request_id, task);
     }
 
     fn count_months(&mut self, request_id: u64, request: SearchRequest, budget_ms: u32) {

@@ -132,6 +132,8 @@ pub struct Settings {
     pub page_size: i64,
     /// The match count stops here ("1,000+").
     pub count_cap: i64,
+    /// Relevance ranks this many of the newest matches (0: all).
+    pub rank_window: i64,
     /// Load the next page when the selection comes this close to the end of the loaded rows.
     pub load_more_within: usize,
     /// The month histogram may take this long on the server before it is given up.
@@ -146,6 +148,7 @@ impl Default for Settings {
             debounce: Duration::from_millis(120),
             page_size: 50,
             count_cap: 1000,
+            rank_window: crate::db::search::DEFAULT_RANK_WINDOW,
             load_more_within: 10,
             histogram_budget_ms: 250,
             trash_days: 30,
@@ -283,6 +286,8 @@ pub struct State {
     pub histogram: Option<Histogram>,
     /// The histogram count in flight, if any.
     pub histogram_in_flight: Option<InFlight>,
+    /// The match count asked for after a first page with more pages.
+    pub count_in_flight: Option<InFlight>,
     /// First pages of recent searches, dropped per site on every change heard of.
     pub cache: PageCache,
     /// The open site's types, leads and locations, for the form's completion.
@@ -343,6 +348,7 @@ impl State {
             more_in_flight: None,
             histogram: None,
             histogram_in_flight: None,
+            count_in_flight: None,
             cache: PageCache::default(),
             lookups: None,
             lookups_loading: None,

@@ -20,7 +20,7 @@ use super::drafts::Draft;
 use super::form::{self, FormTarget, Lookups, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
-use super::search_types::{SearchPage, SearchRequest, Sort};
+use super::search_types::{MatchCount, SearchPage, SearchRequest, Sort};
 use super::state::{
     Connection, Focus, HealthState, Histogram, HistoryState, InFlight, Results, Screen, State,
 };
@@ -68,6 +68,11 @@ pub enum Msg {
     SaveDone {
         request_id: u64,
         result: Result<Box<Interaction>, SaveError>,
+    },
+    /// The answer to [`Effect::Count`].
+    Counted {
+        request_id: u64,
+        result: Result<MatchCount, String>,
     },
     /// The answer to [`Effect::Histogram`]: None when it was too costly or failed.
     HistogramDone {
@@ -129,6 +134,12 @@ pub enum Effect {
     /// Run a search and answer with [`Msg::SearchDone`] or [`Msg::SearchFailed`]. A request with
     /// `after` set is the next page of the current results.
     Search {
+        request_id: u64,
+        request: SearchRequest,
+    },
+    /// Count the matches of a first page that has more pages, up to the request's cap; answer
+    /// with [`Msg::Counted`].
+    Count {
         request_id: u64,
         request: SearchRequest,
     },
@@ -556,6 +567,28 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             super::trash::deleted(state, request_id, result, effects);
         }
         Msg::Restored { request_id, result } => super::trash::restored(state, request_id, result),
+        Msg::Counted { request_id, result } => {
+            if let Some(f) = state
+                .count_in_flight
+                .take_if(|f| f.request_id == request_id)
+                && state
+                    .results
+                    .as_ref()
+                    .is_some_and(|r| r.generation == f.generation)
+            {
+                match result {
+                    Ok(count) => {
+                        let key = flight_key(state, &f);
+                        state.cache.set_count(&key, count);
+                        if let Some(r) = state.results.as_mut() {
+                            r.count = Some(count);
+                        }
+                    }
+                    // The page is there; only the number is missing. Logged, not shown.
+                    Err(message) => tracing::warn!("the match count failed: {message}"),
+                }
+            }
+        }
         Msg::HistogramDone { request_id, months } => {
             if let Some(f) = state
                 .histogram_in_flight
@@ -599,6 +632,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                 state.cache.insert(key, result.clone());
                 apply_first_page(state, &f, result, effects);
                 if !fuzzy {
+                    count_matches(state, &f, effects);
                     count_months(state, &f, effects);
                 }
             } else if let Some(f) = state.more_in_flight.take_if(|f| f.request_id == request_id) {
@@ -675,6 +709,37 @@ fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>)
     }
 }
 
+/// Asks for the match count of the first page that just arrived for `first` (or came from the
+/// cache) when it has more pages and no count yet.
+fn count_matches(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) {
+    if let Some(old) = state.count_in_flight.take() {
+        effects.push(Effect::CancelSearch {
+            request_id: old.request_id,
+        });
+    }
+    if state
+        .results
+        .as_ref()
+        .is_none_or(|r| r.count.is_some() || r.next_cursor.is_none())
+    {
+        return;
+    }
+    let request_id = next_id(state);
+    let mut request = request(state, None);
+    request.query = first.query.clone();
+    request.sort = first.sort;
+    state.count_in_flight = Some(InFlight {
+        request_id,
+        generation: first.generation,
+        query: first.query.clone(),
+        sort: first.sort,
+    });
+    effects.push(Effect::Count {
+        request_id,
+        request,
+    });
+}
+
 /// Asks for the month histogram of the first page that just arrived for `first`.
 fn count_months(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) {
     if let Some(old) = state.histogram_in_flight.take() {
@@ -706,6 +771,7 @@ pub(super) fn cancel_searches(state: &mut State, effects: &mut Vec<Effect>) {
         state.in_flight.take(),
         state.more_in_flight.take(),
         state.histogram_in_flight.take(),
+        state.count_in_flight.take(),
     ]
     .into_iter()
     .flatten()
@@ -737,10 +803,14 @@ pub(super) fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
             generation: request_id,
             months,
         });
+        count_matches(state, &flight, effects);
         load_more_if_near_end(state, effects);
         return;
     }
     state.in_flight = Some(flight);
+    // The first page goes alone; its count follows it (Effect::Count).
+    let mut request = request;
+    request.count_cap = 0;
     effects.push(Effect::Search {
         request_id,
         request,
@@ -834,6 +904,7 @@ fn request(state: &State, after: Option<String>) -> SearchRequest {
         after,
         count_cap: state.settings.count_cap,
         archive: state.include_archive,
+        rank_window: state.settings.rank_window,
     }
 }
 

@@ -74,6 +74,7 @@ pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
             debounce: Duration::from_millis(search.debounce_ms),
             page_size: i64::from(search.page_size),
             count_cap: i64::from(search.count_cap),
+            rank_window: i64::from(search.rank_window),
             ..Settings::default()
         },
         keymap: ctx.config.keymap(),

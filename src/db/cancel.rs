@@ -17,6 +17,24 @@ pub async fn tag(conn: &mut PgConnection, label: &str) -> sqlx::Result<i32> {
     .await
 }
 
+/// [`tag`] and the acting user (as [`crate::db::pool::set_acting_user`] sets it) in one
+/// statement: one round trip where the two took two.
+pub async fn tag_as(
+    conn: &mut PgConnection,
+    user_id: Option<i32>,
+    label: &str,
+) -> sqlx::Result<i32> {
+    let user = user_id.map(|u| u.to_string()).unwrap_or_default();
+    sqlx::query_scalar(
+        "SELECT pg_backend_pid() FROM (SELECT set_config('application_name', $1, true), \
+                set_config('ifind.user_id', $2, true)) s",
+    )
+    .bind(label)
+    .bind(user)
+    .fetch_one(conn)
+    .await
+}
+
 /// Cancels the statement running on `pid` if that backend still carries `label`. Returns
 /// whether a cancel was sent.
 pub async fn cancel(pool: &PgPool, pid: i32, label: &str) -> sqlx::Result<bool> {

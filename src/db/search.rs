@@ -11,9 +11,14 @@
 //! 2. The page: `site_id = $1 AND deleted_at IS NULL`, the text condition
 //!    `search_vector @@ $q::tsquery` and the filters, ordered by the sort with a unique tiebreak,
 //!    `limit + 1` rows to know whether another page exists. Later pages continue after the cursor's
-//!    sort key with a row-value comparison, never OFFSET.
+//!    sort key with a row-value comparison, never OFFSET. Relevance ranks the newest
+//!    `rank_window` matches (a date-ordered walk that stops there, however many rows match)
+//!    and, past them, lists the older matches newest first: ranking every match of a common
+//!    word or a one-letter prefix read and ranked up to 150,000 rows before the first one could
+//!    be shown (0.4-1.1 s at a million rows; BENCHMARKS.md).
 //! 3. On the first page only: the match count (from the page itself when it is the last page,
-//!    else `count(*)` over at most `count_cap + 1` rows), and when nothing matched, first the
+//!    else, when `count_cap` is above 0, `count(*)` over at most `count_cap + 1` rows; the
+//!    Finder leaves it to [`count_in`] after the page is on screen), and when nothing matched, first the
 //!    relaxed prefix query (see the query module; its later pages keep using it through the
 //!    cursor) and then the typo-tolerant fallback: titles and leads similar to the positive words
 //!    (`<%` with threshold [`FUZZY_THRESHOLD`], served by the trigram indexes), filters still
@@ -33,10 +38,12 @@
 //!
 //! Every value reaches SQL as a bind parameter; the SQL text is built only from fixed fragments.
 //!
-//! Known costs (for the benchmark): relevance ranks every match before the first page; `type:`
-//! compares `lower(type)`, which no index serves; `lead:` can use the trigram index for values of
-//! three or more characters, `location:` has no index; the day filters narrow by the
-//! `(site_id, start_datetime)` index first.
+//! Known costs (for the benchmark): text conditions on a large site pay for the site's key in the
+//! `(site_id, search_vector)` GIN index; short prefixes expand to every lexeme of the table that
+//! starts with them; `type:` is served by `(site_id, lower(type), start_datetime)` (migration
+//! 0007); `lead:` can use the trigram index for values of three or more characters,
+//! `location:` has no index; the day filters narrow by the `(site_id, start_datetime)` index
+//! first, with statistics on the local day (migration 0007).
 
 use std::fmt;
 use std::str::FromStr;
@@ -56,6 +63,8 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 /// Counts stop here and show as "1,000+".
 pub const DEFAULT_COUNT_CAP: i64 = 1000;
+/// Relevance ranks at most this many of the newest matches (see [`SearchRequest::rank_window`]).
+pub const DEFAULT_RANK_WINDOW: i64 = 200;
 /// `pg_trgm.word_similarity_threshold` for near matches (PostgreSQL's default 0.6 misses most
 /// transposed letters, as in "reveiw").
 pub const FUZZY_THRESHOLD: &str = "0.4";
@@ -118,6 +127,11 @@ pub struct SearchRequest {
     pub count_cap: i64,
     /// Also search the archive (read-only records moved there by `ifind archive`).
     pub archive: bool,
+    /// Relevance ranks the newest `rank_window` matches, best first; older matches follow them
+    /// newest first. 0 ranks every match (slow for words that match tens of thousands of rows:
+    /// every match is read and ranked before the first row can be shown). Archive searches rank
+    /// every match.
+    pub rank_window: i64,
 }
 
 impl SearchRequest {
@@ -131,6 +145,7 @@ impl SearchRequest {
             after: None,
             count_cap: DEFAULT_COUNT_CAP,
             archive: false,
+            rank_window: DEFAULT_RANK_WINDOW,
         }
     }
 }
@@ -140,7 +155,8 @@ impl SearchRequest {
 pub struct Hit {
     #[sqlx(flatten)]
     pub interaction: Interaction,
-    /// `ts_rank` for relevance, word similarity for near matches, None otherwise.
+    /// `ts_rank` for relevance, word similarity for near matches, None otherwise (also for the
+    /// matches older than a relevance search's rank window).
     pub rank: Option<f32>,
     /// The username of [`Interaction::created_by`] (None only if that user is gone).
     pub created_by_name: Option<String>,
@@ -182,7 +198,9 @@ pub struct SearchPage {
     pub hits: Vec<Hit>,
     /// Pass as [`SearchRequest::after`] for the next page; None on the last page.
     pub next_cursor: Option<String>,
-    /// On the first page only (None when `after` was set or the cap is 0).
+    /// On the first page only: exact when the page holds every match, else counted up to the
+    /// cap (None when `after` was set, or when more pages follow and the cap is 0: the Finder
+    /// then asks [`count_in`] after showing the page).
     pub count: Option<MatchCount>,
     /// The hits are near matches from the typo-tolerant fallback (one page, no cursor).
     pub fuzzy: bool,
@@ -216,6 +234,9 @@ struct Cursor {
     s: String,
     /// Whether the relaxed prefix query was in use.
     x: bool,
+    /// Relevance only: the last row is past the rank window, where rows follow newest first.
+    #[serde(default)]
+    w: bool,
     r: Option<f32>,
     t: DateTime<Utc>,
     i: i32,
@@ -270,8 +291,22 @@ pub(crate) struct Text {
     pub(crate) rank: Option<String>,
 }
 
-/// Runs one search. See the module documentation for the steps.
+/// Runs one search in its own transaction (a savepoint when `conn` is in one). See the module
+/// documentation for the steps.
 pub async fn search(
+    conn: &mut PgConnection,
+    req: &SearchRequest,
+) -> Result<SearchPage, SearchError> {
+    let mut tx = conn.begin().await?;
+    let page = search_in(&mut tx, req).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+/// [`search`] inside the caller's transaction, which must be open: the settings it makes are
+/// transaction-local and last until that transaction ends. One round trip fewer than
+/// [`search`] when the caller has a transaction anyway (the Finder's searches do).
+pub async fn search_in(
     conn: &mut PgConnection,
     req: &SearchRequest,
 ) -> Result<SearchPage, SearchError> {
@@ -284,8 +319,8 @@ pub async fn search(
     };
     let first_page = cursor.is_none();
 
-    let mut tx = conn.begin().await?;
-    let (normal, relaxed, stop_words) = prepare(&mut tx, &parsed).await?;
+    let tx = conn;
+    let (normal, relaxed, stop_words) = prepare(&mut *tx, &parsed).await?;
     let mut ignored = parsed.ignored.clone();
     if !stop_words.is_empty() {
         ignored.push(format!(
@@ -298,12 +333,17 @@ pub async fn search(
     let text = if use_relaxed { &relaxed } else { &normal };
     let mut sort = effective_sort(req.sort, text);
     if let Some(c) = &cursor
-        && (c.s != sort.as_str() || (sort == Sort::Relevance && c.r.is_none()))
+        && (c.s != sort.as_str() || (sort == Sort::Relevance && c.r.is_none() && !c.w))
     {
         return Err(SearchError::BadCursor(CURSOR_INVALID));
     }
-    let mut rows = page(
-        &mut tx,
+    let window = if req.archive {
+        0
+    } else {
+        req.rank_window.max(0)
+    };
+    let mut rows = windowed_page(
+        &mut *tx,
         req.site_id,
         text,
         &parsed.filters,
@@ -311,13 +351,14 @@ pub async fn search(
         cursor.as_ref(),
         limit,
         req.archive,
+        window,
     )
     .await?;
     if first_page && rows.is_empty() && relaxed.matches.is_some() {
         use_relaxed = true;
         sort = effective_sort(req.sort, &relaxed);
-        rows = page(
-            &mut tx,
+        rows = windowed_page(
+            &mut *tx,
             req.site_id,
             &relaxed,
             &parsed.filters,
@@ -325,6 +366,7 @@ pub async fn search(
             None,
             limit,
             req.archive,
+            window,
         )
         .await?;
     }
@@ -343,10 +385,9 @@ pub async fn search(
         && normal.rank.is_some()
         && let Some(words) = &parsed.fuzzy_text
     {
-        result.hits = near_matches(&mut tx, req.site_id, words, &parsed.filters, limit).await?;
+        result.hits = near_matches(&mut *tx, req.site_id, words, &parsed.filters, limit).await?;
         result.fuzzy = true;
         result.count = Some(MatchCount::Exact(result.hits.len() as i64));
-        tx.commit().await?;
         return Ok(result);
     }
 
@@ -358,6 +399,7 @@ pub async fn search(
                 h: fp,
                 s: sort.as_str().to_string(),
                 x: use_relaxed,
+                w: sort == Sort::Relevance && last.rank.is_none(),
                 r: last.rank,
                 t: last.interaction.start_datetime,
                 i: last.interaction.interaction_id,
@@ -365,24 +407,57 @@ pub async fn search(
             result.next_cursor = c.encode();
         }
     }
-    if first_page && req.count_cap > 0 {
-        result.count = Some(if result.next_cursor.is_none() {
-            MatchCount::Exact(rows.len() as i64)
-        } else {
+    if first_page && result.next_cursor.is_none() {
+        // The whole result is on this page: its count costs nothing.
+        result.count = Some(MatchCount::Exact(rows.len() as i64));
+    } else if first_page && req.count_cap > 0 {
+        result.count = Some(
             count(
-                &mut tx,
+                &mut *tx,
                 req.site_id,
                 text,
                 &parsed.filters,
                 req.count_cap,
                 req.archive,
             )
-            .await?
-        });
+            .await?,
+        );
     }
     result.hits = rows;
-    tx.commit().await?;
     Ok(result)
+}
+
+/// The number of matches of `req` (its text as the first page used it: the relaxed prefix query
+/// when the exact one matches nothing), counted up to `req.count_cap + 1` rows, inside the
+/// caller's open transaction. The Finder asks for it after the first page is on screen.
+pub async fn count_in(
+    conn: &mut PgConnection,
+    req: &SearchRequest,
+) -> Result<MatchCount, SearchError> {
+    let parsed = query::parse(&req.query);
+    let (normal, relaxed, _) = prepare(&mut *conn, &parsed).await?;
+    let cap = req.count_cap.max(1);
+    let n = count(
+        &mut *conn,
+        req.site_id,
+        &normal,
+        &parsed.filters,
+        cap,
+        req.archive,
+    )
+    .await?;
+    if n == MatchCount::Exact(0) && relaxed.matches.is_some() {
+        return Ok(count(
+            &mut *conn,
+            req.site_id,
+            &relaxed,
+            &parsed.filters,
+            cap,
+            req.archive,
+        )
+        .await?);
+    }
+    Ok(n)
 }
 
 fn effective_sort(sort: Sort, text: &Text) -> Sort {
@@ -536,8 +611,83 @@ pub(crate) fn push_where_in(
     }
 }
 
+/// [`page`] with relevance bounded to the newest `window` matches (0: no bound). A page that
+/// reaches the end of a full window continues with the older matches, newest first and
+/// unranked; a cursor in those rows (`w`) continues there.
+#[allow(clippy::too_many_arguments)]
+async fn windowed_page(
+    conn: &mut PgConnection,
+    site_id: i32,
+    text: &Text,
+    filters: &Filters,
+    sort: Sort,
+    after: Option<&Cursor>,
+    limit: i64,
+    archive: bool,
+    window: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    let ranked = sort == Sort::Relevance && window > 0;
+    if ranked && after.is_some_and(|c| c.w) {
+        return page(
+            conn,
+            site_id,
+            text,
+            filters,
+            Sort::Newest,
+            after,
+            limit,
+            archive,
+            0,
+        )
+        .await;
+    }
+    let mut rows = page(
+        conn, site_id, text, filters, sort, after, limit, archive, window,
+    )
+    .await?;
+    if !ranked || rows.len() as i64 > limit || (after.is_none() && (rows.len() as i64) < window) {
+        // More rows follow in the window, or a first page that is not full holds the whole
+        // window and it was not full either.
+        return Ok(rows);
+    }
+    // The window's last rows are on this page: is there anything older than the window?
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT start_datetime, interaction_id");
+    push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+    qb.push(" ORDER BY start_datetime DESC, interaction_id DESC OFFSET ")
+        .push_bind(window - 1)
+        .push(" LIMIT 1");
+    let edge: Option<(DateTime<Utc>, i32)> = qb.build_query_as().fetch_optional(&mut *conn).await?;
+    if let Some((t, i)) = edge {
+        let boundary = Cursor {
+            v: 1,
+            h: String::new(),
+            s: String::new(),
+            x: false,
+            w: true,
+            r: None,
+            t,
+            i,
+        };
+        let older = page(
+            conn,
+            site_id,
+            text,
+            filters,
+            Sort::Newest,
+            Some(&boundary),
+            limit - rows.len() as i64,
+            archive,
+            0,
+        )
+        .await?;
+        rows.extend(older);
+    }
+    Ok(rows)
+}
+
 /// Up to `limit + 1` rows after the cursor in the given sort, from the live table and, when
-/// `archive` is set, the archive too (each side ordered and limited, then merged).
+/// `archive` is set, the archive too (each side ordered and limited, then merged). Relevance
+/// ranks the newest `window` matches only (0: every match).
 #[allow(clippy::too_many_arguments)]
 async fn page(
     conn: &mut PgConnection,
@@ -548,8 +698,100 @@ async fn page(
     after: Option<&Cursor>,
     limit: i64,
     archive: bool,
+    window: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
-    let mut qb = QueryBuilder::<Postgres>::new(NAMES_OPEN);
+    page_query(
+        "", site_id, text, filters, sort, after, limit, archive, window,
+    )
+    .build_query_as::<Hit>()
+    .fetch_all(conn)
+    .await
+}
+
+/// Where a page continues: the previous page's last row's sort key.
+#[derive(Clone, Copy, Debug)]
+pub struct PageAfter {
+    /// Its rank; None for newest/oldest and past a relevance window.
+    pub rank: Option<f32>,
+    pub start: DateTime<Utc>,
+    pub id: i32,
+}
+
+/// The page statement a live-table search sends, after `prefix` (e.g. `EXPLAIN ...`), with the
+/// normalised tsquery texts `matches` and `rank`: what the Finder benchmark's raw side sends,
+/// so that both compare the same statement. A relevance `after` without a rank continues past
+/// the rank window, newest first, as the search does.
+#[allow(clippy::too_many_arguments)]
+pub fn page_statement(
+    prefix: &'static str,
+    site_id: i32,
+    matches: Option<&str>,
+    rank: Option<&str>,
+    filters: &Filters,
+    sort: Sort,
+    after: Option<PageAfter>,
+    limit: i64,
+    window: i64,
+) -> QueryBuilder<'static, Postgres> {
+    let text = Text {
+        matches: matches.map(str::to_string),
+        rank: rank.map(str::to_string),
+    };
+    let sort = effective_sort(sort, &text);
+    let cursor = after.map(|a| Cursor {
+        v: 1,
+        h: String::new(),
+        s: String::new(),
+        x: false,
+        w: sort == Sort::Relevance && a.rank.is_none(),
+        r: a.rank,
+        t: a.start,
+        i: a.id,
+    });
+    let sort = if cursor.as_ref().is_some_and(|c| c.w) {
+        Sort::Newest
+    } else {
+        sort
+    };
+    page_query(
+        prefix,
+        site_id,
+        &text,
+        filters,
+        sort,
+        cursor.as_ref(),
+        limit,
+        false,
+        window,
+    )
+}
+
+/// The count statement of [`count`], after `prefix`, for the live table.
+pub fn count_statement(
+    prefix: &'static str,
+    site_id: i32,
+    matches: Option<&str>,
+    filters: &Filters,
+    cap: i64,
+) -> QueryBuilder<'static, Postgres> {
+    count_query(prefix, site_id, matches, filters, cap, false)
+}
+
+/// The statement of [`page`], after `prefix`.
+#[allow(clippy::too_many_arguments)]
+fn page_query(
+    prefix: &'static str,
+    site_id: i32,
+    text: &Text,
+    filters: &Filters,
+    sort: Sort,
+    after: Option<&Cursor>,
+    limit: i64,
+    archive: bool,
+    window: i64,
+) -> QueryBuilder<'static, Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new(prefix);
+    qb.push(NAMES_OPEN);
     let order = if archive {
         qb.push("SELECT * FROM ((");
         push_source(
@@ -561,6 +803,7 @@ async fn page(
             sort,
             after,
             limit,
+            window,
         );
         qb.push(") UNION ALL (");
         let order = push_source(
@@ -572,6 +815,7 @@ async fn page(
             sort,
             after,
             limit,
+            window,
         );
         qb.push(")) AS u ORDER BY ")
             .push(order.join(", "))
@@ -588,13 +832,14 @@ async fn page(
             sort,
             after,
             limit,
+            window,
         )
     };
     let outer: Vec<String> = order.iter().map(|o| format!("h.{o}")).collect();
     qb.push(NAMES_CLOSE)
         .push(" ORDER BY ")
         .push(outer.join(", "));
-    qb.build_query_as::<Hit>().fetch_all(conn).await
+    qb
 }
 
 /// One source of [`page`]: `SELECT ... FROM table ... ORDER BY ... LIMIT limit + 1`. Returns the
@@ -609,6 +854,7 @@ fn push_source(
     sort: Sort,
     after: Option<&Cursor>,
     limit: i64,
+    window: i64,
 ) -> Vec<&'static str> {
     let archived = if table == Table::Archive {
         ", true AS archived"
@@ -623,7 +869,19 @@ fn push_source(
                 .push(", ts_rank(search_vector, ")
                 .push_bind(rank.to_string())
                 .push("::tsquery) AS rank");
-            push_where_in(qb, table, site_id, text.matches.as_deref(), filters);
+            if window > 0 {
+                // The newest matches only: walking the date index stops after `window` of them
+                // however many match, where ranking them all reads every match first.
+                qb.push(" FROM (SELECT ")
+                    .push(INTERACTION_COLUMNS)
+                    .push(", search_vector");
+                push_where_in(qb, table, site_id, text.matches.as_deref(), filters);
+                qb.push(" ORDER BY start_datetime DESC, interaction_id DESC LIMIT ")
+                    .push_bind(window)
+                    .push(") AS w");
+            } else {
+                push_where_in(qb, table, site_id, text.matches.as_deref(), filters);
+            }
             qb.push(") AS m");
             if let Some(c) = after {
                 qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
@@ -680,31 +938,41 @@ async fn count(
     cap: i64,
     archive: bool,
 ) -> Result<MatchCount, sqlx::Error> {
-    let mut qb = QueryBuilder::<Postgres>::new("SELECT count(*) FROM ((SELECT 1");
-    push_where(&mut qb, site_id, text.matches.as_deref(), filters);
-    qb.push(" LIMIT ")
-        .push_bind(cap.saturating_add(1))
-        .push(")");
-    if archive {
-        qb.push(" UNION ALL (SELECT 1");
-        push_where_in(
-            &mut qb,
-            Table::Archive,
-            site_id,
-            text.matches.as_deref(),
-            filters,
-        );
-        qb.push(" LIMIT ")
-            .push_bind(cap.saturating_add(1))
-            .push(")");
-    }
-    qb.push(") AS s");
-    let n: i64 = qb.build_query_scalar().fetch_one(conn).await?;
+    let n: i64 = count_query("", site_id, text.matches.as_deref(), filters, cap, archive)
+        .build_query_scalar()
+        .fetch_one(conn)
+        .await?;
     Ok(if n > cap {
         MatchCount::AtLeast(cap)
     } else {
         MatchCount::Exact(n)
     })
+}
+
+/// The statement of [`count`], after `prefix`.
+fn count_query(
+    prefix: &'static str,
+    site_id: i32,
+    matches: Option<&str>,
+    filters: &Filters,
+    cap: i64,
+    archive: bool,
+) -> QueryBuilder<'static, Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new(prefix);
+    qb.push("SELECT count(*) FROM ((SELECT 1");
+    push_where(&mut qb, site_id, matches, filters);
+    qb.push(" LIMIT ")
+        .push_bind(cap.saturating_add(1))
+        .push(")");
+    if archive {
+        qb.push(" UNION ALL (SELECT 1");
+        push_where_in(&mut qb, Table::Archive, site_id, matches, filters);
+        qb.push(" LIMIT ")
+            .push_bind(cap.saturating_add(1))
+            .push(")");
+    }
+    qb.push(") AS s");
+    qb
 }
 
 /// The typo-tolerant fallback: rows whose title or lead has words similar to `words`
@@ -779,6 +1047,7 @@ mod tests {
             h: "aaaa".into(),
             s: "newest".into(),
             x: false,
+            w: false,
             r: Some(0.1),
             t: Utc::now(),
             i: 7,

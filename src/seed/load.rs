@@ -57,6 +57,10 @@ pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
         "idx_interactions_type",
         "CREATE INDEX idx_interactions_type ON interactions USING btree (site_id, type)",
     ),
+    (
+        "idx_interactions_type_ci",
+        "CREATE INDEX idx_interactions_type_ci ON interactions USING btree (site_id, lower((type)::text), start_datetime) WHERE (deleted_at IS NULL)",
+    ),
 ];
 
 /// Connections that COPY at the same time: the stored tsvector is computed by the backend that

@@ -75,6 +75,9 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
                     let one = matches!(count, MatchCount::Exact(1));
                     format!("{count} {}", if one { "match" } else { "matches" })
                 }
+                None if state.count_in_flight.is_some() => {
+                    format!("{}+ matches, counting…", r.hits.len())
+                }
                 None => format!("{} shown", r.hits.len()),
             };
             spans.push(Span::styled(text, theme.accent));

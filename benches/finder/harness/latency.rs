@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, anyhow};
 use ifind::app::db_backend::DbSearchBackend;
 use ifind::app::runner::SearchBackend;
-use ifind::db::search::{DEFAULT_COUNT_CAP, DEFAULT_LIMIT, SearchPage, SearchRequest, Sort};
+use ifind::db::search::{
+    DEFAULT_COUNT_CAP, DEFAULT_LIMIT, DEFAULT_RANK_WINDOW, SearchPage, SearchRequest, Sort,
+};
 use sqlx::PgConnection;
 
 use super::mix::{CLASSES, Case, Mix};
@@ -34,14 +36,19 @@ pub struct Row {
     pub app: Vec<Duration>,
     pub raw: Vec<Duration>,
     pub reference: Vec<Duration>,
+    /// The match count the Finder asks for after a full first page: through the backend, and
+    /// its statement sent raw (first pages under relevance only; empty otherwise).
+    pub count_app: Vec<Duration>,
+    pub count_raw: Vec<Duration>,
     /// One query of the class (the slowest for the app), for EXPLAIN.
     pub example: String,
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
-/// One search through the Finder's backend (a pooled connection, a transaction with the acting
-/// user, the cancel tag, `ifind::db::search::search`).
+/// One search through the Finder's backend as the Finder sends it (a pooled connection, a
+/// transaction with the acting user and the cancel tag, `ifind::db::search::search_in`; no
+/// count: the Finder asks for it after showing the page).
 pub async fn app(
     backend: &DbSearchBackend,
     site: i32,
@@ -55,13 +62,29 @@ pub async fn app(
         sort,
         limit: DEFAULT_LIMIT,
         after,
-        count_cap: DEFAULT_COUNT_CAP,
+        count_cap: 0,
         archive: false,
+        rank_window: DEFAULT_RANK_WINDOW,
     };
     backend
         .search(REQUEST_IDS.fetch_add(1, Ordering::Relaxed), req)
         .await
         .map_err(|e| anyhow!("the app's search for {query:?} failed: {e}"))
+}
+
+/// The match count through the Finder's backend, as the Finder asks for it after a full first
+/// page.
+pub async fn app_count(backend: &DbSearchBackend, site: i32, query: &str) -> Result<()> {
+    let req = SearchRequest {
+        count_cap: DEFAULT_COUNT_CAP,
+        ..SearchRequest::new(site, query)
+    };
+    let n = backend
+        .count(REQUEST_IDS.fetch_add(1, Ordering::Relaxed), req)
+        .await
+        .map_err(|e| anyhow!("the app's count for {query:?} failed: {e}"))?;
+    std::hint::black_box(n);
+    Ok(())
 }
 
 /// A connection for the raw side: custom plans, as literal SQL would get.
@@ -78,6 +101,8 @@ enum Step {
     App(Option<String>),
     Raw(Option<After>),
     Ref(i64),
+    Count,
+    RawCount,
 }
 
 async fn run_step(
@@ -96,7 +121,12 @@ async fn run_step(
             std::hint::black_box(page.hits.len());
         }
         Step::Raw(after) => {
-            let n = sql::raw(raw, site, prepared, sort, *after, DEFAULT_COUNT_CAP).await?;
+            let n = sql::raw(raw, site, prepared, sort, *after).await?;
+            std::hint::black_box(n);
+        }
+        Step::Count => app_count(backend, site, &case.query).await?,
+        Step::RawCount => {
+            let n = sql::raw_count(raw, site, prepared, DEFAULT_COUNT_CAP).await?;
             std::hint::black_box(n);
         }
         Step::Ref(offset) => {
@@ -116,7 +146,7 @@ async fn time_class(
     site: &str,
     site_id: i32,
     class: &str,
-    cases: &[(&Case, [Step; 3])],
+    cases: &[(&Case, Vec<Step>)],
     sort: Sort,
     opts: Options,
 ) -> Result<Row> {
@@ -137,6 +167,8 @@ async fn time_class(
         app: Vec::new(),
         raw: Vec::new(),
         reference: Vec::new(),
+        count_app: Vec::new(),
+        count_raw: Vec::new(),
         example: String::new(),
     };
     let mut slowest = Duration::ZERO;
@@ -146,19 +178,22 @@ async fn time_class(
             break;
         }
         for (i, ((case, steps), p)) in cases.iter().zip(&parsed).enumerate() {
-            for k in 0..3 {
-                let which = (rep + i + k) % 3;
-                let d = run_step(backend, raw, site_id, case, p, sort, &steps[which]).await?;
-                match which {
-                    0 => {
+            let n = steps.len();
+            for k in 0..n {
+                let step = &steps[(rep + i + k) % n];
+                let d = run_step(backend, raw, site_id, case, p, sort, step).await?;
+                match step {
+                    Step::App(_) => {
                         if d > slowest {
                             slowest = d;
                             row.example = case.query.clone();
                         }
                         row.app.push(d);
                     }
-                    1 => row.raw.push(d),
-                    _ => row.reference.push(d),
+                    Step::Raw(_) => row.raw.push(d),
+                    Step::Ref(_) => row.reference.push(d),
+                    Step::Count => row.count_app.push(d),
+                    Step::RawCount => row.count_raw.push(d),
                 }
             }
         }
@@ -182,10 +217,18 @@ pub async fn first_pages(
     let mut rows = Vec::new();
     for sort in Sort::ALL {
         for class in CLASSES {
-            let cases: Vec<(&Case, [Step; 3])> = mix
+            let cases: Vec<(&Case, Vec<Step>)> = mix
                 .class(class)
                 .into_iter()
-                .map(|c| (c, [Step::App(None), Step::Raw(None), Step::Ref(0)]))
+                .map(|c| {
+                    let mut steps = vec![Step::App(None), Step::Raw(None), Step::Ref(0)];
+                    // The count does not depend on the sort: timed once, with relevance, for
+                    // the queries whose first page is full (the Finder asks only for those).
+                    if sort == Sort::Relevance && c.matches > DEFAULT_LIMIT {
+                        steps.extend([Step::Count, Step::RawCount]);
+                    }
+                    (c, steps)
+                })
                 .collect();
             if cases.is_empty() {
                 continue;
@@ -243,7 +286,7 @@ pub async fn tenth_pages(
                 if let (Some(c), Some(after)) = (cursor, last) {
                     cases.push((
                         case,
-                        [Step::App(Some(c)), Step::Raw(Some(after)), Step::Ref(450)],
+                        vec![Step::App(Some(c)), Step::Raw(Some(after)), Step::Ref(450)],
                     ));
                 }
             }

@@ -33,6 +33,9 @@ fn latency_table(rows: &[&latency::Row]) -> Table {
         "app/raw p50",
         "ref p50",
         "app/ref p50",
+        "count p50",
+        "count p95",
+        "count raw p50",
     ]);
     for r in rows {
         let (Some(a), Some(w), Some(f)) = (
@@ -56,6 +59,9 @@ fn latency_table(rows: &[&latency::Row]) -> Table {
             ratio(a.p50, w.p50),
             ms(f.p50),
             ratio(a.p50, f.p50),
+            summarize(&r.count_app).map_or("-".into(), |c| ms(c.p50)),
+            summarize(&r.count_app).map_or("-".into(), |c| ms(c.p95)),
+            summarize(&r.count_raw).map_or("-".into(), |c| ms(c.p50)),
         ]);
     }
     t
@@ -275,10 +281,13 @@ pub fn markdown(env: &Env, r: &Results, c: &RunInfo) -> String {
         &mut md,
         "### First page latency (ms; warm cache; one client)\n\n\
          app = `DbSearchBackend::search` as the Finder runs it (pooled connection, transaction \
-         with the acting user, cancel tag, tsquery normalisation, page, capped count); raw = the \
-         app's page and count statements sent on a plain connection; ref = one hand-written \
-         statement (first 50 rows, no count). n = timed runs (queries x repetitions); matches \
-         = median matches of the class's queries. Relevance without words runs as newest.\n",
+         with the acting user and cancel tag, tsquery normalisation, the page; relevance ranks \
+         the newest 200 matches); raw = the app's page statement sent on a plain connection; \
+         ref = one hand-written statement (first 50 rows, every match ranked, no count). count = \
+         the capped match count the Finder asks for after a full first page (`DbSearchBackend::\
+         count`; timed once per class, under relevance; count raw = its statement sent raw). \
+         n = timed runs (queries x repetitions); matches = median matches of the class's \
+         queries. Relevance without words runs as newest.\n",
     );
     for (label, m) in &r.mixes {
         let rows: Vec<&latency::Row> = r.first_pages.iter().filter(|x| x.site == *label).collect();

@@ -2,12 +2,13 @@
 //!
 //! Two forms per query line, both from the app's own parse of the line
 //! (`ifind::domain::query::parse`), values always bound:
-//! - "raw": the statements the Finder's search sends for a first page, with the same text
-//!   (`src/db/search.rs`) and the same binds: the page (`limit + 1` rows, the username join, the
-//!   same WHERE with the tsquery text normalised beforehand and bound as `$n::tsquery`, the same
-//!   ORDER BY) and, when there is another page, the capped count. What the app does besides (a
-//!   transaction, the acting user, the cancel tag, normalising the tsquery text in a statement
-//!   of its own, a savepoint) is what the app/raw ratio shows.
+//! - "raw": the page statement the Finder's search sends for a page, built by the app's own
+//!   builder (`ifind::db::search::page_statement`) with the same binds (`limit + 1` rows, the
+//!   username join, the tsquery text normalised beforehand and bound as `$n::tsquery`, the rank
+//!   window); and, timed separately, the capped count the Finder asks for after a full first
+//!   page (`count_statement`). What the app does besides (a transaction, the acting user and
+//!   the cancel tag, normalising the tsquery text in a statement of its own) is what the
+//!   app/raw ratio shows.
 //! - "ref": the hand-written query of the issue's reference figures: one statement, the first
 //!   50 rows, no count, no join, plain filters (`type = $t`, dates as UTC days), later pages by
 //!   OFFSET.
@@ -15,7 +16,7 @@
 use chrono::{DateTime, Utc};
 use ifind::db::search::{self, Sort, contains_pattern, utc_midnight};
 use ifind::domain::interaction::INTERACTION_COLUMNS;
-use ifind::domain::query::{Filters, ParsedQuery};
+use ifind::domain::query::ParsedQuery;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
@@ -27,11 +28,7 @@ pub struct After {
     pub id: i32,
 }
 
-const NAMES_OPEN: &str =
-    "SELECT h.*, cu.username AS created_by_name, uu.username AS updated_by_name FROM (SELECT ";
 const EXPLAIN: &str = "EXPLAIN (ANALYZE, BUFFERS) ";
-const NAMES_CLOSE: &str = ") AS h LEFT JOIN users cu ON cu.user_id = h.created_by \
-     LEFT JOIN users uu ON uu.user_id = h.updated_by";
 
 /// A query line as the app's search has it after its first statement: parsed, and the tsquery
 /// texts normalised by `to_tsquery('english', ...)` (the app binds those as `$n::tsquery`).
@@ -70,13 +67,17 @@ pub fn effective(sort: Sort, p: &Prepared) -> Sort {
     }
 }
 
-/// The app's WHERE (site, live rows, text, filters in local calendar days): the Finder's own
-/// builder, so the raw side sends exactly the app's statement.
-fn app_where(qb: &mut QueryBuilder<'_, Postgres>, site: i32, text: Option<&str>, f: &Filters) {
-    search::push_where(qb, site, text, f);
+/// Where a later page starts: the previous page's last `(rank, start_datetime, id)`.
+fn after_of(a: After) -> search::PageAfter {
+    search::PageAfter {
+        rank: a.rank,
+        start: a.start,
+        id: a.id,
+    }
 }
 
-/// The app's page statement: `limit + 1` rows after `after`, with the usernames.
+/// The app's page statement (the Finder's own builder): `limit + 1` rows after `after`, with
+/// the usernames, relevance ranking the newest [`search::DEFAULT_RANK_WINDOW`] matches.
 fn app_page(
     prefix: &'static str,
     site: i32,
@@ -85,104 +86,56 @@ fn app_page(
     after: Option<After>,
     limit: i64,
 ) -> QueryBuilder<'static, Postgres> {
-    let mut qb = QueryBuilder::<Postgres>::new(prefix);
-    qb.push(NAMES_OPEN);
-    let text = p.matches.as_deref();
-    let outer = match (effective(sort, p), p.rank.as_deref()) {
-        (Sort::Relevance, Some(rank)) => {
-            qb.push("* FROM (SELECT ")
-                .push(INTERACTION_COLUMNS)
-                .push(", ts_rank(search_vector, ")
-                .push_bind(rank.to_string())
-                .push("::tsquery) AS rank");
-            app_where(&mut qb, site, text, &p.parsed.filters);
-            qb.push(") AS m");
-            if let Some(a) = after {
-                qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
-                    .push_bind(a.rank)
-                    .push("::real, ")
-                    .push_bind(a.start)
-                    .push(", ")
-                    .push_bind(a.id)
-                    .push(")");
-            }
-            qb.push(" ORDER BY rank DESC, start_datetime DESC, interaction_id DESC");
-            "h.rank DESC, h.start_datetime DESC, h.interaction_id DESC"
-        }
-        (s, _) => {
-            let (cmp, dir) = if s == Sort::Oldest {
-                (">", "ASC")
-            } else {
-                ("<", "DESC")
-            };
-            qb.push(INTERACTION_COLUMNS).push(", NULL::real AS rank");
-            app_where(&mut qb, site, text, &p.parsed.filters);
-            if let Some(a) = after {
-                qb.push(" AND start_datetime ")
-                    .push(cmp)
-                    .push("= ")
-                    .push_bind(a.start)
-                    .push(" AND (start_datetime, interaction_id) ")
-                    .push(cmp)
-                    .push(" (")
-                    .push_bind(a.start)
-                    .push(", ")
-                    .push_bind(a.id)
-                    .push(")");
-            }
-            qb.push(" ORDER BY start_datetime ")
-                .push(dir)
-                .push(", interaction_id ")
-                .push(dir);
-            if s == Sort::Oldest {
-                "h.start_datetime ASC, h.interaction_id ASC"
-            } else {
-                "h.start_datetime DESC, h.interaction_id DESC"
-            }
-        }
-    };
-    qb.push(" LIMIT ").push_bind(limit + 1);
-    qb.push(NAMES_CLOSE).push(" ORDER BY ").push(outer);
-    qb
+    search::page_statement(
+        prefix,
+        site,
+        p.matches.as_deref(),
+        p.rank.as_deref(),
+        &p.parsed.filters,
+        sort,
+        after.map(after_of),
+        limit,
+        search::DEFAULT_RANK_WINDOW,
+    )
 }
 
-/// The app's count statement: matches up to `cap + 1` rows.
+/// The app's count statement (the Finder's own builder): matches up to `cap + 1` rows.
 fn app_count(
     prefix: &'static str,
     site: i32,
     p: &Prepared,
     cap: i64,
 ) -> QueryBuilder<'static, Postgres> {
-    let mut qb = QueryBuilder::<Postgres>::new(prefix);
-    qb.push("SELECT count(*) FROM (SELECT 1");
-    app_where(&mut qb, site, p.matches.as_deref(), &p.parsed.filters);
-    qb.push(" LIMIT ").push_bind(cap + 1).push(") AS s");
-    qb
+    search::count_statement(prefix, site, p.matches.as_deref(), &p.parsed.filters, cap)
 }
 
-/// The app's statements for one page, sent raw: the page, and on a full first page the count
-/// capped at `cap + 1` rows. Returns the number of rows of the page.
+/// The app's page statement for one page, sent raw. Returns the number of rows.
 pub async fn raw(
     conn: &mut PgConnection,
     site: i32,
     p: &Prepared,
     sort: Sort,
     after: Option<After>,
-    cap: i64,
 ) -> sqlx::Result<usize> {
     let limit = ifind::db::search::DEFAULT_LIMIT;
     let rows = app_page("", site, p, sort, after, limit)
         .build()
         .fetch_all(&mut *conn)
         .await?;
-    if after.is_none() && rows.len() as i64 > limit {
-        let n: i64 = app_count("", site, p, cap)
-            .build_query_scalar()
-            .fetch_one(&mut *conn)
-            .await?;
-        std::hint::black_box(n);
-    }
     Ok(rows.len())
+}
+
+/// The app's count statement, sent raw (what the Finder asks after a full first page).
+pub async fn raw_count(
+    conn: &mut PgConnection,
+    site: i32,
+    p: &Prepared,
+    cap: i64,
+) -> sqlx::Result<i64> {
+    app_count("", site, p, cap)
+        .build_query_scalar()
+        .fetch_one(&mut *conn)
+        .await
 }
 
 /// The plain hand-written query: one statement, 50 rows from `offset`.

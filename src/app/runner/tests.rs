@@ -30,6 +30,20 @@ impl SearchBackend for Fake {
         })
     }
 
+    fn count(
+        &self,
+        _request_id: u64,
+        request: SearchRequest,
+    ) -> BoxFuture<'_, Result<MatchCount, String>> {
+        Box::pin(async move {
+            match request.query.as_str() {
+                "hang" => std::future::pending().await,
+                "fail" => Err("the database is unreachable".to_string()),
+                _ => Ok(MatchCount::AtLeast(request.count_cap)),
+            }
+        })
+    }
+
     fn histogram(
         &self,
         _request_id: u64,
@@ -135,6 +149,7 @@ fn search(request_id: u64, query: &str) -> Effect {
             after: None,
             count_cap: 1000,
             archive: false,
+            rank_window: crate::db::search::DEFAULT_RANK_WINDOW,
         },
     }
 }

@@ -569,3 +569,77 @@ fn a_query_seen_since_the_last_change_comes_back_from_the_cache() {
         "\"m\" was dropped with the change"
     );
 }
+
+fn counts(effects: &[Effect]) -> Vec<(u64, SearchRequest)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Count {
+                request_id,
+                request,
+            } => Some((*request_id, request.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_first_page_goes_without_its_count_and_the_count_follows() {
+    let mut app = App::new();
+    let (id, request) = only_search(&start(&mut app.state));
+    assert_eq!(request.count_cap, 0, "the page is not held up by counting");
+    let mut first = page(0, 5, true);
+    first.count = None;
+    let asked = counts(&app.done(id, first));
+    assert_eq!(asked.len(), 1);
+    let (cid, count_request) = asked[0].clone();
+    assert_eq!(count_request.count_cap, app.state.settings.count_cap);
+    assert_eq!(
+        app.state.results.as_ref().and_then(|r| r.count),
+        None,
+        "shown as counting until the answer comes"
+    );
+    update(
+        &mut app.state,
+        Event::Msg(Msg::Counted {
+            request_id: cid,
+            result: Ok(MatchCount::AtLeast(1000)),
+        }),
+    );
+    assert_eq!(
+        app.state.results.as_ref().and_then(|r| r.count),
+        Some(MatchCount::AtLeast(1000))
+    );
+
+    // A last page carries its own count: nothing more is asked.
+    let mut app = App::new();
+    let (id, _) = only_search(&start(&mut app.state));
+    assert!(counts(&app.done(id, page(0, 5, false))).is_empty());
+}
+
+#[test]
+fn a_late_count_of_an_older_query_is_dropped() {
+    let mut app = App::new();
+    let (id, _) = only_search(&start(&mut app.state));
+    let mut first = page(0, 5, true);
+    first.count = None;
+    let (cid, _) = counts(&app.done(id, first))[0].clone();
+    app.tick(0);
+    app.keys("m");
+    let effects = app.tick(500);
+    assert!(
+        effects.contains(&Effect::CancelSearch { request_id: cid }),
+        "{effects:?}"
+    );
+    update(
+        &mut app.state,
+        Event::Msg(Msg::Counted {
+            request_id: cid,
+            result: Ok(MatchCount::Exact(3)),
+        }),
+    );
+    assert_ne!(
+        app.state.results.as_ref().and_then(|r| r.count),
+        Some(MatchCount::Exact(3))
+    );
+}
