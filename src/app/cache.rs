@@ -97,6 +97,26 @@ impl PageCache {
         let total = self.hits + self.misses;
         (total > 0).then(|| self.hits as f64 / total as f64)
     }
+
+    /// This window's cache as a line of the Health screen (informational: the rate depends on
+    /// how often queries repeat before their site changes).
+    pub fn check(&self) -> crate::db::health::Check {
+        let rate = self
+            .hit_rate()
+            .map_or("no searches yet".to_string(), |r| format!("{:.0}%", r * 100.0));
+        crate::db::health::Check {
+            name: "Finder page cache",
+            value: format!(
+                "hit rate {rate} ({} hits, {} misses); {} pages kept of {CAPACITY}",
+                self.hits,
+                self.misses,
+                self.entries.len()
+            ),
+            verdict: crate::db::health::Verdict::Ok,
+            threshold: "informational (this window): pages are dropped when their site changes"
+                .to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -128,6 +148,26 @@ mod tests {
         cache.invalidate(1);
         assert!(cache.lookup(&key(1, "a")).is_none(), "site 1 changed");
         assert!(cache.lookup(&key(2, "a")).is_some(), "site 2 did not");
+        let line = cache.check();
+        assert_eq!(line.name, "Finder page cache");
+        assert!(
+            line.value.starts_with("hit rate 50% (2 hits, 2 misses); 1 pages kept"),
+            "{}",
+            line.value
+        );
+    }
+
+    #[test]
+    fn a_count_that_follows_its_page_is_kept_with_it() {
+        let mut cache = PageCache::default();
+        let mut first = page(0, 2, true);
+        first.count = None;
+        cache.insert(key(1, "a"), first);
+        cache.set_count(&key(1, "a"), MatchCount::AtLeast(1000));
+        assert_eq!(
+            cache.lookup(&key(1, "a")).and_then(|e| e.page.count),
+            Some(MatchCount::AtLeast(1000))
+        );
     }
 
     #[test]

@@ -554,7 +554,8 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                 && h.loading.take_if(|id| *id == request_id).is_some()
             {
                 match result {
-                    Ok(checks) => {
+                    Ok(mut checks) => {
+                        checks.push(state.cache.check());
                         h.checks = checks;
                         h.error = None;
                     }
