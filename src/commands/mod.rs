@@ -142,7 +142,10 @@ async fn tui(ctx: &Ctx) -> Result<()> {
         role: String::new(),
     };
     let start = crate::app::run::LoginStart {
-        login: std::sync::Arc::new(crate::app::db_backend::DbLoginBackend { db: db.clone() }),
+        login: std::sync::Arc::new(crate::app::db_backend::DbLoginBackend {
+            db: db.clone(),
+            reads: ctx.read_router(&db)?,
+        }),
         last_site_file: ctx.paths.state_dir.join("last_site"),
     };
     let options = demo::options(ctx, placeholder, &db);
@@ -164,6 +167,18 @@ impl Ctx {
     /// database. Brings the schema up to date when `database.auto_migrate` is on.
     pub async fn db(&self) -> Result<Db> {
         self.owner_db().await
+    }
+
+    /// The read replicas of `database.read_urls` behind `primary`, None when there are none.
+    /// Their pools connect lazily: a replica that is down is skipped, never an error.
+    pub fn read_router(&self, primary: &Db) -> Result<Option<crate::db::replicas::ReadRouter>> {
+        let urls = &self.config.database.read_urls;
+        if urls.is_empty() || self.config.database_url().is_none() {
+            return Ok(None);
+        }
+        let router =
+            crate::db::replicas::ReadRouter::connect(primary.clone(), urls, &self.config.database)?;
+        Ok(Some(router))
     }
 
     /// The owner connection; see [`Ctx::db`].
