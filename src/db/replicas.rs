@@ -135,10 +135,9 @@ pub fn parse_lsn(text: &str) -> Option<u64> {
 /// ended because of a conflict with WAL replay), so the read is worth repeating on the primary.
 /// A query's own error or a cancel the user asked for is not.
 pub fn is_replica_failure(message: &str) -> bool {
-    const MARKERS: [&str; 10] = [
+    const MARKERS: [&str; 9] = [
         "conflict with recovery",
         "error communicating with database",
-        "error with configuration",
         "pool timed out",
         "closed pool",
         "terminating connection",
