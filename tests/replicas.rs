@@ -121,6 +121,45 @@ impl Clusters {
     }
 }
 
+impl Clusters {
+    /// Runs the `ifind` binary as eddie with the application role on the primary, the owner
+    /// for admin work and the replica in `database.read_urls`; returns its standard output.
+    fn ifind(&self, args: &[&str]) -> String {
+        let home = tempfile::tempdir().expect("temp home");
+        let config = home.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[database]\nread_urls = [\"{}\"]\nmax_replica_lag_ms = 600000\n",
+                self.url("ifind_app", REPLICA_PORT)
+            ),
+        )
+        .expect("write config");
+        let out = Command::new(env!("CARGO_BIN_EXE_ifind"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--as", "eddie"])
+            .args(args)
+            .env("IFIND_DATABASE_URL", self.url("ifind_app", PRIMARY_PORT))
+            .env("IFIND_OWNER_URL", self.url("ifind", PRIMARY_PORT))
+            .env_remove("DATABASE_URL")
+            .env_remove("IFIND_READ_URLS")
+            .env_remove("IFIND_USER")
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .output()
+            .expect("run ifind");
+        assert!(
+            out.status.success(),
+            "ifind {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
 impl Drop for Clusters {
     fn drop(&mut self) {
         for name in ["replica", "primary"] {
@@ -251,10 +290,12 @@ fn options(max_lag_ms: u64, recheck_ms: u64, retry_after_secs: u64) -> RouterOpt
 }
 
 fn pool(url: &str) -> Db {
-    let mut cfg = ifind::config::DatabaseConfig::default();
-    cfg.min_connections = 0;
-    cfg.max_connections = 4;
-    cfg.connect_timeout_secs = 5;
+    let cfg = ifind::config::DatabaseConfig {
+        min_connections: 0,
+        max_connections: 4,
+        connect_timeout_secs: 5,
+        ..Default::default()
+    };
     ifind::db::pool::connect_lazy(url, &cfg).expect("pool")
 }
 
@@ -378,8 +419,21 @@ async fn searches_use_the_replica_but_never_miss_own_writes_or_a_sick_replica() 
         "a search within the lag bound is answered by the (paused) replica"
     );
 
+    // `ifind search` and `ifind health` with the replica configured (a generous bound, so the
+    // paused replica still serves): the stale title shows the search went to the replica.
+    let out = c.ifind(&["search", "--site", "North", "harbour", "--format", "csv"]);
+    assert!(
+        out.contains("Alpha harbour meeting") && !out.contains("Omega"),
+        "{out}"
+    );
+    let out = c.ifind(&["health"]);
+    assert!(
+        out.contains("read replica") && out.contains("replay paused"),
+        "{out}"
+    );
+
     // The user's own save is found at once, from the primary, although replay is paused.
-    let saved = backend
+    backend
         .save(
             site,
             FormTarget::New,
@@ -428,7 +482,6 @@ async fn searches_use_the_replica_but_never_miss_own_writes_or_a_sick_replica() 
     assert_eq!(titles(&backend, site, "zephyr").await, ["Zephyr workshop"]);
     let lines = replica_checks(&other).await;
     assert_eq!(lines[0].verdict, Verdict::Ok, "{lines:?}");
-    let _ = saved;
 
     // A recovery conflict: the replica's search holds `interactions` and waits for `users`,
     // which replay holds; replay then needs `interactions` and cancels the search after
