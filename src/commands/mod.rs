@@ -141,14 +141,16 @@ async fn tui(ctx: &Ctx) -> Result<()> {
         site: String::new(),
         role: String::new(),
     };
+    let reads = ctx.read_router(&db)?;
     let start = crate::app::run::LoginStart {
         login: std::sync::Arc::new(crate::app::db_backend::DbLoginBackend {
             db: db.clone(),
-            reads: ctx.read_router(&db)?,
+            reads: reads.clone(),
         }),
         last_site_file: ctx.paths.state_dir.join("last_site"),
     };
-    let options = demo::options(ctx, placeholder, &db);
+    let mut options = demo::options(ctx, placeholder, &db);
+    options.reads = reads;
     let backend = std::sync::Arc::new(crate::app::db_backend::DbSearchBackend::new(db, None));
     crate::app::run::run_with_login(backend, start, options).await
 }
@@ -173,7 +175,11 @@ impl Ctx {
     /// Their pools connect lazily: a replica that is down is skipped, never an error.
     pub fn read_router(&self, primary: &Db) -> Result<Option<crate::db::replicas::ReadRouter>> {
         let urls = &self.config.database.read_urls;
-        if urls.is_empty() || self.config.database_url().is_none() {
+        if urls.is_empty() {
+            return Ok(None);
+        }
+        if self.config.database_url().is_none() {
+            tracing::warn!("database.read_urls is ignored: the embedded cluster has no replicas");
             return Ok(None);
         }
         let router =
