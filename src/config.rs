@@ -34,8 +34,11 @@ pub struct DatabaseConfig {
     /// PostgreSQL URL; empty means the embedded cluster. `IFIND_DATABASE_URL` or `DATABASE_URL`
     /// override it.
     pub url: String,
-    /// Read replicas for searches (used by later releases; accepted now).
+    /// Read replicas for Finder searches (writes stay on `url`). `IFIND_READ_URLS` (URLs
+    /// separated by commas) overrides it.
     pub read_urls: Vec<String>,
+    /// A replica further behind the primary than this (milliseconds) is skipped for the primary.
+    pub max_replica_lag_ms: u64,
     /// Owner connection for migrations and admin commands on remote setups; empty = `url`.
     pub owner_url: String,
     pub min_connections: u32,
@@ -54,6 +57,7 @@ impl Default for DatabaseConfig {
         DatabaseConfig {
             url: String::new(),
             read_urls: Vec::new(),
+            max_replica_lag_ms: 5000,
             owner_url: String::new(),
             min_connections: 5,
             max_connections: 20,
@@ -268,6 +272,11 @@ impl Config {
                 break;
             }
         }
+        if let Ok(urls) = std::env::var("IFIND_READ_URLS")
+            && !urls.trim().is_empty()
+        {
+            config.database.read_urls = split_urls(&urls);
+        }
         if let Ok(url) = std::env::var("IFIND_OWNER_URL")
             && !url.trim().is_empty()
         {
@@ -348,6 +357,16 @@ impl Config {
                 "database",
                 "read_urls",
                 "every entry must start with postgres:// or postgresql://".into(),
+            ));
+        }
+        if !(1..=3_600_000).contains(&db.max_replica_lag_ms) {
+            return Err(err(
+                "database",
+                "max_replica_lag_ms",
+                format!(
+                    "is {}; use 1 to 3600000 milliseconds (the default is 5000)",
+                    db.max_replica_lag_ms
+                ),
             ));
         }
         if !(1..=500).contains(&self.search.page_size) {
@@ -486,6 +505,15 @@ impl Config {
     }
 }
 
+/// The URLs of a comma-separated list (`IFIND_READ_URLS`), blanks dropped.
+fn split_urls(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -600,6 +628,29 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("log.level"));
         let e = parse("[search]\npage_size = 0\n").expect_err("zero page");
         assert_eq!(e.key.as_deref(), Some("search.page_size"));
+    }
+
+    #[test]
+    fn read_replicas_are_read_and_checked() {
+        let c = parse(
+            "[database]\nread_urls = [\"postgres://r1/x\", \"postgresql://r2/x\"]\n\
+             max_replica_lag_ms = 250\n",
+        )
+        .expect("replicas parse");
+        assert_eq!(c.database.read_urls.len(), 2);
+        assert_eq!(c.database.max_replica_lag_ms, 250);
+        assert_eq!(Config::default().database.max_replica_lag_ms, 5000);
+        let e = parse("[database]\n\nread_urls = [\"mysql://r1\"]\n").expect_err("not postgres");
+        assert_eq!(e.key.as_deref(), Some("database.read_urls"));
+        assert_eq!(e.line, Some(3));
+        let e = parse("[database]\nmax_replica_lag_ms = 0\n").expect_err("zero bound");
+        assert_eq!(e.key.as_deref(), Some("database.max_replica_lag_ms"));
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("default is 5000"), "{e}");
+        assert_eq!(
+            split_urls(" postgres://a/x ,, postgres://b/x,"),
+            vec!["postgres://a/x", "postgres://b/x"]
+        );
     }
 
     #[test]

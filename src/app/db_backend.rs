@@ -15,6 +15,7 @@ use crate::db::access::{self, LockoutPolicy};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::health::Check;
 use crate::db::histogram::{self, MonthCount};
+use crate::db::replicas::{self, ReadRouter};
 use crate::db::search::{self, MatchCount, SearchPage, SearchRequest};
 use crate::db::trash::{self, TrashItem};
 use crate::db::{Db, interactions, sites, users};
@@ -30,8 +31,10 @@ use super::runner::{BoxFuture, LoginBackend, SearchBackend};
 pub struct DbSearchBackend {
     pub db: Db,
     pub user_id: Option<i32>,
-    /// Server pids of the searches in flight, by request id.
-    running: Arc<Mutex<HashMap<u64, i32>>>,
+    /// Server pids of the searches in flight (and the pool of their server), by request id.
+    running: Arc<Mutex<HashMap<u64, (i32, sqlx::PgPool)>>>,
+    /// Read replicas for searches and histograms (`database.read_urls`); writes stay on `db`.
+    reads: Option<ReadRouter>,
 }
 
 impl DbSearchBackend {
@@ -40,7 +43,34 @@ impl DbSearchBackend {
             db,
             user_id,
             running: Arc::default(),
+            reads: None,
         }
+    }
+
+    /// The same backend with searches and histograms sent through `reads` (see
+    /// [`crate::db::replicas`]).
+    pub fn with_reads(mut self, reads: Option<ReadRouter>) -> DbSearchBackend {
+        self.reads = reads;
+        self
+    }
+
+    /// Where the next search goes: a replica or the primary (`db`).
+    pub async fn read_target(&self) -> replicas::Pick {
+        match &self.reads {
+            Some(reads) => reads.pick().await,
+            None => replicas::Pick {
+                db: self.db.clone(),
+                replica: None,
+            },
+        }
+    }
+
+    /// After a committed write: reads stay on the primary until a replica has replayed it.
+    async fn wrote<T, E>(&self, result: Result<T, E>) -> Result<T, E> {
+        if let (Ok(_), Some(reads)) = (&result, &self.reads) {
+            reads.note_write().await;
+        }
+        result
     }
 
     fn label(request_id: u64) -> String {
@@ -50,19 +80,41 @@ impl DbSearchBackend {
     /// Runs `work` in a transaction acting as the backend's user, tagged with request
     /// `request_id`'s label and its server pid recorded while it runs, so that
     /// [`SearchBackend::cancel`] can stop it on the server. `unreachable` words a failure to
-    /// begin, tag or commit.
+    /// begin, tag or commit. With read replicas it runs on [`Self::read_target`], and once more
+    /// on the primary when the replica fails ([`replicas::is_replica_failure`]).
     async fn tagged<T>(
         &self,
         request_id: u64,
         unreachable: fn(sqlx::Error) -> String,
-        work: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, String>>,
+        work: impl for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, String>>,
     ) -> Result<T, String> {
-        let mut tx = self.db.pool.begin().await.map_err(unreachable)?;
+        let target = self.read_target().await;
+        let result = self
+            .tagged_on(&target.db, request_id, unreachable, &work)
+            .await;
+        match (result, target.replica, &self.reads) {
+            (Err(e), Some(replica), Some(reads)) if replicas::is_replica_failure(&e) => {
+                reads.mark_failed(replica, &e);
+                self.tagged_on(&self.db, request_id, unreachable, &work)
+                    .await
+            }
+            (result, _, _) => result,
+        }
+    }
+
+    async fn tagged_on<T>(
+        &self,
+        db: &Db,
+        request_id: u64,
+        unreachable: fn(sqlx::Error) -> String,
+        work: &impl for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, String>>,
+    ) -> Result<T, String> {
+        let mut tx = db.pool.begin().await.map_err(unreachable)?;
         let pid = crate::db::cancel::tag_as(&mut tx, self.user_id, &Self::label(request_id))
             .await
             .map_err(unreachable)?;
         if let Ok(mut running) = self.running.lock() {
-            running.insert(request_id, pid);
+            running.insert(request_id, (pid, db.pool.clone()));
         }
         let result = work(&mut tx).await;
         if let Ok(mut running) = self.running.lock() {
@@ -85,6 +137,7 @@ impl SearchBackend for DbSearchBackend {
         request: SearchRequest,
     ) -> BoxFuture<'_, Result<SearchPage, String>> {
         Box::pin(self.tagged(request_id, search_unreachable, move |conn| {
+            let request = request.clone();
             Box::pin(async move {
                 search::search_in(conn, &request)
                     .await
@@ -99,6 +152,7 @@ impl SearchBackend for DbSearchBackend {
         request: SearchRequest,
     ) -> BoxFuture<'_, Result<MatchCount, String>> {
         Box::pin(self.tagged(request_id, search_unreachable, move |conn| {
+            let request = request.clone();
             Box::pin(async move {
                 search::count_in(conn, &request)
                     .await
@@ -117,6 +171,7 @@ impl SearchBackend for DbSearchBackend {
             request_id,
             |e| e.to_string(),
             move |conn| {
+                let request = request.clone();
                 Box::pin(async move {
                     histogram::histogram(conn, &request, budget_ms)
                         .await
@@ -132,14 +187,21 @@ impl SearchBackend for DbSearchBackend {
         target: FormTarget,
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
-        Box::pin(save(&self.db, self.user_id, site_id, target, interaction))
+        Box::pin(async move {
+            self.wrote(save(&self.db, self.user_id, site_id, target, interaction).await)
+                .await
+        })
     }
 
     fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, String>> {
         Box::pin(async move {
-            crate::db::health::checks(&self.db, &[])
+            let mut checks = crate::db::health::checks(&self.db, &[])
                 .await
-                .map_err(|e| format!("the health checks could not run ({e})"))
+                .map_err(|e| format!("the health checks could not run ({e})"))?;
+            if let Some(reads) = &self.reads {
+                checks.extend(crate::db::health::replica_checks(reads).await);
+            }
+            Ok(checks)
         })
     }
 
@@ -198,13 +260,10 @@ impl SearchBackend for DbSearchBackend {
         interaction_id: i32,
         version: i32,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
-        Box::pin(delete(
-            &self.db,
-            self.user_id,
-            site_id,
-            interaction_id,
-            version,
-        ))
+        Box::pin(async move {
+            self.wrote(delete(&self.db, self.user_id, site_id, interaction_id, version).await)
+                .await
+        })
     }
 
     fn restore(
@@ -213,13 +272,10 @@ impl SearchBackend for DbSearchBackend {
         interaction_id: i32,
         days: u32,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
-        Box::pin(restore(
-            &self.db,
-            self.user_id,
-            site_id,
-            interaction_id,
-            days,
-        ))
+        Box::pin(async move {
+            self.wrote(restore(&self.db, self.user_id, site_id, interaction_id, days).await)
+                .await
+        })
     }
 
     fn cancel(&self, request_id: u64) {
@@ -228,10 +284,9 @@ impl SearchBackend for DbSearchBackend {
             .lock()
             .ok()
             .and_then(|mut running| running.remove(&request_id));
-        let (Some(pid), Ok(handle)) = (pid, tokio::runtime::Handle::try_current()) else {
+        let (Some((pid, pool)), Ok(handle)) = (pid, tokio::runtime::Handle::try_current()) else {
             return;
         };
-        let pool = self.db.pool.clone();
         handle.spawn(async move {
             if let Err(e) = crate::db::cancel::cancel(&pool, pid, &Self::label(request_id)).await {
                 tracing::warn!("could not cancel search {request_id} on the server: {e}");
@@ -552,6 +607,8 @@ pub async fn check_login_at(
 #[derive(Clone, Debug)]
 pub struct DbLoginBackend {
     pub db: Db,
+    /// Read replicas for the logged-in user's searches (`database.read_urls`).
+    pub reads: Option<ReadRouter>,
 }
 
 impl LoginBackend for DbLoginBackend {
@@ -564,6 +621,8 @@ impl LoginBackend for DbLoginBackend {
     }
 
     fn search_as(&self, user_id: i32) -> Arc<dyn SearchBackend> {
-        Arc::new(DbSearchBackend::new(self.db.clone(), Some(user_id)))
+        Arc::new(
+            DbSearchBackend::new(self.db.clone(), Some(user_id)).with_reads(self.reads.clone()),
+        )
     }
 }

@@ -42,6 +42,9 @@ pub struct Options {
     pub sites: Option<(i32, Vec<SiteChoice>)>,
     /// Listen on this database for other people's changes, to refresh what is on screen.
     pub listen: Option<Db>,
+    /// The read replicas searches use: a change announced by `listen` keeps searches on the
+    /// primary until a replica has replayed it, so the refresh shows it.
+    pub reads: Option<crate::db::replicas::ReadRouter>,
 }
 
 /// How the app starts when a login comes first.
@@ -125,9 +128,11 @@ async fn event_loop(
         drafts,
         sites,
         listen,
+        reads,
     } = options;
     let (tx, mut answers) = mpsc::unbounded_channel();
-    let _listener = listen.map(|db| ListenerTask(tokio::spawn(listen_for_changes(db, tx.clone()))));
+    let _listener =
+        listen.map(|db| ListenerTask(tokio::spawn(listen_for_changes(db, reads, tx.clone()))));
     let mut runner = Runner::new(backend, tx);
     let mut events = EventStream::new();
     let (mut state, last_site_file) = match login {
@@ -228,7 +233,11 @@ impl Drop for ListenerTask {
 
 /// Forwards the sites of other people's changes as [`Msg::Changed`]; reconnects with a growing
 /// pause when the connection is lost (the Finder works on without live updates meanwhile).
-async fn listen_for_changes(db: Db, answers: mpsc::UnboundedSender<Msg>) {
+async fn listen_for_changes(
+    db: Db,
+    reads: Option<crate::db::replicas::ReadRouter>,
+    answers: mpsc::UnboundedSender<Msg>,
+) {
     let mut pause = std::time::Duration::from_millis(500);
     loop {
         match crate::db::notify::Changes::listen(&db).await {
@@ -237,6 +246,9 @@ async fn listen_for_changes(db: Db, answers: mpsc::UnboundedSender<Msg>) {
                 loop {
                     match changes.next().await {
                         Ok(site_id) => {
+                            if let Some(reads) = &reads {
+                                reads.note_write().await;
+                            }
                             if answers.send(Msg::Changed { site_id }).is_err() {
                                 return;
                             }

@@ -124,9 +124,11 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         rank_window: i64::from(ctx.config.search.rank_window),
     };
     let started = Instant::now();
-    let mut tx = db.begin_as(actor).await?;
-    let page = search::search(&mut tx, &request).await?;
-    tx.commit().await?;
+    let backend = crate::app::db_backend::DbSearchBackend::new(db.clone(), actor)
+        .with_reads(ctx.read_router(&db)?);
+    let page = crate::app::runner::SearchBackend::search(&backend, 0, request.clone())
+        .await
+        .map_err(anyhow::Error::msg)?;
     let elapsed = started.elapsed();
     for note in &page.ignored {
         eprintln!("note: {note}");

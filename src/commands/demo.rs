@@ -83,6 +83,7 @@ pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
         drafts: DraftStore::new(drafts_dir(ctx, &database)),
         sites: None,
         listen: Some(db.clone()),
+        reads: None,
     }
 }
 

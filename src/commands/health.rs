@@ -37,7 +37,10 @@ fn recent_log_errors(ctx: &Ctx) -> Vec<String> {
 pub async fn health(ctx: &Ctx, format: ListFormat) -> Result<()> {
     let db = ctx.db().await?;
     let errors = recent_log_errors(ctx);
-    let checks = health::checks(&db, &errors).await?;
+    let mut checks = health::checks(&db, &errors).await?;
+    if let Some(reads) = ctx.read_router(&db)? {
+        checks.extend(health::replica_checks(&reads).await);
+    }
     match format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&checks)?),
         ListFormat::Table => {

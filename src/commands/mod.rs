@@ -141,11 +141,16 @@ async fn tui(ctx: &Ctx) -> Result<()> {
         site: String::new(),
         role: String::new(),
     };
+    let reads = ctx.read_router(&db)?;
     let start = crate::app::run::LoginStart {
-        login: std::sync::Arc::new(crate::app::db_backend::DbLoginBackend { db: db.clone() }),
+        login: std::sync::Arc::new(crate::app::db_backend::DbLoginBackend {
+            db: db.clone(),
+            reads: reads.clone(),
+        }),
         last_site_file: ctx.paths.state_dir.join("last_site"),
     };
-    let options = demo::options(ctx, placeholder, &db);
+    let mut options = demo::options(ctx, placeholder, &db);
+    options.reads = reads;
     let backend = std::sync::Arc::new(crate::app::db_backend::DbSearchBackend::new(db, None));
     crate::app::run::run_with_login(backend, start, options).await
 }
@@ -164,6 +169,22 @@ impl Ctx {
     /// database. Brings the schema up to date when `database.auto_migrate` is on.
     pub async fn db(&self) -> Result<Db> {
         self.owner_db().await
+    }
+
+    /// The read replicas of `database.read_urls` behind `primary`, None when there are none.
+    /// Their pools connect lazily: a replica that is down is skipped, never an error.
+    pub fn read_router(&self, primary: &Db) -> Result<Option<crate::db::replicas::ReadRouter>> {
+        let urls = &self.config.database.read_urls;
+        if urls.is_empty() {
+            return Ok(None);
+        }
+        if self.config.database_url().is_none() {
+            tracing::warn!("database.read_urls is ignored: the embedded cluster has no replicas");
+            return Ok(None);
+        }
+        let router =
+            crate::db::replicas::ReadRouter::connect(primary.clone(), urls, &self.config.database)?;
+        Ok(Some(router))
     }
 
     /// The owner connection; see [`Ctx::db`].

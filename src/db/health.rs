@@ -1,6 +1,7 @@
 //! The database dashboard of the design document, as checks with a plain verdict and the
 //! threshold behind it: connection pool, round-trip latency, buffer cache hit rate, replica lag,
-//! sizes, dead tuples, schema version and recent errors.
+//! sizes, dead tuples, schema version and recent errors; and, with `database.read_urls`, each
+//! read replica's lag measured on the replica against `database.max_replica_lag_ms`.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use serde::Serialize;
 
 use super::Db;
 use super::migrate::{self, SchemaState};
+use super::replicas::{Probe, ReadRouter};
 
 /// How a check stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -278,6 +280,78 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
         "degraded when ifind logged errors or the server saw deadlocks",
     ));
     Ok(out)
+}
+
+/// One line per read replica (`database.read_urls`), measured on the replica itself: ok while
+/// no further behind than the configured bound; degraded beyond it, when replay is paused
+/// behind the primary, or when it is down or not a replica (searches then go to the primary);
+/// critical from 12 times the bound.
+pub async fn replica_checks(reads: &ReadRouter) -> Vec<Check> {
+    let bound = reads.options().max_lag;
+    let critical = bound * 12;
+    let threshold = format!(
+        "degraded beyond {} behind, paused or unreachable (searches then use the primary), \
+         critical from {} behind",
+        secs(bound),
+        secs(critical)
+    );
+    let mut out = Vec::new();
+    for report in reads.report().await {
+        let (value, verdict) = match &report.probe {
+            Probe::Replaying {
+                replayed,
+                primary,
+                lag,
+                paused,
+            } => {
+                let behind = primary.is_none_or(|p| replayed < &p);
+                let mut value = match lag {
+                    Some(lag) => format!("{}: {} behind", report.name, secs(*lag)),
+                    None => format!("{}: lag not known yet", report.name),
+                };
+                if let Some(p) = primary {
+                    value.push_str(&format!(" ({} bytes of WAL)", p.saturating_sub(*replayed)));
+                }
+                if *paused {
+                    value.push_str(", replay paused");
+                }
+                let verdict = match lag {
+                    Some(lag) if *lag >= critical => Verdict::Critical,
+                    Some(lag) if *lag > bound => Verdict::Degraded,
+                    None => Verdict::Degraded,
+                    Some(_) if *paused && behind => Verdict::Degraded,
+                    Some(_) => Verdict::Ok,
+                };
+                (value, verdict)
+            }
+            Probe::NotReplica => (
+                format!(
+                    "{}: not a replica (not in recovery); searches skip it",
+                    report.name
+                ),
+                Verdict::Degraded,
+            ),
+            Probe::Down(reason) => (
+                format!(
+                    "{}: unreachable ({}); searches use the primary",
+                    report.name,
+                    reason.chars().take(80).collect::<String>()
+                ),
+                Verdict::Degraded,
+            ),
+        };
+        out.push(Check {
+            name: "read replica",
+            value,
+            verdict,
+            threshold: threshold.clone(),
+        });
+    }
+    out
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod interactions;
 pub mod migrate;
 pub mod notify;
 pub mod pool;
+pub mod replicas;
 pub mod roles;
 pub mod search;
 pub mod sites;

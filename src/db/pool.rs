@@ -67,6 +67,32 @@ pub async fn connect_unchecked(
     url: &str,
     cfg: &crate::config::DatabaseConfig,
 ) -> anyhow::Result<Db> {
+    let shown = redact(url);
+    let timeout = std::time::Duration::from_secs(cfg.connect_timeout_secs);
+    let db = connect_lazy(url, cfg)?;
+    let conn = tokio::time::timeout(timeout, db.pool.acquire())
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "cannot connect to the database at {shown}: no answer within {} s; check that \
+                 the server is up and reachable (database.url or IFIND_DATABASE_URL), or raise \
+                 database.connect_timeout_secs",
+                cfg.connect_timeout_secs
+            )
+        })?
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot connect to the database at {shown}: {e}; check database.url (or \
+                 IFIND_DATABASE_URL) and that the server is running"
+            )
+        })?;
+    drop(conn);
+    Ok(db)
+}
+
+/// A pool on `url` with the configured limits that connects on first use: no connection is
+/// made here, so an unreachable server is only noticed by the first query.
+pub fn connect_lazy(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::Result<Db> {
     use std::str::FromStr;
     use std::time::Duration;
 
@@ -93,25 +119,7 @@ pub async fn connect_unchecked(
         .idle_timeout(Some(Duration::from_secs(cfg.idle_timeout_secs)))
         .max_lifetime(Some(Duration::from_secs(cfg.max_lifetime_secs)))
         .connect_lazy_with(opts);
-    let db = Db { pool };
-    let conn = tokio::time::timeout(timeout, db.pool.acquire())
-        .await
-        .map_err(|_| {
-            anyhow::anyhow!(
-                "cannot connect to the database at {shown}: no answer within {} s; check that \
-                 the server is up and reachable (database.url or IFIND_DATABASE_URL), or raise \
-                 database.connect_timeout_secs",
-                cfg.connect_timeout_secs
-            )
-        })?
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot connect to the database at {shown}: {e}; check database.url (or \
-                 IFIND_DATABASE_URL) and that the server is running"
-            )
-        })?;
-    drop(conn);
-    Ok(db)
+    Ok(Db { pool })
 }
 
 /// A URL with its password replaced by `***`, for messages and logs.
