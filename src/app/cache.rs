@@ -101,9 +101,9 @@ impl PageCache {
     /// This window's cache as a line of the Health screen (informational: the rate depends on
     /// how often queries repeat before their site changes).
     pub fn check(&self) -> crate::db::health::Check {
-        let rate = self
-            .hit_rate()
-            .map_or("no searches yet".to_string(), |r| format!("{:.0}%", r * 100.0));
+        let rate = self.hit_rate().map_or("no searches yet".to_string(), |r| {
+            format!("{:.0}%", r * 100.0)
+        });
         crate::db::health::Check {
             name: "Finder page cache",
             value: format!(
@@ -151,7 +151,8 @@ mod tests {
         let line = cache.check();
         assert_eq!(line.name, "Finder page cache");
         assert!(
-            line.value.starts_with("hit rate 50% (2 hits, 2 misses); 1 pages kept"),
+            line.value
+                .starts_with("hit rate 50% (2 hits, 2 misses); 1 pages kept"),
             "{}",
             line.value
         );

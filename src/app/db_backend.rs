@@ -2,8 +2,9 @@
 //! user, and the login check.
 //!
 //! A search replaced by a newer one is cancelled on the server too (`crate::db::cancel`): each
-//! search tags its transaction with a label naming its request id and records its backend pid;
-//! [`SearchBackend::cancel`] cancels that pid only while it still carries the label.
+//! search labels its transaction with this process's token and its request id, in the same
+//! round trip as BEGIN and the acting user; [`SearchBackend::cancel`] cancels the backend that
+//! carries that label, if any still does.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -31,8 +32,8 @@ use super::runner::{BoxFuture, LoginBackend, SearchBackend};
 pub struct DbSearchBackend {
     pub db: Db,
     pub user_id: Option<i32>,
-    /// Server pids of the searches in flight (and the pool of their server), by request id.
-    running: Arc<Mutex<HashMap<u64, (i32, sqlx::PgPool)>>>,
+    /// The pool (server) of each search in flight, by request id.
+    running: Arc<Mutex<HashMap<u64, sqlx::PgPool>>>,
     /// Read replicas for searches and histograms (`database.read_urls`); writes stay on `db`.
     reads: Option<ReadRouter>,
 }
@@ -73,8 +74,12 @@ impl DbSearchBackend {
         result
     }
 
+    /// The label of request `request_id`'s transaction: unique to this process (a random token
+    /// made once) so that a cancel by label never reaches another ifind's search.
     fn label(request_id: u64) -> String {
-        format!("ifind search {request_id}")
+        static TOKEN: OnceLock<u64> = OnceLock::new();
+        let token = TOKEN.get_or_init(rand::random::<u64>);
+        format!("ifind search {token:x}-{request_id}")
     }
 
     /// Runs `work` in a transaction acting as the backend's user, tagged with request
@@ -109,12 +114,12 @@ impl DbSearchBackend {
         unreachable: fn(sqlx::Error) -> String,
         work: &impl for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, String>>,
     ) -> Result<T, String> {
-        let mut tx = db.pool.begin().await.map_err(unreachable)?;
-        let pid = crate::db::cancel::tag_as(&mut tx, self.user_id, &Self::label(request_id))
+        let mut tx = db
+            .begin_tagged(self.user_id, Some(&Self::label(request_id)))
             .await
             .map_err(unreachable)?;
         if let Ok(mut running) = self.running.lock() {
-            running.insert(request_id, (pid, db.pool.clone()));
+            running.insert(request_id, db.pool.clone());
         }
         let result = work(&mut tx).await;
         if let Ok(mut running) = self.running.lock() {
@@ -284,11 +289,13 @@ impl SearchBackend for DbSearchBackend {
             .lock()
             .ok()
             .and_then(|mut running| running.remove(&request_id));
-        let (Some((pid, pool)), Ok(handle)) = (pid, tokio::runtime::Handle::try_current()) else {
+        let (Some(pool), Ok(handle)) = (pid, tokio::runtime::Handle::try_current()) else {
             return;
         };
         handle.spawn(async move {
-            if let Err(e) = crate::db::cancel::cancel(&pool, pid, &Self::label(request_id)).await {
+            if let Err(e) =
+                crate::db::cancel::cancel_labelled(&pool, &Self::label(request_id)).await
+            {
                 tracing::warn!("could not cancel search {request_id} on the server: {e}");
             }
         });

@@ -17,21 +17,15 @@ pub async fn tag(conn: &mut PgConnection, label: &str) -> sqlx::Result<i32> {
     .await
 }
 
-/// [`tag`] and the acting user (as [`crate::db::pool::set_acting_user`] sets it) in one
-/// statement: one round trip where the two took two.
-pub async fn tag_as(
-    conn: &mut PgConnection,
-    user_id: Option<i32>,
-    label: &str,
-) -> sqlx::Result<i32> {
-    let user = user_id.map(|u| u.to_string()).unwrap_or_default();
+/// Cancels whatever statement runs in a transaction labelled `label` (labels name one unit of
+/// work of one process: see `DbSearchBackend`). Returns whether a cancel was sent.
+pub async fn cancel_labelled(pool: &PgPool, label: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar(
-        "SELECT pg_backend_pid() FROM (SELECT set_config('application_name', $1, true), \
-                set_config('ifind.user_id', $2, true)) s",
+        "SELECT coalesce(bool_or(pg_cancel_backend(pid)), false) \
+           FROM pg_stat_activity WHERE application_name = $1",
     )
     .bind(label)
-    .bind(user)
-    .fetch_one(conn)
+    .fetch_one(pool)
     .await
 }
 

@@ -16,8 +16,35 @@ impl Db {
         &self,
         user_id: Option<i32>,
     ) -> sqlx::Result<Transaction<'static, Postgres>> {
-        let mut tx = self.pool.begin().await?;
-        set_acting_user(&mut tx, user_id).await?;
+        self.begin_tagged(user_id, None).await
+    }
+
+    /// [`Db::begin_as`] with the transaction also labelled `label` (its transaction-local
+    /// `application_name`, see [`crate::db::cancel`]). BEGIN and the settings go in one round
+    /// trip: one simple-protocol message whose only values are the user id (an integer) and a
+    /// label checked to hold letters, digits, spaces and dashes only; any other label is bound
+    /// in a statement of its own.
+    pub async fn begin_tagged(
+        &self,
+        user_id: Option<i32>,
+        label: Option<&str>,
+    ) -> sqlx::Result<Transaction<'static, Postgres>> {
+        let user = user_id.map(|u| u.to_string()).unwrap_or_default();
+        let plain = |l: &str| {
+            l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+        };
+        let mut begin = format!("BEGIN; SELECT set_config('ifind.user_id', '{user}', true)");
+        if let Some(l) = label.filter(|l| plain(l)) {
+            begin.push_str(&format!(", set_config('application_name', '{l}', true)"));
+        }
+        let mut tx = self.pool.begin_with(begin).await?;
+        if let Some(l) = label.filter(|l| !plain(l)) {
+            sqlx::query("SELECT set_config('application_name', $1, true)")
+                .bind(l)
+                .execute(&mut *tx)
+                .await?;
+        }
         Ok(tx)
     }
 }
