@@ -107,7 +107,7 @@ impl PageCache {
         crate::db::health::Check {
             name: "Finder page cache",
             value: format!(
-                "hit rate {rate} ({} hits, {} misses); {} pages kept of {CAPACITY}",
+                "hit rate {rate} (hits {}, misses {}); {} of {CAPACITY} pages kept",
                 self.hits,
                 self.misses,
                 self.entries.len()
@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(line.name, "Finder page cache");
         assert!(
             line.value
-                .starts_with("hit rate 50% (2 hits, 2 misses); 1 pages kept"),
+                .starts_with("hit rate 50% (hits 2, misses 2); 1 of 64 pages kept"),
             "{}",
             line.value
         );
