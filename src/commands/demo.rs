@@ -74,6 +74,7 @@ pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
             debounce: Duration::from_millis(search.debounce_ms),
             page_size: i64::from(search.page_size),
             count_cap: i64::from(search.count_cap),
+            query_timeout: Duration::from_millis(ctx.config.database.query_timeout_ms),
             ..Settings::default()
         },
         keymap: ctx.config.keymap(),

@@ -56,6 +56,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 4, 0),
         sql: include_str!("../../migrations/0006_notify.sql"),
     },
+    Migration {
+        number: 7,
+        name: "client_id",
+        version: SchemaVersion::new(1, 5, 0),
+        sql: include_str!("../../migrations/0007_client_id.sql"),
+    },
 ];
 
 /// The schema version this binary brings.
