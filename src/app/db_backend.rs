@@ -237,9 +237,16 @@ impl SearchBackend for DbSearchBackend {
     ) -> BoxFuture<'_, Result<Option<Interaction>, String>> {
         Box::pin(async move {
             let v = &interaction;
-            resolve_save(&self.db, self.user_id, site_id, target, v, client_id.as_deref())
-                .await
-                .map_err(|e| e.to_string())
+            resolve_save(
+                &self.db,
+                self.user_id,
+                site_id,
+                target,
+                v,
+                client_id.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())
         })
     }
 

@@ -137,6 +137,7 @@ mod tests {
                 notes: "line one\nline two\n".into(),
                 ..InteractionInput::default()
             },
+            client_id: None,
             saved_at: None,
         }
     }

@@ -52,7 +52,10 @@ pub fn resync(state: &mut State, effects: &mut Vec<Effect>) {
 /// Save `request_id` may or may not have been stored: say so on the form until it is known.
 pub fn save_uncertain(state: &mut State, request_id: u64, message: &str) {
     if let Some(form) = state.form.as_mut()
-        && form.saving.as_ref().is_some_and(|(id, _)| *id == request_id)
+        && form
+            .saving
+            .as_ref()
+            .is_some_and(|(id, _)| *id == request_id)
     {
         form.failure = Some(format!(
             "the connection was lost while saving ({message}); whether it was saved is checked \

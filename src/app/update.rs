@@ -117,10 +117,15 @@ pub enum Msg {
         message: String,
     },
     /// The database answers again, `after` the first failed check.
-    ConnectionBack { after: Duration },
+    ConnectionBack {
+        after: Duration,
+    },
     /// Save `request_id` lost its connection at a moment where it may or may not have been
     /// stored; its [`Msg::SaveDone`] follows once that is known.
-    SaveUncertain { request_id: u64, message: String },
+    SaveUncertain {
+        request_id: u64,
+        message: String,
+    },
     /// The live-updates listener lost its connection (changes may be missed meanwhile).
     LiveUpdatesLost,
     /// The live-updates listener listens again; changes made meanwhile were not signalled.

@@ -90,7 +90,10 @@ mod tests {
         assert!(!is_connection_lost(&sqlx::Error::RowNotFound));
         assert!(is_connection_sqlstate("57P01"));
         assert!(is_connection_sqlstate("08006"));
-        assert!(!is_connection_sqlstate("57014"), "a cancelled statement is not a lost link");
+        assert!(
+            !is_connection_sqlstate("57014"),
+            "a cancelled statement is not a lost link"
+        );
         assert_eq!(show_duration(Duration::from_millis(1500)), "1.5 s");
         assert_eq!(show_duration(Duration::from_secs(2)), "2 s");
         assert_eq!(show_duration(Duration::from_millis(250)), "250 ms");
