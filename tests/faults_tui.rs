@@ -19,7 +19,11 @@ Quarterly budget review,Meeting,Jun Park,2026-10-02 09:00,2026-10-02 10:00,Europ
 async fn an_idle_app_shows_the_lost_connection_and_recovers_by_itself() {
     let cluster = PrivateCluster::start().await;
     common::add_ada(&cluster.owner_url);
-    ok(&ifind(&cluster.owner_url, &["site", "add", "North Clinic"], None));
+    ok(&ifind(
+        &cluster.owner_url,
+        &["site", "add", "North Clinic"],
+        None,
+    ));
     let home = tempfile::tempdir().expect("temp home");
     let file = home.path().join("rows.csv");
     std::fs::write(&file, CSV).expect("write csv");

@@ -103,7 +103,9 @@ impl User {
                 Err(SaveError::Unknown(_)) => {
                     self.counters.uncertain.fetch_add(1, Ordering::Relaxed);
                     loop {
-                        let ask = self.backend.resolve_save(self.site, target, v.clone(), cid.clone());
+                        let ask =
+                            self.backend
+                                .resolve_save(self.site, target, v.clone(), cid.clone());
                         match tokio::time::timeout(LIMIT, ask).await {
                             Ok(Ok(Some(stored))) => return stored,
                             Ok(Ok(None)) => break,
@@ -141,7 +143,11 @@ impl User {
             return self.create().await;
         };
         let r = self.records[at].clone();
-        let title = format!("{} e{}", r.title.split(" e").next().unwrap_or(""), r.version);
+        let title = format!(
+            "{} e{}",
+            r.title.split(" e").next().unwrap_or(""),
+            r.version
+        );
         let target = FormTarget::Edit {
             interaction_id: r.id,
             version: r.version,
@@ -315,7 +321,11 @@ async fn mixed_use_through_random_restarts_loses_and_doubles_nothing() {
         );
         tokio::spawn(async move {
             let mut rng = ChaCha8Rng::seed_from_u64(99);
-            let (low, high) = if long { (10_000, 60_000) } else { (3_000, 8_000) };
+            let (low, high) = if long {
+                (10_000, 60_000)
+            } else {
+                (3_000, 8_000)
+            };
             loop {
                 let wait = Duration::from_millis(rng.gen_range(low..high));
                 if Instant::now() + wait + Duration::from_secs(3) >= until
@@ -324,7 +334,11 @@ async fn mixed_use_through_random_restarts_loses_and_doubles_nothing() {
                     return;
                 }
                 tokio::time::sleep(wait).await;
-                let mode = if rng.gen_bool(0.5) { "fast" } else { "immediate" };
+                let mode = if rng.gen_bool(0.5) {
+                    "fast"
+                } else {
+                    "immediate"
+                };
                 cluster.stop(mode).await;
                 tokio::time::sleep(Duration::from_millis(rng.gen_range(200..2_000))).await;
                 cluster.start_again().await;
@@ -338,7 +352,9 @@ async fn mixed_use_through_random_restarts_loses_and_doubles_nothing() {
     let mut samples = Vec::new();
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if rss_start == 0 && started.elapsed() >= Duration::from_secs(secs / 6).max(Duration::from_secs(5)) {
+        if rss_start == 0
+            && started.elapsed() >= Duration::from_secs(secs / 6).max(Duration::from_secs(5))
+        {
             rss_start = rss_kib();
         }
         samples.push(rss_kib());
@@ -376,7 +392,8 @@ async fn mixed_use_through_random_restarts_loses_and_doubles_nothing() {
     }
     for r in &intended {
         match stored.get(&r.client_id) {
-            Some((id, title, deleted)) if *id == r.id && *title == r.title && *deleted == r.deleted => {}
+            Some((id, title, deleted))
+                if *id == r.id && *title == r.title && *deleted == r.deleted => {}
             other => differences.push(format!("intended {r:?}, stored {other:?}")),
         }
     }

@@ -63,3 +63,77 @@ pub fn save_uncertain(state: &mut State, request_id: u64, message: &str) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::app::state::Connection;
+    use crate::app::test_support::{App, only_search};
+    use crate::app::update::{Effect, Event, Msg, update};
+
+    fn msg(app: &mut App, msg: Msg) -> Vec<Effect> {
+        update(&mut app.state, Event::Msg(msg))
+    }
+
+    #[test]
+    fn a_failed_search_is_run_again_when_the_connection_is_back() {
+        let mut app = App::loaded(3, false);
+        app.keys("harbour");
+        let (id, _) = only_search(&app.tick(1000));
+        msg(
+            &mut app,
+            Msg::SearchFailed {
+                request_id: id,
+                message: "the connection was lost".into(),
+            },
+        );
+        let lost = Msg::ConnectionLost {
+            attempt: 2,
+            retry_in: Duration::from_millis(500),
+            message: "refused".into(),
+        };
+        assert!(
+            msg(&mut app, lost).is_empty(),
+            "a lost connection only shows"
+        );
+        assert_eq!(
+            app.state.connection,
+            Connection::Lost {
+                attempt: 2,
+                retry_in: Duration::from_millis(500)
+            }
+        );
+        let effects = msg(
+            &mut app,
+            Msg::ConnectionBack {
+                after: Duration::from_secs(3),
+            },
+        );
+        let (_, request) = only_search(&effects);
+        assert_eq!(
+            request.query, "harbour",
+            "the query typed meanwhile is kept"
+        );
+        assert_eq!(app.state.connection, Connection::Connected);
+        assert_eq!(
+            app.state.notice.as_deref(),
+            Some("connection back after 3 s")
+        );
+        assert!(app.state.error.is_none());
+    }
+
+    #[test]
+    fn a_listener_that_lost_its_connection_asks_for_a_check_and_a_refresh_after() {
+        let mut app = App::loaded(3, false);
+        assert_eq!(
+            msg(&mut app, Msg::LiveUpdatesLost),
+            vec![Effect::CheckConnection]
+        );
+        let effects = msg(&mut app, Msg::LiveUpdatesBack);
+        assert!(
+            effects.iter().any(|e| matches!(e, Effect::Search { .. })),
+            "changes may have been missed: the page is read again ({effects:?})"
+        );
+    }
+}
