@@ -50,7 +50,13 @@ pub struct DatabaseConfig {
     pub statement_timeout_ms: u64,
     /// Apply pending forward-only migrations at startup.
     pub auto_migrate: bool,
+    /// Client-side bound on any one database operation of the terminal UI, in milliseconds
+    /// (0 = none): a stalled network fails within it with a clear message.
+    pub query_timeout_ms: u64,
 }
+
+/// The default of `database.query_timeout_ms`.
+pub const DEFAULT_QUERY_TIMEOUT_MS: u64 = 10_000;
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
@@ -66,6 +72,7 @@ impl Default for DatabaseConfig {
             max_lifetime_secs: 1800,
             statement_timeout_ms: 30_000,
             auto_migrate: true,
+            query_timeout_ms: DEFAULT_QUERY_TIMEOUT_MS,
         }
     }
 }

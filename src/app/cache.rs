@@ -82,6 +82,11 @@ impl PageCache {
         self.entries.retain(|(k, _)| k.site_id != site_id);
     }
 
+    /// Forgets every page (changes may have been missed, as while the connection was lost).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// Pages kept now.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -283,6 +283,58 @@ impl SearchBackend for DbSearchBackend {
         })
     }
 
+    fn save_once(
+        &self,
+        site_id: i32,
+        target: FormTarget,
+        interaction: ValidInteraction,
+        client_id: Option<String>,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(async move {
+            save_once(
+                &self.db,
+                self.user_id,
+                site_id,
+                target,
+                interaction,
+                client_id.as_deref(),
+            )
+            .await
+        })
+    }
+
+    fn resolve_save(
+        &self,
+        site_id: i32,
+        target: FormTarget,
+        interaction: ValidInteraction,
+        client_id: Option<String>,
+    ) -> BoxFuture<'_, Result<Option<Interaction>, String>> {
+        Box::pin(async move {
+            let v = &interaction;
+            resolve_save(
+                &self.db,
+                self.user_id,
+                site_id,
+                target,
+                v,
+                client_id.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())
+        })
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            sqlx::query("SELECT 1")
+                .execute(&self.db.pool)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+    }
+
     fn cancel(&self, request_id: u64) {
         let pid = self
             .running
@@ -304,7 +356,8 @@ impl SearchBackend for DbSearchBackend {
 
 /// Creates or updates an interaction of `site_id` as `user_id`, in one transaction that
 /// carries the acting user: checks the user may edit there, writes, and tells a stale version
-/// (someone saved first) from a record that is gone.
+/// (someone saved first) from a record that is gone. See [`save_once`] for creates that carry
+/// the form's client id.
 pub async fn save(
     db: &Db,
     user_id: Option<i32>,
@@ -312,10 +365,30 @@ pub async fn save(
     target: FormTarget,
     v: ValidInteraction,
 ) -> Result<Interaction, SaveError> {
+    save_once(db, user_id, site_id, target, v, None).await
+}
+
+/// [`save`], exactly once: a create with `client_id` stores at most one record however often it
+/// is retried (a retry finds the record the first attempt stored and answers with it), and an
+/// edit retried after it was stored (its version is one past the one it started from, written by
+/// the same user with the same fields) answers with the stored record rather than a conflict.
+/// When the connection is lost at the COMMIT, the outcome is [`SaveError::Unknown`]: see
+/// [`resolve_save`].
+pub async fn save_once(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    target: FormTarget,
+    v: ValidInteraction,
+    client_id: Option<&str>,
+) -> Result<Interaction, SaveError> {
     let failed = |e: sqlx::Error| {
-        SaveError::Failed(format!(
-            "the database could not be reached or refused the write ({e})"
-        ))
+        let lost = crate::db::faults::is_connection_lost(&e);
+        SaveError::Failed(if lost {
+            format!("the connection to the database was lost ({e})")
+        } else {
+            format!("the database could not be reached or refused the write ({e})")
+        })
     };
     let Some(user_id) = user_id else {
         return Err(SaveError::NotPermitted(
@@ -335,45 +408,80 @@ pub async fn save(
                 .into(),
         ));
     }
-    let stored = match target {
-        FormTarget::New => interactions::insert(&mut tx, site_id, user_id, &v)
+    let stored = match (target, client_id) {
+        (FormTarget::New, Some(client_id)) => {
+            let (stored, earlier) =
+                interactions::insert_once(&mut tx, site_id, user_id, &v, client_id)
+                    .await
+                    .map_err(failed)?;
+            if earlier {
+                // An earlier attempt of this same create is stored: that is the answer.
+                let deleted = interactions::is_deleted(&mut tx, site_id, stored.interaction_id)
+                    .await
+                    .map_err(failed)?;
+                tx.commit().await.map_err(failed)?;
+                tracing::info!(
+                    user_id,
+                    site_id,
+                    interaction_id = stored.interaction_id,
+                    "create already stored by an earlier attempt"
+                );
+                return if deleted {
+                    Err(SaveError::Gone)
+                } else {
+                    Ok(stored)
+                };
+            }
+            stored
+        }
+        (FormTarget::New, None) => interactions::insert(&mut tx, site_id, user_id, &v)
             .await
             .map_err(failed)?,
-        FormTarget::Edit {
-            interaction_id,
-            version,
-        } => {
+        (
+            FormTarget::Edit {
+                interaction_id,
+                version,
+            },
+            _,
+        ) => {
             match interactions::update(&mut tx, site_id, interaction_id, version, user_id, &v)
                 .await
                 .map_err(failed)?
             {
                 Some(stored) => stored,
                 None => {
-                    return Err(
-                        match interactions::get(&mut tx, site_id, interaction_id)
-                            .await
-                            .map_err(failed)?
-                        {
-                            Some(current) => {
-                                let by = match current.updated_by {
-                                    Some(id) => {
-                                        users::name_of(&mut tx, id).await.map_err(failed)?
-                                    }
-                                    None => None,
-                                };
-                                SaveError::Conflict {
-                                    current: Box::new(current),
-                                    by,
-                                }
-                            }
-                            None => SaveError::Gone,
-                        },
-                    );
+                    return match interactions::get(&mut tx, site_id, interaction_id)
+                        .await
+                        .map_err(failed)?
+                    {
+                        Some(current) if is_this_edit(&current, version, user_id, &v) => {
+                            // This very edit, stored by an earlier attempt.
+                            Ok(current)
+                        }
+                        Some(current) => {
+                            let by = match current.updated_by {
+                                Some(id) => users::name_of(&mut tx, id).await.map_err(failed)?,
+                                None => None,
+                            };
+                            Err(SaveError::Conflict {
+                                current: Box::new(current),
+                                by,
+                            })
+                        }
+                        None => Err(SaveError::Gone),
+                    };
                 }
             }
         }
     };
-    tx.commit().await.map_err(failed)?;
+    tx.commit().await.map_err(|e| {
+        if crate::db::faults::is_connection_lost(&e) {
+            // The COMMIT may have been carried out without its answer reaching us.
+            SaveError::Unknown(format!("the connection broke during the commit: {e}"))
+        } else {
+            failed(e)
+        }
+    })?;
     tracing::info!(
         user_id,
         site_id,
@@ -381,6 +489,49 @@ pub async fn save(
         "interaction saved"
     );
     Ok(stored)
+}
+
+/// True when `current` is the result of the edit of `v` from `version` by `user_id`.
+fn is_this_edit(current: &Interaction, version: i32, user_id: i32, v: &ValidInteraction) -> bool {
+    current.version == version + 1
+        && current.updated_by == Some(user_id)
+        && interactions::holds(current, v)
+}
+
+/// After a save whose outcome is unknown: the stored record if it reached the database, None if
+/// it did not; an error while the database cannot be asked. A create is looked up by its
+/// client id; an edit is stored when the record is one version past the one it started from,
+/// written by `user_id` with the same fields. A create without a client id cannot be found and
+/// counts as not stored.
+pub async fn resolve_save(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    target: FormTarget,
+    v: &ValidInteraction,
+    client_id: Option<&str>,
+) -> sqlx::Result<Option<Interaction>> {
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    let mut tx = db.begin_as(Some(user_id)).await?;
+    let found = match (target, client_id) {
+        (FormTarget::New, Some(client_id)) => {
+            interactions::by_client_id(&mut tx, site_id, client_id).await?
+        }
+        (FormTarget::New, None) => None,
+        (
+            FormTarget::Edit {
+                interaction_id,
+                version,
+            },
+            _,
+        ) => interactions::get(&mut tx, site_id, interaction_id)
+            .await?
+            .filter(|current| is_this_edit(current, version, user_id, v)),
+    };
+    tx.commit().await?;
+    Ok(found)
 }
 
 fn unreachable(e: sqlx::Error) -> SaveError {

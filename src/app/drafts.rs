@@ -27,6 +27,10 @@ pub struct Draft {
     /// A new interaction, or the edit of one (with the version the edit started from).
     pub target: FormTarget,
     pub input: InteractionInput,
+    /// The id of the create (see [`crate::db::faults::new_client_id`]), kept so that saving
+    /// the draft after a restart cannot store it a second time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     /// When it was last written; set by [`DraftStore::write`].
     #[serde(default)]
     pub saved_at: Option<DateTime<Utc>>,
@@ -133,6 +137,7 @@ mod tests {
                 notes: "line one\nline two\n".into(),
                 ..InteractionInput::default()
             },
+            client_id: None,
             saved_at: None,
         }
     }

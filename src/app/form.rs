@@ -52,6 +52,9 @@ pub enum SaveError {
     NotPermitted(String),
     /// The save could not be made; the message names the cause.
     Failed(String),
+    /// The connection was lost at a moment where the save may or may not have been stored; the
+    /// runner finds out which before anything is retried.
+    Unknown(String),
 }
 
 impl SaveError {
@@ -72,6 +75,10 @@ impl SaveError {
             SaveError::Failed(why) => format!(
                 "not saved: {why}. Your text is still here and in your draft; press Ctrl-S to try \
                  again."
+            ),
+            SaveError::Unknown(why) => format!(
+                "the connection was lost while saving ({why}); whether it was saved is checked as \
+                 soon as the database answers. Your text is kept."
             ),
         }
     }
@@ -170,6 +177,9 @@ pub struct FormState {
     pub suggestion: Option<usize>,
     /// The site's types, leads and locations, for completion.
     pub lookups: Option<Arc<Lookups>>,
+    /// The id of this create, made when the form opens (or kept from its draft): every save
+    /// attempt carries it, so a retry never stores the record twice. None for edits.
+    pub client_id: Option<String>,
 }
 
 impl FormState {
@@ -207,6 +217,7 @@ impl FormState {
             suggestions: Vec::new(),
             suggestion: None,
             lookups: None,
+            client_id: None,
         };
         form.revalidate(input);
         form.focus_on(0);
@@ -381,7 +392,9 @@ pub fn open_new(state: &mut State) {
         timezone,
         ..InteractionInput::default()
     };
-    open(state, FormState::new(FormTarget::New, &input, false));
+    let mut form = FormState::new(FormTarget::New, &input, false);
+    form.client_id = Some(crate::db::faults::new_client_id());
+    open(state, form);
 }
 
 /// Opens the selected interaction in the form.
@@ -595,8 +608,10 @@ fn edited(state: &mut State, effects: &mut Vec<Effect>) {
     form.revalidate(&input);
     form.refresh_suggestions();
     if form.changed_from(&input) {
-        let target = form.target;
-        effects.push(Effect::WriteDraft(draft_of(state, target, input)));
+        let (target, client_id) = (form.target, form.client_id.clone());
+        let mut draft = draft_of(state, target, input);
+        draft.client_id = client_id;
+        effects.push(Effect::WriteDraft(draft));
     } else {
         effects.push(delete_draft(state));
     }
@@ -609,6 +624,7 @@ fn draft_of(state: &State, target: FormTarget, input: InteractionInput) -> Draft
         site: state.session.site.clone(),
         target,
         input,
+        client_id: None,
         saved_at: None,
     }
 }
@@ -626,7 +642,13 @@ fn save(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     };
     if form.saving.is_some() {
-        state.notice = Some("saving…".into());
+        state.notice = Some(if form.failure.is_some() {
+            "still finding out whether the last save reached the database; it is told here as \
+             soon as the connection is back"
+                .into()
+        } else {
+            "saving…".into()
+        });
         return;
     }
     if let Some(view) = form.conflict.clone() {
@@ -653,6 +675,10 @@ fn save(state: &mut State, effects: &mut Vec<Effect>) {
         }
         Ok(interaction) => {
             let target = form.target;
+            let client_id = match target {
+                FormTarget::New => form.client_id.clone(),
+                FormTarget::Edit { .. } => None,
+            };
             let request_id = next_id(state);
             if let Some(form) = state.form.as_mut() {
                 form.saving = Some((request_id, input));
@@ -663,6 +689,7 @@ fn save(state: &mut State, effects: &mut Vec<Effect>) {
                 site_id: state.session.site_id,
                 target,
                 interaction,
+                client_id,
             });
         }
     }
@@ -744,7 +771,15 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
         (Confirm::Discard, Action::No | Action::Back) => {}
         (Confirm::RestoreDraft(draft), Action::Yes) => {
             state.notice = Some("draft restored: Ctrl-S saves it, Esc discards it".into());
-            open(state, FormState::new(draft.target, &draft.input, true));
+            let mut form = FormState::new(draft.target, &draft.input, true);
+            form.client_id = match draft.target {
+                // A draft from before client ids: a new id (it was never saved with one).
+                FormTarget::New => draft
+                    .client_id
+                    .or_else(|| Some(crate::db::faults::new_client_id())),
+                FormTarget::Edit { .. } => None,
+            };
+            open(state, form);
         }
         (Confirm::RestoreDraft(_), Action::No) => {
             effects.push(delete_draft(state));

@@ -19,6 +19,7 @@ pub mod db_backend;
 pub mod drafts;
 pub mod form;
 pub mod keymap;
+pub mod link;
 pub mod login;
 pub mod run;
 pub mod runner;

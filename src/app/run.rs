@@ -133,7 +133,7 @@ async fn event_loop(
     let (tx, mut answers) = mpsc::unbounded_channel();
     let _listener =
         listen.map(|db| ListenerTask(tokio::spawn(listen_for_changes(db, reads, tx.clone()))));
-    let mut runner = Runner::new(backend, tx);
+    let mut runner = Runner::new(backend, tx).with_timeout(settings.query_timeout);
     let mut events = EventStream::new();
     let (mut state, last_site_file) = match login {
         Some(start) => {
@@ -233,37 +233,57 @@ impl Drop for ListenerTask {
 
 /// Forwards the sites of other people's changes as [`Msg::Changed`]; reconnects with a growing
 /// pause when the connection is lost (the Finder works on without live updates meanwhile).
+/// A lost connection is reported ([`Msg::LiveUpdatesLost`], which starts the app's connection
+/// check), and so is listening again ([`Msg::LiveUpdatesBack`]: changes made meanwhile were
+/// not signalled, so the app refreshes). With read replicas, a change keeps searches on the
+/// primary until a replica has replayed it.
 async fn listen_for_changes(
     db: Db,
     reads: Option<crate::db::replicas::ReadRouter>,
     answers: mpsc::UnboundedSender<Msg>,
 ) {
-    let mut pause = std::time::Duration::from_millis(500);
+    use super::runner::{FIRST_RETRY, MAX_RETRY};
+    let mut pause = FIRST_RETRY;
+    let mut lost = false;
     loop {
         match crate::db::notify::Changes::listen(&db).await {
             Ok(mut changes) => {
-                pause = std::time::Duration::from_millis(500);
+                pause = FIRST_RETRY;
+                if std::mem::take(&mut lost) && answers.send(Msg::LiveUpdatesBack).is_err() {
+                    return;
+                }
                 loop {
-                    match changes.next().await {
-                        Ok(site_id) => {
+                    let msg = match changes.next_change().await {
+                        Ok(crate::db::notify::Change::Site(site_id)) => {
                             if let Some(reads) = &reads {
                                 reads.note_write().await;
                             }
-                            if answers.send(Msg::Changed { site_id }).is_err() {
-                                return;
-                            }
+                            Msg::Changed { site_id }
+                        }
+                        Ok(crate::db::notify::Change::Reconnected) => {
+                            tracing::info!("live updates listen again after a lost connection");
+                            Msg::LiveUpdatesBack
                         }
                         Err(e) => {
                             tracing::warn!("live updates stopped: {e}");
                             break;
                         }
+                    };
+                    if answers.send(msg).is_err() {
+                        return;
                     }
                 }
             }
             Err(e) => tracing::warn!("cannot listen for live updates: {e}"),
         }
+        if !lost {
+            lost = true;
+            if answers.send(Msg::LiveUpdatesLost).is_err() {
+                return;
+            }
+        }
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(std::time::Duration::from_secs(30));
+        pause = (pause * 2).min(MAX_RETRY);
     }
 }
 
@@ -368,6 +388,7 @@ fn perform(
             | Effect::CancelSearch { .. }
             | Effect::Login { .. }
             | Effect::Save { .. }
+            | Effect::CheckConnection
             | Effect::Histogram { .. }
             | Effect::Count { .. }
             | Effect::LoadTrash { .. }

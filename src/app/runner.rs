@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -22,6 +23,7 @@ use super::login::{LoginOk, Secret};
 use super::search_types::{MatchCount, SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
 use crate::db::audit::AuditEntry;
+use crate::db::faults::show_duration;
 use crate::db::health::Check;
 use crate::db::histogram::MonthCount;
 use crate::db::trash::TrashItem;
@@ -99,6 +101,40 @@ pub trait SearchBackend: Send + Sync + 'static {
         days: u32,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
 
+    /// [`SearchBackend::save`] of a create that carries `client_id`, the id the form made for it:
+    /// a backend that stores it makes retrying the same create harmless (never a second
+    /// record). When the connection is lost at a moment where the write may or may not have
+    /// committed, the answer is [`SaveError::Unknown`]. By default the id is ignored.
+    fn save_once(
+        &self,
+        site_id: i32,
+        target: FormTarget,
+        interaction: ValidInteraction,
+        client_id: Option<String>,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        let _ = client_id;
+        self.save(site_id, target, interaction)
+    }
+
+    /// After a save whose outcome is unknown: the stored record if that save reached the
+    /// database (`Some`), None if it did not. An error means it cannot be told yet (the
+    /// connection is still down). By default: not saved.
+    fn resolve_save(
+        &self,
+        site_id: i32,
+        target: FormTarget,
+        interaction: ValidInteraction,
+        client_id: Option<String>,
+    ) -> BoxFuture<'_, Result<Option<Interaction>, String>> {
+        let _ = (site_id, target, interaction, client_id);
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Checks that the database answers (a cheap round trip). By default it always does.
+    fn ping(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Called after the task of search `request_id` was aborted: the hook for cancelling it on
     /// the server too (`pg_cancel_backend`). Does nothing by default.
     fn cancel(&self, request_id: u64) {
@@ -123,6 +159,7 @@ pub struct Runner {
     login: Option<Arc<dyn LoginBackend>>,
     answers: UnboundedSender<Msg>,
     tasks: HashMap<u64, JoinHandle<()>>,
+    watch: Watch,
 }
 
 impl Runner {
@@ -131,9 +168,18 @@ impl Runner {
         Runner {
             backend,
             login: None,
+            watch: Watch::new(answers.clone(), Duration::ZERO),
             answers,
             tasks: HashMap::new(),
         }
+    }
+
+    /// The same runner, giving every database operation at most `limit` (zero: no limit). A
+    /// search or list that takes longer fails with a message that says so; a save that takes
+    /// longer has an unknown outcome, which is looked up once the connection answers again.
+    pub fn with_timeout(mut self, limit: Duration) -> Runner {
+        self.watch.limit = limit;
+        self
     }
 
     /// The same runner, checking logins with `login` and searching as the user who logged in.
@@ -172,21 +218,26 @@ impl Runner {
                     site_id,
                     target,
                     interaction,
+                    client_id,
                 } => {
                     // Never cancelled: a save's outcome always reaches the form.
                     let backend = Arc::clone(&self.backend);
+                    let watch = self.watch.clone();
                     self.answer(async move {
-                        let result = backend
-                            .save(site_id, target, interaction)
-                            .await
-                            .map(Box::new);
+                        let save = Save {
+                            site_id,
+                            target,
+                            interaction,
+                            client_id,
+                        };
+                        let result = watch.save(backend, request_id, save).await.map(Box::new);
                         Msg::SaveDone { request_id, result }
                     });
                 }
                 Effect::LoadHealth { request_id } => {
-                    let backend = Arc::clone(&self.backend);
+                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
                     self.answer(async move {
-                        let result = backend.health().await;
+                        let result = watch.run(&backend, backend.health()).await;
                         Msg::HealthLoaded { request_id, result }
                     });
                 }
@@ -194,9 +245,9 @@ impl Runner {
                     request_id,
                     site_id,
                 } => {
-                    let backend = Arc::clone(&self.backend);
+                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
                     self.answer(async move {
-                        let result = backend.lookups(site_id).await;
+                        let result = watch.run(&backend, backend.lookups(site_id)).await;
                         Msg::LookupsLoaded { request_id, result }
                     });
                 }
@@ -205,9 +256,10 @@ impl Runner {
                     site_id,
                     interaction_id,
                 } => {
-                    let backend = Arc::clone(&self.backend);
+                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
                     self.answer(async move {
-                        let result = backend.history(site_id, interaction_id).await;
+                        let work = backend.history(site_id, interaction_id);
+                        let result = watch.run(&backend, work).await;
                         Msg::HistoryLoaded { request_id, result }
                     });
                 }
@@ -216,9 +268,9 @@ impl Runner {
                     site_id,
                     days,
                 } => {
-                    let backend = Arc::clone(&self.backend);
+                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
                     self.answer(async move {
-                        let result = backend.trash(site_id, days).await;
+                        let result = watch.run(&backend, backend.trash(site_id, days)).await;
                         Msg::TrashLoaded { request_id, result }
                     });
                 }
@@ -228,12 +280,10 @@ impl Runner {
                     interaction_id,
                     version,
                 } => {
-                    let backend = Arc::clone(&self.backend);
+                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
                     self.answer(async move {
-                        let result = backend
-                            .delete(site_id, interaction_id, version)
-                            .await
-                            .map(Box::new);
+                        let work = backend.delete(site_id, interaction_id, version);
+                        let result = watch.write(&backend, work).await.map(Box::new);
                         Msg::Deleted { request_id, result }
                     });
                 }
@@ -243,15 +293,14 @@ impl Runner {
                     interaction_id,
                     days,
                 } => {
-                    let backend = Arc::clone(&self.backend);
+                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
                     self.answer(async move {
-                        let result = backend
-                            .restore(site_id, interaction_id, days)
-                            .await
-                            .map(Box::new);
+                        let work = backend.restore(site_id, interaction_id, days);
+                        let result = watch.write(&backend, work).await.map(Box::new);
                         Msg::Restored { request_id, result }
                     });
                 }
+                Effect::CheckConnection => self.watch.suspect(Arc::clone(&self.backend)),
                 Effect::BeginSession { user_id } => {
                     if let Some(login) = &self.login {
                         self.backend = login.search_as(user_id);
@@ -271,9 +320,24 @@ impl Runner {
     fn start(&mut self, request_id: u64, request: SearchRequest) {
         let backend = Arc::clone(&self.backend);
         let answers = self.answers.clone();
+        let watch = self.watch.clone();
         let task = tokio::spawn(async move {
             let started = Instant::now();
-            let msg = match backend.search(request_id, request).await {
+            let result = match within(watch.limit, backend.search(request_id, request)).await {
+                Some(result) => result,
+                None => {
+                    backend.cancel(request_id);
+                    Err(format!(
+                        "the search got no answer within {} and was stopped; check the network \
+                         and the database server (database.query_timeout_ms sets the limit)",
+                        show_duration(watch.limit)
+                    ))
+                }
+            };
+            if result.is_err() {
+                watch.suspect(Arc::clone(&backend));
+            }
+            let msg = match result {
                 Ok(result) => Msg::SearchDone {
                     request_id,
                     result,
@@ -303,8 +367,15 @@ impl Runner {
     fn count(&mut self, request_id: u64, request: SearchRequest) {
         let backend = Arc::clone(&self.backend);
         let answers = self.answers.clone();
+        let limit = self.watch.limit;
         let task = tokio::spawn(async move {
-            let result = backend.count(request_id, request).await;
+            let result = match within(limit, backend.count(request_id, request)).await {
+                Some(result) => result,
+                None => {
+                    backend.cancel(request_id);
+                    Err(format!("no answer within {}", show_duration(limit)))
+                }
+            };
             let _ = answers.send(Msg::Counted { request_id, result });
         });
         self.tasks.insert(request_id, task);
@@ -313,8 +384,17 @@ impl Runner {
     fn count_months(&mut self, request_id: u64, request: SearchRequest, budget_ms: u32) {
         let backend = Arc::clone(&self.backend);
         let answers = self.answers.clone();
+        let limit = self.watch.limit;
         let task = tokio::spawn(async move {
-            let months = match backend.histogram(request_id, request, budget_ms).await {
+            let work = backend.histogram(request_id, request, budget_ms);
+            let result = match within(limit, work).await {
+                Some(result) => result,
+                None => {
+                    backend.cancel(request_id);
+                    Err(format!("no answer within {}", show_duration(limit)))
+                }
+            };
+            let months = match result {
                 Ok(months) => months,
                 Err(message) => {
                     // A missing picture is no reason to bother the person: it is only logged.
@@ -337,8 +417,17 @@ impl Runner {
             return;
         };
         // Not kept in `tasks`: a login check is never cancelled (its answer is dropped if late).
+        let limit = self.watch.limit;
         tokio::spawn(async move {
-            let result = login.login(username, password).await;
+            let result = within(limit, login.login(username, password))
+                .await
+                .unwrap_or_else(|| {
+                    Err(format!(
+                        "cannot check the login: the database did not answer within {}; check \
+                         the network and the server, then try again",
+                        show_duration(limit)
+                    ))
+                });
             let _ = answers.send(Msg::LoginDone { request_id, result });
         });
     }
@@ -361,6 +450,208 @@ impl Drop for Runner {
                 task.abort();
                 self.backend.cancel(request_id);
             }
+        }
+    }
+}
+
+/// The first pause before the connection is checked again after a failed check.
+pub const FIRST_RETRY: Duration = Duration::from_millis(250);
+/// The longest pause between two checks of a lost connection.
+pub const MAX_RETRY: Duration = Duration::from_secs(5);
+
+/// `work`, or None when it takes longer than `limit` (zero: no limit).
+async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> {
+    if limit.is_zero() {
+        return Some(work.await);
+    }
+    tokio::time::timeout(limit, work).await.ok()
+}
+
+/// One save, as the runner hands it to the backend (and again to resolve an unknown outcome).
+struct Save {
+    site_id: i32,
+    target: FormTarget,
+    interaction: ValidInteraction,
+    client_id: Option<String>,
+}
+
+/// Watches the connection: applies the time limit to each operation, and after a failure checks
+/// the database with [`SearchBackend::ping`], at growing intervals ([`FIRST_RETRY`] doubling up
+/// to [`MAX_RETRY`]) while it does not answer, telling the app with [`Msg::ConnectionLost`]
+/// after every failed check and [`Msg::ConnectionBack`] once it answers again. One check runs at
+/// a time.
+#[derive(Clone)]
+struct Watch {
+    probing: Arc<AtomicBool>,
+    answers: UnboundedSender<Msg>,
+    limit: Duration,
+}
+
+impl Watch {
+    fn new(answers: UnboundedSender<Msg>, limit: Duration) -> Watch {
+        Watch {
+            probing: Arc::default(),
+            answers,
+            limit,
+        }
+    }
+
+    /// Something failed: check the connection, unless a check is already running.
+    fn suspect(&self, backend: Arc<dyn SearchBackend>) {
+        if self.probing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            me.probe(backend.as_ref()).await;
+            me.probing.store(false, Ordering::SeqCst);
+        });
+    }
+
+    /// Pings until the database answers; reports each failure and the recovery.
+    async fn probe(&self, backend: &dyn SearchBackend) {
+        let started = Instant::now();
+        let mut attempt = 0;
+        let mut pause = FIRST_RETRY;
+        loop {
+            match self.ping(backend).await {
+                Ok(()) => {
+                    if attempt > 0 {
+                        tracing::info!(attempt, "the database answers again");
+                        let _ = self.answers.send(Msg::ConnectionBack {
+                            after: started.elapsed(),
+                        });
+                    }
+                    return;
+                }
+                Err(message) => {
+                    attempt += 1;
+                    tracing::warn!(attempt, "the database does not answer: {message}");
+                    let lost = Msg::ConnectionLost {
+                        attempt,
+                        retry_in: pause,
+                        message,
+                    };
+                    if self.answers.send(lost).is_err() {
+                        return; // the app is exiting
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_RETRY);
+                }
+            }
+        }
+    }
+
+    async fn ping(&self, backend: &dyn SearchBackend) -> Result<(), String> {
+        // A check never waits longer than the pause cap: a stalled network must not hold it.
+        let limit = if self.limit.is_zero() {
+            MAX_RETRY
+        } else {
+            self.limit.min(MAX_RETRY)
+        };
+        within(limit, backend.ping())
+            .await
+            .unwrap_or_else(|| Err(format!("no answer within {}", show_duration(limit))))
+    }
+
+    /// Runs a read under the time limit; a failure starts a connection check.
+    async fn run<T>(
+        &self,
+        backend: &Arc<dyn SearchBackend>,
+        work: BoxFuture<'_, Result<T, String>>,
+    ) -> Result<T, String> {
+        let result = within(self.limit, work).await.unwrap_or_else(|| {
+            Err(format!(
+                "the database did not answer within {}; check the network and the server \
+                 (database.query_timeout_ms sets the limit)",
+                show_duration(self.limit)
+            ))
+        });
+        if result.is_err() {
+            self.suspect(Arc::clone(backend));
+        }
+        result
+    }
+
+    /// Runs a delete or restore under the time limit; a failure starts a connection check.
+    async fn write<T>(
+        &self,
+        backend: &Arc<dyn SearchBackend>,
+        work: BoxFuture<'_, Result<T, SaveError>>,
+    ) -> Result<T, SaveError> {
+        let result = within(self.limit, work).await.unwrap_or_else(|| {
+            Err(SaveError::Failed(format!(
+                "the database did not answer within {}, so the change may or may not have been \
+                 made; look again once the connection is back",
+                show_duration(self.limit)
+            )))
+        });
+        if matches!(result, Err(SaveError::Failed(_) | SaveError::Unknown(_))) {
+            self.suspect(Arc::clone(backend));
+        }
+        result
+    }
+
+    /// Saves; when the outcome is unknown (the connection was lost or stalled at a moment where
+    /// the write may have committed), tells the form with [`Msg::SaveUncertain`] and then asks
+    /// the backend, at growing intervals until the database answers, whether it was stored.
+    async fn save(
+        &self,
+        backend: Arc<dyn SearchBackend>,
+        request_id: u64,
+        save: Save,
+    ) -> Result<Interaction, SaveError> {
+        let work = backend.save_once(
+            save.site_id,
+            save.target,
+            save.interaction.clone(),
+            save.client_id.clone(),
+        );
+        let result = within(self.limit, work).await.unwrap_or_else(|| {
+            Err(SaveError::Unknown(format!(
+                "the database did not answer within {}",
+                show_duration(self.limit)
+            )))
+        });
+        let why = match result {
+            Err(SaveError::Unknown(why)) => why,
+            Err(SaveError::Failed(why)) => {
+                self.suspect(Arc::clone(&backend));
+                return Err(SaveError::Failed(why));
+            }
+            other => return other,
+        };
+        tracing::warn!(request_id, "save outcome unknown: {why}");
+        let _ = self.answers.send(Msg::SaveUncertain {
+            request_id,
+            message: why.clone(),
+        });
+        self.suspect(Arc::clone(&backend));
+        let mut pause = FIRST_RETRY;
+        loop {
+            let ask = backend.resolve_save(
+                save.site_id,
+                save.target,
+                save.interaction.clone(),
+                save.client_id.clone(),
+            );
+            match within(self.limit, ask).await {
+                Some(Ok(Some(stored))) => {
+                    tracing::info!(request_id, "the save had reached the database");
+                    return Ok(stored);
+                }
+                Some(Ok(None)) => {
+                    tracing::info!(request_id, "the save had not reached the database");
+                    return Err(SaveError::Failed(format!(
+                        "the connection was lost ({why}) before the save reached the database; \
+                         nothing was stored"
+                    )));
+                }
+                Some(Err(e)) => tracing::debug!(request_id, "cannot resolve the save yet: {e}"),
+                None => tracing::debug!(request_id, "cannot resolve the save yet: no answer"),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(MAX_RETRY);
         }
     }
 }

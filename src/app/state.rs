@@ -112,6 +112,9 @@ pub enum Connection {
     Connected,
     /// The last search failed.
     Failing,
+    /// The database does not answer: `attempt` checks in a row failed, the next one comes
+    /// `retry_in` after the last (the pause doubles up to a few seconds).
+    Lost { attempt: u32, retry_in: Duration },
 }
 
 /// Who is working where: shown on the status line, and the site every search is scoped to.
@@ -140,6 +143,9 @@ pub struct Settings {
     pub histogram_budget_ms: u32,
     /// Deleted interactions can be restored for this many days.
     pub trash_days: u32,
+    /// The longest any one database operation may take on the client side (zero: no limit);
+    /// bounds a stalled network, which the server's statement timeout cannot.
+    pub query_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -152,6 +158,7 @@ impl Default for Settings {
             load_more_within: 10,
             histogram_budget_ms: 250,
             trash_days: 30,
+            query_timeout: Duration::from_millis(crate::config::DEFAULT_QUERY_TIMEOUT_MS),
         }
     }
 }

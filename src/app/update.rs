@@ -115,6 +115,26 @@ pub enum Msg {
     Changed {
         site_id: i32,
     },
+    /// A check of the connection failed (`attempt` in a row); the next comes in `retry_in`.
+    ConnectionLost {
+        attempt: u32,
+        retry_in: Duration,
+        message: String,
+    },
+    /// The database answers again, `after` the first failed check.
+    ConnectionBack {
+        after: Duration,
+    },
+    /// Save `request_id` lost its connection at a moment where it may or may not have been
+    /// stored; its [`Msg::SaveDone`] follows once that is known.
+    SaveUncertain {
+        request_id: u64,
+        message: String,
+    },
+    /// The live-updates listener lost its connection (changes may be missed meanwhile).
+    LiveUpdatesLost,
+    /// The live-updates listener listens again; changes made meanwhile were not signalled.
+    LiveUpdatesBack,
     /// The time now.
     Tick(Instant),
     /// The date and time now (for defaults such as a new interaction's start).
@@ -171,7 +191,12 @@ pub enum Effect {
         site_id: i32,
         target: FormTarget,
         interaction: ValidInteraction,
+        /// The form's id for a create, so that a retry never stores it twice.
+        client_id: Option<String>,
     },
+    /// Check that the database answers; report with [`Msg::ConnectionLost`] and
+    /// [`Msg::ConnectionBack`].
+    CheckConnection,
     /// Read the site's types, leads and locations; answer with [`Msg::LookupsLoaded`].
     LoadLookups { request_id: u64, site_id: i32 },
     /// Read an interaction's change history; answer with [`Msg::HistoryLoaded`].
@@ -516,6 +541,18 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::Changed { site_id } => changed_elsewhere(state, site_id, effects),
         Msg::Notice(text) => state.notice = Some(text),
         Msg::SaveDone { request_id, result } => form::save_done(state, request_id, result, effects),
+        Msg::SaveUncertain {
+            request_id,
+            message,
+        } => super::link::save_uncertain(state, request_id, &message),
+        Msg::ConnectionLost {
+            attempt,
+            retry_in,
+            message,
+        } => super::link::lost(state, attempt, retry_in, message),
+        Msg::ConnectionBack { after } => super::link::back(state, after, effects),
+        Msg::LiveUpdatesLost => effects.push(Effect::CheckConnection),
+        Msg::LiveUpdatesBack => super::link::resync(state, effects),
         Msg::DraftFound(found) => form::draft_found(state, found),
         Msg::LookupsLoaded { request_id, result } => {
             if state
@@ -670,7 +707,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
 
 /// A change on `site_id` by someone (or some other window): refresh what is on screen, unless a
 /// search is already on its way (it will see the change) or the site is not the one open.
-fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>) {
+pub(super) fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>) {
     state.cache.invalidate(site_id);
     if site_id != state.session.site_id
         || matches!(state.screen, Screen::Login | Screen::SitePicker)

@@ -75,6 +75,7 @@ pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
             page_size: i64::from(search.page_size),
             count_cap: i64::from(search.count_cap),
             rank_window: i64::from(search.rank_window),
+            query_timeout: Duration::from_millis(ctx.config.database.query_timeout_ms),
             ..Settings::default()
         },
         keymap: ctx.config.keymap(),

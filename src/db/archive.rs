@@ -13,7 +13,7 @@ use crate::domain::interaction::{INTERACTION_COLUMNS, Interaction};
 /// Every stored column of `interactions` (the generated `search_vector` is recomputed).
 const STORED_COLUMNS: &str = "interaction_id, site_id, title, type, lead, start_datetime, \
      timezone, end_datetime, location, description, notes, created_by, created_at, updated_by, \
-     updated_at, version, deleted_at, deleted_by";
+     updated_at, version, deleted_at, deleted_by, client_id";
 
 /// Moves up to `batch` live interactions last touched (updated, else created) before
 /// `untouched_before` to the archive; returns how many. The audit trail records each as

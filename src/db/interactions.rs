@@ -137,3 +137,92 @@ pub async fn distinct_locations(
     .fetch_all(conn)
     .await
 }
+
+/// Creates an interaction like [`insert`], carrying `client_id` (a UUID in text form, see
+/// [`crate::db::faults::new_client_id`]): when `site_id` already holds a record with that id
+/// (an earlier attempt of the same create reached the database), nothing is inserted and that
+/// record is returned instead, with `true` for "it was already there". A deleted record is
+/// returned too; the caller decides what that means.
+pub async fn insert_once(
+    conn: &mut PgConnection,
+    site_id: i32,
+    acting_user: i32,
+    v: &ValidInteraction,
+    client_id: &str,
+) -> sqlx::Result<(Interaction, bool)> {
+    let sql = format!(
+        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+         timezone, location, description, notes, created_by, client_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid) \
+         ON CONFLICT (site_id, client_id) DO NOTHING \
+         RETURNING {INTERACTION_COLUMNS}"
+    );
+    let inserted = sqlx::query_as::<_, Interaction>(&sql)
+        .bind(site_id)
+        .bind(&v.title)
+        .bind(&v.kind)
+        .bind(&v.lead)
+        .bind(v.start_datetime)
+        .bind(v.end_datetime)
+        .bind(&v.timezone)
+        .bind(&v.location)
+        .bind(&v.description)
+        .bind(&v.notes)
+        .bind(acting_user)
+        .bind(client_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match inserted {
+        Some(row) => Ok((row, false)),
+        None => by_client_id(conn, site_id, client_id)
+            .await?
+            .map(|row| (row, true))
+            .ok_or(sqlx::Error::RowNotFound),
+    }
+}
+
+/// The record of `site_id` created with `client_id`, deleted or not; None if no create with that
+/// id ever reached the database.
+pub async fn by_client_id(
+    conn: &mut PgConnection,
+    site_id: i32,
+    client_id: &str,
+) -> sqlx::Result<Option<Interaction>> {
+    let sql = format!(
+        "SELECT {INTERACTION_COLUMNS} FROM interactions \
+         WHERE site_id = $1 AND client_id = $2::uuid"
+    );
+    sqlx::query_as::<_, Interaction>(&sql)
+        .bind(site_id)
+        .bind(client_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// True when interaction `id` of `site_id` is in the trash.
+pub async fn is_deleted(conn: &mut PgConnection, site_id: i32, id: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM interactions \
+          WHERE interaction_id = $1 AND site_id = $2 AND deleted_at IS NOT NULL)",
+    )
+    .bind(id)
+    .bind(site_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// True when `stored` holds exactly the fields of `v` (what a save of `v` would have written).
+pub fn holds(stored: &Interaction, v: &ValidInteraction) -> bool {
+    let text = |a: &Option<String>, b: &Option<String>| {
+        a.as_deref().unwrap_or("") == b.as_deref().unwrap_or("")
+    };
+    stored.title == v.title
+        && stored.kind == v.kind
+        && stored.lead == v.lead
+        && stored.start_datetime == v.start_datetime
+        && stored.end_datetime == v.end_datetime
+        && stored.timezone == v.timezone
+        && text(&stored.location, &v.location)
+        && text(&stored.description, &v.description)
+        && text(&stored.notes, &v.notes)
+}

@@ -62,6 +62,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 5, 0),
         sql: include_str!("../../migrations/0007_search_speed.sql"),
     },
+    Migration {
+        number: 8,
+        name: "client_id",
+        version: SchemaVersion::new(1, 6, 0),
+        sql: include_str!("../../migrations/0008_client_id.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

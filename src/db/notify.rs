@@ -21,6 +21,22 @@ impl Changes {
         Ok(Changes { listener })
     }
 
+    /// The next change, or [`Change::Reconnected`] when the listening connection was lost
+    /// and made again meanwhile (changes made in between were not signalled). An error means
+    /// it could not be made again.
+    pub async fn next_change(&mut self) -> sqlx::Result<Change> {
+        loop {
+            match self.listener.try_recv().await? {
+                None => return Ok(Change::Reconnected),
+                Some(n) => {
+                    if let Ok(site) = n.payload().trim().parse::<i32>() {
+                        return Ok(Change::Site(site));
+                    }
+                }
+            }
+        }
+    }
+
     /// The site id of the next change. A lost connection is re-established by sqlx (changes made
     /// meanwhile are not replayed; the caller refreshes anyway on the next one).
     pub async fn next(&mut self) -> sqlx::Result<i32> {
@@ -31,4 +47,13 @@ impl Changes {
             }
         }
     }
+}
+
+/// What [`Changes::next_change`] saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A committed change of an interaction of this site.
+    Site(i32),
+    /// The connection was lost and listens again; changes may have been missed.
+    Reconnected,
 }

@@ -15,15 +15,23 @@ use crate::app::state::{Connection, State};
 /// Draws the status line into `area` (one row).
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
     let s = &state.session;
-    let connection = match state.connection {
-        Connection::Connecting => "connecting…",
-        Connection::Connected => "connected",
-        Connection::Failing => "connection trouble",
+    let connection = match &state.connection {
+        Connection::Connecting => "connecting…".to_string(),
+        Connection::Connected => "connected".to_string(),
+        Connection::Failing => "connection trouble".to_string(),
+        Connection::Lost { attempt, retry_in } => format!(
+            "connection lost, retrying in {} (attempt {attempt})",
+            crate::db::faults::show_duration(*retry_in)
+        ),
     };
     let mut spans = vec![
         Span::raw(format!(" {}@{} ({})", s.user, s.site, s.role)),
         Span::raw(" │ "),
-        Span::raw(connection),
+        if matches!(state.connection, Connection::Lost { .. }) {
+            Span::styled(connection, theme.error)
+        } else {
+            Span::raw(connection)
+        },
     ];
     if let Some(time) = state.last_query_time {
         spans.push(Span::raw(format!(" │ {}", format_duration(time))));

@@ -432,6 +432,7 @@ fn a_draft() -> Draft {
             notes: "every word".into(),
             ..InteractionInput::default()
         },
+        client_id: None,
         saved_at: None,
     }
 }

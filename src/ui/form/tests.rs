@@ -131,6 +131,7 @@ fn draft_offer_120x40() {
             title: "Site visit: warehouse safety".into(),
             ..InteractionInput::default()
         },
+        client_id: None,
         saved_at: Utc.with_ymd_and_hms(2026, 11, 20, 17, 5, 0).single(),
     };
     update(

@@ -1,0 +1,101 @@
+//! Faults of the connection: telling a lost connection (the server restarting, the network
+//! cut or stalled) from a refused statement, and the client-generated ids that make a retried
+//! create harmless.
+
+use std::time::Duration;
+
+/// True when `e` means the connection to the server is gone or unusable (so the same work may
+/// succeed once it is back), rather than the server refusing the statement: I/O errors, pool
+/// timeouts and closures, TLS and protocol failures, and the SQLSTATEs of a server shutting down
+/// or starting (57P01, 57P02, 57P03) or of a broken connection (class 08).
+pub fn is_connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| is_connection_sqlstate(code.as_ref())),
+        _ => false,
+    }
+}
+
+/// True for the SQLSTATEs of a lost connection: class 08 and the shutdown codes of class 57P.
+pub fn is_connection_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+/// The error a client-side time limit gives: the server did not answer within `limit`.
+pub fn timed_out(limit: Duration) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!(
+            "the database did not answer within {}",
+            crate::db::faults::show_duration(limit)
+        ),
+    ))
+}
+
+/// A duration as people read it: "800 ms", "2 s", "1.5 s".
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// A new client-generated id for a create: a random (version 4) UUID in its text form. The form
+/// makes one when it opens and keeps it in the draft, so every retry of the same create carries
+/// the same id and the database stores the record at most once.
+pub fn new_client_id() -> String {
+    let mut bytes: [u8; 16] = rand::random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_version_4_uuids_and_differ() {
+        let a = new_client_id();
+        let b = new_client_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
+    }
+
+    #[test]
+    fn lost_connections_are_told_from_refused_statements() {
+        assert!(is_connection_lost(&sqlx::Error::PoolTimedOut));
+        assert!(is_connection_lost(&timed_out(Duration::from_secs(2))));
+        assert!(!is_connection_lost(&sqlx::Error::RowNotFound));
+        assert!(is_connection_sqlstate("57P01"));
+        assert!(is_connection_sqlstate("08006"));
+        assert!(
+            !is_connection_sqlstate("57014"),
+            "a cancelled statement is not a lost link"
+        );
+        assert_eq!(show_duration(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(show_duration(Duration::from_secs(2)), "2 s");
+        assert_eq!(show_duration(Duration::from_millis(250)), "250 ms");
+    }
+}
