@@ -512,7 +512,7 @@ async fn searches_use_the_replica_but_never_miss_own_writes_or_a_sick_replica() 
     eventually(10, "the replica's search waits for the lock", || async {
         sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM pg_stat_activity \
-              WHERE application_name = 'ifind search 7' AND wait_event_type = 'Lock'",
+              WHERE application_name LIKE 'ifind search %-7' AND wait_event_type = 'Lock'",
         )
         .fetch_one(&replica_owner.pool)
         .await
