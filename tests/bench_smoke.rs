@@ -1,6 +1,8 @@
-//! The Finder benchmark (`cargo bench --bench finder`) as a quick check: its measuring code at a
-//! tiny size, with few repetitions, against the test harness's database. It proves that every
-//! section still runs and produces figures; the figures themselves mean nothing at this size.
+//! The Finder benchmark (`cargo bench --bench finder`) in CI: its measuring code at its default
+//! size (100,000 interactions over 200 sites, seed 1, seeded into the test harness's database),
+//! with one repetition per query and short loads, in a debug build. It proves that every
+//! section still runs and produces figures at the size the benchmark is run at; the figures are
+//! printed (`--nocapture`) but not judged: speed is judged by `cargo bench --bench finder`.
 
 mod common;
 
@@ -17,10 +19,10 @@ use harness::{Config, mix, report, setup};
 async fn every_section_produces_figures() {
     let started = Instant::now();
     let t = common::fresh_db().await;
-    let env = setup::prepare(&t.url, 4_000, 4, 7)
+    let env = setup::prepare(&t.url, 100_000, 200, 1)
         .await
         .expect("seed the benchmark data");
-    assert_eq!(env.rows, 4_000);
+    assert_eq!(env.rows, 100_000);
 
     let mut cfg = Config::standard(PathBuf::from(env!("CARGO_BIN_EXE_ifind")));
     cfg.per_class = 2;
@@ -77,7 +79,7 @@ async fn every_section_produces_figures() {
     let info = report::RunInfo {
         machine: "test".into(),
         command: "cargo test --test bench_smoke".into(),
-        seed: 7,
+        seed: 1,
         started: chrono::Utc::now(),
         elapsed: started.elapsed(),
         debounce: cfg.typing.debounce,
@@ -93,11 +95,7 @@ async fn every_section_produces_figures() {
     let text = std::fs::read_to_string(&file).expect("read");
     assert!(text.contains("hand-written text") && text.contains("second\n"));
     assert!(!text.contains("first\n"), "{text}");
-    assert!(
-        started.elapsed() < Duration::from_secs(120),
-        "the quick check took {:?}",
-        started.elapsed()
-    );
+    eprintln!("the benchmark at 100,000 rows took {:?}", started.elapsed());
 }
 
 #[test]
