@@ -821,3 +821,60 @@ async fn relevance_ranks_the_newest_matches_then_lists_the_rest() {
         }
     }
 }
+
+/// Short prefixes on a small site walk the site's rows (`ts_match_vq`) instead of the text
+/// index: the same rows, in every sort, as the index-served `@@` of the hand-written SQL, and
+/// the same counts.
+#[tokio::test]
+async fn short_prefixes_walked_on_a_small_site_match_what_the_index_finds() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    for (query, tsquery, normalised) in [
+        ("b", "b:*", "'b':*"),
+        ("cr", "cr:*", "'cr':*"),
+        ("har", "har:*", "'har':*"),
+    ] {
+        assert!(
+            ifind::db::search::walks(&mut conn, NORTH, Some(normalised))
+                .await
+                .expect("walks"),
+            "{query}: a 20-row site is small, so a short prefix walks it"
+        );
+        let hand: Vec<i32> = sqlx::query_scalar(
+            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+               AND search_vector @@ to_tsquery('simple', $2) \
+             ORDER BY start_datetime DESC, interaction_id DESC",
+        )
+        .bind(NORTH)
+        .bind(tsquery)
+        .fetch_all(&mut *conn)
+        .await
+        .expect("hand-written");
+        assert!(!hand.is_empty(), "{query}: the fixture has matches");
+        let newest = search(&mut conn, &request(NORTH, query, Newest, 500))
+            .await
+            .expect("newest");
+        assert_eq!(ids(&newest), hand, "{query} newest");
+        let mut oldest_hand = hand.clone();
+        oldest_hand.reverse();
+        let oldest = search(&mut conn, &request(NORTH, query, Oldest, 500))
+            .await
+            .expect("oldest");
+        assert_eq!(ids(&oldest), oldest_hand, "{query} oldest");
+        let mut by_rank = ids(&search(&mut conn, &request(NORTH, query, Relevance, 500))
+            .await
+            .expect("relevance"));
+        by_rank.sort_unstable();
+        let mut all = hand.clone();
+        all.sort_unstable();
+        assert_eq!(by_rank, all, "{query} relevance: the same rows");
+        let mut req = request(NORTH, query, Newest, 1);
+        req.count_cap = 1000;
+        let mut tx = conn.begin().await.expect("begin");
+        let counted = ifind::db::search::count_in(&mut tx, &req)
+            .await
+            .expect("count");
+        tx.rollback().await.expect("rollback");
+        assert_eq!(counted, MatchCount::Exact(hand.len() as i64), "{query}");
+    }
+}

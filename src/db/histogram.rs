@@ -7,7 +7,9 @@
 use chrono::NaiveDate;
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
-use super::search::{SearchError, SearchRequest, Text, prepare, push_where};
+use super::search::{
+    SearchError, SearchRequest, Table, Text, prepare, push_where_in, walk_small_site,
+};
 use crate::domain::query;
 
 /// Matches in one month.
@@ -30,7 +32,8 @@ pub async fn histogram(
 ) -> Result<Option<Vec<MonthCount>>, SearchError> {
     let parsed = query::parse(&req.query);
     let mut tx = conn.begin().await?;
-    let (normal, relaxed, _) = prepare(&mut tx, &parsed).await?;
+    let (mut normal, mut relaxed, _) = prepare(&mut tx, &parsed).await?;
+    walk_small_site(&mut tx, req.site_id, [&mut normal, &mut relaxed]).await?;
     sqlx::query("SELECT set_config('statement_timeout', $1, true)")
         .bind(budget_ms.max(1).to_string())
         .execute(&mut *tx)
@@ -67,7 +70,14 @@ async fn count_by_month(
         "SELECT date_trunc('month', start_datetime AT TIME ZONE timezone)::date AS month, \
          count(*) AS n",
     );
-    push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+    push_where_in(
+        &mut qb,
+        Table::Live,
+        site_id,
+        text.matches.as_deref(),
+        text.walk,
+        filters,
+    );
     qb.push(" GROUP BY 1 ORDER BY 1");
     let rows: Vec<(NaiveDate, i64)> = qb.build_query_as().fetch_all(conn).await?;
     Ok(rows

@@ -47,6 +47,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -289,6 +290,9 @@ pub(crate) struct Text {
     pub(crate) matches: Option<String>,
     /// `ts_rank` by this; None when nothing positive is left.
     pub(crate) rank: Option<String>,
+    /// Match with `ts_match_vq(search_vector, ...)`, which no index serves, instead of `@@`: the
+    /// plan then walks the site's own rows (see [`walk_small_site`]).
+    pub(crate) walk: bool,
 }
 
 /// Runs one search in its own transaction (a savepoint when `conn` is in one). See the module
@@ -320,7 +324,8 @@ pub async fn search_in(
     let first_page = cursor.is_none();
 
     let tx = conn;
-    let (normal, relaxed, stop_words) = prepare(&mut *tx, &parsed).await?;
+    let (mut normal, mut relaxed, stop_words) = prepare(&mut *tx, &parsed).await?;
+    walk_small_site(&mut *tx, req.site_id, [&mut normal, &mut relaxed]).await?;
     let mut ignored = parsed.ignored.clone();
     if !stop_words.is_empty() {
         ignored.push(format!(
@@ -435,7 +440,8 @@ pub async fn count_in(
     req: &SearchRequest,
 ) -> Result<MatchCount, SearchError> {
     let parsed = query::parse(&req.query);
-    let (normal, relaxed, _) = prepare(&mut *conn, &parsed).await?;
+    let (mut normal, mut relaxed, _) = prepare(&mut *conn, &parsed).await?;
+    walk_small_site(&mut *conn, req.site_id, [&mut normal, &mut relaxed]).await?;
     let cap = req.count_cap.max(1);
     let n = count(
         &mut *conn,
@@ -503,12 +509,121 @@ pub(crate) async fn prepare(
     let normal = Text {
         matches: some(row.2),
         rank: some(row.3),
+        walk: false,
     };
     let relaxed = Text {
         matches: some(row.4),
         rank: some(row.5),
+        walk: false,
     };
     Ok((normal, relaxed, row.6))
+}
+
+/// Sites with at most this many live rows are "small" for [`walk_small_site`].
+pub const SMALL_SITE_ROWS: i64 = 2000;
+/// How long a site's size is remembered.
+const SITE_SIZE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether the tsquery text has a prefix term of at most three characters (`'ho':*`).
+fn has_short_prefix(tsquery: &str) -> bool {
+    let mut chars = tsquery.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut len = 0;
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            len += 1;
+        }
+        let prefix = chars.peek() == Some(&':') && {
+            let rest: String = chars.clone().take(3).collect();
+            rest.starts_with(":*") || rest.contains('*')
+        };
+        if prefix && len <= 3 {
+            return true;
+        }
+    }
+    false
+}
+
+/// A short prefix (`h`, `ho`, `hot` as typed) expands in the `(site_id, search_vector)` index
+/// to every lexeme of the whole table that starts with it, whatever the site: on a site of
+/// 1,686 rows a 2-letter prefix read 1,500 index pages (61 ms, its count 85-135 ms). On a
+/// small site walking the site's own rows is cheaper, so such texts are matched with a
+/// function no index serves and the plan walks the site (2 ms and 6 ms). Whether a site is
+/// small ([`SMALL_SITE_ROWS`]) is counted once a minute per process; a stale answer costs time,
+/// never results.
+pub(crate) async fn walk_small_site(
+    conn: &mut PgConnection,
+    site_id: i32,
+    texts: [&mut Text; 2],
+) -> Result<(), sqlx::Error> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Instant;
+    static SIZES: OnceLock<Mutex<HashMap<i32, (bool, Instant)>>> = OnceLock::new();
+    let short = |t: &Text| t.matches.as_deref().is_some_and(has_short_prefix);
+    if !texts.iter().any(|t| short(t)) {
+        return Ok(());
+    }
+    let sizes = SIZES.get_or_init(Mutex::default);
+    let known = sizes
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&site_id).copied())
+        .filter(|(_, at)| at.elapsed() < SITE_SIZE_TTL)
+        .map(|(small, _)| small);
+    let small = match known {
+        Some(small) => small,
+        None => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM (SELECT 1 FROM interactions \
+                  WHERE site_id = $1 AND deleted_at IS NULL LIMIT $2) s",
+            )
+            .bind(site_id)
+            .bind(SMALL_SITE_ROWS + 1)
+            .fetch_one(&mut *conn)
+            .await?;
+            // A site this user cannot read counts 0: not remembered, so it says nothing about
+            // the site for anyone else in this process.
+            if n > 0
+                && let Ok(mut m) = sizes.lock()
+            {
+                m.insert(site_id, (n <= SMALL_SITE_ROWS, Instant::now()));
+            }
+            n <= SMALL_SITE_ROWS
+        }
+    };
+    if small {
+        for t in texts {
+            t.walk = short(t);
+        }
+    }
+    Ok(())
+}
+
+/// Whether a search of `site_id` for the normalised tsquery text `matches` walks the site's
+/// rows instead of using the text index (see [`walk_small_site`]); for the benchmark's raw side,
+/// which must send the statement the app sends.
+pub async fn walks(
+    conn: &mut PgConnection,
+    site_id: i32,
+    matches: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let mut text = Text {
+        matches: matches.map(str::to_string),
+        ..Text::default()
+    };
+    let mut none = Text::default();
+    walk_small_site(conn, site_id, [&mut text, &mut none]).await?;
+    Ok(text.walk)
 }
 
 /// The same day's midnight in UTC moved by `days` (negative for earlier).
@@ -542,7 +657,7 @@ pub fn push_where(
     text: Option<&str>,
     f: &Filters,
 ) {
-    push_where_in(qb, Table::Live, site_id, text, f);
+    push_where_in(qb, Table::Live, site_id, text, false, f);
 }
 
 /// Where rows come from: the live table or the archive.
@@ -567,6 +682,7 @@ pub(crate) fn push_where_in(
     table: Table,
     site_id: i32,
     text: Option<&str>,
+    walk: bool,
     f: &Filters,
 ) {
     qb.push(" FROM ")
@@ -575,9 +691,13 @@ pub(crate) fn push_where_in(
         .push_bind(site_id)
         .push(" AND deleted_at IS NULL");
     if let Some(t) = text {
-        qb.push(" AND search_vector @@ ")
-            .push_bind(t.to_string())
-            .push("::tsquery");
+        qb.push(if walk {
+            " AND ts_match_vq(search_vector, "
+        } else {
+            " AND search_vector @@ ("
+        })
+        .push_bind(t.to_string())
+        .push("::tsquery)");
     }
     if let Some(kind) = &f.kind {
         qb.push(" AND lower(type) = lower(")
@@ -652,7 +772,14 @@ async fn windowed_page(
     }
     // The window's last rows are on this page: is there anything older than the window?
     let mut qb = QueryBuilder::<Postgres>::new("SELECT start_datetime, interaction_id");
-    push_where(&mut qb, site_id, text.matches.as_deref(), filters);
+    push_where_in(
+        &mut qb,
+        Table::Live,
+        site_id,
+        text.matches.as_deref(),
+        text.walk,
+        filters,
+    );
     qb.push(" ORDER BY start_datetime DESC, interaction_id DESC OFFSET ")
         .push_bind(window - 1)
         .push(" LIMIT 1");
@@ -727,6 +854,7 @@ pub fn page_statement(
     site_id: i32,
     matches: Option<&str>,
     rank: Option<&str>,
+    walk: bool,
     filters: &Filters,
     sort: Sort,
     after: Option<PageAfter>,
@@ -736,6 +864,7 @@ pub fn page_statement(
     let text = Text {
         matches: matches.map(str::to_string),
         rank: rank.map(str::to_string),
+        walk,
     };
     let sort = effective_sort(sort, &text);
     let cursor = after.map(|a| Cursor {
@@ -771,10 +900,11 @@ pub fn count_statement(
     prefix: &'static str,
     site_id: i32,
     matches: Option<&str>,
+    walk: bool,
     filters: &Filters,
     cap: i64,
 ) -> QueryBuilder<'static, Postgres> {
-    count_query(prefix, site_id, matches, filters, cap, false)
+    count_query(prefix, site_id, matches, walk, filters, cap, false)
 }
 
 /// The statement of [`page`], after `prefix`.
@@ -875,12 +1005,26 @@ fn push_source(
                 qb.push(" FROM (SELECT ")
                     .push(INTERACTION_COLUMNS)
                     .push(", search_vector");
-                push_where_in(qb, table, site_id, text.matches.as_deref(), filters);
+                push_where_in(
+                    qb,
+                    table,
+                    site_id,
+                    text.matches.as_deref(),
+                    text.walk,
+                    filters,
+                );
                 qb.push(" ORDER BY start_datetime DESC, interaction_id DESC LIMIT ")
                     .push_bind(window)
                     .push(") AS w");
             } else {
-                push_where_in(qb, table, site_id, text.matches.as_deref(), filters);
+                push_where_in(
+                    qb,
+                    table,
+                    site_id,
+                    text.matches.as_deref(),
+                    text.walk,
+                    filters,
+                );
             }
             qb.push(") AS m");
             if let Some(c) = after {
@@ -900,7 +1044,14 @@ fn push_source(
                 .push(INTERACTION_COLUMNS)
                 .push(archived)
                 .push(", NULL::real AS rank");
-            push_where_in(qb, table, site_id, text.matches.as_deref(), filters);
+            push_where_in(
+                qb,
+                table,
+                site_id,
+                text.matches.as_deref(),
+                text.walk,
+                filters,
+            );
             if let Some(c) = after {
                 // The plain bound lets the (site_id, start_datetime) index skip to the cursor.
                 qb.push(" AND start_datetime ")
@@ -938,10 +1089,18 @@ async fn count(
     cap: i64,
     archive: bool,
 ) -> Result<MatchCount, sqlx::Error> {
-    let n: i64 = count_query("", site_id, text.matches.as_deref(), filters, cap, archive)
-        .build_query_scalar()
-        .fetch_one(conn)
-        .await?;
+    let n: i64 = count_query(
+        "",
+        site_id,
+        text.matches.as_deref(),
+        text.walk,
+        filters,
+        cap,
+        archive,
+    )
+    .build_query_scalar()
+    .fetch_one(conn)
+    .await?;
     Ok(if n > cap {
         MatchCount::AtLeast(cap)
     } else {
@@ -954,19 +1113,20 @@ fn count_query(
     prefix: &'static str,
     site_id: i32,
     matches: Option<&str>,
+    walk: bool,
     filters: &Filters,
     cap: i64,
     archive: bool,
 ) -> QueryBuilder<'static, Postgres> {
     let mut qb = QueryBuilder::<Postgres>::new(prefix);
     qb.push("SELECT count(*) FROM ((SELECT 1");
-    push_where(&mut qb, site_id, matches, filters);
+    push_where_in(&mut qb, Table::Live, site_id, matches, walk, filters);
     qb.push(" LIMIT ")
         .push_bind(cap.saturating_add(1))
         .push(")");
     if archive {
         qb.push(" UNION ALL (SELECT 1");
-        push_where_in(&mut qb, Table::Archive, site_id, matches, filters);
+        push_where_in(&mut qb, Table::Archive, site_id, matches, walk, filters);
         qb.push(" LIMIT ")
             .push_bind(cap.saturating_add(1))
             .push(")");
@@ -1029,6 +1189,17 @@ mod tests {
         assert_eq!(MatchCount::Exact(1234).to_string(), "1,234");
         assert_eq!(MatchCount::Exact(1_234_567).to_string(), "1,234,567");
         assert_eq!(MatchCount::AtLeast(1000).to_string(), "1,000+");
+    }
+
+    #[test]
+    fn short_prefixes_are_found() {
+        assert!(has_short_prefix("'ho':*"));
+        assert!(has_short_prefix("'meet' & 'c':*"));
+        assert!(has_short_prefix("'o''b':*"));
+        assert!(!has_short_prefix("'hote':*"));
+        assert!(!has_short_prefix("'ho'"));
+        assert!(!has_short_prefix("'ho' <-> 'tel'"));
+        assert!(!has_short_prefix(""));
     }
 
     #[test]

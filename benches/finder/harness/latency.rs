@@ -152,7 +152,7 @@ async fn time_class(
 ) -> Result<Row> {
     let mut parsed = Vec::with_capacity(cases.len());
     for (c, _) in cases {
-        parsed.push(sql::prepare(raw, &c.query).await?);
+        parsed.push(sql::prepare(raw, site_id, &c.query).await?);
     }
     for ((case, steps), p) in cases.iter().zip(&parsed) {
         for step in steps {
@@ -265,7 +265,7 @@ pub async fn tenth_pages(
         for class in ["common word", "type:"] {
             let mut cases = Vec::new();
             for case in mix.deep.iter().filter(|c| c.class == class) {
-                let prepared = sql::prepare(raw, &case.query).await?;
+                let prepared = sql::prepare(raw, mix.site.id, &case.query).await?;
                 if sort != sql::effective(sort, &prepared) {
                     continue;
                 }

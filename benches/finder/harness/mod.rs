@@ -262,7 +262,7 @@ async fn explain_slowest(
         let Some((_, m)) = r.mixes.iter().find(|(l, _)| *l == row.site) else {
             continue;
         };
-        let prepared = sql::prepare(raw, &row.example).await?;
+        let prepared = sql::prepare(raw, m.site.id, &row.example).await?;
         let text = sql::explain(
             raw,
             m.site.id,

@@ -39,10 +39,13 @@ pub struct Prepared {
     pub matches: Option<String>,
     /// `ts_rank` by this; None: nothing to rank by.
     pub rank: Option<String>,
+    /// The app walks the site's rows for this text (a short prefix on a small site).
+    pub walk: bool,
 }
 
-/// Parses `query` and normalises its tsquery texts (untimed, on `conn`).
-pub async fn prepare(conn: &mut PgConnection, query: &str) -> sqlx::Result<Prepared> {
+/// Parses `query` and normalises its tsquery texts (untimed, on `conn`), and asks the app
+/// whether it would walk `site`'s rows for it.
+pub async fn prepare(conn: &mut PgConnection, site: i32, query: &str) -> sqlx::Result<Prepared> {
     let parsed = ifind::domain::query::parse(query);
     let (matches, rank): (Option<String>, Option<String>) =
         sqlx::query_as("SELECT to_tsquery('english', $1)::text, to_tsquery('english', $2)::text")
@@ -51,10 +54,13 @@ pub async fn prepare(conn: &mut PgConnection, query: &str) -> sqlx::Result<Prepa
             .fetch_one(&mut *conn)
             .await?;
     let some = |s: Option<String>| s.filter(|s| !s.is_empty());
+    let matches = some(matches);
+    let walk = search::walks(conn, site, matches.as_deref()).await?;
     Ok(Prepared {
         parsed,
-        matches: some(matches),
+        matches,
         rank: some(rank),
+        walk,
     })
 }
 
@@ -91,6 +97,7 @@ fn app_page(
         site,
         p.matches.as_deref(),
         p.rank.as_deref(),
+        p.walk,
         &p.parsed.filters,
         sort,
         after.map(after_of),
@@ -106,7 +113,14 @@ fn app_count(
     p: &Prepared,
     cap: i64,
 ) -> QueryBuilder<'static, Postgres> {
-    search::count_statement(prefix, site, p.matches.as_deref(), &p.parsed.filters, cap)
+    search::count_statement(
+        prefix,
+        site,
+        p.matches.as_deref(),
+        p.walk,
+        &p.parsed.filters,
+        cap,
+    )
 }
 
 /// The app's page statement for one page, sent raw. Returns the number of rows.
