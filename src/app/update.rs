@@ -762,20 +762,29 @@ fn count_matches(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>)
     {
         return;
     }
-    let request_id = next_id(state);
-    let mut request = request(state, None);
-    request.query = first.query.clone();
-    request.sort = first.sort;
-    state.count_in_flight = Some(InFlight {
-        request_id,
-        generation: first.generation,
-        query: first.query.clone(),
-        sort: first.sort,
-    });
+    let (flight, request) = follow_up(state, first);
+    let request_id = flight.request_id;
+    state.count_in_flight = Some(flight);
     effects.push(Effect::Count {
         request_id,
         request,
     });
+}
+
+/// A new request for the first page `first` answered (its query and sort, whatever the query
+/// line says now) and its flight, for the work that follows a first page.
+fn follow_up(state: &mut State, first: &InFlight) -> (InFlight, SearchRequest) {
+    let request_id = next_id(state);
+    let mut request = request(state, None);
+    request.query = first.query.clone();
+    request.sort = first.sort;
+    let flight = InFlight {
+        request_id,
+        generation: first.generation,
+        query: first.query.clone(),
+        sort: first.sort,
+    };
+    (flight, request)
 }
 
 /// Asks for the month histogram of the first page that just arrived for `first`.
@@ -785,16 +794,9 @@ fn count_months(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) 
             request_id: old.request_id,
         });
     }
-    let request_id = next_id(state);
-    let mut request = request(state, None);
-    request.query = first.query.clone();
-    request.sort = first.sort;
-    state.histogram_in_flight = Some(InFlight {
-        request_id,
-        generation: first.generation,
-        query: first.query.clone(),
-        sort: first.sort,
-    });
+    let (flight, request) = follow_up(state, first);
+    let request_id = flight.request_id;
+    state.histogram_in_flight = Some(flight);
     effects.push(Effect::Histogram {
         request_id,
         request,

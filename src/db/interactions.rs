@@ -29,26 +29,9 @@ pub async fn insert(
     acting_user: i32,
     v: &ValidInteraction,
 ) -> sqlx::Result<Interaction> {
-    let sql = format!(
-        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
-         timezone, location, description, notes, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-         RETURNING {INTERACTION_COLUMNS}"
-    );
-    sqlx::query_as::<_, Interaction>(&sql)
-        .bind(site_id)
-        .bind(&v.title)
-        .bind(&v.kind)
-        .bind(&v.lead)
-        .bind(v.start_datetime)
-        .bind(v.end_datetime)
-        .bind(&v.timezone)
-        .bind(&v.location)
-        .bind(&v.description)
-        .bind(&v.notes)
-        .bind(acting_user)
-        .fetch_one(conn)
-        .await
+    insert_row(conn, site_id, acting_user, v, None)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Replaces every editable field of interaction `id` if its version is still
@@ -150,6 +133,24 @@ pub async fn insert_once(
     v: &ValidInteraction,
     client_id: &str,
 ) -> sqlx::Result<(Interaction, bool)> {
+    match insert_row(&mut *conn, site_id, acting_user, v, Some(client_id)).await? {
+        Some(row) => Ok((row, false)),
+        None => by_client_id(conn, site_id, client_id)
+            .await?
+            .map(|row| (row, true))
+            .ok_or(sqlx::Error::RowNotFound),
+    }
+}
+
+/// The one INSERT of [`insert`] and [`insert_once`]: None when `client_id` is already stored
+/// in `site_id` (a NULL id never conflicts).
+async fn insert_row(
+    conn: &mut PgConnection,
+    site_id: i32,
+    acting_user: i32,
+    v: &ValidInteraction,
+    client_id: Option<&str>,
+) -> sqlx::Result<Option<Interaction>> {
     let sql = format!(
         "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
          timezone, location, description, notes, created_by, client_id) \
@@ -157,7 +158,7 @@ pub async fn insert_once(
          ON CONFLICT (site_id, client_id) DO NOTHING \
          RETURNING {INTERACTION_COLUMNS}"
     );
-    let inserted = sqlx::query_as::<_, Interaction>(&sql)
+    sqlx::query_as::<_, Interaction>(&sql)
         .bind(site_id)
         .bind(&v.title)
         .bind(&v.kind)
@@ -170,15 +171,8 @@ pub async fn insert_once(
         .bind(&v.notes)
         .bind(acting_user)
         .bind(client_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match inserted {
-        Some(row) => Ok((row, false)),
-        None => by_client_id(conn, site_id, client_id)
-            .await?
-            .map(|row| (row, true))
-            .ok_or(sqlx::Error::RowNotFound),
-    }
+        .fetch_optional(conn)
+        .await
 }
 
 /// The record of `site_id` created with `client_id`, deleted or not; None if no create with that

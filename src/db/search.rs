@@ -244,6 +244,21 @@ struct Cursor {
 }
 
 impl Cursor {
+    /// A position only (no search fingerprint): for continuing inside this module, never
+    /// encoded.
+    fn position(r: Option<f32>, t: DateTime<Utc>, i: i32, w: bool) -> Cursor {
+        Cursor {
+            v: 1,
+            h: String::new(),
+            s: String::new(),
+            x: false,
+            w,
+            r,
+            t,
+            i,
+        }
+    }
+
     fn encode(&self) -> Option<String> {
         serde_json::to_vec(self)
             .ok()
@@ -785,16 +800,7 @@ async fn windowed_page(
         .push(" LIMIT 1");
     let edge: Option<(DateTime<Utc>, i32)> = qb.build_query_as().fetch_optional(&mut *conn).await?;
     if let Some((t, i)) = edge {
-        let boundary = Cursor {
-            v: 1,
-            h: String::new(),
-            s: String::new(),
-            x: false,
-            w: true,
-            r: None,
-            t,
-            i,
-        };
+        let boundary = Cursor::position(None, t, i, true);
         let older = page(
             conn,
             site_id,
@@ -867,15 +873,13 @@ pub fn page_statement(
         walk,
     };
     let sort = effective_sort(sort, &text);
-    let cursor = after.map(|a| Cursor {
-        v: 1,
-        h: String::new(),
-        s: String::new(),
-        x: false,
-        w: sort == Sort::Relevance && a.rank.is_none(),
-        r: a.rank,
-        t: a.start,
-        i: a.id,
+    let cursor = after.map(|a| {
+        Cursor::position(
+            a.rank,
+            a.start,
+            a.id,
+            sort == Sort::Relevance && a.rank.is_none(),
+        )
     });
     let sort = if cursor.as_ref().is_some_and(|c| c.w) {
         Sort::Newest
