@@ -784,3 +784,104 @@ impl LoginBackend for DbLoginBackend {
         )
     }
 }
+
+/// Logs in by connecting as the user's own PostgreSQL login role (migration 0009): PostgreSQL
+/// checks the password (and throttles failures with auth_delay where the server loads it), the
+/// database records the login, and every later search and save of the session runs on that
+/// user's own connections, so the database knows who is acting without being told.
+pub struct PgLoginBackend {
+    /// The database's URL; the login puts the user's role (and password) in it.
+    url: String,
+    cfg: crate::config::DatabaseConfig,
+    /// The logged-in user's pool and read replicas (`database.read_urls`, as the same user),
+    /// once there is one.
+    session: Mutex<Option<(Db, Option<ReadRouter>)>>,
+    /// Used by [`LoginBackend::search_as`] before any login succeeded (it then finds nothing).
+    fallback: Db,
+}
+
+impl PgLoginBackend {
+    /// A login on the database of `url` (its user and password are replaced at each login).
+    pub fn new(url: String, cfg: crate::config::DatabaseConfig) -> anyhow::Result<PgLoginBackend> {
+        let fallback = crate::db::pool::connect_lazy(&url, &cfg)?;
+        Ok(PgLoginBackend {
+            url,
+            cfg,
+            session: Mutex::new(None),
+            fallback,
+        })
+    }
+
+    async fn log_in(&self, username: &str, password: &str) -> Result<LoginOk, String> {
+        use crate::db::logins::{self, LoginFailure};
+        if username.trim().is_empty() {
+            return Err(INVALID.to_string());
+        }
+        let db = match logins::connect_as(&self.url, username, Some(password), &self.cfg).await {
+            Ok(db) => db,
+            Err(LoginFailure::Invalid) => {
+                tracing::info!("login refused");
+                return Err(INVALID.to_string());
+            }
+            Err(LoginFailure::Unavailable(e)) => {
+                return Err(format!(
+                    "cannot check the login ({e}); check the database connection and try again"
+                ));
+            }
+        };
+        let unavailable = |e: sqlx::Error| {
+            format!("cannot check the login ({e}); check the database connection and try again")
+        };
+        let mut conn = db.pool.acquire().await.map_err(unavailable)?;
+        let Some(user) = logins::session_start(&mut conn)
+            .await
+            .map_err(unavailable)?
+        else {
+            db.pool.close().await;
+            return Err(INVALID.to_string());
+        };
+        let sites = sites::for_user(&mut conn, user.user_id, user.is_global_admin)
+            .await
+            .map_err(unavailable)?;
+        drop(conn);
+        let role = logins::role_name(&logins::database_of(&self.url), username);
+        let read_urls: Vec<String> = self
+            .cfg
+            .read_urls
+            .iter()
+            .map(|u| logins::url_with_user(u, &role, Some(password)))
+            .collect();
+        let reads = if read_urls.is_empty() {
+            None
+        } else {
+            ReadRouter::connect(db.clone(), &read_urls, &self.cfg)
+                .map_err(|e| format!("{e:#}"))
+                .ok()
+        };
+        if let Ok(mut slot) = self.session.lock() {
+            *slot = Some((db, reads));
+        }
+        tracing::info!("login");
+        Ok(LoginOk {
+            user_id: user.user_id,
+            username: user.username,
+            sites,
+        })
+    }
+}
+
+impl LoginBackend for PgLoginBackend {
+    fn login(&self, username: String, password: Secret) -> BoxFuture<'_, Result<LoginOk, String>> {
+        Box::pin(async move { self.log_in(&username, &password.0).await })
+    }
+
+    fn search_as(&self, user_id: i32) -> Arc<dyn SearchBackend> {
+        let (db, reads) = self
+            .session
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .unwrap_or_else(|| (self.fallback.clone(), None));
+        Arc::new(DbSearchBackend::new(db, Some(user_id)).with_reads(reads))
+    }
+}

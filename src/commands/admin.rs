@@ -86,12 +86,11 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
                 }
             }
             let secret = read_new_password(&password, None)?;
-            let hash = crate::password::hash(&secret).map_err(anyhow::Error::msg)?;
             let actor = actor_id(ctx, &db).await;
             let mut tx = db.begin_as(actor).await?;
             // The first user of a database is its first global administrator.
             let first = users::count(&mut tx).await? == 0;
-            let user = users::insert(&mut tx, &username, &email, &hash, admin || first)
+            let user = users::add(&mut tx, &username, &email, admin || first)
                 .await
                 .map_err(|e| match unique_violation(&e) {
                     Some(c) if c.contains("email") => {
@@ -100,8 +99,12 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
                     Some(_) => anyhow::anyhow!(
                         "a user named {username:?} already exists; choose another name"
                     ),
-                    None => e.into(),
+                    None => refused(e, "add users"),
                 })?;
+            // The user's own database login, with the password just given.
+            crate::db::logins::set_login(&mut tx, &user.username, &secret)
+                .await
+                .map_err(|e| refused(e, "add users"))?;
             tx.commit().await?;
             if first && !admin {
                 println!(
@@ -203,14 +206,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
                     ))
                     .context("cannot read the password from the terminal; use --password-stdin")?,
                 };
-                let mut conn = db.pool.acquire().await?;
-                let stored = users::password_hash(&mut conn, user.user_id)
-                    .await?
-                    .unwrap_or_default();
-                let ok =
-                    tokio::task::spawn_blocking(move || crate::password::verify(&current, &stored))
-                        .await?;
-                if !ok {
+                if !ctx.password_is(&db, &user.username, current).await? {
                     bail!(
                         "the current password is wrong; nothing was changed (an administrator \
                          can use --reset)"
@@ -227,9 +223,10 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
                 }
                 None => read_new_password(&password, Some(&user.username))?,
             };
-            let hash = crate::password::hash(&secret).map_err(anyhow::Error::msg)?;
             let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
-            users::set_password(&mut tx, user.user_id, &hash).await?;
+            crate::db::logins::set_login(&mut tx, &user.username, &secret)
+                .await
+                .map_err(|e| refused(e, "change another user's password"))?;
             tx.commit().await?;
             println!("changed the password of {}", user.username);
         }
@@ -309,6 +306,20 @@ fn check_name(what: &str, value: &str, max: usize) -> Result<()> {
         bail!("the {what} contains control characters; remove them");
     }
     Ok(())
+}
+
+/// A database refusal (permission, policy) as the sentence a person needs; other errors as
+/// they are.
+fn refused(e: sqlx::Error, what: &str) -> anyhow::Error {
+    if let sqlx::Error::Database(d) = &e
+        && matches!(d.code().as_deref(), Some("42501"))
+    {
+        return anyhow::anyhow!(
+            "the database refused: you may not {what} ({}); ask a global administrator",
+            d.message()
+        );
+    }
+    e.into()
 }
 
 fn unique_violation(e: &sqlx::Error) -> Option<String> {

@@ -14,7 +14,7 @@ mod output;
 
 use std::io::IsTerminal;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
@@ -122,36 +122,27 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
     }
 }
 
-/// `ifind` with no subcommand: Login, then the Site picker, then the Finder, on the
-/// application connection.
+/// `ifind` with no subcommand: Login, then the Site picker, then the Finder. The login connects
+/// as the user's own database role (see [`crate::db::logins`]).
 async fn tui(ctx: &Ctx) -> Result<()> {
-    let db = ctx.app_db().await?;
-    let mut conn = db.pool.acquire().await?;
-    let any_users = crate::db::users::any_exist(&mut conn).await?;
-    drop(conn);
-    if !any_users {
-        anyhow::bail!(
-            "no users yet: create the first administrator with `ifind user add NAME --email \
-             ADDRESS`"
-        );
-    }
+    let url = ctx.login_url(EMBEDDED_DATABASE).await?;
     let placeholder = crate::app::state::Session {
         user: String::new(),
         site_id: 0,
         site: String::new(),
         role: String::new(),
     };
-    let reads = ctx.read_router(&db)?;
+    let login = crate::app::db_backend::PgLoginBackend::new(url, ctx.config.database.clone())?;
     let start = crate::app::run::LoginStart {
-        login: std::sync::Arc::new(crate::app::db_backend::DbLoginBackend {
-            db: db.clone(),
-            reads: reads.clone(),
-        }),
+        login: std::sync::Arc::new(login),
         last_site_file: ctx.paths.state_dir.join("last_site"),
     };
-    let mut options = demo::options(ctx, placeholder, &db);
-    options.reads = reads;
-    let backend = std::sync::Arc::new(crate::app::db_backend::DbSearchBackend::new(db, None));
+    let idle = crate::db::pool::connect_lazy(
+        &ctx.login_url_unchecked(EMBEDDED_DATABASE).await?,
+        &ctx.config.database,
+    )?;
+    let options = demo::options(ctx, placeholder, &idle);
+    let backend = std::sync::Arc::new(crate::app::db_backend::DbSearchBackend::new(idle, None));
     crate::app::run::run_with_login(backend, start, options).await
 }
 
@@ -168,7 +159,10 @@ impl Ctx {
     /// database (`database.owner_url`, else `database.url`), or the embedded cluster's main
     /// database. Brings the schema up to date when `database.auto_migrate` is on.
     pub async fn db(&self) -> Result<Db> {
-        self.owner_db().await
+        match &self.acting_user {
+            Some(name) => self.user_db(name, EMBEDDED_DATABASE).await,
+            None => self.owner_db().await,
+        }
     }
 
     /// The read replicas of `database.read_urls` behind `primary`, None when there are none.
@@ -204,6 +198,9 @@ impl Ctx {
 
     /// [`Ctx::app_db`] on `database` of the embedded cluster when no URL is configured.
     pub async fn app_db_on(&self, embedded_database: &str) -> Result<Db> {
+        if let Some(name) = &self.acting_user {
+            return self.user_db(name, embedded_database).await;
+        }
         let urls = self.urls(embedded_database).await?;
         let mut cfg = self.config.database.clone();
         if urls.owner != urls.app {
@@ -245,24 +242,126 @@ impl Ctx {
         }
     }
 
-    /// The acting user for commands that write or act as a user: `--as USER` (or
-    /// `IFIND_USER`), or the first active global admin. Works on either connection.
+    /// The user a command acts as: the ifind user the connection logged in as (`--as USER`,
+    /// or a `database.url` that names a user's own role). On the owner's connection (the
+    /// embedded cluster's OS account, or `database.owner_url`), the first active global admin
+    /// is used where a row needs a person (an import's creator); the audit trail still names
+    /// the owner, who did it.
     pub async fn acting_user(&self, db: &Db) -> Result<crate::db::users::User> {
         let mut conn = db.pool.acquire().await?;
-        match &self.acting_user {
-            Some(name) => crate::db::users::login_record(&mut conn, name)
-                .await?
-                .map(|(user, _)| user)
-                .filter(|u| u.is_active)
-                .with_context(|| {
-                    format!("no active user named {name:?}; check --as (or IFIND_USER)")
-                }),
-            None => crate::db::users::first_active_admin(&mut conn)
-                .await?
-                .context(
-                    "there is no administrator yet; create one with `ifind user add NAME --email \
-                     ADDRESS` (the first user becomes a global administrator)",
-                ),
+        if let Some(user) = crate::db::logins::whoami(&mut conn).await? {
+            return Ok(user);
+        }
+        if let Some(name) = &self.acting_user {
+            bail!("{name:?} is not an active ifind user; check --as (or IFIND_USER)");
+        }
+        let owner: bool = sqlx::query_scalar("SELECT ifind_is_owner()")
+            .fetch_one(&mut *conn)
+            .await?;
+        if !owner {
+            let role: String = sqlx::query_scalar("SELECT session_user::text")
+                .fetch_one(&mut *conn)
+                .await?;
+            bail!(
+                "the database user {role:?} is not an ifind user; log in as one with --as NAME \
+                 (or a database.url that names your own user)"
+            );
+        }
+        crate::db::users::first_global_admin(&mut conn)
+            .await?
+            .context(
+                "there is no administrator yet; create one with `ifind user add NAME --email \
+                 ADDRESS` (the first user becomes a global administrator)",
+            )
+    }
+
+    /// The URL a login connects to (its user is replaced by the one logging in), after
+    /// bringing the schema up to date through the owner where ifind may (the embedded cluster,
+    /// or `database.auto_migrate` with an owner URL). In the embedded cluster, a database with
+    /// no user yet is refused with the way to make the first one.
+    pub async fn login_url(&self, embedded_database: &str) -> Result<String> {
+        let urls = self.urls(embedded_database).await?;
+        if urls.embedded || (urls.owner != urls.app && self.config.database.auto_migrate) {
+            let mut once = self.config.database.clone();
+            once.min_connections = 0;
+            once.max_connections = 1;
+            let owner = owner_connect(&urls, &once).await?;
+            if urls.embedded {
+                let mut conn = owner.pool.acquire().await?;
+                let any = crate::db::users::any_exist(&mut conn).await?;
+                drop(conn);
+                if !any {
+                    owner.pool.close().await;
+                    bail!(
+                        "no users yet: create the first administrator with `ifind user add NAME \
+                         --email ADDRESS`"
+                    );
+                }
+            }
+            owner.pool.close().await;
+        }
+        Ok(urls.app)
+    }
+
+    /// Whether `password` is ifind user `username`'s: the database accepts it for their login
+    /// role; for a user from before login roles (no role yet), the Argon2id hash they had,
+    /// which only the owner's connection `db` can read.
+    pub async fn password_is(&self, db: &Db, username: &str, password: String) -> Result<bool> {
+        let url = self.login_url(EMBEDDED_DATABASE).await?;
+        match crate::db::logins::connect_as(&url, username, Some(&password), &self.config.database)
+            .await
+        {
+            Ok(user_db) => {
+                user_db.pool.close().await;
+                return Ok(true);
+            }
+            Err(crate::db::logins::LoginFailure::Invalid) => {}
+            Err(crate::db::logins::LoginFailure::Unavailable(e)) => bail!("{e}"),
+        }
+        let mut conn = db.pool.acquire().await?;
+        let Some(user) = crate::db::users::by_name(&mut conn, username).await? else {
+            return Ok(false);
+        };
+        let Ok(Some(stored)) = crate::db::users::password_hash(&mut conn, user.user_id).await
+        else {
+            return Ok(false);
+        };
+        if !stored.starts_with("$argon2") {
+            return Ok(false);
+        }
+        Ok(
+            tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
+                .await?,
+        )
+    }
+
+    /// [`Ctx::login_url`] without touching the schema.
+    pub async fn login_url_unchecked(&self, embedded_database: &str) -> Result<String> {
+        Ok(self.urls(embedded_database).await?.app)
+    }
+
+    /// A connection as ifind user `name`, authenticated by the database: the password comes
+    /// from `IFIND_PASSWORD`, else a prompt on the terminal, else PGPASSWORD, a `.pgpass`
+    /// entry or whatever pg_hba.conf accepts (a certificate, GSSAPI, peer).
+    pub async fn user_db(&self, name: &str, embedded_database: &str) -> Result<Db> {
+        let url = self.login_url(embedded_database).await?;
+        let password = match std::env::var("IFIND_PASSWORD") {
+            Ok(p) => Some(p),
+            Err(_) if std::io::stdin().is_terminal() => Some(
+                rpassword::prompt_password(format!("Password for {name}: "))
+                    .context("cannot read the password from the terminal; set IFIND_PASSWORD")?,
+            ),
+            Err(_) => None,
+        };
+        match crate::db::logins::connect_as(&url, name, password.as_deref(), &self.config.database)
+            .await
+        {
+            Ok(db) => Ok(db),
+            Err(crate::db::logins::LoginFailure::Invalid) => bail!(
+                "invalid username or password for {name:?}; check --as (or IFIND_USER) and the \
+                 password (typed, IFIND_PASSWORD, or your .pgpass)"
+            ),
+            Err(crate::db::logins::LoginFailure::Unavailable(e)) => bail!("{e}"),
         }
     }
 }

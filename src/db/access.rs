@@ -104,17 +104,13 @@ pub async fn record_login(db: &Db, attempt: &LoginAttempt<'_>) -> sqlx::Result<(
 /// "export") at `site_id`, where the user has no role. The reason reads
 /// `refused: site N (what)`.
 pub async fn record_refusal(db: &Db, user_id: i32, site_id: i32, what: &str) -> sqlx::Result<()> {
-    let reason = format!("refused: site {site_id} ({what})");
+    // The database writes the row, for the session's own user: the function takes no user.
     let mut tx = db.begin_as(Some(user_id)).await?;
-    sqlx::query(
-        "INSERT INTO access_log (event, username_as_typed, user_id, success, reason, site_id) \
-         VALUES ('refusal', (SELECT username FROM users WHERE user_id = $1), $1, false, $2, $3)",
-    )
-    .bind(user_id)
-    .bind(reason)
-    .bind(site_id)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("SELECT ifind_log_refusal($1, $2)")
+        .bind(site_id)
+        .bind(what)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await
 }
 

@@ -68,6 +68,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 6, 0),
         sql: include_str!("../../migrations/0008_client_id.sql"),
     },
+    Migration {
+        number: 9,
+        name: "identity",
+        version: SchemaVersion::new(1, 7, 0),
+        sql: include_str!("../../migrations/0009_identity.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

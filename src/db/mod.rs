@@ -11,6 +11,7 @@ pub mod faults;
 pub mod health;
 pub mod histogram;
 pub mod interactions;
+pub mod logins;
 pub mod migrate;
 pub mod notify;
 pub mod pool;

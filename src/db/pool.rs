@@ -138,6 +138,11 @@ pub fn connect_lazy(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::R
     if cfg.statement_timeout_ms > 0 {
         opts = opts.options([("statement_timeout", cfg.statement_timeout_ms.to_string())]);
     }
+    // The OS account running ifind: the audit trail names it beside the owner's role for the
+    // owner's own changes (the database believes it from the owner's sessions only).
+    if let Some(os_user) = os_user() {
+        opts = opts.options([("ifind.os_user", os_user)]);
+    }
     let timeout = Duration::from_secs(cfg.connect_timeout_secs);
     let pool = PgPoolOptions::new()
         .min_connections(cfg.min_connections)
@@ -147,6 +152,21 @@ pub fn connect_lazy(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::R
         .max_lifetime(Some(Duration::from_secs(cfg.max_lifetime_secs)))
         .connect_lazy_with(opts);
     Ok(Db { pool })
+}
+
+/// The name of the OS account running this process, in characters safe for a startup option.
+fn os_user() -> Option<String> {
+    let name = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .or_else(|| std::env::var("USER").ok())?;
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .take(64)
+        .collect();
+    (!safe.is_empty()).then_some(safe)
 }
 
 /// A URL with its password replaced by `***`, for messages and logs.

@@ -31,6 +31,10 @@ pub enum AppRoleError {
     )]
     BypassRls { role: String },
     #[error(
+        "the database user `{role}` {what}, so it could step around row-level security; {FIX}"
+    )]
+    TooStrong { role: String, what: String },
+    #[error(
         "the database user `{role}` owns the table `{table}` (its owner is `{owner}`), so it \
          could turn row-level security off; {FIX}"
     )]
@@ -67,6 +71,20 @@ pub async fn check_app_role(conn: &mut PgConnection) -> Result<(), AppRoleError>
     }
     if bypass {
         return Err(AppRoleError::BypassRls { role });
+    }
+    // Roles that could make themselves stronger, or run programs or write files as the server.
+    let power: Option<String> = sqlx::query_scalar(
+        "SELECT CASE WHEN r.rolcreaterole THEN 'has CREATEROLE' \
+                     WHEN pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') \
+                       THEN 'is a member of pg_execute_server_program' \
+                     WHEN pg_has_role(current_user, 'pg_write_server_files', 'MEMBER') \
+                       THEN 'is a member of pg_write_server_files' END \
+           FROM pg_roles r WHERE r.rolname = current_user",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if let Some(what) = power {
+        return Err(AppRoleError::TooStrong { role, what });
     }
     // Tables, views and the like in the schema that holds ifind's tables.
     let owned: Option<(String, String)> = sqlx::query_as(

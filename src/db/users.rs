@@ -95,6 +95,25 @@ pub async fn insert(
     .await
 }
 
+/// Adds a user whose password will be their login role's ([`super::logins::set_login`]): the
+/// row holds no hash. Works for the owner and, under the policies, for a global administrator.
+pub async fn add(
+    conn: &mut PgConnection,
+    username: &str,
+    email: &str,
+    global_admin: bool,
+) -> sqlx::Result<User> {
+    sqlx::query_as(&format!(
+        "INSERT INTO users (username, email, is_global_admin) \
+         VALUES ($1, $2, $3) RETURNING {USER_COLUMNS}"
+    ))
+    .bind(username)
+    .bind(email)
+    .bind(global_admin)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn set_password(
     conn: &mut PgConnection,
     user_id: i32,

@@ -1,0 +1,295 @@
+//! Every person connects as themselves: each ifind user has a PostgreSQL login role of their
+//! own (migration 0009), PostgreSQL authenticates it, and the database finds the acting user
+//! from `session_user`.
+//!
+//! - [`role_name`]: the login role of a user in a database (the server computes the same).
+//! - [`scram_verifier`]: what ifind sends to set a password: a SCRAM-SHA-256 verifier made on
+//!   this machine, so that the password itself never reaches the server or its logs.
+//! - [`set_login`]: gives a user a login role or a new password (the owner, a global
+//!   administrator, or the user themselves).
+//! - [`session_start`]: after connecting, records the login (access log, last_login) in the
+//!   database and returns who the connection is.
+//! - [`connect_as`]: a pool that logs in as a user, with a clear answer for a bad password.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+
+use super::Db;
+use super::users::User;
+
+/// The login role of `username` in `database`: the name itself in a database named `ifind`,
+/// else `<database>.<name>` (roles belong to the whole server, which may hold several ifind
+/// databases). Migration 0009's `ifind_login_role` computes the same.
+pub fn role_name(database: &str, username: &str) -> String {
+    if database == "ifind" {
+        username.to_string()
+    } else {
+        format!("{database}.{username}")
+    }
+}
+
+/// SCRAM iterations, as PostgreSQL's default (`scram_iterations` = 4096).
+const SCRAM_ITERATIONS: u32 = 4096;
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC takes a key of any length: new_from_slice cannot fail for it.
+    let mut mac = match HmacSha256::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return [0; 32],
+    };
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// PBKDF2-HMAC-SHA-256 with one block of output (RFC 5802's Hi).
+fn hi(password: &[u8], salt: &[u8], iterations: u32) -> [u8; 32] {
+    let mut block = salt.to_vec();
+    block.extend_from_slice(&1u32.to_be_bytes());
+    let mut u = hmac(password, &block);
+    let mut out = u;
+    for _ in 1..iterations {
+        u = hmac(password, &u);
+        for (o, x) in out.iter_mut().zip(u.iter()) {
+            *o ^= x;
+        }
+    }
+    out
+}
+
+/// The SCRAM-SHA-256 verifier of `password` with a random salt, in PostgreSQL's stored form
+/// (`SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`), as psql's `\password` makes
+/// it. (PostgreSQL normalises passwords with SASLprep; ifind's passwords are used as typed, as
+/// sqlx sends them, so both sides agree.)
+pub fn scram_verifier(password: &str) -> String {
+    let salt: [u8; 16] = rand::random();
+    scram_verifier_with(password, &salt, SCRAM_ITERATIONS)
+}
+
+fn scram_verifier_with(password: &str, salt: &[u8], iterations: u32) -> String {
+    let salted = hi(password.as_bytes(), salt, iterations);
+    let client_key = hmac(&salted, b"Client Key");
+    let stored_key = Sha256::digest(client_key);
+    let server_key = hmac(&salted, b"Server Key");
+    format!(
+        "SCRAM-SHA-256${iterations}:{}${}:{}",
+        STANDARD.encode(salt),
+        STANDARD.encode(stored_key),
+        STANDARD.encode(server_key)
+    )
+}
+
+/// Gives `username` a login role with `password`, or sets a new password for it. Returns the
+/// role's name. The database allows it to the owner, a global administrator, and the user
+/// themselves.
+pub async fn set_login(
+    conn: &mut PgConnection,
+    username: &str,
+    password: &str,
+) -> sqlx::Result<String> {
+    let verifier = scram_verifier(password);
+    sqlx::query_scalar("SELECT ifind_set_login($1, $2)")
+        .bind(username)
+        .bind(verifier)
+        .fetch_one(conn)
+        .await
+}
+
+const USER_COLUMNS: &str = "user_id, username, email, last_login, is_active, is_global_admin";
+
+/// Records, in the database, that this connection's user logged in (access log, last_login),
+/// and returns them; None when the connection is no active ifind user (e.g. the owner).
+pub async fn session_start(conn: &mut PgConnection) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM ifind_session_start()"
+    ))
+    .fetch_optional(conn)
+    .await
+}
+
+/// The ifind user this connection acts for, None for the owner (or a role that is no user).
+pub async fn whoami(conn: &mut PgConnection) -> sqlx::Result<Option<User>> {
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM ifind_whoami()"))
+        .fetch_optional(conn)
+        .await
+}
+
+/// Why a login could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginFailure {
+    /// Wrong password, unknown user or a user who may not log in: PostgreSQL says the same for
+    /// all of them, and so does ifind.
+    #[error("invalid username or password")]
+    Invalid,
+    /// The server could not be asked.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// Whether `e` is PostgreSQL refusing the credentials (28P01 invalid password, 28000 invalid
+/// authorization: no such role, no pg_hba entry, a role that may not log in).
+pub fn is_auth_failure(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("28P01" | "28000")),
+        _ => false,
+    }
+}
+
+/// `url` with its user replaced by `user` and its password by `password` (none: kept out of the
+/// URL, so that PGPASSWORD, a `.pgpass` entry or a certificate answers).
+pub fn url_with_user(url: &str, user: &str, password: Option<&str>) -> String {
+    let enc = |s: &str| percent_encode(s);
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let host = match authority.rfind('@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    let credentials = match password {
+        Some(p) => format!("{}:{}", enc(user), enc(p)),
+        None => enc(user),
+    };
+    format!(
+        "{}{credentials}@{host}{}",
+        &url[..scheme_end],
+        &rest[authority_end..]
+    )
+}
+
+/// The database named by a `postgres://` URL (`ifind` when it names none).
+pub fn database_of(url: &str) -> String {
+    let main = url.split('?').next().unwrap_or(url);
+    let after_scheme = main.find("://").map(|i| &main[i + 3..]).unwrap_or(main);
+    let name = after_scheme
+        .find('/')
+        .map(|i| &after_scheme[i + 1..])
+        .unwrap_or("");
+    if name.is_empty() {
+        // sqlx, like libpq, then uses the user name as the database name; ifind's is `ifind`.
+        "ifind".into()
+    } else {
+        percent_decode(name)
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len() + 1
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A pool that logs in to the database of `url` as ifind user `username` (its login role, see
+/// [`role_name`]) with `password` (None: PGPASSWORD, `.pgpass` or what pg_hba.conf allows),
+/// checked by a first connection. The startup check of the role
+/// ([`super::roles::check_app_role`]) runs on it.
+pub async fn connect_as(
+    url: &str,
+    username: &str,
+    password: Option<&str>,
+    cfg: &crate::config::DatabaseConfig,
+) -> Result<Db, LoginFailure> {
+    let role = role_name(&database_of(url), username);
+    let user_url = url_with_user(url, &role, password);
+    let db = super::pool::connect_lazy(&user_url, cfg)
+        .map_err(|e| LoginFailure::Unavailable(format!("{e:#}")))?;
+    let timeout = std::time::Duration::from_secs(cfg.connect_timeout_secs);
+    let mut conn = match tokio::time::timeout(timeout, db.pool.acquire()).await {
+        Err(_) => {
+            return Err(LoginFailure::Unavailable(format!(
+                "no answer from the database within {} s; check that the server is up",
+                cfg.connect_timeout_secs
+            )));
+        }
+        Ok(Err(e)) if is_auth_failure(&e) => return Err(LoginFailure::Invalid),
+        Ok(Err(e)) => {
+            return Err(LoginFailure::Unavailable(format!(
+                "cannot connect to the database at {}: {e}",
+                super::pool::redact(&user_url)
+            )));
+        }
+        Ok(Ok(c)) => c,
+    };
+    super::roles::check_app_role(&mut conn)
+        .await
+        .map_err(|e| LoginFailure::Unavailable(e.to_string()))?;
+    drop(conn);
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_follow_the_database() {
+        assert_eq!(role_name("ifind", "ada"), "ada");
+        assert_eq!(role_name("ifind_demo", "ada"), "ifind_demo.ada");
+    }
+
+    #[test]
+    fn verifiers_match_an_independent_pbkdf2() {
+        // Computed independently with Python hashlib.pbkdf2_hmac and hmac for password "pencil",
+        // salt W22ZaJ0SNY7soEsUEjb6gQ== (RFC 7677), 4096 iterations.
+        let salt = STANDARD
+            .decode("W22ZaJ0SNY7soEsUEjb6gQ==")
+            .unwrap_or_default();
+        let v = scram_verifier_with("pencil", &salt, 4096);
+        assert_eq!(
+            v,
+            "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="
+        );
+        assert!(scram_verifier("x").starts_with("SCRAM-SHA-256$4096:"));
+    }
+
+    #[test]
+    fn urls_get_the_user() {
+        assert_eq!(
+            url_with_user("postgres://x:y@db:5432/ifind?sslmode=require", "ada", None),
+            "postgres://ada@db:5432/ifind?sslmode=require"
+        );
+        assert_eq!(
+            url_with_user("postgres://db/acme", "acme.ada", Some("p@ss")),
+            "postgres://acme.ada:p%40ss@db/acme"
+        );
+        assert_eq!(database_of("postgres://db:1/acme?x=1"), "acme");
+        assert_eq!(database_of("postgres://db"), "ifind");
+        assert_eq!(
+            database_of("postgres://u@localhost:5432/ifind_demo?host=%2Ftmp"),
+            "ifind_demo"
+        );
+    }
+}
