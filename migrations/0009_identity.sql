@@ -57,9 +57,9 @@ CREATE FUNCTION ifind_is_owner() RETURNS boolean
                              'MEMBER') $$;
 
 -- The acting user: the ifind user whose login role opened this session; for the delegate
--- session `ifind_app` only (or the owner's session after SET ROLE ifind_app: the owner may do
--- anything anyway), the transaction's `ifind.user_id`; else NULL (the owner, or a role that is
--- no ifind user). session_user is the role that authenticated: SET ROLE and
+-- session `ifind_app` and for the owner's sessions only (the owner may do anything anyway; the
+-- audit trail's `actor` still names the owner), the transaction's `ifind.user_id`, which
+-- ifind's own CLI never sets on the owner's connection; else NULL. session_user is the role that authenticated: SET ROLE and
 -- SECURITY DEFINER functions change current_user, never session_user.
 CREATE OR REPLACE FUNCTION ifind_current_user() RETURNS integer
     LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
@@ -67,8 +67,7 @@ CREATE OR REPLACE FUNCTION ifind_current_user() RETURNS integer
     SET plan_cache_mode = force_generic_plan
     AS $$
     BEGIN
-        IF session_user = 'ifind_app'
-           OR (current_setting('role', true) = 'ifind_app' AND ifind_is_owner()) THEN
+        IF session_user = 'ifind_app' OR ifind_is_owner() THEN
             RETURN NULLIF(current_setting('ifind.user_id', true), '')::integer;
         END IF;
         RETURN (SELECT u.user_id FROM users u WHERE u.db_role = session_user);
@@ -361,6 +360,27 @@ BEGIN
 END
 $$;
 
+-- The same for a site the user named but may not see: the database resolves the name (the
+-- client learns nothing, whether or not the site exists).
+CREATE FUNCTION ifind_log_refusal_named(p_site_name text, p_what text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+    me integer := ifind_current_user();
+    site integer;
+BEGIN
+    IF me IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT s.site_id INTO site FROM sites s WHERE s.name = p_site_name;
+    INSERT INTO access_log (event, username_as_typed, user_id, success, reason, site_id)
+    VALUES ('refusal', (SELECT u.username FROM users u WHERE u.user_id = me), me, false,
+            'refused: site ' || coalesce(site::text, 'unknown') || ' ('
+                || left(regexp_replace(p_what, '[^a-z ]', '', 'g'), 40) || ')',
+            site);
+END
+$$;
+
 -- ---------------------------------------------------------------------------------------------
 -- Login roles
 -- ---------------------------------------------------------------------------------------------
@@ -499,10 +519,10 @@ CREATE POLICY app_admin_change ON users FOR UPDATE TO ifind_app
 
 REVOKE ALL ON FUNCTION ifind_login_role(text), ifind_is_owner(), ifind_interaction_sites(),
     ifind_session_start(), ifind_whoami(), ifind_log_refusal(integer, text),
-    ifind_set_login(text, text), ifind_stamp_interaction(), ifind_sync_login(),
-    ifind_guard_user()
+    ifind_log_refusal_named(text, text), ifind_set_login(text, text), ifind_stamp_interaction(),
+    ifind_sync_login(), ifind_guard_user()
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ifind_login_role(text), ifind_is_owner(), ifind_interaction_sites(),
     ifind_session_start(), ifind_whoami(), ifind_log_refusal(integer, text),
-    ifind_set_login(text, text)
+    ifind_log_refusal_named(text, text), ifind_set_login(text, text)
     TO ifind_app;

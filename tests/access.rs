@@ -238,8 +238,8 @@ async fn a_success_is_logged_and_only_global_admins_read_the_log() {
         .expect("user");
     let seen = access::recent(&mut tx, 10).await.expect("read");
     assert!(
-        seen.is_empty(),
-        "a user who is not a global admin: {seen:?}"
+        seen.iter().all(|e| e.user_id == Some(maria)),
+        "a user who is not a global admin reads only their own attempts: {seen:?}"
     );
     sqlx::query("UPDATE users SET is_global_admin = true WHERE user_id = $1")
         .bind(maria)
@@ -283,7 +283,7 @@ async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
             "bob@example.org",
             "--password-stdin",
         ],
-        Some("bob's password\n"),
+        Some("first password\n"),
     ));
     ok(&common::ifind_app(
         &t,
@@ -317,8 +317,14 @@ async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
         let err = fails(&common::ifind_app(&t, &args, None), 1);
         assert!(err.contains(&format!("so the {what} was refused")), "{err}");
         assert!(err.contains("ifind grant bob"), "names the fix: {err}");
-        let site = if what == "import" { "North" } else { "South" };
-        assert!(err.contains(&format!("at site {site}")), "{err}");
+        // A site bob may not see is refused by name, the same whether or not it exists; the
+        // database resolves the name for the log.
+        let site = if what == "import" {
+            "at site North".to_string()
+        } else {
+            "at a site named \"South\"".to_string()
+        };
+        assert!(err.contains(&site), "{err}");
     }
     type Refusal = (Option<String>, bool, String, Option<i32>, String);
     let rows: Vec<Refusal> = sqlx::query_as(
@@ -363,7 +369,10 @@ async fn data_commands_at_a_site_without_a_role_are_refused_and_logged() {
         &common::ifind_app(&t, &["search", "--site", "South", "--as", "bobb"], None),
         1,
     );
-    assert!(err.contains("no active user named \"bobb\""), "{err}");
+    assert!(
+        err.contains("invalid username or password for \"bobb\""),
+        "{err}"
+    );
     let interactions: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
         .fetch_one(&t.db.pool)
         .await

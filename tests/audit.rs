@@ -525,14 +525,15 @@ async fn the_application_role_can_add_and_read_audit_rows_but_never_change_them(
             assert_eq!(as_app(db, Some(boss), &sql).await, denied, "{sql}");
         }
     }
-    // Adding: only in one's own name.
     let add = |user: i32| {
         format!(
             "INSERT INTO audit_log (table_name, row_id, operation, user_id) \
              VALUES ('sites', 1, 'update', {user})"
         )
     };
-    assert_eq!(as_app(db, Some(eddie), &add(eddie)).await, None);
+    // Adding: only the database writes either log (its triggers and functions), never a
+    // user, not even in their own name, and not with no user at all.
+    assert_eq!(as_app(db, Some(eddie), &add(eddie)).await, denied);
     assert_eq!(as_app(db, Some(eddie), &add(boss)).await, denied);
     assert_eq!(
         as_app(
@@ -542,7 +543,7 @@ async fn the_application_role_can_add_and_read_audit_rows_but_never_change_them(
              VALUES ('login', 'x', false, 'unknown')"
         )
         .await,
-        None
+        denied
     );
 
     // The application's writes are audited through the SECURITY DEFINER trigger.
@@ -719,21 +720,27 @@ async fn ifind_audit_prints_an_interactions_and_a_users_trail() {
         "an insert has no old side"
     );
 
-    // eddie's trail: his account being made (by ada, the first admin), his two saves.
+    // eddie's trail: his account being made and given its login role (by the owner, who ran
+    // `ifind user add` on its own connection: the trail names the owner's role and OS
+    // account, never a user it did not log in as), his two saves.
     let out = ok(&ifind(&t.url, &["audit", "--user", "eddie"], None));
     let heads: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).collect();
     let eddie_id = eddie.to_string();
-    assert_eq!(heads.len(), 3, "{out}");
+    assert_eq!(heads.len(), 4, "{out}");
+    for (head, op) in heads[..2].iter().zip(["insert", "update"]) {
+        assert!(
+            head.contains(" (owner; OS user ")
+                && head.ends_with(&format!(")  {op}  user {eddie_id}")),
+            "{out}"
+        );
+    }
+    assert!(out.contains("    db_role: null \u{2192} \""), "{out}");
     assert!(
-        heads[0].ends_with(&format!("  ada  insert  user {eddie_id}")),
+        heads[2].ends_with(&format!("  eddie  insert  interaction {id} at North")),
         "{out}"
     );
     assert!(
-        heads[1].ends_with(&format!("  eddie  insert  interaction {id} at North")),
-        "{out}"
-    );
-    assert!(
-        heads[2].ends_with(&format!("  eddie  update  interaction {id} at North")),
+        heads[3].ends_with(&format!("  eddie  update  interaction {id} at North")),
         "{out}"
     );
     assert!(

@@ -70,8 +70,9 @@ async fn users_sites_and_roles() {
     assert!(err.contains("not an email"), "{err}");
 
     let mut conn = t.db.pool.acquire().await.expect("conn");
-    let rows: Vec<(String, bool, String)> = sqlx::query_as(
-        "SELECT username, is_global_admin, password_hash FROM users ORDER BY username",
+    let rows: Vec<(String, bool, String, Option<String>)> = sqlx::query_as(
+        "SELECT username, is_global_admin, password_hash, db_role::text FROM users \
+          ORDER BY username",
     )
     .fetch_all(&mut *conn)
     .await
@@ -79,8 +80,24 @@ async fn users_sites_and_roles() {
     assert_eq!(rows.len(), 2);
     assert_eq!((rows[0].0.as_str(), rows[0].1), ("ada", true));
     assert_eq!((rows[1].0.as_str(), rows[1].1), ("bob", false));
-    assert!(rows[0].2.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-    assert!(ifind::password::verify("first password", &rows[0].2));
+    // Passwords live in each user's own login role (a SCRAM verifier only the server reads);
+    // the table holds a marker, never a hash.
+    assert_eq!(rows[0].2, "postgresql-login");
+    let role = rows[0].3.clone().expect("ada has a login role");
+    assert_eq!(role, ifind::db::logins::role_name(&t.name, "ada"));
+    let (member, verifier): (bool, Option<String>) = sqlx::query_as(
+        "SELECT pg_has_role($1, 'ifind_app', 'MEMBER'), \
+                (SELECT rolpassword FROM pg_authid WHERE rolname = $1)",
+    )
+    .bind(&role)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("role");
+    assert!(member, "a member of ifind_app");
+    assert!(
+        verifier.is_some_and(|v| v.starts_with("SCRAM-SHA-256$4096:")),
+        "a SCRAM verifier"
+    );
 
     // Sites.
     ok(&ifind(

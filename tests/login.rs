@@ -1,11 +1,14 @@
-//! The real login check against PostgreSQL: the right password logs in (and records
-//! `last_login`); a wrong password, an unknown user and an inactive user all get the same
-//! answer. Also the site list the picker shows.
+//! The real login against PostgreSQL: each user logs in as their own database role, so the
+//! server checks the password; the right one logs in (and the database records `last_login`);
+//! a wrong password, an unknown user and an inactive user all get the same answer. Also the
+//! site list the picker shows.
 
 mod common;
 
-use ifind::app::db_backend::{LoginError, check_login};
+use ifind::app::db_backend::PgLoginBackend;
 use ifind::app::login::INVALID;
+use ifind::app::login::Secret;
+use ifind::app::runner::LoginBackend;
 use ifind::db::{sites, users};
 
 const PASSWORD: &str = "correct horse battery";
@@ -52,11 +55,21 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
     .await
     .expect("interactions");
     tx.commit().await.expect("commit");
-    // The login runs on the application role's connection, as in the TUI.
-    let app = t.app_db().await;
+    for name in ["maria", "boss", "gone"] {
+        let mut conn = t.db.pool.acquire().await.expect("conn");
+        ifind::db::logins::set_login(&mut conn, name, PASSWORD)
+            .await
+            .expect("login role");
+    }
+    // The login connects as the user's own role, as the TUI does.
+    let backend = PgLoginBackend::new(t.url.clone(), ifind::config::DatabaseConfig::default())
+        .expect("backend");
+    let check_login = |name: &'static str, password: &'static str| {
+        backend.login(name.to_string(), Secret(password.to_string()))
+    };
 
     // The right password: the user's own sites, with role and live interactions.
-    let ok = check_login(&app, "maria", PASSWORD).await.expect("login");
+    let ok = check_login("maria", PASSWORD).await.expect("login");
     assert_eq!(ok.user_id, maria.user_id);
     assert_eq!(ok.username, "maria");
     let listed: Vec<(&str, &str, i64)> = ok
@@ -73,7 +86,7 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
     assert!(after.last_login.is_some(), "last_login is recorded");
 
     // A global admin sees every active site, with their own role where they have one.
-    let ok = check_login(&app, "boss", PASSWORD).await.expect("login");
+    let ok = check_login("boss", PASSWORD).await.expect("login");
     let listed: Vec<(&str, &str)> = ok
         .sites
         .iter()
@@ -88,11 +101,8 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
         ("nobody", PASSWORD),
         ("gone", PASSWORD),
     ] {
-        let err = check_login(&app, name, password)
-            .await
-            .expect_err("must fail");
-        assert_eq!(err, LoginError::Invalid, "{name}");
-        assert_eq!(err.to_string(), INVALID);
+        let err = check_login(name, password).await.expect_err("must fail");
+        assert_eq!(err, INVALID, "{name}");
     }
     let gone = users::by_name(&mut conn, "gone")
         .await

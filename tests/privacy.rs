@@ -143,6 +143,7 @@ async fn a_viewers_export_masks_the_notes() {
         .await
         .expect("grant");
     tx.commit().await.expect("commit");
+    common::give_login(&t.db, &["vera"]).await;
     let admin = common::ok(&common::ifind_app(&t, &["export", "--site", "North"], None));
     assert!(admin.contains("secret budget numbers"), "{admin}");
     let out = common::ifind_app(&t, &["--as", "vera", "export", "--site", "North"], None);

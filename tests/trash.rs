@@ -37,6 +37,7 @@ async fn world() -> World {
         .expect("ada")
         .expect("ada");
     tx.commit().await.expect("commit");
+    common::give_login(&t.db, &["eddie"]).await;
     World {
         t,
         admin: ada.user_id,

@@ -8,7 +8,7 @@ use super::Ctx;
 use super::output::{table, thousands};
 use crate::cli::{ListFormat, PasswordSource, SiteAction, UserAction};
 use crate::db::users::Role;
-use crate::db::{Db, sites, users};
+use crate::db::{sites, users};
 
 pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
     let db = ctx.db().await?;
@@ -16,8 +16,7 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
         SiteAction::Add { name, description } => {
             let name = name.trim();
             check_name("site name", name, 100)?;
-            let actor = ctx.acting_user(&db).await.ok().map(|u| u.user_id);
-            let mut tx = db.begin_as(actor).await?;
+            let mut tx = db.begin_as(None).await?;
             if sites::by_name(&mut tx, name).await?.is_some() {
                 bail!("a site named {name:?} already exists; choose another name");
             }
@@ -51,7 +50,7 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
             }
         }
         SiteAction::Deactivate { name } => {
-            let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+            let mut tx = db.begin_as(None).await?;
             let site = find_site(&mut tx, &name).await?;
             sites::set_active(&mut tx, site.site_id, false).await?;
             tx.commit().await?;
@@ -86,8 +85,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
                 }
             }
             let secret = read_new_password(&password, None)?;
-            let actor = actor_id(ctx, &db).await;
-            let mut tx = db.begin_as(actor).await?;
+            let mut tx = db.begin_as(None).await?;
             // The first user of a database is its first global administrator.
             let first = users::count(&mut tx).await? == 0;
             let user = users::add(&mut tx, &username, &email, admin || first)
@@ -175,7 +173,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
             }
         }
         UserAction::Deactivate { username } => {
-            let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+            let mut tx = db.begin_as(None).await?;
             let user = find_user(&mut tx, &username).await?;
             users::set_active(&mut tx, user.user_id, false).await?;
             tx.commit().await?;
@@ -223,7 +221,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
                 }
                 None => read_new_password(&password, Some(&user.username))?,
             };
-            let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+            let mut tx = db.begin_as(None).await?;
             crate::db::logins::set_login(&mut tx, &user.username, &secret)
                 .await
                 .map_err(|e| refused(e, "change another user's password"))?;
@@ -236,7 +234,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
 
 pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Result<()> {
     let db = ctx.db().await?;
-    let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+    let mut tx = db.begin_as(None).await?;
     let user = find_user(&mut tx, username).await?;
     let site = find_site(&mut tx, site_name).await?;
     users::grant(&mut tx, user.user_id, site.site_id, role).await?;
@@ -252,7 +250,7 @@ pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Re
 
 pub async fn revoke(ctx: &Ctx, username: &str, site_name: &str) -> Result<()> {
     let db = ctx.db().await?;
-    let mut tx = db.begin_as(actor_id(ctx, &db).await).await?;
+    let mut tx = db.begin_as(None).await?;
     let user = find_user(&mut tx, username).await?;
     let site = find_site(&mut tx, site_name).await?;
     if !users::revoke(&mut tx, user.user_id, site.site_id).await? {
@@ -265,12 +263,6 @@ pub async fn revoke(ctx: &Ctx, username: &str, site_name: &str) -> Result<()> {
     tx.commit().await?;
     println!("{} no longer has a role at {}", user.username, site.name);
     Ok(())
-}
-
-/// The acting user's id when one can be determined (admin commands also run before any user
-/// exists, e.g. to add the first one).
-async fn actor_id(ctx: &Ctx, db: &Db) -> Option<i32> {
-    ctx.acting_user(db).await.ok().map(|u| u.user_id)
 }
 
 /// The user named `name`, or an error that says how to list users.

@@ -20,6 +20,35 @@ async fn site_named(db: &Db, name: &str) -> Result<Site> {
     super::admin::find_site(&mut conn, name).await
 }
 
+/// The site named `name` for a `what` command (search, export, import) on `db`. A user logged
+/// in as themselves sees only the sites they have a role at: any other name, whether or not a
+/// site has it, is refused with the same words, and the database logs the attempt (it alone
+/// resolves the name, so the answer reveals nothing).
+async fn site_for(ctx: &Ctx, db: &Db, name: &str, what: &str) -> Result<Site> {
+    let Some(user) = ctx.logged_in(db).await? else {
+        return site_named(db, name).await;
+    };
+    let mut conn = db.pool.acquire().await?;
+    if let Some(site) = crate::db::sites::by_name(&mut conn, name).await? {
+        return Ok(site);
+    }
+    if let Err(e) = sqlx::query("SELECT ifind_log_refusal_named($1, $2)")
+        .bind(name)
+        .bind(what)
+        .execute(&mut *conn)
+        .await
+    {
+        tracing::warn!("could not write the refused {what} to the access log: {e}");
+    }
+    bail!(
+        "{} has no role at a site named {name:?}, so the {what} was refused (and logged); check \
+         the name (`ifind site list` shows your sites) or ask an administrator for a role \
+         (`ifind grant {} {name:?} viewer`)",
+        user.username,
+        user.username
+    )
+}
+
 /// The acting user of a read command: `--as USER` must name an active user; without it, the
 /// first global administrator, or none before any user exists.
 async fn reader(ctx: &Ctx, db: &Db) -> Result<Option<users::User>> {
@@ -87,7 +116,7 @@ fn sort_of(arg: SortArg) -> Sort {
 /// not read is refused with the same words as one that does not exist.
 async fn user_and_site(ctx: &Ctx, db: &Db, site_name: &str) -> Result<(users::User, Site)> {
     let actor = ctx.acting_user(db).await?;
-    let mut tx = db.begin_as(Some(actor.user_id)).await?;
+    let mut tx = db.begin_as(None).await?;
     let site = crate::db::sites::by_name(&mut tx, site_name).await?;
     tx.commit().await?;
     let site = site.with_context(|| {
@@ -105,14 +134,16 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     // The application connection first: it refuses to run on a role that could bypass the
     // policies. Then the owner's view: a site the user has no role at is refused by name and
     // logged.
-    let db = ctx.app_db().await?;
+    let db = ctx.data_db().await?;
     let owner = ctx.db().await?;
-    let named = site_named(&owner, &args.site).await?;
+    let named = site_for(ctx, &owner, &args.site, "search").await?;
     let reader_user = reader(ctx, &owner).await?;
     check_site_access(&owner, reader_user.as_ref(), &named, "search", false).await?;
     owner.pool.close().await;
-    let (actor, site) = user_and_site(ctx, &db, &args.site).await?;
-    let actor = Some(actor.user_id);
+    let (_actor, site) = user_and_site(ctx, &db, &args.site).await?;
+    // The connection is the user's own (the database knows who acts) or the owner's (who acts
+    // as itself): no user is named to the database.
+    let actor = None;
     let request = SearchRequest {
         site_id: site.site_id,
         query: args.query.clone().unwrap_or_default(),
@@ -235,7 +266,7 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
     let rows =
         crate::csvio::read_auto(reader).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let db = ctx.db().await?;
-    let site = site_named(&db, site_name).await?;
+    let site = site_for(ctx, &db, site_name, "import").await?;
     let actor = ctx.acting_user(&db).await?;
     check_site_access(&db, Some(&actor), &site, "import", true).await?;
     let bar = progress_bar(rows.len() as u64, "importing");
@@ -266,9 +297,9 @@ pub async fn export(
 ) -> Result<()> {
     // The application connection first (the startup check), then the owner's view: a site the
     // user has no role at is refused by name and logged.
-    let db = ctx.app_db().await?;
+    let db = ctx.data_db().await?;
     let owner = ctx.db().await?;
-    let named = site_named(&owner, site_name).await?;
+    let named = site_for(ctx, &owner, site_name, "export").await?;
     let reader_user = reader(ctx, &owner).await?;
     check_site_access(&owner, reader_user.as_ref(), &named, "export", false).await?;
     // Viewers export everything but the notes (design document, 6.3: masking of sensitive fields).
@@ -284,8 +315,8 @@ pub async fn export(
     if mask_notes {
         eprintln!("note: notes are masked as {MASKED}: viewers do not export them");
     }
-    let (actor, site) = user_and_site(ctx, &db, site_name).await?;
-    let actor = Some(actor.user_id);
+    let (_user, site) = user_and_site(ctx, &db, site_name).await?;
+    let actor = None;
     let format = match format {
         ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
         ExportFormat::Json => crate::csvio::ExportFormat::Json,

@@ -126,6 +126,9 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
 /// as the user's own database role (see [`crate::db::logins`]).
 async fn tui(ctx: &Ctx) -> Result<()> {
     let url = ctx.login_url(EMBEDDED_DATABASE).await?;
+    if ctx.config.database_url().is_some() {
+        ctx.preflight(&url).await?;
+    }
     let placeholder = crate::app::state::Session {
         user: String::new(),
         site_id: 0,
@@ -194,6 +197,23 @@ impl Ctx {
     /// that row-level security would not hold.
     pub async fn app_db(&self) -> Result<Db> {
         self.app_db_on(EMBEDDED_DATABASE).await
+    }
+
+    /// The connection of `search` and `export`: [`Ctx::app_db`] when it is a user's own
+    /// (`--as`, or a `database.url` that names an ifind user's role); else, where an owner
+    /// connection is configured (the embedded cluster, `database.owner_url`), the owner's own,
+    /// which reads as itself and names no user.
+    pub async fn data_db(&self) -> Result<Db> {
+        let db = self.app_db().await?;
+        if self.acting_user.is_some() || self.logged_in(&db).await?.is_some() {
+            return Ok(db);
+        }
+        let urls = self.urls(EMBEDDED_DATABASE).await?;
+        if urls.owner == urls.app {
+            return Ok(db);
+        }
+        db.pool.close().await;
+        self.owner_db().await
     }
 
     /// [`Ctx::app_db`] on `database` of the embedded cluster when no URL is configured.
@@ -275,32 +295,71 @@ impl Ctx {
             )
     }
 
+    /// The ifind user `db` is logged in as; None for the owner's own connection.
+    pub async fn logged_in(&self, db: &Db) -> Result<Option<crate::db::users::User>> {
+        let mut conn = db.pool.acquire().await?;
+        Ok(crate::db::logins::whoami(&mut conn).await?)
+    }
+
     /// The URL a login connects to (its user is replaced by the one logging in), after
     /// bringing the schema up to date through the owner where ifind may (the embedded cluster,
     /// or `database.auto_migrate` with an owner URL). In the embedded cluster, a database with
     /// no user yet is refused with the way to make the first one.
     pub async fn login_url(&self, embedded_database: &str) -> Result<String> {
         let urls = self.urls(embedded_database).await?;
-        if urls.embedded || (urls.owner != urls.app && self.config.database.auto_migrate) {
+        if urls.embedded || urls.owner != urls.app {
             let mut once = self.config.database.clone();
             once.min_connections = 0;
             once.max_connections = 1;
-            let owner = owner_connect(&urls, &once).await?;
-            if urls.embedded {
-                let mut conn = owner.pool.acquire().await?;
-                let any = crate::db::users::any_exist(&mut conn).await?;
-                drop(conn);
-                if !any {
-                    owner.pool.close().await;
-                    bail!(
-                        "no users yet: create the first administrator with `ifind user add NAME \
-                         --email ADDRESS`"
-                    );
-                }
-            }
+            let owner = if urls.embedded || once.auto_migrate {
+                owner_connect(&urls, &once).await?
+            } else {
+                crate::db::pool::connect_unchecked(&urls.owner, &once).await?
+            };
+            let mut conn = owner.pool.acquire().await?;
+            let any = crate::db::users::any_exist(&mut conn).await?;
+            drop(conn);
             owner.pool.close().await;
+            if !any {
+                bail!(
+                    "no users yet: create the first administrator with `ifind user add NAME \
+                     --email ADDRESS`"
+                );
+            }
         }
         Ok(urls.app)
+    }
+
+    /// Before the terminal is touched: a configured URL that connects as it is (a password in
+    /// it, a `.pgpass` entry, a trusted or certificate login) must be a role the policies hold
+    /// ([`crate::db::roles::check_app_role`]); one that needs a password is left to the login;
+    /// a server that cannot be reached is reported now.
+    async fn preflight(&self, url: &str) -> Result<()> {
+        let mut once = self.config.database.clone();
+        once.min_connections = 0;
+        once.max_connections = 1;
+        let db = crate::db::pool::connect_lazy(url, &once)?;
+        let timeout = std::time::Duration::from_secs(once.connect_timeout_secs);
+        let result = tokio::time::timeout(timeout, db.pool.acquire()).await;
+        let outcome = match result {
+            Err(_) => Err(anyhow::anyhow!(
+                "cannot connect to the database at {}: no answer within {} s; check that the \
+                 server is up and reachable (database.url or IFIND_DATABASE_URL)",
+                crate::db::pool::redact(url),
+                once.connect_timeout_secs
+            )),
+            Ok(Err(e)) if crate::db::logins::is_auth_failure(&e) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::anyhow!(
+                "cannot connect to the database at {}: {e}; check database.url (or \
+                 IFIND_DATABASE_URL) and that the server is running",
+                crate::db::pool::redact(url)
+            )),
+            Ok(Ok(mut conn)) => crate::db::roles::check_app_role(&mut conn)
+                .await
+                .map_err(anyhow::Error::from),
+        };
+        db.pool.close().await;
+        outcome
     }
 
     /// Whether `password` is ifind user `username`'s: the database accepts it for their login

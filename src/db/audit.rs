@@ -106,17 +106,22 @@ pub struct AuditEntry {
     pub user_id: Option<i32>,
     /// The acting user's name, when it can be read.
     pub username: Option<String>,
+    /// The database role that made the change (for the owner, with the OS account that ran
+    /// ifind); None for rows written before migration 0009.
+    pub actor: Option<String>,
     /// The changed fields, in the table's column order.
     pub changes: Vec<FieldChange>,
 }
 
 impl AuditEntry {
-    /// Who made the change, for people: the username, `user #ID`, or `system`.
+    /// Who made the change, for people: the username, `user #ID`, the database role that
+    /// made it (the owner's, with its OS account), or `system`.
     pub fn who(&self) -> String {
-        match (&self.username, self.user_id) {
-            (Some(name), _) => name.clone(),
-            (None, Some(id)) => format!("user #{id}"),
-            (None, None) => "system".into(),
+        match (&self.username, self.user_id, &self.actor) {
+            (Some(name), _, _) => name.clone(),
+            (None, Some(id), _) => format!("user #{id}"),
+            (None, None, Some(actor)) => actor.clone(),
+            (None, None, None) => "system".into(),
         }
     }
 }
@@ -133,13 +138,14 @@ struct Row {
     operation: String,
     user_id: Option<i32>,
     username: Option<String>,
+    actor: Option<String>,
     old_values: Option<String>,
     new_values: Option<String>,
 }
 
 const SELECT: &str = "SELECT a.id, a.at, a.txid, a.table_name, a.row_id, a.site_id, \
        s.name::text AS site_name, a.operation, a.user_id, u.username::text AS username, \
-       a.old_values::text AS old_values, a.new_values::text AS new_values \
+       a.actor, a.old_values::text AS old_values, a.new_values::text AS new_values \
   FROM audit_log a \
   LEFT JOIN users u ON u.user_id = a.user_id \
   LEFT JOIN sites s ON s.site_id = a.site_id";
@@ -251,6 +257,7 @@ fn entry(r: Row) -> sqlx::Result<AuditEntry> {
         operation,
         user_id: r.user_id,
         username: r.username,
+        actor: r.actor,
         changes,
     })
 }
@@ -310,6 +317,7 @@ mod tests {
             operation: op.into(),
             user_id: None,
             username: None,
+            actor: None,
             old_values: old.map(str::to_string),
             new_values: new.map(str::to_string),
         }

@@ -104,11 +104,9 @@ const USER_COLUMNS: &str = "user_id, username, email, last_login, is_active, is_
 /// Records, in the database, that this connection's user logged in (access log, last_login),
 /// and returns them; None when the connection is no active ifind user (e.g. the owner).
 pub async fn session_start(conn: &mut PgConnection) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM ifind_session_start()"
-    ))
-    .fetch_optional(conn)
-    .await
+    sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM ifind_session_start()"))
+        .fetch_optional(conn)
+        .await
 }
 
 /// The ifind user this connection acts for, None for the owner (or a role that is no user).

@@ -30,9 +30,7 @@ pub enum AppRoleError {
          {FIX}"
     )]
     BypassRls { role: String },
-    #[error(
-        "the database user `{role}` {what}, so it could step around row-level security; {FIX}"
-    )]
+    #[error("the database user `{role}` {what}, so it could step around row-level security; {FIX}")]
     TooStrong { role: String, what: String },
     #[error(
         "the database user `{role}` owns the table `{table}` (its owner is `{owner}`), so it \

@@ -323,6 +323,8 @@ fn run_ifind_env(
     cmd.args(args)
         .env_remove("DATABASE_URL")
         .env_remove("IFIND_USER")
+        // `--as NAME` logs in as NAME's own database role: test users' password.
+        .env("IFIND_PASSWORD", TEST_PASSWORD)
         .env("XDG_CONFIG_HOME", home.path().join("config"))
         .env("XDG_STATE_HOME", home.path().join("state"))
         .env("XDG_DATA_HOME", home.path().join("data"))
@@ -367,8 +369,23 @@ pub const ADD_ADA: [&str; 6] = [
     "ada@example.org",
     "--password-stdin",
 ];
-/// Ada's password, as standard input for [`ADD_ADA`].
+/// Ada's password ([`TEST_PASSWORD`]), as standard input for [`ADD_ADA`].
 pub const ADA_PASSWORD: &str = "first password\n";
+
+/// The password of test users made with [`give_login`] (and of users added through the
+/// binary with it on standard input); `ifind --as NAME` run by these helpers logs in with it.
+pub const TEST_PASSWORD: &str = "first password";
+
+/// Gives the users `names` their own database login (as `ifind user add` does), with
+/// [`TEST_PASSWORD`], through the owner's pool `db`.
+pub async fn give_login(db: &Db, names: &[&str]) {
+    let mut conn = db.pool.acquire().await.expect("owner connection");
+    for name in names {
+        ifind::db::logins::set_login(&mut conn, name, TEST_PASSWORD)
+            .await
+            .unwrap_or_else(|e| panic!("login role for {name}: {e}"));
+    }
+}
 
 /// Adds ada, the first user (and so a global administrator), through the binary.
 pub fn add_ada(url: &str) -> String {

@@ -82,6 +82,19 @@ async fn the_startup_check_refuses_roles_that_could_bypass_the_policies() {
     let e = check_as(&member).await.expect_err("member");
     assert!(matches!(e, AppRoleError::CanBecome { .. }), "{e}");
     check_as(&t.app_url).await.expect("ifind_app passes");
+    // Roles that could make themselves stronger, or run programs or write files as the server.
+    let creator = roles.create("createrole", "CREATEROLE").await;
+    let e = check_as(&creator).await.expect_err("createrole");
+    assert!(e.to_string().contains("has CREATEROLE"), "{e}");
+    for group in ["pg_execute_server_program", "pg_write_server_files"] {
+        let url = roles.create("server", "").await;
+        sqlx::raw_sql(&format!("GRANT {group} TO {}", owner_of(&url)))
+            .execute(&t.db.pool)
+            .await
+            .expect("grant");
+        let e = check_as(&url).await.expect_err(group);
+        assert!(e.to_string().contains(group), "{e}");
+    }
 
     // The binary refuses to act for a user on such a connection, naming the role and the fix.
     for url in [&t.url, &bypass] {

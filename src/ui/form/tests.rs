@@ -284,6 +284,7 @@ fn detail_with_history_120x40() {
         operation: op,
         user_id: Some(3),
         username: Some(who.into()),
+        actor: None,
         changes,
     };
     let change = |field: &str, old: &str, new: &str| FieldChange {
