@@ -480,7 +480,9 @@ async fn get_insert_update_with_versions() {
         .expect("update")
         .expect("version 1 is current");
     assert_eq!(updated.version, 2);
-    assert_eq!(updated.updated_by, Some(bo));
+    // The database stamps who acts (the transaction's user), not the id the caller passes.
+    assert_ne!(bo, ana);
+    assert_eq!(updated.updated_by, Some(ana));
     assert!(updated.updated_at.is_some());
     assert_eq!(updated.notes.as_deref(), Some("moved\nto room 2"));
     assert_eq!(updated.created_by, ana);

@@ -145,6 +145,7 @@ impl Clusters {
             .env_remove("DATABASE_URL")
             .env_remove("IFIND_READ_URLS")
             .env_remove("IFIND_USER")
+            .env("IFIND_PASSWORD", common::TEST_PASSWORD)
             .env("XDG_CONFIG_HOME", home.path().join("config"))
             .env("XDG_STATE_HOME", home.path().join("state"))
             .env("XDG_DATA_HOME", home.path().join("data"))
@@ -339,6 +340,9 @@ async fn searches_use_the_replica_but_never_miss_own_writes_or_a_sick_replica() 
     users::grant(&mut tx, editor, site, users::Role::Editor)
         .await
         .expect("grant");
+    ifind::db::logins::set_login(&mut tx, "eddie", common::TEST_PASSWORD)
+        .await
+        .expect("eddie's login");
     tx.commit().await.expect("commit");
     let alpha = ifind::app::db_backend::save(
         &primary,

@@ -41,7 +41,19 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
     let demo_sites = sites::for_user(&mut conn, user_id, true).await?;
     drop(conn);
     db.pool.close().await;
-    let app = ctx.app_db_on(DEMO_DATABASE).await?;
+    // The Finder runs as the demo admin's own database role, as a real login does.
+    let app = crate::db::logins::connect_as(
+        &url,
+        DEMO_USER,
+        Some(DEMO_PASSWORD),
+        &ctx.config.database,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot log in as the demo admin: {e}"))?;
+    {
+        let mut conn = app.pool.acquire().await?;
+        crate::db::logins::session_start(&mut conn).await?;
+    }
     let options = options(
         ctx,
         Session {
@@ -104,6 +116,9 @@ fn drafts_dir(ctx: &Ctx, database: &str) -> std::path::PathBuf {
     ctx.paths.state_dir.join("drafts").join(name)
 }
 
+/// The demo admin's password: the demo is a local, one-person database.
+const DEMO_PASSWORD: &str = "demo-password";
+
 /// Creates the demo admin and a few sites of data on first use; returns the demo user's id.
 async fn ensure_demo_data(db: &Db) -> Result<i32> {
     let mut conn = db.pool.acquire().await?;
@@ -119,12 +134,20 @@ async fn ensure_demo_data(db: &Db) -> Result<i32> {
         };
         crate::seed::seed(db, &opts, &|_, _| {}).await?;
     }
-    if let Some(user) = existing {
-        return Ok(user.user_id);
-    }
-    let hash = crate::password::hash("demo-password").map_err(anyhow::Error::msg)?;
     let mut tx = db.begin_as(None).await?;
-    let user = users::insert(&mut tx, DEMO_USER, "demo@example.org", &hash, true).await?;
+    let user = match existing {
+        Some(user) => user,
+        None => users::add(&mut tx, DEMO_USER, "demo@example.org", true).await?,
+    };
+    // Its own login role (made once; a demo database from before login roles gets it now).
+    let has_role: bool =
+        sqlx::query_scalar("SELECT db_role IS NOT NULL FROM users WHERE user_id = $1")
+            .bind(user.user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !has_role {
+        crate::db::logins::set_login(&mut tx, DEMO_USER, DEMO_PASSWORD).await?;
+    }
     tx.commit().await?;
     Ok(user.user_id)
 }

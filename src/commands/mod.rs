@@ -26,6 +26,8 @@ pub struct Ctx {
     pub config: Config,
     pub paths: Paths,
     pub acting_user: Option<String>,
+    /// The password `--as` logged in with (kept for the read replicas' connections).
+    pub password: std::sync::Mutex<Option<String>>,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -53,6 +55,7 @@ pub fn main() -> i32 {
         config,
         paths,
         acting_user: cli.acting_user,
+        password: std::sync::Mutex::new(None),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -179,8 +182,27 @@ impl Ctx {
             tracing::warn!("database.read_urls is ignored: the embedded cluster has no replicas");
             return Ok(None);
         }
-        let router =
-            crate::db::replicas::ReadRouter::connect(primary.clone(), urls, &self.config.database)?;
+        // A user logged in with --as reads the replicas as themselves too.
+        let urls: Vec<String> = match &self.acting_user {
+            Some(name) => {
+                let password = self.password.lock().ok().and_then(|p| p.clone());
+                urls.iter()
+                    .map(|u| {
+                        let role = crate::db::logins::role_name(
+                            &crate::db::logins::database_of(u),
+                            name,
+                        );
+                        crate::db::logins::url_with_user(u, &role, password.as_deref())
+                    })
+                    .collect()
+            }
+            None => urls.clone(),
+        };
+        let router = crate::db::replicas::ReadRouter::connect(
+            primary.clone(),
+            &urls,
+            &self.config.database,
+        )?;
         Ok(Some(router))
     }
 
@@ -415,7 +437,12 @@ impl Ctx {
         match crate::db::logins::connect_as(&url, name, password.as_deref(), &self.config.database)
             .await
         {
-            Ok(db) => Ok(db),
+            Ok(db) => {
+                if let Ok(mut kept) = self.password.lock() {
+                    *kept = password;
+                }
+                Ok(db)
+            }
             Err(crate::db::logins::LoginFailure::Invalid) => bail!(
                 "invalid username or password for {name:?}; check --as (or IFIND_USER) and the \
                  password (typed, IFIND_PASSWORD, or your .pgpass)"

@@ -169,14 +169,16 @@ pub async fn prepare(url: &str, rows: u64, sites: u32, seed: u64) -> Result<Env>
 
 /// The benchmark user's id, creating it (a global administrator) the first time.
 async fn bench_user(conn: &mut PgConnection) -> Result<i32> {
-    if let Some(u) = ifind::db::users::by_name(conn, BENCH_USER).await? {
-        return Ok(u.user_id);
-    }
-    let hash = ifind::password::hash(BENCH_PASSWORD).map_err(anyhow::Error::msg)?;
     let mut tx = conn.begin().await?;
     ifind::db::pool::set_acting_user(&mut tx, None).await?;
-    let u = ifind::db::users::insert(&mut tx, BENCH_USER, "ifind-bench@example.org", &hash, true)
-        .await?;
+    let u = match ifind::db::users::by_name(&mut tx, BENCH_USER).await? {
+        Some(u) => u,
+        None => {
+            ifind::db::users::add(&mut tx, BENCH_USER, "ifind-bench@example.org", true).await?
+        }
+    };
+    // The TUI logs in as the user's own database role.
+    ifind::db::logins::set_login(&mut tx, BENCH_USER, BENCH_PASSWORD).await?;
     tx.commit().await?;
     Ok(u.user_id)
 }
