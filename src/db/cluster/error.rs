@@ -41,7 +41,7 @@ pub enum ClusterError {
     )]
     UnsafePath { path: PathBuf },
     #[error(
-        "{path} is a symbolic link inside the embedded cluster's folders, which another OS user can write. ifind runs as root and does not follow links there, so it stopped without changing anything. Remove the link (and find out who made it), then try again."
+        "{path} is a symbolic link where ifind, running as root, expects a real file or folder of the embedded cluster (another OS user may have planted it). ifind does not follow such links, so it stopped without changing anything. Remove the link (and find out who made it), or set embedded.data_dir to a path without links, then try again."
     )]
     SymlinkRefused { path: PathBuf },
     #[error(

@@ -346,21 +346,21 @@ impl Dir {
         }
         let dir = self.open_subdir(name_path)?;
         let meta = dir.metadata()?;
-        if let Some(user) = &self.owner {
-            if meta.uid() != user.uid.as_raw() {
-                if meta.uid() != geteuid().as_raw() {
-                    return Err(ClusterError::UnsafeEntry {
-                        path: dir.path.clone(),
-                        problem: format!(
-                            "is owned by uid {}, neither root nor OS user {}",
-                            meta.uid(),
-                            user.name
-                        ),
-                    });
-                }
-                if create.is_some() {
-                    dir.chown_to_server()?;
-                }
+        if let Some(user) = &self.owner
+            && meta.uid() != user.uid.as_raw()
+        {
+            if meta.uid() != geteuid().as_raw() {
+                return Err(ClusterError::UnsafeEntry {
+                    path: dir.path.clone(),
+                    problem: format!(
+                        "is owned by uid {}, neither root nor OS user {}",
+                        meta.uid(),
+                        user.name
+                    ),
+                });
+            }
+            if create.is_some() {
+                dir.chown_to_server()?;
             }
         }
         if let Some(mode) = create
@@ -495,7 +495,13 @@ impl Dir {
         if self.lstat(Path::new(name))?.is_none() {
             return Ok(());
         }
-        fs::remove_dir_all(self.fd_path().join(name))
+        // Through /proc the folder is exactly the open one; std's removal follows no link.
+        let base = if Path::new("/proc/self/fd").is_dir() {
+            self.fd_path()
+        } else {
+            self.path.clone()
+        };
+        fs::remove_dir_all(base.join(name))
             .map_err(|e| io_error("remove", &self.path.join(name), e))
     }
 
