@@ -417,6 +417,14 @@ async fn as_root_a_link_planted_at_ifind_conf_is_refused() {
     assert_eq!(snapshot(&victim_dir), before_dir, "nothing new next to it");
     assert!(fs::symlink_metadata(&link).expect("link").is_symlink());
     assert!(!cluster.status().expect("status").running);
+
+    // A hard link (possible where fs.protected_hardlinks is off) is refused as well.
+    fs::remove_file(&link).expect("remove the link");
+    fs::hard_link(&victim, &link).expect("hard link");
+    let err = cluster.ensure_running().await.expect_err("a hard link");
+    assert!(matches!(err, ClusterError::UnsafeEntry { .. }), "{err}");
+    assert!(err.to_string().contains("hard links"), "{err}");
+    assert_eq!(snapshot(&victim), before);
 }
 
 #[tokio::test]
@@ -577,6 +585,19 @@ async fn as_root_a_link_or_an_untrusted_folder_above_the_cluster_root_is_refused
         .expect_err("someone else's folder");
     assert!(matches!(err, ClusterError::UnsafeEntry { .. }), "{err}");
     assert_eq!(fs::metadata(&alien).expect("alien").uid(), 65534);
+
+    // Nor a folder of root's that holds other files (embedded.data_dir set to a busy folder).
+    let busy = tmp.path().join("busy");
+    fs::create_dir(&busy).expect("mkdir");
+    fs::write(busy.join("notes.txt"), "root's notes").expect("write");
+    let mut settings = ClusterSettings::new(busy.clone());
+    settings.fallback_dir = tmp.path().join("fallback");
+    let cluster = Cluster::new(settings).expect("cluster");
+    let err = cluster.ensure_running().await.expect_err("a busy folder");
+    assert!(matches!(err, ClusterError::UnsafeEntry { .. }), "{err}");
+    assert!(err.to_string().contains("notes.txt"), "{err}");
+    let meta = fs::metadata(&busy).expect("busy");
+    assert_eq!(meta.uid(), 0, "still root's");
 }
 
 /// Every path under `dir` (not following links) owned by `uid`.

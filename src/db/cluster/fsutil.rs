@@ -161,6 +161,18 @@ impl Dir {
                             ),
                         });
                     }
+                    // A folder of root's becomes the cluster's only if it holds nothing else
+                    // (say embedded.data_dir names a folder with other files in it).
+                    if let Some(other) = next.first_foreign_entry()? {
+                        return Err(ClusterError::UnsafeEntry {
+                            path,
+                            problem: format!(
+                                "is root's and holds {other}, which is not the embedded cluster's, \
+                                 so ifind will not give it to OS user {}",
+                                user.name
+                            ),
+                        });
+                    }
                     next.chown_to_server()?;
                 }
                 if meta.mode() & 0o7777 != 0o700 {
@@ -200,15 +212,42 @@ impl Dir {
         Ok(Some(dir))
     }
 
+    /// The first entry of this folder that is not one of the cluster root's own, if any.
+    fn first_foreign_entry(&self) -> Result<Option<String>, ClusterError> {
+        const OURS: [&str; 5] = [
+            "data",
+            "data.initdb",
+            "socket",
+            "server.log",
+            "cluster.lock",
+        ];
+        let entries = fs::read_dir(self.fd_path()).map_err(|e| io_error("list", &self.path, e))?;
+        for entry in entries {
+            let name = entry
+                .map_err(|e| io_error("list", &self.path, e))?
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if !OURS.contains(&name.as_str()) {
+                return Ok(Some(name));
+            }
+        }
+        Ok(None)
+    }
+
     /// The folder's path, for messages and for the server's command lines.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// A path that names exactly this open folder (`/proc/self/fd/N`), whatever has been
-    /// renamed since it was opened.
+    /// renamed since it was opened; its plain path where there is no /proc.
     fn fd_path(&self) -> PathBuf {
-        PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))
+        if Path::new("/proc/self/fd").is_dir() {
+            PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()))
+        } else {
+            self.path.clone()
+        }
     }
 
     /// Where the open folder really is now (for comparing with a process's working directory).
@@ -496,12 +535,7 @@ impl Dir {
             return Ok(());
         }
         // Through /proc the folder is exactly the open one; std's removal follows no link.
-        let base = if Path::new("/proc/self/fd").is_dir() {
-            self.fd_path()
-        } else {
-            self.path.clone()
-        };
-        fs::remove_dir_all(base.join(name))
+        fs::remove_dir_all(self.fd_path().join(name))
             .map_err(|e| io_error("remove", &self.path.join(name), e))
     }
 
