@@ -149,7 +149,8 @@ impl Dir {
             let next = dir.open_subdir(name)?;
             let meta = next.metadata()?;
             if is_root {
-                // The cluster's own folder: the server's user owns it, mode 0700.
+                // The cluster's own folder: the server's user owns it, mode 0700 (made so only
+                // when starting; status and stop change nothing).
                 if meta.uid() != user.uid.as_raw() {
                     if meta.uid() != geteuid().as_raw() {
                         return Err(ClusterError::UnsafeEntry {
@@ -173,9 +174,11 @@ impl Dir {
                             ),
                         });
                     }
-                    next.chown_to_server()?;
+                    if create {
+                        next.chown_to_server()?;
+                    }
                 }
-                if meta.mode() & 0o7777 != 0o700 {
+                if create && meta.mode() & 0o7777 != 0o700 {
                     next.set_mode(0o700)?;
                 }
             } else {
