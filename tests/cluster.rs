@@ -309,3 +309,514 @@ fn as_root_a_missing_os_user_is_named() {
     assert!(matches!(err, ClusterError::OsUserMissing { .. }), "{err}");
     assert!(err.to_string().contains("embedded.os_user"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Root safety: the `postgres` OS user owns everything inside the cluster root and may plant
+// links there (and in any folder it can write). As root, ifind must refuse them, name them, and
+// change nothing they point at.
+
+use std::os::unix::fs::MetadataExt;
+
+/// The `postgres` OS user's uid and gid.
+fn postgres_ids() -> (u32, u32) {
+    let user = nix::unistd::User::from_name("postgres")
+        .expect("look up postgres")
+        .expect("the postgres OS user exists");
+    (user.uid.as_raw(), user.gid.as_raw())
+}
+
+/// What must not change about a file or folder: content (or sorted entries), owner, group, mode.
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    content: Vec<String>,
+    uid: u32,
+    gid: u32,
+    mode: u32,
+}
+
+fn snapshot(path: &Path) -> Snapshot {
+    let meta = fs::symlink_metadata(path).expect("victim exists");
+    let content = if meta.is_dir() {
+        let mut names: Vec<String> = fs::read_dir(path)
+            .expect("list victim")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    } else {
+        vec![fs::read_to_string(path).expect("read victim")]
+    };
+    Snapshot {
+        content,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: meta.mode(),
+    }
+}
+
+/// A root-owned folder (0755) holding a root-owned file (0644), outside any cluster root.
+fn victims(tmp: &Path) -> (PathBuf, PathBuf) {
+    let dir = tmp.join("victim");
+    fs::create_dir(&dir).expect("mkdir victim");
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod victim");
+    let file = dir.join("secret.conf");
+    fs::write(&file, "root's own settings\n").expect("write victim");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).expect("chmod victim file");
+    (dir, file)
+}
+
+/// Plants `link` -> `target` as the postgres OS user would (the link is postgres's).
+fn plant(link: &Path, target: &Path) {
+    std::os::unix::fs::symlink(target, link).expect("plant the link");
+    let (uid, gid) = postgres_ids();
+    std::os::unix::fs::lchown(link, Some(uid), Some(gid)).expect("lchown the link");
+}
+
+/// Starts `cluster`, expecting the refusal of a planted link at `link`.
+async fn assert_start_refused(cluster: &Cluster, link: &Path) -> String {
+    let err = cluster
+        .ensure_running()
+        .await
+        .expect_err("a planted link must stop the start");
+    let message = err.to_string();
+    assert!(
+        matches!(err, ClusterError::SymlinkRefused { .. }),
+        "{message}"
+    );
+    assert!(
+        message.contains(&link.display().to_string()),
+        "the message names {}: {message}",
+        link.display()
+    );
+    message
+}
+
+/// A cluster that was started once and stopped, as root.
+async fn stopped_cluster(tmp: &Path) -> Cluster {
+    let cluster = cluster(tmp);
+    cluster.ensure_running().await.expect("first start");
+    assert!(cluster.stop().await.expect("stop"));
+    cluster
+}
+
+#[tokio::test]
+async fn as_root_a_link_planted_at_ifind_conf_is_refused() {
+    if !is_root() {
+        println!("skipped: links planted by the server's user only matter to root");
+        return;
+    }
+    let tmp = temp_root();
+    let (victim_dir, victim) = victims(tmp.path());
+    let cluster = stopped_cluster(tmp.path()).await;
+    let link = cluster.data_dir().join("ifind.conf");
+    fs::remove_file(&link).expect("remove ifind.conf");
+    plant(&link, &victim);
+    let (before, before_dir) = (snapshot(&victim), snapshot(&victim_dir));
+    assert_start_refused(&cluster, &link).await;
+    assert_eq!(snapshot(&victim), before, "the target is unchanged");
+    assert_eq!(snapshot(&victim_dir), before_dir, "nothing new next to it");
+    assert!(fs::symlink_metadata(&link).expect("link").is_symlink());
+    assert!(!cluster.status().expect("status").running);
+
+    // A hard link (possible where fs.protected_hardlinks is off) is refused as well.
+    fs::remove_file(&link).expect("remove the link");
+    fs::hard_link(&victim, &link).expect("hard link");
+    let err = cluster.ensure_running().await.expect_err("a hard link");
+    assert!(matches!(err, ClusterError::UnsafeEntry { .. }), "{err}");
+    assert!(err.to_string().contains("hard links"), "{err}");
+    assert_eq!(snapshot(&victim), before);
+}
+
+#[tokio::test]
+async fn as_root_a_link_planted_at_the_hba_file_or_a_leftover_temp_file_is_handled() {
+    if !is_root() {
+        println!("skipped: links planted by the server's user only matter to root");
+        return;
+    }
+    let tmp = temp_root();
+    let (_, victim) = victims(tmp.path());
+    let cluster = stopped_cluster(tmp.path()).await;
+    let before = snapshot(&victim);
+    // A link where ifind's new file is made first is removed (never followed): the start works.
+    let temp_link = cluster.data_dir().join(".ifind.conf.ifind-new");
+    plant(&temp_link, &victim);
+    fs::write(cluster.data_dir().join("ifind.conf"), "# stale\n").expect("stale ifind.conf");
+    cluster.ensure_running().await.expect("start");
+    assert!(cluster.stop().await.expect("stop"));
+    assert!(
+        fs::symlink_metadata(&temp_link).is_err(),
+        "the link is gone"
+    );
+    assert_eq!(snapshot(&victim), before);
+    // A link at the generated HBA file is refused.
+    let link = cluster.data_dir().join("ifind_hba.conf");
+    fs::remove_file(&link).expect("remove ifind_hba.conf");
+    plant(&link, &victim);
+    assert_start_refused(&cluster, &link).await;
+    assert_eq!(snapshot(&victim), before);
+}
+
+#[tokio::test]
+async fn as_root_a_link_planted_at_the_socket_folder_is_refused() {
+    if !is_root() {
+        println!("skipped: links planted by the server's user only matter to root");
+        return;
+    }
+    let tmp = temp_root();
+    let (victim_dir, _) = victims(tmp.path());
+    let cluster = stopped_cluster(tmp.path()).await;
+    let link = cluster.socket_dir();
+    fs::remove_dir_all(&link).expect("remove the socket folder");
+    plant(&link, &victim_dir);
+    let before = snapshot(&victim_dir);
+    assert_start_refused(&cluster, &link).await;
+    assert_eq!(snapshot(&victim_dir), before, "not chowned, not chmodded");
+}
+
+#[tokio::test]
+async fn as_root_a_link_planted_at_the_lock_file_is_refused() {
+    if !is_root() {
+        println!("skipped: links planted by the server's user only matter to root");
+        return;
+    }
+    let tmp = temp_root();
+    let (victim_dir, victim) = victims(tmp.path());
+    let cluster = stopped_cluster(tmp.path()).await;
+    let link = cluster.root().join("cluster.lock");
+    fs::remove_file(&link).expect("remove the lock file");
+    plant(&link, &victim);
+    let (before, before_dir) = (snapshot(&victim), snapshot(&victim_dir));
+    assert_start_refused(&cluster, &link).await;
+    let err = cluster.stop().await.expect_err("stop refuses too");
+    assert!(matches!(err, ClusterError::SymlinkRefused { .. }), "{err}");
+    // A dangling link would have been created by a following open: it must not be.
+    fs::remove_file(&link).expect("remove the link");
+    let missing = victim_dir.join("made-by-root");
+    plant(&link, &missing);
+    assert_start_refused(&cluster, &link).await;
+    assert!(!missing.exists(), "no file made through the link");
+    assert_eq!(snapshot(&victim), before);
+    assert_eq!(snapshot(&victim_dir), before_dir);
+}
+
+#[tokio::test]
+async fn as_root_a_link_planted_at_the_data_folder_or_its_files_is_refused() {
+    if !is_root() {
+        println!("skipped: links planted by the server's user only matter to root");
+        return;
+    }
+    let tmp = temp_root();
+    let (victim_dir, victim) = victims(tmp.path());
+    let cluster = stopped_cluster(tmp.path()).await;
+    // A file the start reads: PG_VERSION.
+    let data = cluster.data_dir();
+    let pg_version = data.join("PG_VERSION");
+    let version = fs::read_to_string(&pg_version).expect("PG_VERSION");
+    fs::remove_file(&pg_version).expect("remove PG_VERSION");
+    plant(&pg_version, &victim);
+    assert_start_refused(&cluster, &pg_version).await;
+    fs::remove_file(&pg_version).expect("remove the link");
+    fs::write(&pg_version, version).expect("restore PG_VERSION");
+    // The data folder itself.
+    fs::rename(&data, tmp.path().join("pg").join("data.moved")).expect("move data aside");
+    plant(&data, &victim_dir);
+    let (before, before_dir) = (snapshot(&victim), snapshot(&victim_dir));
+    assert_start_refused(&cluster, &data).await;
+    let err = cluster.status().expect_err("status refuses too");
+    assert!(matches!(err, ClusterError::SymlinkRefused { .. }), "{err}");
+    assert_eq!(snapshot(&victim), before);
+    assert_eq!(snapshot(&victim_dir), before_dir, "no files, no chown");
+}
+
+#[tokio::test]
+async fn as_root_a_link_or_an_untrusted_folder_above_the_cluster_root_is_refused() {
+    if !is_root() {
+        println!("skipped: links planted by the server's user only matter to root");
+        return;
+    }
+    let tmp = temp_root();
+    let (victim_dir, _) = victims(tmp.path());
+    let before = snapshot(&victim_dir);
+    let (uid, gid) = postgres_ids();
+
+    // A folder like /tmp (root's, world-writable, sticky) where postgres plants the root.
+    let sticky = tmp.path().join("sticky");
+    fs::create_dir(&sticky).expect("mkdir");
+    fs::set_permissions(&sticky, fs::Permissions::from_mode(0o1777)).expect("chmod 1777");
+    let link = sticky.join("pg");
+    plant(&link, &victim_dir);
+    let mut planted = ClusterSettings::new(link.clone());
+    planted.fallback_dir = tmp.path().join("fallback");
+    let cluster = Cluster::new(planted).expect("cluster");
+    assert_start_refused(&cluster, &link).await;
+    assert_eq!(snapshot(&victim_dir), before);
+
+    // A folder postgres owns above the root (the data folder's grandparent): not trusted,
+    // whatever sits in it.
+    let theirs = tmp.path().join("theirs");
+    fs::create_dir(&theirs).expect("mkdir");
+    std::os::unix::fs::chown(&theirs, Some(uid), Some(gid)).expect("chown to postgres");
+    plant(&theirs.join("pg"), &victim_dir);
+    let mut settings = ClusterSettings::new(theirs.join("pg"));
+    settings.fallback_dir = tmp.path().join("fallback");
+    let cluster = Cluster::new(settings).expect("cluster");
+    let err = cluster
+        .ensure_running()
+        .await
+        .expect_err("untrusted folder");
+    let message = err.to_string();
+    assert!(
+        matches!(err, ClusterError::UntrustedFolder { .. }),
+        "{message}"
+    );
+    assert!(message.contains(&theirs.display().to_string()), "{message}");
+    assert_eq!(snapshot(&victim_dir), before);
+
+    // An existing folder of another user at the root itself is not taken over.
+    let alien = tmp.path().join("alien");
+    fs::create_dir(&alien).expect("mkdir");
+    std::os::unix::fs::chown(&alien, Some(65534), Some(65534)).expect("chown to nobody");
+    let mut settings = ClusterSettings::new(alien.clone());
+    settings.fallback_dir = tmp.path().join("fallback");
+    let cluster = Cluster::new(settings).expect("cluster");
+    let err = cluster
+        .ensure_running()
+        .await
+        .expect_err("someone else's folder");
+    assert!(matches!(err, ClusterError::UnsafeEntry { .. }), "{err}");
+    assert_eq!(fs::metadata(&alien).expect("alien").uid(), 65534);
+
+    // Nor a folder of root's that holds other files (embedded.data_dir set to a busy folder).
+    let busy = tmp.path().join("busy");
+    fs::create_dir(&busy).expect("mkdir");
+    fs::write(busy.join("notes.txt"), "root's notes").expect("write");
+    let mut settings = ClusterSettings::new(busy.clone());
+    settings.fallback_dir = tmp.path().join("fallback");
+    let cluster = Cluster::new(settings).expect("cluster");
+    let err = cluster.ensure_running().await.expect_err("a busy folder");
+    assert!(matches!(err, ClusterError::UnsafeEntry { .. }), "{err}");
+    assert!(err.to_string().contains("notes.txt"), "{err}");
+    let meta = fs::metadata(&busy).expect("busy");
+    assert_eq!(meta.uid(), 0, "still root's");
+}
+
+/// Every path under `dir` (not following links) owned by `uid`.
+fn owned_by(dir: &Path, uid: u32, found: &mut Vec<PathBuf>) {
+    let Ok(meta) = fs::symlink_metadata(dir) else {
+        return;
+    };
+    if meta.uid() == uid {
+        found.push(dir.to_path_buf());
+    }
+    if meta.is_dir() {
+        for entry in fs::read_dir(dir).expect("list").flatten() {
+            owned_by(&entry.path(), uid, found);
+        }
+    }
+}
+
+#[tokio::test]
+async fn as_root_only_the_cluster_root_is_given_to_postgres() {
+    if !is_root() {
+        println!("skipped: the server's OS user only differs from the caller as root");
+        return;
+    }
+    let tmp = temp_root();
+    // As with $XDG_DATA_HOME/ifind/pg when $XDG_DATA_HOME/ifind does not exist yet.
+    let xdg = tmp.path().join("xdg");
+    fs::create_dir(&xdg).expect("mkdir xdg");
+    fs::set_permissions(&xdg, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let root = xdg.join("ifind").join("pg");
+    let mut settings = ClusterSettings::new(root.clone());
+    settings.fallback_dir = tmp.path().join("fallback");
+    let cluster = Cluster::new(settings).expect("cluster");
+    cluster.ensure_running().await.expect("start");
+    let (uid, _) = postgres_ids();
+    let mut found = Vec::new();
+    owned_by(tmp.path(), uid, &mut found);
+    assert!(found.contains(&root), "{found:?}");
+    let outside: Vec<&PathBuf> = found.iter().filter(|p| !p.starts_with(&root)).collect();
+    assert!(outside.is_empty(), "given to postgres: {outside:?}");
+    let made = fs::metadata(xdg.join("ifind")).expect("ifind folder");
+    assert_eq!((made.uid(), made.mode() & 0o7777), (0, 0o711));
+    let root_meta = fs::metadata(&root).expect("root");
+    assert_eq!((root_meta.uid(), root_meta.mode() & 0o7777), (uid, 0o700));
+    assert!(cluster.stop().await.expect("stop"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication: the owner and ifind_app are trusted over the socket; every other role needs
+// its SCRAM password; TCP only when asked, passwords only.
+
+fn sqlstate(err: &sqlx::Error) -> Option<String> {
+    match err {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
+
+async fn owner_exec(cluster: &Cluster, sql: &str) {
+    let mut conn = PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .expect("owner connects without a password");
+    sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+    conn.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn password_roles_log_in_over_the_socket_with_the_right_password_only() {
+    let tmp = temp_root();
+    let cluster = cluster(tmp.path());
+    cluster.ensure_running().await.expect("first start");
+    assert!(cluster.stop().await.expect("stop"));
+    // A cluster from before: its ifind.conf names no HBA file (initdb's trusts every local
+    // login). The next start must switch it over.
+    let conf = cluster.data_dir().join("ifind.conf");
+    let old = fs::read_to_string(&conf).expect("ifind.conf");
+    let old: String = old
+        .lines()
+        .filter(|l| !l.starts_with("hba_file") && !l.starts_with("password_encryption"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(&conf, old).expect("write the old ifind.conf");
+    fs::remove_file(cluster.data_dir().join("ifind_hba.conf")).expect("remove the HBA file");
+    cluster.ensure_running().await.expect("start again");
+
+    owner_exec(
+        &cluster,
+        "CREATE ROLE staff_alice LOGIN PASSWORD 'correct horse'; CREATE ROLE ifind_app LOGIN",
+    )
+    .await;
+    let mut owner = PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .expect("owner");
+    let encryption: String = sqlx::query_scalar("SHOW password_encryption")
+        .fetch_one(&mut owner)
+        .await
+        .expect("show");
+    assert_eq!(encryption, "scram-sha-256");
+    let verifier: String =
+        sqlx::query_scalar("SELECT rolpassword FROM pg_authid WHERE rolname = 'staff_alice'")
+            .fetch_one(&mut owner)
+            .await
+            .expect("verifier");
+    assert!(verifier.starts_with("SCRAM-SHA-256$"), "{verifier}");
+    let rules: Vec<(String, Vec<String>, String)> = sqlx::query_as(
+        "SELECT type, user_name, auth_method FROM pg_hba_file_rules ORDER BY line_number",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .expect("hba rules");
+    let rules: Vec<String> = rules
+        .into_iter()
+        .map(|(t, u, m)| format!("{t} {} {m}", u.join(",")))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "local ifind trust",
+            "local ifind_app trust",
+            "local all scram-sha-256"
+        ]
+    );
+    if cluster.has_auth_delay() {
+        let delay: String = sqlx::query_scalar("SHOW auth_delay.milliseconds")
+            .fetch_one(&mut owner)
+            .await
+            .expect("auth_delay is loaded");
+        assert_eq!(delay, "500ms");
+    } else {
+        println!("auth_delay.so is not installed: failed logins are not slowed down");
+    }
+    owner.close().await.expect("close");
+
+    let alice = cluster.connect_options_as("staff_alice", "postgres");
+    let mut conn = PgConnection::connect_with(&alice.clone().password("correct horse"))
+        .await
+        .expect("the right password");
+    let me: String = sqlx::query_scalar("SELECT session_user::text")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+    assert_eq!(me, "staff_alice");
+    conn.close().await.expect("close");
+
+    let started = std::time::Instant::now();
+    let err = PgConnection::connect_with(&alice.clone().password("wrong horse"))
+        .await
+        .expect_err("a wrong password");
+    println!(
+        "a failed socket login took {} ms",
+        started.elapsed().as_millis()
+    );
+    assert_eq!(sqlstate(&err).as_deref(), Some("28P01"), "{err}");
+    PgConnection::connect_with(&alice)
+        .await
+        .expect_err("no password");
+
+    let app = PgConnection::connect(&cluster.url_as("ifind_app", "postgres"))
+        .await
+        .expect("ifind_app is trusted over the socket");
+    app.close().await.expect("close");
+    assert!(cluster.stop().await.expect("stop"));
+}
+
+#[tokio::test]
+async fn the_tcp_option_listens_on_localhost_for_passwords_only() {
+    let tmp = temp_root();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut settings = settings(tmp.path());
+    settings.listen_tcp = Some(port);
+    let cluster = Cluster::new(settings).expect("cluster");
+    assert_eq!(cluster.port(), port);
+    cluster.ensure_running().await.expect("start");
+    owner_exec(
+        &cluster,
+        "CREATE ROLE staff_bob LOGIN PASSWORD 'bob s secret'",
+    )
+    .await;
+
+    let mut owner = PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .expect("the owner still uses the socket");
+    let listen: String = sqlx::query_scalar("SHOW listen_addresses")
+        .fetch_one(&mut owner)
+        .await
+        .expect("show");
+    assert_eq!(listen, "127.0.0.1");
+    owner.close().await.expect("close");
+
+    let tcp = sqlx::postgres::PgConnectOptions::new()
+        .host("127.0.0.1")
+        .port(port)
+        .database("postgres");
+    let mut bob =
+        PgConnection::connect_with(&tcp.clone().username("staff_bob").password("bob s secret"))
+            .await
+            .expect("a password login over TCP");
+    let me: String = sqlx::query_scalar("SELECT session_user::text")
+        .fetch_one(&mut bob)
+        .await
+        .expect("query");
+    assert_eq!(me, "staff_bob");
+    bob.close().await.expect("close");
+
+    let started = std::time::Instant::now();
+    let err = PgConnection::connect_with(&tcp.clone().username("staff_bob").password("guess"))
+        .await
+        .expect_err("a wrong password over TCP");
+    println!(
+        "a failed TCP login took {} ms (auth_delay loaded: {})",
+        started.elapsed().as_millis(),
+        cluster.has_auth_delay()
+    );
+    assert_eq!(sqlstate(&err).as_deref(), Some("28P01"), "{err}");
+    let err = PgConnection::connect_with(&tcp.clone().username("ifind"))
+        .await
+        .expect_err("the owner is not trusted over TCP");
+    println!("the owner over TCP: {err}");
+    assert!(cluster.stop().await.expect("stop"));
+}

@@ -22,6 +22,7 @@ pub fn cluster(ctx: &Ctx) -> Result<Cluster> {
         data_dir,
         os_user: e.os_user.clone(),
         fallback_dir: PathBuf::from(e.fallback_dir.trim()),
+        listen_tcp: None,
     };
     Ok(Cluster::new(settings)?)
 }

@@ -4,8 +4,9 @@
 //! one root directory:
 //!
 //! ```text
-//! ROOT/data/         PGDATA (postgresql.conf includes the generated ifind.conf)
-//! ROOT/socket/       the Unix socket directory (mode 0700); the server listens on no TCP port
+//! ROOT/data/         PGDATA (postgresql.conf includes the generated ifind.conf, which names
+//!                    the generated ifind_hba.conf)
+//! ROOT/socket/       the Unix socket directory (mode 0700); by default no TCP port
 //! ROOT/server.log    the server's log
 //! ROOT/cluster.lock  serialises starting and stopping between ifind processes
 //! ```
@@ -14,6 +15,15 @@
 //! unprivileged OS user (default `postgres`); if that user cannot reach the preferred directory
 //! (as under `/root`), the cluster lives in a fallback directory instead. The server keeps
 //! running after ifind exits. Every child process runs with a time limit.
+//!
+//! As root, ifind treats everything inside ROOT as the server user's and so untrusted: it
+//! reaches ROOT only through folders only root can change, never follows a link inside it, and
+//! gives that user nothing but ROOT (see `fsutil`).
+//!
+//! Authentication: the owner (`ifind`) and the local delegate role (`ifind_app`) are trusted over
+//! the socket, whose folder only the OS account (and root) can enter; every other role logs in
+//! with a SCRAM-SHA-256 password, throttled by `auth_delay` where the server has it. TCP (only
+//! on 127.0.0.1, and only when [`ClusterSettings::listen_tcp`] asks) takes passwords only.
 
 mod binaries;
 mod error;
@@ -33,16 +43,21 @@ use nix::unistd::{User, geteuid, getgrouplist};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+use crate::db::roles::APP_ROLE;
 use binaries::{discover_bindir, server_version};
-use fsutil::{
-    RunAs, ensure_dir, first_blocker, io_error, is_non_empty_dir, is_unsafe_path, tail, write_owned,
-};
+use fsutil::{Dir, RunAs, first_blocker, io_error, is_unsafe_path};
 use process::{Output, PidFile, inspect_pid_file, run};
 
 /// The port number; with no TCP listener it only names the socket file (`.s.PGSQL.5432`).
 pub const PORT: u16 = 5432;
 /// The superuser role created by `initdb`.
 pub const SUPERUSER: &str = "ifind";
+/// The generated client authentication file in PGDATA.
+const HBA_FILE: &str = "ifind_hba.conf";
+const LOG_FILE: &str = "server.log";
+const LOCK_FILE: &str = "cluster.lock";
+/// `auth_delay.milliseconds` when the server has the auth_delay module.
+const AUTH_DELAY_MS: u32 = 500;
 /// Unix socket paths longer than this do not fit in `sockaddr_un`.
 const MAX_SOCKET_PATH: usize = 107;
 const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
@@ -62,6 +77,9 @@ pub struct ClusterSettings {
     pub os_user: String,
     /// Root directory used when ifind runs as root and `os_user` cannot reach `data_dir`.
     pub fallback_dir: PathBuf,
+    /// Also listen on 127.0.0.1 at this port (password logins only); None = the socket only.
+    /// The port also names the socket file.
+    pub listen_tcp: Option<u16>,
 }
 
 impl ClusterSettings {
@@ -72,6 +90,7 @@ impl ClusterSettings {
             data_dir,
             os_user: "postgres".to_string(),
             fallback_dir: PathBuf::from("/var/lib/ifind/pg"),
+            listen_tcp: None,
         }
     }
 }
@@ -108,6 +127,11 @@ pub struct Cluster {
     root: PathBuf,
     run_as: Option<RunAs>,
     used_fallback: bool,
+    /// The port: the TCP port when `listen_tcp`, else it only names the socket file.
+    port: u16,
+    listen_tcp: bool,
+    /// True when the server's pkglibdir has auth_delay.so.
+    auth_delay: bool,
 }
 
 impl Cluster {
@@ -148,7 +172,8 @@ impl Cluster {
         if is_unsafe_path(&root) {
             return Err(ClusterError::UnsafePath { path: root });
         }
-        let socket = root.join("socket").join(format!(".s.PGSQL.{PORT}"));
+        let port = settings.listen_tcp.unwrap_or(PORT);
+        let socket = root.join("socket").join(format!(".s.PGSQL.{port}"));
         let len = socket.as_os_str().len();
         if len > MAX_SOCKET_PATH {
             return Err(ClusterError::SocketPathTooLong {
@@ -157,6 +182,7 @@ impl Cluster {
                 max: MAX_SOCKET_PATH,
             });
         }
+        let auth_delay = binaries::has_auth_delay(&bindir);
         Ok(Cluster {
             bindir,
             server_version,
@@ -164,6 +190,9 @@ impl Cluster {
             root,
             run_as,
             used_fallback,
+            port,
+            listen_tcp: settings.listen_tcp.is_some(),
+            auth_delay,
         })
     }
 
@@ -184,25 +213,47 @@ impl Cluster {
 
     /// The server's log file.
     pub fn log_file(&self) -> PathBuf {
-        self.root.join("server.log")
+        self.root.join(LOG_FILE)
     }
 
-    fn lock_file(&self) -> PathBuf {
-        self.root.join("cluster.lock")
+    /// The server's port: the TCP port with [`ClusterSettings::listen_tcp`], else [`PORT`]
+    /// (which then only names the socket file).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// True when the server has the auth_delay module, so ifind loads it (failed logins wait).
+    pub fn has_auth_delay(&self) -> bool {
+        self.auth_delay
+    }
+
+    /// Opens the cluster root (see [`Dir::open_root`]); as root every check applies.
+    fn open_root(&self, create: bool) -> Result<Option<Dir>, ClusterError> {
+        Dir::open_root(&self.root, self.run_as.as_ref(), create)
     }
 
     /// Reports whether the server runs and where everything lives. Starts nothing.
     pub fn status(&self) -> Result<ClusterStatus, ClusterError> {
         let data_dir = self.data_dir();
-        let pid = match inspect_pid_file(&data_dir)? {
-            PidFile::Ours(pid) => Some(pid),
-            _ => None,
+        let data = match self.open_root(false)? {
+            Some(root) => root.subdir("data", None)?,
+            None => None,
+        };
+        let (pid, initialized) = match &data {
+            Some(data) => {
+                let pid = match self.pid_state(data)? {
+                    PidFile::Ours(pid) => Some(pid),
+                    _ => None,
+                };
+                (pid, data.exists("PG_VERSION")?)
+            }
+            None => (None, false),
         };
         Ok(ClusterStatus {
             running: pid.is_some(),
             pid,
             root: self.root.clone(),
-            initialized: data_dir.join("PG_VERSION").exists(),
+            initialized,
             data_dir,
             socket_dir: self.socket_dir(),
             bindir: self.bindir.clone(),
@@ -216,11 +267,15 @@ impl Cluster {
     /// and safe when several processes call it at once (they take turns on a file lock).
     pub async fn ensure_running(&self) -> Result<(), ClusterError> {
         let me = self.clone();
-        blocking(move || ensure_dir(&me.root, me.run_as.as_ref(), 0o700)).await?;
-        let lock = self.lock().await?;
+        let root = blocking(move || {
+            me.open_root(true)?
+                .ok_or_else(|| io_error("open", &me.root, io::Error::from(io::ErrorKind::NotFound)))
+        })
+        .await?;
+        let lock = self.lock(&root).await?;
         let me = self.clone();
         blocking(move || {
-            let result = me.ensure_running_locked();
+            let result = me.ensure_running_locked(&root);
             drop(lock);
             result
         })
@@ -229,13 +284,14 @@ impl Cluster {
 
     /// Stops the server (`pg_ctl stop -m fast`). Returns true if it was running.
     pub async fn stop(&self) -> Result<bool, ClusterError> {
-        if !self.root.exists() {
+        let me = self.clone();
+        let Some(root) = blocking(move || me.open_root(false)).await? else {
             return Ok(false);
-        }
-        let lock = self.lock().await?;
+        };
+        let lock = self.lock(&root).await?;
         let me = self.clone();
         blocking(move || {
-            let result = me.stop_locked();
+            let result = me.stop_locked(&root);
             drop(lock);
             result
         })
@@ -247,23 +303,31 @@ impl Cluster {
         self.url_as(SUPERUSER, database)
     }
 
-    /// The sqlx URL of `database` over the Unix socket, as the role `user` (local connections
-    /// are trusted, so no password), e.g. the application role `ifind_app`.
+    /// The sqlx URL of `database` over the Unix socket, as the role `user`, without a
+    /// password: the owner and the local delegate role `ifind_app` are trusted over the socket;
+    /// any other role needs a password ([`Cluster::connect_options_as`]).
     pub fn url_as(&self, user: &str, database: &str) -> String {
         let host = percent_encode(&self.socket_dir().to_string_lossy());
         format!(
-            "postgres://{}@localhost:{PORT}/{}?host={host}",
+            "postgres://{}@localhost:{}/{}?host={host}",
             percent_encode(user),
+            self.port,
             percent_encode(database)
         )
     }
 
     /// Connection options equivalent to [`Cluster::url`].
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        self.connect_options_as(SUPERUSER, database)
+    }
+
+    /// Connection options for `database` over the Unix socket as the role `user` (add a
+    /// password with [`PgConnectOptions::password`] for roles other than the trusted two).
+    pub fn connect_options_as(&self, user: &str, database: &str) -> PgConnectOptions {
         PgConnectOptions::new()
             .socket(self.socket_dir())
-            .port(PORT)
-            .username(SUPERUSER)
+            .port(self.port)
+            .username(user)
             .database(database)
     }
 
@@ -317,14 +381,10 @@ impl Cluster {
 
     /// Takes the cluster's file lock on a blocking thread, giving up after [`LOCK_TIMEOUT`].
     /// Should the wait time out, the blocked thread releases the lock as soon as it gets it.
-    async fn lock(&self) -> Result<Flock<fs::File>, ClusterError> {
-        let path = self.lock_file();
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_error("open the lock file", &path, e))?;
+    async fn lock(&self, root: &Dir) -> Result<Flock<fs::File>, ClusterError> {
+        let path = root.path().join(LOCK_FILE);
+        // No link followed, a regular file of root's or the server user's (see Dir::open_lock).
+        let file = root.open_lock(LOCK_FILE)?;
         // flock(2) (what std's File::lock does; nix's keeps the crate's MSRV). Each open file
         // description locks separately, so two calls in one process take turns too.
         let waiting = tokio::task::spawn_blocking(move || {
@@ -341,13 +401,29 @@ impl Cluster {
         }
     }
 
-    fn ensure_running_locked(&self) -> Result<(), ClusterError> {
+    /// What `postmaster.pid` in the open data folder says.
+    fn pid_state(&self, data: &Dir) -> Result<PidFile, ClusterError> {
+        let text = data.read("postmaster.pid")?;
+        Ok(inspect_pid_file(text.as_deref(), &data.real_path()))
+    }
+
+    fn ensure_running_locked(&self, root: &Dir) -> Result<(), ClusterError> {
         let data_dir = self.data_dir();
-        ensure_dir(&self.socket_dir(), self.run_as.as_ref(), 0o700)?;
-        self.ensure_initialized()?;
-        match inspect_pid_file(&data_dir)? {
+        root.subdir("socket", Some(0o700))?;
+        let data = self.ensure_initialized(root)?;
+        match self.pid_state(&data)? {
             PidFile::Ours(pid) => {
                 tracing::info!("embedded cluster already running (pid {pid})");
+                let current = data
+                    .read("ifind.conf")?
+                    .is_some_and(|c| c == self.settings_conf())
+                    && data.read(HBA_FILE)?.is_some_and(|h| h == self.hba_conf());
+                if !current {
+                    tracing::warn!(
+                        "the embedded cluster (pid {pid}) runs with older settings or \
+                         authentication rules; `ifind db stop` and start it again to apply them"
+                    );
+                }
                 return Ok(());
             }
             PidFile::Stale(pid) => {
@@ -357,8 +433,7 @@ impl Cluster {
                     "removing stale {} (names {pid}, which is gone)",
                     pid_file.display()
                 );
-                fs::remove_file(&pid_file)
-                    .map_err(|e| io_error("remove the stale", &pid_file, e))?;
+                data.remove_file("postmaster.pid")?;
             }
             PidFile::Foreign { pid, what } => {
                 return Err(ClusterError::ForeignProcess {
@@ -369,20 +444,19 @@ impl Cluster {
             }
             PidFile::Absent => {}
         }
-        write_owned(
-            &data_dir.join("ifind.conf"),
-            &self.settings_conf(),
-            self.run_as.as_ref(),
-        )?;
-        self.start()
+        // Regenerated at every start, so clusters made before a change pick it up.
+        data.write(HBA_FILE, &self.hba_conf())?;
+        data.write("ifind.conf", &self.settings_conf())?;
+        self.start(root)
     }
 
     /// Checks an existing cluster, or makes one with `initdb` (into a staging directory that is
-    /// renamed into place, so an interrupted initdb never leaves a half-made cluster).
-    fn ensure_initialized(&self) -> Result<(), ClusterError> {
+    /// renamed into place, so an interrupted initdb never leaves a half-made cluster). Returns
+    /// the open data folder.
+    fn ensure_initialized(&self, root: &Dir) -> Result<Dir, ClusterError> {
         let data_dir = self.data_dir();
-        match fs::read_to_string(data_dir.join("PG_VERSION")) {
-            Ok(version) => {
+        if let Some(data) = root.subdir("data", None)? {
+            if let Some(version) = data.read("PG_VERSION")? {
                 let version = version.trim();
                 if version != self.server_major {
                     return Err(ClusterError::VersionMismatch {
@@ -392,26 +466,29 @@ impl Cluster {
                         bindir: self.bindir.clone(),
                     });
                 }
-                if !data_dir.join("global").join("pg_control").exists() {
+                let has_control = match data.subdir("global", None)? {
+                    Some(global) => global.exists("pg_control")?,
+                    None => false,
+                };
+                if !has_control {
                     let detail = "PG_VERSION is there but global/pg_control is missing".to_string();
                     return Err(ClusterError::NotACluster { data_dir, detail });
                 }
-                return Ok(());
+                return Ok(data);
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error("read", &data_dir.join("PG_VERSION"), e)),
+            // An empty folder is replaced by the new cluster; one with files is left alone.
+            if !root.remove_empty_dir("data")? {
+                let detail = "it has files but no PG_VERSION".to_string();
+                return Err(ClusterError::NotACluster { data_dir, detail });
+            }
         }
-        if is_non_empty_dir(&data_dir)? {
-            let detail = "it has files but no PG_VERSION".to_string();
-            return Err(ClusterError::NotACluster { data_dir, detail });
-        }
-        let staging = self.root.join("data.initdb");
-        if staging.exists() {
+        const STAGING: &str = "data.initdb";
+        if root.exists(STAGING)? {
             tracing::warn!(
                 "removing {} left by an interrupted initdb",
-                staging.display()
+                root.path().join(STAGING).display()
             );
-            fs::remove_dir_all(&staging).map_err(|e| io_error("remove", &staging, e))?;
+            root.remove_tree(STAGING)?;
         }
         tracing::info!(
             "creating the embedded cluster in {} with {}",
@@ -420,7 +497,7 @@ impl Cluster {
         );
         let started = Instant::now();
         let mut cmd = self.command("initdb");
-        cmd.arg("-D").arg(&staging).args([
+        cmd.arg("-D").arg(root.path().join(STAGING)).args([
             "-U",
             SUPERUSER,
             "--auth-local=trust",
@@ -429,51 +506,77 @@ impl Cluster {
             "--locale=C",
         ]);
         self.run_checked(cmd, "initdb", INITDB_TIMEOUT)?;
-        let conf = staging.join("postgresql.conf");
-        let mut text = fs::read_to_string(&conf).map_err(|e| io_error("read", &conf, e))?;
+        let staging = root.subdir(STAGING, None)?.ok_or_else(|| {
+            let path = root.path().join(STAGING);
+            io_error("open", &path, io::Error::from(io::ErrorKind::NotFound))
+        })?;
+        let mut text = staging.read("postgresql.conf")?.unwrap_or_default();
         text.push_str("\n# Added by ifind: its settings for the embedded cluster, regenerated at each start.\n");
         text.push_str("include_if_exists = 'ifind.conf'\n");
-        fs::write(&conf, text).map_err(|e| io_error("write", &conf, e))?;
-        write_owned(
-            &staging.join("ifind.conf"),
-            &self.settings_conf(),
-            self.run_as.as_ref(),
-        )?;
-        if data_dir.exists() {
-            fs::remove_dir(&data_dir)
-                .map_err(|e| io_error("remove the empty directory", &data_dir, e))?;
-        }
-        fs::rename(&staging, &data_dir)
-            .map_err(|e| io_error("move the new cluster into", &data_dir, e))?;
+        staging.write("postgresql.conf", &text)?;
+        drop(staging);
+        root.rename(STAGING, "data")?;
         tracing::info!("initdb took {} ms", started.elapsed().as_millis());
-        Ok(())
+        root.subdir("data", None)?
+            .ok_or_else(|| io_error("open", &data_dir, io::Error::from(io::ErrorKind::NotFound)))
     }
 
     /// The generated `ifind.conf`. Override any of it with ALTER SYSTEM (postgresql.auto.conf
     /// is read later and wins).
     fn settings_conf(&self) -> String {
         let socket = self.socket_dir();
+        let hba = self.data_dir().join(HBA_FILE);
+        let listen = if self.listen_tcp { "127.0.0.1" } else { "" };
+        let auth_delay = if self.auth_delay {
+            format!(
+                "shared_preload_libraries = 'auth_delay'\n\
+                 auth_delay.milliseconds = {AUTH_DELAY_MS}\n"
+            )
+        } else {
+            "# auth_delay.so is not installed: failed logins are not slowed down.\n".to_string()
+        };
         format!(
             "# Generated by ifind at each start of its embedded cluster; do not edit.\n\
              # Use ALTER SYSTEM to override (postgresql.auto.conf wins).\n\
-             listen_addresses = ''\n\
+             listen_addresses = '{listen}'\n\
              unix_socket_directories = '{}'\n\
-             port = {PORT}\n\
+             port = {}\n\
+             hba_file = '{}'\n\
+             password_encryption = scram-sha-256\n\
+             {auth_delay}\
              shared_buffers = 512MB\n\
              work_mem = 16MB\n\
              maintenance_work_mem = 512MB\n\
              effective_cache_size = 4GB\n\
              random_page_cost = 1.1\n\
              max_wal_size = 2GB\n",
-            socket.display()
+            socket.display(),
+            self.port,
+            hba.display()
         )
     }
 
-    fn start(&self) -> Result<(), ClusterError> {
+    /// The generated `ifind_hba.conf`: the owner and the local delegate role are trusted over
+    /// the socket (whose folder only the OS account can enter); everyone else gives a password.
+    fn hba_conf(&self) -> String {
+        let mut text = format!(
+            "# Generated by ifind at each start of its embedded cluster; do not edit.\n\
+             # TYPE  DATABASE  USER  ADDRESS  METHOD\n\
+             local all {SUPERUSER} trust\n\
+             local all {APP_ROLE} trust\n\
+             local all all scram-sha-256\n"
+        );
+        if self.listen_tcp {
+            text.push_str("host all all 127.0.0.1/32 scram-sha-256\n");
+        }
+        text
+    }
+
+    fn start(&self, root: &Dir) -> Result<(), ClusterError> {
         let log = self.log_file();
         tracing::info!("starting the embedded cluster in {}", self.root.display());
         let started = Instant::now();
-        let log_len = fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        let log_len = root.file_len(LOG_FILE);
         let mut cmd = self.command("pg_ctl");
         cmd.arg("start")
             .arg("-D")
@@ -486,7 +589,7 @@ impl Cluster {
         if !out.status.success() {
             return Err(ClusterError::StartFailed {
                 output: out.text(),
-                log_tail: tail(&log, log_len, 15),
+                log_tail: root.tail(LOG_FILE, log_len, 15),
                 log,
             });
         }
@@ -497,8 +600,11 @@ impl Cluster {
         Ok(())
     }
 
-    fn stop_locked(&self) -> Result<bool, ClusterError> {
-        match inspect_pid_file(&self.data_dir())? {
+    fn stop_locked(&self, root: &Dir) -> Result<bool, ClusterError> {
+        let Some(data) = root.subdir("data", None)? else {
+            return Ok(false);
+        };
+        match self.pid_state(&data)? {
             PidFile::Ours(pid) => {
                 tracing::info!("stopping the embedded cluster (pid {pid})");
                 let mut cmd = self.command("pg_ctl");
@@ -625,6 +731,68 @@ mod tests {
     fn percent_encoding_keeps_paths_readable() {
         assert_eq!(percent_encode("/tmp/a b/pg"), "/tmp/a%20b/pg");
         assert_eq!(percent_encode("x&y=z"), "x%26y%3Dz");
+    }
+
+    fn sample(listen_tcp: bool, auth_delay: bool) -> Cluster {
+        Cluster {
+            bindir: PathBuf::from("/usr/lib/postgresql/15/bin"),
+            server_version: "15.14".to_string(),
+            server_major: "15".to_string(),
+            root: PathBuf::from("/tmp/ifind-unit/pg"),
+            run_as: None,
+            used_fallback: false,
+            port: if listen_tcp { 54_321 } else { PORT },
+            listen_tcp,
+            auth_delay,
+        }
+    }
+
+    #[test]
+    fn hba_trusts_the_owner_and_the_delegate_over_the_socket_and_asks_everyone_else() {
+        let rules = |c: &Cluster| -> Vec<String> {
+            c.hba_conf()
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect()
+        };
+        assert_eq!(
+            rules(&sample(false, true)),
+            [
+                "local all ifind trust",
+                "local all ifind_app trust",
+                "local all all scram-sha-256"
+            ]
+        );
+        let tcp = rules(&sample(true, true));
+        assert_eq!(tcp.len(), 4);
+        assert_eq!(tcp[3], "host all all 127.0.0.1/32 scram-sha-256");
+        assert!(
+            !tcp.iter()
+                .any(|r| r.starts_with("host") && r.ends_with("trust"))
+        );
+    }
+
+    #[test]
+    fn settings_name_the_hba_file_scram_and_auth_delay_only_when_installed() {
+        let conf = sample(false, true).settings_conf();
+        for line in [
+            "listen_addresses = ''",
+            "port = 5432",
+            "hba_file = '/tmp/ifind-unit/pg/data/ifind_hba.conf'",
+            "password_encryption = scram-sha-256",
+            "shared_preload_libraries = 'auth_delay'",
+            "auth_delay.milliseconds = 500",
+        ] {
+            assert!(conf.lines().any(|l| l == line), "{line} in\n{conf}");
+        }
+        let without = sample(false, false).settings_conf();
+        assert!(!without.contains("shared_preload_libraries"), "{without}");
+        assert!(!without.contains("auth_delay.milliseconds"), "{without}");
+        let tcp = sample(true, false).settings_conf();
+        assert!(tcp.contains("listen_addresses = '127.0.0.1'\nunix_socket_directories"));
+        assert!(tcp.contains("port = 54321\n"), "{tcp}");
+        assert!(sample(true, false).url("x").contains(":54321/"));
     }
 
     #[test]

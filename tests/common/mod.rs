@@ -35,7 +35,8 @@ pub struct TestDb {
 }
 
 /// The password the harness gives `ifind_app` on an external test server
-/// (`IFIND_TEST_DATABASE_URL`); the private test cluster trusts local connections.
+/// (`IFIND_TEST_DATABASE_URL`); the private test cluster trusts the owner and `ifind_app` over
+/// its socket (every other role logs in with its password there too).
 const APP_TEST_PASSWORD: &str = "ifind-app-test";
 
 fn external_server() -> bool {

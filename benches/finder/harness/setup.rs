@@ -79,6 +79,7 @@ pub async fn embedded_url(database: &str) -> Result<String> {
         data_dir,
         os_user: e.os_user.clone(),
         fallback_dir: PathBuf::from(e.fallback_dir.trim()),
+        listen_tcp: None,
     };
     let cluster = Cluster::new(settings)?;
     cluster.ensure_running().await?;

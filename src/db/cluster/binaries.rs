@@ -107,3 +107,33 @@ pub(super) fn server_version(bindir: &Path) -> Result<(String, String), ClusterE
     };
     Ok((version.to_string(), major))
 }
+
+/// True if the server's pkglibdir holds auth_delay.so: `BINDIR/../lib` (Debian's layout), else
+/// what `pg_config --pkglibdir` names (`BINDIR/pg_config`, or the one on the PATH if it belongs
+/// to the same binaries). A module of other binaries would stop the server from starting.
+pub(super) fn has_auth_delay(bindir: &Path) -> bool {
+    const MODULE: &str = "auth_delay.so";
+    if let Some(parent) = bindir.parent()
+        && parent.join("lib").join(MODULE).is_file()
+    {
+        return true;
+    }
+    let local = bindir.join("pg_config");
+    let program = if local.is_file() {
+        local
+    } else {
+        PathBuf::from("pg_config")
+    };
+    let mut cmd = Command::new(&program);
+    cmd.args(["--bindir", "--pkglibdir"]);
+    match run(cmd, "pg_config", QUICK_TIMEOUT, Path::new("/dev/null")) {
+        Ok(Some(out)) if out.status.success() => {
+            let mut lines = out.stdout.lines().map(str::trim);
+            let same = lines.next().is_some_and(|dir| Path::new(dir) == bindir);
+            same && lines
+                .next()
+                .is_some_and(|lib| Path::new(lib).join(MODULE).is_file())
+        }
+        _ => false,
+    }
+}

@@ -41,6 +41,18 @@ pub enum ClusterError {
     )]
     UnsafePath { path: PathBuf },
     #[error(
+        "{path} is a symbolic link where ifind, running as root, expects a real file or folder of the embedded cluster (another OS user may have planted it). ifind does not follow such links, so it stopped without changing anything. Remove the link (and find out who made it), or set embedded.data_dir to a path without links, then try again."
+    )]
+    SymlinkRefused { path: PathBuf },
+    #[error(
+        "{path} {problem}. ifind runs as root and uses only files and folders in the embedded cluster that it made or has checked, so it stopped without changing anything. Remove or fix it (and find out who made it), then try again."
+    )]
+    UnsafeEntry { path: PathBuf, problem: String },
+    #[error(
+        "{path} {problem}, and it lies on the way to the embedded cluster. ifind runs as root and reaches the cluster only through folders that only root can change, so it stopped without changing anything. Make it root's and not writable by others (e.g. `chown root: {path} && chmod go-w {path}`), or set embedded.data_dir to such a folder."
+    )]
+    UntrustedFolder { path: PathBuf, problem: String },
+    #[error(
         "The server's socket path {path} would be {len} bytes, over the {max}-byte limit of Unix sockets. Set embedded.data_dir to a shorter directory."
     )]
     SocketPathTooLong {

@@ -85,13 +85,11 @@ pub(super) enum PidFile {
     Foreign { pid: u32, what: String },
 }
 
-/// Reads `data_dir/postmaster.pid` and checks the process it names. Never changes anything.
-pub(super) fn inspect_pid_file(data_dir: &Path) -> Result<PidFile, ClusterError> {
-    let path = data_dir.join("postmaster.pid");
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(PidFile::Absent),
-        Err(e) => return Err(io_error("read", &path, e)),
+/// Judges `data_dir/postmaster.pid` (its text, None if absent) by checking the process it
+/// names; `data_dir` is where the data folder really is. Never changes anything.
+pub(super) fn inspect_pid_file(text: Option<&str>, data_dir: &Path) -> PidFile {
+    let Some(text) = text else {
+        return PidFile::Absent;
     };
     let pid = match text
         .lines()
@@ -99,17 +97,17 @@ pub(super) fn inspect_pid_file(data_dir: &Path) -> Result<PidFile, ClusterError>
         .and_then(|l| l.trim().parse::<i32>().ok())
     {
         Some(pid) if pid > 0 => pid,
-        _ => return Ok(PidFile::Stale(None)),
+        _ => return PidFile::Stale(None),
     };
     let upid = pid.unsigned_abs();
     match kill(Pid::from_raw(pid), None) {
         Ok(()) | Err(Errno::EPERM) => {}
-        Err(_) => return Ok(PidFile::Stale(Some(upid))),
+        Err(_) => return PidFile::Stale(Some(upid)),
     }
     let proc_dir = Path::new("/proc").join(pid.to_string());
     if !Path::new("/proc/self").exists() {
         // No /proc to look into: trust the pid file, as pg_ctl does.
-        return Ok(PidFile::Ours(upid));
+        return PidFile::Ours(upid);
     }
     let comm = fs::read_to_string(proc_dir.join("comm"))
         .map(|c| c.trim().to_string())
@@ -120,20 +118,18 @@ pub(super) fn inspect_pid_file(data_dir: &Path) -> Result<PidFile, ClusterError>
         } else {
             format!("`{comm}`")
         };
-        return Ok(PidFile::Foreign { pid: upid, what });
+        return PidFile::Foreign { pid: upid, what };
     }
     // The postmaster's working directory is its data directory.
-    let cwd = fs::read_link(proc_dir.join("cwd"));
-    let ours = fs::canonicalize(data_dir);
-    match (cwd, ours) {
-        (Ok(cwd), Ok(ours)) if cwd == ours => Ok(PidFile::Ours(upid)),
-        (Ok(cwd), _) => Ok(PidFile::Foreign {
+    match fs::read_link(proc_dir.join("cwd")) {
+        Ok(cwd) if cwd == data_dir => PidFile::Ours(upid),
+        Ok(cwd) => PidFile::Foreign {
             pid: upid,
             what: format!("a PostgreSQL server for {}", cwd.display()),
-        }),
-        (Err(_), _) => Ok(PidFile::Foreign {
+        },
+        Err(_) => PidFile::Foreign {
             pid: upid,
             what: "a PostgreSQL server of another OS user".to_string(),
-        }),
+        },
     }
 }
