@@ -1064,25 +1064,28 @@ fn keep_selection_visible(state: &mut State) {
     }
 }
 
-/// An interaction as plain text, for the clipboard.
+/// An interaction as plain text, for the clipboard. Control and bidirectional characters are
+/// escaped (`\u{1b}`; description and notes keep their line breaks and tabs), so that pasting
+/// the text into a terminal or an editor never runs or reorders anything.
 pub fn as_text(i: &Interaction) -> String {
+    use crate::domain::format::{escape, escape_multi_line};
     let mut out = format!(
         "{}\nType: {}\nLead: {}\nStart: {} ({})\nEnd: {}\n",
-        i.title,
-        i.kind,
-        i.lead,
+        escape(&i.title),
+        escape(&i.kind),
+        escape(&i.lead),
         format_wall_clock(i.start_datetime, &i.timezone),
-        i.timezone,
+        escape(&i.timezone),
         format_wall_clock(i.end_datetime, &i.timezone),
     );
     if let Some(location) = i.location.as_deref().filter(|s| !s.is_empty()) {
-        out.push_str(&format!("Location: {location}\n"));
+        out.push_str(&format!("Location: {}\n", escape(location)));
     }
     if let Some(description) = i.description.as_deref().filter(|s| !s.is_empty()) {
-        out.push_str(&format!("\n{description}\n"));
+        out.push_str(&format!("\n{}\n", escape_multi_line(description)));
     }
     if let Some(notes) = i.notes.as_deref().filter(|s| !s.is_empty()) {
-        out.push_str(&format!("\nNotes:\n{notes}\n"));
+        out.push_str(&format!("\nNotes:\n{}\n", escape_multi_line(notes)));
     }
     out
 }
