@@ -573,7 +573,10 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                     }
                 }
                 // Completion is a help, not a need: the form works without it.
-                Err(message) => tracing::warn!("completion values unavailable: {message}"),
+                Err(message) => {
+                    tracing::warn!("completion values unavailable");
+                    tracing::debug!("completion values unavailable: {message}");
+                }
             }
         }
         Msg::HistoryLoaded { request_id, result } => {
@@ -623,7 +626,11 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                         }
                     }
                     // The page is there; only the number is missing. Logged, not shown.
-                    Err(message) => tracing::warn!("the match count failed: {message}"),
+                    // The database's words may quote the query: only at debug level.
+                    Err(message) => {
+                        tracing::warn!(request_id, "the match count failed");
+                        tracing::debug!(request_id, "the match count failed: {message}");
+                    }
                 }
             }
         }

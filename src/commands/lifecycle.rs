@@ -228,6 +228,22 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
             erase::ERASED
         );
     }
+    if !dry_run {
+        // This machine's unsaved drafts may mention the name too (nothing else ifind writes
+        // does: the log keeps no names or text at its default level).
+        let drafts = ctx.paths.state_dir.join("drafts");
+        match crate::app::drafts::erase_name(&drafts, name, erase::ERASED) {
+            Ok(0) => {}
+            Ok(n) => println!(
+                "erased it from {n} unsaved draft{} on this machine",
+                if n == 1 { "" } else { "s" }
+            ),
+            Err(e) => bail!(
+                "the database is erased, but the drafts in {} could not be ({e}); check that                  folder and run the erase again",
+                drafts.display()
+            ),
+        }
+    }
     Ok(())
 }
 
