@@ -24,19 +24,18 @@ fn euid() -> u32 {
     nix::unistd::geteuid().as_raw()
 }
 
-/// Makes `dir` a private folder: creates it (and any missing parent, with the usual mode) as
-/// 0700, or tightens an existing one the running user owns to 0700.
+/// Makes `dir` a private folder: creates it and any missing parent as 0700 (as the XDG base
+/// directory specification asks), or tightens an existing one the running user owns to 0700.
 pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
-        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
+        let created = !dir.exists();
+        if created {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(DIR_MODE)
+                .create(dir)?;
         }
-        let created = match std::fs::DirBuilder::new().mode(DIR_MODE).create(dir) {
-            Ok(()) => true,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
-            Err(e) => return Err(e),
-        };
         let meta = std::fs::metadata(dir)?;
         if !meta.is_dir() {
             return Err(io::Error::other(format!(

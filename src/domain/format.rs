@@ -138,12 +138,15 @@ pub fn escape_multi_line(text: &str) -> Cow<'_, str> {
 /// itself, and this writes DEL, C1 and the bidirectional controls as `\uXXXX` escapes too
 /// (they can only occur inside strings, where the escape means the same character).
 pub fn escape_json(json: String) -> String {
-    if !json.chars().any(is_unsafe_char) {
+    // C0 characters in serialised JSON are its own whitespace (line breaks of pretty output):
+    // inside strings serde_json has escaped them already.
+    let needs = |c: char| (is_unsafe_char(c) && !c.is_ascii_control()) || c == '\u{7f}';
+    if !json.chars().any(needs) {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if is_unsafe_char(c) {
+        if needs(c) {
             out.push_str(&format!("\\u{:04x}", u32::from(c)));
         } else {
             out.push(c);
@@ -234,6 +237,9 @@ mod text_tests {
             "{text}"
         );
         let back: serde_json::Value = serde_json::from_str(&text).expect("still JSON");
+        assert_eq!(back, value);
+        let pretty = escape_json(serde_json::to_string_pretty(&value).expect("pretty"));
+        let back: serde_json::Value = serde_json::from_str(&pretty).expect("still JSON");
         assert_eq!(back, value);
     }
 }
