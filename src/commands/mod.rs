@@ -207,10 +207,8 @@ impl Ctx {
                 let password = self.password.lock().ok().and_then(|p| p.clone());
                 urls.iter()
                     .map(|u| {
-                        let role = crate::db::logins::role_name(
-                            &crate::db::logins::database_of(u),
-                            name,
-                        );
+                        let role =
+                            crate::db::logins::role_name(&crate::db::logins::database_of(u), name);
                         crate::db::logins::url_with_user(u, &role, password.as_deref())
                     })
                     .collect()
