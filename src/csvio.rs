@@ -5,6 +5,11 @@
 //! (`interaction_id,created_by,created_at,updated_by,updated_at,version`), which import accepts
 //! and ignores, so an exported file imports back unchanged and gives the same instants.
 //!
+//! Cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return are written with a
+//! leading `'` so that a spreadsheet does not run them as formulas (and a `'` before such a
+//! cell gets one more); CSV import removes that one `'` again ([`neutralise`],
+//! [`unneutralise`]), so export and import round trip exactly. JSON needs none of this.
+//!
 //! Import is all or nothing: [`read_csv`] parses and validates every row first and reports every
 //! bad one by its physical line; [`import`] then loads all rows with one `COPY` in one
 //! transaction.
@@ -22,7 +27,9 @@ use crate::domain::interaction::{Field, InteractionInput, ValidInteraction, vali
 mod export;
 mod lines;
 
-pub use export::{ExportFormat, Exporter, write_all, write_csv, write_json};
+pub use export::{
+    ExportFormat, Exporter, neutralise, unneutralise, write_all, write_csv, write_json,
+};
 use lines::LineIndex;
 
 /// The columns a file may carry, in export order.
@@ -387,7 +394,8 @@ pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError>
         for (bytes, column) in record.iter().zip(&columns) {
             let Some(field) = *column else { continue };
             match std::str::from_utf8(bytes) {
-                Ok(text) => set_field(&mut input, field, text.to_string()),
+                // Export neutralised formula-like cells with a leading `'`: undo it.
+                Ok(text) => set_field(&mut input, field, unneutralise(text.to_string())),
                 Err(_) => {
                     problems.push(
                         place,

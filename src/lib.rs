@@ -9,5 +9,6 @@ pub mod db;
 pub mod domain;
 pub mod logging;
 pub mod password;
+pub mod private_files;
 pub mod seed;
 pub mod ui;

@@ -11,22 +11,39 @@ pub struct LogGuard {
     pub file: Option<PathBuf>,
 }
 
-/// Starts logging to `dir/ifind.log` at `level`. When the directory cannot be created, logging
-/// is off and the reason is returned with the guard, for the caller to mention once.
+/// Starts logging to `dir/ifind.log` at `level`. The folder is made 0700 and the file 0600
+/// (`crate::private_files`), and a symbolic link at the file's name is refused. When the file
+/// cannot be opened so, logging is off and the reason is returned with the guard, for the
+/// caller to mention once.
+///
+/// What is logged at the default level (info) holds no interaction text, no query text and no
+/// name typed into a failed login: those reach the file only at debug level.
 pub fn init(dir: &Path, level: &str) -> (LogGuard, Option<String>) {
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return (
+    let off = |why: String| {
+        (
             LogGuard {
                 _guard: None,
                 file: None,
             },
-            Some(format!(
-                "cannot create the log directory {} ({e}); set log.dir in the config",
-                dir.display()
-            )),
-        );
+            Some(why),
+        )
+    };
+    if let Err(e) = crate::private_files::ensure_private_dir(dir) {
+        return off(format!(
+            "cannot create the log directory {} ({e}); set log.dir in the config",
+            dir.display()
+        ));
     }
-    let appender = tracing_appender::rolling::never(dir, "ifind.log");
+    let path = dir.join("ifind.log");
+    let appender = match crate::private_files::open_private_append(&path) {
+        Ok(file) => file,
+        Err(e) => {
+            return off(format!(
+                "cannot open the log file {} ({e}); logging is off (set log.dir in the config)",
+                path.display()
+            ));
+        }
+    };
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter =
         EnvFilter::try_new(format!("{level},sqlx=warn")).unwrap_or_else(|_| EnvFilter::new("info"));
@@ -38,7 +55,7 @@ pub fn init(dir: &Path, level: &str) -> (LogGuard, Option<String>) {
     (
         LogGuard {
             _guard: Some(guard),
-            file: Some(dir.join("ifind.log")),
+            file: Some(path),
         },
         None,
     )

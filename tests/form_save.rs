@@ -296,7 +296,9 @@ async fn the_form_completes_from_the_sites_own_values() {
 #[tokio::test]
 async fn unusual_text_and_a_megabyte_survive_a_save_and_a_search_unchanged() {
     let w = world().await;
-    let title = "Réunion \u{202b}مرحبا\u{202c} with Zoë 🦘 and e\u{301}lan";
+    // Right-to-left text with direction marks (the embedding controls U+202B/U+202C are
+    // refused since migration 0010, like every bidirectional override and isolate).
+    let title = "Réunion \u{200f}مرحبا\u{200e} with Zoë 🦘 and e\u{301}lan";
     let mut input = typed(title);
     input.lead = "Ünsal Ørsted-Ñúñez 👩\u{200d}💻".into();
     input.location = "Straße 5 · 東京".into();

@@ -741,7 +741,10 @@ pub async fn check_login_at(
     let user = match user {
         Some(u) if success => u,
         _ => {
-            tracing::info!(username, reason, "login refused");
+            // The name as typed is the person's (or a password typed into the wrong field):
+            // it reaches the log file only at debug level.
+            tracing::info!(user_id = attempt.user_id, reason, "login refused");
+            tracing::debug!(username, "the refused login's name");
             return Err(LoginError::Invalid);
         }
     };
@@ -753,7 +756,7 @@ pub async fn check_login_at(
         .await
         .map_err(unavailable)?;
     tx.commit().await.map_err(unavailable)?;
-    tracing::info!(username, "login");
+    tracing::info!(user_id = user.user_id, "login");
     Ok(LoginOk {
         user_id: user.user_id,
         username: user.username,

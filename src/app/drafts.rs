@@ -7,7 +7,6 @@
 //! a write leaves the previous draft, never half of one. They are readable by their owner only:
 //! notes can be confidential.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -68,21 +67,9 @@ impl DraftStore {
         let mut draft = draft.clone();
         draft.saved_at = Some(now);
         let json = serde_json::to_vec_pretty(&draft).map_err(std::io::Error::other)?;
-        std::fs::create_dir_all(&self.dir)?;
-        let path = self.path(&draft.user, draft.site_id);
-        let tmp = path.with_extension("json.tmp");
-        {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&tmp)?;
-            file.write_all(&json)?;
-        }
-        std::fs::rename(&tmp, &path)
+        // The folder is 0700 and the file 0600 (see `crate::private_files`).
+        crate::private_files::ensure_private_dir(&self.dir)?;
+        crate::private_files::write_private(&self.path(&draft.user, draft.site_id), &json)
     }
 
     /// The draft of `user` on site `site_id`, if there is one. A file that cannot be read or
@@ -109,6 +96,92 @@ impl DraftStore {
             _ => Ok(()),
         }
     }
+}
+
+/// Erasure (`ifind erase --lead NAME`) on this machine's drafts: every mention of `name` (as a
+/// whole word, any case, as the database's erasure matches it) in the typed text of every draft
+/// under `root` (the drafts of every database: `root` and its folders) becomes `replacement`.
+/// Returns how many draft files changed. A file that is not a draft is left alone.
+pub fn erase_name(root: &Path, name: &str, replacement: &str) -> std::io::Result<usize> {
+    let mut files = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                dirs.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    let mut changed = 0;
+    for path in files {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        let Some(input) = value
+            .get_mut("input")
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            continue;
+        };
+        let mut any = false;
+        for field in input.values_mut() {
+            if let serde_json::Value::String(text) = field
+                && let Some(new) = replace_word(text, name, replacement)
+            {
+                *text = new;
+                any = true;
+            }
+        }
+        if any {
+            let json = serde_json::to_vec_pretty(&value).map_err(std::io::Error::other)?;
+            crate::private_files::write_private(&path, &json)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// `text` with every whole-word, any-case mention of `name` replaced, or None when it has none.
+fn replace_word(text: &str, name: &str, replacement: &str) -> Option<String> {
+    let name = name.trim();
+    let needle: Vec<char> = name.chars().collect();
+    if needle.is_empty() {
+        return None;
+    }
+    let hay: Vec<char> = text.chars().collect();
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let same = |a: char, b: char| a == b || a.to_lowercase().eq(b.to_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < hay.len() {
+        let end = i + needle.len();
+        let found = end <= hay.len()
+            && (i == 0 || !word(hay[i - 1]))
+            && (end == hay.len() || !word(hay[end]))
+            && hay[i..end].iter().zip(&needle).all(|(&a, &b)| same(a, b));
+        if found {
+            out.push_str(replacement);
+            changed = true;
+            i = end;
+        } else {
+            out.push(hay[i]);
+            i += 1;
+        }
+    }
+    changed.then_some(out)
 }
 
 fn unreadable(path: &Path, why: &str) -> String {
@@ -158,6 +231,38 @@ mod tests {
         store.remove("maria", 7).expect("remove");
         assert_eq!(store.read("maria", 7), Ok(None));
         store.remove("maria", 7).expect("removing twice is fine");
+    }
+
+    #[test]
+    fn erasure_rewrites_the_name_in_every_draft_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = DraftStore::new(dir.path().join("ifind_db"));
+        let mut d = draft("maria");
+        d.input.lead = "Zebulon Quist".into();
+        d.input.notes = "Call zebulon quist back; Zebulon Quistes is someone else".into();
+        store.write(&d, DateTime::UNIX_EPOCH).expect("write");
+        let other = DraftStore::new(dir.path().join("other_db"));
+        other
+            .write(&draft("tom"), DateTime::UNIX_EPOCH)
+            .expect("write");
+        let n = erase_name(dir.path(), "Zebulon Quist", "[erased]").expect("erase");
+        assert_eq!(n, 1);
+        let back = store
+            .read("maria", 7)
+            .expect("read")
+            .expect("still a draft");
+        assert_eq!(back.input.lead, "[erased]");
+        assert_eq!(
+            back.input.notes,
+            "Call [erased] back; Zebulon Quistes is someone else"
+        );
+        assert_eq!(back.user, "maria");
+        let untouched = other.read("tom", 7).expect("read").expect("a draft");
+        assert_eq!(untouched.input, draft("tom").input);
+        assert_eq!(
+            erase_name(&dir.path().join("none"), "x y z", "[erased]").expect("no dir"),
+            0
+        );
     }
 
     #[test]

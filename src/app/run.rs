@@ -332,12 +332,10 @@ fn read_last_site(path: &Path) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-/// Remembers `name` in `path`. Failing to is no reason to stop: it is only logged.
+/// Remembers `name` in `path` (0600 in a 0700 folder). Failing to is no reason to stop: it is
+/// only logged.
 fn write_last_site(path: &Path, name: &str) {
-    let written = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(path, format!("{name}\n")));
+    let written = crate::private_files::write_private(path, format!("{name}\n").as_bytes());
     if let Err(e) = written {
         tracing::warn!("cannot remember the last site in {}: {e}", path.display());
     }

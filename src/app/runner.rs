@@ -397,8 +397,10 @@ impl Runner {
             let months = match result {
                 Ok(months) => months,
                 Err(message) => {
-                    // A missing picture is no reason to bother the person: it is only logged.
-                    tracing::warn!("the month histogram failed: {message}");
+                    // A missing picture is no reason to bother the person: it is only logged,
+                    // and the database's words (which may quote the query) only at debug.
+                    tracing::warn!(request_id, "the month histogram failed");
+                    tracing::debug!(request_id, "the month histogram failed: {message}");
                     None
                 }
             };

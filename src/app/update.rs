@@ -573,7 +573,10 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                     }
                 }
                 // Completion is a help, not a need: the form works without it.
-                Err(message) => tracing::warn!("completion values unavailable: {message}"),
+                Err(message) => {
+                    tracing::warn!("completion values unavailable");
+                    tracing::debug!("completion values unavailable: {message}");
+                }
             }
         }
         Msg::HistoryLoaded { request_id, result } => {
@@ -623,7 +626,11 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                         }
                     }
                     // The page is there; only the number is missing. Logged, not shown.
-                    Err(message) => tracing::warn!("the match count failed: {message}"),
+                    // The database's words may quote the query: only at debug level.
+                    Err(message) => {
+                        tracing::warn!(request_id, "the match count failed");
+                        tracing::debug!(request_id, "the match count failed: {message}");
+                    }
                 }
             }
         }
@@ -1064,25 +1071,28 @@ fn keep_selection_visible(state: &mut State) {
     }
 }
 
-/// An interaction as plain text, for the clipboard.
+/// An interaction as plain text, for the clipboard. Control and bidirectional characters are
+/// escaped (`\u{1b}`; description and notes keep their line breaks and tabs), so that pasting
+/// the text into a terminal or an editor never runs or reorders anything.
 pub fn as_text(i: &Interaction) -> String {
+    use crate::domain::format::{escape, escape_multi_line};
     let mut out = format!(
         "{}\nType: {}\nLead: {}\nStart: {} ({})\nEnd: {}\n",
-        i.title,
-        i.kind,
-        i.lead,
+        escape(&i.title),
+        escape(&i.kind),
+        escape(&i.lead),
         format_wall_clock(i.start_datetime, &i.timezone),
-        i.timezone,
+        escape(&i.timezone),
         format_wall_clock(i.end_datetime, &i.timezone),
     );
     if let Some(location) = i.location.as_deref().filter(|s| !s.is_empty()) {
-        out.push_str(&format!("Location: {location}\n"));
+        out.push_str(&format!("Location: {}\n", escape(location)));
     }
     if let Some(description) = i.description.as_deref().filter(|s| !s.is_empty()) {
-        out.push_str(&format!("\n{description}\n"));
+        out.push_str(&format!("\n{}\n", escape_multi_line(description)));
     }
     if let Some(notes) = i.notes.as_deref().filter(|s| !s.is_empty()) {
-        out.push_str(&format!("\nNotes:\n{notes}\n"));
+        out.push_str(&format!("\nNotes:\n{}\n", escape_multi_line(notes)));
     }
     out
 }

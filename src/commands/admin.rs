@@ -9,6 +9,7 @@ use super::output::{table, thousands};
 use crate::cli::{ListFormat, PasswordSource, SiteAction, UserAction};
 use crate::db::users::Role;
 use crate::db::{sites, users};
+use crate::domain::format::{escape, escape_json, forbidden_message};
 
 pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
     let db = ctx.db().await?;
@@ -16,19 +17,27 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
         SiteAction::Add { name, description } => {
             let name = name.trim();
             check_name("site name", name, 100)?;
+            if let Some(message) = description
+                .as_deref()
+                .and_then(|d| forbidden_message("the description", d, true))
+            {
+                bail!("{message}");
+            }
             let mut tx = db.begin_as(None).await?;
             if sites::by_name(&mut tx, name).await?.is_some() {
                 bail!("a site named {name:?} already exists; choose another name");
             }
             let site = sites::insert(&mut tx, name, description.as_deref()).await?;
             tx.commit().await?;
-            println!("added site {} (id {})", site.name, site.site_id);
+            println!("added site {} (id {})", escape(&site.name), site.site_id);
         }
         SiteAction::List { format } => {
             let mut conn = db.pool.acquire().await?;
             let list = sites::list(&mut conn).await?;
             match format {
-                ListFormat::Json => println!("{}", serde_json::to_string_pretty(&list)?),
+                ListFormat::Json => {
+                    println!("{}", escape_json(serde_json::to_string_pretty(&list)?));
+                }
                 ListFormat::Table => {
                     let rows: Vec<Vec<String>> = list
                         .iter()
@@ -54,7 +63,7 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
             let site = find_site(&mut tx, &name).await?;
             sites::set_active(&mut tx, site.site_id, false).await?;
             tx.commit().await?;
-            println!("deactivated site {}", site.name);
+            println!("deactivated site {}", escape(&site.name));
         }
     }
     Ok(())
@@ -75,6 +84,9 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
                 bail!("the username {username:?} contains spaces; use one word such as j.smith");
             }
             let email = email.trim().to_string();
+            if let Some(message) = forbidden_message("the email", &email, false) {
+                bail!("{message}");
+            }
             if email.chars().count() > 100 || !email.contains('@') || email.starts_with('@') {
                 bail!("{email:?} is not an email address (up to 100 characters, with an @)");
             }
@@ -107,12 +119,13 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
             if first && !admin {
                 println!(
                     "added user {} (id {}) as the first global administrator",
-                    user.username, user.user_id
+                    escape(&user.username),
+                    user.user_id
                 );
             } else {
                 println!(
                     "added user {} (id {}){}",
-                    user.username,
+                    escape(&user.username),
                     user.user_id,
                     if user.is_global_admin {
                         " as a global administrator"
@@ -127,7 +140,9 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
             let list = users::list(&mut conn).await?;
             let counts = users::site_counts(&mut conn).await?;
             match format {
-                ListFormat::Json => println!("{}", serde_json::to_string_pretty(&list)?),
+                ListFormat::Json => {
+                    println!("{}", escape_json(serde_json::to_string_pretty(&list)?));
+                }
                 ListFormat::Table => {
                     let rows: Vec<Vec<String>> = list
                         .iter()
@@ -177,7 +192,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
             let user = find_user(&mut tx, &username).await?;
             users::set_active(&mut tx, user.user_id, false).await?;
             tx.commit().await?;
-            println!("deactivated user {}", user.username);
+            println!("deactivated user {}", escape(&user.username));
         }
         UserAction::Passwd {
             username,
@@ -226,7 +241,7 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
                 .await
                 .map_err(|e| refused(e, "change another user's password"))?;
             tx.commit().await?;
-            println!("changed the password of {}", user.username);
+            println!("changed the password of {}", escape(&user.username));
         }
     }
     Ok(())
@@ -241,9 +256,9 @@ pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Re
     tx.commit().await?;
     println!(
         "{} is now {} at {}",
-        user.username,
+        escape(&user.username),
         role.as_str(),
-        site.name
+        escape(&site.name)
     );
     Ok(())
 }
@@ -261,7 +276,11 @@ pub async fn revoke(ctx: &Ctx, username: &str, site_name: &str) -> Result<()> {
         );
     }
     tx.commit().await?;
-    println!("{} no longer has a role at {}", user.username, site.name);
+    println!(
+        "{} no longer has a role at {}",
+        escape(&user.username),
+        escape(&site.name)
+    );
     Ok(())
 }
 
@@ -294,8 +313,8 @@ fn check_name(what: &str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
         bail!("the {what} is longer than {max} characters; shorten it");
     }
-    if value.chars().any(char::is_control) {
-        bail!("the {what} contains control characters; remove them");
+    if let Some(message) = forbidden_message(&format!("the {what}"), value, false) {
+        bail!("{message}");
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::Ctx;
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::db::audit::{self, AuditEntry, Operation};
+use crate::domain::format::{escape, escape_json};
 
 pub async fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {
     let db = ctx.db().await?;
@@ -27,7 +28,7 @@ pub async fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {
             let user = super::admin::find_user(&mut conn, name).await?;
             let entries = audit::by_user(&mut conn, user.user_id).await?;
             if entries.is_empty() && args.format == AuditFormat::Text {
-                eprintln!("no changes recorded for {}", user.username);
+                eprintln!("no changes recorded for {}", escape(&user.username));
             }
             (entries, true)
         }
@@ -37,8 +38,8 @@ pub async fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match args.format {
         AuditFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &entries)?;
-            writeln!(out)?;
+            let text = escape_json(serde_json::to_string_pretty(&entries)?);
+            writeln!(out, "{text}")?;
         }
         AuditFormat::Text => write!(out, "{}", render(&entries, by_user))?,
     }
@@ -55,7 +56,7 @@ pub fn render(entries: &[AuditEntry], with_record: bool) -> String {
         text.push_str(&format!(
             "{}  {}  {}",
             e.at.format("%Y-%m-%d %H:%M:%S UTC"),
-            e.who(),
+            escape(&e.who()),
             e.operation
         ));
         if with_record {
@@ -63,7 +64,7 @@ pub fn render(entries: &[AuditEntry], with_record: bool) -> String {
             if let Some(site) = &e.site_name
                 && e.table != "sites"
             {
-                text.push_str(&format!(" at {site}"));
+                text.push_str(&format!(" at {}", escape(site)));
             }
         }
         text.push('\n');
@@ -79,7 +80,7 @@ pub fn render(entries: &[AuditEntry], with_record: bool) -> String {
             }
             text.push_str(&format!(
                 "    {}: {} \u{2192} {}\n",
-                c.field,
+                escape(&c.field),
                 shown(c.old.as_ref()),
                 shown(c.new.as_ref())
             ));
@@ -99,10 +100,11 @@ fn record_kind(table: &str) -> &str {
 }
 
 /// A value as the trail shows it: JSON (strings quoted, so that empty text, spaces and line
-/// breaks are visible), `(none)` where the side does not exist.
+/// breaks are visible; control and bidirectional characters as `\uXXXX` escapes), `(none)`
+/// where the side does not exist. Old values may predate the database's text constraints.
 fn shown(v: Option<&Value>) -> String {
     match v {
         None => "(none)".into(),
-        Some(v) => v.to_string(),
+        Some(v) => escape_json(v.to_string()),
     }
 }

@@ -13,6 +13,7 @@ use crate::cli::{ExportFormat, OutputFormat, SearchArgs, SortArg};
 use crate::db::search::{self, MatchCount, SearchRequest, Sort};
 use crate::db::sites::Site;
 use crate::db::{Db, access, users};
+use crate::domain::format::escape_json;
 use crate::domain::interaction::{Interaction, format_wall_clock};
 
 async fn site_named(db: &Db, name: &str) -> Result<Site> {
@@ -226,8 +227,9 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
                 "next_cursor": page.next_cursor,
                 "hits": hits,
             });
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
+            // serde_json escapes C0; DEL, C1 and bidirectional controls are escaped too.
+            let text = escape_json(serde_json::to_string_pretty(&doc)?);
+            writeln!(out, "{text}")?;
         }
         OutputFormat::Csv => {
             let rows: Vec<Interaction> = page.hits.iter().map(|h| h.interaction.clone()).collect();

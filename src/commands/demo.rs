@@ -42,14 +42,10 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
     drop(conn);
     db.pool.close().await;
     // The Finder runs as the demo admin's own database role, as a real login does.
-    let app = crate::db::logins::connect_as(
-        &url,
-        DEMO_USER,
-        Some(DEMO_PASSWORD),
-        &ctx.config.database,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot log in as the demo admin: {e}"))?;
+    let app =
+        crate::db::logins::connect_as(&url, DEMO_USER, Some(DEMO_PASSWORD), &ctx.config.database)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot log in as the demo admin: {e}"))?;
     {
         let mut conn = app.pool.acquire().await?;
         crate::db::logins::session_start(&mut conn).await?;

@@ -18,6 +18,7 @@ use crate::app::db_backend;
 use crate::app::form::SaveError;
 use crate::cli::ListFormat;
 use crate::db::{Db, archive, erase, trash};
+use crate::domain::format::{escape, escape_json};
 
 /// `ifind trash --site NAME`: the site's deleted interactions still restorable.
 pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
@@ -52,7 +53,7 @@ pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&rows)?);
+            println!("{}", escape_json(serde_json::to_string_pretty(&rows)?));
         }
         ListFormat::Table => {
             let rows: Vec<Vec<String>> = items
@@ -70,7 +71,7 @@ pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
             println!(
                 "{} in the trash of {} (restorable for {days} days: `ifind restore ID --site NAME`)",
                 thousands(i64::try_from(items.len()).unwrap_or(i64::MAX)),
-                site.name
+                escape(&site.name)
             );
         }
     }
@@ -102,7 +103,9 @@ pub async fn restore(ctx: &Ctx, id: i32, site: &str) -> Result<()> {
         Ok(i) => {
             println!(
                 "restored {} \"{}\" in {}",
-                i.interaction_id, i.title, site.name
+                i.interaction_id,
+                escape(&i.title),
+                escape(&site.name)
             );
             Ok(())
         }
@@ -224,6 +227,22 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
             "erased {name:?} from {what}: every mention now reads {}",
             erase::ERASED
         );
+    }
+    if !dry_run {
+        // This machine's unsaved drafts may mention the name too (nothing else ifind writes
+        // does: the log keeps no names or text at its default level).
+        let drafts = ctx.paths.state_dir.join("drafts");
+        match crate::app::drafts::erase_name(&drafts, name, erase::ERASED) {
+            Ok(0) => {}
+            Ok(n) => println!(
+                "erased it from {n} unsaved draft{} on this machine",
+                if n == 1 { "" } else { "s" }
+            ),
+            Err(e) => bail!(
+                "the database is erased, but the drafts in {} could not be ({e}); check that                  folder and run the erase again",
+                drafts.display()
+            ),
+        }
     }
     Ok(())
 }

@@ -50,7 +50,11 @@ pub fn main() -> i32 {
     if let Some(problem) = log_problem {
         eprintln!("ifind: note: {problem}");
     }
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), command = ?cli.command, "start");
+    // Only the command's name: its arguments hold queries, names to erase and the like, which
+    // the log file must not keep (they reach it at debug level only).
+    let command = command_name(cli.command.as_ref());
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), command, "start");
+    tracing::debug!(arguments = ?cli.command, "start");
     let ctx = Ctx {
         config,
         paths,
@@ -72,10 +76,25 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            tracing::error!("{e:#}");
+            // The message may quote what the person typed (a name, a query): the log file gets
+            // it at debug level only; the person sees it on stderr.
+            tracing::error!(command, "the command failed");
+            tracing::debug!("{e:#}");
             eprintln!("ifind: {}", message(&e));
             1
         }
+    }
+}
+
+/// The subcommand's name as the log shows it (`Search`, `Erase`, ... or `Tui`), without its
+/// arguments: the first word of its `Debug` form, which is the variant's name.
+fn command_name(command: Option<&Command>) -> String {
+    match command {
+        None => "Tui".to_string(),
+        Some(c) => format!("{c:?}")
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect(),
     }
 }
 
@@ -188,10 +207,8 @@ impl Ctx {
                 let password = self.password.lock().ok().and_then(|p| p.clone());
                 urls.iter()
                     .map(|u| {
-                        let role = crate::db::logins::role_name(
-                            &crate::db::logins::database_of(u),
-                            name,
-                        );
+                        let role =
+                            crate::db::logins::role_name(&crate::db::logins::database_of(u), name);
                         crate::db::logins::url_with_user(u, &role, password.as_deref())
                     })
                     .collect()

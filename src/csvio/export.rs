@@ -1,4 +1,9 @@
 //! Export: CSV or JSON, streaming, with wall-clock times that import back to the same instants.
+//!
+//! Text stays data in both formats. CSV cells show control and bidirectional characters
+//! escaped ([`escape_multi_line`]: line feeds, tabs and CRLF stay, as CSV quoting carries them)
+//! and are neutralised against formula injection ([`neutralise`], which import reverses). JSON
+//! writes those characters as `\uXXXX` escapes ([`escape_json`]), so it keeps the exact text.
 
 use std::io::{self, Write};
 
@@ -6,6 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{COLUMNS, EXTRA_COLUMNS};
+use crate::domain::format::{escape_json, escape_multi_line};
 use crate::domain::interaction::{Interaction, format_wall_clock_unambiguous};
 
 /// Export formats.
@@ -97,14 +103,15 @@ impl<W: Write> Exporter<W> {
         let row = ExportRow::new(i);
         match &mut self.inner {
             Inner::Csv(csv) => {
-                let opt = |v: Option<&str>| v.unwrap_or("").to_string();
+                let text = |v: &str| neutralise(&escape_multi_line(v));
+                let opt = |v: Option<&str>| text(v.unwrap_or(""));
                 csv.write_record([
-                    row.title.to_string(),
-                    row.kind.to_string(),
-                    row.lead.to_string(),
+                    text(row.title),
+                    text(row.kind),
+                    text(row.lead),
                     row.start,
                     row.end,
-                    row.timezone.to_string(),
+                    text(row.timezone),
                     opt(row.location),
                     opt(row.description),
                     opt(row.notes),
@@ -119,7 +126,8 @@ impl<W: Write> Exporter<W> {
             Inner::Json { w, first } => {
                 w.write_all(if *first { b"\n  " } else { b",\n  " })?;
                 *first = false;
-                serde_json::to_writer(&mut *w, &row)?;
+                let json = escape_json(serde_json::to_string(&row)?);
+                w.write_all(json.as_bytes())?;
             }
         }
         self.rows += 1;
@@ -141,6 +149,40 @@ impl<W: Write> Exporter<W> {
                 Ok(w)
             }
         }
+    }
+}
+
+/// The characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection) when
+/// they begin it: `=`, `+`, `-`, `@`, a tab or a carriage return.
+fn is_formula_start(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// True when `text` is zero or more `'` followed by a formula start.
+fn quoted_formula(text: &str) -> bool {
+    text.trim_start_matches('\'')
+        .chars()
+        .next()
+        .is_some_and(is_formula_start)
+}
+
+/// A CSV cell a spreadsheet shows as text: a cell that begins with a formula start, after any
+/// number of `'`, gets one more `'` in front (`=1+1` becomes `'=1+1`, `'=x` becomes `''=x`);
+/// every other cell is unchanged. [`unneutralise`] undoes it exactly.
+pub fn neutralise(text: &str) -> String {
+    if quoted_formula(text) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Undoes [`neutralise`] on an imported CSV cell: a cell of one or more `'` followed by a
+/// formula start loses its first `'`; any other cell is unchanged.
+pub fn unneutralise(text: String) -> String {
+    match text.strip_prefix('\'') {
+        Some(rest) if quoted_formula(rest) => rest.to_string(),
+        _ => text,
     }
 }
 

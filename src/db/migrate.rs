@@ -74,6 +74,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 7, 0),
         sql: include_str!("../../migrations/0009_identity.sql"),
     },
+    Migration {
+        number: 10,
+        name: "text_checks",
+        version: SchemaVersion::new(1, 8, 0),
+        sql: include_str!("../../migrations/0010_text_checks.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::format::forbidden_message;
+
 /// Maximum lengths from the design document (section 2.2.4), in characters.
 pub const MAX_TITLE: usize = 255;
 pub const MAX_TYPE: usize = 50;
@@ -225,9 +227,11 @@ pub use time::{
 /// problem found (not just the first), each tied to its field.
 ///
 /// Single-line fields (title, type, lead, timezone, location) are trimmed and must not contain
-/// control characters (line breaks and tabs included); lengths count characters, not bytes.
-/// Description and notes are kept exactly as typed (only control characters other than line
-/// breaks and tabs are refused); an empty or all-blank one is stored as absent.
+/// control characters (line breaks and tabs included) or bidirectional overrides and isolates;
+/// lengths count characters, not bytes. Description and notes are kept exactly as typed (only
+/// line feeds, tabs and CRLF line ends of the unsafe characters are allowed); an empty or
+/// all-blank one is stored as absent. The rule is [`crate::domain::format::first_forbidden`],
+/// the one the database's CHECK constraints apply.
 pub fn validate(input: &InteractionInput) -> Result<ValidInteraction, Vec<FieldError>> {
     let mut errors = Vec::new();
     let title = single_line(Field::Title, &input.title, MAX_TITLE, &mut errors);
@@ -347,20 +351,8 @@ fn single_line(
         });
         ok = false;
     }
-    if let Some((pos, c)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
-        let what = match c {
-            '\n' | '\r' => "a line break".to_string(),
-            '\t' => "a tab".to_string(),
-            c => format!("a control character (U+{:04X})", u32::from(c)),
-        };
-        errors.push(FieldError {
-            field,
-            message: format!(
-                "{} contains {what} at character {}; it must be one line of text, so remove it.",
-                field.label(),
-                pos + 1
-            ),
-        });
+    if let Some(message) = forbidden_message(field.label(), value, false) {
+        errors.push(FieldError { field, message });
         ok = false;
     }
     ok.then(|| value.to_string())
@@ -371,20 +363,8 @@ fn multi_line(field: Field, text: &str, errors: &mut Vec<FieldError>) -> Option<
     if text.trim().is_empty() {
         return None;
     }
-    let bad = text
-        .chars()
-        .enumerate()
-        .find(|(_, c)| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
-    if let Some((pos, c)) = bad {
-        errors.push(FieldError {
-            field,
-            message: format!(
-                "{} contains a control character (U+{:04X}) at character {}; remove it.",
-                field.label(),
-                u32::from(c),
-                pos + 1
-            ),
-        });
+    if let Some(message) = forbidden_message(field.label(), text, true) {
+        errors.push(FieldError { field, message });
         return None;
     }
     Some(text.to_string())

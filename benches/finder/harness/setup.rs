@@ -174,9 +174,7 @@ async fn bench_user(conn: &mut PgConnection) -> Result<i32> {
     ifind::db::pool::set_acting_user(&mut tx, None).await?;
     let u = match ifind::db::users::by_name(&mut tx, BENCH_USER).await? {
         Some(u) => u,
-        None => {
-            ifind::db::users::add(&mut tx, BENCH_USER, "ifind-bench@example.org", true).await?
-        }
+        None => ifind::db::users::add(&mut tx, BENCH_USER, "ifind-bench@example.org", true).await?,
     };
     // The TUI logs in as the user's own database role.
     ifind::db::logins::set_login(&mut tx, BENCH_USER, BENCH_PASSWORD).await?;

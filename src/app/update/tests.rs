@@ -643,3 +643,26 @@ fn a_late_count_of_an_older_query_is_dropped() {
         Some(MatchCount::Exact(3))
     );
 }
+
+#[test]
+fn the_clipboard_text_shows_control_and_bidi_characters_escaped() {
+    let mut i = crate::app::test_support::hit(0).interaction;
+    i.title = "Pay \u{1b}]52;c;ZXZpbA==\u{7}now".into();
+    i.lead = "\u{202e}gnp.exe".into();
+    i.description = Some("line one\n\tline two\u{9b}2J".into());
+    i.notes = Some("a\u{2066}b".into());
+    let text = as_text(&i);
+    assert!(
+        !text
+            .chars()
+            .any(|c| crate::domain::format::is_unsafe_char(c) && !matches!(c, '\n' | '\t')),
+        "{text:?}"
+    );
+    assert!(
+        text.starts_with("Pay \\u{1b}]52;c;ZXZpbA==\\u{7}now\n"),
+        "{text}"
+    );
+    assert!(text.contains("Lead: \\u{202e}gnp.exe\n"), "{text}");
+    assert!(text.contains("line one\n\tline two\\u{9b}2J"), "{text}");
+    assert!(text.contains("a\\u{2066}b"), "{text}");
+}
