@@ -9,10 +9,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::{DateTime, Utc};
+
 use sqlx::PgConnection;
 
-use crate::db::access::{self, LockoutPolicy};
+use crate::db::access;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::health::Check;
 use crate::db::histogram::{self, MonthCount};
@@ -21,7 +21,7 @@ use crate::db::search::{self, MatchCount, SearchPage, SearchRequest};
 use crate::db::trash::{self, TrashItem};
 use crate::db::{Db, interactions, sites, users};
 use crate::domain::interaction::{Interaction, ValidInteraction};
-use crate::password;
+
 
 use super::form::{FormTarget, Lookups, SaveError};
 use super::login::{INVALID, LoginOk, Secret};
@@ -652,140 +652,6 @@ pub async fn restore(
         "interaction restored"
     );
     Ok(restored)
-}
-
-/// Why a login failed.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum LoginError {
-    /// Unknown user, wrong password or inactive user: all look the same.
-    #[error("{}", INVALID)]
-    Invalid,
-    /// The check could not be made.
-    #[error("cannot check the login ({0}); check the database connection and try again")]
-    Unavailable(String),
-}
-
-/// A hash to verify against when the user does not exist, so that an unknown name costs the
-/// same time as a wrong password.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| password::hash("ifind: no such user").unwrap_or_default())
-}
-
-/// Checks `username` and `password` against the database now, under the default
-/// [`LockoutPolicy`]: see [`check_login_at`].
-pub async fn check_login(db: &Db, username: &str, password: &str) -> Result<LoginOk, LoginError> {
-    check_login_at(
-        db,
-        username,
-        password,
-        Utc::now(),
-        &LockoutPolicy::default(),
-    )
-    .await
-}
-
-/// Checks `username` and `password` against the database as at `now`: an active user whose
-/// stored Argon2id hash matches, and a name not held back by `policy` after recent failures (a
-/// held name is refused without checking the password). On success records `last_login` and
-/// returns the user's sites. Every failure of the credentials is [`LoginError::Invalid`], and
-/// costs the same hashing time whether or not the user exists. Every attempt is written to the
-/// access log in its own transaction before the answer is given. The password is never logged.
-pub async fn check_login_at(
-    db: &Db,
-    username: &str,
-    password: &str,
-    now: DateTime<Utc>,
-    policy: &LockoutPolicy,
-) -> Result<LoginOk, LoginError> {
-    let unavailable = |e: sqlx::Error| LoginError::Unavailable(e.to_string());
-    let mut conn = db.pool.acquire().await.map_err(unavailable)?;
-    // Through `ifind_login_user`: before the login there is no acting user, so the application
-    // role's policies show no user row.
-    let (user, stored) = match users::login_record(&mut conn, username)
-        .await
-        .map_err(unavailable)?
-    {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
-    let held = access::locked_until(&mut conn, username, now, policy)
-        .await
-        .map_err(unavailable)?;
-    // A held name is refused without checking its password; the dummy hash keeps the time equal.
-    let stored = if held.is_some() { None } else { stored };
-    drop(conn);
-    let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
-    let typed = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&typed, &hash))
-        .await
-        .map_err(|e| LoginError::Unavailable(e.to_string()))?;
-    let reason = match (&user, held) {
-        (_, Some(_)) => access::reason::LOCKED,
-        (None, None) => access::reason::UNKNOWN,
-        (Some(_), None) if !matches => access::reason::INVALID,
-        (Some(u), None) if !u.is_active => access::reason::INACTIVE,
-        (Some(_), None) => access::reason::OK,
-    };
-    let success = reason == access::reason::OK;
-    let attempt = access::LoginAttempt {
-        at: now,
-        username,
-        user_id: user.as_ref().map(|u| u.user_id),
-        success,
-        reason,
-    };
-    access::record_login(db, &attempt)
-        .await
-        .map_err(unavailable)?;
-    let user = match user {
-        Some(u) if success => u,
-        _ => {
-            // The name as typed is the person's (or a password typed into the wrong field):
-            // it reaches the log file only at debug level.
-            tracing::info!(user_id = attempt.user_id, reason, "login refused");
-            tracing::debug!(username, "the refused login's name");
-            return Err(LoginError::Invalid);
-        }
-    };
-    let mut tx = db.begin_as(Some(user.user_id)).await.map_err(unavailable)?;
-    users::set_last_login(&mut tx, user.user_id)
-        .await
-        .map_err(unavailable)?;
-    let sites = sites::for_user(&mut tx, user.user_id, user.is_global_admin)
-        .await
-        .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
-    tracing::info!(user_id = user.user_id, "login");
-    Ok(LoginOk {
-        user_id: user.user_id,
-        username: user.username,
-        sites,
-    })
-}
-
-/// Checks logins against the database; a logged-in user searches through [`DbSearchBackend`].
-#[derive(Clone, Debug)]
-pub struct DbLoginBackend {
-    pub db: Db,
-    /// Read replicas for the logged-in user's searches (`database.read_urls`).
-    pub reads: Option<ReadRouter>,
-}
-
-impl LoginBackend for DbLoginBackend {
-    fn login(&self, username: String, password: Secret) -> BoxFuture<'_, Result<LoginOk, String>> {
-        Box::pin(async move {
-            check_login(&self.db, &username, &password.0)
-                .await
-                .map_err(|e| e.to_string())
-        })
-    }
-
-    fn search_as(&self, user_id: i32) -> Arc<dyn SearchBackend> {
-        Arc::new(
-            DbSearchBackend::new(self.db.clone(), Some(user_id)).with_reads(self.reads.clone()),
-        )
-    }
 }
 
 /// Logs in by connecting as the user's own PostgreSQL login role (migration 0009): PostgreSQL
