@@ -645,3 +645,61 @@ fn read_failures_and_empty_json() {
         "{err}"
     );
 }
+
+/// An editor logged in as themselves imports under row-level security (no COPY there): the
+/// rows are theirs, stamped by the database, and the audit trail names them.
+#[tokio::test]
+async fn an_editor_imports_as_themselves() {
+    let t = common::fresh_db().await;
+    common::add_ada(&t.url);
+    common::ok(&common::ifind(&t.url, &["site", "add", "North"], None));
+    common::ok(&common::ifind(
+        &t.url,
+        &[
+            "user",
+            "add",
+            "eddie",
+            "--email",
+            "eddie@example.org",
+            "--password-stdin",
+        ],
+        Some(&format!("{}\n", common::TEST_PASSWORD)),
+    ));
+    common::ok(&common::ifind(&t.url, &["grant", "eddie", "North", "editor"], None));
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(
+        &file,
+        "title,type,lead,start,end,timezone,location,description,notes\n\
+         Call one,Call,Ana,2026-01-10 09:00,2026-01-10 10:00,UTC,,,\n\
+         Call two,Call,Ben,2026-01-11 09:00,2026-01-11 10:00,UTC,,,\n",
+    )
+    .expect("write");
+    let csv = file.to_str().expect("utf8");
+    common::ok(&common::ifind_app(
+        &t,
+        &["--as", "eddie", "import", csv, "--site", "North"],
+        None,
+    ));
+    let rows: Vec<(String, String, Option<i32>, Option<String>)> = sqlx::query_as(
+        "SELECT i.title::text, u.username::text, a.user_id, a.actor \
+           FROM interactions i JOIN users u ON u.user_id = i.created_by \
+           LEFT JOIN audit_log a ON a.table_name = 'interactions' AND a.row_id = i.interaction_id \
+          ORDER BY i.interaction_id",
+    )
+    .fetch_all(&t.db.pool)
+    .await
+    .expect("rows");
+    let eddie: i32 = sqlx::query_scalar("SELECT user_id FROM users WHERE username = 'eddie'")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("eddie");
+    let role = ifind::db::logins::role_name(&t.name, "eddie");
+    assert_eq!(
+        rows,
+        vec![
+            ("Call one".into(), "eddie".into(), Some(eddie), Some(role.clone())),
+            ("Call two".into(), "eddie".into(), Some(eddie), Some(role)),
+        ]
+    );
+}

@@ -114,6 +114,8 @@ pub async fn add(
     .await
 }
 
+
+/// Replaces the stored password hash (the owner's; users from before login roles).
 pub async fn set_password(
     conn: &mut PgConnection,
     user_id: i32,
@@ -146,37 +148,7 @@ pub async fn first_global_admin(conn: &mut PgConnection) -> sqlx::Result<Option<
     .await
 }
 
-/// A user by name with the stored password hash, for the login check and for choosing the
-/// acting user of a command. Reads through the `ifind_login_user` function, which works before
-/// there is an acting user (the application role's policies show no user then).
-pub async fn login_record(
-    conn: &mut PgConnection,
-    username: &str,
-) -> sqlx::Result<Option<(User, String)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: User,
-        password_hash: String,
-    }
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS}, password_hash FROM ifind_login_user($1)"
-    ))
-    .bind(username)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| (r.user, r.password_hash)))
-}
 
-/// [`first_global_admin`] through the `ifind_first_global_admin` function, so that it also works
-/// on the application role's connection before there is an acting user.
-pub async fn first_active_admin(conn: &mut PgConnection) -> sqlx::Result<Option<User>> {
-    sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM ifind_first_global_admin()"
-    ))
-    .fetch_optional(conn)
-    .await
-}
 
 /// Whether the database has any user, through the `ifind_has_users` function (which also works
 /// on the application role's connection, whose policies show no user before a login).
@@ -273,11 +245,3 @@ pub async fn site_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, i64)
         .await
 }
 
-/// Records a successful login now.
-pub async fn set_last_login(conn: &mut PgConnection, user_id: i32) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET last_login = now() WHERE user_id = $1")
-        .bind(user_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}

@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail};
 use ifind::csvio::{ExportFormat, Exporter};
 use ifind::domain::interaction::{INTERACTION_COLUMNS, Interaction};
 
-use super::setup::{self, BENCH_USER, Env, IMPORT_SITE_PREFIX};
+use super::setup::{self, Env, IMPORT_SITE_PREFIX};
 
 /// One load of the file.
 #[derive(Clone, Debug)]
@@ -87,9 +87,8 @@ fn reported_rate(stdout: &str) -> Option<f64> {
 
 async fn ifind_import(env: &Env, bin: &Path, home: &Path, file: &Path, site: &str) -> Result<Load> {
     let started = Instant::now();
+    // As the owner (the URL's user), whose load the raw COPY it is compared with also is.
     let out = tokio::process::Command::new(bin)
-        .arg("--as")
-        .arg(BENCH_USER)
         .arg("import")
         .arg(file)
         .arg("--site")
