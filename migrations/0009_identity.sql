@@ -292,11 +292,13 @@ CREATE POLICY audit_log_read ON audit_log FOR SELECT
            OR (user_id = (SELECT ifind_current_user())
                AND (site_id IS NULL OR ifind_site_role(site_id) IS NOT NULL)));
 
--- The access log: global administrators read it; anyone their own attempts.
+-- The access log: global administrators read it; anyone their own logins (not their refusals,
+-- whose rows say whether a site they may not see exists).
 DROP POLICY access_log_read ON access_log;
 CREATE POLICY access_log_read ON access_log FOR SELECT
     USING ((SELECT ifind_is_global_admin())
-           OR (user_id IS NOT NULL AND user_id = (SELECT ifind_current_user())));
+           OR (event = 'login' AND user_id IS NOT NULL
+               AND user_id = (SELECT ifind_current_user())));
 
 -- Before a login nobody is known: these read users and the access log by name, for the
 -- owner only now (the delegate's app-side login in tests and three-tier servers runs them on
@@ -396,6 +398,7 @@ AS $$
 DECLARE
     u users;
     role_name text;
+    marker text;
 BEGIN
     SELECT * INTO u FROM users x WHERE x.username = p_username;
     IF NOT FOUND THEN
@@ -411,17 +414,30 @@ BEGIN
         RAISE EXCEPTION 'not a SCRAM-SHA-256 verifier' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     role_name := coalesce(u.db_role::text, ifind_login_role(u.username));
+    marker := 'ifind login of ' || u.username || ' in ' || current_database();
+    IF role_name IN ('ifind_app', 'public') OR role_name LIKE 'pg\_%'
+       OR (EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role_name)
+           AND pg_has_role(role_name, (SELECT c.relowner FROM pg_class c
+                                         WHERE c.oid = 'users'::regclass), 'MEMBER')) THEN
+        RAISE EXCEPTION 'the user name % is reserved', u.username
+            USING ERRCODE = 'reserved_name', HINT = 'choose another user name';
+    END IF;
     IF octet_length(role_name) > 63 THEN
         RAISE EXCEPTION 'the login role name % is longer than 63 bytes', role_name
             USING ERRCODE = 'name_too_long', HINT = 'use a shorter user name';
     END IF;
     IF u.db_role IS NULL THEN
         IF EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role_name) THEN
-            -- A role of that name that ifind made for this database earlier (a user deleted
-            -- and added again) is taken over only when it is nothing but a member of ifind_app.
-            IF EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role_name
-                         AND (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication
-                              OR r.rolbypassrls))
+            -- A role of that name is taken over only when this database made it for a user of
+            -- the same name (its comment says so: a user removed and added again, or a database
+            -- restored) and it is nothing but a member of ifind_app that no other role is in.
+            IF shobj_description((SELECT r.oid FROM pg_roles r WHERE r.rolname = role_name),
+                                 'pg_authid') IS DISTINCT FROM marker
+               OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role_name
+                            AND (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb
+                                 OR r.rolreplication OR r.rolbypassrls))
+               OR EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+                           WHERE r.rolname = role_name)
                OR NOT pg_has_role(role_name, 'ifind_app', 'MEMBER') THEN
                 RAISE EXCEPTION 'the database already has a role named % that is not an ifind login', role_name
                     USING ERRCODE = 'duplicate_object',
@@ -432,29 +448,30 @@ BEGIN
             EXECUTE format('CREATE ROLE %I LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE '
                            'NOREPLICATION NOBYPASSRLS PASSWORD %L IN ROLE ifind_app',
                            role_name, p_verifier);
+            EXECUTE format('COMMENT ON ROLE %I IS %L', role_name, marker);
         END IF;
         UPDATE users x SET db_role = role_name, password_hash = 'postgresql-login'
          WHERE x.user_id = u.user_id;
     ELSE
         EXECUTE format('ALTER ROLE %I PASSWORD %L', role_name, p_verifier);
     END IF;
-    IF NOT u.is_active THEN
-        EXECUTE format('ALTER ROLE %I NOLOGIN', role_name);
-    ELSE
-        EXECUTE format('ALTER ROLE %I LOGIN', role_name);
-    END IF;
+    EXECUTE format('ALTER ROLE %I LOGIN VALID UNTIL %L', role_name,
+                   CASE WHEN u.is_active THEN 'infinity' ELSE '-infinity' END);
     RETURN role_name;
 END
 $$;
 
--- A deactivated user's role cannot log in; activating lets it log in again.
+-- A deactivated user's role cannot log in; activating lets it log in again. The password is
+-- what expires (VALID UNTIL '-infinity'), not the login: the right password of a deactivated
+-- user then fails exactly as a wrong one does, after the same delay, instead of a quick
+-- "not permitted to log in" that would tell the two apart.
 CREATE FUNCTION ifind_sync_login() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 BEGIN
     IF NEW.db_role IS NOT NULL AND NEW.is_active IS DISTINCT FROM OLD.is_active THEN
-        EXECUTE format('ALTER ROLE %I %s', NEW.db_role,
-                       CASE WHEN NEW.is_active THEN 'LOGIN' ELSE 'NOLOGIN' END);
+        EXECUTE format('ALTER ROLE %I LOGIN VALID UNTIL %L', NEW.db_role,
+                       CASE WHEN NEW.is_active THEN 'infinity' ELSE '-infinity' END);
     END IF;
     RETURN NULL;
 END
@@ -526,3 +543,84 @@ GRANT EXECUTE ON FUNCTION ifind_login_role(text), ifind_is_owner(), ifind_intera
     ifind_session_start(), ifind_whoami(), ifind_log_refusal(integer, text),
     ifind_log_refusal_named(text, text), ifind_set_login(text, text)
     TO ifind_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- Live updates that say nothing about sites one may not read
+-- ---------------------------------------------------------------------------------------------
+
+-- Anyone may LISTEN on any channel, so the payload of `ifind_changes` is no longer the site id
+-- but a token of it, keyed by a secret only the owner reads; ifind_site_token gives the token
+-- of a site the acting user may read (NULL otherwise), so a listener maps the tokens of its own
+-- sites and cannot tell which other site changed.
+CREATE TABLE ifind_secret (
+    id    integer PRIMARY KEY CHECK (id = 1),
+    value text    NOT NULL
+);
+INSERT INTO ifind_secret VALUES (1, gen_random_uuid()::text || gen_random_uuid()::text);
+REVOKE ALL ON ifind_secret FROM PUBLIC;
+
+CREATE FUNCTION ifind_site_token_of(p_site integer) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$ SELECT md5((SELECT value FROM ifind_secret WHERE id = 1) || ':' || p_site) $$;
+
+CREATE FUNCTION ifind_site_token(p_site integer) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$ SELECT CASE WHEN ifind_is_owner() OR ifind_site_role(p_site) IS NOT NULL
+                   THEN ifind_site_token_of(p_site) END $$;
+
+CREATE OR REPLACE FUNCTION ifind_notify_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+    IF current_setting('ifind.bulk_load', true) = 'on'
+       AND pg_has_role(session_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = TG_RELID),
+                       'USAGE') THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        PERFORM pg_notify('ifind_changes', ifind_site_token_of(OLD.site_id));
+    ELSE
+        PERFORM pg_notify('ifind_changes', ifind_site_token_of(NEW.site_id));
+        IF TG_OP = 'UPDATE' AND OLD.site_id <> NEW.site_id THEN
+            PERFORM pg_notify('ifind_changes', ifind_site_token_of(OLD.site_id));
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+REVOKE ALL ON FUNCTION ifind_site_token_of(integer), ifind_site_token(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ifind_site_token(integer) TO ifind_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- Planner statistics that would show other sites' values
+-- ---------------------------------------------------------------------------------------------
+
+-- Text equality is LEAKPROOF in PostgreSQL itself, so a user's EXPLAIN of `lead = 'a name'` on
+-- their own site is estimated from the whole table's most common values, which would tell
+-- whether the name is common at other sites. No statistics are kept on the text columns (the
+-- Finder's own conditions on them are not leakproof, so the planner never used these for a
+-- user's search; the search vector keeps its statistics for the owner's entry points).
+ALTER TABLE interactions
+    ALTER COLUMN title SET STATISTICS 0, ALTER COLUMN type SET STATISTICS 0,
+    ALTER COLUMN lead SET STATISTICS 0, ALTER COLUMN location SET STATISTICS 0,
+    ALTER COLUMN description SET STATISTICS 0, ALTER COLUMN notes SET STATISTICS 0,
+    ALTER COLUMN timezone SET STATISTICS 0;
+ALTER TABLE interactions_archive
+    ALTER COLUMN title SET STATISTICS 0, ALTER COLUMN type SET STATISTICS 0,
+    ALTER COLUMN lead SET STATISTICS 0, ALTER COLUMN location SET STATISTICS 0,
+    ALTER COLUMN description SET STATISTICS 0, ALTER COLUMN notes SET STATISTICS 0,
+    ALTER COLUMN timezone SET STATISTICS 0;
+-- ANALYZE leaves the statistics already gathered for such columns; a superuser removes them.
+DO $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        DELETE FROM pg_statistic s
+         USING pg_attribute a
+         WHERE a.attrelid = s.starelid AND a.attnum = s.staattnum
+           AND s.starelid IN ('interactions'::regclass, 'interactions_archive'::regclass)
+           AND a.attname IN ('title', 'type', 'lead', 'location', 'description', 'notes',
+                             'timezone');
+    END IF;
+END
+$$;

@@ -665,7 +665,11 @@ async fn an_editor_imports_as_themselves() {
         ],
         Some(&format!("{}\n", common::TEST_PASSWORD)),
     ));
-    common::ok(&common::ifind(&t.url, &["grant", "eddie", "North", "editor"], None));
+    common::ok(&common::ifind(
+        &t.url,
+        &["grant", "eddie", "North", "editor"],
+        None,
+    ));
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("in.csv");
     std::fs::write(
@@ -698,7 +702,12 @@ async fn an_editor_imports_as_themselves() {
     assert_eq!(
         rows,
         vec![
-            ("Call one".into(), "eddie".into(), Some(eddie), Some(role.clone())),
+            (
+                "Call one".into(),
+                "eddie".into(),
+                Some(eddie),
+                Some(role.clone())
+            ),
             ("Call two".into(), "eddie".into(), Some(eddie), Some(role)),
         ]
     );

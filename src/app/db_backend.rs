@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-
 use sqlx::PgConnection;
 
 use crate::db::access;
@@ -21,7 +20,6 @@ use crate::db::search::{self, MatchCount, SearchPage, SearchRequest};
 use crate::db::trash::{self, TrashItem};
 use crate::db::{Db, interactions, sites, users};
 use crate::domain::interaction::{Interaction, ValidInteraction};
-
 
 use super::form::{FormTarget, Lookups, SaveError};
 use super::login::{INVALID, LoginOk, Secret};
@@ -752,5 +750,12 @@ impl LoginBackend for PgLoginBackend {
             .and_then(|s| s.clone())
             .unwrap_or_else(|| (self.fallback.clone(), None));
         Arc::new(DbSearchBackend::new(db, Some(user_id)).with_reads(reads))
+    }
+
+    fn session_db(&self) -> Option<Db> {
+        self.session
+            .lock()
+            .ok()
+            .and_then(|s| s.as_ref().map(|(db, _)| db.clone()))
     }
 }

@@ -237,7 +237,7 @@ impl Drop for ListenerTask {
 /// check), and so is listening again ([`Msg::LiveUpdatesBack`]: changes made meanwhile were
 /// not signalled, so the app refreshes). With read replicas, a change keeps searches on the
 /// primary until a replica has replayed it.
-async fn listen_for_changes(
+pub(super) async fn listen_for_changes(
     db: Db,
     reads: Option<crate::db::replicas::ReadRouter>,
     answers: mpsc::UnboundedSender<Msg>,

@@ -150,6 +150,12 @@ pub trait LoginBackend: Send + Sync + 'static {
 
     /// The search backend that acts as `user_id`.
     fn search_as(&self, user_id: i32) -> Arc<dyn SearchBackend>;
+
+    /// The logged-in user's own pool, for what runs beside the searches (live updates); None
+    /// when the backend has none (tests).
+    fn session_db(&self) -> Option<crate::db::Db> {
+        None
+    }
 }
 
 /// Performs effects. Searches and logins go to the backends; the effects that touch the terminal (copying,
@@ -160,6 +166,8 @@ pub struct Runner {
     answers: UnboundedSender<Msg>,
     tasks: HashMap<u64, JoinHandle<()>>,
     watch: Watch,
+    /// Live updates on the logged-in user's own connection, once there is one.
+    listener: Option<JoinHandle<()>>,
 }
 
 impl Runner {
@@ -171,6 +179,7 @@ impl Runner {
             watch: Watch::new(answers.clone(), Duration::ZERO),
             answers,
             tasks: HashMap::new(),
+            listener: None,
         }
     }
 
@@ -304,6 +313,15 @@ impl Runner {
                 Effect::BeginSession { user_id } => {
                     if let Some(login) = &self.login {
                         self.backend = login.search_as(user_id);
+                        if let Some(db) = login.session_db() {
+                            if let Some(old) = self.listener.take() {
+                                old.abort();
+                            }
+                            let answers = self.answers.clone();
+                            self.listener = Some(tokio::spawn(super::run::listen_for_changes(
+                                db, None, answers,
+                            )));
+                        }
                     }
                 }
                 other => rest.push(other),
@@ -447,6 +465,9 @@ impl Runner {
 
 impl Drop for Runner {
     fn drop(&mut self) {
+        if let Some(listener) = self.listener.take() {
+            listener.abort();
+        }
         for (request_id, task) in self.tasks.drain() {
             if !task.is_finished() {
                 task.abort();

@@ -61,7 +61,12 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
         SiteAction::Deactivate { name } => {
             let mut tx = db.begin_as(None).await?;
             let site = find_site(&mut tx, &name).await?;
-            sites::set_active(&mut tx, site.site_id, false).await?;
+            if !sites::set_active(&mut tx, site.site_id, false).await? {
+                bail!(
+                    "the database refused: only a global administrator may deactivate sites; \
+                     nothing was changed"
+                );
+            }
             tx.commit().await?;
             println!("deactivated site {}", escape(&site.name));
         }
@@ -190,7 +195,12 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
         UserAction::Deactivate { username } => {
             let mut tx = db.begin_as(None).await?;
             let user = find_user(&mut tx, &username).await?;
-            users::set_active(&mut tx, user.user_id, false).await?;
+            if !users::set_active(&mut tx, user.user_id, false).await? {
+                bail!(
+                    "the database refused: only a global administrator may deactivate users; \
+                     nothing was changed"
+                );
+            }
             tx.commit().await?;
             println!("deactivated user {}", escape(&user.username));
         }

@@ -166,7 +166,9 @@ async fn tui(ctx: &Ctx) -> Result<()> {
         &ctx.login_url_unchecked(EMBEDDED_DATABASE).await?,
         &ctx.config.database,
     )?;
-    let options = demo::options(ctx, placeholder, &idle);
+    let mut options = demo::options(ctx, placeholder, &idle);
+    // Live updates listen on the user's own connection once they have logged in.
+    options.listen = None;
     let backend = std::sync::Arc::new(crate::app::db_backend::DbSearchBackend::new(idle, None));
     crate::app::run::run_with_login(backend, start, options).await
 }

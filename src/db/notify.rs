@@ -1,5 +1,8 @@
 //! Live updates: a dedicated connection LISTENs on `ifind_changes` (migration 0006) and reports
-//! the site of every committed change of an interaction.
+//! the site of every committed change of an interaction. Since migration 0009 the payload is not
+//! the site id but the site's token (`ifind_site_token`), which only those who may read the site
+//! can ask for, so a listener learns nothing of other sites' activity but that some change was
+//! made somewhere.
 
 use sqlx::postgres::PgListener;
 
@@ -11,6 +14,9 @@ pub const CHANNEL: &str = "ifind_changes";
 /// Listens for changes; [`Changes::next`] waits for the next changed site.
 pub struct Changes {
     listener: PgListener,
+    db: Db,
+    /// The tokens of the sites this connection may read.
+    sites: std::collections::HashMap<String, i32>,
 }
 
 impl Changes {
@@ -18,7 +24,38 @@ impl Changes {
     pub async fn listen(db: &Db) -> sqlx::Result<Changes> {
         let mut listener = PgListener::connect_with(&db.pool).await?;
         listener.listen(CHANNEL).await?;
-        Ok(Changes { listener })
+        let mut changes = Changes {
+            listener,
+            db: db.clone(),
+            sites: Default::default(),
+        };
+        changes.learn_sites().await?;
+        Ok(changes)
+    }
+
+    /// The tokens of the sites this connection may read (asked again when an unknown token
+    /// arrives: a role at a new site).
+    async fn learn_sites(&mut self) -> sqlx::Result<()> {
+        let rows: Vec<(i32, Option<String>)> =
+            sqlx::query_as("SELECT s.site_id, ifind_site_token(s.site_id) FROM sites s")
+                .fetch_all(&self.db.pool)
+                .await?;
+        self.sites = rows
+            .into_iter()
+            .filter_map(|(id, token)| token.map(|t| (t, id)))
+            .collect();
+        Ok(())
+    }
+
+    async fn site_of(&mut self, payload: &str) -> Option<i32> {
+        let token = payload.trim();
+        if let Some(site) = self.sites.get(token) {
+            return Some(*site);
+        }
+        if self.learn_sites().await.is_err() {
+            return None;
+        }
+        self.sites.get(token).copied()
     }
 
     /// The next change, or [`Change::Reconnected`] when the listening connection was lost
@@ -29,7 +66,7 @@ impl Changes {
             match self.listener.try_recv().await? {
                 None => return Ok(Change::Reconnected),
                 Some(n) => {
-                    if let Ok(site) = n.payload().trim().parse::<i32>() {
+                    if let Some(site) = self.site_of(n.payload()).await {
                         return Ok(Change::Site(site));
                     }
                 }
@@ -42,7 +79,7 @@ impl Changes {
     pub async fn next(&mut self) -> sqlx::Result<i32> {
         loop {
             let n = self.listener.recv().await?;
-            if let Ok(site) = n.payload().trim().parse::<i32>() {
+            if let Some(site) = self.site_of(n.payload()).await {
                 return Ok(site);
             }
         }

@@ -114,7 +114,6 @@ pub async fn add(
     .await
 }
 
-
 /// Replaces the stored password hash (the owner's; users from before login roles).
 pub async fn set_password(
     conn: &mut PgConnection,
@@ -147,8 +146,6 @@ pub async fn first_global_admin(conn: &mut PgConnection) -> sqlx::Result<Option<
     .fetch_optional(conn)
     .await
 }
-
-
 
 /// Whether the database has any user, through the `ifind_has_users` function (which also works
 /// on the application role's connection, whose policies show no user before a login).
@@ -244,4 +241,3 @@ pub async fn site_counts(conn: &mut PgConnection) -> sqlx::Result<Vec<(i32, i64)
         .fetch_all(conn)
         .await
 }
-
