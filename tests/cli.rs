@@ -315,3 +315,48 @@ async fn migrate_reports_the_version_and_refuses_another_major() {
     let err = fails(&ifind(&t.url, &["migrate"], None), 1);
     assert!(err.contains("2.0.0"), "{err}");
 }
+
+/// A user from before login roles (an Argon2id hash, no role) gets their own login role from
+/// `ifind user passwd`: their current password is checked against the old hash first.
+#[tokio::test]
+async fn a_user_from_before_login_roles_gets_one_with_their_password() {
+    let t = common::fresh_db().await;
+    let hash = ifind::password::hash("old password 1").expect("hash");
+    let mut tx = t.db.begin_as(None).await.expect("begin");
+    ifind::db::users::insert(&mut tx, "olga", "olga@example.org", &hash, true)
+        .await
+        .expect("olga");
+    tx.commit().await.expect("commit");
+    let cfg = ifind::config::DatabaseConfig::default();
+    let logs_in = |password: &'static str| {
+        let url = t.url.clone();
+        let cfg = cfg.clone();
+        async move {
+            ifind::db::logins::connect_as(&url, "olga", Some(password), &cfg)
+                .await
+                .is_ok()
+        }
+    };
+    assert!(!logs_in("old password 1").await, "no login role yet");
+    let err = fails(
+        &ifind(
+            &t.url,
+            &["user", "passwd", "olga", "--password-stdin"],
+            Some("not her password\nnew password 2\n"),
+        ),
+        1,
+    );
+    assert!(err.contains("current password is wrong"), "{err}");
+    ok(&ifind(
+        &t.url,
+        &["user", "passwd", "olga", "--password-stdin"],
+        Some("old password 1\nnew password 2\n"),
+    ));
+    assert!(logs_in("new password 2").await);
+    let stored: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'olga'")
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("hash");
+    assert_eq!(stored, "postgresql-login", "the old hash is gone");
+}
