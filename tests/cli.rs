@@ -139,7 +139,7 @@ async fn users_sites_and_roles() {
     assert!(err.contains("no site named"), "{err}");
     ok(&ifind(u, &["revoke", "bob", "North Office"], None));
     let err = fails(&ifind(u, &["revoke", "bob", "North Office"], None), 1);
-    assert!(err.contains("nothing to revoke"), "{err}");
+    assert!(err.contains("nothing was revoked"), "{err}");
 
     // Listing and deactivation.
     let list = ok(&ifind(u, &["user", "list", "--format", "json"], None));

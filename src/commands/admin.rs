@@ -27,7 +27,9 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
             if sites::by_name(&mut tx, name).await?.is_some() {
                 bail!("a site named {name:?} already exists; choose another name");
             }
-            let site = sites::insert(&mut tx, name, description.as_deref()).await?;
+            let site = sites::insert(&mut tx, name, description.as_deref())
+                .await
+                .map_err(|e| refused(e, "add sites (global administrators do)"))?;
             tx.commit().await?;
             println!("added site {} (id {})", escape(&site.name), site.site_id);
         }
@@ -262,7 +264,14 @@ pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Re
     let mut tx = db.begin_as(None).await?;
     let user = find_user(&mut tx, username).await?;
     let site = find_site(&mut tx, site_name).await?;
-    users::grant(&mut tx, user.user_id, site.site_id, role).await?;
+    users::grant(&mut tx, user.user_id, site.site_id, role)
+        .await
+        .map_err(|e| {
+            refused(
+                e,
+                &format!("give roles at {} (site admins and global administrators do)", site.name),
+            )
+        })?;
     tx.commit().await?;
     println!(
         "{} is now {} at {}",
@@ -280,7 +289,8 @@ pub async fn revoke(ctx: &Ctx, username: &str, site_name: &str) -> Result<()> {
     let site = find_site(&mut tx, site_name).await?;
     if !users::revoke(&mut tx, user.user_id, site.site_id).await? {
         bail!(
-            "{} has no role at {}; nothing to revoke",
+            "{} has no role at {} that you may change (site admins change their site's roles); \
+             nothing was revoked",
             user.username,
             site.name
         );
@@ -336,7 +346,7 @@ fn refused(e: sqlx::Error, what: &str) -> anyhow::Error {
         && matches!(d.code().as_deref(), Some("42501"))
     {
         return anyhow::anyhow!(
-            "the database refused: you may not {what} ({}); ask a global administrator",
+            "the database refused: you may not {what}; nothing was changed ({})",
             d.message()
         );
     }
