@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
 use super::search::{
-    SearchError, SearchRequest, Table, Text, prepare, push_where_in, walk_small_site,
+    Prepared, SearchError, SearchRequest, Table, Text, ensure_candidates, prepare, push_where_in,
+    walk_small_site,
 };
 use crate::domain::query;
 
@@ -19,6 +20,11 @@ pub struct MonthCount {
     pub month: NaiveDate,
     pub count: i64,
 }
+
+/// The histogram counts every match: it asks the definer entry point for more ids than a page
+/// does (up to this many, the statement reads those rows by key; beyond, it tests the site's
+/// rows itself, under the time budget).
+const HISTOGRAM_MATCH_CAP: i64 = 20_000;
 
 /// PostgreSQL's "canceling statement due to statement timeout".
 const QUERY_CANCELED: &str = "57014";
@@ -32,19 +38,48 @@ pub async fn histogram(
 ) -> Result<Option<Vec<MonthCount>>, SearchError> {
     let parsed = query::parse(&req.query);
     let mut tx = conn.begin().await?;
-    let (mut normal, mut relaxed, _) = prepare(&mut tx, &parsed).await?;
-    walk_small_site(&mut tx, req.site_id, [&mut normal, &mut relaxed]).await?;
+    // The budget covers the candidates' entry point too.
     sqlx::query("SELECT set_config('statement_timeout', $1, true)")
         .bind(budget_ms.max(1).to_string())
         .execute(&mut *tx)
         .await?;
+    let prepared = prepare(
+        &mut tx,
+        &parsed,
+        req.site_id,
+        false,
+        HISTOGRAM_MATCH_CAP,
+        false,
+    )
+    .await;
+    let Prepared {
+        mut normal,
+        mut relaxed,
+        ..
+    } = match prepared {
+        Ok(p) => p,
+        Err(e) if is_timeout(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match walk_small_site(&mut tx, req.site_id, [&mut normal, &mut relaxed]).await {
+        Ok(()) => {}
+        Err(e) if is_timeout(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
     let mut months = match count_by_month(&mut tx, req.site_id, &normal, &parsed.filters).await {
         Ok(m) => m,
         Err(e) if is_timeout(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     if months.is_empty() && relaxed.matches.is_some() {
-        months = match count_by_month(&mut tx, req.site_id, &relaxed, &parsed.filters).await {
+        let counted =
+            match ensure_candidates(&mut tx, req.site_id, &mut relaxed, &parsed.filters, false)
+                .await
+            {
+                Ok(()) => count_by_month(&mut tx, req.site_id, &relaxed, &parsed.filters).await,
+                Err(e) => Err(e),
+            };
+        months = match counted {
             Ok(m) => m,
             Err(e) if is_timeout(&e) => return Ok(None),
             Err(e) => return Err(e.into()),
@@ -70,14 +105,7 @@ async fn count_by_month(
         "SELECT date_trunc('month', start_datetime AT TIME ZONE timezone)::date AS month, \
          count(*) AS n",
     );
-    push_where_in(
-        &mut qb,
-        Table::Live,
-        site_id,
-        text.matches.as_deref(),
-        text.walk,
-        filters,
-    );
+    push_where_in(&mut qb, Table::Live, site_id, text, filters);
     qb.push(" GROUP BY 1 ORDER BY 1");
     let rows: Vec<(NaiveDate, i64)> = qb.build_query_as().fetch_all(conn).await?;
     Ok(rows

@@ -80,6 +80,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 8, 0),
         sql: include_str!("../../migrations/0010_text_checks.sql"),
     },
+    Migration {
+        number: 11,
+        name: "search_entry",
+        version: SchemaVersion::new(2, 2, 0),
+        sql: include_str!("../../migrations/0011_search_entry.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

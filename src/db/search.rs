@@ -298,6 +298,25 @@ fn fingerprint(req: &SearchRequest) -> String {
     format!("{hash:016x}")
 }
 
+/// What the definer entry point `ifind_match_ids` (migration 0011) said about a search's rows:
+/// the index-served conditions (text, `lead:`, `location:`) evaluated as the owner, after it
+/// checked that the session may search the site.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Candidates {
+    /// Not narrowed (nothing for the entry point to narrow by): the statement as it is.
+    #[default]
+    All,
+    /// Every match is among these ids (at most the cap; none when the site may not be
+    /// searched): the statement adds `interaction_id = ANY (ids)` and keeps its own conditions,
+    /// which then run, after the policies, on those rows only.
+    Ids(Vec<i32>),
+    /// More matches than the cap (a common word): the statement walks the site's rows in date
+    /// order with the text condition as a filter and stops after a page; the condition is
+    /// written so that the planner expects it to keep most rows (it does: more than the cap
+    /// match), whatever its statistics say.
+    Many,
+}
+
 /// The normalised text conditions of one variant (normal or relaxed).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Text {
@@ -308,6 +327,13 @@ pub(crate) struct Text {
     /// Match with `ts_match_vq(search_vector, ...)`, which no index serves, instead of `@@`: the
     /// plan then walks the site's own rows (see [`walk_small_site`]).
     pub(crate) walk: bool,
+    /// What `ifind_match_ids` answered; None: not asked yet.
+    pub(crate) candidates: Option<Candidates>,
+    /// The entry point evaluated every condition of the statement (no `type:` or dates, and the
+    /// text given to it): its ids are exactly the matches, and their number is the count.
+    pub(crate) exact: bool,
+    /// The cap the entry point was asked with.
+    pub(crate) cap: i64,
 }
 
 /// Runs one search in its own transaction (a savepoint when `conn` is in one). See the module
@@ -339,8 +365,31 @@ pub async fn search_in(
     let first_page = cursor.is_none();
 
     let tx = conn;
-    let (mut normal, mut relaxed, stop_words) = prepare(&mut *tx, &parsed).await?;
+    let want_relaxed = cursor.as_ref().is_some_and(|c| c.x);
+    let Prepared {
+        mut normal,
+        mut relaxed,
+        stop_words,
+    } = prepare(
+        &mut *tx,
+        &parsed,
+        req.site_id,
+        req.archive,
+        MATCH_CAP,
+        want_relaxed,
+    )
+    .await?;
     walk_small_site(&mut *tx, req.site_id, [&mut normal, &mut relaxed]).await?;
+    if want_relaxed {
+        ensure_candidates(
+            &mut *tx,
+            req.site_id,
+            &mut relaxed,
+            &parsed.filters,
+            req.archive,
+        )
+        .await?;
+    }
     let mut ignored = parsed.ignored.clone();
     if !stop_words.is_empty() {
         ignored.push(format!(
@@ -376,6 +425,14 @@ pub async fn search_in(
     .await?;
     if first_page && rows.is_empty() && relaxed.matches.is_some() {
         use_relaxed = true;
+        ensure_candidates(
+            &mut *tx,
+            req.site_id,
+            &mut relaxed,
+            &parsed.filters,
+            req.archive,
+        )
+        .await?;
         sort = effective_sort(req.sort, &relaxed);
         rows = windowed_page(
             &mut *tx,
@@ -455,7 +512,19 @@ pub async fn count_in(
     req: &SearchRequest,
 ) -> Result<MatchCount, SearchError> {
     let parsed = query::parse(&req.query);
-    let (mut normal, mut relaxed, _) = prepare(&mut *conn, &parsed).await?;
+    let Prepared {
+        mut normal,
+        mut relaxed,
+        ..
+    } = prepare(
+        &mut *conn,
+        &parsed,
+        req.site_id,
+        req.archive,
+        MATCH_CAP,
+        false,
+    )
+    .await?;
     walk_small_site(&mut *conn, req.site_id, [&mut normal, &mut relaxed]).await?;
     let cap = req.count_cap.max(1);
     let n = count(
@@ -468,6 +537,14 @@ pub async fn count_in(
     )
     .await?;
     if n == MatchCount::Exact(0) && relaxed.matches.is_some() {
+        ensure_candidates(
+            &mut *conn,
+            req.site_id,
+            &mut relaxed,
+            &parsed.filters,
+            req.archive,
+        )
+        .await?;
         return Ok(count(
             &mut *conn,
             req.site_id,
@@ -489,28 +566,102 @@ fn effective_sort(sort: Sort, text: &Text) -> Sort {
     }
 }
 
-/// Sets the transaction's plan cache mode and trigram threshold, normalises the tsquery texts and
-/// finds the typed words that are stop words.
+/// The definer entry points return ids for at most this many matches (more: NULL, and the
+/// statement walks the site in date order). Above the count cap, so that a count is known
+/// from the answer alone; small enough that the ids cost less to fetch twice than the walk.
+pub const MATCH_CAP: i64 = 2000;
+/// The cap for the near matches' entry point `ifind_near_ids`.
+pub const NEAR_CAP: i64 = 2000;
+
+/// Conditions of `filters` that `ifind_match_ids` evaluates too.
+fn narrowing(filters: &Filters) -> (Option<String>, Option<String>) {
+    (
+        filters.lead.as_deref().map(contains_pattern),
+        filters.location.as_deref().map(contains_pattern),
+    )
+}
+
+/// Whether `ifind_match_ids` given `text_given` (whether it got the text condition, or there is
+/// none) evaluates every condition of the statement.
+fn exact_for(filters: &Filters, text_given: bool) -> bool {
+    text_given && filters.kind.is_none() && filters.from.is_none() && filters.to.is_none()
+}
+
+/// The candidates of one text variant from `ifind_match_ids`' answer.
+fn candidates_of(asked: bool, ids: Option<Vec<i32>>) -> Candidates {
+    match (asked, ids) {
+        (false, _) => Candidates::All,
+        (true, Some(ids)) => Candidates::Ids(ids),
+        (true, None) => Candidates::Many,
+    }
+}
+
+/// What [`prepare`] found.
+pub(crate) struct Prepared {
+    pub(crate) normal: Text,
+    pub(crate) relaxed: Text,
+    /// Typed words PostgreSQL drops as stop words.
+    pub(crate) stop_words: Vec<String>,
+}
+
+/// One statement: sets the transaction's plan cache mode and trigram threshold, normalises the
+/// tsquery texts, finds the typed words that are stop words, and asks `ifind_match_ids` (cap
+/// `cap`) for the normal text's candidates, and for the relaxed text's too when the normal text
+/// has none or `want_relaxed` (a later page of the relaxed query). A short prefix on a small
+/// site (see [`walk_small_site`]) is not given to the entry point, whose text index would expand
+/// it over every site's lexemes.
 pub(crate) async fn prepare(
     conn: &mut PgConnection,
     parsed: &query::ParsedQuery,
-) -> Result<(Text, Text, Vec<String>), sqlx::Error> {
+    site_id: i32,
+    archive: bool,
+    cap: i64,
+    want_relaxed: bool,
+) -> Result<Prepared, sqlx::Error> {
+    let short = |t: &Option<String>| t.as_deref().is_some_and(has_short_prefix);
+    let small = if short(&parsed.tsquery) || short(&parsed.relaxed_tsquery) {
+        site_is_small(&mut *conn, site_id).await?
+    } else {
+        false
+    };
+    let skip_text = small && short(&parsed.tsquery);
+    let skip_relaxed_text = small && short(&parsed.relaxed_tsquery);
+    let (lead, location) = narrowing(&parsed.filters);
     type Row = (
-        String,
-        String,
         Option<String>,
         Option<String>,
         Option<String>,
         Option<String>,
         Vec<String>,
+        bool,
+        Option<Vec<i32>>,
+        bool,
+        Option<Vec<i32>>,
     );
     let row: Row = sqlx::query_as(
-        "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), \
-                set_config('pg_trgm.word_similarity_threshold', $1, true), \
-                to_tsquery('english', $2)::text, to_tsquery('english', $3)::text, \
-                to_tsquery('english', $4)::text, to_tsquery('english', $5)::text, \
-                ARRAY(SELECT w FROM unnest($6::text[]) AS w \
-                      WHERE ts_lexize('english_stem', w) = '{}'::text[])",
+        "WITH q AS MATERIALIZED ( \
+           SELECT set_config('plan_cache_mode', 'force_custom_plan', true) AS pcm, \
+                  set_config('pg_trgm.word_similarity_threshold', $1, true) AS thr, \
+                  NULLIF(to_tsquery('english', $2)::text, '') AS m, \
+                  NULLIF(to_tsquery('english', $3)::text, '') AS r, \
+                  NULLIF(to_tsquery('english', $4)::text, '') AS xm, \
+                  NULLIF(to_tsquery('english', $5)::text, '') AS xr, \
+                  ARRAY(SELECT w FROM unnest($6::text[]) AS w \
+                        WHERE ts_lexize('english_stem', w) = '{}'::text[]) AS stop), \
+         n AS MATERIALIZED ( \
+           SELECT q.*, (q.m IS NOT NULL AND NOT $12) OR $8::text IS NOT NULL \
+                       OR $9::text IS NOT NULL AS asked FROM q), \
+         c AS MATERIALIZED ( \
+           SELECT n.*, CASE WHEN n.asked THEN ifind_match_ids($7, \
+                         CASE WHEN NOT $12 THEN n.m::tsquery END, $8, $9, $10, $11) END AS ids \
+             FROM n) \
+         SELECT c.m, c.r, c.xm, c.xr, c.stop, c.asked, c.ids, x.asked, \
+                CASE WHEN x.asked THEN ifind_match_ids($7, \
+                  CASE WHEN NOT $13 THEN c.xm::tsquery END, $8, $9, $10, $11) END \
+           FROM c, LATERAL (SELECT coalesce(c.xm IS NOT NULL \
+                                   AND ($14 OR c.ids = '{}'::integer[]) \
+                                   AND (NOT $13 OR $8::text IS NOT NULL \
+                                        OR $9::text IS NOT NULL), false) AS asked) AS x",
     )
     .bind(FUZZY_THRESHOLD)
     .bind(&parsed.tsquery)
@@ -518,20 +669,90 @@ pub(crate) async fn prepare(
     .bind(&parsed.relaxed_tsquery)
     .bind(&parsed.relaxed_rank_tsquery)
     .bind(&parsed.words)
+    .bind(site_id)
+    .bind(lead)
+    .bind(location)
+    .bind(archive)
+    .bind(i32::try_from(cap).unwrap_or(i32::MAX))
+    .bind(skip_text)
+    .bind(skip_relaxed_text)
+    .bind(want_relaxed)
     .fetch_one(&mut *conn)
     .await?;
-    let some = |s: Option<String>| s.filter(|s| !s.is_empty());
+    let (m, r, xm, xr, stop_words, asked, ids, x_asked, x_ids) = row;
     let normal = Text {
-        matches: some(row.2),
-        rank: some(row.3),
+        exact: exact_for(&parsed.filters, m.is_none() || !skip_text),
+        matches: m,
+        rank: r,
         walk: false,
+        candidates: Some(candidates_of(asked, ids)),
+        cap,
     };
     let relaxed = Text {
-        matches: some(row.4),
-        rank: some(row.5),
+        exact: exact_for(&parsed.filters, xm.is_none() || !skip_relaxed_text),
+        matches: xm,
+        rank: xr,
         walk: false,
+        candidates: x_asked.then(|| candidates_of(true, x_ids)),
+        cap,
     };
-    Ok((normal, relaxed, row.6))
+    Ok(Prepared {
+        normal,
+        relaxed,
+        stop_words,
+    })
+}
+
+/// Asks `ifind_match_ids` for the candidates of `text` when [`prepare`] did not (the relaxed
+/// text, when the normal one had candidates but no row passed the other filters).
+pub(crate) async fn ensure_candidates(
+    conn: &mut PgConnection,
+    site_id: i32,
+    text: &mut Text,
+    filters: &Filters,
+    archive: bool,
+) -> Result<(), sqlx::Error> {
+    if text.candidates.is_some() {
+        return Ok(());
+    }
+    let given = if text.walk {
+        None
+    } else {
+        text.matches.as_deref()
+    };
+    text.exact = exact_for(filters, text.matches.is_none() || given.is_some());
+    text.candidates =
+        Some(match_candidates(conn, site_id, given, filters, archive, text.cap).await?);
+    Ok(())
+}
+
+/// `ifind_match_ids` for the normalised tsquery text `matches` (None: no text condition) and
+/// the `lead:`/`location:` filters of `filters`, capped at `cap`; [`Candidates::All`] when there
+/// is nothing to narrow by. What the Finder's statements get, for the benchmark's raw side and
+/// the tests, which must send the statement the app sends.
+pub async fn match_candidates(
+    conn: &mut PgConnection,
+    site_id: i32,
+    matches: Option<&str>,
+    filters: &Filters,
+    archive: bool,
+    cap: i64,
+) -> Result<Candidates, sqlx::Error> {
+    let (lead, location) = narrowing(filters);
+    if matches.is_none() && lead.is_none() && location.is_none() {
+        return Ok(Candidates::All);
+    }
+    let ids: Option<Vec<i32>> =
+        sqlx::query_scalar("SELECT ifind_match_ids($1, $2::tsquery, $3, $4, $5, $6)")
+            .bind(site_id)
+            .bind(matches)
+            .bind(lead)
+            .bind(location)
+            .bind(archive)
+            .bind(i32::try_from(cap).unwrap_or(i32::MAX))
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(candidates_of(true, ids))
 }
 
 /// Sites with at most this many live rows are "small" for [`walk_small_site`].
@@ -580,14 +801,25 @@ pub(crate) async fn walk_small_site(
     site_id: i32,
     texts: [&mut Text; 2],
 ) -> Result<(), sqlx::Error> {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-    use std::time::Instant;
-    static SIZES: OnceLock<Mutex<HashMap<i32, (bool, Instant)>>> = OnceLock::new();
     let short = |t: &Text| t.matches.as_deref().is_some_and(has_short_prefix);
     if !texts.iter().any(|t| short(t)) {
         return Ok(());
     }
+    if site_is_small(conn, site_id).await? {
+        for t in texts {
+            t.walk = short(t);
+        }
+    }
+    Ok(())
+}
+
+/// Whether the site has at most [`SMALL_SITE_ROWS`] live rows (that this session can read),
+/// counted once a minute per process.
+async fn site_is_small(conn: &mut PgConnection, site_id: i32) -> Result<bool, sqlx::Error> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Instant;
+    static SIZES: OnceLock<Mutex<HashMap<i32, (bool, Instant)>>> = OnceLock::new();
     let sizes = SIZES.get_or_init(Mutex::default);
     let known = sizes
         .lock()
@@ -595,33 +827,25 @@ pub(crate) async fn walk_small_site(
         .and_then(|m| m.get(&site_id).copied())
         .filter(|(_, at)| at.elapsed() < SITE_SIZE_TTL)
         .map(|(small, _)| small);
-    let small = match known {
-        Some(small) => small,
-        None => {
-            let n: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM (SELECT 1 FROM interactions \
-                  WHERE site_id = $1 AND deleted_at IS NULL LIMIT $2) s",
-            )
-            .bind(site_id)
-            .bind(SMALL_SITE_ROWS + 1)
-            .fetch_one(&mut *conn)
-            .await?;
-            // A site this user cannot read counts 0: not remembered, so it says nothing about
-            // the site for anyone else in this process.
-            if n > 0
-                && let Ok(mut m) = sizes.lock()
-            {
-                m.insert(site_id, (n <= SMALL_SITE_ROWS, Instant::now()));
-            }
-            n <= SMALL_SITE_ROWS
-        }
-    };
-    if small {
-        for t in texts {
-            t.walk = short(t);
-        }
+    if let Some(small) = known {
+        return Ok(small);
     }
-    Ok(())
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM interactions \
+          WHERE site_id = $1 AND deleted_at IS NULL LIMIT $2) s",
+    )
+    .bind(site_id)
+    .bind(SMALL_SITE_ROWS + 1)
+    .fetch_one(&mut *conn)
+    .await?;
+    // A site this user cannot read counts 0: not remembered, so it says nothing about
+    // the site for anyone else in this process.
+    if n > 0
+        && let Ok(mut m) = sizes.lock()
+    {
+        m.insert(site_id, (n <= SMALL_SITE_ROWS, Instant::now()));
+    }
+    Ok(n <= SMALL_SITE_ROWS)
 }
 
 /// Whether a search of `site_id` for the normalised tsquery text `matches` walks the site's
@@ -672,7 +896,11 @@ pub fn push_where(
     text: Option<&str>,
     f: &Filters,
 ) {
-    push_where_in(qb, Table::Live, site_id, text, false, f);
+    let text = Text {
+        matches: text.map(str::to_string),
+        ..Text::default()
+    };
+    push_where_in(qb, Table::Live, site_id, &text, f);
 }
 
 /// Where rows come from: the live table or the archive.
@@ -696,8 +924,7 @@ pub(crate) fn push_where_in(
     qb: &mut QueryBuilder<'_, Postgres>,
     table: Table,
     site_id: i32,
-    text: Option<&str>,
-    walk: bool,
+    text: &Text,
     f: &Filters,
 ) {
     qb.push(" FROM ")
@@ -705,14 +932,30 @@ pub(crate) fn push_where_in(
         .push(" WHERE site_id = ")
         .push_bind(site_id)
         .push(" AND deleted_at IS NULL");
-    if let Some(t) = text {
-        qb.push(if walk {
-            " AND ts_match_vq(search_vector, "
+    let many = text.candidates == Some(Candidates::Many);
+    if let Some(Candidates::Ids(ids)) = &text.candidates {
+        // The primary key serves it; the conditions below then test those rows only.
+        qb.push(" AND interaction_id = ANY (")
+            .push_bind(ids.clone())
+            .push(")");
+    }
+    if let Some(t) = &text.matches {
+        if text.walk {
+            qb.push(" AND ts_match_vq(search_vector, ")
+                .push_bind(t.clone())
+                .push("::tsquery)");
+        } else if many {
+            // More than the cap match: estimated as keeping almost every row (as the policy
+            // test is), so that a date-ordered walk stops after a page whatever the planner's
+            // statistics (it has none for search_vector) say.
+            qb.push(" AND NULLIF(search_vector @@ (")
+                .push_bind(t.clone())
+                .push("::tsquery), false) IS NOT NULL");
         } else {
-            " AND search_vector @@ ("
-        })
-        .push_bind(t.to_string())
-        .push("::tsquery)");
+            qb.push(" AND search_vector @@ (")
+                .push_bind(t.clone())
+                .push("::tsquery)");
+        }
     }
     if let Some(kind) = &f.kind {
         qb.push(" AND lower(type) = lower(")
@@ -787,14 +1030,7 @@ async fn windowed_page(
     }
     // The window's last rows are on this page: is there anything older than the window?
     let mut qb = QueryBuilder::<Postgres>::new("SELECT start_datetime, interaction_id");
-    push_where_in(
-        &mut qb,
-        Table::Live,
-        site_id,
-        text.matches.as_deref(),
-        text.walk,
-        filters,
-    );
+    push_where_in(&mut qb, Table::Live, site_id, text, filters);
     qb.push(" ORDER BY start_datetime DESC, interaction_id DESC OFFSET ")
         .push_bind(window - 1)
         .push(" LIMIT 1");
@@ -851,7 +1087,7 @@ pub struct PageAfter {
 }
 
 /// The page statement a live-table search sends, after `prefix` (e.g. `EXPLAIN ...`), with the
-/// normalised tsquery texts `matches` and `rank`: what the Finder benchmark's raw side sends,
+/// normalised tsquery texts `matches` and `rank` and the candidates [`match_candidates`] gave: what the Finder benchmark's raw side sends,
 /// so that both compare the same statement. A relevance `after` without a rank continues past
 /// the rank window, newest first, as the search does.
 #[allow(clippy::too_many_arguments)]
@@ -861,6 +1097,7 @@ pub fn page_statement(
     matches: Option<&str>,
     rank: Option<&str>,
     walk: bool,
+    candidates: &Candidates,
     filters: &Filters,
     sort: Sort,
     after: Option<PageAfter>,
@@ -871,6 +1108,8 @@ pub fn page_statement(
         matches: matches.map(str::to_string),
         rank: rank.map(str::to_string),
         walk,
+        candidates: Some(candidates.clone()),
+        ..Text::default()
     };
     let sort = effective_sort(sort, &text);
     let cursor = after.map(|a| {
@@ -905,10 +1144,17 @@ pub fn count_statement(
     site_id: i32,
     matches: Option<&str>,
     walk: bool,
+    candidates: &Candidates,
     filters: &Filters,
     cap: i64,
 ) -> QueryBuilder<'static, Postgres> {
-    count_query(prefix, site_id, matches, walk, filters, cap, false)
+    let text = Text {
+        matches: matches.map(str::to_string),
+        walk,
+        candidates: Some(candidates.clone()),
+        ..Text::default()
+    };
+    count_query(prefix, site_id, &text, filters, cap, false)
 }
 
 /// The statement of [`page`], after `prefix`.
@@ -1009,26 +1255,12 @@ fn push_source(
                 qb.push(" FROM (SELECT ")
                     .push(INTERACTION_COLUMNS)
                     .push(", search_vector");
-                push_where_in(
-                    qb,
-                    table,
-                    site_id,
-                    text.matches.as_deref(),
-                    text.walk,
-                    filters,
-                );
+                push_where_in(qb, table, site_id, text, filters);
                 qb.push(" ORDER BY start_datetime DESC, interaction_id DESC LIMIT ")
                     .push_bind(window)
                     .push(") AS w");
             } else {
-                push_where_in(
-                    qb,
-                    table,
-                    site_id,
-                    text.matches.as_deref(),
-                    text.walk,
-                    filters,
-                );
+                push_where_in(qb, table, site_id, text, filters);
             }
             qb.push(") AS m");
             if let Some(c) = after {
@@ -1048,14 +1280,7 @@ fn push_source(
                 .push(INTERACTION_COLUMNS)
                 .push(archived)
                 .push(", NULL::real AS rank");
-            push_where_in(
-                qb,
-                table,
-                site_id,
-                text.matches.as_deref(),
-                text.walk,
-                filters,
-            );
+            push_where_in(qb, table, site_id, text, filters);
             if let Some(c) = after {
                 // The plain bound lets the (site_id, start_datetime) index skip to the cursor.
                 qb.push(" AND start_datetime ")
@@ -1084,7 +1309,28 @@ fn push_source(
     order
 }
 
-/// The number of matches, counted up to `cap + 1` rows.
+/// The count that `ifind_match_ids`' answer already gives, when its conditions were every
+/// condition of the search: the number of ids, or "more than `cap`" when it found more than its
+/// own cap and that is at least `cap`.
+fn known_count(text: &Text, cap: i64) -> Option<MatchCount> {
+    if !text.exact {
+        return None;
+    }
+    let capped = |n: i64| {
+        if n > cap {
+            MatchCount::AtLeast(cap)
+        } else {
+            MatchCount::Exact(n)
+        }
+    };
+    match text.candidates.as_ref()? {
+        Candidates::Ids(ids) => Some(capped(ids.len() as i64)),
+        Candidates::Many if text.cap >= cap => Some(MatchCount::AtLeast(cap)),
+        _ => None,
+    }
+}
+
+/// The number of matches, counted up to `cap + 1` rows (or known from the candidates).
 async fn count(
     conn: &mut PgConnection,
     site_id: i32,
@@ -1093,18 +1339,13 @@ async fn count(
     cap: i64,
     archive: bool,
 ) -> Result<MatchCount, sqlx::Error> {
-    let n: i64 = count_query(
-        "",
-        site_id,
-        text.matches.as_deref(),
-        text.walk,
-        filters,
-        cap,
-        archive,
-    )
-    .build_query_scalar()
-    .fetch_one(conn)
-    .await?;
+    if let Some(known) = known_count(text, cap) {
+        return Ok(known);
+    }
+    let n: i64 = count_query("", site_id, text, filters, cap, archive)
+        .build_query_scalar()
+        .fetch_one(conn)
+        .await?;
     Ok(if n > cap {
         MatchCount::AtLeast(cap)
     } else {
@@ -1116,21 +1357,20 @@ async fn count(
 fn count_query(
     prefix: &'static str,
     site_id: i32,
-    matches: Option<&str>,
-    walk: bool,
+    text: &Text,
     filters: &Filters,
     cap: i64,
     archive: bool,
 ) -> QueryBuilder<'static, Postgres> {
     let mut qb = QueryBuilder::<Postgres>::new(prefix);
     qb.push("SELECT count(*) FROM ((SELECT 1");
-    push_where_in(&mut qb, Table::Live, site_id, matches, walk, filters);
+    push_where_in(&mut qb, Table::Live, site_id, text, filters);
     qb.push(" LIMIT ")
         .push_bind(cap.saturating_add(1))
         .push(")");
     if archive {
         qb.push(" UNION ALL (SELECT 1");
-        push_where_in(&mut qb, Table::Archive, site_id, matches, walk, filters);
+        push_where_in(&mut qb, Table::Archive, site_id, text, filters);
         qb.push(" LIMIT ")
             .push_bind(cap.saturating_add(1))
             .push(")");
@@ -1139,8 +1379,10 @@ fn count_query(
     qb
 }
 
-/// The typo-tolerant fallback: rows whose title or lead has words similar to `words`
-/// (`<%`, served by the site-scoped trigram indexes), most similar first, filters applied.
+/// The typo-tolerant fallback: rows whose title or lead has words similar to `words`, most
+/// similar first, filters applied. The site-scoped trigram indexes serve `<%` inside the
+/// definer entry point `ifind_near_ids`, whose ids the statement is narrowed to (when there are
+/// more than [`NEAR_CAP`], the statement tests the site's rows itself).
 async fn near_matches(
     conn: &mut PgConnection,
     site_id: i32,
@@ -1148,6 +1390,26 @@ async fn near_matches(
     filters: &Filters,
     limit: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
+    let ids: Option<Vec<i32>> = sqlx::query_scalar("SELECT ifind_near_ids($1, $2, $3)")
+        .bind(site_id)
+        .bind(words)
+        .bind(i32::try_from(NEAR_CAP).unwrap_or(i32::MAX))
+        .fetch_one(&mut *conn)
+        .await?;
+    near_statement(site_id, words, ids, filters, limit)
+        .build_query_as::<Hit>()
+        .fetch_all(conn)
+        .await
+}
+
+/// The statement of [`near_matches`] for the candidates `ids` (None: more than the cap).
+pub fn near_statement(
+    site_id: i32,
+    words: &str,
+    ids: Option<Vec<i32>>,
+    filters: &Filters,
+    limit: i64,
+) -> QueryBuilder<'static, Postgres> {
     let mut qb = QueryBuilder::<Postgres>::new(NAMES_OPEN);
     qb.push("SELECT ")
         .push(INTERACTION_COLUMNS)
@@ -1156,7 +1418,11 @@ async fn near_matches(
         .push(", title), word_similarity(")
         .push_bind(words.to_string())
         .push(", lead)) AS rank");
-    push_where(&mut qb, site_id, None, filters);
+    let text = Text {
+        candidates: Some(ids.map_or(Candidates::Many, Candidates::Ids)),
+        ..Text::default()
+    };
+    push_where_in(&mut qb, Table::Live, site_id, &text, filters);
     qb.push(" AND (")
         .push_bind(words.to_string())
         .push(" <% title OR ")
@@ -1166,7 +1432,7 @@ async fn near_matches(
         .push_bind(limit)
         .push(NAMES_CLOSE)
         .push(" ORDER BY h.rank DESC, h.start_datetime DESC, h.interaction_id DESC");
-    qb.build_query_as::<Hit>().fetch_all(conn).await
+    qb
 }
 
 #[cfg(test)]

@@ -41,6 +41,9 @@ pub struct Prepared {
     pub rank: Option<String>,
     /// The app walks the site's rows for this text (a short prefix on a small site).
     pub walk: bool,
+    /// What the app's definer entry point `ifind_match_ids` answers for this text and filters
+    /// (asked untimed here, as the normalisation; the app asks in its first statement).
+    pub candidates: search::Candidates,
 }
 
 /// Parses `query` and normalises its tsquery texts (untimed, on `conn`), and asks the app
@@ -56,11 +59,21 @@ pub async fn prepare(conn: &mut PgConnection, site: i32, query: &str) -> sqlx::R
     let some = |s: Option<String>| s.filter(|s| !s.is_empty());
     let matches = some(matches);
     let walk = search::walks(conn, site, matches.as_deref()).await?;
+    let candidates = search::match_candidates(
+        conn,
+        site,
+        if walk { None } else { matches.as_deref() },
+        &parsed.filters,
+        false,
+        search::MATCH_CAP,
+    )
+    .await?;
     Ok(Prepared {
         parsed,
         matches,
         rank: some(rank),
         walk,
+        candidates,
     })
 }
 
@@ -98,6 +111,7 @@ fn app_page(
         p.matches.as_deref(),
         p.rank.as_deref(),
         p.walk,
+        &p.candidates,
         &p.parsed.filters,
         sort,
         after.map(after_of),
@@ -118,6 +132,7 @@ fn app_count(
         site,
         p.matches.as_deref(),
         p.walk,
+        &p.candidates,
         &p.parsed.filters,
         cap,
     )
