@@ -1,0 +1,421 @@
+//! No oracle (issue 11, point 3): as the application role `ifind_app`, with no acting user and
+//! as a user of site Alpha, nothing in `EXPLAIN (ANALYZE)` of a statement over site Beta tells
+//! whether a word is in Beta's rows: the plans of a word that Beta holds and of one that no row
+//! holds are the same, row counts, "Rows Removed" and estimates included. The search entry
+//! points (migration 0011) answer an empty array for a site the caller may not read, and the
+//! Finder's statements still reach their rows through an index.
+
+mod common;
+
+use ifind::db::search::{self, Candidates, MATCH_CAP, SearchRequest, Sort};
+use ifind::db::{Db, sites, users};
+use ifind::domain::query::Filters;
+use serde_json::Value;
+
+/// In Beta's titles only.
+const SECRET: &str = "zanzibar";
+/// In no row.
+const ABSENT: &str = "quokkam";
+/// In a few of Alpha's titles only.
+const RARE: &str = "marmalade";
+
+struct World {
+    t: common::TestDb,
+    app: Db,
+    alpha: i32,
+    beta: i32,
+    /// Editor at Alpha only.
+    alice: i32,
+}
+
+async fn world() -> World {
+    let t = common::fresh_db().await;
+    let mut tx = t.db.begin_as(None).await.expect("begin");
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    let alice = users::insert(&mut tx, "alice", "alice@example.org", hash, false)
+        .await
+        .expect("user")
+        .user_id;
+    let alpha = sites::insert(&mut tx, "Alpha", None)
+        .await
+        .expect("site")
+        .site_id;
+    let beta = sites::insert(&mut tx, "Beta", None)
+        .await
+        .expect("site")
+        .site_id;
+    users::grant(&mut tx, alice, alpha, users::Role::Editor)
+        .await
+        .expect("grant");
+    tx.commit().await.expect("commit");
+    // 3,000 rows in each site (enough that the indexes matter); the secret word in 25 of
+    // Beta's titles, the rare word in 7 of Alpha's.
+    sqlx::query(
+        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, timezone, \
+                                   end_datetime, location, created_by) \
+         SELECT s, 'Weekly call number ' || n \
+                   || CASE WHEN s = $2 AND n % 120 = 0 THEN ' ' || $4 ELSE '' END \
+                   || CASE WHEN s = $1 AND n % 400 = 0 THEN ' ' || $5 ELSE '' END, \
+                'Call', 'Jun Park', now() - n * interval '1 hour', 'UTC', \
+                now() - n * interval '1 hour', 'Room ' || (n % 7), $3 \
+           FROM unnest(ARRAY[$1, $2]) AS s, generate_series(1, 3000) AS n",
+    )
+    .bind(alpha)
+    .bind(beta)
+    .bind(alice)
+    .bind(SECRET)
+    .bind(RARE)
+    .execute(&t.db.pool)
+    .await
+    .expect("rows");
+    sqlx::query("ANALYZE")
+        .execute(&t.db.pool)
+        .await
+        .expect("analyze");
+    World {
+        app: t.app_db().await,
+        t,
+        alpha,
+        beta,
+        alice,
+    }
+}
+
+/// The plan with what varies from run to run (times, buffers) left out, and the word
+/// replaced by a placeholder (it is the caller's own constant).
+fn normalised(plan: &Value, word: &str) -> Value {
+    const VARYING: [&str; 6] = [
+        "Actual Startup Time",
+        "Actual Total Time",
+        "Planning Time",
+        "Execution Time",
+        "Planning",
+        "Triggers",
+    ];
+    match plan {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !VARYING.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), normalised(v, word)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| normalised(v, word)).collect()),
+        Value::String(s) => Value::String(s.replace(word, "WORD")),
+        other => other.clone(),
+    }
+}
+
+/// Every value of `key` in the plan.
+fn values_of(plan: &Value, key: &str, out: &mut Vec<Value>) {
+    match plan {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == key {
+                    out.push(v.clone());
+                }
+                values_of(v, key, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| values_of(v, key, out)),
+        _ => {}
+    }
+}
+
+/// The conditions an attacker would try, with `$2` the word.
+const PROBES: [&str; 5] = [
+    "title ILIKE '%' || $2 || '%'",
+    "search_vector @@ to_tsquery('english', $2)",
+    "word_similarity($2, title) > 0.3",
+    "$2 <% title",
+    "$2 <% lead",
+];
+
+async fn explain_analyze(db: &Db, user: Option<i32>, site: i32, probe: &str, word: &str) -> Value {
+    let mut tx = db.begin_as(user).await.expect("begin");
+    let sql = format!(
+        "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) SELECT 1 FROM interactions \
+          WHERE site_id = $1 AND {probe}"
+    );
+    let plan: Value = sqlx::query_scalar(&sql)
+        .bind(site)
+        .bind(word)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    tx.rollback().await.expect("rollback");
+    plan
+}
+
+#[tokio::test]
+async fn explain_analyze_tells_nothing_about_a_site_one_may_not_read() {
+    let w = world().await;
+    // The owner sees the difference: the word is there.
+    let there: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM interactions WHERE site_id = $1 AND title ILIKE '%' || $2 || '%'",
+    )
+    .bind(w.beta)
+    .bind(SECRET)
+    .fetch_one(&w.t.db.pool)
+    .await
+    .expect("owner count");
+    assert_eq!(there, 25);
+    for user in [None, Some(w.alice)] {
+        for probe in PROBES {
+            let what = format!("{probe} as {user:?}");
+            let secret = explain_analyze(&w.app, user, w.beta, probe, SECRET).await;
+            let absent = explain_analyze(&w.app, user, w.beta, probe, ABSENT).await;
+            assert_eq!(
+                normalised(&secret, SECRET),
+                normalised(&absent, ABSENT),
+                "{what}: the plans differ\n{secret:#}\n{absent:#}"
+            );
+            // Nothing comes back, and no index was asked about the word.
+            let mut rows = Vec::new();
+            values_of(&secret, "Actual Rows", &mut rows);
+            assert_eq!(rows.first().and_then(Value::as_i64), Some(0), "{what}");
+            let mut conds = Vec::new();
+            values_of(&secret, "Index Cond", &mut conds);
+            values_of(&secret, "Recheck Cond", &mut conds);
+            for c in conds {
+                let c = c.as_str().unwrap_or_default().to_string();
+                assert!(
+                    !c.contains(SECRET),
+                    "{what}: the word is an index condition: {c}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
+    let w = world().await;
+    let ids = |site: i32, word: &'static str| {
+        let db = w.app.clone();
+        async move {
+            let mut tx = db.begin_as(None).await.expect("begin");
+            let out: (Option<Vec<i32>>, Option<Vec<i32>>, Option<Vec<i32>>) = sqlx::query_as(
+                "SELECT ifind_match_ids($1, to_tsquery('english', $2), NULL, NULL, true, 2000), \
+                        ifind_match_ids($1, NULL, '%' || $2 || '%', NULL, false, 2000), \
+                        ifind_near_ids($1, $2, 2000)",
+            )
+            .bind(site)
+            .bind(word)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("entry points");
+            tx.rollback().await.expect("rollback");
+            out
+        }
+    };
+    let nothing = (Some(vec![]), Some(vec![]), Some(vec![]));
+    // No acting user: nothing anywhere, whether the word or the site exists or not.
+    for site in [w.alpha, w.beta, 999_999] {
+        for word in [SECRET, ABSENT, RARE] {
+            assert_eq!(ids(site, word).await, nothing, "site {site}, {word}");
+        }
+    }
+    let as_alice = |site: i32, word: &'static str, cap: i32| {
+        let db = w.app.clone();
+        let alice = w.alice;
+        async move {
+            let mut tx = db.begin_as(Some(alice)).await.expect("begin");
+            let out: (Option<Vec<i32>>, Option<Vec<i32>>) = sqlx::query_as(
+                "SELECT ifind_match_ids($1, to_tsquery('english', $2), NULL, NULL, false, $3), \
+                        ifind_near_ids($1, $2, $3)",
+            )
+            .bind(site)
+            .bind(word)
+            .bind(cap)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("entry points");
+            tx.rollback().await.expect("rollback");
+            out
+        }
+    };
+    // Alice and Beta (or a site that does not exist): the same empty answer.
+    for site in [w.beta, 999_999] {
+        for word in [SECRET, ABSENT, "weekly"] {
+            assert_eq!(
+                as_alice(site, word, 2000).await,
+                (Some(vec![]), Some(vec![])),
+                "site {site}, {word}"
+            );
+        }
+    }
+    // Her own site: the ids, or NULL past the cap.
+    let (rare, _) = as_alice(w.alpha, RARE, 2000).await;
+    assert_eq!(rare.map(|v| v.len()), Some(7));
+    let (common, near) = as_alice(w.alpha, "weekly", 2000).await;
+    assert_eq!(common, None, "3,000 matches are more than the cap");
+    assert_eq!(near, None);
+    // A deactivated site is not searched.
+    let mut conn = w.t.db.pool.acquire().await.expect("connection");
+    sites::set_active(&mut conn, w.alpha, false)
+        .await
+        .expect("deactivate");
+    assert_eq!(
+        as_alice(w.alpha, RARE, 2000).await,
+        (Some(vec![]), Some(vec![]))
+    );
+}
+
+/// The first value of `key` anywhere in the plan, as text.
+fn first(plan: &Value, key: &str) -> String {
+    let mut out = Vec::new();
+    values_of(plan, key, &mut out);
+    out.iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+#[tokio::test]
+async fn searches_still_reach_their_rows_through_an_index() {
+    let w = world().await;
+    let filters = Filters::default();
+    let mut tx = w.app.begin_as(Some(w.alice)).await.expect("begin");
+    sqlx::query("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+        .execute(&mut *tx)
+        .await
+        .expect("custom plans");
+    // A rare word: the statement the Finder sends reads the entry point's ids by primary key.
+    let normalise = |word: &'static str| {
+        let db = w.app.clone();
+        async move {
+            let mut conn = db.pool.acquire().await.expect("connection");
+            let text: String = sqlx::query_scalar("SELECT to_tsquery('english', $1)::text")
+                .bind(word)
+                .fetch_one(&mut *conn)
+                .await
+                .expect("normalise");
+            text
+        }
+    };
+    let rare = normalise(RARE).await;
+    let candidates =
+        search::match_candidates(&mut tx, w.alpha, Some(&rare), &filters, false, MATCH_CAP)
+            .await
+            .expect("candidates");
+    let Candidates::Ids(ids) = &candidates else {
+        panic!("a rare word has ids: {candidates:?}");
+    };
+    assert_eq!(ids.len(), 7);
+    for sort in [Sort::Relevance, Sort::Newest] {
+        let plan: Value = search::page_statement(
+            "EXPLAIN (FORMAT JSON) ",
+            w.alpha,
+            Some(&rare),
+            Some(&rare),
+            false,
+            &candidates,
+            &filters,
+            sort,
+            None,
+            50,
+            search::DEFAULT_RANK_WINDOW,
+        )
+        .build_query_scalar()
+        .fetch_one(&mut *tx)
+        .await
+        .expect("explain");
+        let index = first(&plan, "Index Name");
+        let cond = first(&plan, "Index Cond");
+        assert!(index.contains("pk_interactions"), "{sort}: {plan:#}");
+        assert!(cond.contains("interaction_id = ANY"), "{sort}: {plan:#}");
+    }
+    // A common word (more than the cap): the date-ordered walk that stops after a page.
+    let common = normalise("weekly").await;
+    let candidates =
+        search::match_candidates(&mut tx, w.alpha, Some(&common), &filters, false, MATCH_CAP)
+            .await
+            .expect("candidates");
+    assert_eq!(candidates, Candidates::Many);
+    let plan: Value = search::page_statement(
+        "EXPLAIN (FORMAT JSON) ",
+        w.alpha,
+        Some(&common),
+        Some(&common),
+        false,
+        &candidates,
+        &filters,
+        Sort::Newest,
+        None,
+        50,
+        search::DEFAULT_RANK_WINDOW,
+    )
+    .build_query_scalar()
+    .fetch_one(&mut *tx)
+    .await
+    .expect("explain");
+    assert!(
+        first(&plan, "Index Name").contains("idx_interactions_dates"),
+        "{plan:#}"
+    );
+    assert!(first(&plan, "Node Type").contains("Limit"), "{plan:#}");
+    tx.rollback().await.expect("rollback");
+
+    // Inside the entry point the owner's statement uses the text index (what
+    // ifind_match_ids runs, planned for its values as EXECUTE plans it) once the site is large
+    // enough for it to pay: 20,000 more rows.
+    let mut conn = w.t.db.pool.acquire().await.expect("connection");
+    sqlx::query(
+        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, timezone, \
+                                   end_datetime, created_by) \
+         SELECT $1, 'Monthly review number ' || n, 'Call', 'Jun Park', \
+                now() - n * interval '1 minute', 'UTC', now() - n * interval '1 minute', $2 \
+           FROM generate_series(1, 20000) AS n",
+    )
+    .bind(w.alpha)
+    .bind(w.alice)
+    .execute(&mut *conn)
+    .await
+    .expect("more rows");
+    sqlx::query("ANALYZE interactions")
+        .execute(&mut *conn)
+        .await
+        .expect("analyze");
+    let plan: Value = sqlx::query_scalar(
+        "EXPLAIN (FORMAT JSON) SELECT interaction_id FROM interactions \
+          WHERE site_id = $1 AND deleted_at IS NULL AND search_vector @@ $2::tsquery LIMIT $3",
+    )
+    .bind(w.alpha)
+    .bind(&rare)
+    .bind(MATCH_CAP + 1)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("explain");
+    assert!(
+        first(&plan, "Index Name").contains("ftidx_interactions_text"),
+        "{plan:#}"
+    );
+
+    // And the search through the app finds exactly what the owner finds.
+    let mut tx = w.app.begin_as(Some(w.alice)).await.expect("begin");
+    let page = search::search(&mut tx, &SearchRequest::new(w.alpha, format!("{RARE} ")))
+        .await
+        .expect("search");
+    tx.rollback().await.expect("rollback");
+    let owner: Vec<i32> = sqlx::query_scalar(
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 \
+          AND search_vector @@ to_tsquery('english', $2) ORDER BY interaction_id",
+    )
+    .bind(w.alpha)
+    .bind(RARE)
+    .fetch_all(&mut *conn)
+    .await
+    .expect("owner");
+    let mut got: Vec<i32> = page
+        .hits
+        .iter()
+        .map(|h| h.interaction.interaction_id)
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, owner);
+    assert_eq!(page.count, Some(search::MatchCount::Exact(7)));
+}
