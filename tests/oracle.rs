@@ -187,6 +187,9 @@ async fn explain_analyze_tells_nothing_about_a_site_one_may_not_read() {
     }
 }
 
+/// What the entry points answered: `ifind_match_ids` by text, by lead, `ifind_near_ids`.
+type Answers = (Option<Vec<i32>>, Option<Vec<i32>>, Option<Vec<i32>>);
+
 #[tokio::test]
 async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
     let w = world().await;
@@ -194,7 +197,7 @@ async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
         let db = w.app.clone();
         async move {
             let mut tx = db.begin_as(None).await.expect("begin");
-            let out: (Option<Vec<i32>>, Option<Vec<i32>>, Option<Vec<i32>>) = sqlx::query_as(
+            let out: Answers = sqlx::query_as(
                 "SELECT ifind_match_ids($1, to_tsquery('english', $2), NULL, NULL, true, 2000), \
                         ifind_match_ids($1, NULL, '%' || $2 || '%', NULL, false, 2000), \
                         ifind_near_ids($1, $2, 2000)",
