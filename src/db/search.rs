@@ -8,8 +8,19 @@
 //!    text together with the typed words PostgreSQL drops as stop words. Custom plans because a
 //!    generic plan for full-text queries can be very bad (newest-first over common words went from
 //!    1 ms to 75 ms). A query whose words are all stop words has no text condition.
-//! 2. The page: `site_id = $1 AND deleted_at IS NULL`, the text condition
-//!    `search_vector @@ $q::tsquery` and the filters, ordered by the sort with a unique tiebreak,
+//!    The same statement asks the search entry point `ifind_match_ids` (migration 0011) for the
+//!    candidates ([`Candidates`]): no LEAKPROOF mark lets `@@`, ILIKE or `<%` in the Finder's
+//!    own statement run before the row-level security policies or use an index (that was an
+//!    oracle on other sites' rows), so the entry point, a SECURITY DEFINER function that first
+//!    checks that the session may search the site, evaluates the text, `lead:` and `location:`
+//!    conditions with the indexes as the owner and returns the ids of the site's matches, or
+//!    NULL when there are more than [`MATCH_CAP`].
+//! 2. The page: `site_id = $1 AND deleted_at IS NULL`, the candidates (`interaction_id = ANY
+//!    ($ids)`, read by primary key; for more than the cap, nothing, and the text condition is
+//!    written so that the planner walks the date order and stops after a page), the text
+//!    condition `search_vector @@ $q::tsquery` and the filters (all still tested, now after the
+//!    policies, so the results are what the conditions alone give), ordered by the sort with a
+//!    unique tiebreak,
 //!    `limit + 1` rows to know whether another page exists. Later pages continue after the cursor's
 //!    sort key with a row-value comparison, never OFFSET. Relevance ranks the newest
 //!    `rank_window` matches (a date-ordered walk that stops there, however many rows match)
@@ -17,11 +28,13 @@
 //!    word or a one-letter prefix read and ranked up to 150,000 rows before the first one could
 //!    be shown (0.4-1.1 s at a million rows; BENCHMARKS.md).
 //! 3. On the first page only: the match count (from the page itself when it is the last page,
-//!    else, when `count_cap` is above 0, `count(*)` over at most `count_cap + 1` rows; the
+//!    or from the candidates when the entry point evaluated every condition, else, when
+//!    `count_cap` is above 0, `count(*)` over at most `count_cap + 1` rows; the
 //!    Finder leaves it to [`count_in`] after the page is on screen), and when nothing matched, first the
 //!    relaxed prefix query (see the query module; its later pages keep using it through the
 //!    cursor) and then the typo-tolerant fallback: titles and leads similar to the positive words
-//!    (`<%` with threshold [`FUZZY_THRESHOLD`], served by the trigram indexes), filters still
+//!    (`<%` with threshold [`FUZZY_THRESHOLD`], served by the trigram indexes inside the entry
+//!    point `ifind_near_ids`), filters still
 //!    applied, most similar first whatever the sort, one page of at most `limit` rows, no cursor,
 //!    marked `fuzzy`.
 //!
@@ -39,7 +52,8 @@
 //! Every value reaches SQL as a bind parameter; the SQL text is built only from fixed fragments.
 //!
 //! Known costs (for the benchmark): text conditions on a large site pay for the site's key in the
-//! `(site_id, search_vector)` GIN index; short prefixes expand to every lexeme of the table that
+//! `(site_id, search_vector)` GIN index, and matches up to the cap are read twice (by the entry
+//! point, then by key); short prefixes expand to every lexeme of the table that
 //! starts with them; `type:` is served by `(site_id, lower(type), start_datetime)` (migration
 //! 0007); `lead:` can use the trigram index for values of three or more characters,
 //! `location:` has no index; the day filters narrow by the `(site_id, start_datetime)` index
