@@ -422,3 +422,188 @@ async fn searches_still_reach_their_rows_through_an_index() {
     assert_eq!(got, owner);
     assert_eq!(page.count, Some(search::MatchCount::Exact(7)));
 }
+
+/// Prints `EXPLAIN (ANALYZE, BUFFERS)` of the statements the Finder sends (its own builders) on
+/// the largest site of a database filled by `ifind seed`, as `ifind_app` acting as the first
+/// global administrator, for BENCHMARKS.md: a rare word, a common word, a `lead:` filter and the
+/// near-match fallback, and what `ifind_match_ids` runs inside for the rare word (as the owner).
+/// `IFIND_EXPLAIN_URL=<owner URL> cargo test --test oracle -- --ignored --nocapture explain`
+#[tokio::test]
+#[ignore = "needs IFIND_EXPLAIN_URL, a seeded database"]
+async fn explain_the_finder_statements() {
+    use sqlx::Connection;
+    let Ok(url) = std::env::var("IFIND_EXPLAIN_URL") else {
+        eprintln!("IFIND_EXPLAIN_URL is not set");
+        return;
+    };
+    let mut owner = sqlx::PgConnection::connect(&url).await.expect("owner");
+    ifind::db::roles::enable_app_login(&mut owner)
+        .await
+        .expect("app login");
+    let (site, rows): (i32, i64) = sqlx::query_as(
+        "SELECT site_id, count(*) FROM interactions WHERE deleted_at IS NULL \
+          GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+    )
+    .fetch_one(&mut owner)
+    .await
+    .expect("largest site");
+    let words: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT word, ndoc FROM ts_stat(format('SELECT search_vector FROM interactions \
+         WHERE site_id = %s AND deleted_at IS NULL', $1::int)) \
+         WHERE word ~ '^[a-z]{4,}$' AND to_tsquery('english', word)::text = quote_literal(word) \
+         ORDER BY ndoc DESC, word",
+    )
+    .bind(site)
+    .fetch_all(&mut owner)
+    .await
+    .expect("words");
+    let pick = |lo: i32, hi: i32| {
+        words
+            .iter()
+            .find(|(_, n)| (lo..=hi).contains(n))
+            .map(|(w, n)| (w.clone(), *n))
+            .unwrap_or_default()
+    };
+    let rare = pick(10, 60);
+    let common = words.first().cloned().unwrap_or_default();
+    let lead: String = sqlx::query_scalar(
+        "SELECT split_part(lead, ' ', 2) FROM interactions WHERE site_id = $1 \
+          GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1 OFFSET 3",
+    )
+    .bind(site)
+    .fetch_one(&mut owner)
+    .await
+    .expect("lead");
+    let mut typo: Vec<char> = rare.0.chars().collect();
+    typo.swap(1, 2);
+    let typo: String = typo.into_iter().collect();
+    let admin: i32 = sqlx::query_scalar("SELECT user_id FROM ifind_first_global_admin()")
+        .fetch_one(&mut owner)
+        .await
+        .expect("a global administrator");
+    println!(
+        "largest site {site} ({rows} rows); rare {rare:?}, common {common:?}, lead {lead:?}, \
+         typo {typo:?}; acting user {admin} (global administrator) as ifind_app"
+    );
+
+    let app_url = common::app_url_of(&url);
+    let mut app = sqlx::PgConnection::connect(&app_url).await.expect("app");
+    let mut tx = app.begin().await.expect("begin");
+    ifind::db::pool::set_acting_user(&mut tx, Some(admin))
+        .await
+        .expect("acting user");
+    sqlx::query(
+        "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), \
+                set_config('pg_trgm.word_similarity_threshold', $1, true)",
+    )
+    .bind(search::FUZZY_THRESHOLD)
+    .execute(&mut *tx)
+    .await
+    .expect("settings");
+    const EXPLAIN: &str = "EXPLAIN (ANALYZE, BUFFERS) ";
+    let lead_line = format!("lead:\"{lead}\"");
+    let cases = [
+        ("rare word", format!("{} ", rare.0), Sort::Relevance),
+        ("common word", format!("{} ", common.0), Sort::Relevance),
+        ("common word", format!("{} ", common.0), Sort::Newest),
+        ("lead:", lead_line.clone(), Sort::Newest),
+    ];
+    for (label, line, sort) in cases {
+        let parsed = ifind::domain::query::parse(&line);
+        let (matches, rank): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT NULLIF(to_tsquery('english', $1)::text, ''), \
+                    NULLIF(to_tsquery('english', $2)::text, '')",
+        )
+        .bind(&parsed.tsquery)
+        .bind(&parsed.rank_tsquery)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("normalise");
+        let started = std::time::Instant::now();
+        let candidates = search::match_candidates(
+            &mut tx,
+            site,
+            matches.as_deref(),
+            &parsed.filters,
+            false,
+            MATCH_CAP,
+        )
+        .await
+        .expect("candidates");
+        let took = started.elapsed();
+        let summary = match &candidates {
+            Candidates::Ids(ids) => format!("{} ids", ids.len()),
+            other => format!("{other:?}"),
+        };
+        let plan: Vec<String> = search::page_statement(
+            EXPLAIN,
+            site,
+            matches.as_deref(),
+            rank.as_deref(),
+            false,
+            &candidates,
+            &parsed.filters,
+            sort,
+            None,
+            search::DEFAULT_LIMIT,
+            search::DEFAULT_RANK_WINDOW,
+        )
+        .build_query_scalar()
+        .fetch_all(&mut *tx)
+        .await
+        .expect("explain");
+        println!(
+            "\n### {label} `{line}` ({sort}); ifind_match_ids: {summary} in {:.2} ms\n\n```\n{}\n```",
+            took.as_secs_f64() * 1000.0,
+            plan.join("\n")
+        );
+    }
+    let started = std::time::Instant::now();
+    let near: Option<Vec<i32>> = sqlx::query_scalar("SELECT ifind_near_ids($1, $2, $3)")
+        .bind(site)
+        .bind(&typo)
+        .bind(search::NEAR_CAP as i32)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("near ids");
+    let took = started.elapsed();
+    let summary = near
+        .as_ref()
+        .map_or("NULL".to_string(), |v| format!("{} ids", v.len()));
+    let plan: Vec<String> = search::near_statement(
+        EXPLAIN,
+        site,
+        &typo,
+        near,
+        &Filters::default(),
+        search::DEFAULT_LIMIT,
+    )
+    .build_query_scalar()
+    .fetch_all(&mut *tx)
+    .await
+    .expect("explain");
+    println!(
+        "\n### near matches for `{typo}`; ifind_near_ids: {summary} in {:.2} ms\n\n```\n{}\n```",
+        took.as_secs_f64() * 1000.0,
+        plan.join("\n")
+    );
+    tx.rollback().await.ok();
+
+    // Inside the entry point, for the rare word: the owner's statement, as EXECUTE plans it.
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN (ANALYZE, BUFFERS) SELECT array_agg(i) FROM (SELECT interaction_id \
+           FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+            AND search_vector @@ to_tsquery('english', $2) LIMIT $3) AS s (i)",
+    )
+    .bind(site)
+    .bind(&rare.0)
+    .bind(MATCH_CAP + 1)
+    .fetch_all(&mut owner)
+    .await
+    .expect("explain");
+    println!(
+        "\n### inside ifind_match_ids for `{}` (as the owner)\n\n```\n{}\n```",
+        rare.0,
+        plan.join("\n")
+    );
+}

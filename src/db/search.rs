@@ -1410,21 +1410,24 @@ async fn near_matches(
         .bind(i32::try_from(NEAR_CAP).unwrap_or(i32::MAX))
         .fetch_one(&mut *conn)
         .await?;
-    near_statement(site_id, words, ids, filters, limit)
+    near_statement("", site_id, words, ids, filters, limit)
         .build_query_as::<Hit>()
         .fetch_all(conn)
         .await
 }
 
-/// The statement of [`near_matches`] for the candidates `ids` (None: more than the cap).
+/// The statement of [`near_matches`], after `prefix`, for the candidates `ids` that
+/// `ifind_near_ids` gave (None: more than the cap).
 pub fn near_statement(
+    prefix: &'static str,
     site_id: i32,
     words: &str,
     ids: Option<Vec<i32>>,
     filters: &Filters,
     limit: i64,
 ) -> QueryBuilder<'static, Postgres> {
-    let mut qb = QueryBuilder::<Postgres>::new(NAMES_OPEN);
+    let mut qb = QueryBuilder::<Postgres>::new(prefix);
+    qb.push(NAMES_OPEN);
     qb.push("SELECT ")
         .push(INTERACTION_COLUMNS)
         .push(", greatest(word_similarity(")
