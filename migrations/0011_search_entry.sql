@@ -60,20 +60,18 @@ ALTER TABLE interactions ALTER COLUMN search_vector SET STATISTICS 0;
 ALTER TABLE interactions_archive ALTER COLUMN search_vector SET STATISTICS 0;
 
 -- Whether the session may search `p_site`: its login role bypasses the policies (superuser,
--- BYPASSRLS, member of the tables' owner), or the acting user may read the site
--- (`ifind_site_role`) and the site is active. Run as the owner, so it sees every site.
+-- BYPASSRLS, the tables' owner: `ifind_is_owner`), or the acting user (from session_user, see
+-- migration 0009) may read the site (`ifind_site_role`) and the site is active. Run as the
+-- owner, so it sees every site.
 CREATE FUNCTION ifind_may_search(p_site integer) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = public, pg_temp
     SET plan_cache_mode = force_generic_plan
     AS $$
     BEGIN
-        IF EXISTS (SELECT 1 FROM pg_roles r
-                    WHERE r.rolname = session_user
-                      AND (r.rolsuper OR r.rolbypassrls
-                           OR pg_has_role(r.oid, (SELECT c.relowner FROM pg_class c
-                                                   WHERE c.oid = 'interactions'::regclass),
-                                          'MEMBER')))
+        IF ifind_is_owner()
+           OR EXISTS (SELECT 1 FROM pg_roles r
+                       WHERE r.rolname = session_user AND (r.rolsuper OR r.rolbypassrls))
         THEN
             RETURN true;
         END IF;
