@@ -475,7 +475,7 @@ async fn explain_the_finder_statements() {
     .await
     .expect("lead");
     let mut typo: Vec<char> = rare.0.chars().collect();
-    typo.swap(1, 2);
+    typo.swap(2, 3);
     let typo: String = typo.into_iter().collect();
     let admin: i32 = sqlx::query_scalar(
         "SELECT m.user_id FROM user_site_mapping m JOIN users u USING (user_id) \
