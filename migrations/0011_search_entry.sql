@@ -82,9 +82,10 @@ CREATE FUNCTION ifind_may_search(p_site integer) RETURNS boolean
 
 -- The ids of the site's live rows (and archived rows when `p_archive`) that match every given
 -- condition: `search_vector @@ p_text`, `lead ILIKE p_lead`, `location ILIKE p_location` (a NULL
--- condition is left out); NULL when more than `p_cap` rows match; '{}' when the session may not
--- search the site. The statement is planned for the values at hand (EXECUTE), so the text and
--- trigram indexes serve it.
+-- condition is left out), newest first (start_datetime, then id, descending: the Finder's date
+-- order, so that a first page needs only the first ids); NULL when more than `p_cap` rows match;
+-- '{}' when the session may not search the site. The statement is planned for the values at
+-- hand (EXECUTE), so the text and trigram indexes serve it.
 CREATE FUNCTION ifind_match_ids(p_site integer, p_text tsquery, p_lead text, p_location text,
                                 p_archive boolean, p_cap integer)
     RETURNS integer[]
@@ -108,12 +109,13 @@ CREATE FUNCTION ifind_match_ids(p_site integer, p_text tsquery, p_lead text, p_l
         IF p_location IS NOT NULL THEN
             cond := cond || ' AND location ILIKE $4';
         END IF;
-        body := 'SELECT interaction_id FROM interactions WHERE ' || cond;
+        body := 'SELECT interaction_id, start_datetime FROM interactions WHERE ' || cond;
         IF p_archive THEN
-            body := body || ' UNION ALL SELECT interaction_id FROM interactions_archive WHERE '
-                         || cond;
+            body := body || ' UNION ALL SELECT interaction_id, start_datetime '
+                         || 'FROM interactions_archive WHERE ' || cond;
         END IF;
-        EXECUTE 'SELECT array_agg(i) FROM (' || body || ' LIMIT $5) AS s (i)'
+        EXECUTE 'SELECT array_agg(i ORDER BY t DESC, i DESC) FROM (' || body
+             || ' LIMIT $5) AS s (i, t)'
            INTO ids
           USING p_site, p_text, p_lead, p_location, greatest(p_cap, 0)::bigint + 1;
         IF cardinality(ids) > greatest(p_cap, 0) THEN

@@ -610,6 +610,29 @@ fn candidates_of(asked: bool, ids: Option<Vec<i32>>) -> Candidates {
     }
 }
 
+impl Text {
+    /// This text with only the first `n` candidates (the last `n` for `oldest`), when the
+    /// candidates are exactly the matches: the first `n` matches in date order.
+    fn head(&self, n: i64, oldest: bool) -> Option<Text> {
+        let Some(Candidates::Ids(ids)) = &self.candidates else {
+            return None;
+        };
+        let n = usize::try_from(n).ok()?;
+        if !self.exact || ids.len() <= n {
+            return None;
+        }
+        let kept = if oldest {
+            ids[ids.len() - n..].to_vec()
+        } else {
+            ids[..n].to_vec()
+        };
+        Some(Text {
+            candidates: Some(Candidates::Ids(kept)),
+            ..self.clone()
+        })
+    }
+}
+
 /// What [`prepare`] found.
 pub(crate) struct Prepared {
     pub(crate) normal: Text,
@@ -1019,6 +1042,15 @@ async fn windowed_page(
     window: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
     let ranked = sort == Sort::Relevance && window > 0;
+    // A first page needs only the first matches in date order, which are the first candidates
+    // when the entry point evaluated every condition (its ids come newest first): the
+    // statement then reads a page's rows by key instead of every candidate.
+    let head = match (after, sort) {
+        (None, Sort::Newest) => text.head(limit + 1, false),
+        (None, Sort::Oldest) => text.head(limit + 1, true),
+        (None, Sort::Relevance) if window > 0 => text.head(window, false),
+        _ => None,
+    };
     if ranked && after.is_some_and(|c| c.w) {
         return page(
             conn,
@@ -1034,7 +1066,15 @@ async fn windowed_page(
         .await;
     }
     let mut rows = page(
-        conn, site_id, text, filters, sort, after, limit, archive, window,
+        conn,
+        site_id,
+        head.as_ref().unwrap_or(text),
+        filters,
+        sort,
+        after,
+        limit,
+        archive,
+        window,
     )
     .await?;
     if !ranked || rows.len() as i64 > limit || (after.is_none() && (rows.len() as i64) < window) {
