@@ -324,10 +324,10 @@ pub enum Candidates {
     /// searched): the statement adds `interaction_id = ANY (ids)` and keeps its own conditions,
     /// which then run, after the policies, on those rows only.
     Ids(Vec<i32>),
-    /// More matches than the cap (a common word): the statement walks the site's rows in date
-    /// order with the text condition as a filter and stops after a page; the condition is
-    /// written so that the planner expects it to keep most rows (it does: more than the cap
-    /// match), whatever its statistics say.
+    /// More matches than the cap, or at least a tenth of the site's newest rows match (a common
+    /// word, a short prefix): the statement walks the site's rows in date order with the text
+    /// condition as a filter and stops after a page; the condition is written so that the
+    /// planner expects it to keep most rows (it does), whatever its statistics say.
     Many,
 }
 
@@ -346,7 +346,7 @@ pub(crate) struct Text {
     /// The entry point evaluated every condition of the statement (no `type:` or dates, and the
     /// text given to it): its ids are exactly the matches, and their number is the count.
     pub(crate) exact: bool,
-    /// The cap the entry point was asked with.
+    /// The cap to ask the entry point with.
     pub(crate) cap: i64,
 }
 
@@ -582,7 +582,8 @@ fn effective_sort(sort: Sort, text: &Text) -> Sort {
 
 /// The definer entry points return ids for at most this many matches (more: NULL, and the
 /// statement walks the site in date order). Above the count cap, so that a count is known
-/// from the answer alone; small enough that the ids cost less to fetch twice than the walk.
+/// from the answer alone; small enough that the ids cost less to fetch twice than the walk
+/// (words dense among the newest rows are left to the walk whatever their number).
 pub const MATCH_CAP: i64 = 2000;
 /// The cap for the near matches' entry point `ifind_near_ids`.
 pub const NEAR_CAP: i64 = 2000;
@@ -1364,22 +1365,20 @@ fn push_source(
 }
 
 /// The count that `ifind_match_ids`' answer already gives, when its conditions were every
-/// condition of the search: the number of ids, or "more than `cap`" when it found more than its
-/// own cap and that is at least `cap`.
+/// condition of the search: the number of ids.
 fn known_count(text: &Text, cap: i64) -> Option<MatchCount> {
     if !text.exact {
         return None;
     }
-    let capped = |n: i64| {
-        if n > cap {
-            MatchCount::AtLeast(cap)
-        } else {
-            MatchCount::Exact(n)
-        }
-    };
     match text.candidates.as_ref()? {
-        Candidates::Ids(ids) => Some(capped(ids.len() as i64)),
-        Candidates::Many if text.cap >= cap => Some(MatchCount::AtLeast(cap)),
+        Candidates::Ids(ids) => {
+            let n = ids.len() as i64;
+            Some(if n > cap {
+                MatchCount::AtLeast(cap)
+            } else {
+                MatchCount::Exact(n)
+            })
+        }
         _ => None,
     }
 }
