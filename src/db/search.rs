@@ -1000,13 +1000,28 @@ pub(crate) fn push_where_in(
             .push_bind(kind.clone())
             .push(")");
     }
+    // With many candidates these are common too: written, like the text condition, so that the
+    // planner expects them to keep most rows (under the policies it has no statistics for
+    // ILIKE, and would read the whole site to sort it).
+    let (open, close) = if many {
+        (" AND NULLIF(", " IS NOT NULL")
+    } else {
+        (" AND (", "")
+    };
+    let close_ilike = if many { ", false)" } else { ")" };
     if let Some(lead) = &f.lead {
-        qb.push(" AND lead ILIKE ")
-            .push_bind(contains_pattern(lead));
+        qb.push(open)
+            .push("lead ILIKE ")
+            .push_bind(contains_pattern(lead))
+            .push(close_ilike)
+            .push(close);
     }
     if let Some(location) = &f.location {
-        qb.push(" AND location ILIKE ")
-            .push_bind(contains_pattern(location));
+        qb.push(open)
+            .push("location ILIKE ")
+            .push_bind(contains_pattern(location))
+            .push(close_ilike)
+            .push(close);
     }
     // A local calendar day starts within a day of the same date's UTC midnight (UTC offsets are
     // under 24 hours), so a range on start_datetime lets the (site_id, start_datetime) index
