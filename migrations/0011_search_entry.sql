@@ -1,4 +1,4 @@
--- ifind schema 2.2.0 (MINOR: functions, planner settings): searches no longer depend on
+-- ifind schema 1.9.0 (MINOR: functions, planner settings): searches no longer depend on
 -- LEAKPROOF marks.
 --
 -- Migration 0003 marked `ts_match_vq` (`@@`), `texticlike` (ILIKE) and `word_similarity_op`

@@ -269,7 +269,10 @@ pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Re
         .map_err(|e| {
             refused(
                 e,
-                &format!("give roles at {} (site admins and global administrators do)", site.name),
+                &format!(
+                    "give roles at {} (site admins and global administrators do)",
+                    site.name
+                ),
             )
         })?;
     tx.commit().await?;

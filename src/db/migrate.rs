@@ -83,7 +83,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         number: 11,
         name: "search_entry",
-        version: SchemaVersion::new(2, 2, 0),
+        version: SchemaVersion::new(1, 9, 0),
         sql: include_str!("../../migrations/0011_search_entry.sql"),
     },
 ];
