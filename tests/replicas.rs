@@ -487,31 +487,38 @@ async fn searches_use_the_replica_but_never_miss_own_writes_or_a_sick_replica() 
     let lines = replica_checks(&other).await;
     assert_eq!(lines[0].verdict, Verdict::Ok, "{lines:?}");
 
-    // A recovery conflict: the replica's search holds `interactions` and waits for `users`,
-    // which replay holds; replay then needs `interactions` and cancels the search after
-    // max_standby_streaming_delay. The user still gets an answer, from the primary.
+    // A recovery conflict: the replica's search (with the archive) holds `interactions` and
+    // waits for `interactions_archive`, which replay holds; replay then needs `interactions` and
+    // cancels the search after max_standby_streaming_delay. The user still gets an answer, from
+    // the primary.
     let mut locker = PgConnection::connect(&c.url("ifind", PRIMARY_PORT))
         .await
         .expect("connect");
-    sqlx::raw_sql("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+    sqlx::raw_sql("BEGIN; LOCK TABLE interactions_archive IN ACCESS EXCLUSIVE MODE")
         .execute(&mut locker)
         .await
-        .expect("lock users");
+        .expect("lock the archive");
     on(&owner, "SELECT txid_current()").await; // flushes the lock's WAL record
-    eventually(10, "the replica holds the users lock in replay", || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM pg_locks WHERE relation = 'users'::regclass \
+    eventually(
+        10,
+        "the replica holds the archive's lock in replay",
+        || async {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'interactions_archive'::regclass \
                AND mode = 'AccessExclusiveLock'",
-        )
-        .fetch_one(&replica_owner.pool)
-        .await
-        .is_ok_and(|n| n > 0)
-    })
+            )
+            .fetch_one(&replica_owner.pool)
+            .await
+            .is_ok_and(|n| n > 0)
+        },
+    )
     .await;
     assert_eq!(backend.read_target().await.replica, Some(0));
     let searching = {
         let backend = backend.clone();
-        tokio::spawn(async move { backend.search(7, SearchRequest::new(site, "zephyr")).await })
+        let mut request = SearchRequest::new(site, "zephyr");
+        request.archive = true;
+        tokio::spawn(async move { backend.search(7, request).await })
     };
     eventually(10, "the replica's search waits for the lock", || async {
         sqlx::query_scalar::<_, i64>(
@@ -531,7 +538,7 @@ async fn searches_use_the_replica_but_never_miss_own_writes_or_a_sick_replica() 
     sqlx::raw_sql("ROLLBACK")
         .execute(&mut locker)
         .await
-        .expect("unlock users");
+        .expect("unlock the archive");
     locker.close().await.ok();
     let page = tokio::time::timeout(Duration::from_secs(20), searching)
         .await
