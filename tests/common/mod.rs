@@ -45,23 +45,7 @@ fn external_server() -> bool {
 
 /// `url` with its user (and password) replaced.
 pub fn with_user(url: &str, user: &str, password: Option<&str>) -> String {
-    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let host = match authority.rfind('@') {
-        Some(at) => &authority[at + 1..],
-        None => authority,
-    };
-    let credentials = match password {
-        Some(p) => format!("{user}:{p}"),
-        None => user.to_string(),
-    };
-    format!(
-        "{}{credentials}@{host}{}",
-        &url[..scheme_end],
-        &rest[authority_end..]
-    )
+    ifind::db::logins::url_with_user(url, user, password)
 }
 
 /// The application role's URL for a database whose owner URL is `url`.
