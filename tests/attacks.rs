@@ -1112,6 +1112,37 @@ async fn no_oracle_explain_analyze_is_the_same_for_a_word_in_b_and_a_word_nowher
     );
 }
 
+/// PostgreSQL's own leakproof comparisons (`site_id =`, text `=`) become index conditions of a
+/// person's query; the read policy is one too, so an exact title of another site, guessed, is
+/// not counted by "Rows Removed by Filter". (A bitmap plan of `site_id = B` alone still filters
+/// after the index: the site's size is a known limit, see the README.)
+#[tokio::test]
+async fn no_oracle_an_exact_title_of_another_site_is_not_counted() {
+    let w = world();
+    let b = w.site_b;
+    let title: String = {
+        let mut owner = w.owner().await;
+        sqlx::query_scalar("SELECT title::text FROM interactions WHERE site_id = $1 LIMIT 1")
+            .bind(b)
+            .fetch_one(&mut owner)
+            .await
+            .expect("a title of B")
+    };
+    let mut c = w.connect("ua").await;
+    let quoted = title.replace('\'', "''");
+    let with = plan_lines(
+        &mut c,
+        &format!("SELECT 1 FROM interactions WHERE site_id = {b} AND title = '{quoted}'"),
+    )
+    .await;
+    let without = plan_lines(
+        &mut c,
+        &format!("SELECT 1 FROM interactions WHERE site_id = {b} AND title = 'no such title'"),
+    )
+    .await;
+    assert_eq!(with, without, "an exact title of B is told apart");
+}
+
 #[tokio::test]
 async fn no_oracle_errors_do_not_tell_whether_a_row_or_site_exists() {
     let w = world();
