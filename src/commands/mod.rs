@@ -26,7 +26,8 @@ pub struct Ctx {
     pub config: Config,
     pub paths: Paths,
     pub acting_user: Option<String>,
-    /// The password `--as` logged in with (kept for the read replicas' connections).
+    /// The password `--as` logged in with (kept for a second login of the same command and the
+    /// read replicas' connections).
     pub password: std::sync::Mutex<Option<String>>,
 }
 
@@ -157,15 +158,13 @@ async fn tui(ctx: &Ctx) -> Result<()> {
         site: String::new(),
         role: String::new(),
     };
-    let login = crate::app::db_backend::PgLoginBackend::new(url, ctx.config.database.clone())?;
+    let login =
+        crate::app::db_backend::PgLoginBackend::new(url.clone(), ctx.config.database.clone())?;
     let start = crate::app::run::LoginStart {
         login: std::sync::Arc::new(login),
         last_site_file: ctx.paths.state_dir.join("last_site"),
     };
-    let idle = crate::db::pool::connect_lazy(
-        &ctx.login_url_unchecked(EMBEDDED_DATABASE).await?,
-        &ctx.config.database,
-    )?;
+    let idle = crate::db::pool::connect_lazy(&url, &ctx.config.database)?;
     let mut options = demo::options(ctx, placeholder, &idle);
     // Live updates listen on the user's own connection once they have logged in.
     options.listen = None;
@@ -435,18 +434,17 @@ impl Ctx {
         )
     }
 
-    /// [`Ctx::login_url`] without touching the schema.
-    pub async fn login_url_unchecked(&self, embedded_database: &str) -> Result<String> {
-        Ok(self.urls(embedded_database).await?.app)
-    }
-
     /// A connection as ifind user `name`, authenticated by the database: the password comes
     /// from `IFIND_PASSWORD`, else a prompt on the terminal, else PGPASSWORD, a `.pgpass`
     /// entry or whatever pg_hba.conf accepts (a certificate, GSSAPI, peer).
     pub async fn user_db(&self, name: &str, embedded_database: &str) -> Result<Db> {
         let url = self.login_url(embedded_database).await?;
+        // A command that logs in twice (its owner's and its application's view are both the
+        // user's own for a login) asks for the password once.
+        let typed = self.password.lock().ok().and_then(|kept| kept.clone());
         let password = match std::env::var("IFIND_PASSWORD") {
             Ok(p) => Some(p),
+            Err(_) if typed.is_some() => typed,
             Err(_) if std::io::stdin().is_terminal() => Some(
                 rpassword::prompt_password(format!("Password for {name}: "))
                     .context("cannot read the password from the terminal; set IFIND_PASSWORD")?,

@@ -307,12 +307,12 @@ impl Cluster {
     /// password: the owner and the local delegate role `ifind_app` are trusted over the socket;
     /// any other role needs a password ([`Cluster::connect_options_as`]).
     pub fn url_as(&self, user: &str, database: &str) -> String {
-        let host = percent_encode(&self.socket_dir().to_string_lossy());
+        let host = super::pool::percent_encode(&self.socket_dir().to_string_lossy(), b"/");
         format!(
             "postgres://{}@localhost:{}/{}?host={host}",
-            percent_encode(user),
+            super::pool::percent_encode(user, b"/"),
             self.port,
-            percent_encode(database)
+            super::pool::percent_encode(database, b"/")
         )
     }
 
@@ -711,26 +711,17 @@ fn absolute(path: &Path) -> Result<PathBuf, ClusterError> {
 }
 
 /// Percent-encodes everything but unreserved characters and '/'.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn percent_encoding_keeps_paths_readable() {
-        assert_eq!(percent_encode("/tmp/a b/pg"), "/tmp/a%20b/pg");
-        assert_eq!(percent_encode("x&y=z"), "x%26y%3Dz");
+        assert_eq!(
+            crate::db::pool::percent_encode("/tmp/a b/pg", b"/"),
+            "/tmp/a%20b/pg"
+        );
+        assert_eq!(crate::db::pool::percent_encode("x&y=z", b"/"), "x%26y%3Dz");
     }
 
     fn sample(listen_tcp: bool, auth_delay: bool) -> Cluster {

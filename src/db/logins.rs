@@ -140,7 +140,7 @@ pub fn is_auth_failure(e: &sqlx::Error) -> bool {
 /// `url` with its user replaced by `user` and its password by `password` (none: kept out of the
 /// URL, so that PGPASSWORD, a `.pgpass` entry or a certificate answers).
 pub fn url_with_user(url: &str, user: &str, password: Option<&str>) -> String {
-    let enc = |s: &str| percent_encode(s);
+    let enc = |s: &str| super::pool::percent_encode(s, b"");
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
     };
@@ -178,25 +178,12 @@ pub fn database_of(url: &str) -> String {
     }
 }
 
-fn percent_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len() + 1
             && let Some(hex) = s.get(i + 1..i + 3)
             && let Ok(b) = u8::from_str_radix(hex, 16)
         {

@@ -169,6 +169,23 @@ fn os_user() -> Option<String> {
     (!safe.is_empty()).then_some(safe)
 }
 
+/// `text` percent-encoded for a URL: letters, digits, `-._~` and the bytes of `also_keep` stay
+/// as they are (`/` for a socket folder in a query value; nothing for a user name).
+pub(crate) fn percent_encode(text: &str, also_keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric()
+            || matches!(byte, b'-' | b'.' | b'_' | b'~')
+            || also_keep.contains(&byte)
+        {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// A URL with its password replaced by `***`, for messages and logs.
 pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
