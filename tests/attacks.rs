@@ -82,6 +82,17 @@ impl World {
             .unwrap_or_else(|e| panic!("{user} logs in over TCP: {e}"))
     }
 
+    /// [`World::connect`], then working on `site` as ifind does (`ifind.site`).
+    async fn connect_at(&self, user: &str, site: i32) -> PgConnection {
+        let mut c = self.connect(user).await;
+        sqlx::query("SELECT set_config('ifind.site', $1, false)")
+            .bind(site.to_string())
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{user} works on site {site}: {e}"));
+        c
+    }
+
     async fn owner(&self) -> PgConnection {
         PgConnection::connect(&self.owner_url)
             .await
@@ -440,7 +451,7 @@ async fn nothing(conn: &mut PgConnection, setup: &str, sql: &str) {
 }
 
 /// The ways a session might claim to be boss.
-fn impersonations(w: &World) -> Vec<String> {
+fn claims_to_be_boss(w: &World) -> Vec<String> {
     let boss = w.id("boss");
     vec![
         String::new(),
@@ -450,6 +461,38 @@ fn impersonations(w: &World) -> Vec<String> {
         format!("SET ROLE ifind_app; SET ifind.user_id = '{boss}'"),
         format!("SET ROLE ifind_app; SELECT set_config('ifind.user_id', '{boss}', true)"),
     ]
+}
+
+/// Each claim to be boss, made while working on site A (`ifind.site`, as ifind sets it before
+/// it reads or writes a site's rows): the site the attackers of these tests belong to.
+fn impersonations(w: &World) -> Vec<String> {
+    at_sites(w, &[Some(w.site_a)])
+}
+
+/// Each claim to be boss, made while working on each of `sites` (None: no site set).
+fn at_sites(w: &World, sites: &[Option<i32>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for site in sites {
+        for claim in claims_to_be_boss(w) {
+            let enter = match site {
+                Some(s) => format!("SET ifind.site = '{s}'"),
+                None => String::new(),
+            };
+            out.push(
+                [enter, claim]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+        }
+    }
+    out
+}
+
+/// Every claim, while working on A, on B (the site the attacker wants) and on no site.
+fn site_claims(w: &World) -> Vec<String> {
+    at_sites(w, &[Some(w.site_a), Some(w.site_b), None])
 }
 
 /// Reads of site B's data (and other people's) that must return nothing.
@@ -472,18 +515,23 @@ fn reads_of_b(w: &World) -> Vec<String> {
         format!("SELECT * FROM user_site_mapping WHERE user_id = {ub}"),
         format!("SELECT * FROM interactions_archive WHERE site_id = {b}"),
         "SELECT * FROM interactions_archive".into(),
-        format!("SELECT * FROM audit_log WHERE site_id = {b}"),
+        // The logs are read through their functions only (the tables refuse, see below).
+        format!("SELECT * FROM ifind_audit_entries(NULL, NULL, NULL) WHERE site_id = {b}"),
+        format!("SELECT * FROM ifind_audit_entries({b}, {}, NULL)", w.b_row),
+        format!("SELECT * FROM ifind_audit_entries(NULL, {}, NULL)", w.b_row),
+        format!("SELECT * FROM ifind_audit_entries(NULL, NULL, {ub})"),
         format!(
-            "SELECT * FROM audit_log \
-              WHERE user_id = {ub} OR (table_name = 'users' AND row_id = {ub})"
+            "SELECT * FROM ifind_audit_entries(NULL, NULL, NULL) \
+              WHERE new_values LIKE '%{B_WORD}%'"
         ),
-        format!("SELECT * FROM audit_log WHERE new_values::text LIKE '%{B_WORD}%'"),
         // One's own refusals are one's own rows; every other row is hidden.
         format!(
-            "SELECT * FROM access_log WHERE (user_id = {ub} OR site_id = {b}) \
+            "SELECT * FROM ifind_access_entries(100000) WHERE (user_id = {ub} OR site_id = {b}) \
                 AND user_id IS DISTINCT FROM ifind_current_user()"
         ),
-        "SELECT * FROM access_log WHERE user_id IS DISTINCT FROM ifind_current_user()".into(),
+        "SELECT * FROM ifind_access_entries(100000) \
+          WHERE user_id IS DISTINCT FROM ifind_current_user()"
+            .into(),
         "SELECT * FROM pg_stats WHERE tablename IN ('interactions', 'interactions_archive', \
          'users', 'audit_log', 'access_log')"
             .into(),
@@ -498,7 +546,7 @@ fn reads_of_b(w: &World) -> Vec<String> {
 async fn reads_positive_control_the_owners_of_b_do_see_it() {
     let w = world();
     for user in ["ub", "boss"] {
-        let mut c = w.connect(user).await;
+        let mut c = w.connect_at(user, w.site_b).await;
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions WHERE title ILIKE $1")
             .bind(format!("%{B_WORD}%"))
             .fetch_one(&mut c)
@@ -513,9 +561,12 @@ async fn reads_claiming_to_be_boss_return_nothing_of_b() {
     let w = world();
     for user in ["ua", "va", "adm_a"] {
         let mut c = w.connect(user).await;
-        for setup in impersonations(w) {
+        for setup in site_claims(w) {
             for sql in reads_of_b(w) {
                 empty(&mut c, &setup, &sql).await;
+            }
+            for table in ["audit_log", "access_log"] {
+                refused(&mut c, &setup, &format!("SELECT 1 FROM {table} LIMIT 1")).await;
             }
             // The database still knows who this is.
             let rows = attempt(
@@ -623,7 +674,7 @@ async fn writes_into_b_are_refused() {
     let w = world();
     let mut c = w.connect("ua").await;
     let b = w.site_b;
-    for setup in impersonations(w) {
+    for setup in site_claims(w) {
         refused(&mut c, &setup, &insert_at(b, "", "")).await;
         refused(
             &mut c,
@@ -813,7 +864,7 @@ async fn writes_beyond_the_role_are_refused() {
         .await;
     }
     // Not even a site admin edits a row in the trash (restore first).
-    let mut adm = w.connect("adm_a").await;
+    let mut adm = w.connect_at("adm_a", w.site_a).await;
     refused(
         &mut adm,
         "",
@@ -1112,6 +1163,156 @@ async fn no_oracle_explain_analyze_is_the_same_for_a_word_in_b_and_a_word_nowher
     );
 }
 
+/// What EXPLAIN ANALYZE counts of `sql` (rows, loops, rows removed, heap blocks and fetches per
+/// node, with the node types), with every index usable (enable_seqscan off), as `path = value`
+/// lines: the channel a person could read another site's rows through. The conditions' text is
+/// left out, since it holds the literal asked about.
+async fn plan_counts(c: &mut PgConnection, setup: &str, sql: &str) -> Vec<String> {
+    let mut tx = c.begin().await.expect("begin");
+    let mut statements = vec!["SET LOCAL enable_seqscan = off".to_string()];
+    if !setup.is_empty() {
+        statements.push(setup.to_string());
+    }
+    sqlx::raw_sql(&statements.join("; "))
+        .execute(&mut *tx)
+        .await
+        .expect("setup");
+    let plan: serde_json::Value =
+        sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("explain {sql}: {e}"));
+    tx.rollback().await.ok();
+    let mut lines = Vec::new();
+    flatten("", &plan, &mut lines);
+    const COUNTS: [&str; 9] = [
+        "Node Type",
+        "Actual Rows",
+        "Actual Loops",
+        "Rows Removed by Filter",
+        "Rows Removed by Index Recheck",
+        "Heap Fetches",
+        "Exact Heap Blocks",
+        "Lossy Heap Blocks",
+        "Subplans Removed",
+    ];
+    lines
+        .into_iter()
+        .filter(|l| COUNTS.iter().any(|k| l.contains(&format!("/{k} = "))))
+        .collect()
+}
+
+/// Every index of interactions and the archive, asked about a value of site B and about a value
+/// that exists nowhere, by a viewer and an editor of A, working on A, on B or on no site: the
+/// plans count the same. (Migration 0012: the read policy is `site_id = ` one value, so a query
+/// about B gets a one-time test that never runs the scan.)
+#[tokio::test]
+async fn no_oracle_no_index_of_interactions_or_the_archive_counts_rows_of_b() {
+    let w = world();
+    let b = w.site_b;
+    let (title, lead, start, archived): (String, String, String, Option<i32>) = {
+        let mut owner = w.owner().await;
+        let (title, lead, start): (String, String, String) = sqlx::query_as(
+            "SELECT title::text, lead::text, start_datetime::text FROM interactions \
+              WHERE interaction_id = $1",
+        )
+        .bind(w.b_row)
+        .fetch_one(&mut owner)
+        .await
+        .expect("B's row");
+        let archived = sqlx::query_scalar(
+            "SELECT interaction_id FROM interactions_archive WHERE site_id = $1 LIMIT 1",
+        )
+        .bind(b)
+        .fetch_optional(&mut owner)
+        .await
+        .expect("B's archive");
+        (title, lead, start, archived)
+    };
+    let quote = |t: &str| format!("'{}'", t.replace('\'', "''"));
+    let nowhere_site = "987654".to_string();
+    let nowhere_id = "2147000000".to_string();
+    let mut shapes: Vec<(String, String, String)> = vec![
+        (
+            "SELECT 1 FROM interactions WHERE site_id = V".into(),
+            b.to_string(),
+            nowhere_site.clone(),
+        ),
+        (
+            format!(
+                "SELECT 1 FROM interactions WHERE site_id = V AND start_datetime >= {}",
+                quote(&start)
+            ),
+            b.to_string(),
+            nowhere_site.clone(),
+        ),
+        (
+            "SELECT 1 FROM interactions WHERE site_id = V AND deleted_at IS NULL \
+               ORDER BY start_datetime DESC LIMIT 5"
+                .into(),
+            b.to_string(),
+            nowhere_site.clone(),
+        ),
+        (
+            "SELECT 1 FROM interactions WHERE interaction_id = V".into(),
+            w.b_row.to_string(),
+            nowhere_id.clone(),
+        ),
+        (
+            "SELECT 1 FROM interactions WHERE title = V".into(),
+            quote(&title),
+            quote("no such title"),
+        ),
+        (
+            "SELECT 1 FROM interactions WHERE lead = V".into(),
+            quote(&lead),
+            quote("Nobody Anywhere"),
+        ),
+        (
+            "SELECT 1 FROM interactions WHERE start_datetime = V::timestamptz".into(),
+            quote(&start),
+            quote("1901-02-03 04:05:06+00"),
+        ),
+        (
+            "SELECT 1 FROM interactions_archive WHERE site_id = V".into(),
+            b.to_string(),
+            nowhere_site.clone(),
+        ),
+        (
+            "UPDATE interactions SET title = title WHERE site_id = V".into(),
+            b.to_string(),
+            nowhere_site.clone(),
+        ),
+    ];
+    if let Some(id) = archived {
+        shapes.push((
+            "SELECT 1 FROM interactions_archive WHERE interaction_id = V".into(),
+            id.to_string(),
+            nowhere_id.clone(),
+        ));
+    }
+    let mut differences = Vec::new();
+    for user in ["va", "ua"] {
+        let mut c = w.connect(user).await;
+        for setup in site_claims(w) {
+            for (shape, of_b, nowhere) in &shapes {
+                let with = plan_counts(&mut c, &setup, &shape.replace('V', of_b)).await;
+                let without = plan_counts(&mut c, &setup, &shape.replace('V', nowhere)).await;
+                if with != without {
+                    differences.push(format!(
+                        "{user} after {setup:?}: {shape}\n  of B: {with:?}\n  nowhere: {without:?}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "EXPLAIN ANALYZE counts B's rows:\n{}",
+        differences.join("\n")
+    );
+}
+
 /// PostgreSQL's own leakproof comparisons (`site_id =`, text `=`) become index conditions of a
 /// person's query; the read policy is one too, so an exact title of another site, guessed, is
 /// not counted by "Rows Removed by Filter". (A bitmap plan of `site_id = B` alone still filters
@@ -1203,7 +1404,8 @@ async fn no_oracle_ones_own_refusals_do_not_tell_whether_a_site_exists() {
         let rows = attempt(
             &mut c,
             &format!("SELECT ifind_log_refusal_named('{site}', 'search')"),
-            "SELECT coalesce(site_id::text, '-') || ' ' || reason FROM access_log \
+            "SELECT coalesce(site_id::text, '-') || ' ' || reason \
+               FROM ifind_access_entries(100000) \
               WHERE user_id = ifind_current_user() ORDER BY id DESC LIMIT 1",
         )
         .await
@@ -1667,7 +1869,7 @@ async fn ifind_a_site_admin_deletes_and_restores() {
     let db = pool_as(w, "adm_a").await;
     let adm = w.id("adm_a");
     let version: i32 = {
-        let mut c = w.connect("adm_a").await;
+        let mut c = w.connect_at("adm_a", w.site_a).await;
         sqlx::query_scalar("SELECT version FROM interactions WHERE interaction_id = $1")
             .bind(w.a_for_delete)
             .fetch_one(&mut c)

@@ -304,19 +304,7 @@ pub async fn export(
     let named = site_for(ctx, &owner, site_name, "export").await?;
     let reader_user = reader(ctx, &owner).await?;
     check_site_access(&owner, reader_user.as_ref(), &named, "export", false).await?;
-    // Viewers export everything but the notes (design document, 6.3: masking of sensitive fields).
-    let mask_notes = match &reader_user {
-        Some(user) if !user.is_global_admin => {
-            let mut conn = owner.pool.acquire().await?;
-            crate::db::users::role_at(&mut conn, user.user_id, named.site_id).await?
-                == Some(crate::db::users::Role::Viewer)
-        }
-        _ => false,
-    };
     owner.pool.close().await;
-    if mask_notes {
-        eprintln!("note: notes are masked as {MASKED}: viewers do not export them");
-    }
     let (_user, site) = user_and_site(ctx, &db, site_name).await?;
     let actor = None;
     let format = match format {
@@ -335,7 +323,6 @@ pub async fn export(
                 site.site_id,
                 query,
                 format,
-                mask_notes,
                 BufWriter::new(file),
             )
             .await;
@@ -357,24 +344,20 @@ pub async fn export(
         }
         None => {
             let out = BufWriter::new(std::io::stdout().lock());
-            export_pages(&db, actor, site.site_id, query, format, mask_notes, out).await?;
+            export_pages(&db, actor, site.site_id, query, format, out).await?;
         }
     }
     Ok(())
 }
 
-/// What a masked field exports as.
-const MASKED: &str = "[masked]";
-
-/// Streams every matching row, oldest first, page by page (keyset), into `w`; with
-/// `mask_notes`, every non-empty notes field is written as [`MASKED`].
+/// Streams every matching row, oldest first, page by page (keyset), into `w`: the same fields
+/// every other view shows the person (a site's viewers read its notes, see the README).
 async fn export_pages<W: Write>(
     db: &Db,
     actor: Option<i32>,
     site_id: i32,
     query: Option<&str>,
     format: crate::csvio::ExportFormat,
-    mask_notes: bool,
     w: W,
 ) -> Result<u64> {
     let mut exporter = crate::csvio::Exporter::new(w, format)?;
@@ -407,13 +390,7 @@ async fn export_pages<W: Write>(
             }
         }
         for hit in &page.hits {
-            if mask_notes && hit.interaction.notes.is_some() {
-                let mut masked = hit.interaction.clone();
-                masked.notes = Some(MASKED.to_string());
-                exporter.write(&masked)?;
-            } else {
-                exporter.write(&hit.interaction)?;
-            }
+            exporter.write(&hit.interaction)?;
         }
         spinner.set_position(exporter.rows());
         match page.next_cursor {

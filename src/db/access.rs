@@ -44,13 +44,13 @@ pub struct AccessEntry {
 }
 
 /// The latest `limit` entries of the access log, oldest first (global administrators and the
-/// owner only: row-level security hides it from everyone else).
+/// owner only; anyone else their own logins: `ifind_access_entries`, migration 0012).
 pub async fn recent(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<AccessEntry>> {
     sqlx::query_as(
-        "SELECT * FROM (SELECT id, at, event, username_as_typed, user_id, success, reason, \
-                site_id FROM access_log ORDER BY id DESC LIMIT $1) AS latest ORDER BY id",
+        "SELECT id, at, event, username_as_typed, user_id, success, reason, site_id \
+           FROM ifind_access_entries($1) ORDER BY id",
     )
-    .bind(limit)
+    .bind(i32::try_from(limit).unwrap_or(i32::MAX))
     .fetch_all(conn)
     .await
 }

@@ -73,6 +73,7 @@ pub async fn get(
     site_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<Interaction>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "SELECT {INTERACTION_COLUMNS} FROM interactions_archive \
          WHERE interaction_id = $1 AND site_id = $2"

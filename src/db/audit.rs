@@ -143,30 +143,36 @@ struct Row {
     new_values: Option<String>,
 }
 
-const SELECT: &str = "SELECT a.id, a.at, a.txid, a.table_name, a.row_id, a.site_id, \
-       s.name::text AS site_name, a.operation, a.user_id, u.username::text AS username, \
-       a.actor, a.old_values::text AS old_values, a.new_values::text AS new_values \
-  FROM audit_log a \
-  LEFT JOIN users u ON u.user_id = a.user_id \
-  LEFT JOIN sites s ON s.site_id = a.site_id";
+/// Entries come from `ifind_audit_entries(site, row, user)` (migration 0012), which applies the
+/// rules of who reads what: nobody reads the trail itself, so a person's own conditions never
+/// reach rows they may not read.
+const SELECT: &str = "SELECT a.id, a.at, a.txid, a.table_name, a.row_id, a.site_id, a.site_name, \
+       a.operation, a.user_id, a.username, a.actor, a.old_values, a.new_values \
+  FROM ifind_audit_entries($1, $2, $3) a ORDER BY a.id";
+
+async fn entries(
+    conn: &mut PgConnection,
+    site_id: Option<i32>,
+    row_id: Option<i32>,
+    user_id: Option<i32>,
+) -> sqlx::Result<Vec<AuditEntry>> {
+    let rows: Vec<Row> = sqlx::query_as(SELECT)
+        .bind(site_id)
+        .bind(row_id)
+        .bind(user_id)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(entry).collect()
+}
 
 /// The trail of interaction `interaction_id` of `site_id`, oldest first: what the detail
-/// pane's History view shows. Only the entries the acting user may read (row-level security).
+/// pane's History view shows. Only the entries the acting user may read.
 pub async fn history(
     conn: &mut PgConnection,
     site_id: i32,
     interaction_id: i32,
 ) -> sqlx::Result<Vec<AuditEntry>> {
-    let sql = format!(
-        "{SELECT} WHERE a.site_id = $1 AND a.table_name = 'interactions' AND a.row_id = $2 \
-         ORDER BY a.id"
-    );
-    let rows: Vec<Row> = sqlx::query_as(&sql)
-        .bind(site_id)
-        .bind(interaction_id)
-        .fetch_all(conn)
-        .await?;
-    rows.into_iter().map(entry).collect()
+    entries(conn, Some(site_id), Some(interaction_id), None).await
 }
 
 /// The trail of interaction `interaction_id` whatever its site (also once it is purged),
@@ -175,28 +181,12 @@ pub async fn for_interaction(
     conn: &mut PgConnection,
     interaction_id: i32,
 ) -> sqlx::Result<Vec<AuditEntry>> {
-    // One probe of idx_audit_log_row per site, instead of a scan of the whole trail.
-    let sql = format!(
-        "{SELECT} WHERE a.site_id = ANY (ARRAY(SELECT site_id FROM sites)) \
-           AND a.table_name = 'interactions' AND a.row_id = $1 \
-         ORDER BY a.id"
-    );
-    let rows: Vec<Row> = sqlx::query_as(&sql)
-        .bind(interaction_id)
-        .fetch_all(conn)
-        .await?;
-    rows.into_iter().map(entry).collect()
+    entries(conn, None, Some(interaction_id), None).await
 }
 
 /// The changes made by user `user_id` and the changes to that user's own account, oldest first.
 pub async fn by_user(conn: &mut PgConnection, user_id: i32) -> sqlx::Result<Vec<AuditEntry>> {
-    let sql = format!(
-        "{SELECT} WHERE a.user_id = $1 \
-            OR (a.site_id IS NULL AND a.table_name = 'users' AND a.row_id = $1) \
-         ORDER BY a.id"
-    );
-    let rows: Vec<Row> = sqlx::query_as(&sql).bind(user_id).fetch_all(conn).await?;
-    rows.into_iter().map(entry).collect()
+    entries(conn, None, None, Some(user_id)).await
 }
 
 fn entry(r: Row) -> sqlx::Result<AuditEntry> {

@@ -38,6 +38,7 @@ pub async fn histogram(
 ) -> Result<Option<Vec<MonthCount>>, SearchError> {
     let parsed = query::parse(&req.query);
     let mut tx = conn.begin().await?;
+    crate::db::pool::enter_site(&mut tx, req.site_id).await?;
     // The budget covers the candidates' entry point too.
     sqlx::query("SELECT set_config('statement_timeout', $1, true)")
         .bind(budget_ms.max(1).to_string())

@@ -11,6 +11,7 @@ pub async fn get(
     site_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<Interaction>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "SELECT {INTERACTION_COLUMNS} FROM interactions \
          WHERE interaction_id = $1 AND site_id = $2 AND deleted_at IS NULL"
@@ -46,6 +47,7 @@ pub async fn update(
     acting_user: i32,
     v: &ValidInteraction,
 ) -> sqlx::Result<Option<Interaction>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "UPDATE interactions SET title = $1, type = $2, lead = $3, start_datetime = $4, \
          end_datetime = $5, timezone = $6, location = $7, description = $8, notes = $9, \
@@ -91,6 +93,7 @@ async fn distinct_values(
     site_id: i32,
     column: &'static str,
 ) -> sqlx::Result<Vec<String>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "WITH RECURSIVE v(val) AS ( \
            (SELECT {column} FROM interactions \
@@ -111,6 +114,7 @@ pub async fn distinct_locations(
     conn: &mut PgConnection,
     site_id: i32,
 ) -> sqlx::Result<Vec<String>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     sqlx::query_scalar(
         "SELECT location FROM interactions \
           WHERE site_id = $1 AND deleted_at IS NULL AND location IS NOT NULL AND location <> '' \
@@ -151,6 +155,7 @@ async fn insert_row(
     v: &ValidInteraction,
     client_id: Option<&str>,
 ) -> sqlx::Result<Option<Interaction>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
          timezone, location, description, notes, created_by, client_id) \
@@ -182,6 +187,7 @@ pub async fn by_client_id(
     site_id: i32,
     client_id: &str,
 ) -> sqlx::Result<Option<Interaction>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "SELECT {INTERACTION_COLUMNS} FROM interactions \
          WHERE site_id = $1 AND client_id = $2::uuid"
@@ -195,6 +201,7 @@ pub async fn by_client_id(
 
 /// True when interaction `id` of `site_id` is in the trash.
 pub async fn is_deleted(conn: &mut PgConnection, site_id: i32, id: i32) -> sqlx::Result<bool> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM interactions \
           WHERE interaction_id = $1 AND site_id = $2 AND deleted_at IS NOT NULL)",

@@ -86,6 +86,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 9, 0),
         sql: include_str!("../../migrations/0011_search_entry.sql"),
     },
+    Migration {
+        number: 12,
+        name: "one_site",
+        version: SchemaVersion::new(1, 10, 0),
+        sql: include_str!("../../migrations/0012_one_site.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

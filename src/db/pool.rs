@@ -49,6 +49,19 @@ impl Db {
     }
 }
 
+/// Makes `site_id` the site this connection works on (`ifind.site`, for the session: until the
+/// next call). The read policy of interactions and the archive shows a person the rows of that
+/// one site only, and only if they may read it (migration 0012: an equality, so that another
+/// site's rows are never scanned), so every read or write of a site's rows on a person's
+/// connection says its site first. The owner's connections see every row anyway.
+pub async fn enter_site(conn: &mut PgConnection, site_id: i32) -> sqlx::Result<()> {
+    sqlx::query("SELECT set_config('ifind.site', $1, false)")
+        .bind(site_id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Sets the acting user for the current transaction.
 pub async fn set_acting_user(conn: &mut PgConnection, user_id: Option<i32>) -> sqlx::Result<()> {
     let value = user_id.map(|u| u.to_string()).unwrap_or_default();

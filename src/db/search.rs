@@ -369,6 +369,7 @@ pub async fn search_in(
     conn: &mut PgConnection,
     req: &SearchRequest,
 ) -> Result<SearchPage, SearchError> {
+    crate::db::pool::enter_site(&mut *conn, req.site_id).await?;
     let parsed = query::parse(&req.query);
     let limit = req.limit.clamp(1, MAX_LIMIT);
     let fp = fingerprint(req);
@@ -525,6 +526,7 @@ pub async fn count_in(
     conn: &mut PgConnection,
     req: &SearchRequest,
 ) -> Result<MatchCount, SearchError> {
+    crate::db::pool::enter_site(&mut *conn, req.site_id).await?;
     let parsed = query::parse(&req.query);
     let Prepared {
         mut normal,
@@ -894,6 +896,7 @@ pub async fn walks(
     site_id: i32,
     matches: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let mut text = Text {
         matches: matches.map(str::to_string),
         ..Text::default()

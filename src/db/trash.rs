@@ -29,6 +29,7 @@ pub async fn soft_delete(
     expected_version: i32,
     acting_user: i32,
 ) -> sqlx::Result<Option<Interaction>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "UPDATE interactions SET deleted_at = CURRENT_TIMESTAMP, deleted_by = $1, \
          version = version + 1 \
@@ -54,6 +55,7 @@ pub async fn restore(
     deleted_since: DateTime<Utc>,
     acting_user: i32,
 ) -> sqlx::Result<Option<Interaction>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "UPDATE interactions SET deleted_at = NULL, deleted_by = NULL, \
          updated_by = $1, updated_at = CURRENT_TIMESTAMP, version = version + 1 \
@@ -78,6 +80,7 @@ pub async fn list(
     deleted_since: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<TrashItem>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let columns = INTERACTION_COLUMNS
         .split(", ")
         .map(|c| format!("i.{}", c.trim()))

@@ -1,0 +1,202 @@
+-- ifind schema 1.10.0 (MINOR: policies, functions, privileges): no oracle on interactions, the
+-- archive and the logs.
+--
+-- Migration 0009 made the read policy `site_id = ANY (readable sites)`. PostgreSQL still let a
+-- person's own leakproof conditions become index conditions while that list stayed a filter:
+-- a btree index with site_id second (the primary key), or a GIN index (btree_gin has no
+-- `= ANY`), so that, for a viewer of site A,
+--   EXPLAIN ANALYZE SELECT 1 FROM interactions WHERE site_id = <B>
+-- scanned B's rows and reported them as "Rows Removed by Filter" (B's size, and with
+-- `AND start_datetime > ...` when B meets, one question at a time).
+--
+-- The read policy is now an equality with one value per statement:
+--   site_id = (SELECT ifind_current_site())
+-- where `ifind_current_site()` is the site the transaction works on (`ifind.site`, set by
+-- ifind before it reads or writes a site's rows), if the acting user may read it and it is
+-- active, else NULL. An equality with a constant joins the query's own `site_id = X` in one
+-- equivalence class, so PostgreSQL turns the pair into a one-time test (`X = $0`) above the
+-- scan: for any other site the scan is never executed, whatever the index; and a query without
+-- `site_id = X` gets `site_id = $0` as an index condition on every index (each holds site_id).
+-- What a person sees of another site is exactly what they see of a site that does not exist.
+--
+-- The audit trail and the access log had OR-shaped policies (several kinds of rows), which no
+-- index can take; their rows are now read only through SECURITY DEFINER functions that apply
+-- the same rules (`ifind_audit_entries`, `ifind_access_entries`): a person's own conditions
+-- apply to what those return, never to hidden rows.
+
+-- The site the transaction works on, when the acting user may read it (an active site where
+-- they have a role, any active site for a global administrator); else NULL (nothing).
+CREATE FUNCTION ifind_current_site() RETURNS integer
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+    DECLARE
+        site_text text := current_setting('ifind.site', true);
+        site integer;
+    BEGIN
+        IF site_text IS NULL OR site_text !~ '^[0-9]{1,9}$' THEN
+            RETURN NULL;
+        END IF;
+        site := site_text::integer;
+        IF ifind_site_role(site) IS NULL THEN
+            RETURN NULL;
+        END IF;
+        RETURN site;
+    END
+    $$;
+
+REVOKE ALL ON FUNCTION ifind_current_site() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ifind_current_site() TO ifind_app;
+
+DROP POLICY app_read ON interactions;
+CREATE POLICY app_read ON interactions FOR SELECT TO ifind_app
+    USING (site_id = (SELECT ifind_current_site()));
+DROP POLICY interactions_archive_read ON interactions_archive;
+CREATE POLICY interactions_archive_read ON interactions_archive FOR SELECT TO ifind_app
+    USING (site_id = (SELECT ifind_current_site()));
+
+-- ---------------------------------------------------------------------------------------------
+-- The logs: read through functions only
+-- ---------------------------------------------------------------------------------------------
+
+REVOKE SELECT ON audit_log, access_log FROM ifind_app;
+REVOKE SELECT ON audit_log, access_log FROM PUBLIC;
+
+-- Whether the session reads every row of the logs: the owner, a superuser or BYPASSRLS role,
+-- an active global administrator.
+CREATE FUNCTION ifind_reads_everything() RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+    BEGIN
+        RETURN ifind_is_owner()
+            OR EXISTS (SELECT 1 FROM pg_roles r
+                        WHERE r.rolname = session_user AND (r.rolsuper OR r.rolbypassrls))
+            OR ifind_is_global_admin();
+    END
+    $$;
+
+-- Entries of the audit trail the acting user may read, oldest first, with the names of the
+-- user and the site: site admins their sites' rows; anyone the history of the interactions of
+-- the sites they may read; one's own changes at sites one may still read (or about no site);
+-- everything for `ifind_reads_everything()`. Which entries:
+--   p_row given: the trail of interaction p_row (at site p_site, or any site when NULL);
+--   p_user given: the changes made by that user and the changes to that user's account;
+--   neither: every readable entry.
+CREATE FUNCTION ifind_audit_entries(p_site integer, p_row integer, p_user integer)
+    RETURNS TABLE (id bigint, at timestamptz, txid bigint, table_name text, row_id integer,
+                   site_id integer, site_name text, operation text, user_id integer,
+                   username text, actor text, old_values text, new_values text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    SET plan_cache_mode = force_custom_plan
+    AS $$
+    DECLARE
+        everything boolean := ifind_reads_everything();
+        me integer := ifind_current_user();
+        readable integer[] := CASE WHEN everything THEN NULL
+                                   ELSE ifind_readable_site_ids() END;
+    BEGIN
+        IF NOT everything AND me IS NULL THEN
+            RETURN;
+        END IF;
+        RETURN QUERY
+        SELECT a.id, a.at, a.txid, a.table_name::text, a.row_id, a.site_id, s.name::text,
+               a.operation::text, a.user_id, u.username::text, a.actor::text,
+               a.old_values::text, a.new_values::text
+          FROM audit_log a
+          LEFT JOIN users u ON u.user_id = a.user_id
+          LEFT JOIN sites s ON s.site_id = a.site_id
+         WHERE (p_row IS NULL
+                OR (a.table_name = 'interactions' AND a.row_id = p_row
+                    AND a.site_id = ANY (CASE WHEN p_site IS NULL
+                                              THEN ARRAY(SELECT x.site_id FROM sites x)
+                                              ELSE ARRAY[p_site] END)))
+           AND (p_user IS NULL
+                OR a.user_id = p_user
+                OR (a.site_id IS NULL AND a.table_name = 'users' AND a.row_id = p_user))
+           AND (everything
+                OR (a.site_id IS NOT NULL AND ifind_site_role(a.site_id) = 'admin')
+                OR (a.site_id IS NOT NULL AND a.table_name = 'interactions'
+                    AND a.site_id = ANY (readable))
+                OR (a.user_id = me
+                    AND (a.site_id IS NULL OR ifind_site_role(a.site_id) IS NOT NULL)))
+         ORDER BY a.id;
+    END
+    $$;
+
+-- The latest `p_limit` entries of the access log the acting user may read, oldest first:
+-- every entry for `ifind_reads_everything()`, else one's own logins (not one's refusals, whose
+-- rows say whether a site one may not see exists).
+CREATE FUNCTION ifind_access_entries(p_limit integer)
+    RETURNS TABLE (id bigint, at timestamptz, event text, username_as_typed text,
+                   user_id integer, success boolean, reason text, site_id integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+    DECLARE
+        everything boolean := ifind_reads_everything();
+        me integer := ifind_current_user();
+    BEGIN
+        RETURN QUERY
+        SELECT l.id, l.at, l.event::text, l.username_as_typed::text, l.user_id, l.success,
+               l.reason::text, l.site_id
+          FROM (SELECT * FROM access_log x
+                 WHERE everything OR (x.event = 'login' AND x.user_id = me)
+                 ORDER BY x.id DESC LIMIT greatest(p_limit, 0)) AS l
+         ORDER BY l.id;
+    END
+    $$;
+
+REVOKE ALL ON FUNCTION ifind_reads_everything(), ifind_audit_entries(integer, integer, integer),
+    ifind_access_entries(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ifind_audit_entries(integer, integer, integer),
+    ifind_access_entries(integer) TO ifind_app;
+
+-- ---------------------------------------------------------------------------------------------
+-- No statistics of the shared tables
+-- ---------------------------------------------------------------------------------------------
+
+-- The planner estimates a person's own conditions with leakproof operators (`site_id =`, a
+-- time range, an id) from the statistics of the whole table, whoever plans; EXPLAIN's
+-- estimates, and the plan it picks, then told how many rows another site has, or when it met.
+-- Migration 0011 removed the statistics of the text columns; these are the rest: no column of
+-- interactions or the archive (nor an expression index on them) keeps any, so every value
+-- gets the same estimate. The plans ifind needs do not depend on them (BENCHMARKS.md).
+-- Migration 0007's statistics of the local day (every site's meetings per day, for estimates
+-- of `from:`/`to:`) go too; the Finder bounds those by a start_datetime range the date index
+-- serves.
+DROP STATISTICS IF EXISTS ifind_interactions_local_day;
+
+DO $$
+DECLARE
+    t regclass;
+    c record;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['interactions'::regclass, 'interactions_archive'::regclass] LOOP
+        FOR c IN SELECT a.attname FROM pg_attribute a
+                  WHERE a.attrelid = t AND a.attnum > 0 AND NOT a.attisdropped LOOP
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 0', t, c.attname);
+        END LOOP;
+        FOR c IN SELECT i.indexrelid::regclass AS idx, k.n
+                   FROM pg_index i, unnest(i.indkey) WITH ORDINALITY AS k (attnum, n)
+                  WHERE i.indrelid = t AND k.attnum = 0 LOOP
+            EXECUTE format('ALTER INDEX %s ALTER COLUMN %s SET STATISTICS 0', c.idx, c.n);
+        END LOOP;
+    END LOOP;
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        DELETE FROM pg_catalog.pg_statistic s
+         WHERE s.starelid IN ('interactions'::regclass, 'interactions_archive'::regclass)
+            OR s.starelid IN (SELECT i.indexrelid FROM pg_index i
+                               WHERE i.indrelid IN ('interactions'::regclass,
+                                                    'interactions_archive'::regclass));
+    ELSE
+        RAISE NOTICE 'ifind: a superuser should run, in this database: DELETE FROM pg_statistic '
+            'WHERE starelid IN (SELECT oid FROM pg_class WHERE relname IN (''interactions'', '
+            '''interactions_archive'') UNION SELECT indexrelid FROM pg_index WHERE indrelid IN '
+            '(''interactions''::regclass, ''interactions_archive''::regclass)); (the statistics '
+            'ANALYZE gathered before this migration, which it no longer gathers)';
+    END IF;
+END
+$$;
