@@ -183,14 +183,25 @@ async fn the_application_role_reads_only_its_sites_archive_and_writes_none() {
         .execute(&mut *tx)
         .await
         .expect("user");
-    let sites: Vec<i32> =
-        sqlx::query_scalar("SELECT DISTINCT site_id FROM interactions_archive ORDER BY 1")
-            .fetch_all(&mut *tx)
+    // One site per statement (`ifind.site`, migration 0012): South's archive when working on
+    // South, nothing when claiming North, nothing with no site.
+    let mut seen = Vec::new();
+    for site in ["2", "1", ""] {
+        sqlx::query("SELECT set_config('ifind.site', $1, true)")
+            .bind(site)
+            .execute(&mut *tx)
             .await
-            .expect("read");
+            .expect("site");
+        let sites: Vec<i32> =
+            sqlx::query_scalar("SELECT DISTINCT site_id FROM interactions_archive ORDER BY 1")
+                .fetch_all(&mut *tx)
+                .await
+                .expect("read");
+        seen.push(sites);
+    }
     assert_eq!(
-        sites,
-        vec![2],
+        seen,
+        vec![vec![2], vec![], vec![]],
         "ben (viewer of South) sees only South's archive"
     );
     let write = sqlx::query("UPDATE interactions_archive SET title = 'x'")

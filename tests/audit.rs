@@ -575,11 +575,13 @@ async fn the_application_role_can_add_and_read_audit_rows_but_never_change_them(
             .execute(&mut *tx)
             .await
             .expect("user");
-        let rows: Vec<(String, Option<i32>)> =
-            sqlx::query_as("SELECT table_name, user_id FROM audit_log ORDER BY id")
-                .fetch_all(&mut *tx)
-                .await
-                .expect("read");
+        let rows: Vec<(String, Option<i32>)> = sqlx::query_as(
+            "SELECT table_name, user_id FROM ifind_audit_entries(NULL, NULL, NULL) \
+                  ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .expect("read");
         seen.push(rows);
     }
     tx.rollback().await.expect("rollback");

@@ -129,8 +129,21 @@ fn refused<T>(what: &str, r: Result<T, sqlx::Error>) {
     }
 }
 
-async fn scalar_i64(db: &Db, user: Option<i32>, sql: &str) -> i64 {
+/// A transaction acting as `user`, working on `site` (as ifind does before it reads or writes
+/// a site's rows).
+async fn begin_at(db: &Db, user: i32, site: i32) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = db.begin_as(Some(user)).await.expect("begin");
+    ifind::db::pool::enter_site(&mut tx, site)
+        .await
+        .expect("enter site");
+    tx
+}
+
+async fn scalar_i64(db: &Db, user: Option<i32>, site: i32, sql: &str) -> i64 {
     let mut tx = db.begin_as(user).await.expect("begin");
+    ifind::db::pool::enter_site(&mut tx, site)
+        .await
+        .expect("enter site");
     let n: i64 = sqlx::query_scalar(sql)
         .fetch_one(&mut *tx)
         .await
@@ -197,9 +210,18 @@ async fn every_read_path_gives_nothing_of_another_site() {
         let bob = users::by_name(&mut tx, "bob").await.expect("users");
         assert_eq!(bob, None, "{who}");
         tx.commit().await.expect("commit");
-        // Counts over the whole table.
+        // Counts over the whole table: one's own site's rows, nothing of Beta's.
         let sql = "SELECT count(*) FROM interactions";
-        assert_eq!(scalar_i64(&w.app, Some(user), sql).await, 2, "{who}");
+        assert_eq!(
+            scalar_i64(&w.app, Some(user), w.alpha, sql).await,
+            2,
+            "{who}"
+        );
+        assert_eq!(
+            scalar_i64(&w.app, Some(user), w.beta, sql).await,
+            0,
+            "{who}"
+        );
     }
     // A site admin sees the site's members; a global admin sees every site.
     let mut tx = w.app.begin_as(Some(w.adam)).await.expect("begin");
@@ -210,11 +232,12 @@ async fn every_read_path_gives_nothing_of_another_site() {
     assert_eq!(mapped, vec![(w.alice,), (w.vic,), (w.adam,)]);
     tx.commit().await.expect("commit");
     let sql = "SELECT count(*) FROM interactions";
-    assert_eq!(scalar_i64(&w.app, Some(w.boss), sql).await, 4);
+    assert_eq!(scalar_i64(&w.app, Some(w.boss), w.alpha, sql).await, 2);
+    assert_eq!(scalar_i64(&w.app, Some(w.boss), w.beta, sql).await, 2);
     // With no acting user the application role sees nothing at all.
     for table in ["interactions", "sites", "users", "user_site_mapping"] {
         let sql = format!("SELECT count(*) FROM {table}");
-        assert_eq!(scalar_i64(&w.app, None, &sql).await, 0, "{table}");
+        assert_eq!(scalar_i64(&w.app, None, w.alpha, &sql).await, 0, "{table}");
     }
     // The password hashes are not readable by the application role at all.
     let mut tx = w.app.begin_as(Some(w.alice)).await.expect("begin");
@@ -311,7 +334,7 @@ async fn every_write_path_into_another_site_is_refused() {
              WHERE interaction_id = $1 AND $2 > 0"
         }
     };
-    let mut tx = w.app.begin_as(Some(w.alice)).await.expect("begin");
+    let mut tx = begin_at(&w.app, w.alice, w.alpha).await;
     let err = sqlx::query(soft(true))
         .bind(w.alpha_row)
         .bind(w.alice)
@@ -322,7 +345,7 @@ async fn every_write_path_into_another_site_is_refused() {
     assert!(err.to_string().contains("only a site admin"), "{err}");
     drop(tx);
     for deleted in [true, false] {
-        let mut tx = w.app.begin_as(Some(w.adam)).await.expect("begin");
+        let mut tx = begin_at(&w.app, w.adam, w.alpha).await;
         let r = sqlx::query(soft(deleted))
             .bind(w.alpha_row)
             .bind(w.adam)
@@ -333,7 +356,7 @@ async fn every_write_path_into_another_site_is_refused() {
         tx.commit().await.expect("commit");
         if deleted {
             // Now deleted: an editor may not restore it either.
-            let mut tx = w.app.begin_as(Some(w.alice)).await.expect("begin");
+            let mut tx = begin_at(&w.app, w.alice, w.alpha).await;
             let err = sqlx::query(soft(false))
                 .bind(w.alpha_row)
                 .bind(w.alice)
@@ -432,6 +455,9 @@ async fn one_connection_shared_by_interleaved_users_never_mixes_them() {
                 ifind::db::pool::set_acting_user(&mut tx, Some(user))
                     .await
                     .expect("set user");
+                ifind::db::pool::enter_site(&mut tx, own)
+                    .await
+                    .expect("enter site");
                 let seen: Vec<(i32,)> = sqlx::query_as("SELECT DISTINCT site_id FROM interactions")
                     .fetch_all(&mut *tx)
                     .await

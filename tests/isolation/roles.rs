@@ -174,6 +174,9 @@ async fn an_owner_without_bypassrls_migrates_and_the_policies_still_work() {
     ifind::db::pool::set_acting_user(&mut tx, Some(1))
         .await
         .expect("acting user");
+    ifind::db::pool::enter_site(&mut tx, 1)
+        .await
+        .expect("enter site");
     let rows: Vec<(i32, Option<String>)> = sqlx::query_as(
         "SELECT i.site_id, u.username::text FROM interactions i \
            LEFT JOIN users u ON u.user_id = i.created_by ORDER BY 1",
