@@ -228,3 +228,26 @@ BEGIN
     END IF;
 END
 $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Counts for the site lists
+-- ---------------------------------------------------------------------------------------------
+
+-- The number of live interactions of `p_site`, for the site picker and `ifind site list`,
+-- which list several sites at once while the policy shows one: counted as the owner when the
+-- session may read the site (or reads everything), else NULL.
+CREATE FUNCTION ifind_live_count(p_site integer) RETURNS bigint
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+    BEGIN
+        IF ifind_site_role(p_site) IS NULL AND NOT ifind_reads_everything() THEN
+            RETURN NULL;
+        END IF;
+        RETURN (SELECT count(*) FROM interactions i
+                 WHERE i.site_id = p_site AND i.deleted_at IS NULL);
+    END
+    $$;
+
+REVOKE ALL ON FUNCTION ifind_live_count(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ifind_live_count(integer) TO ifind_app;

@@ -369,7 +369,6 @@ pub async fn search_in(
     conn: &mut PgConnection,
     req: &SearchRequest,
 ) -> Result<SearchPage, SearchError> {
-    crate::db::pool::enter_site(&mut *conn, req.site_id).await?;
     let parsed = query::parse(&req.query);
     let limit = req.limit.clamp(1, MAX_LIMIT);
     let fp = fingerprint(req);
@@ -526,7 +525,6 @@ pub async fn count_in(
     conn: &mut PgConnection,
     req: &SearchRequest,
 ) -> Result<MatchCount, SearchError> {
-    crate::db::pool::enter_site(&mut *conn, req.site_id).await?;
     let parsed = query::parse(&req.query);
     let Prepared {
         mut normal,
@@ -644,7 +642,8 @@ pub(crate) struct Prepared {
     pub(crate) stop_words: Vec<String>,
 }
 
-/// One statement: sets the transaction's plan cache mode and trigram threshold, normalises the
+/// One statement: sets the transaction's plan cache mode and trigram threshold and the site the session works
+/// on (`ifind.site`, which the statements after it need: migration 0012), normalises the
 /// tsquery texts, finds the typed words that are stop words, and asks `ifind_match_ids` (cap
 /// `cap`) for the normal text's candidates, and for the relaxed text's too when the normal text
 /// has none or `want_relaxed` (a later page of the relaxed query). A short prefix on a small
@@ -682,6 +681,7 @@ pub(crate) async fn prepare(
         "WITH q AS MATERIALIZED ( \
            SELECT set_config('plan_cache_mode', 'force_custom_plan', true) AS pcm, \
                   set_config('pg_trgm.word_similarity_threshold', $1, true) AS thr, \
+                  set_config('ifind.site', $15, false) AS site, \
                   NULLIF(to_tsquery('english', $2)::text, '') AS m, \
                   NULLIF(to_tsquery('english', $3)::text, '') AS r, \
                   NULLIF(to_tsquery('english', $4)::text, '') AS xm, \
@@ -717,6 +717,7 @@ pub(crate) async fn prepare(
     .bind(skip_text)
     .bind(skip_relaxed_text)
     .bind(want_relaxed)
+    .bind(site_id.to_string())
     .fetch_one(&mut *conn)
     .await?;
     let (m, r, xm, xr, stop_words, asked, ids, x_asked, x_ids) = row;
@@ -870,6 +871,7 @@ async fn site_is_small(conn: &mut PgConnection, site_id: i32) -> Result<bool, sq
     if let Some(small) = known {
         return Ok(small);
     }
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let n: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT 1 FROM interactions \
           WHERE site_id = $1 AND deleted_at IS NULL LIMIT $2) s",

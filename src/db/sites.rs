@@ -47,8 +47,7 @@ pub async fn by_name(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option
 pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<SiteSummary>> {
     sqlx::query_as(
         "SELECT s.site_id, s.name, s.description, s.is_active, \
-                (SELECT count(*) FROM interactions i \
-                  WHERE i.site_id = s.site_id AND i.deleted_at IS NULL) AS interactions, \
+                coalesce(ifind_live_count(s.site_id), 0) AS interactions, \
                 (SELECT count(*) FROM user_site_mapping m WHERE m.site_id = s.site_id) AS members \
            FROM sites s ORDER BY s.name",
     )
@@ -85,8 +84,7 @@ pub async fn for_user(
 ) -> sqlx::Result<Vec<SiteChoice>> {
     sqlx::query_as(
         "SELECT s.site_id, s.name, COALESCE(m.role, 'admin')::text AS role, \
-                (SELECT count(*) FROM interactions i \
-                  WHERE i.site_id = s.site_id AND i.deleted_at IS NULL) AS interactions \
+                coalesce(ifind_live_count(s.site_id), 0) AS interactions \
            FROM sites s \
            LEFT JOIN user_site_mapping m ON m.site_id = s.site_id AND m.user_id = $1 \
           WHERE s.is_active AND (m.user_id IS NOT NULL OR $2) \
