@@ -205,14 +205,15 @@ impl User {
         self.records[at].deleted = delete;
     }
 
-    /// The stored version of `id`, as reopening it would show: read as the user (the policies
-    /// hide every row from a transaction without one).
+    /// The stored version of `id`, as reopening it would show: read as the user working on
+    /// their site (the policies hide every row from a transaction without both).
     async fn read_version(&mut self, id: i32) -> i32 {
         let given_up = Instant::now() + STUCK;
         loop {
-            let (db, user) = (self.backend.db.clone(), self.backend.user_id);
+            let (db, user, site) = (self.backend.db.clone(), self.backend.user_id, self.site);
             let read = async move {
                 let mut tx = db.begin_as(user).await?;
+                ifind::db::pool::enter_site(&mut tx, site).await?;
                 let version = sqlx::query_scalar::<_, i32>(
                     "SELECT version FROM interactions WHERE interaction_id = $1",
                 )
