@@ -86,6 +86,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 9, 0),
         sql: include_str!("../../migrations/0011_search_entry.sql"),
     },
+    Migration {
+        number: 13,
+        name: "small_tables",
+        version: SchemaVersion::new(1, 11, 0),
+        sql: include_str!("../../migrations/0013_small_tables.sql"),
+    },
 ];
 
 /// The schema version this binary brings.
