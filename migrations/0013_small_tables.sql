@@ -108,6 +108,21 @@ CREATE FUNCTION ifind_site_by_name(p_name text)
     END
     $$;
 
+-- The name of site `p_site` if the session may read it; NULL otherwise (whether or not the site
+-- exists). For lists that name the site of each row (the audit trail).
+CREATE FUNCTION ifind_site_name(p_site integer) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+    BEGIN
+        IF NOT (ifind_sees_all() OR ifind_allowed(p_site, ifind_site_filter())) THEN
+            RETURN NULL;
+        END IF;
+        RETURN (SELECT s.name::text FROM sites s WHERE s.site_id = p_site);
+    END
+    $$;
+
 -- The live-update tokens (migration 0009) of the sites whose changes the session may follow:
 -- the active sites it may read (every site for the owner).
 CREATE FUNCTION ifind_site_tokens()
@@ -344,14 +359,14 @@ CREATE FUNCTION ifind_revoke_role(p_user integer, p_site integer) RETURNS boolea
 REVOKE SELECT, UPDATE, DELETE ON users, sites, user_site_mapping FROM ifind_app;
 
 REVOKE ALL ON FUNCTION ifind_sees_all(), ifind_my_sites(), ifind_site_by_name(text),
+    ifind_site_name(integer), ifind_site_tokens(), ifind_set_site_active(integer, boolean),
+    ifind_username(integer), ifind_users(), ifind_user_by_id(integer), ifind_user_by_name(text),
+    ifind_set_user_active(integer, boolean), ifind_mappings(integer),
+    ifind_grant_role(integer, integer, text), ifind_revoke_role(integer, integer)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ifind_my_sites(), ifind_site_by_name(text), ifind_site_name(integer),
     ifind_site_tokens(), ifind_set_site_active(integer, boolean), ifind_username(integer),
     ifind_users(), ifind_user_by_id(integer), ifind_user_by_name(text),
     ifind_set_user_active(integer, boolean), ifind_mappings(integer),
     ifind_grant_role(integer, integer, text), ifind_revoke_role(integer, integer)
-    FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ifind_my_sites(), ifind_site_by_name(text), ifind_site_tokens(),
-    ifind_set_site_active(integer, boolean), ifind_username(integer), ifind_users(),
-    ifind_user_by_id(integer), ifind_user_by_name(text), ifind_set_user_active(integer, boolean),
-    ifind_mappings(integer), ifind_grant_role(integer, integer, text),
-    ifind_revoke_role(integer, integer)
     TO ifind_app;

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use ifind::app::db_backend;
 use ifind::app::form::FormTarget;
-use ifind::db::{Db, sites, users};
 use ifind::db::cluster::{Cluster, ClusterSettings};
+use ifind::db::{Db, sites, users};
 use ifind::domain::interaction::{InteractionInput, validate};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{Connection, PgConnection, Row};
@@ -1280,7 +1280,10 @@ async fn small_table_probes(w: &World) -> Vec<Probe> {
     }
     let tables = keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>();
     for table in ["users", "sites", "user_site_mapping"] {
-        assert!(tables.contains(&table), "no index of {table} found: {indexes:?}");
+        assert!(
+            tables.contains(&table),
+            "no index of {table} found: {indexes:?}"
+        );
     }
     let mut probes = Vec::new();
     let mut add = |hidden: String, nowhere: String, words: Vec<String>, direct_read: bool| {
@@ -1358,7 +1361,10 @@ async fn small_table_probes(w: &World) -> Vec<Probe> {
     }
     // Lookups, writes and inserts through the functions and the insert policies.
     let ids = |h: &str, n: &str| (h.to_string(), n.to_string());
-    let (site, user) = (ids(&b.to_string(), "987654"), ids(&ub.to_string(), "987653"));
+    let (site, user) = (
+        ids(&b.to_string(), "987654"),
+        ids(&ub.to_string(), "987653"),
+    );
     let words = vec![
         b.to_string(),
         ub.to_string(),
@@ -1375,6 +1381,7 @@ async fn small_table_probes(w: &World) -> Vec<Probe> {
         "SELECT * FROM ifind_user_by_id(USER)",
         "SELECT * FROM ifind_mappings(USER)",
         "SELECT * FROM ifind_site_tokens() WHERE site_id = SITE",
+        "SELECT ifind_site_name(SITE)",
         "SELECT * FROM ifind_my_sites() s JOIN ifind_mappings() m USING (site_id) \
           WHERE s.site_id = SITE OR m.user_id = USER",
         "SELECT ifind_set_site_active(SITE, true)",
@@ -2124,10 +2131,17 @@ async fn ifind_sites_users_and_roles_still_work_for_those_who_may() {
             .filter(|n| names.contains(n))
             .collect();
         assert_eq!(got, names, "{user}: {choices:?}");
-        assert!(choices.iter().all(|c| c.role == role), "{user}: {choices:?}");
+        assert!(
+            choices.iter().all(|c| c.role == role),
+            "{user}: {choices:?}"
+        );
         assert_eq!(choices.len(), names.len(), "{user}: {choices:?}");
         let a = sites::by_name(&mut conn, "A").await.expect("by name");
-        assert_eq!(a.map(|s| s.site_id).is_some(), user != "ub", "{user} finds A");
+        assert_eq!(
+            a.map(|s| s.site_id).is_some(),
+            user != "ub",
+            "{user} finds A"
+        );
         assert_eq!(
             users::name_of(&mut conn, w.id("ub")).await.expect("name"),
             Some("ub".to_string()),
@@ -2193,4 +2207,33 @@ async fn ifind_sites_users_and_roles_still_work_for_those_who_may() {
     let said = fails(&as_user(w, "ua", &["revoke", "va", "A"]));
     assert!(said.contains("no role at A that you may change"), "{said}");
     assert_eq!(role_of_gone().await.as_deref(), Some("editor"));
+}
+
+/// The history of an interaction of one's own site, read on one's own role (the TUI's History
+/// view, `ifind audit`): it names the site and the people of the trail although the users and
+/// sites tables are not readable (migration 0013: through `ifind_username` and
+/// `ifind_site_name`).
+#[tokio::test]
+async fn ifind_the_history_of_ones_own_site_is_read_as_oneself() {
+    let w = world();
+    let db = pool_as(w, "adm_a").await;
+    let v = validate(&typed("History of the medlar meeting")).expect("valid");
+    let created = db_backend::save(&db, Some(w.id("adm_a")), w.site_a, FormTarget::New, v)
+        .await
+        .expect("adm_a saves");
+    for user in ["va", "adm_a", "boss"] {
+        let db = pool_as(w, user).await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let entries = ifind::db::audit::history(&mut conn, w.site_a, created.interaction_id)
+            .await
+            .unwrap_or_else(|e| panic!("{user} reads the history: {e}"));
+        let first = entries
+            .first()
+            .unwrap_or_else(|| panic!("{user}: no history"));
+        assert_eq!(first.username.as_deref(), Some("adm_a"), "{user}");
+        assert_eq!(first.site_name.as_deref(), Some("A"), "{user}");
+    }
+    let id = created.interaction_id.to_string();
+    let out = ok(&as_user(w, "va", &["audit", "--interaction", &id]));
+    assert!(out.contains("adm_a"), "{out}");
 }

@@ -39,9 +39,7 @@ pub async fn insert(
         .bind(description)
         .execute(&mut *conn)
         .await?;
-    by_name(conn, name)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)
+    by_name(conn, name).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
 /// The site named `name`, if the connection may read it.
