@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use ifind::app::db_backend;
 use ifind::app::form::FormTarget;
-use ifind::db::Db;
 use ifind::db::cluster::{Cluster, ClusterSettings};
+use ifind::db::{Db, sites, users};
 use ifind::domain::interaction::{InteractionInput, validate};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{Connection, PgConnection, Row};
@@ -495,6 +495,21 @@ fn site_claims(w: &World) -> Vec<String> {
     at_sites(w, &[Some(w.site_a), Some(w.site_b), None])
 }
 
+/// Reads of the small tables, which a user's role may not read at all (migration 0013: only
+/// through the functions of [`reads_of_b`]).
+fn reads_of_small_tables(w: &World) -> Vec<String> {
+    let (b, ub) = (w.site_b, w.id("ub"));
+    vec![
+        format!("SELECT * FROM sites WHERE site_id = {b}"),
+        "SELECT site_id FROM sites".into(),
+        format!("SELECT user_id, username, email FROM users WHERE user_id = {ub}"),
+        "SELECT user_id FROM users".into(),
+        format!("SELECT * FROM user_site_mapping WHERE site_id = {b}"),
+        format!("SELECT * FROM user_site_mapping WHERE user_id = {ub}"),
+        "SELECT count(*) FROM user_site_mapping".into(),
+    ]
+}
+
 /// Reads of site B's data (and other people's) that must return nothing.
 fn reads_of_b(w: &World) -> Vec<String> {
     let (b, ub) = (w.site_b, w.id("ub"));
@@ -509,10 +524,14 @@ fn reads_of_b(w: &World) -> Vec<String> {
         format!(
             "SELECT * FROM interactions WHERE search_vector @@ to_tsquery('english', '{B_WORD}')"
         ),
-        format!("SELECT * FROM sites WHERE site_id = {b}"),
-        format!("SELECT user_id, username, email FROM users WHERE user_id = {ub}"),
-        format!("SELECT * FROM user_site_mapping WHERE site_id = {b}"),
-        format!("SELECT * FROM user_site_mapping WHERE user_id = {ub}"),
+        format!("SELECT * FROM ifind_my_sites() WHERE site_id = {b}"),
+        "SELECT * FROM ifind_site_by_name('B')".into(),
+        format!("SELECT * FROM ifind_users() WHERE user_id = {ub}"),
+        format!("SELECT * FROM ifind_user_by_id({ub})"),
+        "SELECT * FROM ifind_user_by_name('ub')".into(),
+        format!("SELECT * FROM ifind_mappings() WHERE site_id = {b} OR user_id = {ub}"),
+        format!("SELECT * FROM ifind_mappings({ub})"),
+        format!("SELECT * FROM ifind_site_tokens() WHERE site_id = {b}"),
         format!("SELECT * FROM interactions_archive WHERE site_id = {b}"),
         "SELECT * FROM interactions_archive".into(),
         // The logs are read through their functions only (the tables refuse, see below).
@@ -568,12 +587,15 @@ async fn reads_claiming_to_be_boss_return_nothing_of_b() {
             for table in ["audit_log", "access_log"] {
                 refused(&mut c, &setup, &format!("SELECT 1 FROM {table} LIMIT 1")).await;
             }
+            for sql in reads_of_small_tables(w) {
+                refused(&mut c, &setup, &sql).await;
+            }
             // The database still knows who this is.
             let rows = attempt(
                 &mut c,
                 &setup,
                 "SELECT ifind_current_user(), ifind_is_global_admin(), \
-                        ifind_site_role(site_id) FROM sites ORDER BY site_id",
+                        ifind_site_role(site_id) FROM ifind_my_sites() ORDER BY site_id",
             )
             .await
             .expect("whoami");
@@ -1344,6 +1366,309 @@ async fn no_oracle_an_exact_title_of_another_site_is_not_counted() {
     assert_eq!(with, without, "an exact title of B is told apart");
 }
 
+/// [`plan_lines`] that answers the error (`code: message`) instead of failing. The `words` (the
+/// statement's numbers and names, which are not all quoted literals in a plan) are blanked in
+/// the plan's texts and in the error as well.
+async fn plan_or_error(
+    c: &mut PgConnection,
+    sql: &str,
+    words: &[String],
+) -> Result<Vec<String>, String> {
+    let mut tx = c.begin().await.expect("begin");
+    sqlx::raw_sql("SET LOCAL enable_seqscan = off")
+        .execute(&mut *tx)
+        .await
+        .expect("set");
+    let plan: Result<serde_json::Value, sqlx::Error> =
+        sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))
+            .fetch_one(&mut *tx)
+            .await;
+    tx.rollback().await.ok();
+    let mut plan = plan.map_err(|e| blank_words(&describe(&e), words))?;
+    blank_strings(&mut plan, words);
+    let mut out = Vec::new();
+    flatten("", &plan, &mut out);
+    Ok(out)
+}
+
+/// What `sql` answers, in a transaction that is rolled back: the rows of a SELECT as JSON, the
+/// number of rows of anything else, or the error; `words` blanked.
+async fn answer(c: &mut PgConnection, sql: &str, words: &[String]) -> String {
+    let wrapped = if sql.starts_with("SELECT") {
+        format!("SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]')::text FROM ({sql}) t")
+    } else {
+        sql.to_string()
+    };
+    let said = match attempt(c, "", &wrapped).await {
+        Ok(rows) if sql.starts_with("SELECT") => rows[0].get::<String, _>(0),
+        Ok(rows) => format!("{} rows", rows.len()),
+        Err(e) => e,
+    };
+    blank_words(&said, words)
+}
+
+/// Every string in `v` with `words` blanked.
+fn blank_strings(v: &mut serde_json::Value, words: &[String]) {
+    match v {
+        serde_json::Value::String(s) => *s = blank_words(s, words),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| blank_strings(i, words)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|i| blank_strings(i, words)),
+        _ => {}
+    }
+}
+
+/// `text` with every whole-word occurrence of `words` replaced by `?`.
+fn blank_words(text: &str, words: &[String]) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = text.to_string();
+    for word in words.iter().filter(|w| !w.is_empty()) {
+        let mut result = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(word.as_str()) {
+            let before = rest[..at].chars().next_back();
+            let after = rest[at + word.len()..].chars().next();
+            let whole = !before.is_some_and(is_word) && !after.is_some_and(is_word);
+            result.push_str(&rest[..at]);
+            result.push_str(if whole { "?" } else { word });
+            rest = &rest[at + word.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+/// One question about the small tables, asked for a value that exists only outside the asker's
+/// view and for one that exists nowhere.
+struct Probe {
+    hidden: String,
+    nowhere: String,
+    /// The values of both, blanked in the answers.
+    words: Vec<String>,
+    /// A direct read of a table: the owner's answers must differ (the question can tell).
+    direct_read: bool,
+}
+
+/// The probes of the small tables: for every indexed column (and every index's full key) of
+/// users, sites and user_site_mapping, a SELECT, UPDATE and DELETE of the table and a read of
+/// the function that stands for it; the functions' lookups and writes; inserts that might
+/// collide. The hidden values are those of ub (editor at B) and site B.
+async fn small_table_probes(w: &World) -> Vec<Probe> {
+    let (b, ub) = (w.site_b, w.id("ub"));
+    let mut owner = w.owner().await;
+    let indexes: Vec<(String, Vec<String>, Vec<String>)> = sqlx::query_as(
+        "SELECT c.relname::text, array_agg(a.attname::text ORDER BY k.n), \
+                array_agg(format_type(a.atttypid, NULL) ORDER BY k.n) \
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+          CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) \
+           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+          WHERE i.indrelid IN ('users'::regclass, 'sites'::regclass, \
+                               'user_site_mapping'::regclass) \
+          GROUP BY c.relname, i.indexrelid ORDER BY 1, 2",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .expect("the indexes");
+    // Single columns and whole keys, once each.
+    let mut keys: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for (table, cols, types) in &indexes {
+        let all: Vec<(String, String)> = cols.iter().cloned().zip(types.iter().cloned()).collect();
+        for key in all.iter().map(|c| vec![c.clone()]).chain([all.clone()]) {
+            if !keys.iter().any(|(t, k)| t == table && *k == key) {
+                keys.push((table.clone(), key));
+            }
+        }
+    }
+    let tables = keys.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>();
+    for table in ["users", "sites", "user_site_mapping"] {
+        assert!(
+            tables.contains(&table),
+            "no index of {table} found: {indexes:?}"
+        );
+    }
+    let mut probes = Vec::new();
+    let mut add = |hidden: String, nowhere: String, words: Vec<String>, direct_read: bool| {
+        probes.push(Probe {
+            hidden,
+            nowhere,
+            words,
+            direct_read,
+        })
+    };
+    for (table, key) in &keys {
+        let (row, set, function, function_cols): (String, &str, &str, &[&str]) = match &**table {
+            "users" => (
+                "username = 'ub'".into(),
+                "is_active = true",
+                "ifind_users()",
+                &["user_id", "username", "email", "last_login", "is_active"],
+            ),
+            "sites" => (
+                "name = 'B'".into(),
+                "is_active = true",
+                "ifind_my_sites()",
+                &["site_id", "name", "description", "is_active"],
+            ),
+            _ => (
+                format!("user_id = {ub} AND site_id = {b}"),
+                "role = 'viewer'",
+                "ifind_mappings()",
+                &["mapping_id", "user_id", "site_id", "role", "assigned_at"],
+            ),
+        };
+        let mut hidden = Vec::new();
+        let mut nowhere = Vec::new();
+        let mut words = Vec::new();
+        for (col, kind) in key {
+            let value: String =
+                sqlx::query_scalar(&format!("SELECT {col}::text FROM {table} WHERE {row}"))
+                    .fetch_one(&mut owner)
+                    .await
+                    .unwrap_or_else(|e| panic!("{table}.{col} of the hidden row: {e}"));
+            let (h, n) = match kind.as_str() {
+                "integer" => (value.clone(), "987654".to_string()),
+                "character varying" | "name" | "text" => {
+                    (format!("'{value}'"), "'nowhere-at-all'".to_string())
+                }
+                other => panic!("{table}.{col}: a probe for type {other} is missing"),
+            };
+            hidden.push(format!("{col} = {h}"));
+            nowhere.push(format!("{col} = {n}"));
+            words.push(value);
+            words.push("987654".into());
+        }
+        let (hidden, nowhere) = (hidden.join(" AND "), nowhere.join(" AND "));
+        for (shape, direct_read) in [
+            (format!("SELECT 1 FROM {table} WHERE COND"), true),
+            (format!("UPDATE {table} SET {set} WHERE COND"), false),
+            (format!("DELETE FROM {table} WHERE COND"), false),
+        ] {
+            add(
+                shape.replace("COND", &hidden),
+                shape.replace("COND", &nowhere),
+                words.clone(),
+                direct_read,
+            );
+        }
+        if key.iter().all(|(c, _)| function_cols.contains(&c.as_str())) {
+            let shape = format!("SELECT * FROM {function} WHERE COND");
+            add(
+                shape.replace("COND", &hidden),
+                shape.replace("COND", &nowhere),
+                words.clone(),
+                false,
+            );
+        }
+    }
+    // Lookups, writes and inserts through the functions and the insert policies.
+    let ids = |h: &str, n: &str| (h.to_string(), n.to_string());
+    let (site, user) = (
+        ids(&b.to_string(), "987654"),
+        ids(&ub.to_string(), "987653"),
+    );
+    let words = vec![
+        b.to_string(),
+        ub.to_string(),
+        "987654".to_string(),
+        "987653".to_string(),
+        "B".to_string(),
+        "ub".to_string(),
+        "Nowhere".to_string(),
+        "nobody".to_string(),
+    ];
+    for shape in [
+        "SELECT * FROM ifind_site_by_name('SITENAME')",
+        "SELECT * FROM ifind_user_by_name('USERNAME')",
+        "SELECT * FROM ifind_user_by_id(USER)",
+        "SELECT * FROM ifind_mappings(USER)",
+        "SELECT * FROM ifind_site_tokens() WHERE site_id = SITE",
+        "SELECT ifind_site_name(SITE)",
+        "SELECT * FROM ifind_my_sites() s JOIN ifind_mappings() m USING (site_id) \
+          WHERE s.site_id = SITE OR m.user_id = USER",
+        "SELECT ifind_set_site_active(SITE, true)",
+        "SELECT ifind_set_site_active(SITE, false)",
+        "SELECT ifind_set_user_active(USER, true)",
+        "SELECT ifind_grant_role(USER, SITE, 'viewer')",
+        "SELECT ifind_revoke_role(USER, SITE)",
+        "SELECT ifind_site_role(SITE)",
+        "SELECT ifind_site_token(SITE)",
+        "INSERT INTO sites (name) VALUES ('SITENAME') ON CONFLICT DO NOTHING",
+        "INSERT INTO users (username, email) VALUES ('USERNAME', 'USERNAME@example.org') \
+         ON CONFLICT DO NOTHING",
+        "INSERT INTO user_site_mapping (user_id, site_id, role) VALUES (USER, SITE, 'viewer') \
+         ON CONFLICT DO NOTHING",
+    ] {
+        let fill = |site: &str, user: &str, site_name: &str, user_name: &str| {
+            shape
+                .replace("SITENAME", site_name)
+                .replace("SITE", site)
+                .replace("USERNAME", user_name)
+                .replace("USER", user)
+        };
+        add(
+            fill(&site.0, &user.0, "B", "ub"),
+            fill(&site.1, &user.1, "Nowhere", "nobody"),
+            words.clone(),
+            false,
+        );
+    }
+    probes
+}
+
+/// Issue 11, point 3: nothing a user runs tells whether a user, a site or a role they may not
+/// see exists. For every indexed column of users, sites and user_site_mapping, and through
+/// every function that stands for them, EXPLAIN ANALYZE (with enable_seqscan off, so that the
+/// index plans are certain) and the answer itself are the same for a value of ub's or site B's
+/// as for a value that exists nowhere; the tables themselves are refused outright.
+#[tokio::test]
+async fn no_oracle_users_sites_and_roles_outside_ones_view() {
+    let w = world();
+    let probes = small_table_probes(w).await;
+    let mut owner = w.owner().await;
+    for p in probes.iter().filter(|p| p.direct_read) {
+        // The question can tell, for whoever may read the table.
+        let with = plan_or_error(&mut owner, &p.hidden, &p.words).await;
+        let without = plan_or_error(&mut owner, &p.nowhere, &p.words).await;
+        assert_ne!(with, without, "the owner's {} tells nothing", p.hidden);
+    }
+    let mut differences = Vec::new();
+    for user in ["ua", "va", "adm_a"] {
+        let mut c = w.connect(user).await;
+        for p in &probes {
+            let with = plan_or_error(&mut c, &p.hidden, &p.words).await;
+            let without = plan_or_error(&mut c, &p.nowhere, &p.words).await;
+            if p.direct_read {
+                let refusal = with.as_ref().err().cloned().unwrap_or_default();
+                assert!(
+                    refusal.starts_with("42501: permission denied"),
+                    "{user}: {} is not refused: {with:?}",
+                    p.hidden
+                );
+            }
+            if with != without {
+                differences.push(format!(
+                    "{user}: EXPLAIN ANALYZE {}\n  hidden: {with:?}\n  nowhere: {without:?}",
+                    p.hidden
+                ));
+            }
+            let with = answer(&mut c, &p.hidden, &p.words).await;
+            let without = answer(&mut c, &p.nowhere, &p.words).await;
+            if with != without {
+                differences.push(format!(
+                    "{user}: {}\n  hidden: {with}\n  nowhere: {without}",
+                    p.hidden
+                ));
+            }
+        }
+    }
+    println!("{} probes as ua, va and adm_a", probes.len());
+    assert!(
+        differences.is_empty(),
+        "hidden users, sites or roles are told apart:\n{}",
+        differences.join("\n")
+    );
+}
+
 #[tokio::test]
 async fn no_oracle_errors_do_not_tell_whether_a_row_or_site_exists() {
     let w = world();
@@ -1612,6 +1937,7 @@ async fn admin_state(w: &World) -> (String, Option<String>, i64, i64) {
 #[tokio::test]
 async fn cli_a_viewer_cannot_do_admin_work() {
     let w = world();
+    let _roles = ROLES.lock().await;
     let before = admin_state(w).await;
     for with_as in [true, false] {
         for (args, stdin) in [
@@ -1915,4 +2241,201 @@ async fn ifind_a_site_admin_deletes_and_restores() {
     db_backend::delete(&ua, Some(w.id("ua")), w.site_a, w.a_for_delete, version + 2)
         .await
         .expect_err("an editor deletes nothing");
+}
+
+/// Held by the tests that change roles at sites or compare them before and after.
+static ROLES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The binary as `user`, logged in with `--as` over TCP.
+fn as_user(w: &World, user: &str, args: &[&str]) -> Output {
+    let url = format!("postgres://{user}@127.0.0.1:{}/{DB}", w.port);
+    let mut all = vec!["--as", user];
+    all.extend_from_slice(args);
+    run_ifind(
+        &[
+            ("IFIND_DATABASE_URL", &url),
+            ("IFIND_PASSWORD", &password(user)),
+        ],
+        &all,
+        None,
+    )
+}
+
+/// The `field` of every object of a JSON list printed by the binary.
+fn json_names(out: &str, field: &str) -> Vec<String> {
+    let list: Vec<serde_json::Value> = serde_json::from_str(out).expect("a JSON list");
+    list.iter()
+        .map(|v| v[field].as_str().expect("a name").to_string())
+        .collect()
+}
+
+/// Migration 0013 took the small tables away from users' roles: what ifind does with them still
+/// works, through the functions, for those who may.
+#[tokio::test]
+async fn ifind_sites_users_and_roles_still_work_for_those_who_may() {
+    let w = world();
+    // The site list: one's own sites; every site for a global administrator.
+    let va_sites = json_names(
+        &ok(&as_user(w, "va", &["site", "list", "--format", "json"])),
+        "name",
+    );
+    assert_eq!(va_sites, ["A"]);
+    let boss_sites = json_names(
+        &ok(&as_user(w, "boss", &["site", "list", "--format", "json"])),
+        "name",
+    );
+    assert!(
+        boss_sites.contains(&"A".to_string()) && boss_sites.contains(&"B".to_string()),
+        "{boss_sites:?}"
+    );
+    let table = ok(&as_user(w, "adm_a", &["site", "list"]));
+    println!("adm_a: site list\n{table}");
+    // The user list: everyone for boss (with emails); va's sites' members and boss for va.
+    let out = ok(&as_user(w, "boss", &["user", "list", "--format", "json"]));
+    let list: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
+    for user in USERS {
+        let entry = list
+            .iter()
+            .find(|u| u["username"] == user)
+            .unwrap_or_else(|| panic!("boss lists {user}: {out}"));
+        assert_eq!(entry["email"], format!("{user}@example.org"));
+        assert_eq!(entry["user_id"], w.id(user));
+    }
+    let table = ok(&as_user(w, "boss", &["user", "list"]));
+    println!("boss: user list\n{table}");
+    let mut va_users = json_names(
+        &ok(&as_user(w, "va", &["user", "list", "--format", "json"])),
+        "username",
+    );
+    va_users.sort();
+    assert_eq!(va_users, ["adm_a", "boss", "gone", "ua", "va"]);
+
+    // The site picker's data at login, and the library's lookups, on the users' own roles.
+    for (user, names, role) in [
+        ("va", vec!["A"], "viewer"),
+        ("ua", vec!["A"], "editor"),
+        ("adm_a", vec!["A"], "admin"),
+        ("ub", vec!["B"], "editor"),
+        ("boss", vec!["A", "B"], "admin"),
+    ] {
+        let db = pool_as(w, user).await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let me = ifind::db::logins::whoami(&mut conn)
+            .await
+            .expect("whoami")
+            .expect("a user");
+        let choices = sites::for_user(&mut conn, me.user_id, me.is_global_admin)
+            .await
+            .expect("the picker's sites");
+        let got: Vec<&str> = choices
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|n| names.contains(n))
+            .collect();
+        assert_eq!(got, names, "{user}: {choices:?}");
+        assert!(
+            choices.iter().all(|c| c.role == role),
+            "{user}: {choices:?}"
+        );
+        assert_eq!(choices.len(), names.len(), "{user}: {choices:?}");
+        let a = sites::by_name(&mut conn, "A").await.expect("by name");
+        assert_eq!(
+            a.map(|s| s.site_id).is_some(),
+            user != "ub",
+            "{user} finds A"
+        );
+        assert_eq!(
+            users::name_of(&mut conn, w.id("ub")).await.expect("name"),
+            Some("ub".to_string()),
+            "user names are public"
+        );
+        assert_eq!(
+            users::may_edit(&mut conn, me.user_id, w.site_a)
+                .await
+                .expect("may edit"),
+            ["ua", "adm_a", "boss"].contains(&user),
+            "{user} may edit at A"
+        );
+        assert_eq!(
+            users::may_admin(&mut conn, me.user_id, w.site_a)
+                .await
+                .expect("may admin"),
+            ["adm_a", "boss"].contains(&user),
+            "{user} may admin A"
+        );
+    }
+    // A site admin sees the site's members; a member only their own role.
+    let members = |list: Vec<sites::SiteSummary>| {
+        list.iter()
+            .find(|s| s.name == "A")
+            .map(|s| s.members)
+            .expect("A is listed")
+    };
+    for (user, n) in [("adm_a", 4), ("va", 1), ("boss", 4)] {
+        let db = pool_as(w, user).await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let list = sites::list(&mut conn).await.expect("site list");
+        assert_eq!(members(list), n, "{user} counts A's members");
+    }
+
+    // Roles at sites, through the binary, by A's admin: gone's role is changed, then taken;
+    // boss gives it back (gone is no member of adm_a's sites then, so adm_a no longer sees
+    // gone: the rule of the users' read policy since migration 0003).
+    let _roles = ROLES.lock().await;
+    let role_of_gone = || async {
+        let mut owner = w.owner().await;
+        sqlx::query_scalar::<_, String>(
+            "SELECT role FROM user_site_mapping WHERE user_id = $1 AND site_id = $2",
+        )
+        .bind(w.id("gone"))
+        .bind(w.site_a)
+        .fetch_optional(&mut owner)
+        .await
+        .expect("gone's role")
+    };
+    ok(&as_user(w, "adm_a", &["grant", "gone", "A", "viewer"]));
+    assert_eq!(role_of_gone().await.as_deref(), Some("viewer"));
+    ok(&as_user(w, "adm_a", &["revoke", "gone", "A"]));
+    assert_eq!(role_of_gone().await, None);
+    let said = fails(&as_user(w, "adm_a", &["grant", "gone", "A", "editor"]));
+    assert!(said.contains("there is no user named \"gone\""), "{said}");
+    ok(&as_user(w, "boss", &["grant", "gone", "A", "editor"]));
+    assert_eq!(role_of_gone().await.as_deref(), Some("editor"));
+    // ... and not at B, nor by an editor.
+    let said = fails(&as_user(w, "adm_a", &["grant", "gone", "B", "viewer"]));
+    assert!(said.contains("there is no site named \"B\""), "{said}");
+    let said = fails(&as_user(w, "ua", &["grant", "va", "A", "editor"]));
+    assert!(said.contains("the database refused"), "{said}");
+    let said = fails(&as_user(w, "ua", &["revoke", "va", "A"]));
+    assert!(said.contains("no role at A that you may change"), "{said}");
+    assert_eq!(role_of_gone().await.as_deref(), Some("editor"));
+}
+
+/// The history of an interaction of one's own site, read on one's own role (the TUI's History
+/// view, `ifind audit`): it names the site and the people of the trail although the users and
+/// sites tables are not readable (migration 0013: through `ifind_username` and
+/// `ifind_site_name`).
+#[tokio::test]
+async fn ifind_the_history_of_ones_own_site_is_read_as_oneself() {
+    let w = world();
+    let db = pool_as(w, "adm_a").await;
+    let v = validate(&typed("History of the medlar meeting")).expect("valid");
+    let created = db_backend::save(&db, Some(w.id("adm_a")), w.site_a, FormTarget::New, v)
+        .await
+        .expect("adm_a saves");
+    for user in ["va", "adm_a", "boss"] {
+        let db = pool_as(w, user).await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let entries = ifind::db::audit::history(&mut conn, w.site_a, created.interaction_id)
+            .await
+            .unwrap_or_else(|e| panic!("{user} reads the history: {e}"));
+        let first = entries
+            .first()
+            .unwrap_or_else(|| panic!("{user}: no history"));
+        assert_eq!(first.username.as_deref(), Some("adm_a"), "{user}");
+        assert_eq!(first.site_name.as_deref(), Some("A"), "{user}");
+    }
+    let id = created.interaction_id.to_string();
+    let out = ok(&as_user(w, "va", &["audit", "--interaction", &id]));
+    assert!(out.contains("adm_a"), "{out}");
 }

@@ -202,7 +202,7 @@ async fn every_read_path_gives_nothing_of_another_site() {
         assert_eq!(all.len(), 1, "{who}");
         assert_eq!(all[0].interactions, 2, "{who}");
         // Mappings: one's own only; users: Beta's editor is not visible.
-        let roles: Vec<(i32,)> = sqlx::query_as("SELECT user_id FROM user_site_mapping")
+        let roles: Vec<(i32,)> = sqlx::query_as("SELECT user_id FROM ifind_mappings()")
             .fetch_all(&mut *tx)
             .await
             .expect("mappings");
@@ -225,7 +225,7 @@ async fn every_read_path_gives_nothing_of_another_site() {
     }
     // A site admin sees the site's members; a global admin sees every site.
     let mut tx = w.app.begin_as(Some(w.adam)).await.expect("begin");
-    let mapped: Vec<(i32,)> = sqlx::query_as("SELECT user_id FROM user_site_mapping ORDER BY 1")
+    let mapped: Vec<(i32,)> = sqlx::query_as("SELECT user_id FROM ifind_mappings() ORDER BY 1")
         .fetch_all(&mut *tx)
         .await
         .expect("mappings");
@@ -235,9 +235,23 @@ async fn every_read_path_gives_nothing_of_another_site() {
     assert_eq!(scalar_i64(&w.app, Some(w.boss), w.alpha, sql).await, 2);
     assert_eq!(scalar_i64(&w.app, Some(w.boss), w.beta, sql).await, 2);
     // With no acting user the application role sees nothing at all.
-    for table in ["interactions", "sites", "users", "user_site_mapping"] {
+    for table in [
+        "interactions",
+        "ifind_my_sites()",
+        "ifind_users()",
+        "ifind_mappings()",
+    ] {
         let sql = format!("SELECT count(*) FROM {table}");
         assert_eq!(scalar_i64(&w.app, None, w.alpha, &sql).await, 0, "{table}");
+    }
+    // Sites, users and roles at sites are read through those functions only (migration 0013).
+    for table in ["sites", "users", "user_site_mapping"] {
+        let mut tx = w.app.begin_as(Some(w.alice)).await.expect("begin");
+        let err = sqlx::query(&format!("SELECT 1 FROM {table}"))
+            .fetch_all(&mut *tx)
+            .await
+            .expect_err("no privilege");
+        assert_eq!(code(&err), "42501", "{table}");
     }
     // The password hashes are not readable by the application role at all.
     let mut tx = w.app.begin_as(Some(w.alice)).await.expect("begin");

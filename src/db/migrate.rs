@@ -92,6 +92,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 10, 0),
         sql: include_str!("../../migrations/0012_one_site.sql"),
     },
+    Migration {
+        number: 13,
+        name: "small_tables",
+        version: SchemaVersion::new(1, 11, 0),
+        sql: include_str!("../../migrations/0013_small_tables.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

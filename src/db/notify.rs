@@ -2,7 +2,8 @@
 //! the site of every committed change of an interaction. Since migration 0009 the payload is not
 //! the site id but the site's token (`ifind_site_token`), which only those who may read the site
 //! can ask for, so a listener learns nothing of other sites' activity but that some change was
-//! made somewhere.
+//! made somewhere. The tokens of one's own sites come from `ifind_site_tokens` (migration 0013:
+//! the sites table itself is not readable).
 
 use sqlx::postgres::PgListener;
 
@@ -37,7 +38,7 @@ impl Changes {
     /// arrives: a role at a new site).
     async fn learn_sites(&mut self) -> sqlx::Result<()> {
         let rows: Vec<(i32, Option<String>)> =
-            sqlx::query_as("SELECT s.site_id, ifind_site_token(s.site_id) FROM sites s")
+            sqlx::query_as("SELECT site_id, token FROM ifind_site_tokens()")
                 .fetch_all(&self.db.pool)
                 .await?;
         self.sites = rows

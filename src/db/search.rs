@@ -183,11 +183,10 @@ pub struct Hit {
 }
 
 /// Wraps a page's query (ordered and limited) so that only its rows get their usernames.
-const NAMES_OPEN: &str =
-    "SELECT h.*, cu.username AS created_by_name, uu.username AS updated_by_name FROM (";
+const NAMES_OPEN: &str = "SELECT h.*, ifind_username(h.created_by) AS created_by_name, \
+     ifind_username(h.updated_by) AS updated_by_name FROM (";
 /// Closes [`NAMES_OPEN`]; an `ORDER BY` on `h` must follow (a join does not keep the order).
-const NAMES_CLOSE: &str = ") AS h LEFT JOIN users cu ON cu.user_id = h.created_by \
-     LEFT JOIN users uu ON uu.user_id = h.updated_by";
+const NAMES_CLOSE: &str = ") AS h";
 
 /// How many rows match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -87,8 +87,9 @@ pub async fn list(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT {columns}, i.deleted_at, i.deleted_by, u.username AS deleted_by_name \
-           FROM interactions i LEFT JOIN users u ON u.user_id = i.deleted_by \
+        "SELECT {columns}, i.deleted_at, i.deleted_by, \
+                ifind_username(i.deleted_by) AS deleted_by_name \
+           FROM interactions i \
           WHERE i.site_id = $1 AND i.deleted_at IS NOT NULL AND i.deleted_at >= $2 \
           ORDER BY i.deleted_at DESC, i.interaction_id DESC LIMIT $3"
     );

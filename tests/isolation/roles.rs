@@ -178,13 +178,23 @@ async fn an_owner_without_bypassrls_migrates_and_the_policies_still_work() {
         .await
         .expect("enter site");
     let rows: Vec<(i32, Option<String>)> = sqlx::query_as(
-        "SELECT i.site_id, u.username::text FROM interactions i \
-           LEFT JOIN users u ON u.user_id = i.created_by ORDER BY 1",
+        "SELECT i.site_id, ifind_username(i.created_by) FROM interactions i ORDER BY 1",
     )
     .fetch_all(&mut *tx)
     .await
     .expect("no recursion, no error");
     assert_eq!(rows, vec![(1, Some("ann".to_string()))]);
+    // The small tables' functions, which run as this owner too.
+    let sites: Vec<String> = sqlx::query_scalar("SELECT name FROM ifind_my_sites()")
+        .fetch_all(&mut *tx)
+        .await
+        .expect("no recursion, no error");
+    assert_eq!(sites, ["One"]);
+    let mapped: Vec<i32> = sqlx::query_scalar("SELECT site_id FROM ifind_mappings()")
+        .fetch_all(&mut *tx)
+        .await
+        .expect("no recursion, no error");
+    assert_eq!(mapped, [1]);
     let role: Option<String> = sqlx::query_scalar("SELECT ifind_site_role(2)")
         .fetch_one(&mut *tx)
         .await
