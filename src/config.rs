@@ -91,6 +91,11 @@ pub struct EmbeddedConfig {
     pub fallback_dir: String,
     /// Stop the cluster when ifind exits (it keeps running by default, so starts are instant).
     pub stop_on_exit: bool,
+    /// Consecutive failed password logins after which a user name is locked out, when the
+    /// server has ifind's `ifind_auth` module (0: no lockout).
+    pub login_max_failures: u32,
+    /// How long a locked-out user name is refused, in seconds.
+    pub login_lockout_secs: u32,
 }
 
 impl Default for EmbeddedConfig {
@@ -101,6 +106,8 @@ impl Default for EmbeddedConfig {
             os_user: "postgres".into(),
             fallback_dir: "/var/lib/ifind/pg".into(),
             stop_on_exit: false,
+            login_max_failures: 5,
+            login_lockout_secs: 300,
         }
     }
 }
@@ -421,6 +428,26 @@ impl Config {
                 "embedded",
                 "os_user",
                 "must name an OS user (the default is postgres)".into(),
+            ));
+        }
+        if self.embedded.login_max_failures > 1000 {
+            return Err(err(
+                "embedded",
+                "login_max_failures",
+                format!(
+                    "is {}; use 0 (no lockout) to 1000 (the default is 5)",
+                    self.embedded.login_max_failures
+                ),
+            ));
+        }
+        if !(1..=604_800).contains(&self.embedded.login_lockout_secs) {
+            return Err(err(
+                "embedded",
+                "login_lockout_secs",
+                format!(
+                    "is {}; use 1 to 604800 (a week; the default is 300)",
+                    self.embedded.login_lockout_secs
+                ),
             ));
         }
         if !matches!(

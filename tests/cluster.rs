@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use ifind::db::cluster::{Cluster, ClusterError, ClusterSettings};
+use ifind::db::cluster::{Cluster, ClusterError, ClusterSettings, LockoutSettings};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
@@ -25,8 +25,15 @@ fn temp_root() -> tempfile::TempDir {
 fn settings(dir: &Path) -> ClusterSettings {
     let mut settings = ClusterSettings::new(dir.join("pg"));
     settings.fallback_dir = dir.join("fallback");
+    settings.lockout = LOCKOUT;
     settings
 }
+
+/// The login lockout these clusters load (ifind_auth, which `scripts/test` installs).
+const LOCKOUT: LockoutSettings = LockoutSettings {
+    max_failures: 3,
+    lockout_secs: 2,
+};
 
 fn cluster(dir: &Path) -> Cluster {
     Cluster::new(settings(dir)).expect("server binaries are installed")
@@ -728,6 +735,23 @@ async fn password_roles_log_in_over_the_socket_with_the_right_password_only() {
     } else {
         println!("auth_delay.so is not installed: failed logins are not slowed down");
     }
+    // The lockout module is required: `scripts/test` (the README's test command) installs it.
+    assert!(
+        cluster.has_ifind_auth(),
+        "ifind_auth.so is not installed in the server's pkglibdir: run the tests with \
+         scripts/test, which builds and installs pg/ifind_auth"
+    );
+    let lockout: (String, String) = sqlx::query_as(
+        "SELECT current_setting('ifind_auth.max_failures'), \
+                current_setting('ifind_auth.lockout_seconds')",
+    )
+    .fetch_one(&mut owner)
+    .await
+    .expect("ifind_auth is loaded");
+    assert_eq!(lockout, ("3".to_string(), "2s".to_string()));
+    let status = cluster.status().expect("status");
+    assert_eq!(status.lockout, Some(LOCKOUT));
+    assert!(!status.needs_restart, "{status:?}");
     owner.close().await.expect("close");
 
     let alice = cluster.connect_options_as("staff_alice", "postgres");

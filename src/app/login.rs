@@ -18,7 +18,8 @@ use super::state::{Connection, Focus, Screen, Session, State};
 use super::update::{Effect, cancel_searches, search_now};
 pub use crate::db::sites::SiteChoice;
 
-/// The only thing a failed login ever says.
+/// What every failed login says, whatever failed; the one other answer is the server's lockout
+/// ("too many attempts; try again in N s", for any name: [`crate::db::logins::LoginFailure`]).
 pub const INVALID: &str = "invalid username or password";
 
 /// A password on its way to be checked: its `Debug` never shows it.

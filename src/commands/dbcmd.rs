@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use super::Ctx;
 use crate::cli::DbAction;
-use crate::db::cluster::{Cluster, ClusterSettings};
+use crate::db::cluster::{Cluster, ClusterSettings, LOCKOUT_INSTALL_HINT, LockoutSettings};
 use crate::db::migrate;
 
 /// The embedded cluster as the configuration describes it.
@@ -23,6 +23,10 @@ pub fn cluster(ctx: &Ctx) -> Result<Cluster> {
         os_user: e.os_user.clone(),
         fallback_dir: PathBuf::from(e.fallback_dir.trim()),
         listen_tcp: None,
+        lockout: LockoutSettings {
+            max_failures: e.login_max_failures,
+            lockout_secs: e.login_lockout_secs,
+        },
     };
     Ok(Cluster::new(settings)?)
 }
@@ -115,6 +119,31 @@ pub async fn db(ctx: &Ctx, action: DbAction) -> Result<()> {
             );
             if let Some(user) = &s.os_user {
                 println!("runs as:    {user}");
+            }
+            match s.lockout {
+                Some(l) if l.max_failures > 0 => println!(
+                    "lockout:    after {} failed logins a user name waits {} s (ifind_auth)",
+                    l.max_failures, l.lockout_secs
+                ),
+                Some(_) => println!(
+                    "lockout:    off (embedded.login_max_failures = 0); failed logins are only \
+                     delayed"
+                ),
+                None => println!(
+                    "lockout:    off: ifind_auth.so is not installed{}, so failed logins are \
+                     only delayed; {LOCKOUT_INSTALL_HINT}, then `ifind db stop` so that the next \
+                     start loads it",
+                    s.module_dir
+                        .as_ref()
+                        .map(|d| format!(" in {}", d.display()))
+                        .unwrap_or_default()
+                ),
+            }
+            if s.needs_restart {
+                println!(
+                    "            the running server has older settings: `ifind db stop`, then \
+                     any command starts it with the new ones"
+                );
             }
             if !s.initialized {
                 println!("not initialised yet: `ifind db start` (or any command) creates it");

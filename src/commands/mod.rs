@@ -373,13 +373,37 @@ impl Ctx {
     /// Before the terminal is touched: a configured URL that connects as it is (a password in
     /// it, a `.pgpass` entry, a trusted or certificate login) must be a role the policies hold
     /// ([`crate::db::roles::check_app_role`]); one that needs a password is left to the login;
-    /// a server that cannot be reached is reported now.
+    /// a server that cannot be reached is reported now. A URL with no credentials of its own
+    /// is first asked about without a password ([`crate::db::logins::first_answer`]), so that
+    /// starting ifind is never a failed login (the server may lock a name out after a few);
+    /// over TCP with TLS it is then only checked to be reachable.
     async fn preflight(&self, url: &str) -> Result<()> {
         let mut once = self.config.database.clone();
         once.min_connections = 0;
         once.max_connections = 1;
-        let db = crate::db::pool::connect_lazy(url, &once)?;
         let timeout = std::time::Duration::from_secs(once.connect_timeout_secs);
+        // With no password of its own the probe would send an empty one: a failed login that
+        // counts towards locking the name out. Ask how the server answers first.
+        if !crate::db::logins::has_credentials(url) {
+            use crate::db::logins::FirstAnswer;
+            match tokio::time::timeout(timeout, crate::db::logins::first_answer(url)).await {
+                Err(_) => bail!(
+                    "cannot connect to the database at {}: no answer within {} s; check that \
+                     the server is up and reachable (database.url or IFIND_DATABASE_URL)",
+                    crate::db::pool::redact(url),
+                    once.connect_timeout_secs
+                ),
+                Ok(Err(e)) => bail!(
+                    "cannot connect to the database at {}: {e}; check database.url (or \
+                     IFIND_DATABASE_URL) and that the server is running",
+                    crate::db::pool::redact(url)
+                ),
+                // The password is asked at the login.
+                Ok(Ok(FirstAnswer::WantsPassword | FirstAnswer::NotAsked)) => return Ok(()),
+                Ok(Ok(FirstAnswer::LetsIn)) => {}
+            }
+        }
+        let db = crate::db::pool::connect_lazy(url, &once)?;
         let result = tokio::time::timeout(timeout, db.pool.acquire()).await;
         let outcome = match result {
             Err(_) => Err(anyhow::anyhow!(
@@ -415,6 +439,7 @@ impl Ctx {
                 return Ok(true);
             }
             Err(crate::db::logins::LoginFailure::Invalid) => {}
+            Err(e @ crate::db::logins::LoginFailure::LockedOut(_)) => bail!("{e}"),
             Err(crate::db::logins::LoginFailure::Unavailable(e)) => bail!("{e}"),
         }
         let mut conn = db.pool.acquire().await?;
@@ -464,6 +489,8 @@ impl Ctx {
                 "invalid username or password for {name:?}; check --as (or IFIND_USER) and the \
                  password (typed, IFIND_PASSWORD, or your .pgpass)"
             ),
+            // "too many attempts; try again in N s", for any name.
+            Err(e @ crate::db::logins::LoginFailure::LockedOut(_)) => bail!("{e}"),
             Err(crate::db::logins::LoginFailure::Unavailable(e)) => bail!("{e}"),
         }
     }

@@ -22,8 +22,10 @@
 //!
 //! Authentication: the owner (`ifind`) and the local delegate role (`ifind_app`) are trusted over
 //! the socket, whose folder only the OS account (and root) can enter; every other role logs in
-//! with a SCRAM-SHA-256 password, throttled by `auth_delay` where the server has it. TCP (only
-//! on 127.0.0.1, and only when [`ClusterSettings::listen_tcp`] asks) takes passwords only.
+//! with a SCRAM-SHA-256 password, throttled by `auth_delay` where the server has it and locked
+//! out after repeated failures by ifind's own module `ifind_auth` (`pg/ifind_auth`) where it is
+//! installed ([`ClusterSettings::lockout`]). TCP (only on 127.0.0.1, and only when
+//! [`ClusterSettings::listen_tcp`] asks) takes passwords only.
 
 mod binaries;
 mod error;
@@ -58,6 +60,12 @@ const LOG_FILE: &str = "server.log";
 const LOCK_FILE: &str = "cluster.lock";
 /// `auth_delay.milliseconds` when the server has the auth_delay module.
 const AUTH_DELAY_MS: u32 = 500;
+/// The login lockout module (ifind's `pg/ifind_auth`), in the server's pkglibdir.
+const IFIND_AUTH_MODULE: &str = "ifind_auth.so";
+/// How to get the lockout module, for messages that say it is missing.
+pub const LOCKOUT_INSTALL_HINT: &str = "install it from ifind's source with `make -C \
+     pg/ifind_auth with_llvm=no install` as root (it needs the server's headers, e.g. Debian's \
+     postgresql-server-dev-15); see README, Security model";
 /// Unix socket paths longer than this do not fit in `sockaddr_un`.
 const MAX_SOCKET_PATH: usize = 107;
 const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
@@ -80,6 +88,27 @@ pub struct ClusterSettings {
     /// Also listen on 127.0.0.1 at this port (password logins only); None = the socket only.
     /// The port also names the socket file.
     pub listen_tcp: Option<u16>,
+    /// The login lockout, when the server has the `ifind_auth` module.
+    pub lockout: LockoutSettings,
+}
+
+/// The login lockout of the `ifind_auth` server module: after `max_failures` consecutive failed
+/// password logins a user name is refused for `lockout_secs` seconds, whatever the password
+/// (`embedded.login_max_failures`, `embedded.login_lockout_secs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockoutSettings {
+    /// 0 turns the lockout off.
+    pub max_failures: u32,
+    pub lockout_secs: u32,
+}
+
+impl Default for LockoutSettings {
+    fn default() -> Self {
+        LockoutSettings {
+            max_failures: 5,
+            lockout_secs: 300,
+        }
+    }
 }
 
 impl ClusterSettings {
@@ -91,6 +120,7 @@ impl ClusterSettings {
             os_user: "postgres".to_string(),
             fallback_dir: PathBuf::from("/var/lib/ifind/pg"),
             listen_tcp: None,
+            lockout: LockoutSettings::default(),
         }
     }
 }
@@ -115,6 +145,14 @@ pub struct ClusterStatus {
     pub used_fallback: bool,
     /// True once `initdb` has made the cluster.
     pub initialized: bool,
+    /// The login lockout the server loads (at its next start, when `needs_restart`); None when
+    /// the `ifind_auth` module is not installed (failed logins are then only delayed).
+    pub lockout: Option<LockoutSettings>,
+    /// The server's pkglibdir, where `ifind_auth.so` belongs (None: not found).
+    pub module_dir: Option<PathBuf>,
+    /// True when the running server was started with other settings than ifind would give it
+    /// now (e.g. before ifind_auth was installed): `ifind db stop` and start it again.
+    pub needs_restart: bool,
 }
 
 /// ifind's private cluster: where it lives, which binaries run it, and as whom.
@@ -132,6 +170,11 @@ pub struct Cluster {
     listen_tcp: bool,
     /// True when the server's pkglibdir has auth_delay.so.
     auth_delay: bool,
+    /// The server's pkglibdir.
+    module_dir: Option<PathBuf>,
+    /// True when the server's pkglibdir has ifind_auth.so.
+    ifind_auth: bool,
+    lockout: LockoutSettings,
 }
 
 impl Cluster {
@@ -182,7 +225,9 @@ impl Cluster {
                 max: MAX_SOCKET_PATH,
             });
         }
-        let auth_delay = binaries::has_auth_delay(&bindir);
+        let module_dir = binaries::pkglibdir(&bindir);
+        let auth_delay = binaries::has_module(&bindir, "auth_delay.so");
+        let ifind_auth = binaries::has_module(&bindir, IFIND_AUTH_MODULE);
         Ok(Cluster {
             bindir,
             server_version,
@@ -193,6 +238,9 @@ impl Cluster {
             port,
             listen_tcp: settings.listen_tcp.is_some(),
             auth_delay,
+            module_dir,
+            ifind_auth,
+            lockout: settings.lockout,
         })
     }
 
@@ -227,6 +275,12 @@ impl Cluster {
         self.auth_delay
     }
 
+    /// True when the server has ifind's `ifind_auth` module, so ifind loads it (a user name is
+    /// locked out after repeated failed logins).
+    pub fn has_ifind_auth(&self) -> bool {
+        self.ifind_auth
+    }
+
     /// Opens the cluster root (see [`Dir::open_root`]); as root every check applies.
     fn open_root(&self, create: bool) -> Result<Option<Dir>, ClusterError> {
         Dir::open_root(&self.root, self.run_as.as_ref(), create)
@@ -239,15 +293,16 @@ impl Cluster {
             Some(root) => root.subdir("data", None)?,
             None => None,
         };
-        let (pid, initialized) = match &data {
+        let (pid, initialized, needs_restart) = match &data {
             Some(data) => {
                 let pid = match self.pid_state(data)? {
                     PidFile::Ours(pid) => Some(pid),
                     _ => None,
                 };
-                (pid, data.exists("PG_VERSION")?)
+                let needs_restart = pid.is_some() && !self.settings_current(data)?;
+                (pid, data.exists("PG_VERSION")?, needs_restart)
             }
-            None => (None, false),
+            None => (None, false, false),
         };
         Ok(ClusterStatus {
             running: pid.is_some(),
@@ -260,7 +315,18 @@ impl Cluster {
             server_version: self.server_version.clone(),
             os_user: self.run_as.as_ref().map(|u| u.name.clone()),
             used_fallback: self.used_fallback,
+            lockout: self.ifind_auth.then_some(self.lockout),
+            module_dir: self.module_dir.clone(),
+            needs_restart,
         })
+    }
+
+    /// True when the data folder's generated files are what ifind would write now.
+    fn settings_current(&self, data: &Dir) -> Result<bool, ClusterError> {
+        Ok(data
+            .read("ifind.conf")?
+            .is_some_and(|c| c == self.settings_conf())
+            && data.read(HBA_FILE)?.is_some_and(|h| h == self.hba_conf()))
     }
 
     /// Makes the cluster on first use and starts the server if it is not running. Idempotent,
@@ -414,11 +480,7 @@ impl Cluster {
         match self.pid_state(&data)? {
             PidFile::Ours(pid) => {
                 tracing::info!("embedded cluster already running (pid {pid})");
-                let current = data
-                    .read("ifind.conf")?
-                    .is_some_and(|c| c == self.settings_conf())
-                    && data.read(HBA_FILE)?.is_some_and(|h| h == self.hba_conf());
-                if !current {
+                if !self.settings_current(&data)? {
                     tracing::warn!(
                         "the embedded cluster (pid {pid}) runs with older settings or \
                          authentication rules; `ifind db stop` and start it again to apply them"
@@ -527,14 +589,34 @@ impl Cluster {
         let socket = self.socket_dir();
         let hba = self.data_dir().join(HBA_FILE);
         let listen = if self.listen_tcp { "127.0.0.1" } else { "" };
-        let auth_delay = if self.auth_delay {
-            format!(
-                "shared_preload_libraries = 'auth_delay'\n\
-                 auth_delay.milliseconds = {AUTH_DELAY_MS}\n"
-            )
+        // auth_delay first: ifind_auth's hook then runs first and tells auth_delay's that a
+        // refused attempt failed, so it waits as for a wrong password.
+        let mut libraries = Vec::new();
+        let mut modules = String::new();
+        if self.auth_delay {
+            libraries.push("auth_delay");
+            modules.push_str(&format!("auth_delay.milliseconds = {AUTH_DELAY_MS}\n"));
         } else {
-            "# auth_delay.so is not installed: failed logins are not slowed down.\n".to_string()
-        };
+            modules.push_str("# auth_delay.so is not installed: failed logins are not slowed down.\n");
+        }
+        if self.ifind_auth {
+            libraries.push("ifind_auth");
+            modules.push_str(&format!(
+                "ifind_auth.max_failures = {}\n\
+                 ifind_auth.lockout_seconds = {}\n",
+                self.lockout.max_failures, self.lockout.lockout_secs
+            ));
+        } else {
+            modules.push_str(
+                "# ifind_auth.so is not installed: no lockout after repeated failed logins.\n",
+            );
+        }
+        if !libraries.is_empty() {
+            modules = format!(
+                "shared_preload_libraries = '{}'\n{modules}",
+                libraries.join(",")
+            );
+        }
         format!(
             "# Generated by ifind at each start of its embedded cluster; do not edit.\n\
              # Use ALTER SYSTEM to override (postgresql.auto.conf wins).\n\
@@ -543,7 +625,7 @@ impl Cluster {
              port = {}\n\
              hba_file = '{}'\n\
              password_encryption = scram-sha-256\n\
-             {auth_delay}\
+             {modules}\
              shared_buffers = 512MB\n\
              work_mem = 16MB\n\
              maintenance_work_mem = 512MB\n\
@@ -725,6 +807,10 @@ mod tests {
     }
 
     fn sample(listen_tcp: bool, auth_delay: bool) -> Cluster {
+        sample_with(listen_tcp, auth_delay, false)
+    }
+
+    fn sample_with(listen_tcp: bool, auth_delay: bool, ifind_auth: bool) -> Cluster {
         Cluster {
             bindir: PathBuf::from("/usr/lib/postgresql/15/bin"),
             server_version: "15.14".to_string(),
@@ -735,6 +821,12 @@ mod tests {
             port: if listen_tcp { 54_321 } else { PORT },
             listen_tcp,
             auth_delay,
+            module_dir: Some(PathBuf::from("/usr/lib/postgresql/15/lib")),
+            ifind_auth,
+            lockout: LockoutSettings {
+                max_failures: 3,
+                lockout_secs: 7,
+            },
         }
     }
 
@@ -784,6 +876,34 @@ mod tests {
         assert!(tcp.contains("listen_addresses = '127.0.0.1'\nunix_socket_directories"));
         assert!(tcp.contains("port = 54321\n"), "{tcp}");
         assert!(sample(true, false).url("x").contains(":54321/"));
+    }
+
+    #[test]
+    fn settings_load_ifind_auth_after_auth_delay_with_the_lockout_only_when_installed() {
+        let both = sample_with(false, true, true).settings_conf();
+        for line in [
+            "shared_preload_libraries = 'auth_delay,ifind_auth'",
+            "auth_delay.milliseconds = 500",
+            "ifind_auth.max_failures = 3",
+            "ifind_auth.lockout_seconds = 7",
+        ] {
+            assert!(both.lines().any(|l| l == line), "{line} in\n{both}");
+        }
+        let alone = sample_with(false, false, true).settings_conf();
+        assert!(
+            alone
+                .lines()
+                .any(|l| l == "shared_preload_libraries = 'ifind_auth'"),
+            "{alone}"
+        );
+        let without = sample_with(false, true, false).settings_conf();
+        assert!(!without.contains("ifind_auth."), "{without}");
+        assert!(
+            without
+                .lines()
+                .any(|l| l == "shared_preload_libraries = 'auth_delay'"),
+            "{without}"
+        );
     }
 
     #[test]

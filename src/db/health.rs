@@ -1,6 +1,6 @@
 //! The database dashboard of the design document, as checks with a plain verdict and the
 //! threshold behind it: connection pool, round-trip latency, buffer cache hit rate, replica lag,
-//! sizes, dead tuples, schema version and recent errors; and, with `database.read_urls`, each
+//! sizes, dead tuples, schema version, recent errors and the login lockout; and, with `database.read_urls`, each
 //! read replica's lag measured on the replica against `database.max_replica_lag_ms`.
 
 use std::time::{Duration, Instant};
@@ -279,7 +279,59 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
         },
         "degraded when ifind logged errors or the server saw deadlocks",
     ));
+
+    // Failed logins: ifind's ifind_auth module locks a name out, auth_delay delays each
+    // failure. A module's settings are in pg_settings only when the server loads it.
+    let settings: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, setting FROM pg_settings \
+          WHERE name IN ('ifind_auth.max_failures', 'ifind_auth.lockout_seconds', \
+                         'auth_delay.milliseconds')",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    out.push(lockout_check(&settings));
     Ok(out)
+}
+
+/// The "login lockout" line from the server's `pg_settings` rows of ifind_auth and auth_delay.
+fn lockout_check(settings: &[(String, String)]) -> Check {
+    let get = |name: &str| {
+        settings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let delay = match get("auth_delay.milliseconds") {
+        Some(ms) => format!("each failure waits {ms} ms (auth_delay)"),
+        None => "failures are not delayed (auth_delay is not loaded)".to_string(),
+    };
+    let (value, verdict) = match (
+        get("ifind_auth.max_failures"),
+        get("ifind_auth.lockout_seconds"),
+    ) {
+        (Some(max), Some(secs)) if max != "0" => (
+            format!("after {max} failed logins a user name waits {secs} s (ifind_auth); {delay}"),
+            Verdict::Ok,
+        ),
+        (Some(_), Some(_)) => (
+            format!("off (ifind_auth.max_failures = 0); {delay}"),
+            Verdict::Degraded,
+        ),
+        _ => (
+            format!(
+                "off: the server does not load ifind_auth; {delay}; {}, then add it to \
+                 shared_preload_libraries (after auth_delay) and restart the server",
+                super::cluster::LOCKOUT_INSTALL_HINT
+            ),
+            Verdict::Degraded,
+        ),
+    };
+    check(
+        "login lockout",
+        value,
+        verdict,
+        "degraded when the server does not lock out a user name after repeated failed logins",
+    )
 }
 
 /// One line per read replica (`database.read_urls`), measured on the replica itself: ok while
@@ -367,5 +419,31 @@ mod tests {
         assert_eq!(percentile(&samples, 0.5), Duration::from_millis(51));
         assert_eq!(percentile(&samples, 0.99), Duration::from_millis(99));
         assert_eq!(percentile(&[], 0.5), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_lockout_line_says_whether_the_server_locks_names_out_and_how_to_get_it() {
+        let row = |n: &str, v: &str| (n.to_string(), v.to_string());
+        let on = lockout_check(&[
+            row("auth_delay.milliseconds", "500"),
+            row("ifind_auth.max_failures", "5"),
+            row("ifind_auth.lockout_seconds", "300"),
+        ]);
+        assert_eq!(on.verdict, Verdict::Ok);
+        assert_eq!(
+            on.value,
+            "after 5 failed logins a user name waits 300 s (ifind_auth); each failure waits \
+             500 ms (auth_delay)"
+        );
+        let off = lockout_check(&[row("auth_delay.milliseconds", "500")]);
+        assert_eq!(off.verdict, Verdict::Degraded);
+        assert!(off.value.starts_with("off: the server does not load ifind_auth"));
+        assert!(off.value.contains("make -C pg/ifind_auth"), "{}", off.value);
+        let zero = lockout_check(&[
+            row("ifind_auth.max_failures", "0"),
+            row("ifind_auth.lockout_seconds", "300"),
+        ]);
+        assert_eq!(zero.verdict, Verdict::Degraded);
+        assert!(zero.value.contains("not delayed"), "{}", zero.value);
     }
 }

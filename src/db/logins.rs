@@ -9,7 +9,10 @@
 //!   administrator, or the user themselves).
 //! - [`session_start`]: after connecting, records the login (access log, last_login) in the
 //!   database and returns who the connection is.
-//! - [`connect_as`]: a pool that logs in as a user, with a clear answer for a bad password.
+//! - [`first_answer`]: how the server answers a login before any password, asked without
+//!   making a failed login of it.
+//! - [`connect_as`]: a pool that logs in as a user, with a clear answer for a bad password
+//!   and for a user name locked out by the server's `ifind_auth` module ([`lockout_secs`]).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -123,9 +126,33 @@ pub enum LoginFailure {
     /// all of them, and so does ifind.
     #[error("invalid username or password")]
     Invalid,
+    /// The server's `ifind_auth` module refuses every login for this name (right password or
+    /// wrong, existing user or not) for this many more seconds, after repeated failures.
+    #[error("too many attempts; try again in {0} s")]
+    LockedOut(u32),
     /// The server could not be asked.
     #[error("{0}")]
     Unavailable(String),
+}
+
+/// The start of the message with which the `ifind_auth` server module (`pg/ifind_auth`) refuses
+/// a locked-out name: `too many failed logins for this name; try again in N s`.
+const LOCKOUT_MESSAGE: &str = "too many failed logins for this name; try again in ";
+
+/// The seconds left when `e` is the `ifind_auth` module refusing a locked-out name (FATAL,
+/// SQLSTATE 28000, its own message); None for any other error.
+pub fn lockout_secs(e: &sqlx::Error) -> Option<u32> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    if db.code().as_deref() != Some("28000") {
+        return None;
+    }
+    db.message()
+        .strip_prefix(LOCKOUT_MESSAGE)?
+        .strip_suffix(" s")?
+        .parse()
+        .ok()
 }
 
 /// Whether `e` is PostgreSQL refusing the credentials (28P01 invalid password, 28000 invalid
@@ -219,12 +246,17 @@ pub async fn connect_as(
                 cfg.connect_timeout_secs
             )));
         }
-        Ok(Err(e)) if is_auth_failure(&e) => return Err(LoginFailure::Invalid),
         Ok(Err(e)) => {
-            return Err(LoginFailure::Unavailable(format!(
-                "cannot connect to the database at {}: {e}",
-                super::pool::redact(&user_url)
-            )));
+            return Err(if let Some(secs) = lockout_secs(&e) {
+                LoginFailure::LockedOut(secs)
+            } else if is_auth_failure(&e) {
+                LoginFailure::Invalid
+            } else {
+                LoginFailure::Unavailable(format!(
+                    "cannot connect to the database at {}: {e}",
+                    super::pool::redact(&user_url)
+                ))
+            });
         }
         Ok(Ok(c)) => c,
     };
@@ -233,6 +265,97 @@ pub async fn connect_as(
         .map_err(|e| LoginFailure::Unavailable(e.to_string()))?;
     drop(conn);
     Ok(db)
+}
+
+/// True when connecting to `url` as it is sends credentials of its own: a password (in the URL,
+/// PGPASSWORD or a `.pgpass` entry) or a client certificate.
+pub fn has_credentials(url: &str) -> bool {
+    use sqlx::ConnectOptions;
+    use std::str::FromStr;
+    let Ok(options) = sqlx::postgres::PgConnectOptions::from_str(url) else {
+        return false;
+    };
+    let full = options.to_url_lossy();
+    full.password().is_some() || full.query_pairs().any(|(k, _)| k == "sslcert")
+}
+
+/// How a server answers a login before any password ([`first_answer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstAnswer {
+    /// It lets the user in without a password (trust, peer).
+    LetsIn,
+    /// It asks for a password, or refuses the login.
+    WantsPassword,
+    /// Not asked: over TCP with TLS the question would send the user name in clear; the server
+    /// only accepted a connection.
+    NotAsked,
+}
+
+/// How the server of `url` answers a login as its user before any password, found without a
+/// failed login: sqlx, with no password of its own, answers a password request with an empty
+/// one, which the server counts as a failed login (and ifind_auth towards locking the name
+/// out). This sends only the startup message, over the Unix socket or plain TCP
+/// (`sslmode=disable`), reads the first answer and hangs up, which PostgreSQL counts as no
+/// attempt (as when psql asks for the password). Over TCP with TLS it only connects.
+pub async fn first_answer(url: &str) -> std::io::Result<FirstAnswer> {
+    use sqlx::postgres::{PgConnectOptions, PgSslMode};
+    use std::str::FromStr;
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+    async fn ask<S: AsyncRead + AsyncWrite + Unpin>(
+        mut stream: S,
+        startup: &[u8],
+    ) -> std::io::Result<FirstAnswer> {
+        stream.write_all(startup).await?;
+        stream.flush().await?;
+        let mut head = [0u8; 9];
+        stream.read_exact(&mut head).await?;
+        // 'R' AuthenticationRequest, length, code 0 = AuthenticationOk; anything else (a
+        // password request, an ErrorResponse) leaves the decision to the login.
+        Ok(if head[0] == b'R' && head[5..9] == [0, 0, 0, 0] {
+            FirstAnswer::LetsIn
+        } else {
+            FirstAnswer::WantsPassword
+        })
+    }
+
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    let port = options.get_port();
+    let socket = match options.get_socket() {
+        Some(dir) => Some(dir.join(format!(".s.PGSQL.{port}"))),
+        None if options.get_host().starts_with('/') => Some(
+            std::path::Path::new(options.get_host()).join(format!(".s.PGSQL.{port}")),
+        ),
+        None => None,
+    };
+    let mut body = 196_608u32.to_be_bytes().to_vec(); // protocol 3.0
+    let mut param = |key: &str, value: &str| {
+        body.extend_from_slice(key.as_bytes());
+        body.push(0);
+        body.extend_from_slice(value.as_bytes());
+        body.push(0);
+    };
+    param("user", options.get_username());
+    if let Some(database) = options.get_database() {
+        param("database", database);
+    }
+    body.push(0);
+    let len = u32::try_from(body.len() + 4)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut startup = len.to_be_bytes().to_vec();
+    startup.extend_from_slice(&body);
+    match socket {
+        Some(path) => ask(tokio::net::UnixStream::connect(path).await?, &startup).await,
+        None => {
+            let stream = tokio::net::TcpStream::connect((options.get_host(), port)).await?;
+            if matches!(options.get_ssl_mode(), PgSslMode::Disable) {
+                ask(stream, &startup).await
+            } else {
+                Ok(FirstAnswer::NotAsked)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ impl PrivateCluster {
             .expect("chmod temp dir");
         let mut settings = ClusterSettings::new(dir.path().join("pg"));
         settings.fallback_dir = dir.path().join("fallback");
+        settings.lockout = crate::common::TEST_LOCKOUT;
         let cluster = Cluster::new(settings).expect("server binaries are installed");
         cluster.ensure_running().await.expect("start the cluster");
         cluster

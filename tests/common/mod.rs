@@ -56,6 +56,14 @@ pub fn app_url_of(url: &str) -> String {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// The login lockout of the test clusters (ifind_auth, which `scripts/test` installs): small,
+/// so that a test's failed logins lock nothing for long.
+pub const TEST_LOCKOUT: ifind::db::cluster::LockoutSettings =
+    ifind::db::cluster::LockoutSettings {
+        max_failures: 3,
+        lockout_secs: 2,
+    };
+
 /// The server's base URL (any database on it; the harness picks the database).
 pub fn server_url() -> String {
     if let Ok(url) = std::env::var("IFIND_TEST_DATABASE_URL")
@@ -76,6 +84,7 @@ fn test_cluster_url() -> String {
         let root = std::path::PathBuf::from(format!("/tmp/ifind-test-pg-{uid}"));
         let mut settings = ifind::db::cluster::ClusterSettings::new(root.clone());
         settings.fallback_dir = root;
+        settings.lockout = TEST_LOCKOUT;
         // Run on a thread with its own runtime: callers may already be inside a runtime.
         std::thread::spawn(move || {
             let cluster = ifind::db::cluster::Cluster::new(settings)

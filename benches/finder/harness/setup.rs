@@ -80,6 +80,10 @@ pub async fn embedded_url(database: &str) -> Result<String> {
         os_user: e.os_user.clone(),
         fallback_dir: PathBuf::from(e.fallback_dir.trim()),
         listen_tcp: None,
+        lockout: ifind::db::cluster::LockoutSettings {
+            max_failures: e.login_max_failures,
+            lockout_secs: e.login_lockout_secs,
+        },
     };
     let cluster = Cluster::new(settings)?;
     cluster.ensure_running().await?;

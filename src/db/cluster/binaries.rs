@@ -108,15 +108,20 @@ pub(super) fn server_version(bindir: &Path) -> Result<(String, String), ClusterE
     Ok((version.to_string(), major))
 }
 
-/// True if the server's pkglibdir holds auth_delay.so: `BINDIR/../lib` (Debian's layout), else
-/// what `pg_config --pkglibdir` names (`BINDIR/pg_config`, or the one on the PATH if it belongs
-/// to the same binaries). A module of other binaries would stop the server from starting.
-pub(super) fn has_auth_delay(bindir: &Path) -> bool {
-    const MODULE: &str = "auth_delay.so";
+/// True if the server's pkglibdir holds `module` (e.g. `auth_delay.so`): see [`pkglibdir`]. A
+/// module of other binaries would stop the server from starting.
+pub(super) fn has_module(bindir: &Path, module: &str) -> bool {
+    pkglibdir(bindir).is_some_and(|lib| lib.join(module).is_file())
+}
+
+/// The server's pkglibdir, where its modules live: `BINDIR/../lib` (Debian's layout) when it
+/// holds auth_delay.so, else what `pg_config --pkglibdir` names (`BINDIR/pg_config`, or the one
+/// on the PATH if it belongs to the same binaries).
+pub(super) fn pkglibdir(bindir: &Path) -> Option<PathBuf> {
     if let Some(parent) = bindir.parent()
-        && parent.join("lib").join(MODULE).is_file()
+        && parent.join("lib").join("auth_delay.so").is_file()
     {
-        return true;
+        return Some(parent.join("lib"));
     }
     let local = bindir.join("pg_config");
     let program = if local.is_file() {
@@ -130,10 +135,9 @@ pub(super) fn has_auth_delay(bindir: &Path) -> bool {
         Ok(Some(out)) if out.status.success() => {
             let mut lines = out.stdout.lines().map(str::trim);
             let same = lines.next().is_some_and(|dir| Path::new(dir) == bindir);
-            same && lines
-                .next()
-                .is_some_and(|lib| Path::new(lib).join(MODULE).is_file())
+            let lib = lines.next().filter(|lib| !lib.is_empty())?;
+            same.then(|| PathBuf::from(lib))
         }
-        _ => false,
+        _ => None,
     }
 }
