@@ -11,6 +11,10 @@
 //! through sqlx, with no ifind code in between. Write attempts run in transactions that are
 //! rolled back, so the tests do not disturb each other.
 //!
+//! The server loads ifind's lockout module `ifind_auth` (which `scripts/test` builds and
+//! installs) with [`LOCKOUT`]: section 4 locks names out with users of their own (`lk_*`), so
+//! that the other tests' few failed logins per name stay below the limit.
+//!
 //! A watchdog process stops the server and removes its folder when the test process ends.
 
 use std::collections::BTreeMap;
@@ -23,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use ifind::app::db_backend;
 use ifind::app::form::FormTarget;
-use ifind::db::cluster::{Cluster, ClusterSettings};
+use ifind::db::cluster::{Cluster, ClusterSettings, LockoutSettings};
 use ifind::db::{Db, sites, users};
 use ifind::domain::interaction::{InteractionInput, validate};
 use sqlx::postgres::{PgPoolOptions, PgRow};
@@ -46,6 +50,8 @@ struct World {
     /// The owner over the socket (the cluster's superuser).
     owner_url: String,
     auth_delay: bool,
+    /// True when the server's pkglibdir has ifind_auth.so (so the server loads it).
+    ifind_auth: bool,
     site_a: i32,
     site_b: i32,
     users: BTreeMap<&'static str, i32>,
@@ -60,6 +66,18 @@ struct World {
 }
 
 const USERS: [&str; 6] = ["boss", "ua", "va", "adm_a", "ub", "gone"];
+
+/// The lockout of this server: above the failed logins any other test makes for one name
+/// (`gone` and `ifind_app` get three), and long enough for a test's next attempt to meet it.
+const LOCKOUT: LockoutSettings = LockoutSettings {
+    max_failures: 4,
+    lockout_secs: 5,
+};
+
+/// Users (with a login and no site) whose names the lockout tests lock out, one per test.
+const LOCK_USERS: [&str; 7] = [
+    "lk_right", "lk_twin", "lk_reset", "lk_wire", "lk_cli", "lk_tui", "lk_probe",
+];
 
 /// Each user's password.
 fn password(user: &str) -> String {
@@ -151,6 +169,7 @@ async fn prepare() -> World {
     let mut settings = ClusterSettings::new(dir.join("pg"));
     settings.fallback_dir = dir.join("fallback");
     settings.listen_tcp = Some(port);
+    settings.lockout = LOCKOUT;
     let cluster = Cluster::new(settings).expect("server binaries are installed");
     cluster.ensure_running().await.expect("start the cluster");
     let postmaster = cluster.status().expect("status").pid.expect("running");
@@ -161,7 +180,7 @@ async fn prepare() -> World {
     ifind::db::migrate::run(&mut owner).await.expect("migrate");
 
     // Users, sites and roles through the real binary, as the owner.
-    for user in USERS {
+    for user in USERS.iter().chain(LOCK_USERS.iter()).copied() {
         let email = format!("{user}@example.org");
         let mut args = vec!["user", "add", user, "--email", &email, "--password-stdin"];
         if user == "boss" {
@@ -293,6 +312,7 @@ async fn prepare() -> World {
         port,
         owner_url,
         auth_delay: cluster.has_auth_delay(),
+        ifind_auth: cluster.has_ifind_auth(),
         site_a,
         site_b,
         users,
@@ -1890,6 +1910,412 @@ async fn auth_a_deactivated_user_with_the_right_password_looks_like_a_wrong_one(
     if delay.is_some() {
         assert!(took >= Duration::from_millis(400), "took {took:?}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4b. Lockout (the ifind_auth module)
+// ---------------------------------------------------------------------------------------------
+
+/// The module's answer to every attempt for a locked-out name, seconds left as N.
+const LOCKED: &str = "28000: too many failed logins for this name; try again in N s";
+/// PostgreSQL's answer to a wrong password, the name as NAME.
+const WRONG: &str = "28P01: password authentication failed for user \"NAME\"";
+
+/// Fails unless the server loads ifind_auth with [`LOCKOUT`]: the lockout tests need it, and
+/// `scripts/test` (the README's test command) builds and installs it.
+async fn lockout_loaded(w: &World) {
+    let mut owner = w.owner().await;
+    let settings: Result<(String, String), _> = sqlx::query_as(
+        "SELECT current_setting('ifind_auth.max_failures'), \
+                current_setting('ifind_auth.lockout_seconds')",
+    )
+    .fetch_one(&mut owner)
+    .await;
+    assert!(
+        w.ifind_auth,
+        "ifind_auth.so is not installed in the server's pkglibdir: run the tests with \
+         scripts/test, which builds and installs pg/ifind_auth"
+    );
+    let settings = settings.unwrap_or_else(|e| panic!("the server does not load ifind_auth: {e}"));
+    assert_eq!(
+        settings,
+        (
+            LOCKOUT.max_failures.to_string(),
+            format!("{}s", LOCKOUT.lockout_secs)
+        )
+    );
+}
+
+/// `message` with the seconds of a lockout as N, and those seconds.
+fn generic(message: &str) -> (String, Option<u32>) {
+    const AT: &str = "try again in ";
+    let Some(i) = message.find(AT).map(|i| i + AT.len()) else {
+        return (message.to_string(), None);
+    };
+    let digits: String = message[i..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let rest = &message[i + digits.len()..];
+    (format!("{}N{rest}", &message[..i]), digits.parse().ok())
+}
+
+/// A login over TCP as `user` with `pw`: Ok when it logs in, else the refusal as
+/// `code: message` (name as NAME, lockout seconds as N) and the seconds left when locked out.
+async fn login(w: &World, user: &str, pw: &str) -> Result<(), (String, Option<u32>)> {
+    match PgConnection::connect(&w.url_as(user, pw)).await {
+        Ok(conn) => {
+            conn.close().await.ok();
+            Ok(())
+        }
+        Err(e) => {
+            let said = describe(&e);
+            println!("{user}: {said}");
+            let (message, secs) = generic(&said.replace(user, "NAME"));
+            if let Some(secs) = secs {
+                assert!(
+                    (1..=LOCKOUT.lockout_secs).contains(&secs),
+                    "{said}: seconds left out of range"
+                );
+            }
+            Err((message, secs))
+        }
+    }
+}
+
+/// Asserts that `user` with `pw` is refused with `expected`; returns the seconds left of a
+/// lockout.
+async fn refused_with(w: &World, user: &str, pw: &str, expected: &str) -> Option<u32> {
+    match login(w, user, pw).await {
+        Ok(()) => panic!("{user} logged in with {pw:?}; expected {expected}"),
+        Err((message, secs)) => {
+            assert_eq!(message, expected, "{user} with {pw:?}");
+            secs
+        }
+    }
+}
+
+/// Makes `max_failures` failed logins as `user`: every one but the last is a wrong password,
+/// the last one locks the name out. Returns the seconds left.
+async fn lock_out(w: &World, user: &str) -> u32 {
+    for i in 1..LOCKOUT.max_failures {
+        refused_with(w, user, &format!("wrong-{i}"), WRONG).await;
+    }
+    refused_with(w, user, "wrong-last", LOCKED)
+        .await
+        .unwrap_or_else(|| panic!("{user}: no seconds in the lockout message"))
+}
+
+#[tokio::test]
+async fn lockout_the_server_loads_the_module() {
+    lockout_loaded(world()).await;
+}
+
+#[tokio::test]
+async fn lockout_after_the_failures_the_right_password_is_refused_until_the_wait_is_over() {
+    let w = world();
+    lockout_loaded(w).await;
+    let user = "lk_right";
+    login(w, user, &password(user))
+        .await
+        .expect("the right password before any failure");
+    lock_out(w, user).await;
+    // Right or wrong, every attempt gets the same answer while the name is locked.
+    refused_with(w, user, &password(user), LOCKED).await;
+    let left = refused_with(w, user, "wrong-again", LOCKED).await;
+    let left = left.expect("seconds left");
+    // No attempt during the lock extends it: after the seconds it named, the right password
+    // works again.
+    tokio::time::sleep(Duration::from_millis(u64::from(left) * 1000 + 300)).await;
+    login(w, user, &password(user))
+        .await
+        .expect("the right password once the lockout is over");
+    // And the name starts afresh: one wrong password is an ordinary failure.
+    refused_with(w, user, "wrong-after", WRONG).await;
+    login(w, user, &password(user)).await.expect("and in again");
+}
+
+/// The answers for a name that exists and one that does not are the same, attempt by attempt.
+#[tokio::test]
+async fn lockout_a_name_that_does_not_exist_gets_the_same_answers_as_a_real_one() {
+    let w = world();
+    lockout_loaded(w).await;
+    let answers = |user: &'static str, last: String| async move {
+        let mut said = Vec::new();
+        for i in 1..=LOCKOUT.max_failures {
+            said.push(login(w, user, &format!("guess-{i}")).await.map_err(|e| e.0));
+        }
+        said.push(login(w, user, &last).await.map_err(|e| e.0));
+        said
+    };
+    let real = answers("lk_twin", password("lk_twin")).await;
+    let none = answers("lk_ghost", password("lk_ghost")).await;
+    let failures = LOCKOUT.max_failures as usize;
+    let mut expected: Vec<Result<(), String>> = vec![Err(WRONG.to_string()); failures - 1];
+    expected.extend([Err(LOCKED.to_string()), Err(LOCKED.to_string())]);
+    assert_eq!(real, expected, "a real user's name");
+    assert_eq!(none, expected, "a name nobody has");
+}
+
+#[tokio::test]
+async fn lockout_a_success_resets_the_count() {
+    let w = world();
+    lockout_loaded(w).await;
+    let user = "lk_reset";
+    for round in 1..=3 {
+        for i in 1..LOCKOUT.max_failures {
+            refused_with(w, user, &format!("wrong-{round}-{i}"), WRONG).await;
+        }
+        login(w, user, &password(user))
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: a success after too few failures: {e:?}"));
+    }
+}
+
+/// Anyone may lock out the owner's name over TCP (where it has no password anyway); the owner
+/// itself logs in over the socket with `trust`, which the module never counts nor refuses.
+#[tokio::test]
+async fn lockout_the_owner_over_the_trusted_socket_still_connects() {
+    let w = world();
+    lockout_loaded(w).await;
+    // Other tests try the owner's name over TCP too, so the lock may come sooner.
+    for i in 1..=LOCKOUT.max_failures {
+        assert!(login(w, "ifind", &format!("owner-guess-{i}")).await.is_err());
+    }
+    refused_with(w, "ifind", "owner-guess", LOCKED).await;
+    let mut owner = w.owner().await;
+    let me: String = sqlx::query_scalar("SELECT session_user::text")
+        .fetch_one(&mut owner)
+        .await
+        .expect("the owner's query");
+    assert_eq!(me, "ifind");
+    owner.close().await.ok();
+}
+
+/// What the server sends to a SCRAM-SHA-256 login as `user` with `password` over TCP, until it
+/// hangs up or lets the user in: `R<code>` per authentication message (10 SASL, 11 continue,
+/// 12 final, 0 ok) and `E<code>: message` (seconds as N) per error. A client of its own, so
+/// that nothing is hidden: a server-final message (`R12`) would prove the password right.
+async fn wire_transcript(w: &World, user: &str, password: &str) -> Vec<String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+    fn message(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![kind];
+        out.extend_from_slice(&u32::try_from(body.len() + 4).expect("len").to_be_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", w.port))
+        .await
+        .expect("connect");
+    let mut startup = 196_608u32.to_be_bytes().to_vec();
+    for (k, v) in [("user", user), ("database", DB)] {
+        startup.extend_from_slice(format!("{k}\0{v}\0").as_bytes());
+    }
+    startup.push(0);
+    let mut first = u32::try_from(startup.len() + 4)
+        .expect("len")
+        .to_be_bytes()
+        .to_vec();
+    first.extend_from_slice(&startup);
+    stream.write_all(&first).await.expect("startup");
+
+    let client_first_bare = "n=,r=ifindattacksuitenonce2026";
+    let mut transcript = Vec::new();
+    loop {
+        let mut head = [0u8; 5];
+        if stream.read_exact(&mut head).await.is_err() {
+            break; // the server hung up
+        }
+        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let mut body = vec![0u8; len.saturating_sub(4)];
+        stream.read_exact(&mut body).await.expect("message body");
+        match head[0] {
+            b'R' => {
+                let code = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                transcript.push(format!("R{code}"));
+                match code {
+                    10 => {
+                        let first = format!("n,,{client_first_bare}");
+                        let mut m = b"SCRAM-SHA-256\0".to_vec();
+                        m.extend_from_slice(
+                            &u32::try_from(first.len()).expect("len").to_be_bytes(),
+                        );
+                        m.extend_from_slice(first.as_bytes());
+                        stream.write_all(&message(b'p', &m)).await.expect("send");
+                    }
+                    11 => {
+                        let server_first = String::from_utf8_lossy(&body[4..]).into_owned();
+                        let field = |k: &str| {
+                            server_first
+                                .split(',')
+                                .find_map(|f| f.strip_prefix(k))
+                                .unwrap_or_default()
+                                .to_string()
+                        };
+                        let salt = STANDARD.decode(field("s=")).expect("salt");
+                        let iterations: u32 = field("i=").parse().expect("iterations");
+                        let mut block = salt.clone();
+                        block.extend_from_slice(&1u32.to_be_bytes());
+                        let mut u = hmac(password.as_bytes(), &block);
+                        let mut salted = u.clone();
+                        for _ in 1..iterations {
+                            u = hmac(password.as_bytes(), &u);
+                            for (s, x) in salted.iter_mut().zip(&u) {
+                                *s ^= x;
+                            }
+                        }
+                        let client_key = hmac(&salted, b"Client Key");
+                        let stored_key = Sha256::digest(&client_key);
+                        let without_proof = format!("c=biws,r={}", field("r="));
+                        let auth = format!("{client_first_bare},{server_first},{without_proof}");
+                        let signature = hmac(&stored_key, auth.as_bytes());
+                        let proof: Vec<u8> =
+                            client_key.iter().zip(&signature).map(|(a, b)| a ^ b).collect();
+                        let last = format!("{without_proof},p={}", STANDARD.encode(proof));
+                        stream
+                            .write_all(&message(b'p', last.as_bytes()))
+                            .await
+                            .expect("send");
+                    }
+                    0 => break, // logged in
+                    _ => {}
+                }
+            }
+            b'E' => {
+                let fields = |k: u8| {
+                    body.split(|b| *b == 0)
+                        .find(|f| f.first() == Some(&k))
+                        .map(|f| String::from_utf8_lossy(&f[1..]).into_owned())
+                        .unwrap_or_default()
+                };
+                let said = format!("{}: {}", fields(b'C'), fields(b'M')).replace(user, "NAME");
+                transcript.push(format!("E{}", generic(&said).0));
+            }
+            other => transcript.push(format!("{}", other as char)),
+        }
+    }
+    transcript
+}
+
+#[tokio::test]
+async fn lockout_the_wire_says_nothing_more_for_the_right_password() {
+    let w = world();
+    lockout_loaded(w).await;
+    let user = "lk_wire";
+    // The client works: the right password gets the server's final message and gets in.
+    assert_eq!(
+        wire_transcript(w, user, &password(user)).await,
+        ["R10", "R11", "R12", "R0"]
+    );
+    let wrong = vec!["R10".to_string(), "R11".into(), format!("E{WRONG}")];
+    let locked = vec!["R10".to_string(), "R11".into(), format!("E{LOCKED}")];
+    for i in 1..LOCKOUT.max_failures {
+        assert_eq!(wire_transcript(w, user, &format!("wrong-{i}")).await, wrong);
+    }
+    assert_eq!(wire_transcript(w, user, "wrong-last").await, locked);
+    // Locked: the right password's exchange is the wrong one's, message for message.
+    assert_eq!(wire_transcript(w, user, &password(user)).await, locked);
+    assert_eq!(wire_transcript(w, user, "wrong-again").await, locked);
+}
+
+/// What the binary on lk_cli's machine says to `ifind --as lk_cli` with `pw`.
+fn cli_login(w: &World, pw: &str) -> String {
+    let url = format!("postgres://lk_cli@127.0.0.1:{}/{DB}", w.port);
+    let out = run_ifind(
+        &[("IFIND_DATABASE_URL", &url), ("IFIND_PASSWORD", pw)],
+        &["--as", "lk_cli", "search", "--site", "A", "budget"],
+        None,
+    );
+    fails(&out)
+}
+
+#[tokio::test]
+async fn lockout_the_cli_says_too_many_attempts() {
+    let w = world();
+    lockout_loaded(w).await;
+    for i in 1..LOCKOUT.max_failures {
+        let said = cli_login(w, &format!("wrong-{i}"));
+        assert!(said.contains("invalid username or password"), "{said}");
+    }
+    for pw in ["wrong-last".to_string(), password("lk_cli")] {
+        let said = cli_login(w, &pw);
+        let (generic_text, secs) = generic(&said);
+        assert!(
+            generic_text.contains("too many attempts; try again in N s"),
+            "{said}"
+        );
+        assert!(secs.is_some_and(|s| (1..=LOCKOUT.lockout_secs).contains(&s)), "{said}");
+        assert!(!said.contains("invalid username"), "{said}");
+    }
+}
+
+#[tokio::test]
+async fn lockout_the_login_screen_says_too_many_attempts() {
+    use ifind::app::db_backend::PgLoginBackend;
+    use ifind::app::login::{INVALID, Secret};
+    use ifind::app::runner::LoginBackend;
+    let w = world();
+    lockout_loaded(w).await;
+    let url = format!("postgres://lk_tui@127.0.0.1:{}/{DB}", w.port);
+    let backend = PgLoginBackend::new(url, ifind::config::DatabaseConfig::default())
+        .expect("login backend");
+    let attempt = |pw: String| backend.login("lk_tui".to_string(), Secret(pw));
+    for i in 1..LOCKOUT.max_failures {
+        let said = attempt(format!("wrong-{i}")).await.expect_err("wrong");
+        assert_eq!(said, INVALID);
+    }
+    for pw in ["wrong-last".to_string(), password("lk_tui")] {
+        let said = attempt(pw).await.expect_err("locked out");
+        let (generic_text, secs) = generic(&said);
+        assert_eq!(generic_text, "too many attempts; try again in N s");
+        assert!(secs.is_some_and(|s| (1..=LOCKOUT.lockout_secs).contains(&s)), "{said}");
+    }
+}
+
+/// The TUI's start-up check of a URL with no password asks the server how it would answer
+/// without sending an (empty) password: however often, no failed login, no lockout.
+#[tokio::test]
+async fn lockout_asking_the_server_before_the_login_is_no_failed_login() {
+    use ifind::db::logins::{FirstAnswer, first_answer, has_credentials};
+    let w = world();
+    lockout_loaded(w).await;
+    let plain = format!(
+        "postgres://lk_probe@127.0.0.1:{}/{DB}?sslmode=disable",
+        w.port
+    );
+    assert!(!has_credentials(&plain));
+    assert!(has_credentials(&w.url_as("lk_probe", "x")));
+    for _ in 0..=LOCKOUT.max_failures {
+        assert_eq!(
+            first_answer(&plain).await.expect("asked"),
+            FirstAnswer::WantsPassword
+        );
+    }
+    let tls = format!("postgres://lk_probe@127.0.0.1:{}/{DB}", w.port);
+    assert_eq!(
+        first_answer(&tls).await.expect("reached"),
+        FirstAnswer::NotAsked
+    );
+    assert_eq!(
+        first_answer(&w.owner_url).await.expect("asked"),
+        FirstAnswer::LetsIn
+    );
+    // Not one of those counted: a wrong password is an ordinary failure, the right one works.
+    refused_with(w, "lk_probe", "wrong", WRONG).await;
+    login(w, "lk_probe", &password("lk_probe"))
+        .await
+        .expect("the right password");
 }
 
 // ---------------------------------------------------------------------------------------------
