@@ -2080,7 +2080,11 @@ async fn lockout_the_owner_over_the_trusted_socket_still_connects() {
     lockout_loaded(w).await;
     // Other tests try the owner's name over TCP too, so the lock may come sooner.
     for i in 1..=LOCKOUT.max_failures {
-        assert!(login(w, "ifind", &format!("owner-guess-{i}")).await.is_err());
+        assert!(
+            login(w, "ifind", &format!("owner-guess-{i}"))
+                .await
+                .is_err()
+        );
     }
     refused_with(w, "ifind", "owner-guess", LOCKED).await;
     let mut owner = w.owner().await;
@@ -2180,8 +2184,11 @@ async fn wire_transcript(w: &World, user: &str, password: &str) -> Vec<String> {
                         let without_proof = format!("c=biws,r={}", field("r="));
                         let auth = format!("{client_first_bare},{server_first},{without_proof}");
                         let signature = hmac(&stored_key, auth.as_bytes());
-                        let proof: Vec<u8> =
-                            client_key.iter().zip(&signature).map(|(a, b)| a ^ b).collect();
+                        let proof: Vec<u8> = client_key
+                            .iter()
+                            .zip(&signature)
+                            .map(|(a, b)| a ^ b)
+                            .collect();
                         let last = format!("{without_proof},p={}", STANDARD.encode(proof));
                         stream
                             .write_all(&message(b'p', last.as_bytes()))
@@ -2255,7 +2262,10 @@ async fn lockout_the_cli_says_too_many_attempts() {
             generic_text.contains("too many attempts; try again in N s"),
             "{said}"
         );
-        assert!(secs.is_some_and(|s| (1..=LOCKOUT.lockout_secs).contains(&s)), "{said}");
+        assert!(
+            secs.is_some_and(|s| (1..=LOCKOUT.lockout_secs).contains(&s)),
+            "{said}"
+        );
         assert!(!said.contains("invalid username"), "{said}");
     }
 }
@@ -2268,8 +2278,8 @@ async fn lockout_the_login_screen_says_too_many_attempts() {
     let w = world();
     lockout_loaded(w).await;
     let url = format!("postgres://lk_tui@127.0.0.1:{}/{DB}", w.port);
-    let backend = PgLoginBackend::new(url, ifind::config::DatabaseConfig::default())
-        .expect("login backend");
+    let backend =
+        PgLoginBackend::new(url, ifind::config::DatabaseConfig::default()).expect("login backend");
     let attempt = |pw: String| backend.login("lk_tui".to_string(), Secret(pw));
     for i in 1..LOCKOUT.max_failures {
         let said = attempt(format!("wrong-{i}")).await.expect_err("wrong");
@@ -2279,7 +2289,10 @@ async fn lockout_the_login_screen_says_too_many_attempts() {
         let said = attempt(pw).await.expect_err("locked out");
         let (generic_text, secs) = generic(&said);
         assert_eq!(generic_text, "too many attempts; try again in N s");
-        assert!(secs.is_some_and(|s| (1..=LOCKOUT.lockout_secs).contains(&s)), "{said}");
+        assert!(
+            secs.is_some_and(|s| (1..=LOCKOUT.lockout_secs).contains(&s)),
+            "{said}"
+        );
     }
 }
 

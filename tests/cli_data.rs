@@ -337,7 +337,8 @@ async fn embedded_cluster_commands() {
     std::fs::write(
         &config,
         format!(
-            "[embedded]\ndata_dir = \"{}\"\nfallback_dir = \"{}\"\n",
+            "[embedded]\ndata_dir = \"{}\"\nfallback_dir = \"{}\"\nlogin_max_failures = 3\n\
+             login_lockout_secs = 2\n",
             home.path().join("pg").display(),
             home.path().join("fallback").display()
         ),
@@ -361,6 +362,21 @@ async fn embedded_cluster_commands() {
     let status = ok(&run(&["db", "status"], None));
     assert!(status.contains("running"), "{status}");
     assert!(status.contains("socket"), "{status}");
+    // The lockout module (which scripts/test installs) with the configured settings, as the
+    // running server itself reports them.
+    assert!(
+        status.contains("lockout:    after 3 failed logins a user name waits 2 s (ifind_auth)"),
+        "{status}"
+    );
+    let health = ok(&run(&["health"], None));
+    let line = health
+        .lines()
+        .find(|l| l.starts_with("login lockout"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("ok") && line.contains("after 3 failed logins a user name waits 2 s"),
+        "{health}"
+    );
     let out = ok(&run(&["db", "stop"], None));
     assert!(out.contains("stopped"), "{out}");
     let status = ok(&run(&["db", "status"], None));

@@ -5,7 +5,7 @@ mod common;
 
 use sqlx::Connection;
 
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "pool",
     "latency",
     "cache hit rate",
@@ -14,6 +14,7 @@ const NAMES: [&str; 8] = [
     "dead tuples",
     "schema version",
     "errors",
+    "login lockout",
 ];
 
 #[tokio::test]

@@ -597,7 +597,8 @@ impl Cluster {
             libraries.push("auth_delay");
             modules.push_str(&format!("auth_delay.milliseconds = {AUTH_DELAY_MS}\n"));
         } else {
-            modules.push_str("# auth_delay.so is not installed: failed logins are not slowed down.\n");
+            modules
+                .push_str("# auth_delay.so is not installed: failed logins are not slowed down.\n");
         }
         if self.ifind_auth {
             libraries.push("ifind_auth");
@@ -897,7 +898,7 @@ mod tests {
             "{alone}"
         );
         let without = sample_with(false, true, false).settings_conf();
-        assert!(!without.contains("ifind_auth."), "{without}");
+        assert!(!without.contains("ifind_auth.max_failures"), "{without}");
         assert!(
             without
                 .lines()

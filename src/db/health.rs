@@ -437,7 +437,10 @@ mod tests {
         );
         let off = lockout_check(&[row("auth_delay.milliseconds", "500")]);
         assert_eq!(off.verdict, Verdict::Degraded);
-        assert!(off.value.starts_with("off: the server does not load ifind_auth"));
+        assert!(
+            off.value
+                .starts_with("off: the server does not load ifind_auth")
+        );
         assert!(off.value.contains("make -C pg/ifind_auth"), "{}", off.value);
         let zero = lockout_check(&[
             row("ifind_auth.max_failures", "0"),

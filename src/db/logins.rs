@@ -324,9 +324,9 @@ pub async fn first_answer(url: &str) -> std::io::Result<FirstAnswer> {
     let port = options.get_port();
     let socket = match options.get_socket() {
         Some(dir) => Some(dir.join(format!(".s.PGSQL.{port}"))),
-        None if options.get_host().starts_with('/') => Some(
-            std::path::Path::new(options.get_host()).join(format!(".s.PGSQL.{port}")),
-        ),
+        None if options.get_host().starts_with('/') => {
+            Some(std::path::Path::new(options.get_host()).join(format!(".s.PGSQL.{port}")))
+        }
         None => None,
     };
     let mut body = 196_608u32.to_be_bytes().to_vec(); // protocol 3.0

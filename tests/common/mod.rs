@@ -58,11 +58,10 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The login lockout of the test clusters (ifind_auth, which `scripts/test` installs): small,
 /// so that a test's failed logins lock nothing for long.
-pub const TEST_LOCKOUT: ifind::db::cluster::LockoutSettings =
-    ifind::db::cluster::LockoutSettings {
-        max_failures: 3,
-        lockout_secs: 2,
-    };
+pub const TEST_LOCKOUT: ifind::db::cluster::LockoutSettings = ifind::db::cluster::LockoutSettings {
+    max_failures: 3,
+    lockout_secs: 2,
+};
 
 /// The server's base URL (any database on it; the harness picks the database).
 pub fn server_url() -> String {
