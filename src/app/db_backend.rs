@@ -654,8 +654,9 @@ pub async fn restore(
 
 /// Logs in by connecting as the user's own PostgreSQL login role (migration 0009): PostgreSQL
 /// checks the password (throttles failures with auth_delay and locks a name out after repeated
-/// failures with ifind_auth, where the server loads them), the database records the login, and every later search and save of the session runs on that
-/// user's own connections, so the database knows who is acting without being told.
+/// failures with ifind_auth, where the server loads them), the database records the login, and
+/// every later search and save of the session runs on that user's own connections, so the
+/// database knows who is acting without being told.
 pub struct PgLoginBackend {
     /// The database's URL; the login puts the user's role (and password) in it.
     url: String,
