@@ -426,37 +426,41 @@ impl Ctx {
         outcome
     }
 
-    /// Whether `password` is ifind user `username`'s: the database accepts it for their login
-    /// role; for a user from before login roles (no role yet), the Argon2id hash they had,
-    /// which only the owner's connection `db` can read.
+    /// Whether `password` is ifind user `username`'s: for a user from before login roles (no
+    /// role yet), the Argon2id hash they had, which only the owner's connection `db` can read;
+    /// else the database accepts it for their login role. The hash comes first, so a user
+    /// without a role is never tried with a login that can only fail (and would count towards
+    /// locking the name out).
     pub async fn password_is(&self, db: &Db, username: &str, password: String) -> Result<bool> {
+        let legacy = {
+            let mut conn = db.pool.acquire().await?;
+            match crate::db::users::by_name(&mut conn, username).await? {
+                Some(user) => crate::db::users::password_hash(&mut conn, user.user_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(|stored| stored.starts_with("$argon2")),
+                None => None,
+            }
+        };
+        if let Some(stored) = legacy {
+            return Ok(tokio::task::spawn_blocking(move || {
+                crate::password::verify(&password, &stored)
+            })
+            .await?);
+        }
         let url = self.login_url(EMBEDDED_DATABASE).await?;
         match crate::db::logins::connect_as(&url, username, Some(&password), &self.config.database)
             .await
         {
             Ok(user_db) => {
                 user_db.pool.close().await;
-                return Ok(true);
+                Ok(true)
             }
-            Err(crate::db::logins::LoginFailure::Invalid) => {}
+            Err(crate::db::logins::LoginFailure::Invalid) => Ok(false),
             Err(e @ crate::db::logins::LoginFailure::LockedOut(_)) => bail!("{e}"),
             Err(crate::db::logins::LoginFailure::Unavailable(e)) => bail!("{e}"),
         }
-        let mut conn = db.pool.acquire().await?;
-        let Some(user) = crate::db::users::by_name(&mut conn, username).await? else {
-            return Ok(false);
-        };
-        let Ok(Some(stored)) = crate::db::users::password_hash(&mut conn, user.user_id).await
-        else {
-            return Ok(false);
-        };
-        if !stored.starts_with("$argon2") {
-            return Ok(false);
-        }
-        Ok(
-            tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
-                .await?,
-        )
     }
 
     /// A connection as ifind user `name`, authenticated by the database: the password comes
