@@ -611,3 +611,42 @@ async fn explain_the_finder_statements() {
         plan.join("\n")
     );
 }
+
+/// More matches than the entry point lists (`Candidates::Many`): the Finder's count asks
+/// `ifind_match_count`, which counts through the text index as the owner after checking the
+/// site; the number is the owner's, and nothing for a site one may not read.
+#[tokio::test]
+async fn a_count_above_the_cap_goes_through_the_index_and_is_exact() {
+    let w = world().await;
+    let owner: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+          AND search_vector @@ to_tsquery('english', 'weekly')",
+    )
+    .bind(w.alpha)
+    .fetch_one(&w.t.db.pool)
+    .await
+    .expect("owner count");
+    assert!(owner > MATCH_CAP, "more than the cap: {owner}");
+    let mut tx = w.app.begin_as(Some(w.alice)).await.expect("begin");
+    let mut req = SearchRequest::new(w.alpha, "weekly");
+    req.count_cap = 10_000;
+    let counted = search::count_in(&mut tx, &req).await.expect("count");
+    assert_eq!(
+        counted,
+        ifind::db::search::MatchCount::Exact(owner),
+        "the app's count"
+    );
+    req.count_cap = 1_000;
+    let capped = search::count_in(&mut tx, &req).await.expect("count");
+    assert_eq!(capped, ifind::db::search::MatchCount::AtLeast(1_000));
+    // The entry point itself, for the site alice may not read: nothing.
+    let other: i64 = sqlx::query_scalar(
+        "SELECT ifind_match_count($1, to_tsquery('english', 'weekly'), NULL, NULL, false, 10000)",
+    )
+    .bind(w.beta)
+    .fetch_one(&mut *tx)
+    .await
+    .expect("count at beta");
+    assert_eq!(other, 0, "nothing of a site alice may not read");
+    tx.rollback().await.expect("rollback");
+}

@@ -1414,15 +1414,41 @@ async fn count(
     if let Some(known) = known_count(text, cap) {
         return Ok(known);
     }
-    let n: i64 = count_query("", site_id, text, filters, cap, archive)
-        .build_query_scalar()
-        .fetch_one(conn)
-        .await?;
+    let n: i64 = if counts_through_index(text, filters) {
+        // More matches than the entry point lists, and nothing it cannot evaluate: counted
+        // through the text and trigram indexes by `ifind_match_count` (migration 0012), which
+        // a walk over the site's rows would not use.
+        let (lead, location) = narrowing(filters);
+        sqlx::query_scalar("SELECT ifind_match_count($1, $2::tsquery, $3, $4, $5, $6)")
+            .bind(site_id)
+            .bind(text.matches.as_deref())
+            .bind(lead)
+            .bind(location)
+            .bind(archive)
+            .bind(i32::try_from(cap).unwrap_or(i32::MAX))
+            .fetch_one(conn)
+            .await?
+    } else {
+        count_query("", site_id, text, filters, cap, archive)
+            .build_query_scalar()
+            .fetch_one(conn)
+            .await?
+    };
     Ok(if n > cap {
         MatchCount::AtLeast(cap)
     } else {
         MatchCount::Exact(n)
     })
+}
+
+/// Whether [`count`] asks `ifind_match_count`: the entry point found more matches than it
+/// lists, it was given the text (not a short prefix walked on a small site) and it evaluates
+/// every condition (no `type:` or dates).
+fn counts_through_index(text: &Text, filters: &Filters) -> bool {
+    text.candidates == Some(Candidates::Many)
+        && !text.walk
+        && (text.matches.is_some() || filters.lead.is_some() || filters.location.is_some())
+        && exact_for(filters, true)
 }
 
 /// The statement of [`count`], after `prefix`.
