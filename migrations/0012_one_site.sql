@@ -304,7 +304,11 @@ CREATE FUNCTION ifind_match_count(p_site integer, p_text tsquery, p_lead text, p
              || 'ORDER BY start_datetime DESC LIMIT 200) AS n WHERE ' || newest
            INTO dense
           USING p_site, p_text, p_lead, p_location;
-        cond := CASE WHEN dense >= 20 THEN walked ELSE indexed END;
+        -- The walk goes newest first, as the Finder's does (the date index of the site); the
+        -- planner, which has no statistics of these conditions, might otherwise read the
+        -- whole table in search of a small site's rows.
+        cond := CASE WHEN dense >= 20 THEN walked || ' ORDER BY start_datetime DESC'
+                     ELSE indexed END;
         body := '(SELECT 1 FROM interactions WHERE ' || cond || ' LIMIT $5)';
         IF p_archive THEN
             body := body || ' UNION ALL (SELECT 1 FROM interactions_archive WHERE ' || cond

@@ -496,6 +496,9 @@ async fn explain_the_finder_statements() {
     ifind::db::pool::set_acting_user(&mut tx, Some(admin))
         .await
         .expect("acting user");
+    ifind::db::pool::enter_site(&mut tx, site)
+        .await
+        .expect("the site the statements work on");
     sqlx::query(
         "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), \
                 set_config('pg_trgm.word_similarity_threshold', $1, true)",
