@@ -307,7 +307,10 @@ CREATE FUNCTION ifind_match_count(p_site integer, p_text tsquery, p_lead text, p
         -- The walk goes newest first, as the Finder's does (the date index of the site); the
         -- planner, which has no statistics of these conditions, might otherwise read the
         -- whole table in search of a small site's rows.
-        cond := CASE WHEN dense >= 20 THEN walked || ' ORDER BY start_datetime DESC'
+        -- `lead:` and `location:` always go by their trigram indexes: a name dense among the
+        -- newest rows may be rare before them, and the walk then read the whole site.
+        cond := CASE WHEN dense >= 20 AND p_lead IS NULL AND p_location IS NULL
+                     THEN walked || ' ORDER BY start_datetime DESC'
                      ELSE indexed END;
         body := '(SELECT 1 FROM interactions WHERE ' || cond || ' LIMIT $5)';
         IF p_archive THEN
