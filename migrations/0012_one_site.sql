@@ -63,20 +63,29 @@ CREATE POLICY interactions_archive_read ON interactions_archive FOR SELECT TO if
 REVOKE SELECT ON audit_log, access_log FROM ifind_app;
 REVOKE SELECT ON audit_log, access_log FROM PUBLIC;
 
--- Whether the session reads every row of the logs: an active global administrator; the owner,
--- a superuser or a BYPASSRLS role acting as nobody (an owner's session that names a user acts
--- with that user's rights, as the policies let it).
+-- Whether the session bypasses the policies: the tables' owner (or a member of it), a
+-- superuser, or a BYPASSRLS role. Only for the functions below (not granted to anyone).
+CREATE FUNCTION ifind_sees_all() RETURNS boolean
+    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+    SET search_path = public, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+    BEGIN
+        RETURN ifind_is_owner()
+            OR EXISTS (SELECT 1 FROM pg_roles r
+                        WHERE r.rolname = session_user AND (r.rolsuper OR r.rolbypassrls));
+    END
+    $$;
+
+-- Whether the session reads every row of the logs: an active global administrator; a session
+-- that bypasses the policies acting as nobody (an owner's session that names a user acts with
+-- that user's rights, as the policies let it).
 CREATE FUNCTION ifind_reads_everything() RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = public, pg_temp
     AS $$
     BEGIN
-        RETURN ifind_is_global_admin()
-            OR (ifind_current_user() IS NULL
-                AND (ifind_is_owner()
-                     OR EXISTS (SELECT 1 FROM pg_roles r
-                                 WHERE r.rolname = session_user
-                                   AND (r.rolsuper OR r.rolbypassrls))));
+        RETURN ifind_is_global_admin() OR (ifind_current_user() IS NULL AND ifind_sees_all());
     END
     $$;
 
@@ -152,7 +161,7 @@ CREATE FUNCTION ifind_access_entries(p_limit integer)
     END
     $$;
 
-REVOKE ALL ON FUNCTION ifind_reads_everything(), ifind_audit_entries(integer, integer, integer),
+REVOKE ALL ON FUNCTION ifind_sees_all(), ifind_reads_everything(), ifind_audit_entries(integer, integer, integer),
     ifind_access_entries(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ifind_audit_entries(integer, integer, integer),
     ifind_access_entries(integer) TO ifind_app;

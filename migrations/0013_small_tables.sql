@@ -42,23 +42,7 @@
 -- Sessions that bypass the policies (the owner, a superuser, a BYPASSRLS role) see and change
 -- every row through the functions too, as they did through the tables.
 
--- ---------------------------------------------------------------------------------------------
--- Who sees everything
--- ---------------------------------------------------------------------------------------------
-
--- Whether the session bypasses the policies: the tables' owner (or a member of it), a
--- superuser, or a BYPASSRLS role. Only for the functions below (not granted to anyone).
-CREATE FUNCTION ifind_sees_all() RETURNS boolean
-    LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
-    SET search_path = public, pg_temp
-    SET plan_cache_mode = force_generic_plan
-    AS $$
-    BEGIN
-        RETURN ifind_is_owner()
-            OR EXISTS (SELECT 1 FROM pg_roles r
-                        WHERE r.rolname = session_user AND (r.rolsuper OR r.rolbypassrls));
-    END
-    $$;
+-- `ifind_sees_all()` (whether the session bypasses the policies) is migration 0012's.
 
 -- ---------------------------------------------------------------------------------------------
 -- Sites
@@ -358,7 +342,7 @@ CREATE FUNCTION ifind_revoke_role(p_user integer, p_site integer) RETURNS boolea
 -- deletes; INSERT (the columns granted by migration 0009) stays, under the insert policies.
 REVOKE SELECT, UPDATE, DELETE ON users, sites, user_site_mapping FROM ifind_app;
 
-REVOKE ALL ON FUNCTION ifind_sees_all(), ifind_my_sites(), ifind_site_by_name(text),
+REVOKE ALL ON FUNCTION ifind_my_sites(), ifind_site_by_name(text),
     ifind_site_name(integer), ifind_site_tokens(), ifind_set_site_active(integer, boolean),
     ifind_username(integer), ifind_users(), ifind_user_by_id(integer), ifind_user_by_name(text),
     ifind_set_user_active(integer, boolean), ifind_mappings(integer),
