@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The policies benchmark (benches/policies.rs) at 1,000,000 rows, before and after: the
-# BENCHMARKS.md section "Policies at 1,000,000 rows: schema 1.10.0 (one site per statement)
-# against c5636ff", end to end and rerunnable.
+# BENCHMARKS.md section "Policies at 1,000,000 rows: schema 1.11.0 (one site per statement)
+# against c5636ff (issue 11)", end to end and rerunnable.
 #
 #   benches/policies_1m.sh                 # everything: cluster build seed runs summary explain
 #   benches/policies_1m.sh runs summary    # some steps only, in the order given
