@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The policies benchmark (benches/policies.rs) at 1,000,000 rows, before and after: the
-# BENCHMARKS.md section "Policies at 1,000,000 rows: schema 1.10.0 (one site per statement)
-# against c5636ff", end to end and rerunnable.
+# BENCHMARKS.md section "Policies at 1,000,000 rows: schema 1.11.0 (one site per statement)
+# against c5636ff (issue 11)", end to end and rerunnable.
 #
 #   benches/policies_1m.sh                 # everything: cluster build seed runs summary explain
 #   benches/policies_1m.sh runs summary    # some steps only, in the order given
@@ -16,7 +16,7 @@
 #                 `cargo bench --offline --bench policies --no-run` in each tree (created with
 #                 `git worktree add` at $BEFORE_REV / $AFTER_REV when missing; an existing tree
 #                 is built as it is checked out), then the two executables are copied to
-#                 $PGROOT/bin/SIDE so that the trees' target/ folders can be deleted
+#                 $BIN/SIDE so that the trees' target/ folders can be deleted
 #   seed          seed-before seed-after: database before1m / after1m (re)created and filled by
 #                 that side's own binary (`ifind seed --sites 200 --interactions 1000000
 #                 --seed 1`, timed), then `VACUUM ANALYZE`
@@ -36,7 +36,8 @@
 #
 # Environment (defaults): BEFORE_REV=c5636ff AFTER_REV=main BEFORE_TREE=/work/wt-before
 # AFTER_TREE=/work/wt-after PGBIN=/usr/lib/postgresql/15/bin PGROOT=/tmp/bench1m PORT=5499
-# SITES=200 ROWS=1000000 SEED=1 REPS=10 ROUNDS=2 OUT=$PGROOT/results. Run as root (the server
+# SITES=200 ROWS=1000000 SEED=1 REPS=10 ROUNDS=2 OUT=$PGROOT/results BEFORE_DB=before1m
+# AFTER_DB=after1m BIN=$PGROOT/bin. Run as root (the server
 # runs as `postgres` through runuser) or as the `postgres` OS user; $PGROOT must be reachable by
 # `postgres` (not under /root).
 set -euo pipefail
@@ -55,6 +56,9 @@ SEED=${SEED:-1}
 REPS=${REPS:-10}
 ROUNDS=${ROUNDS:-2}
 OUT=${OUT:-$PGROOT/results}
+BEFORE_DB=${BEFORE_DB:-before1m}
+AFTER_DB=${AFTER_DB:-after1m}
+BIN=${BIN:-$PGROOT/bin}
 
 say() { printf '%s %s\n' "$(date '+%H:%M:%S')" "$*" >&2; }
 load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' /; }
@@ -65,6 +69,7 @@ url() { echo "postgres://postgres@localhost:$PORT/$1?host=$PGROOT"; }
 psql_owner() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 "host=$PGROOT port=$PORT user=postgres dbname=$1" "${@:2}"; }
 tree_of() { if [ "$1" = before ]; then echo "$BEFORE_TREE"; else echo "$AFTER_TREE"; fi; }
 rev_of() { if [ "$1" = before ]; then echo "$BEFORE_REV"; else echo "$AFTER_REV"; fi; }
+db_of() { if [ "$1" = before ]; then echo "$BEFORE_DB"; else echo "$AFTER_DB"; fi; }
 
 cluster() {
     if as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" status >/dev/null 2>&1; then
@@ -109,7 +114,7 @@ build_side() {
     exe=$(cd "$tree" && cargo bench --offline --bench policies --no-run --message-format=json \
         2>/dev/null | grep -o '"executable":"[^"]*"' | tail -1 | cut -d'"' -f4)
     [ -x "$exe" ] || { say "build $side: no bench executable"; exit 1; }
-    bin="$PGROOT/bin/$side"
+    bin="$BIN/$side"
     mkdir -p "$bin"
     cp "$tree/target/release/ifind" "$bin/ifind"
     cp "$exe" "$bin/policies"
@@ -118,23 +123,24 @@ build_side() {
 }
 
 seed_side() {
-    local side=$1 db=${1}1m
+    local side=$1 db
+    db=$(db_of "$1")
     mkdir -p "$OUT" "$PGROOT/xdg"
     psql_owner postgres -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-    say "seed $side: $(cat "$PGROOT/bin/$side/commit" | cut -c1-80)"
+    say "seed $side: $(cat "$BIN/$side/commit" | cut -c1-80)"
     local t0 t1 t2
     t0=$(date +%s.%N)
     # Only the URL (IFIND_DATABASE_URL, the owner's); no config file, logs under $PGROOT/xdg.
     env -u DATABASE_URL -u IFIND_OWNER_URL -u IFIND_READ_URLS \
         XDG_CONFIG_HOME="$PGROOT/xdg/config" XDG_STATE_HOME="$PGROOT/xdg/state" \
         XDG_DATA_HOME="$PGROOT/xdg/data" IFIND_DATABASE_URL="$(url "$db")" \
-        "$PGROOT/bin/$side/ifind" seed --sites "$SITES" --interactions "$ROWS" --seed "$SEED" \
+        "$BIN/$side/ifind" seed --sites "$SITES" --interactions "$ROWS" --seed "$SEED" \
         | tee "$OUT/seed-$side.txt"
     t1=$(date +%s.%N)
     psql_owner "$db" -qc "VACUUM ANALYZE"
     t2=$(date +%s.%N)
     {
-        echo "commit: $(cat "$PGROOT/bin/$side/commit")"
+        echo "commit: $(cat "$BIN/$side/commit")"
         printf 'seed wall time: %.1f s\nVACUUM ANALYZE: %.1f s\n' \
             "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)"
         echo "load average after: $(load)"
@@ -146,11 +152,11 @@ run_side() {
     local side=$1 round=$2 file="$OUT/run-$1-$2.txt" started=$SECONDS
     say "run $side $round (load $(load))"
     {
-        echo "# side $side, round $round: $(cat "$PGROOT/bin/$side/commit" | cut -c1-100)"
+        echo "# side $side, round $round: $(cat "$BIN/$side/commit" | cut -c1-100)"
         echo "# started $(date -Is), load average $(load)"
         # What `cargo bench --offline --bench policies -- ARGS` runs: the bench executable with
         # --bench ARGS.
-        "$PGROOT/bin/$side/policies" --bench --url "$(url "${side}1m")" --reps "$REPS"
+        "$BIN/$side/policies" --bench --url "$(url "$(db_of "$side")")" --reps "$REPS"
         echo "# ended $(date -Is), load average $(load)"
     } >"$file"
     say "run $side $round: $((SECONDS - started)) s (load $(load))"
@@ -247,8 +253,8 @@ explain() {
     mkdir -p "$OUT"
     local site
     for site in largest typical; do
-        say "explain: the Finder's statements on after1m's $site site, as a viewer"
-        (cd "$AFTER_TREE" && IFIND_EXPLAIN_URL="$(url after1m)" IFIND_EXPLAIN_SITE=$site \
+        say "explain: the Finder's statements on $AFTER_DB's $site site, as a viewer"
+        (cd "$AFTER_TREE" && IFIND_EXPLAIN_URL="$(url "$AFTER_DB")" IFIND_EXPLAIN_SITE=$site \
             cargo test --release --offline --test oracle -- --ignored --nocapture --exact \
             explain_the_finder_statements) >"$OUT/explain-after-$site.txt"
         say "explain: $OUT/explain-after-$site.txt"

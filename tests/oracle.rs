@@ -423,10 +423,14 @@ async fn searches_still_reach_their_rows_through_an_index() {
     assert_eq!(page.count, Some(search::MatchCount::Exact(7)));
 }
 
-/// Prints `EXPLAIN (ANALYZE, BUFFERS)` of the statements the Finder sends (its own builders) on
-/// the largest site of a database filled by `ifind seed`, as `ifind_app` acting as a user of
-/// that site, for BENCHMARKS.md: a rare word, a common word, a `lead:` filter and the
-/// near-match fallback, and what `ifind_match_ids` runs inside for the rare word (as the owner).
+/// Prints `EXPLAIN (ANALYZE, BUFFERS)` of the statements the Finder sends for a first page (its
+/// own builders; the entry point's ids trimmed as a first page trims them; the count statement
+/// when the ids do not give the count) on the largest site (`IFIND_EXPLAIN_SITE=typical`: the
+/// median site) of a database filled by `ifind seed`, as `ifind_app` acting as a viewer of that
+/// site (else another member, never a global administrator) with the site entered as the Finder
+/// enters it (`ifind.site`, migration 0012), for BENCHMARKS.md: the classes of `benches/policies.rs` (the first word it picks for
+/// each) and the near-match fallback, and what `ifind_match_ids` runs inside for the rare and
+/// medium words (as the owner).
 /// `IFIND_EXPLAIN_URL=<owner URL> cargo test --test oracle -- --ignored --nocapture explain`
 #[tokio::test]
 #[ignore = "needs IFIND_EXPLAIN_URL, a seeded database"]
@@ -440,65 +444,94 @@ async fn explain_the_finder_statements() {
     ifind::db::roles::enable_app_login(&mut owner)
         .await
         .expect("app login");
-    let (site, rows): (i32, i64) = sqlx::query_as(
-        "SELECT site_id, count(*) FROM interactions WHERE deleted_at IS NULL \
-          GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1",
+    // The site as benches/policies.rs picks it: the largest, or with IFIND_EXPLAIN_SITE=typical
+    // the median.
+    let sites: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT site_id, count(*) FROM interactions GROUP BY site_id ORDER BY count(*) DESC",
     )
-    .fetch_one(&mut owner)
+    .fetch_all(&mut owner)
     .await
-    .expect("largest site");
+    .expect("sites");
+    let typical = std::env::var("IFIND_EXPLAIN_SITE").is_ok_and(|s| s == "typical");
+    let (site, rows) = if typical {
+        sites[sites.len() / 2]
+    } else {
+        sites[0]
+    };
+    // The words benches/policies.rs picks (the first of each class).
     let words: Vec<(String, i32)> = sqlx::query_as(
         "SELECT word, ndoc FROM ts_stat(format('SELECT search_vector FROM interactions \
-         WHERE site_id = %s AND deleted_at IS NULL', $1::int)) \
-         WHERE word ~ '^[a-z]{4,}$' AND to_tsquery('english', word)::text = quote_literal(word) \
-         ORDER BY ndoc DESC, word",
+         WHERE site_id = %s', $1::int)) \
+         WHERE length(word) > 3 AND word ~ '^[a-z]+$' ORDER BY ndoc DESC, word",
     )
     .bind(site)
     .fetch_all(&mut owner)
     .await
     .expect("words");
+    let total = rows as i32;
     let pick = |lo: i32, hi: i32| {
         words
             .iter()
             .find(|(_, n)| (lo..=hi).contains(n))
-            .map(|(w, n)| (w.clone(), *n))
+            .cloned()
             .unwrap_or_default()
     };
     let rare = pick(10, 60);
-    let common = words.first().cloned().unwrap_or_default();
+    let medium = pick(200, 3000.max(total / 50));
+    let common = pick(total / 6, total);
+    // The bench's two-letter prefixes (of the words ranked 1, 101, 201 and 301): the first that
+    // is not a stop word (a stop word leaves no text, as an empty query).
+    let mut prefix2 = String::new();
+    for (w, _) in words.iter().take(400).step_by(100) {
+        let p: String = w.chars().take(2).collect();
+        let kept: Option<String> =
+            sqlx::query_scalar("SELECT NULLIF(to_tsquery('english', $1 || ':*')::text, '')")
+                .bind(&p)
+                .fetch_one(&mut owner)
+                .await
+                .expect("prefix");
+        if kept.is_some() {
+            prefix2 = p;
+            break;
+        }
+    }
     let lead: String = sqlx::query_scalar(
-        "SELECT split_part(lead, ' ', 2) FROM interactions WHERE site_id = $1 \
-          GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1 OFFSET 3",
+        "SELECT lead FROM interactions WHERE site_id = $1 GROUP BY lead \
+         ORDER BY count(*) DESC, lead LIMIT 1",
     )
     .bind(site)
     .fetch_one(&mut owner)
     .await
     .expect("lead");
+    let lead = lead.split_whitespace().last().unwrap_or("").to_lowercase();
     let mut typo: Vec<char> = rare.0.chars().collect();
-    typo.swap(2, 3);
+    typo.swap(1, 2);
     let typo: String = typo.into_iter().collect();
-    let admin: i32 = sqlx::query_scalar(
-        "SELECT m.user_id FROM user_site_mapping m JOIN users u USING (user_id) \
-          WHERE m.site_id = $1 AND u.is_active ORDER BY m.user_id LIMIT 1",
+    let (viewer, role): (i32, String) = sqlx::query_as(
+        "SELECT m.user_id, m.role::text FROM user_site_mapping m JOIN users u USING (user_id) \
+          WHERE m.site_id = $1 AND u.is_active AND NOT u.is_global_admin \
+          ORDER BY (m.role = 'viewer') DESC, m.user_id LIMIT 1",
     )
     .bind(site)
     .fetch_one(&mut owner)
     .await
-    .expect("a user of the site");
+    .expect("a member of the site");
     println!(
-        "largest site {site} ({rows} rows); rare {rare:?}, common {common:?}, lead {lead:?}, \
-         typo {typo:?}; acting user {admin} (a user of the site) as ifind_app"
+        "{} site {site} ({rows} rows); rare {rare:?}, medium {medium:?}, common \
+         {common:?}, prefix2 {prefix2:?}, lead {lead:?}, typo {typo:?}; acting user {viewer} \
+         ({role} of the site) as ifind_app",
+        if typical { "typical" } else { "largest" }
     );
 
     let app_url = common::app_url_of(&url);
     let mut app = sqlx::PgConnection::connect(&app_url).await.expect("app");
     let mut tx = app.begin().await.expect("begin");
-    ifind::db::pool::set_acting_user(&mut tx, Some(admin))
+    ifind::db::pool::set_acting_user(&mut tx, Some(viewer))
         .await
         .expect("acting user");
     ifind::db::pool::enter_site(&mut tx, site)
         .await
-        .expect("the site the statements work on");
+        .expect("enter the site");
     sqlx::query(
         "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), \
                 set_config('pg_trgm.word_similarity_threshold', $1, true)",
@@ -508,12 +541,18 @@ async fn explain_the_finder_statements() {
     .await
     .expect("settings");
     const EXPLAIN: &str = "EXPLAIN (ANALYZE, BUFFERS) ";
-    let lead_line = format!("lead:\"{lead}\"");
+    let limit = search::DEFAULT_LIMIT;
+    let window = search::DEFAULT_RANK_WINDOW;
     let cases = [
+        ("browse", String::new(), Sort::Newest),
         ("rare word", format!("{} ", rare.0), Sort::Relevance),
+        ("rare word", format!("{} ", rare.0), Sort::Newest),
+        ("medium word", format!("{} ", medium.0), Sort::Relevance),
+        ("medium word", format!("{} ", medium.0), Sort::Newest),
         ("common word", format!("{} ", common.0), Sort::Relevance),
         ("common word", format!("{} ", common.0), Sort::Newest),
-        ("lead:", lead_line.clone(), Sort::Newest),
+        ("prefix2", prefix2.clone(), Sort::Relevance),
+        ("lead:", format!("lead:{lead}"), Sort::Newest),
     ];
     for (label, line, sort) in cases {
         let parsed = ifind::domain::query::parse(&line);
@@ -526,42 +565,114 @@ async fn explain_the_finder_statements() {
         .fetch_one(&mut *tx)
         .await
         .expect("normalise");
+        // A short prefix on a small site walks the site's rows: the entry point is not given
+        // the text (search::walk_small_site).
+        let walk = search::walks(&mut tx, site, matches.as_deref())
+            .await
+            .expect("walks");
+        let given = if walk { None } else { matches.as_deref() };
         let started = std::time::Instant::now();
-        let candidates = search::match_candidates(
-            &mut tx,
-            site,
-            matches.as_deref(),
-            &parsed.filters,
-            false,
-            MATCH_CAP,
-        )
-        .await
-        .expect("candidates");
+        let candidates =
+            search::match_candidates(&mut tx, site, given, &parsed.filters, false, MATCH_CAP)
+                .await
+                .expect("candidates");
         let took = started.elapsed();
+        let took = format!("in {:.2} ms", took.as_secs_f64() * 1000.0);
         let summary = match &candidates {
-            Candidates::Ids(ids) => format!("{} ids", ids.len()),
-            other => format!("{other:?}"),
+            Candidates::Ids(ids) => format!("ifind_match_ids: {} ids {took}", ids.len()),
+            Candidates::All if walk => "ifind_match_ids not asked: the site is walked".into(),
+            Candidates::All => "ifind_match_ids not asked".into(),
+            other => format!("ifind_match_ids: {other:?} {took}"),
+        };
+        // As the search: ids that are exactly the matches are trimmed to a first page's (the
+        // first limit + 1 newest first, the rank window's by relevance), and give the count.
+        let exact = parsed.filters.kind.is_none()
+            && parsed.filters.from.is_none()
+            && parsed.filters.to.is_none()
+            && (matches.is_none() || !walk);
+        let ranked = sort == Sort::Relevance && rank.is_some();
+        let head = if ranked { window } else { limit + 1 } as usize;
+        let sent = match &candidates {
+            Candidates::Ids(ids) if exact && ids.len() > head => {
+                Candidates::Ids(ids[..head].to_vec())
+            }
+            other => other.clone(),
         };
         let plan: Vec<String> = search::page_statement(
             EXPLAIN,
             site,
             matches.as_deref(),
             rank.as_deref(),
-            false,
-            &candidates,
+            walk,
+            &sent,
             &parsed.filters,
             sort,
             None,
-            search::DEFAULT_LIMIT,
-            search::DEFAULT_RANK_WINDOW,
+            limit,
+            window,
         )
         .build_query_scalar()
         .fetch_all(&mut *tx)
         .await
         .expect("explain");
+        let shown = match &sent {
+            Candidates::Ids(ids) if ids.len() < summary_len(&candidates) => {
+                format!(", the page given the first {}", ids.len())
+            }
+            _ => String::new(),
+        };
         println!(
-            "\n### {label} `{line}` ({sort}); ifind_match_ids: {summary} in {:.2} ms\n\n```\n{}\n```",
-            took.as_secs_f64() * 1000.0,
+            "\n### {label} `{line}` ({sort}); {summary}{shown}\n\n```\n{}\n```",
+            plan.join("\n")
+        );
+        if exact && matches!(candidates, Candidates::Ids(_)) {
+            println!("\ncount: the number of ids");
+            continue;
+        }
+        let narrowing =
+            matches.is_some() || parsed.filters.lead.is_some() || parsed.filters.location.is_some();
+        if exact && narrowing && !walk && matches!(candidates, Candidates::Many) {
+            // More matches than the ids: the search counts through `ifind_match_count`.
+            let started = std::time::Instant::now();
+            let n: i64 =
+                sqlx::query_scalar("SELECT ifind_match_count($1, $2::tsquery, $3, $4, $5, $6)")
+                    .bind(site)
+                    .bind(matches.as_deref())
+                    .bind(parsed.filters.lead.as_deref().map(search::contains_pattern))
+                    .bind(
+                        parsed
+                            .filters
+                            .location
+                            .as_deref()
+                            .map(search::contains_pattern),
+                    )
+                    .bind(false)
+                    .bind(search::DEFAULT_COUNT_CAP as i32)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .expect("ifind_match_count");
+            println!(
+                "\ncount: ifind_match_count answered {n} in {:.2} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            continue;
+        }
+        let plan: Vec<String> = search::count_statement(
+            EXPLAIN,
+            site,
+            matches.as_deref(),
+            walk,
+            &candidates,
+            &parsed.filters,
+            search::DEFAULT_COUNT_CAP,
+        )
+        .build_query_scalar()
+        .fetch_all(&mut *tx)
+        .await
+        .expect("explain count");
+        println!(
+            "\n#### its count (cap {})\n\n```\n{}\n```",
+            search::DEFAULT_COUNT_CAP,
             plan.join("\n")
         );
     }
@@ -596,23 +707,46 @@ async fn explain_the_finder_statements() {
     );
     tx.rollback().await.ok();
 
-    // Inside the entry point, for the rare word: the owner's statement, as EXECUTE plans it.
-    let plan: Vec<String> = sqlx::query_scalar(
-        "EXPLAIN (ANALYZE, BUFFERS) SELECT array_agg(i) FROM (SELECT interaction_id \
-           FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-            AND search_vector @@ to_tsquery('english', $2) LIMIT $3) AS s (i)",
-    )
-    .bind(site)
-    .bind(&rare.0)
-    .bind(MATCH_CAP + 1)
-    .fetch_all(&mut owner)
-    .await
-    .expect("explain");
-    println!(
-        "\n### inside ifind_match_ids for `{}` (as the owner)\n\n```\n{}\n```",
-        rare.0,
-        plan.join("\n")
-    );
+    // Inside the entry point, as the owner, as EXECUTE plans them: the probe of the site's 200
+    // newest rows, then the enumeration of the matches (up to the cap + 1).
+    for word in [&rare.0, &medium.0] {
+        let probe: Vec<String> = sqlx::query_scalar(
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FROM (SELECT search_vector, lead, \
+               location FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+               ORDER BY start_datetime DESC LIMIT 200) AS n \
+              WHERE true AND n.search_vector @@ to_tsquery('english', $2)",
+        )
+        .bind(site)
+        .bind(word)
+        .fetch_all(&mut owner)
+        .await
+        .expect("explain probe");
+        let plan: Vec<String> = sqlx::query_scalar(
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT array_agg(i ORDER BY t DESC, i DESC) FROM \
+               (SELECT interaction_id, start_datetime FROM interactions \
+                 WHERE site_id = $1 AND deleted_at IS NULL \
+                   AND search_vector @@ to_tsquery('english', $2) LIMIT $3) AS s (i, t)",
+        )
+        .bind(site)
+        .bind(word)
+        .bind(MATCH_CAP + 1)
+        .fetch_all(&mut owner)
+        .await
+        .expect("explain");
+        println!(
+            "\n### inside ifind_match_ids for `{word}` (as the owner)\n\n```\n{}\n```\n\n```\n{}\n```",
+            probe.join("\n"),
+            plan.join("\n")
+        );
+    }
+}
+
+/// How many ids the entry point answered (0 for anything but ids).
+fn summary_len(c: &Candidates) -> usize {
+    match c {
+        Candidates::Ids(ids) => ids.len(),
+        _ => 0,
+    }
 }
 
 /// More matches than the entry point lists (`Candidates::Many`): the Finder's count asks
