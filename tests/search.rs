@@ -878,3 +878,150 @@ async fn short_prefixes_walked_on_a_small_site_match_what_the_index_finds() {
         assert_eq!(counted, MatchCount::Exact(hand.len() as i64), "{query}");
     }
 }
+
+/// Ids of `sql` (one integer column) as the owner, `site` bound as $1 and `text` as $2.
+async fn owner_ids(conn: &mut PgConnection, sql: &str, site: i32, text: &str) -> Vec<i32> {
+    sqlx::query_scalar(sql)
+        .bind(site)
+        .bind(text)
+        .fetch_all(&mut *conn)
+        .await
+        .expect("hand-written")
+}
+
+/// More matches than the entry points list (migration 0014): `ifind_match_ids` answers the
+/// newest `MATCH_CAP + 1` matches and `ifind_near_ids` the `NEAR_CAP + 1` most similar, and the
+/// Finder's pages, count and near-match fallback (filtered to rows past the listed ones too)
+/// are what the hand-written statements give, as a viewer through `ifind_app`.
+#[tokio::test]
+async fn more_matches_than_the_cap_page_from_the_newest_ids() {
+    use ifind::db::search::{Candidates, MATCH_CAP, match_candidates};
+    use ifind::db::{sites, users};
+    use ifind::domain::query::Filters;
+    let t = common::fresh_db().await;
+    let mut tx = t.db.begin_as(None).await.expect("begin");
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    let viewer = users::insert(&mut tx, "vera", "vera@example.org", hash, false)
+        .await
+        .expect("user")
+        .user_id;
+    let site = sites::insert(&mut tx, "Audits", None)
+        .await
+        .expect("site")
+        .site_id;
+    users::grant(&mut tx, viewer, site, users::Role::Viewer)
+        .await
+        .expect("grant");
+    tx.commit().await.expect("commit");
+    // 2,600 audits, one hour apart, every third one an "audit audit" (a higher rank), under
+    // 300 newer stand-ups: more audits than the cap, and none among the 200 newest rows.
+    sqlx::query(
+        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, timezone, \
+                                   end_datetime, created_by) \
+         SELECT $1, CASE WHEN n <= 300 THEN 'Daily standup ' || n \
+                         WHEN n % 3 = 0 THEN 'Quarterly audit audit ' || n \
+                         ELSE 'Quarterly audit ' || n END, \
+                'Meeting', 'Jun Park', now() - n * interval '1 hour', 'UTC', \
+                now() - n * interval '1 hour', $2 \
+           FROM generate_series(1, 2900) AS n",
+    )
+    .bind(site)
+    .bind(viewer)
+    .execute(&t.db.pool)
+    .await
+    .expect("rows");
+    let mut owner = t.db.pool.acquire().await.expect("owner");
+    let app = t.app_db().await;
+    let mut tx = app.begin_as(Some(viewer)).await.expect("begin");
+    let newest_sql = "SELECT interaction_id FROM interactions WHERE site_id = $1 \
+                        AND deleted_at IS NULL AND search_vector @@ to_tsquery('english', $2) \
+                      ORDER BY start_datetime DESC, interaction_id DESC";
+    let newest = owner_ids(&mut owner, newest_sql, site, "audit").await;
+    assert_eq!(newest.len(), 2600);
+
+    let cap = usize::try_from(MATCH_CAP).expect("cap");
+    let candidates = match_candidates(
+        &mut tx,
+        site,
+        Some("'audit'"),
+        &Filters::default(),
+        false,
+        MATCH_CAP,
+    )
+    .await
+    .expect("candidates");
+    assert_eq!(candidates, Candidates::Newest(newest[..=cap].to_vec()));
+
+    // Newest first: two pages, then the count.
+    let mut req = request(site, "audit ", Newest, 50);
+    let first = search(&mut tx, &req).await.expect("newest");
+    assert_eq!(ids(&first), newest[..50].to_vec(), "first page");
+    assert_eq!(first.count, Some(MatchCount::AtLeast(1000)));
+    req.after = first.next_cursor.clone();
+    let second = search(&mut tx, &req).await.expect("page 2");
+    assert_eq!(ids(&second), newest[50..100].to_vec(), "second page");
+
+    // Relevance: the newest 200 matches ranked, then the older ones newest first.
+    let window = owner_ids(
+        &mut owner,
+        "SELECT i FROM (SELECT interaction_id AS i, start_datetime AS t, \
+                  ts_rank(search_vector, to_tsquery('english', $2)) AS r \
+                  FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+                   AND search_vector @@ to_tsquery('english', $2) \
+                 ORDER BY start_datetime DESC, interaction_id DESC LIMIT 200) AS w \
+          ORDER BY r DESC, t DESC, i DESC",
+        site,
+        "audit",
+    )
+    .await;
+    let ranked = search(&mut tx, &request(site, "audit ", Relevance, 50))
+        .await
+        .expect("relevance");
+    assert_eq!(ids(&ranked), window[..50].to_vec(), "relevance");
+
+    // A typo: every audit is as similar, so the most similar are the newest; with `to:` only
+    // rows older than every listed one pass, and the fallback still finds them.
+    let near_sql = "SELECT interaction_id FROM interactions WHERE site_id = $1 \
+                      AND deleted_at IS NULL AND ($2 <% title OR $2 <% lead) \
+                      AND (start_datetime AT TIME ZONE timezone)::date <= $3::date \
+                    ORDER BY greatest(word_similarity($2, title), word_similarity($2, lead)) DESC, \
+                             start_datetime DESC, interaction_id DESC LIMIT 50";
+    let day: chrono::NaiveDate = sqlx::query_scalar("SELECT (now() - interval '2700 hours')::date")
+        .fetch_one(&mut *owner)
+        .await
+        .expect("day");
+    for (line, last_day) in [
+        ("qaurterly".to_string(), chrono::NaiveDate::MAX),
+        (format!("qaurterly to:{day}"), day),
+    ] {
+        let mut owner_tx = owner.begin().await.expect("begin");
+        sqlx::query("SELECT set_config('pg_trgm.word_similarity_threshold', '0.4', true)")
+            .execute(&mut *owner_tx)
+            .await
+            .expect("threshold");
+        let expected: Vec<i32> = sqlx::query_scalar(near_sql)
+            .bind(site)
+            .bind("qaurterly")
+            .bind(last_day.min(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("day")))
+            .fetch_all(&mut *owner_tx)
+            .await
+            .expect("near");
+        owner_tx.rollback().await.expect("rollback");
+        assert!(
+            expected.len() == 50,
+            "{line}: {} near matches",
+            expected.len()
+        );
+        assert!(
+            last_day == chrono::NaiveDate::MAX
+                || expected.iter().all(|i| !newest[..=cap].contains(i)),
+            "{line}: the filter passes only rows past the listed ones"
+        );
+        let page = search(&mut tx, &request(site, &line, Relevance, 50))
+            .await
+            .expect("near");
+        assert!(page.fuzzy, "{line}: the near-match fallback");
+        assert_eq!(ids(&page), expected, "{line}");
+    }
+    tx.rollback().await.expect("rollback");
+}

@@ -98,6 +98,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 11, 0),
         sql: include_str!("../../migrations/0013_small_tables.sql"),
     },
+    Migration {
+        number: 14,
+        name: "newest_ids",
+        version: SchemaVersion::new(1, 12, 0),
+        sql: include_str!("../../migrations/0014_newest_ids.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

@@ -13,10 +13,13 @@
 //!    own statement run before the row-level security policies or use an index (that was an
 //!    oracle on other sites' rows), so the entry point, a SECURITY DEFINER function that first
 //!    checks that the session may search the site, evaluates the text, `lead:` and `location:`
-//!    conditions with the indexes as the owner and returns the ids of the site's matches, or
-//!    NULL when there are more than [`MATCH_CAP`].
+//!    conditions with the indexes as the owner and returns the ids of the site's matches,
+//!    newest first: all of them, or the newest [`MATCH_CAP`] + 1 when more match (a first page
+//!    is then the first of those ids), or NULL when the condition is dense among the site's
+//!    newest rows (a common word: the walk below finds a page within a few hundred rows).
 //! 2. The page: `site_id = $1 AND deleted_at IS NULL`, the candidates (`interaction_id = ANY
-//!    ($ids)`, read by primary key; for more than the cap, nothing, and the text condition is
+//!    ($ids)`, read by primary key; for a dense condition, or a page past the listed ids,
+//!    nothing, and the text condition is
 //!    written so that the planner walks the date order and stops after a page), the text
 //!    condition `search_vector @@ $q::tsquery` and the filters (all still tested, now after the
 //!    policies, so the results are what the conditions alone give), ordered by the sort with a
@@ -34,7 +37,7 @@
 //!    relaxed prefix query (see the query module; its later pages keep using it through the
 //!    cursor) and then the typo-tolerant fallback: titles and leads similar to the positive words
 //!    (`<%` with threshold [`FUZZY_THRESHOLD`], served by the trigram indexes inside the entry
-//!    point `ifind_near_ids`), filters still
+//!    point `ifind_near_ids`, which answers the most similar ids first), filters still
 //!    applied, most similar first whatever the sort, one page of at most `limit` rows, no cursor,
 //!    marked `fuzzy`.
 //!
@@ -323,7 +326,13 @@ pub enum Candidates {
     /// searched): the statement adds `interaction_id = ANY (ids)` and keeps its own conditions,
     /// which then run, after the policies, on those rows only.
     Ids(Vec<i32>),
-    /// More matches than the cap, or at least a tenth of the site's newest rows match (a common
+    /// More matches than the cap: the newest `cap + 1` of them, newest first (migration 0014).
+    /// A first page in date order, or the newest matches relevance ranks, are the first of
+    /// these ids, read by key ([`Text::head`]); any other statement treats this as [`Many`].
+    ///
+    /// [`Many`]: Candidates::Many
+    Newest(Vec<i32>),
+    /// At least a tenth of the site's newest rows match (a common
     /// word, a short prefix): the statement walks the site's rows in date order with the text
     /// condition as a filter and stops after a page; the condition is written so that the
     /// planner expects it to keep most rows (it does), whatever its statistics say.
@@ -601,24 +610,35 @@ fn exact_for(filters: &Filters, text_given: bool) -> bool {
     text_given && filters.kind.is_none() && filters.from.is_none() && filters.to.is_none()
 }
 
-/// The candidates of one text variant from `ifind_match_ids`' answer.
-fn candidates_of(asked: bool, ids: Option<Vec<i32>>) -> Candidates {
+/// The candidates of one text variant from `ifind_match_ids`' answer (asked with `cap`).
+fn candidates_of(asked: bool, ids: Option<Vec<i32>>, cap: i64) -> Candidates {
     match (asked, ids) {
         (false, _) => Candidates::All,
+        (true, Some(ids)) if ids.len() as i64 > cap => Candidates::Newest(ids),
         (true, Some(ids)) => Candidates::Ids(ids),
         (true, None) => Candidates::Many,
     }
 }
 
+impl Candidates {
+    /// More matches than the statement is narrowed to: it tests the site's rows itself.
+    fn is_many(&self) -> bool {
+        matches!(self, Candidates::Many | Candidates::Newest(_))
+    }
+}
+
 impl Text {
     /// This text with only the first `n` candidates (the last `n` for `oldest`), when the
-    /// candidates are exactly the matches: the first `n` matches in date order.
+    /// candidates are exactly the matches: the first `n` matches in date order. The newest
+    /// matches of [`Candidates::Newest`] serve the first `n` (not the last).
     fn head(&self, n: i64, oldest: bool) -> Option<Text> {
-        let Some(Candidates::Ids(ids)) = &self.candidates else {
-            return None;
-        };
         let n = usize::try_from(n).ok()?;
-        if !self.exact || ids.len() <= n {
+        let ids = match &self.candidates {
+            Some(Candidates::Ids(ids)) if ids.len() > n => ids,
+            Some(Candidates::Newest(ids)) if ids.len() >= n && !oldest => ids,
+            _ => return None,
+        };
+        if !self.exact {
             return None;
         }
         let kept = if oldest {
@@ -725,7 +745,7 @@ pub(crate) async fn prepare(
         matches: m,
         rank: r,
         walk: false,
-        candidates: Some(candidates_of(asked, ids)),
+        candidates: Some(candidates_of(asked, ids, cap)),
         cap,
     };
     let relaxed = Text {
@@ -733,7 +753,7 @@ pub(crate) async fn prepare(
         matches: xm,
         rank: xr,
         walk: false,
-        candidates: x_asked.then(|| candidates_of(true, x_ids)),
+        candidates: x_asked.then(|| candidates_of(true, x_ids, cap)),
         cap,
     };
     Ok(Prepared {
@@ -792,7 +812,7 @@ pub async fn match_candidates(
             .bind(i32::try_from(cap).unwrap_or(i32::MAX))
             .fetch_one(&mut *conn)
             .await?;
-    Ok(candidates_of(true, ids))
+    Ok(candidates_of(true, ids, cap))
 }
 
 /// Sites with at most this many live rows are "small" for [`walk_small_site`].
@@ -974,7 +994,7 @@ pub(crate) fn push_where_in(
         .push(" WHERE site_id = ")
         .push_bind(site_id)
         .push(" AND deleted_at IS NULL");
-    let many = text.candidates == Some(Candidates::Many);
+    let many = text.candidates.as_ref().is_some_and(Candidates::is_many);
     if let Some(Candidates::Ids(ids)) = &text.candidates {
         // The primary key serves it; the conditions below then test those rows only.
         qb.push(" AND interaction_id = ANY (")
@@ -1398,6 +1418,8 @@ fn known_count(text: &Text, cap: i64) -> Option<MatchCount> {
                 MatchCount::Exact(n)
             })
         }
+        // More than listed, and more than the count's cap: "cap+".
+        Candidates::Newest(ids) if ids.len() as i64 > cap => Some(MatchCount::AtLeast(cap)),
         _ => None,
     }
 }
@@ -1445,7 +1467,7 @@ async fn count(
 /// lists, it was given the text (not a short prefix walked on a small site) and it evaluates
 /// every condition (no `type:` or dates).
 fn counts_through_index(text: &Text, filters: &Filters) -> bool {
-    text.candidates == Some(Candidates::Many)
+    text.candidates.as_ref().is_some_and(Candidates::is_many)
         && !text.walk
         && (text.matches.is_some() || filters.lead.is_some() || filters.location.is_some())
         && exact_for(filters, true)
@@ -1460,18 +1482,22 @@ fn count_query(
     cap: i64,
     archive: bool,
 ) -> QueryBuilder<'static, Postgres> {
+    // A walked site (see [`walk_small_site`]) is read by its date index: its synthetic
+    // statistics (migration 0012) make a site look like a twentieth of the table, and the
+    // planner then chose to read the whole primary key for its rows.
+    let order = if text.walk {
+        " ORDER BY start_datetime DESC LIMIT "
+    } else {
+        " LIMIT "
+    };
     let mut qb = QueryBuilder::<Postgres>::new(prefix);
     qb.push("SELECT count(*) FROM ((SELECT 1");
     push_where_in(&mut qb, Table::Live, site_id, text, filters);
-    qb.push(" LIMIT ")
-        .push_bind(cap.saturating_add(1))
-        .push(")");
+    qb.push(order).push_bind(cap.saturating_add(1)).push(")");
     if archive {
         qb.push(" UNION ALL (SELECT 1");
         push_where_in(&mut qb, Table::Archive, site_id, text, filters);
-        qb.push(" LIMIT ")
-            .push_bind(cap.saturating_add(1))
-            .push(")");
+        qb.push(order).push_bind(cap.saturating_add(1)).push(")");
     }
     qb.push(") AS s");
     qb
@@ -1479,8 +1505,10 @@ fn count_query(
 
 /// The typo-tolerant fallback: rows whose title or lead has words similar to `words`, most
 /// similar first, filters applied. The site-scoped trigram indexes serve `<%` inside the
-/// definer entry point `ifind_near_ids`, whose ids the statement is narrowed to (when there are
-/// more than [`NEAR_CAP`], the statement tests the site's rows itself).
+/// definer entry point `ifind_near_ids`, which answers the [`NEAR_CAP`] + 1 most similar ids in
+/// the statement's order (migration 0014); the statement is narrowed to them (to the first
+/// `limit` without filters). Only when more rows are similar than listed and fewer than a page
+/// of the listed pass the filters does the statement test the site's rows itself.
 async fn near_matches(
     conn: &mut PgConnection,
     site_id: i32,
@@ -1494,6 +1522,37 @@ async fn near_matches(
         .bind(i32::try_from(NEAR_CAP).unwrap_or(i32::MAX))
         .fetch_one(&mut *conn)
         .await?;
+    let Some(mut ids) = ids else {
+        // Not an answer the entry point gives (migration 0014); test the site's rows.
+        return near_page(conn, site_id, words, None, filters, limit).await;
+    };
+    let listed_all = ids.len() as i64 <= NEAR_CAP;
+    let unfiltered = filters.kind.is_none()
+        && filters.lead.is_none()
+        && filters.location.is_none()
+        && filters.from.is_none()
+        && filters.to.is_none();
+    if unfiltered {
+        // The ids come in the statement's order: the page is the first of them.
+        ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    let rows = near_page(&mut *conn, site_id, words, Some(ids), filters, limit).await?;
+    if listed_all || unfiltered || rows.len() as i64 >= limit {
+        return Ok(rows);
+    }
+    // More near matches than listed, and too few of the listed passed the filters.
+    near_page(conn, site_id, words, None, filters, limit).await
+}
+
+/// One statement of [`near_matches`].
+async fn near_page(
+    conn: &mut PgConnection,
+    site_id: i32,
+    words: &str,
+    ids: Option<Vec<i32>>,
+    filters: &Filters,
+    limit: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
     near_statement("", site_id, words, ids, filters, limit)
         .build_query_as::<Hit>()
         .fetch_all(conn)
