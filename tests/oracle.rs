@@ -582,6 +582,12 @@ async fn explain_the_finder_statements() {
         let took = format!("in {:.2} ms", took.as_secs_f64() * 1000.0);
         let summary = match &candidates {
             Candidates::Ids(ids) => format!("ifind_match_ids: {} ids {took}", ids.len()),
+            Candidates::Newest(ids) => {
+                format!(
+                    "ifind_match_ids: the newest {} ids (more match) {took}",
+                    ids.len()
+                )
+            }
             Candidates::All if walk => "ifind_match_ids not asked: the site is walked".into(),
             Candidates::All => "ifind_match_ids not asked".into(),
             other => format!("ifind_match_ids: {other:?} {took}"),
@@ -596,6 +602,9 @@ async fn explain_the_finder_statements() {
         let head = if ranked { window } else { limit + 1 } as usize;
         let sent = match &candidates {
             Candidates::Ids(ids) if exact && ids.len() > head => {
+                Candidates::Ids(ids[..head].to_vec())
+            }
+            Candidates::Newest(ids) if exact && ids.len() >= head => {
                 Candidates::Ids(ids[..head].to_vec())
             }
             other => other.clone(),
@@ -631,10 +640,17 @@ async fn explain_the_finder_statements() {
             println!("\ncount: the number of ids");
             continue;
         }
-        let narrowing =
-            matches.is_some() || parsed.filters.lead.is_some() || parsed.filters.location.is_some();
-        if exact && narrowing && !walk && matches!(candidates, Candidates::Many) {
-            // More matches than the ids: the search counts through `ifind_match_count`.
+        if exact && matches!(candidates, Candidates::Newest(_)) {
+            println!(
+                "\ncount: more ids than the count's cap ({}+)",
+                search::DEFAULT_COUNT_CAP
+            );
+            continue;
+        }
+        let by_name = parsed.filters.lead.is_some() || parsed.filters.location.is_some();
+        if exact && by_name && !walk && matches!(candidates, Candidates::Many) {
+            // A dense name: the search counts through `ifind_match_count` (a dense text alone
+            // is counted by the statement's own date-ordered walk, below).
             let started = std::time::Instant::now();
             let n: i64 =
                 sqlx::query_scalar("SELECT ifind_match_count($1, $2::tsquery, $3, $4, $5, $6)")
@@ -690,6 +706,11 @@ async fn explain_the_finder_statements() {
     let summary = near
         .as_ref()
         .map_or("NULL".to_string(), |v| format!("{} ids", v.len()));
+    // No filters: the page is the first ids, in the statement's order (search::near_matches).
+    let near = near.map(|mut ids| {
+        ids.truncate(search::DEFAULT_LIMIT as usize);
+        ids
+    });
     let plan: Vec<String> = search::near_statement(
         EXPLAIN,
         site,
