@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
 
 use super::search::{
-    Prepared, SearchError, SearchRequest, Table, Text, ensure_candidates, prepare, push_where_in,
-    walk_small_site,
+    Prepared, SearchError, SearchRequest, SiteSizes, Table, Text, ensure_candidates, prepare,
+    push_where_in, walk_small_site,
 };
 use crate::domain::query;
 
@@ -44,8 +44,10 @@ pub async fn histogram(
         .bind(budget_ms.max(1).to_string())
         .execute(&mut *tx)
         .await?;
+    let sizes = SiteSizes::shared();
     let prepared = prepare(
         &mut tx,
+        sizes,
         &parsed,
         req.site_id,
         false,
@@ -62,7 +64,7 @@ pub async fn histogram(
         Err(e) if is_timeout(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    match walk_small_site(&mut tx, req.site_id, [&mut normal, &mut relaxed]).await {
+    match walk_small_site(&mut tx, sizes, req.site_id, [&mut normal, &mut relaxed]).await {
         Ok(()) => {}
         Err(e) if is_timeout(&e) => return Ok(None),
         Err(e) => return Err(e.into()),

@@ -1,0 +1,736 @@
+//! The Finder's search: one site's live interactions matching a query line (see
+//! [`crate::domain::query`] for the language), sorted, a page at a time by keyset cursor.
+//!
+//! How a search runs, inside its own transaction (a savepoint when the caller already has one):
+//! 1. One statement sets `plan_cache_mode = force_custom_plan` and the trigram word-similarity
+//!    threshold for the transaction, and normalises the parser's tsquery texts with
+//!    `to_tsquery('english', $n)` (stemming and stop words are PostgreSQL's), returning them as
+//!    text together with the typed words PostgreSQL drops as stop words. Custom plans because a
+//!    generic plan for full-text queries can be very bad (newest-first over common words went from
+//!    1 ms to 75 ms). A query whose words are all stop words has no text condition.
+//!    The same statement asks the search entry point `ifind_match_ids` (migration 0011) for the
+//!    candidates ([`Candidates`]): no LEAKPROOF mark lets `@@`, ILIKE or `<%` in the Finder's
+//!    own statement run before the row-level security policies or use an index (that was an
+//!    oracle on other sites' rows), so the entry point, a SECURITY DEFINER function that first
+//!    checks that the session may search the site, evaluates the text, `lead:` and `location:`
+//!    conditions with the indexes as the owner and returns the ids of the site's matches,
+//!    newest first: all of them, or the newest [`MATCH_CAP`] + 1 when more match (a first page
+//!    is then the first of those ids), or NULL when the condition is dense among the site's
+//!    newest rows (a common word: the walk below finds a page within a few hundred rows).
+//! 2. The page: `site_id = $1 AND deleted_at IS NULL`, the candidates (`interaction_id = ANY
+//!    ($ids)`, read by primary key; for a dense condition, or a page past the listed ids,
+//!    nothing, and the text condition is
+//!    written so that the planner walks the date order and stops after a page), the text
+//!    condition `search_vector @@ $q::tsquery` and the filters (all still tested, now after the
+//!    policies, so the results are what the conditions alone give), ordered by the sort with a
+//!    unique tiebreak,
+//!    `limit + 1` rows to know whether another page exists. Later pages continue after the cursor's
+//!    sort key with a row-value comparison, never OFFSET. Relevance ranks the newest
+//!    `rank_window` matches (a date-ordered walk that stops there, however many rows match)
+//!    and, past them, lists the older matches newest first: ranking every match of a common
+//!    word or a one-letter prefix read and ranked up to 150,000 rows before the first one could
+//!    be shown (0.4-1.1 s at a million rows; BENCHMARKS.md).
+//! 3. On the first page only: the match count (from the page itself when it is the last page,
+//!    or from the candidates when the entry point evaluated every condition, else, when
+//!    `count_cap` is above 0, `count(*)` over at most `count_cap + 1` rows; the
+//!    Finder leaves it to [`count_in`] after the page is on screen), and when nothing matched, first the
+//!    relaxed prefix query (see the query module; its later pages keep using it through the
+//!    cursor) and then the typo-tolerant fallback: titles and leads similar to the positive words
+//!    (`<%` with threshold [`FUZZY_THRESHOLD`], served by the trigram indexes inside the entry
+//!    point `ifind_near_ids`, which answers the most similar ids first), filters still
+//!    applied, most similar first whatever the sort, one page of at most `limit` rows, no cursor,
+//!    marked `fuzzy`.
+//!
+//! The settings are transaction-local (`set_config(..., true)`): when the caller passed a
+//! connection inside its own transaction they last until that transaction ends.
+//!
+//! The cursor is URL-safe base64 (no padding) of a small JSON: the sort used, the last row's
+//! `(rank, start_datetime, interaction_id)` (rank as the exact `real` PostgreSQL returned) and an
+//! FNV-1a fingerprint of the site, sort and exact query text, so that a cursor used with another
+//! search is refused instead of silently skipping rows.
+//!
+//! Every page query is wrapped in an outer query that joins `users` for the creator's and the
+//! last editor's usernames: the join only ever sees the page's rows.
+//!
+//! Every value reaches SQL as a bind parameter; the SQL text is built only from fixed fragments.
+//!
+//! Known costs (for the benchmark): text conditions on a large site pay for the site's key in the
+//! `(site_id, search_vector)` GIN index, and matches up to the cap are read twice (by the entry
+//! point, then by key); short prefixes expand to every lexeme of the table that
+//! starts with them; `type:` is served by `(site_id, lower(type), start_datetime)` (migration
+//! 0007); `lead:` can use the trigram index for values of three or more characters,
+//! `location:` has no index; the day filters narrow by the `(site_id, start_datetime)` index
+//! first, with statistics on the local day (migration 0007).
+
+mod candidates;
+mod cursor;
+mod site_size;
+mod sql;
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
+
+use crate::domain::interaction::Interaction;
+use crate::domain::query::{self, Filters};
+
+pub use candidates::{Candidates, MATCH_CAP, NEAR_CAP, match_candidates};
+pub(crate) use candidates::{Prepared, Text, ensure_candidates, prepare};
+use candidates::{exact_for, narrowing};
+use cursor::{CURSOR_INVALID, Cursor, fingerprint};
+pub(crate) use site_size::walk_small_site;
+pub use site_size::{SMALL_SITE_ROWS, SiteSizes, walks};
+use sql::{CountSpec, PageSpec, count_query, page_query};
+pub use sql::{
+    PageAfter, contains_pattern, count_statement, near_statement, page_statement, push_where,
+    utc_midnight,
+};
+pub(crate) use sql::{Table, push_where_in};
+
+/// Rows per page when the caller has no preference (the Finder's page).
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The largest page.
+pub const MAX_LIMIT: i64 = 500;
+/// Counts stop here and show as "1,000+".
+pub const DEFAULT_COUNT_CAP: i64 = 1000;
+/// Relevance ranks at most this many of the newest matches (see [`SearchRequest::rank_window`]).
+pub const DEFAULT_RANK_WINDOW: i64 = 200;
+/// `pg_trgm.word_similarity_threshold` for near matches (PostgreSQL's default 0.6 misses most
+/// transposed letters, as in "reveiw").
+pub const FUZZY_THRESHOLD: &str = "0.4";
+
+/// The order of results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Sort {
+    /// Best match first (title beats lead/type/location beats description beats notes), then
+    /// newest. Without positive text terms it is the same as [`Sort::Newest`].
+    #[default]
+    Relevance,
+    /// Latest start first.
+    Newest,
+    /// Earliest start first.
+    Oldest,
+}
+
+impl Sort {
+    /// Every sort, in menu order.
+    pub const ALL: [Sort; 3] = [Sort::Relevance, Sort::Newest, Sort::Oldest];
+
+    /// The name used on the command line and in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::Newest => "newest",
+            Sort::Oldest => "oldest",
+        }
+    }
+}
+
+impl fmt::Display for Sort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Sort {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Sort::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown sort \"{s}\"; use relevance, newest or oldest"))
+    }
+}
+
+/// One search: a site, a query line, a sort, a page size and where to continue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchRequest {
+    pub site_id: i32,
+    pub query: String,
+    pub sort: Sort,
+    /// Rows per page, clamped to 1..=[`MAX_LIMIT`].
+    pub limit: i64,
+    /// [`SearchPage::next_cursor`] of the previous page of the same search.
+    pub after: Option<String>,
+    /// The count stops here; 0 or less means no count.
+    pub count_cap: i64,
+    /// Also search the archive (read-only records moved there by `ifind archive`).
+    pub archive: bool,
+    /// Relevance ranks the newest `rank_window` matches, best first; older matches follow them
+    /// newest first. 0 ranks every match (slow for words that match tens of thousands of rows:
+    /// every match is read and ranked before the first row can be shown). Archive searches rank
+    /// every match.
+    pub rank_window: i64,
+}
+
+impl SearchRequest {
+    /// The first page of `query` in `site_id`, by relevance, with the default page size and cap.
+    pub fn new(site_id: i32, query: impl Into<String>) -> Self {
+        SearchRequest {
+            site_id,
+            query: query.into(),
+            sort: Sort::Relevance,
+            limit: DEFAULT_LIMIT,
+            after: None,
+            count_cap: DEFAULT_COUNT_CAP,
+            archive: false,
+            rank_window: DEFAULT_RANK_WINDOW,
+        }
+    }
+}
+
+/// One result row.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct Hit {
+    #[sqlx(flatten)]
+    pub interaction: Interaction,
+    /// `ts_rank` for relevance, word similarity for near matches, None otherwise (also for the
+    /// matches older than a relevance search's rank window).
+    pub rank: Option<f32>,
+    /// The username of [`Interaction::created_by`] (None only if that user is gone).
+    pub created_by_name: Option<String>,
+    /// The username of [`Interaction::updated_by`], when there is one.
+    pub updated_by_name: Option<String>,
+    /// The row comes from the archive: read-only.
+    #[sqlx(default)]
+    pub archived: bool,
+}
+
+/// How many rows match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchCount {
+    Exact(i64),
+    /// More than the cap; shows as "1,000+".
+    AtLeast(i64),
+}
+
+impl fmt::Display for MatchCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grouped = |n: i64| crate::domain::format::thousands(n);
+        match *self {
+            MatchCount::Exact(n) => f.write_str(&grouped(n)),
+            MatchCount::AtLeast(n) => write!(f, "{}+", grouped(n)),
+        }
+    }
+}
+
+/// One page of results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchPage {
+    pub hits: Vec<Hit>,
+    /// Pass as [`SearchRequest::after`] for the next page; None on the last page.
+    pub next_cursor: Option<String>,
+    /// On the first page only: exact when the page holds every match, else counted up to the
+    /// cap (None when `after` was set, or when more pages follow and the cap is 0: the Finder
+    /// then asks [`count_in`] after showing the page).
+    pub count: Option<MatchCount>,
+    /// The hits are near matches from the typo-tolerant fallback (one page, no cursor).
+    pub fuzzy: bool,
+    /// Notes on what the query line had that was not used.
+    pub ignored: Vec<String>,
+    /// Words to highlight in titles and text.
+    pub highlight: Vec<String>,
+}
+
+/// Why a search failed. Malformed query lines never fail; only cursors and the database can.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("{0}")]
+    BadCursor(&'static str),
+    #[error(
+        "the search failed in the database ({0}); check that the database is reachable and try again"
+    )]
+    Database(#[from] sqlx::Error),
+}
+
+/// Runs one search in its own transaction (a savepoint when `conn` is in one). See the module
+/// documentation for the steps.
+pub async fn search(
+    conn: &mut PgConnection,
+    req: &SearchRequest,
+) -> Result<SearchPage, SearchError> {
+    let mut tx = conn.begin().await?;
+    let page = search_in(&mut tx, req).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+/// [`search`] inside the caller's transaction, which must be open: the settings it makes are
+/// transaction-local and last until that transaction ends. One round trip fewer than
+/// [`search`] when the caller has a transaction anyway (the Finder's searches do).
+pub async fn search_in(
+    conn: &mut PgConnection,
+    req: &SearchRequest,
+) -> Result<SearchPage, SearchError> {
+    search_with(conn, SiteSizes::shared(), req).await
+}
+
+/// [`search_in`] with the site sizes remembered in `sizes` (see [`walk_small_site`]).
+pub async fn search_with(
+    conn: &mut PgConnection,
+    sizes: &SiteSizes,
+    req: &SearchRequest,
+) -> Result<SearchPage, SearchError> {
+    let parsed = query::parse(&req.query);
+    let limit = req.limit.clamp(1, MAX_LIMIT);
+    let fp = fingerprint(req);
+    let cursor = match req.after.as_deref() {
+        Some(text) => Some(Cursor::decode(text, &fp)?),
+        None => None,
+    };
+    let (mut texts, ignored) = prepare_texts(conn, sizes, req, &parsed, cursor.as_ref()).await?;
+    let found = first_rows(
+        conn,
+        req,
+        &parsed.filters,
+        &mut texts,
+        cursor.as_ref(),
+        limit,
+    )
+    .await?;
+    let mut result = SearchPage {
+        hits: Vec::new(),
+        next_cursor: None,
+        count: None,
+        fuzzy: false,
+        ignored,
+        highlight: parsed.highlight.clone(),
+    };
+    let first_page = cursor.is_none();
+    if first_page
+        && found.rows.is_empty()
+        && texts.normal.rank.is_some()
+        && let Some(words) = &parsed.fuzzy_text
+    {
+        result.hits = near_matches(conn, req.site_id, words, &parsed.filters, limit).await?;
+        result.fuzzy = true;
+        result.count = Some(MatchCount::Exact(result.hits.len() as i64));
+        return Ok(result);
+    }
+    let text = texts.get(found.relaxed);
+    let mut rows = found.rows;
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        result.next_cursor = rows.last().and_then(|last| {
+            Cursor {
+                version: 1,
+                search: fp,
+                sort: Some(found.sort),
+                relaxed: found.relaxed,
+                past_window: found.sort == Sort::Relevance && last.rank.is_none(),
+                rank: last.rank,
+                start: last.interaction.start_datetime,
+                id: last.interaction.interaction_id,
+            }
+            .encode()
+        });
+    }
+    if first_page && result.next_cursor.is_none() {
+        // The whole result is on this page: its count costs nothing.
+        result.count = Some(MatchCount::Exact(rows.len() as i64));
+    } else if first_page && req.count_cap > 0 {
+        let spec = CountSpec::of(req, text, &parsed.filters, req.count_cap);
+        result.count = Some(count(conn, &spec).await?);
+    }
+    result.hits = rows;
+    Ok(result)
+}
+
+/// The two texts of a search: as typed, and relaxed to prefixes (see the query module).
+pub(crate) struct Texts {
+    pub(crate) normal: Text,
+    pub(crate) relaxed: Text,
+}
+
+impl Texts {
+    fn get(&self, relaxed: bool) -> &Text {
+        if relaxed { &self.relaxed } else { &self.normal }
+    }
+}
+
+/// Step 1 of a search: the prepared texts (candidates asked, small sites walked; the relaxed
+/// text's candidates too when `cursor` continues it) and the notes on ignored words.
+async fn prepare_texts(
+    conn: &mut PgConnection,
+    sizes: &SiteSizes,
+    req: &SearchRequest,
+    parsed: &query::ParsedQuery,
+    cursor: Option<&Cursor>,
+) -> Result<(Texts, Vec<String>), SearchError> {
+    let want_relaxed = cursor.is_some_and(|c| c.relaxed);
+    let Prepared {
+        mut normal,
+        mut relaxed,
+        stop_words,
+    } = prepare(
+        &mut *conn,
+        sizes,
+        parsed,
+        req.site_id,
+        req.archive,
+        MATCH_CAP,
+        want_relaxed,
+    )
+    .await?;
+    walk_small_site(&mut *conn, sizes, req.site_id, [&mut normal, &mut relaxed]).await?;
+    if want_relaxed {
+        ensure_candidates(
+            conn,
+            req.site_id,
+            &mut relaxed,
+            &parsed.filters,
+            req.archive,
+        )
+        .await?;
+    }
+    let mut ignored = parsed.ignored.clone();
+    if !stop_words.is_empty() {
+        ignored.push(format!(
+            "ignored {}: too common to search for",
+            stop_words.join(", ")
+        ));
+    }
+    Ok((Texts { normal, relaxed }, ignored))
+}
+
+/// What step 2 found: up to `limit + 1` rows, in `sort`, of the normal or the relaxed text.
+struct Found {
+    rows: Vec<Hit>,
+    sort: Sort,
+    relaxed: bool,
+}
+
+/// Step 2 of a search: the page's rows after `cursor` (checked against the sort in use); on a
+/// first page with no rows, the relaxed text's.
+async fn first_rows(
+    conn: &mut PgConnection,
+    req: &SearchRequest,
+    filters: &Filters,
+    texts: &mut Texts,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> Result<Found, SearchError> {
+    let relaxed = cursor.is_some_and(|c| c.relaxed);
+    let sort = effective_sort(req.sort, texts.get(relaxed));
+    if let Some(c) = cursor
+        && (c.sort != Some(sort) || (sort == Sort::Relevance && c.rank.is_none() && !c.past_window))
+    {
+        return Err(SearchError::BadCursor(CURSOR_INVALID));
+    }
+    let window = if req.archive {
+        0
+    } else {
+        req.rank_window.max(0)
+    };
+    let spec = PageSpec {
+        site_id: req.site_id,
+        text: texts.get(relaxed),
+        filters,
+        sort,
+        after: cursor,
+        limit,
+        archive: req.archive,
+        window,
+    };
+    let rows = windowed_page(conn, &spec).await?;
+    if cursor.is_some() || !rows.is_empty() || texts.relaxed.matches.is_none() {
+        return Ok(Found {
+            rows,
+            sort,
+            relaxed,
+        });
+    }
+    ensure_candidates(
+        &mut *conn,
+        req.site_id,
+        &mut texts.relaxed,
+        filters,
+        req.archive,
+    )
+    .await?;
+    let sort = effective_sort(req.sort, &texts.relaxed);
+    let spec = PageSpec {
+        site_id: req.site_id,
+        text: &texts.relaxed,
+        filters,
+        sort,
+        after: None,
+        limit,
+        archive: req.archive,
+        window,
+    };
+    Ok(Found {
+        rows: windowed_page(conn, &spec).await?,
+        sort,
+        relaxed: true,
+    })
+}
+
+/// The number of matches of `req` (its text as the first page used it: the relaxed prefix query
+/// when the exact one matches nothing), counted up to `req.count_cap + 1` rows, inside the
+/// caller's open transaction. The Finder asks for it after the first page is on screen.
+pub async fn count_in(
+    conn: &mut PgConnection,
+    req: &SearchRequest,
+) -> Result<MatchCount, SearchError> {
+    let sizes = SiteSizes::shared();
+    let parsed = query::parse(&req.query);
+    let Prepared {
+        mut normal,
+        mut relaxed,
+        ..
+    } = prepare(
+        &mut *conn,
+        sizes,
+        &parsed,
+        req.site_id,
+        req.archive,
+        MATCH_CAP,
+        false,
+    )
+    .await?;
+    walk_small_site(&mut *conn, sizes, req.site_id, [&mut normal, &mut relaxed]).await?;
+    let cap = req.count_cap.max(1);
+    let n = count(conn, &CountSpec::of(req, &normal, &parsed.filters, cap)).await?;
+    if n == MatchCount::Exact(0) && relaxed.matches.is_some() {
+        ensure_candidates(
+            &mut *conn,
+            req.site_id,
+            &mut relaxed,
+            &parsed.filters,
+            req.archive,
+        )
+        .await?;
+        return Ok(count(conn, &CountSpec::of(req, &relaxed, &parsed.filters, cap)).await?);
+    }
+    Ok(n)
+}
+
+fn effective_sort(sort: Sort, text: &Text) -> Sort {
+    if sort == Sort::Relevance && text.rank.is_none() {
+        Sort::Newest
+    } else {
+        sort
+    }
+}
+
+/// [`page`] with relevance bounded to the newest `spec.window` matches (0: no bound). A page
+/// that reaches the end of a full window continues with the older matches, newest first and
+/// unranked; a cursor in those rows (`past_window`) continues there.
+async fn windowed_page(
+    conn: &mut PgConnection,
+    spec: &PageSpec<'_>,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    let ranked = spec.sort == Sort::Relevance && spec.window > 0;
+    if ranked && spec.after.is_some_and(|c| c.past_window) {
+        return page(conn, &spec.newest_after(spec.after, spec.limit)).await;
+    }
+    // A first page needs only the first matches in date order, which are the first candidates
+    // when the entry point evaluated every condition (its ids come newest first): the
+    // statement then reads a page's rows by key instead of every candidate.
+    let head = match (spec.after, spec.sort) {
+        (None, Sort::Newest) => spec.text.head(spec.limit + 1, false),
+        (None, Sort::Oldest) => spec.text.head(spec.limit + 1, true),
+        (None, Sort::Relevance) if spec.window > 0 => spec.text.head(spec.window, false),
+        _ => None,
+    };
+    let first = PageSpec {
+        text: head.as_ref().unwrap_or(spec.text),
+        ..*spec
+    };
+    let mut rows = page(conn, &first).await?;
+    let full = rows.len() as i64 > spec.limit;
+    if !ranked || full || (spec.after.is_none() && (rows.len() as i64) < spec.window) {
+        // More rows follow in the window, or a first page that is not full holds the whole
+        // window and it was not full either.
+        return Ok(rows);
+    }
+    // The window's last rows are on this page: is there anything older than the window?
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT start_datetime, interaction_id");
+    push_where_in(&mut qb, Table::Live, spec.site_id, spec.text, spec.filters);
+    qb.push(" ORDER BY start_datetime DESC, interaction_id DESC OFFSET ")
+        .push_bind(spec.window - 1)
+        .push(" LIMIT 1");
+    let edge: Option<(DateTime<Utc>, i32)> = qb.build_query_as().fetch_optional(&mut *conn).await?;
+    if let Some((start, id)) = edge {
+        let boundary = Cursor::position(None, start, id, true);
+        let rest = spec.limit - rows.len() as i64;
+        rows.extend(page(conn, &spec.newest_after(Some(&boundary), rest)).await?);
+    }
+    Ok(rows)
+}
+
+/// Up to `limit + 1` rows after the cursor in the given sort, from the live table and, when
+/// `archive` is set, the archive too (each side ordered and limited, then merged). Relevance
+/// ranks the newest `window` matches only (0: every match).
+async fn page(conn: &mut PgConnection, spec: &PageSpec<'_>) -> Result<Vec<Hit>, sqlx::Error> {
+    page_query("", spec)
+        .build_query_as::<Hit>()
+        .fetch_all(conn)
+        .await
+}
+
+/// The count that `ifind_match_ids`' answer already gives, when its conditions were every
+/// condition of the search: the number of ids.
+fn known_count(text: &Text, cap: i64) -> Option<MatchCount> {
+    if !text.exact {
+        return None;
+    }
+    match text.candidates.as_ref()? {
+        Candidates::Ids(ids) => {
+            let n = ids.len() as i64;
+            Some(if n > cap {
+                MatchCount::AtLeast(cap)
+            } else {
+                MatchCount::Exact(n)
+            })
+        }
+        // More than listed, and more than the count's cap: "cap+".
+        Candidates::Newest(ids) if ids.len() as i64 > cap => Some(MatchCount::AtLeast(cap)),
+        _ => None,
+    }
+}
+
+/// The number of matches, counted up to `cap + 1` rows (or known from the candidates).
+async fn count(conn: &mut PgConnection, spec: &CountSpec<'_>) -> Result<MatchCount, sqlx::Error> {
+    let cap = spec.cap;
+    if let Some(known) = known_count(spec.text, cap) {
+        return Ok(known);
+    }
+    let n: i64 = if counts_through_index(spec.text, spec.filters, cap) {
+        // More matches than the entry point lists, and nothing it cannot evaluate: counted
+        // through the text and trigram indexes by `ifind_match_count` (migration 0012), which
+        // a walk over the site's rows would not use.
+        let (lead, location) = narrowing(spec.filters);
+        sqlx::query_scalar("SELECT ifind_match_count($1, $2::tsquery, $3, $4, $5, $6)")
+            .bind(spec.site_id)
+            .bind(spec.text.matches.as_deref())
+            .bind(lead)
+            .bind(location)
+            .bind(spec.archive)
+            .bind(i32::try_from(cap).unwrap_or(i32::MAX))
+            .fetch_one(conn)
+            .await?
+    } else {
+        count_query("", spec)
+            .build_query_scalar()
+            .fetch_one(conn)
+            .await?
+    };
+    Ok(if n > cap {
+        MatchCount::AtLeast(cap)
+    } else {
+        MatchCount::Exact(n)
+    })
+}
+
+/// Whether [`count`] asks `ifind_match_count`: the entry point found more matches than it
+/// lists, it was given the text (not a short prefix walked on a small site) and it evaluates
+/// every condition (no `type:` or dates). Not for a text alone that is dense among the site's
+/// newest rows, counted up to the Finder's cap: the statement's own date-ordered walk finds
+/// the cap within a few thousand rows, as the entry point's would, without its second look at
+/// the newest rows (1.5-2 ms at 1,000,000 rows). A dense `lead:` or `location:` is counted
+/// through its trigram index (a name common lately but rare before: the walk read the whole
+/// site), and so is any count above [`DEFAULT_COUNT_CAP`].
+fn counts_through_index(text: &Text, filters: &Filters, cap: i64) -> bool {
+    let dense_text = text.candidates == Some(Candidates::Many)
+        && filters.lead.is_none()
+        && filters.location.is_none()
+        && cap <= DEFAULT_COUNT_CAP;
+    text.candidates.as_ref().is_some_and(Candidates::is_many)
+        && !text.walk
+        && !dense_text
+        && (text.matches.is_some() || filters.lead.is_some() || filters.location.is_some())
+        && exact_for(filters, true)
+}
+
+/// The typo-tolerant fallback: rows whose title or lead has words similar to `words`, most
+/// similar first, filters applied. The site-scoped trigram indexes serve `<%` inside the
+/// definer entry point `ifind_near_ids`, which answers the [`NEAR_CAP`] + 1 most similar ids in
+/// the statement's order (migration 0014); the statement is narrowed to them (to the first
+/// `limit` without filters). Only when more rows are similar than listed and fewer than a page
+/// of the listed pass the filters does the statement test the site's rows itself.
+async fn near_matches(
+    conn: &mut PgConnection,
+    site_id: i32,
+    words: &str,
+    filters: &Filters,
+    limit: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    let ids: Option<Vec<i32>> = sqlx::query_scalar("SELECT ifind_near_ids($1, $2, $3)")
+        .bind(site_id)
+        .bind(words)
+        .bind(i32::try_from(NEAR_CAP).unwrap_or(i32::MAX))
+        .fetch_one(&mut *conn)
+        .await?;
+    let Some(mut ids) = ids else {
+        // Not an answer the entry point gives (migration 0014); test the site's rows.
+        return near_page(conn, site_id, words, None, filters, limit).await;
+    };
+    let listed_all = ids.len() as i64 <= NEAR_CAP;
+    let unfiltered = filters.kind.is_none()
+        && filters.lead.is_none()
+        && filters.location.is_none()
+        && filters.from.is_none()
+        && filters.to.is_none();
+    if unfiltered {
+        // The ids come in the statement's order: the page is the first of them.
+        ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    let rows = near_page(&mut *conn, site_id, words, Some(ids), filters, limit).await?;
+    if listed_all || unfiltered || rows.len() as i64 >= limit {
+        return Ok(rows);
+    }
+    // More near matches than listed, and too few of the listed passed the filters.
+    near_page(conn, site_id, words, None, filters, limit).await
+}
+
+/// One statement of [`near_matches`].
+async fn near_page(
+    conn: &mut PgConnection,
+    site_id: i32,
+    words: &str,
+    ids: Option<Vec<i32>>,
+    filters: &Filters,
+    limit: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    near_statement("", site_id, words, ids, filters, limit)
+        .build_query_as::<Hit>()
+        .fetch_all(conn)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_names_round_trip() {
+        for s in Sort::ALL {
+            assert_eq!(s.to_string().parse::<Sort>(), Ok(s));
+        }
+        assert_eq!("Newest".parse::<Sort>(), Ok(Sort::Newest));
+        assert!(
+            "best"
+                .parse::<Sort>()
+                .is_err_and(|e| e.contains("relevance, newest or oldest"))
+        );
+    }
+
+    #[test]
+    fn counts_display_with_separators() {
+        assert_eq!(MatchCount::Exact(0).to_string(), "0");
+        assert_eq!(MatchCount::Exact(999).to_string(), "999");
+        assert_eq!(MatchCount::Exact(1234).to_string(), "1,234");
+        assert_eq!(MatchCount::Exact(1_234_567).to_string(), "1,234,567");
+        assert_eq!(MatchCount::AtLeast(1000).to_string(), "1,000+");
+    }
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

@@ -1,0 +1,500 @@
+//! The statements of a search, built from fixed fragments with every value bound: the
+//! conditions ([`push_where_in`]), a page ([`PageSpec`]), a count and the near matches.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use sqlx::{Postgres, QueryBuilder};
+
+use super::candidates::{Candidates, Text};
+use super::cursor::Cursor;
+use super::{Sort, effective_sort};
+use crate::domain::interaction::INTERACTION_COLUMNS;
+use crate::domain::query::Filters;
+
+/// Wraps a page's query (ordered and limited) so that only its rows get their usernames.
+pub(super) const NAMES_OPEN: &str = "SELECT h.*, ifind_username(h.created_by) AS created_by_name, \
+     ifind_username(h.updated_by) AS updated_by_name FROM (";
+/// Closes [`NAMES_OPEN`]; an `ORDER BY` on `h` must follow (a join does not keep the order).
+pub(super) const NAMES_CLOSE: &str = ") AS h";
+
+/// The same day's midnight in UTC moved by `days` (negative for earlier).
+pub fn utc_midnight(day: NaiveDate, days: i64) -> Option<DateTime<Utc>> {
+    let moved = if days < 0 {
+        day.checked_sub_days(Days::new(days.unsigned_abs()))
+    } else {
+        day.checked_add_days(Days::new(days.unsigned_abs()))
+    }?;
+    moved.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+}
+
+/// A case-insensitive "contains" pattern for ILIKE with `\`, `%` and `_` taken literally.
+pub fn contains_pattern(value: &str) -> String {
+    let mut p = String::from("%");
+    for c in value.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// `WHERE` for the site's live rows, the text condition and the filters (also what the Finder
+/// benchmark's raw side sends, so both compare the same statement).
+pub fn push_where(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    site_id: i32,
+    text: Option<&str>,
+    f: &Filters,
+) {
+    let text = Text {
+        matches: text.map(str::to_string),
+        ..Text::default()
+    };
+    push_where_in(qb, Table::Live, site_id, &text, f);
+}
+
+/// Where rows come from: the live table or the archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Table {
+    Live,
+    Archive,
+}
+
+impl Table {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Table::Live => "interactions",
+            Table::Archive => "interactions_archive",
+        }
+    }
+}
+
+/// [`push_where`] on `table`.
+pub(crate) fn push_where_in(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    table: Table,
+    site_id: i32,
+    text: &Text,
+    f: &Filters,
+) {
+    qb.push(" FROM ")
+        .push(table.name())
+        .push(" WHERE site_id = ")
+        .push_bind(site_id)
+        .push(" AND deleted_at IS NULL");
+    let many = text.candidates.as_ref().is_some_and(Candidates::is_many);
+    if let Some(Candidates::Ids(ids)) = &text.candidates {
+        // The primary key serves it; the conditions below then test those rows only.
+        qb.push(" AND interaction_id = ANY (")
+            .push_bind(ids.clone())
+            .push(")");
+    }
+    if let Some(t) = &text.matches {
+        if text.walk {
+            qb.push(" AND ts_match_vq(search_vector, ")
+                .push_bind(t.clone())
+                .push("::tsquery)");
+        } else if many {
+            // More than the cap match: estimated as keeping almost every row (as the policy
+            // test is), so that a date-ordered walk stops after a page whatever the planner's
+            // statistics (it has none for search_vector) say.
+            qb.push(" AND NULLIF(search_vector @@ (")
+                .push_bind(t.clone())
+                .push("::tsquery), false) IS NOT NULL");
+        } else {
+            qb.push(" AND search_vector @@ (")
+                .push_bind(t.clone())
+                .push("::tsquery)");
+        }
+    }
+    if let Some(kind) = &f.kind {
+        qb.push(" AND lower(type) = lower(")
+            .push_bind(kind.clone())
+            .push(")");
+    }
+    // With many candidates these are common too: written, like the text condition, so that the
+    // planner expects them to keep most rows (under the policies it has no statistics for
+    // ILIKE, and would read the whole site to sort it).
+    let (open, close) = if many {
+        (" AND NULLIF(", " IS NOT NULL")
+    } else {
+        (" AND (", "")
+    };
+    let close_ilike = if many { ", false)" } else { ")" };
+    if let Some(lead) = &f.lead {
+        qb.push(open)
+            .push("lead ILIKE ")
+            .push_bind(contains_pattern(lead))
+            .push(close_ilike)
+            .push(close);
+    }
+    if let Some(location) = &f.location {
+        qb.push(open)
+            .push("location ILIKE ")
+            .push_bind(contains_pattern(location))
+            .push(close_ilike)
+            .push(close);
+    }
+    // A local calendar day starts within a day of the same date's UTC midnight (UTC offsets are
+    // under 24 hours), so a range on start_datetime lets the (site_id, start_datetime) index
+    // narrow the rows before the exact local-day check.
+    if let Some(from) = f.from {
+        if let Some(lo) = utc_midnight(from, -1) {
+            qb.push(" AND start_datetime >= ").push_bind(lo);
+        }
+        qb.push(" AND (start_datetime AT TIME ZONE timezone)::date >= ")
+            .push_bind(from);
+    }
+    if let Some(to) = f.to {
+        if let Some(hi) = utc_midnight(to, 2) {
+            qb.push(" AND start_datetime < ").push_bind(hi);
+        }
+        qb.push(" AND (start_datetime AT TIME ZONE timezone)::date <= ")
+            .push_bind(to);
+    }
+}
+
+/// Where a page continues: the previous page's last row's sort key.
+#[derive(Clone, Copy, Debug)]
+pub struct PageAfter {
+    /// Its rank; None for newest/oldest and past a relevance window.
+    pub rank: Option<f32>,
+    pub start: DateTime<Utc>,
+    pub id: i32,
+}
+
+/// The page statement a live-table search sends, after `prefix` (e.g. `EXPLAIN ...`), with the
+/// normalised tsquery texts `matches` and `rank` and the candidates [`match_candidates`] gave: what the Finder benchmark's raw side sends,
+/// so that both compare the same statement. A relevance `after` without a rank continues past
+/// the rank window, newest first, as the search does.
+#[allow(clippy::too_many_arguments)]
+pub fn page_statement(
+    prefix: &'static str,
+    site_id: i32,
+    matches: Option<&str>,
+    rank: Option<&str>,
+    walk: bool,
+    candidates: &Candidates,
+    filters: &Filters,
+    sort: Sort,
+    after: Option<PageAfter>,
+    limit: i64,
+    window: i64,
+) -> QueryBuilder<'static, Postgres> {
+    let text = Text {
+        matches: matches.map(str::to_string),
+        rank: rank.map(str::to_string),
+        walk,
+        candidates: Some(candidates.clone()),
+        ..Text::default()
+    };
+    let sort = effective_sort(sort, &text);
+    let cursor = after.map(|a| {
+        Cursor::position(
+            a.rank,
+            a.start,
+            a.id,
+            sort == Sort::Relevance && a.rank.is_none(),
+        )
+    });
+    let sort = if cursor.as_ref().is_some_and(|c| c.past_window) {
+        Sort::Newest
+    } else {
+        sort
+    };
+    let spec = PageSpec {
+        site_id,
+        text: &text,
+        filters,
+        sort,
+        after: cursor.as_ref(),
+        limit,
+        archive: false,
+        window,
+    };
+    page_query(prefix, &spec)
+}
+
+/// What a count counts: the matches of `text` under `filters` at a site, up to `cap + 1` rows
+/// (per table).
+#[derive(Clone, Copy)]
+pub(super) struct CountSpec<'a> {
+    pub(super) site_id: i32,
+    pub(super) text: &'a Text,
+    pub(super) filters: &'a Filters,
+    pub(super) cap: i64,
+    /// The archive's rows too.
+    pub(super) archive: bool,
+}
+
+impl<'a> CountSpec<'a> {
+    /// The count of `req`'s site and archive flag for `text` and `filters`, up to `cap`.
+    pub(super) fn of(
+        req: &super::SearchRequest,
+        text: &'a Text,
+        filters: &'a Filters,
+        cap: i64,
+    ) -> CountSpec<'a> {
+        CountSpec {
+            site_id: req.site_id,
+            text,
+            filters,
+            cap,
+            archive: req.archive,
+        }
+    }
+}
+
+/// The count statement of [`count`](super::count), after `prefix`, for the live table.
+pub fn count_statement(
+    prefix: &'static str,
+    site_id: i32,
+    matches: Option<&str>,
+    walk: bool,
+    candidates: &Candidates,
+    filters: &Filters,
+    cap: i64,
+) -> QueryBuilder<'static, Postgres> {
+    let text = Text {
+        matches: matches.map(str::to_string),
+        walk,
+        candidates: Some(candidates.clone()),
+        ..Text::default()
+    };
+    let spec = CountSpec {
+        site_id,
+        text: &text,
+        filters,
+        cap,
+        archive: false,
+    };
+    count_query(prefix, &spec)
+}
+
+/// One page of a search: where, what, in which order, after which row, how many.
+#[derive(Clone, Copy)]
+pub(super) struct PageSpec<'a> {
+    pub(super) site_id: i32,
+    pub(super) text: &'a Text,
+    pub(super) filters: &'a Filters,
+    pub(super) sort: Sort,
+    /// Continue after this row (None: the first page).
+    pub(super) after: Option<&'a Cursor>,
+    /// Rows per page (the statement asks for one more, to know whether another page follows).
+    pub(super) limit: i64,
+    /// The archive's rows too.
+    pub(super) archive: bool,
+    /// Relevance ranks the newest `window` matches only (0: every match).
+    pub(super) window: i64,
+}
+
+impl<'a> PageSpec<'a> {
+    /// The same search, newest first and unranked, after `after`, `limit` rows: the matches
+    /// past a relevance window.
+    pub(super) fn newest_after(&self, after: Option<&'a Cursor>, limit: i64) -> PageSpec<'a> {
+        PageSpec {
+            sort: Sort::Newest,
+            after,
+            limit,
+            window: 0,
+            ..*self
+        }
+    }
+}
+
+/// The statement of [`page`](super::page), after `prefix`.
+pub(super) fn page_query(
+    prefix: &'static str,
+    spec: &PageSpec<'_>,
+) -> QueryBuilder<'static, Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new(prefix);
+    qb.push(NAMES_OPEN);
+    let order = if spec.archive {
+        qb.push("SELECT * FROM ((");
+        push_source(&mut qb, Table::Live, spec);
+        qb.push(") UNION ALL (");
+        let order = push_source(&mut qb, Table::Archive, spec);
+        qb.push(")) AS u ORDER BY ")
+            .push(order.join(", "))
+            .push(" LIMIT ")
+            .push_bind(spec.limit + 1);
+        order
+    } else {
+        push_source(&mut qb, Table::Live, spec)
+    };
+    let outer: Vec<String> = order.iter().map(|o| format!("h.{o}")).collect();
+    qb.push(NAMES_CLOSE)
+        .push(" ORDER BY ")
+        .push(outer.join(", "));
+    qb
+}
+
+/// One source of a page: `SELECT ... FROM table ... ORDER BY ... LIMIT limit + 1`. Returns the
+/// order, as column terms, for the caller to order the merged rows the same way.
+fn push_source(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    table: Table,
+    spec: &PageSpec<'_>,
+) -> Vec<&'static str> {
+    let archived = if table == Table::Archive {
+        ", true AS archived"
+    } else {
+        ", false AS archived"
+    };
+    let order = match (spec.sort, spec.text.rank.as_deref()) {
+        (Sort::Relevance, Some(rank)) => push_ranked(qb, table, spec, archived, rank),
+        _ => push_by_date(qb, table, spec, archived),
+    };
+    qb.push(" ORDER BY ")
+        .push(order.join(", "))
+        .push(" LIMIT ")
+        .push_bind(spec.limit + 1);
+    order
+}
+
+/// [`push_source`] by relevance: the matches (the newest `window` of them when it is above 0)
+/// ranked by `rank`, after the cursor's (rank, start, id).
+fn push_ranked(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    table: Table,
+    spec: &PageSpec<'_>,
+    archived: &'static str,
+    rank: &str,
+) -> Vec<&'static str> {
+    qb.push("SELECT * FROM (SELECT ")
+        .push(INTERACTION_COLUMNS)
+        .push(archived)
+        .push(", ts_rank(search_vector, ")
+        .push_bind(rank.to_string())
+        .push("::tsquery) AS rank");
+    if spec.window > 0 {
+        // The newest matches only: walking the date index stops after `window` of them
+        // however many match, where ranking them all reads every match first.
+        qb.push(" FROM (SELECT ")
+            .push(INTERACTION_COLUMNS)
+            .push(", search_vector");
+        push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
+        qb.push(" ORDER BY start_datetime DESC, interaction_id DESC LIMIT ")
+            .push_bind(spec.window)
+            .push(") AS w");
+    } else {
+        push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
+    }
+    qb.push(") AS m");
+    if let Some(c) = spec.after {
+        qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
+            .push_bind(c.rank)
+            .push("::real, ")
+            .push_bind(c.start)
+            .push(", ")
+            .push_bind(c.id)
+            .push(")");
+    }
+    vec!["rank DESC", "start_datetime DESC", "interaction_id DESC"]
+}
+
+/// [`push_source`] newest or oldest first, after the cursor's (start, id).
+fn push_by_date(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    table: Table,
+    spec: &PageSpec<'_>,
+    archived: &'static str,
+) -> Vec<&'static str> {
+    let oldest = spec.sort == Sort::Oldest;
+    let cmp = if oldest { ">" } else { "<" };
+    qb.push("SELECT ")
+        .push(INTERACTION_COLUMNS)
+        .push(archived)
+        .push(", NULL::real AS rank");
+    push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
+    if let Some(c) = spec.after {
+        // The plain bound lets the (site_id, start_datetime) index skip to the cursor.
+        qb.push(" AND start_datetime ")
+            .push(cmp)
+            .push("= ")
+            .push_bind(c.start)
+            .push(" AND (start_datetime, interaction_id) ")
+            .push(cmp)
+            .push(" (")
+            .push_bind(c.start)
+            .push(", ")
+            .push_bind(c.id)
+            .push(")");
+    }
+    if oldest {
+        vec!["start_datetime ASC", "interaction_id ASC"]
+    } else {
+        vec!["start_datetime DESC", "interaction_id DESC"]
+    }
+}
+
+/// The statement of [`count`], after `prefix`.
+pub(super) fn count_query(
+    prefix: &'static str,
+    spec: &CountSpec<'_>,
+) -> QueryBuilder<'static, Postgres> {
+    let CountSpec {
+        site_id,
+        text,
+        filters,
+        cap,
+        archive,
+    } = *spec;
+    // A walked site (see [`walk_small_site`](super::walk_small_site)) and a dense condition are
+    // read by the site's date index, newest first, as the page is: the synthetic statistics
+    // (migration 0012) make a site look like a twentieth of the table, and the planner then
+    // chose to read the whole primary key for its rows.
+    let order = if text.walk || text.candidates == Some(Candidates::Many) {
+        " ORDER BY start_datetime DESC LIMIT "
+    } else {
+        " LIMIT "
+    };
+    let mut qb = QueryBuilder::<Postgres>::new(prefix);
+    qb.push("SELECT count(*) FROM ((SELECT 1");
+    push_where_in(&mut qb, Table::Live, site_id, text, filters);
+    qb.push(order).push_bind(cap.saturating_add(1)).push(")");
+    if archive {
+        qb.push(" UNION ALL (SELECT 1");
+        push_where_in(&mut qb, Table::Archive, site_id, text, filters);
+        qb.push(order).push_bind(cap.saturating_add(1)).push(")");
+    }
+    qb.push(") AS s");
+    qb
+}
+
+/// The statement of [`near_matches`], after `prefix`, for the candidates `ids` that
+/// `ifind_near_ids` gave (None: more than the cap).
+pub fn near_statement(
+    prefix: &'static str,
+    site_id: i32,
+    words: &str,
+    ids: Option<Vec<i32>>,
+    filters: &Filters,
+    limit: i64,
+) -> QueryBuilder<'static, Postgres> {
+    let mut qb = QueryBuilder::<Postgres>::new(prefix);
+    qb.push(NAMES_OPEN);
+    qb.push("SELECT ")
+        .push(INTERACTION_COLUMNS)
+        .push(", greatest(word_similarity(")
+        .push_bind(words.to_string())
+        .push(", title), word_similarity(")
+        .push_bind(words.to_string())
+        .push(", lead)) AS rank");
+    let text = Text {
+        candidates: Some(ids.map_or(Candidates::Many, Candidates::Ids)),
+        ..Text::default()
+    };
+    push_where_in(&mut qb, Table::Live, site_id, &text, filters);
+    qb.push(" AND (")
+        .push_bind(words.to_string())
+        .push(" <% title OR ")
+        .push_bind(words.to_string())
+        .push(" <% lead)")
+        .push(" ORDER BY rank DESC, start_datetime DESC, interaction_id DESC LIMIT ")
+        .push_bind(limit)
+        .push(NAMES_CLOSE)
+        .push(" ORDER BY h.rank DESC, h.start_datetime DESC, h.interaction_id DESC");
+    qb
+}
