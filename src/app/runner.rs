@@ -229,105 +229,116 @@ impl Runner {
                     interaction,
                     client_id,
                 } => {
-                    // Never cancelled: a save's outcome always reaches the form.
-                    let backend = Arc::clone(&self.backend);
-                    let watch = self.watch.clone();
-                    self.answer(async move {
-                        let save = Save {
-                            site_id,
-                            target,
-                            interaction,
-                            client_id,
-                        };
-                        let result = watch.save(backend, request_id, save).await.map(Box::new);
-                        Msg::SaveDone { request_id, result }
-                    });
-                }
-                Effect::LoadHealth { request_id } => {
-                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
-                    self.answer(async move {
-                        let result = watch.run(&backend, backend.health()).await;
-                        Msg::HealthLoaded { request_id, result }
-                    });
-                }
-                Effect::LoadLookups {
-                    request_id,
-                    site_id,
-                } => {
-                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
-                    self.answer(async move {
-                        let result = watch.run(&backend, backend.lookups(site_id)).await;
-                        Msg::LookupsLoaded { request_id, result }
-                    });
-                }
-                Effect::LoadHistory {
-                    request_id,
-                    site_id,
-                    interaction_id,
-                } => {
-                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
-                    self.answer(async move {
-                        let work = backend.history(site_id, interaction_id);
-                        let result = watch.run(&backend, work).await;
-                        Msg::HistoryLoaded { request_id, result }
-                    });
-                }
-                Effect::LoadTrash {
-                    request_id,
-                    site_id,
-                    days,
-                } => {
-                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
-                    self.answer(async move {
-                        let result = watch.run(&backend, backend.trash(site_id, days)).await;
-                        Msg::TrashLoaded { request_id, result }
-                    });
-                }
-                Effect::Delete {
-                    request_id,
-                    site_id,
-                    interaction_id,
-                    version,
-                } => {
-                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
-                    self.answer(async move {
-                        let work = backend.delete(site_id, interaction_id, version);
-                        let result = watch.write(&backend, work).await.map(Box::new);
-                        Msg::Deleted { request_id, result }
-                    });
-                }
-                Effect::Restore {
-                    request_id,
-                    site_id,
-                    interaction_id,
-                    days,
-                } => {
-                    let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
-                    self.answer(async move {
-                        let work = backend.restore(site_id, interaction_id, days);
-                        let result = watch.write(&backend, work).await.map(Box::new);
-                        Msg::Restored { request_id, result }
-                    });
+                    let save = Save {
+                        site_id,
+                        target,
+                        interaction,
+                        client_id,
+                    };
+                    self.save(request_id, save);
                 }
                 Effect::CheckConnection => self.watch.suspect(Arc::clone(&self.backend)),
-                Effect::BeginSession { user_id } => {
-                    if let Some(login) = &self.login {
-                        self.backend = login.search_as(user_id);
-                        if let Some(db) = login.session_db() {
-                            if let Some(old) = self.listener.take() {
-                                old.abort();
-                            }
-                            let answers = self.answers.clone();
-                            self.listener = Some(tokio::spawn(super::run::listen_for_changes(
-                                db, None, answers,
-                            )));
-                        }
-                    }
-                }
+                Effect::BeginSession { user_id } => self.begin_session(user_id),
+                load @ (Effect::LoadHealth { .. }
+                | Effect::LoadLookups { .. }
+                | Effect::LoadHistory { .. }
+                | Effect::LoadTrash { .. }) => self.load(load),
+                write @ (Effect::Delete { .. } | Effect::Restore { .. }) => self.write(write),
                 other => rest.push(other),
             }
         }
         rest
+    }
+
+    /// A save: never cancelled, so that its outcome always reaches the form.
+    fn save(&mut self, request_id: u64, save: Save) {
+        let backend = Arc::clone(&self.backend);
+        let watch = self.watch.clone();
+        self.answer(async move {
+            let result = watch.save(backend, request_id, save).await.map(Box::new);
+            Msg::SaveDone { request_id, result }
+        });
+    }
+
+    /// A read for a pane (health, completion values, history, trash), answered as its message.
+    fn load(&mut self, effect: Effect) {
+        let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
+        match effect {
+            Effect::LoadHealth { request_id } => self.answer(async move {
+                let result = watch.run(&backend, backend.health()).await;
+                Msg::HealthLoaded { request_id, result }
+            }),
+            Effect::LoadLookups {
+                request_id,
+                site_id,
+            } => self.answer(async move {
+                let result = watch.run(&backend, backend.lookups(site_id)).await;
+                Msg::LookupsLoaded { request_id, result }
+            }),
+            Effect::LoadHistory {
+                request_id,
+                site_id,
+                interaction_id,
+            } => self.answer(async move {
+                let work = backend.history(site_id, interaction_id);
+                let result = watch.run(&backend, work).await;
+                Msg::HistoryLoaded { request_id, result }
+            }),
+            Effect::LoadTrash {
+                request_id,
+                site_id,
+                days,
+            } => self.answer(async move {
+                let result = watch.run(&backend, backend.trash(site_id, days)).await;
+                Msg::TrashLoaded { request_id, result }
+            }),
+            _ => {}
+        }
+    }
+
+    /// A delete or a restore from the trash, answered as its message.
+    fn write(&mut self, effect: Effect) {
+        let (backend, watch) = (Arc::clone(&self.backend), self.watch.clone());
+        match effect {
+            Effect::Delete {
+                request_id,
+                site_id,
+                interaction_id,
+                version,
+            } => self.answer(async move {
+                let work = backend.delete(site_id, interaction_id, version);
+                let result = watch.write(&backend, work).await.map(Box::new);
+                Msg::Deleted { request_id, result }
+            }),
+            Effect::Restore {
+                request_id,
+                site_id,
+                interaction_id,
+                days,
+            } => self.answer(async move {
+                let work = backend.restore(site_id, interaction_id, days);
+                let result = watch.write(&backend, work).await.map(Box::new);
+                Msg::Restored { request_id, result }
+            }),
+            _ => {}
+        }
+    }
+
+    /// The signed-in user's backend, and live updates on their session's connection.
+    fn begin_session(&mut self, user_id: i32) {
+        let Some(login) = &self.login else {
+            return;
+        };
+        self.backend = login.search_as(user_id);
+        if let Some(db) = login.session_db() {
+            if let Some(old) = self.listener.take() {
+                old.abort();
+            }
+            let answers = self.answers.clone();
+            self.listener = Some(tokio::spawn(super::run::listen_for_changes(
+                db, None, answers,
+            )));
+        }
     }
 
     /// How many search tasks are still running.

@@ -384,6 +384,11 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Screen::Health if !state.help_open => return act_health(state, action, effects),
         _ => {}
     }
+    act_finder(state, action, effects);
+}
+
+/// An action on the Finder (the results, the detail, the help over them).
+fn act_finder(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     match action {
         Action::FocusQuery => {
             state.help_open = false;
@@ -401,15 +406,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             let step = page_step(state);
             select(state, state.selected.saturating_sub(step), effects);
         }
-        Action::Open => {
-            if state.selected_hit().is_some() {
-                state.detail_open = true;
-                state.focus = Focus::List;
-                keep_selection_visible(state);
-            } else {
-                state.notice = Some("nothing selected to open".into());
-            }
-        }
+        Action::Open => open_selected(state),
         Action::History => {
             state.history_open = !state.history_open;
             if state.history_open {
@@ -442,13 +439,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::Trash => super::trash::open(state, effects),
         Action::Health => open_health(state, effects),
         Action::Restore => {}
-        Action::Copy => match state.selected_hit() {
-            Some(hit) => {
-                effects.push(Effect::CopyToClipboard(as_text(&hit.interaction)));
-                state.notice = Some(format!("copied \"{}\"", hit.interaction.title));
-            }
-            None => state.notice = Some("select an interaction to copy".into()),
-        },
+        Action::Copy => copy_selected(state, effects),
         Action::CycleSort => {
             state.sort = match state.sort {
                 Sort::Relevance => Sort::Newest,
@@ -457,15 +448,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             };
             search_now(state, effects);
         }
-        Action::ToggleArchive => {
-            state.include_archive = !state.include_archive;
-            state.notice = Some(if state.include_archive {
-                "searching the archive too (archived records are read-only)".into()
-            } else {
-                "searching live records only".into()
-            });
-            search_now(state, effects);
-        }
+        Action::ToggleArchive => toggle_archive(state, effects),
         Action::Help => state.help_open = !state.help_open,
         Action::NextField
         | Action::PrevField
@@ -479,6 +462,39 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             effects.push(Effect::Quit);
         }
     }
+}
+
+/// Opens the selected interaction's detail.
+fn open_selected(state: &mut State) {
+    if state.selected_hit().is_some() {
+        state.detail_open = true;
+        state.focus = Focus::List;
+        keep_selection_visible(state);
+    } else {
+        state.notice = Some("nothing selected to open".into());
+    }
+}
+
+/// Copies the selected interaction as text.
+fn copy_selected(state: &mut State, effects: &mut Vec<Effect>) {
+    match state.selected_hit() {
+        Some(hit) => {
+            effects.push(Effect::CopyToClipboard(as_text(&hit.interaction)));
+            state.notice = Some(format!("copied \"{}\"", hit.interaction.title));
+        }
+        None => state.notice = Some("select an interaction to copy".into()),
+    }
+}
+
+/// Searches the archive too, or no longer.
+fn toggle_archive(state: &mut State, effects: &mut Vec<Effect>) {
+    state.include_archive = !state.include_archive;
+    state.notice = Some(if state.include_archive {
+        "searching the archive too (archived records are read-only)".into()
+    } else {
+        "searching live records only".into()
+    });
+    search_now(state, effects);
 }
 
 /// Feeds a key to the query line; a changed value arms the debounce.
@@ -554,31 +570,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::LiveUpdatesLost => effects.push(Effect::CheckConnection),
         Msg::LiveUpdatesBack => super::link::resync(state, effects),
         Msg::DraftFound(found) => form::draft_found(state, found),
-        Msg::LookupsLoaded { request_id, result } => {
-            if state
-                .lookups_loading
-                .take_if(|id| *id == request_id)
-                .is_none()
-            {
-                return;
-            }
-            match result {
-                Ok(lookups) => {
-                    let lookups = std::sync::Arc::new(lookups);
-                    state.lookups = Some(lookups.clone());
-                    if let Some(form) = state.form.as_mut()
-                        && lookups.site_id == state.session.site_id
-                    {
-                        form.set_lookups(lookups);
-                    }
-                }
-                // Completion is a help, not a need: the form works without it.
-                Err(message) => {
-                    tracing::warn!("completion values unavailable");
-                    tracing::debug!("completion values unavailable: {message}");
-                }
-            }
-        }
+        Msg::LookupsLoaded { request_id, result } => lookups_loaded(state, request_id, result),
         Msg::HistoryLoaded { request_id, result } => {
             if let Some(h) = state.history.as_mut()
                 && h.loading.take_if(|id| *id == request_id).is_some()
@@ -589,70 +581,14 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                 }
             }
         }
-        Msg::HealthLoaded { request_id, result } => {
-            if let Some(h) = state.health.as_mut()
-                && h.loading.take_if(|id| *id == request_id).is_some()
-            {
-                match result {
-                    Ok(mut checks) => {
-                        checks.push(state.cache.check());
-                        h.checks = checks;
-                        h.error = None;
-                    }
-                    Err(message) => h.error = Some(message),
-                }
-            }
-        }
+        Msg::HealthLoaded { request_id, result } => health_loaded(state, request_id, result),
         Msg::TrashLoaded { request_id, result } => super::trash::loaded(state, request_id, result),
         Msg::Deleted { request_id, result } => {
             super::trash::deleted(state, request_id, result, effects);
         }
         Msg::Restored { request_id, result } => super::trash::restored(state, request_id, result),
-        Msg::Counted { request_id, result } => {
-            if let Some(f) = state
-                .count_in_flight
-                .take_if(|f| f.request_id == request_id)
-                && state
-                    .results
-                    .as_ref()
-                    .is_some_and(|r| r.generation == f.generation)
-            {
-                match result {
-                    Ok(count) => {
-                        let key = flight_key(state, &f);
-                        state.cache.set_count(&key, count);
-                        if let Some(r) = state.results.as_mut() {
-                            r.count = Some(count);
-                        }
-                    }
-                    // The page is there; only the number is missing. Logged, not shown.
-                    // The database's words may quote the query: only at debug level.
-                    Err(message) => {
-                        tracing::warn!(request_id, "the match count failed");
-                        tracing::debug!(request_id, "the match count failed: {message}");
-                    }
-                }
-            }
-        }
-        Msg::HistogramDone { request_id, months } => {
-            if let Some(f) = state
-                .histogram_in_flight
-                .take_if(|f| f.request_id == request_id)
-                && state
-                    .results
-                    .as_ref()
-                    .is_some_and(|r| r.generation == f.generation)
-            {
-                if let Some(months) = &months {
-                    let key = flight_key(state, &f);
-                    state.cache.set_months(&key, months.clone());
-                }
-                state.histogram = months.map(|months| Histogram {
-                    generation: f.generation,
-                    months,
-                });
-            }
-        }
+        Msg::Counted { request_id, result } => counted(state, request_id, result),
+        Msg::HistogramDone { request_id, months } => histogram_done(state, request_id, months),
         Msg::Tick(now) => {
             state.clock = now;
             if state.search_due.is_some_and(|due| due <= now) {
@@ -670,32 +606,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             request_id,
             result,
             elapsed,
-        } => {
-            if let Some(f) = state.in_flight.take_if(|f| f.request_id == request_id) {
-                let fuzzy = result.fuzzy;
-                let key = flight_key(state, &f);
-                state.cache.insert(key, result.clone());
-                apply_first_page(state, &f, result, effects);
-                if !fuzzy {
-                    count_matches(state, &f, effects);
-                    count_months(state, &f, effects);
-                }
-            } else if let Some(f) = state.more_in_flight.take_if(|f| f.request_id == request_id) {
-                match state.results.as_mut() {
-                    Some(results) if results.generation == f.generation => {
-                        results.hits.extend(result.hits);
-                        results.next_cursor = result.next_cursor;
-                    }
-                    _ => return, // a page of other results
-                }
-            } else {
-                return; // a late answer to a search nobody wants any more
-            }
-            state.connection = Connection::Connected;
-            state.error = None;
-            state.last_query_time = Some(elapsed);
-            load_more_if_near_end(state, effects);
-        }
+        } => search_done(state, request_id, result, elapsed, effects),
         Msg::SearchFailed {
             request_id,
             message,
@@ -710,6 +621,141 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             state.error = Some(message);
         }
     }
+}
+
+/// The completion values for the form, when they are the ones asked for last.
+fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, String>) {
+    if state
+        .lookups_loading
+        .take_if(|id| *id == request_id)
+        .is_none()
+    {
+        return;
+    }
+    match result {
+        Ok(lookups) => {
+            let lookups = std::sync::Arc::new(lookups);
+            state.lookups = Some(lookups.clone());
+            if let Some(form) = state.form.as_mut()
+                && lookups.site_id == state.session.site_id
+            {
+                form.set_lookups(lookups);
+            }
+        }
+        // Completion is a help, not a need: the form works without it.
+        Err(message) => {
+            tracing::warn!("completion values unavailable");
+            tracing::debug!("completion values unavailable: {message}");
+        }
+    }
+}
+
+/// The health checks, with the page cache's own check added.
+fn health_loaded(state: &mut State, request_id: u64, result: Result<Vec<Check>, String>) {
+    if let Some(h) = state.health.as_mut()
+        && h.loading.take_if(|id| *id == request_id).is_some()
+    {
+        match result {
+            Ok(mut checks) => {
+                checks.push(state.cache.check());
+                h.checks = checks;
+                h.error = None;
+            }
+            Err(message) => h.error = Some(message),
+        }
+    }
+}
+
+/// The match count of the results on screen (cached for the same search).
+fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String>) {
+    let Some(f) = state
+        .count_in_flight
+        .take_if(|f| f.request_id == request_id)
+    else {
+        return;
+    };
+    if state
+        .results
+        .as_ref()
+        .is_none_or(|r| r.generation != f.generation)
+    {
+        return; // for results no longer on screen
+    }
+    match result {
+        Ok(count) => {
+            let key = flight_key(state, &f);
+            state.cache.set_count(&key, count);
+            if let Some(r) = state.results.as_mut() {
+                r.count = Some(count);
+            }
+        }
+        // The page is there; only the number is missing. Logged, not shown.
+        // The database's words may quote the query: only at debug level.
+        Err(message) => {
+            tracing::warn!(request_id, "the match count failed");
+            tracing::debug!(request_id, "the match count failed: {message}");
+        }
+    }
+}
+
+/// The month histogram of the results on screen (None: not counted within its budget).
+fn histogram_done(state: &mut State, request_id: u64, months: Option<Vec<MonthCount>>) {
+    let Some(f) = state
+        .histogram_in_flight
+        .take_if(|f| f.request_id == request_id)
+    else {
+        return;
+    };
+    if state
+        .results
+        .as_ref()
+        .is_none_or(|r| r.generation != f.generation)
+    {
+        return; // for results no longer on screen
+    }
+    if let Some(months) = &months {
+        let key = flight_key(state, &f);
+        state.cache.set_months(&key, months.clone());
+    }
+    state.histogram = months.map(|months| Histogram {
+        generation: f.generation,
+        months,
+    });
+}
+
+/// A first page (then its count and histogram are asked), or a further page of the results on
+/// screen; a late answer to a search nobody wants any more is dropped.
+fn search_done(
+    state: &mut State,
+    request_id: u64,
+    result: SearchPage,
+    elapsed: Duration,
+    effects: &mut Vec<Effect>,
+) {
+    if let Some(f) = state.in_flight.take_if(|f| f.request_id == request_id) {
+        let fuzzy = result.fuzzy;
+        let key = flight_key(state, &f);
+        state.cache.insert(key, result.clone());
+        apply_first_page(state, &f, result, effects);
+        if !fuzzy {
+            count_matches(state, &f, effects);
+            count_months(state, &f, effects);
+        }
+    } else if let Some(f) = state.more_in_flight.take_if(|f| f.request_id == request_id) {
+        match state.results.as_mut() {
+            Some(results) if results.generation == f.generation => {
+                results.hits.extend(result.hits);
+                results.next_cursor = result.next_cursor;
+            }
+            _ => return, // a page of other results
+        }
+    } else {
+        return;
+    }
+    state.connection = Connection::Connected;
+    state.error = None;
+    state.last_query_time = Some(elapsed);
+    load_more_if_near_end(state, effects);
 }
 
 /// A change on `site_id` by someone (or some other window): refresh what is on screen, unless a

@@ -149,60 +149,24 @@ pub(crate) async fn prepare(
     let skip_text = small && short(&parsed.tsquery);
     let skip_relaxed_text = small && short(&parsed.relaxed_tsquery);
     let (lead, location) = narrowing(&parsed.filters);
-    type Row = (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Vec<String>,
-        bool,
-        Option<Vec<i32>>,
-        bool,
-        Option<Vec<i32>>,
-    );
-    let row: Row = sqlx::query_as(
-        "WITH q AS MATERIALIZED ( \
-           SELECT set_config('plan_cache_mode', 'force_custom_plan', true) AS pcm, \
-                  set_config('pg_trgm.word_similarity_threshold', $1, true) AS thr, \
-                  set_config('ifind.site', $15, false) AS site, \
-                  NULLIF(to_tsquery('english', $2)::text, '') AS m, \
-                  NULLIF(to_tsquery('english', $3)::text, '') AS r, \
-                  NULLIF(to_tsquery('english', $4)::text, '') AS xm, \
-                  NULLIF(to_tsquery('english', $5)::text, '') AS xr, \
-                  ARRAY(SELECT w FROM unnest($6::text[]) AS w \
-                        WHERE ts_lexize('english_stem', w) = '{}'::text[]) AS stop), \
-         n AS MATERIALIZED ( \
-           SELECT q.*, (q.m IS NOT NULL AND NOT $12) OR $8::text IS NOT NULL \
-                       OR $9::text IS NOT NULL AS asked FROM q), \
-         c AS MATERIALIZED ( \
-           SELECT n.*, CASE WHEN n.asked THEN ifind_match_ids($7, \
-                         CASE WHEN NOT $12 THEN n.m::tsquery END, $8, $9, $10, $11) END AS ids \
-             FROM n) \
-         SELECT c.m, c.r, c.xm, c.xr, c.stop, c.asked, c.ids, x.asked, \
-                CASE WHEN x.asked THEN ifind_match_ids($7, \
-                  CASE WHEN NOT $13 THEN c.xm::tsquery END, $8, $9, $10, $11) END \
-           FROM c, LATERAL (SELECT coalesce(c.xm IS NOT NULL \
-                                   AND ($14 OR c.ids = '{}'::integer[]) \
-                                   AND (NOT $13 OR $8::text IS NOT NULL \
-                                        OR $9::text IS NOT NULL), false) AS asked) AS x",
-    )
-    .bind(FUZZY_THRESHOLD)
-    .bind(&parsed.tsquery)
-    .bind(&parsed.rank_tsquery)
-    .bind(&parsed.relaxed_tsquery)
-    .bind(&parsed.relaxed_rank_tsquery)
-    .bind(&parsed.words)
-    .bind(site_id)
-    .bind(lead)
-    .bind(location)
-    .bind(archive)
-    .bind(i32::try_from(cap).unwrap_or(i32::MAX))
-    .bind(skip_text)
-    .bind(skip_relaxed_text)
-    .bind(want_relaxed)
-    .bind(site_id.to_string())
-    .fetch_one(&mut *conn)
-    .await?;
+    let row: PreparedRow = sqlx::query_as(PREPARE_SQL)
+        .bind(FUZZY_THRESHOLD)
+        .bind(&parsed.tsquery)
+        .bind(&parsed.rank_tsquery)
+        .bind(&parsed.relaxed_tsquery)
+        .bind(&parsed.relaxed_rank_tsquery)
+        .bind(&parsed.words)
+        .bind(site_id)
+        .bind(lead)
+        .bind(location)
+        .bind(archive)
+        .bind(i32::try_from(cap).unwrap_or(i32::MAX))
+        .bind(skip_text)
+        .bind(skip_relaxed_text)
+        .bind(want_relaxed)
+        .bind(site_id.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
     let (m, r, xm, xr, stop_words, asked, ids, x_asked, x_ids) = row;
     let normal = Text {
         exact: exact_for(&parsed.filters, m.is_none() || !skip_text),
@@ -226,6 +190,51 @@ pub(crate) async fn prepare(
         stop_words,
     })
 }
+
+/// What [`PREPARE_SQL`] answers: the normalised texts (matches, rank, relaxed matches, relaxed
+/// rank), the stop words, whether the normal text's candidates were asked and the answer, the
+/// same for the relaxed text.
+type PreparedRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Vec<String>,
+    bool,
+    Option<Vec<i32>>,
+    bool,
+    Option<Vec<i32>>,
+);
+
+/// The statement of [`prepare`]. $1 the trigram threshold, $2-$5 the parser's tsquery texts
+/// (matches, rank, relaxed matches, relaxed rank), $6 the typed words, $7 the site, $8/$9 the
+/// `lead:`/`location:` patterns, $10 the archive flag, $11 the cap, $12/$13 whether the normal
+/// and the relaxed text are kept from the entry point (short prefixes on a small site), $14
+/// whether the relaxed text's candidates are wanted anyway, $15 the site as text.
+const PREPARE_SQL: &str = "WITH q AS MATERIALIZED ( \
+       SELECT set_config('plan_cache_mode', 'force_custom_plan', true) AS pcm, \
+              set_config('pg_trgm.word_similarity_threshold', $1, true) AS thr, \
+              set_config('ifind.site', $15, false) AS site, \
+              NULLIF(to_tsquery('english', $2)::text, '') AS m, \
+              NULLIF(to_tsquery('english', $3)::text, '') AS r, \
+              NULLIF(to_tsquery('english', $4)::text, '') AS xm, \
+              NULLIF(to_tsquery('english', $5)::text, '') AS xr, \
+              ARRAY(SELECT w FROM unnest($6::text[]) AS w \
+                    WHERE ts_lexize('english_stem', w) = '{}'::text[]) AS stop), \
+     n AS MATERIALIZED ( \
+       SELECT q.*, (q.m IS NOT NULL AND NOT $12) OR $8::text IS NOT NULL \
+                   OR $9::text IS NOT NULL AS asked FROM q), \
+     c AS MATERIALIZED ( \
+       SELECT n.*, CASE WHEN n.asked THEN ifind_match_ids($7, \
+                     CASE WHEN NOT $12 THEN n.m::tsquery END, $8, $9, $10, $11) END AS ids \
+         FROM n) \
+     SELECT c.m, c.r, c.xm, c.xr, c.stop, c.asked, c.ids, x.asked, \
+            CASE WHEN x.asked THEN ifind_match_ids($7, \
+              CASE WHEN NOT $13 THEN c.xm::tsquery END, $8, $9, $10, $11) END \
+       FROM c, LATERAL (SELECT coalesce(c.xm IS NOT NULL \
+                               AND ($14 OR c.ids = '{}'::integer[]) \
+                               AND (NOT $13 OR $8::text IS NOT NULL \
+                                    OR $9::text IS NOT NULL), false) AS asked) AS x";
 
 /// Asks `ifind_match_ids` for the candidates of `text` when [`prepare`] did not (the relaxed
 /// text, when the normal one had candidates but no row passed the other filters).

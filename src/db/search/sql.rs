@@ -90,24 +90,33 @@ pub(crate) fn push_where_in(
             .push_bind(ids.clone())
             .push(")");
     }
-    if let Some(t) = &text.matches {
-        if text.walk {
-            qb.push(" AND ts_match_vq(search_vector, ")
-                .push_bind(t.clone())
-                .push("::tsquery)");
-        } else if many {
-            // More than the cap match: estimated as keeping almost every row (as the policy
-            // test is), so that a date-ordered walk stops after a page whatever the planner's
-            // statistics (it has none for search_vector) say.
-            qb.push(" AND NULLIF(search_vector @@ (")
-                .push_bind(t.clone())
-                .push("::tsquery), false) IS NOT NULL");
-        } else {
-            qb.push(" AND search_vector @@ (")
-                .push_bind(t.clone())
-                .push("::tsquery)");
-        }
-    }
+    push_text(qb, text, many);
+    push_filters(qb, f, many);
+}
+
+/// The text condition of [`push_where_in`]: as a function no index serves on a walked site; with
+/// many matches written so that the planner expects it to keep almost every row (as the policy
+/// test is), so that a date-ordered walk stops after a page whatever the planner's statistics
+/// (it has none for search_vector) say.
+fn push_text(qb: &mut QueryBuilder<'_, Postgres>, text: &Text, many: bool) {
+    let Some(t) = &text.matches else {
+        return;
+    };
+    let (open, close) = if text.walk {
+        (" AND ts_match_vq(search_vector, ", "::tsquery)")
+    } else if many {
+        (
+            " AND NULLIF(search_vector @@ (",
+            "::tsquery), false) IS NOT NULL",
+        )
+    } else {
+        (" AND search_vector @@ (", "::tsquery)")
+    };
+    qb.push(open).push_bind(t.clone()).push(close);
+}
+
+/// The filters of [`push_where_in`]: `type:`, `lead:`, `location:`, `from:`, `to:`.
+fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, many: bool) {
     if let Some(kind) = &f.kind {
         qb.push(" AND lower(type) = lower(")
             .push_bind(kind.clone())
@@ -117,24 +126,18 @@ pub(crate) fn push_where_in(
     // planner expects them to keep most rows (under the policies it has no statistics for
     // ILIKE, and would read the whole site to sort it).
     let (open, close) = if many {
-        (" AND NULLIF(", " IS NOT NULL")
+        (" AND NULLIF(", ", false) IS NOT NULL")
     } else {
-        (" AND (", "")
+        (" AND (", ")")
     };
-    let close_ilike = if many { ", false)" } else { ")" };
-    if let Some(lead) = &f.lead {
-        qb.push(open)
-            .push("lead ILIKE ")
-            .push_bind(contains_pattern(lead))
-            .push(close_ilike)
-            .push(close);
-    }
-    if let Some(location) = &f.location {
-        qb.push(open)
-            .push("location ILIKE ")
-            .push_bind(contains_pattern(location))
-            .push(close_ilike)
-            .push(close);
+    for (column, value) in [("lead", &f.lead), ("location", &f.location)] {
+        if let Some(value) = value {
+            qb.push(open)
+                .push(column)
+                .push(" ILIKE ")
+                .push_bind(contains_pattern(value))
+                .push(close);
+        }
     }
     // A local calendar day starts within a day of the same date's UTC midnight (UTC offsets are
     // under 24 hours), so a range on start_datetime lets the (site_id, start_datetime) index
