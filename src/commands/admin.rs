@@ -8,7 +8,7 @@ use super::Ctx;
 use super::output::{table, thousands};
 use crate::cli::{ListFormat, PasswordSource, SiteAction, UserAction};
 use crate::db::users::Role;
-use crate::db::{sites, users};
+use crate::db::{Db, sites, users};
 use crate::domain::format::{escape, escape_json, forbidden_message};
 
 pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
@@ -84,178 +84,204 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
             email,
             admin,
             password,
-        } => {
-            let username = username.trim().to_string();
-            check_name("username", &username, 50)?;
-            if username.chars().any(char::is_whitespace) {
-                bail!("the username {username:?} contains spaces; use one word such as j.smith");
-            }
-            let email = email.trim().to_string();
-            if let Some(message) = forbidden_message("the email", &email, false) {
-                bail!("{message}");
-            }
-            if email.chars().count() > 100 || !email.contains('@') || email.starts_with('@') {
-                bail!("{email:?} is not an email address (up to 100 characters, with an @)");
-            }
-            {
-                let mut conn = db.pool.acquire().await?;
-                if users::by_name(&mut conn, &username).await?.is_some() {
-                    bail!("a user named {username:?} already exists; choose another name");
-                }
-            }
-            let secret = read_new_password(&password, None)?;
-            let mut tx = db.begin_as(None).await?;
-            // The first user of a database is its first global administrator.
-            let first = users::count(&mut tx).await? == 0;
-            let user = users::add(&mut tx, &username, &email, admin || first)
-                .await
-                .map_err(|e| match unique_violation(&e) {
-                    Some(c) if c.contains("email") => {
-                        anyhow::anyhow!("the email {email:?} belongs to another user; use another")
-                    }
-                    Some(_) => anyhow::anyhow!(
-                        "a user named {username:?} already exists; choose another name"
-                    ),
-                    None => refused(e, "add users"),
-                })?;
-            // The user's own database login, with the password just given.
-            crate::db::logins::set_login(&mut tx, &user.username, &secret)
-                .await
-                .map_err(|e| refused(e, "add users"))?;
-            tx.commit().await?;
-            if first && !admin {
-                println!(
-                    "added user {} (id {}) as the first global administrator",
-                    escape(&user.username),
-                    user.user_id
-                );
-            } else {
-                println!(
-                    "added user {} (id {}){}",
-                    escape(&user.username),
-                    user.user_id,
-                    if user.is_global_admin {
-                        " as a global administrator"
-                    } else {
-                        ""
-                    }
-                );
-            }
-        }
-        UserAction::List { format } => {
-            let mut conn = db.pool.acquire().await?;
-            let list = users::list(&mut conn).await?;
-            let counts = users::site_counts(&mut conn).await?;
-            match format {
-                ListFormat::Json => {
-                    println!("{}", escape_json(serde_json::to_string_pretty(&list)?));
-                }
-                ListFormat::Table => {
-                    let rows: Vec<Vec<String>> = list
-                        .iter()
-                        .map(|u| {
-                            let n = counts
-                                .iter()
-                                .find(|(id, _)| *id == u.user_id)
-                                .map(|(_, n)| *n)
-                                .unwrap_or(0);
-                            vec![
-                                u.user_id.to_string(),
-                                u.username.clone(),
-                                u.email.clone(),
-                                if u.is_active { "active" } else { "inactive" }.into(),
-                                if u.is_global_admin { "yes" } else { "" }.into(),
-                                if u.is_global_admin {
-                                    "all".into()
-                                } else {
-                                    n.to_string()
-                                },
-                                u.last_login
-                                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                                    .unwrap_or_else(|| "never".into()),
-                            ]
-                        })
-                        .collect();
-                    print!(
-                        "{}",
-                        table(
-                            &[
-                                "ID",
-                                "USERNAME",
-                                "EMAIL",
-                                "STATUS",
-                                "GLOBAL ADMIN",
-                                "SITES",
-                                "LAST LOGIN"
-                            ],
-                            &rows
-                        )
-                    );
-                }
-            }
-        }
-        UserAction::Deactivate { username } => {
-            let mut tx = db.begin_as(None).await?;
-            let user = find_user(&mut tx, &username).await?;
-            if !users::set_active(&mut tx, user.user_id, false).await? {
-                bail!(
-                    "the database refused: only a global administrator may deactivate users; \
-                     nothing was changed"
-                );
-            }
-            tx.commit().await?;
-            println!("deactivated user {}", escape(&user.username));
-        }
+        } => user_add(&db, username, email, admin, &password).await,
+        UserAction::List { format } => user_list(&db, format).await,
+        UserAction::Deactivate { username } => user_deactivate(&db, &username).await,
         UserAction::Passwd {
             username,
             reset,
             password,
-        } => {
-            let user = {
-                let mut conn = db.pool.acquire().await?;
-                find_user(&mut conn, &username).await?
-            };
-            let mut stdin_lines = if password.password_stdin {
-                Some(std::io::stdin().lock().lines())
-            } else {
-                None
-            };
-            if !reset {
-                let current = match stdin_lines.as_mut() {
-                    Some(lines) => lines
-                        .next()
-                        .context("standard input ended before the current password")??,
-                    None => rpassword::prompt_password(format!(
-                        "Current password for {}: ",
-                        user.username
-                    ))
-                    .context("cannot read the password from the terminal; use --password-stdin")?,
-                };
-                if !ctx.password_is(&db, &user.username, current).await? {
-                    bail!(
-                        "the current password is wrong; nothing was changed (an administrator \
-                         can use --reset)"
-                    );
-                }
-            }
-            let secret = match stdin_lines.as_mut() {
-                Some(lines) => {
-                    let line = lines
-                        .next()
-                        .context("standard input ended before the new password")??;
-                    crate::password::check_new(&line).map_err(anyhow::Error::msg)?;
-                    line
-                }
-                None => read_new_password(&password, Some(&user.username))?,
-            };
-            let mut tx = db.begin_as(None).await?;
-            crate::db::logins::set_login(&mut tx, &user.username, &secret)
-                .await
-                .map_err(|e| refused(e, "change another user's password"))?;
-            tx.commit().await?;
-            println!("changed the password of {}", escape(&user.username));
+        } => user_passwd(ctx, &db, &username, reset, &password).await,
+    }
+}
+
+/// `ifind user add`: checks the name and the email, reads the new password, adds the user and
+/// their database login (the first user of a database is its first global administrator).
+async fn user_add(
+    db: &Db,
+    username: String,
+    email: String,
+    admin: bool,
+    password: &PasswordSource,
+) -> Result<()> {
+    let username = username.trim().to_string();
+    check_name("username", &username, 50)?;
+    if username.chars().any(char::is_whitespace) {
+        bail!("the username {username:?} contains spaces; use one word such as j.smith");
+    }
+    let email = email.trim().to_string();
+    if let Some(message) = forbidden_message("the email", &email, false) {
+        bail!("{message}");
+    }
+    if email.chars().count() > 100 || !email.contains('@') || email.starts_with('@') {
+        bail!("{email:?} is not an email address (up to 100 characters, with an @)");
+    }
+    {
+        let mut conn = db.pool.acquire().await?;
+        if users::by_name(&mut conn, &username).await?.is_some() {
+            bail!("a user named {username:?} already exists; choose another name");
         }
     }
+    let secret = read_new_password(password, None)?;
+    let mut tx = db.begin_as(None).await?;
+    // The first user of a database is its first global administrator.
+    let first = users::count(&mut tx).await? == 0;
+    let user = users::add(&mut tx, &username, &email, admin || first)
+        .await
+        .map_err(|e| match unique_violation(&e) {
+            Some(c) if c.contains("email") => {
+                anyhow::anyhow!("the email {email:?} belongs to another user; use another")
+            }
+            Some(_) => {
+                anyhow::anyhow!("a user named {username:?} already exists; choose another name")
+            }
+            None => refused(e, "add users"),
+        })?;
+    // The user's own database login, with the password just given.
+    crate::db::logins::set_login(&mut tx, &user.username, &secret)
+        .await
+        .map_err(|e| refused(e, "add users"))?;
+    tx.commit().await?;
+    if first && !admin {
+        println!(
+            "added user {} (id {}) as the first global administrator",
+            escape(&user.username),
+            user.user_id
+        );
+    } else {
+        println!(
+            "added user {} (id {}){}",
+            escape(&user.username),
+            user.user_id,
+            if user.is_global_admin {
+                " as a global administrator"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
+/// `ifind user list`.
+async fn user_list(db: &Db, format: ListFormat) -> Result<()> {
+    let mut conn = db.pool.acquire().await?;
+    let list = users::list(&mut conn).await?;
+    let counts = users::site_counts(&mut conn).await?;
+    match format {
+        ListFormat::Json => {
+            println!("{}", escape_json(serde_json::to_string_pretty(&list)?));
+        }
+        ListFormat::Table => {
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|u| {
+                    let n = counts
+                        .iter()
+                        .find(|(id, _)| *id == u.user_id)
+                        .map(|(_, n)| *n)
+                        .unwrap_or(0);
+                    vec![
+                        u.user_id.to_string(),
+                        u.username.clone(),
+                        u.email.clone(),
+                        if u.is_active { "active" } else { "inactive" }.into(),
+                        if u.is_global_admin { "yes" } else { "" }.into(),
+                        if u.is_global_admin {
+                            "all".into()
+                        } else {
+                            n.to_string()
+                        },
+                        u.last_login
+                            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                            .unwrap_or_else(|| "never".into()),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(
+                    &[
+                        "ID",
+                        "USERNAME",
+                        "EMAIL",
+                        "STATUS",
+                        "GLOBAL ADMIN",
+                        "SITES",
+                        "LAST LOGIN"
+                    ],
+                    &rows
+                )
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `ifind user deactivate`.
+async fn user_deactivate(db: &Db, username: &str) -> Result<()> {
+    let mut tx = db.begin_as(None).await?;
+    let user = find_user(&mut tx, username).await?;
+    if !users::set_active(&mut tx, user.user_id, false).await? {
+        bail!(
+            "the database refused: only a global administrator may deactivate users; \
+             nothing was changed"
+        );
+    }
+    tx.commit().await?;
+    println!("deactivated user {}", escape(&user.username));
+    Ok(())
+}
+
+/// `ifind user passwd`: the current password first (unless `--reset`), then the new one, from
+/// the terminal or standard input.
+async fn user_passwd(
+    ctx: &Ctx,
+    db: &Db,
+    username: &str,
+    reset: bool,
+    password: &PasswordSource,
+) -> Result<()> {
+    let user = {
+        let mut conn = db.pool.acquire().await?;
+        find_user(&mut conn, username).await?
+    };
+    let mut stdin_lines = if password.password_stdin {
+        Some(std::io::stdin().lock().lines())
+    } else {
+        None
+    };
+    if !reset {
+        let current = match stdin_lines.as_mut() {
+            Some(lines) => lines
+                .next()
+                .context("standard input ended before the current password")??,
+            None => rpassword::prompt_password(format!("Current password for {}: ", user.username))
+                .context("cannot read the password from the terminal; use --password-stdin")?,
+        };
+        if !ctx.password_is(db, &user.username, current).await? {
+            bail!(
+                "the current password is wrong; nothing was changed (an administrator \
+                 can use --reset)"
+            );
+        }
+    }
+    let secret = match stdin_lines.as_mut() {
+        Some(lines) => {
+            let line = lines
+                .next()
+                .context("standard input ended before the new password")??;
+            crate::password::check_new(&line).map_err(anyhow::Error::msg)?;
+            line
+        }
+        None => read_new_password(password, Some(&user.username))?,
+    };
+    let mut tx = db.begin_as(None).await?;
+    crate::db::logins::set_login(&mut tx, &user.username, &secret)
+        .await
+        .map_err(|e| refused(e, "change another user's password"))?;
+    tx.commit().await?;
+    println!("changed the password of {}", escape(&user.username));
     Ok(())
 }
 
