@@ -142,16 +142,7 @@ async fn event_loop(
             let state = State::login(settings, Instant::now(), last);
             (state, Some(start.last_site_file))
         }
-        None => {
-            let mut state = State::new(session, settings, Instant::now());
-            if let Some((user_id, sites)) = sites {
-                state.picker.user_id = Some(user_id);
-                state.picker.last_site = Some(state.session.site.clone());
-                state.picker.sites = sites;
-                state.picker.refilter();
-            }
-            (state, None)
-        }
+        None => (signed_in(session, settings, sites), None),
     };
     let size = terminal.size()?;
     update(
@@ -220,6 +211,19 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// The state of a session that starts signed in (the CLI's own user, the demo), with the
+/// sites to switch between when the user has several.
+fn signed_in(session: Session, settings: Settings, sites: Option<(i32, Vec<SiteChoice>)>) -> State {
+    let mut state = State::new(session, settings, Instant::now());
+    if let Some((user_id, sites)) = sites {
+        state.picker.user_id = Some(user_id);
+        state.picker.last_site = Some(state.session.site.clone());
+        state.picker.sites = sites;
+        state.picker.refilter();
+    }
+    state
 }
 
 /// Aborts the listener when the app ends.
