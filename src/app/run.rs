@@ -174,36 +174,9 @@ async fn event_loop(
         }
         terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
         effects = Vec::new();
-        let deadline = state.next_deadline().map(tokio::time::Instant::from_std);
-        let first = tokio::select! {
-            event = events.next() => match event {
-                Some(event) => Some(event.context("cannot read from the terminal")?),
-                None => return Ok(()),
-            },
-            Some(msg) = answers.recv() => {
-                effects.extend(update(&mut state, Event::Msg(msg)));
-                None
-            }
-            () = sleep_until(deadline), if deadline.is_some() => {
-                effects.extend(update(&mut state, Event::Msg(Msg::Tick(Instant::now()))));
-                None
-            }
+        let Some(batch) = gather(&mut state, &mut events, &mut answers, &mut effects).await? else {
+            return Ok(());
         };
-        // Take everything else that is already waiting, then draw once.
-        let mut batch: Vec<TermEvent> = first.into_iter().collect();
-        while let Some(event) = ready_event(&mut events).await {
-            batch.push(event.context("cannot read from the terminal")?);
-        }
-        while let Ok(msg) = answers.try_recv() {
-            effects.extend(update(&mut state, Event::Msg(msg)));
-        }
-        if !batch.is_empty() {
-            effects.extend(update(&mut state, Event::Msg(Msg::Tick(Instant::now()))));
-            effects.extend(update(
-                &mut state,
-                Event::Msg(Msg::WallClock(chrono::Utc::now())),
-            ));
-        }
         for event in batch {
             effects.extend(terminal_event(&mut state, &keymap, event));
             if state.quit {
@@ -211,6 +184,48 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// Waits for the next terminal event, answer or deadline (answers and deadlines go to `update`
+/// at once, their effects into `effects`), then takes everything else already waiting, so that
+/// the caller draws once for all of it. The terminal events, in order; None when the terminal
+/// has closed.
+async fn gather(
+    state: &mut State,
+    events: &mut EventStream,
+    answers: &mut mpsc::UnboundedReceiver<Msg>,
+    effects: &mut Vec<Effect>,
+) -> Result<Option<Vec<TermEvent>>> {
+    let deadline = state.next_deadline().map(tokio::time::Instant::from_std);
+    let first = tokio::select! {
+        event = events.next() => match event {
+            Some(event) => Some(event.context("cannot read from the terminal")?),
+            None => return Ok(None),
+        },
+        Some(msg) = answers.recv() => {
+            effects.extend(update(state, Event::Msg(msg)));
+            None
+        }
+        () = sleep_until(deadline), if deadline.is_some() => {
+            effects.extend(update(state, Event::Msg(Msg::Tick(Instant::now()))));
+            None
+        }
+    };
+    let mut batch: Vec<TermEvent> = first.into_iter().collect();
+    while let Some(event) = ready_event(events).await {
+        batch.push(event.context("cannot read from the terminal")?);
+    }
+    while let Ok(msg) = answers.try_recv() {
+        effects.extend(update(state, Event::Msg(msg)));
+    }
+    if !batch.is_empty() {
+        effects.extend(update(state, Event::Msg(Msg::Tick(Instant::now()))));
+        effects.extend(update(
+            state,
+            Event::Msg(Msg::WallClock(chrono::Utc::now())),
+        ));
+    }
+    Ok(Some(batch))
 }
 
 /// The state of a session that starts signed in (the CLI's own user, the demo), with the
