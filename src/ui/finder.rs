@@ -59,16 +59,14 @@ fn draw_query(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     }
 }
 
-fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
-    let sep = || Span::styled(" · ", theme.dim);
-    let mut spans = vec![Span::raw(" ")];
+/// The first span of the info line: how many matched (or what is happening).
+fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
     match &state.results {
-        None if state.error.is_some() => spans.push(Span::styled("search failed", theme.error)),
-        None => spans.push(Span::styled("searching…", theme.dim)),
-        Some(r) if r.fuzzy && !r.hits.is_empty() => spans.push(Span::styled(
-            "no exact matches; ≈ near matches",
-            theme.fuzzy,
-        )),
+        None if state.error.is_some() => Span::styled("search failed", theme.error),
+        None => Span::styled("searching…", theme.dim),
+        Some(r) if r.fuzzy && !r.hits.is_empty() => {
+            Span::styled("no exact matches; ≈ near matches", theme.fuzzy)
+        }
         Some(r) => {
             let text = match &r.count {
                 Some(count) => {
@@ -80,9 +78,14 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
                 }
                 None => format!("{} shown", r.hits.len()),
             };
-            spans.push(Span::styled(text, theme.accent));
+            Span::styled(text, theme.accent)
         }
     }
+}
+
+fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+    let sep = || Span::styled(" · ", theme.dim);
+    let mut spans = vec![Span::raw(" "), count_span(state, theme)];
     if state.results.as_ref().is_some_and(|r| r.cached) {
         spans.push(sep());
         spans.push(Span::styled("cached", theme.dim));

@@ -17,7 +17,6 @@ const MAX_TABLE_WIDTH: usize = 80;
 
 /// Draws the Site picker over `area`; the hint line shows the user's own keys.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
-    let picker = &state.picker;
     let [title, filter, header, list, hint] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -26,6 +25,14 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         Constraint::Length(1),
     ])
     .areas(area);
+    draw_heading(frame, state, theme, title, filter);
+    draw_sites(frame, state, theme, header, list);
+    draw_hint(frame, state, keymap, theme, hint);
+}
+
+/// The title line and the filter line (with the cursor in it).
+fn draw_heading(frame: &mut Frame, state: &State, theme: &Theme, title: Rect, filter: Rect) {
+    let picker = &state.picker;
     let shown = format!("{} of {}", picker.visible.len(), picker.sites.len());
     frame.render_widget(
         Paragraph::new(Line::from(vec![
@@ -45,6 +52,11 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     if x < filter.right() && filter.height > 0 && !state.help_open {
         frame.set_cursor_position((x, filter.y));
     }
+}
+
+/// The table of sites: its header, then the visible sites around the selection.
+fn draw_sites(frame: &mut Frame, state: &State, theme: &Theme, header: Rect, list: Rect) {
+    let picker = &state.picker;
     let rows = usize::from(list.height);
     let offset = (picker.selected + 1).saturating_sub(rows);
     // On wide terminals the role and count stay near the name instead of at the far edge.
@@ -92,6 +104,11 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         lines.push(Line::from(Span::styled(line, style)));
     }
     frame.render_widget(Paragraph::new(lines), list);
+}
+
+/// The hint line (or the notice in its place), with the user's own keys.
+fn draw_hint(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, hint: Rect) {
+    let picker = &state.picker;
     // Esc clears the filter, or goes back to the site already open; else it does nothing.
     let back = if !picker.filter.value().is_empty() {
         Some("clear the filter")

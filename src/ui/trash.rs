@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 use super::finder::render_clipped;
 use super::theme::Theme;
 use crate::app::state::State;
+use crate::app::trash::TrashState;
 use crate::domain::format::thousands;
 use crate::domain::interaction::format_wall_clock;
 
@@ -49,6 +50,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect
         ),
     };
     frame.render_widget(Paragraph::new(note), info);
+    draw_items(frame, state, trash, theme, list);
+    status
+}
+
+/// The deleted interactions, two lines each, around the selection.
+fn draw_items(frame: &mut Frame, state: &State, trash: &TrashState, theme: &Theme, list: Rect) {
+    let days = state.settings.trash_days;
     let now = state.wall_clock;
     let capacity = usize::from(list.height / 2).max(1);
     let offset = trash.selected.saturating_sub(capacity - 1);
@@ -101,7 +109,6 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect
             }
         }
     }
-    status
 }
 
 /// "12 days left" to restore something deleted at `deleted`, out of `days`.
