@@ -133,51 +133,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     );
     let focused = form.focused();
     for (field, editor_area) in &areas.fields {
-        let is_focused = *field == focused;
-        let (mark, label_style) = if is_focused {
-            ("▶", theme.accent)
-        } else {
-            (" ", theme.dim)
-        };
-        let label = format!(
-            "{mark} {:<width$}",
-            field.label(),
-            width = usize::from(LABEL) - 3
-        );
-        if field.is_multi_line() {
-            let row = Rect {
-                x: editor_area.x.saturating_sub(2),
-                y: editor_area.y.saturating_sub(1),
-                width: editor_area.width + 3,
-                height: 1,
-            };
-            let block = Block::new()
-                .borders(Borders::TOP)
-                .border_style(if is_focused {
-                    theme.accent
-                } else {
-                    theme.border
-                })
-                .title(Span::styled(
-                    format!("{mark} {} ", field.label()),
-                    label_style,
-                ));
-            frame.render_widget(block, row);
-        } else {
-            let label_area = Rect {
-                x: editor_area.x.saturating_sub(LABEL),
-                width: LABEL.min(editor_area.x),
-                ..*editor_area
-            };
-            if !label_area.is_empty() {
-                frame.render_widget(Paragraph::new(Span::styled(label, label_style)), label_area);
-            }
-        }
-        if let Some(editor) = form.editor(*field)
-            && !editor_area.is_empty()
-        {
-            frame.render_widget(editor, *editor_area);
-        }
+        draw_field(frame, form, theme, *field, *field == focused, *editor_area);
     }
     for (field, problem_area) in &areas.problems {
         let text = problem_text(form, *field);
@@ -204,6 +160,62 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         draw_suggestions(frame, form, theme, *field_area, area);
     }
     areas.status
+}
+
+/// One field: its label (a line above a multi-line field, a column left of the others) and its
+/// editor.
+fn draw_field(
+    frame: &mut Frame,
+    form: &FormState,
+    theme: &Theme,
+    field: Field,
+    is_focused: bool,
+    editor_area: Rect,
+) {
+    let (mark, label_style) = if is_focused {
+        ("▶", theme.accent)
+    } else {
+        (" ", theme.dim)
+    };
+    let label = format!(
+        "{mark} {:<width$}",
+        field.label(),
+        width = usize::from(LABEL) - 3
+    );
+    if field.is_multi_line() {
+        let row = Rect {
+            x: editor_area.x.saturating_sub(2),
+            y: editor_area.y.saturating_sub(1),
+            width: editor_area.width + 3,
+            height: 1,
+        };
+        let block = Block::new()
+            .borders(Borders::TOP)
+            .border_style(if is_focused {
+                theme.accent
+            } else {
+                theme.border
+            })
+            .title(Span::styled(
+                format!("{mark} {} ", field.label()),
+                label_style,
+            ));
+        frame.render_widget(block, row);
+    } else {
+        let label_area = Rect {
+            x: editor_area.x.saturating_sub(LABEL),
+            width: LABEL.min(editor_area.x),
+            ..editor_area
+        };
+        if !label_area.is_empty() {
+            frame.render_widget(Paragraph::new(Span::styled(label, label_style)), label_area);
+        }
+    }
+    if let Some(editor) = form.editor(field)
+        && !editor_area.is_empty()
+    {
+        frame.render_widget(editor, editor_area);
+    }
 }
 
 /// " ctrl-s save · tab next field · esc back": the first key of each, from the live key map.
@@ -286,9 +298,65 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
     let mut table: Vec<Line> = Vec::new();
     let width = area.width.clamp(20, 72);
     let inner_width = width.saturating_sub(4);
+    if let Confirm::Conflict(view) = question {
+        table = diff_table(view, usize::from(inner_width), theme);
+    }
+    let Question {
+        title,
+        text,
+        yes,
+        no,
+        back,
+    } = question_of(question, state.settings.trash_days);
+    let mut lines = vec![Line::from(Span::styled(text, theme.text))];
+    if !table.is_empty() {
+        lines.push(Line::default());
+        lines.extend(table);
+    }
+    lines.extend([
+        Line::default(),
+        Line::from(Span::styled(
+            format!(
+                "{}: {yes}  ·  {}: {no}  ·  {}: {back}",
+                key(Action::Yes),
+                key(Action::No),
+                key(Action::Back)
+            ),
+            theme.accent,
+        )),
+    ]);
+    let height = lines
+        .iter()
+        .map(|l| rows(&l.to_string(), inner_width))
+        .sum::<u16>()
+        + 2;
+    let rect = centered(area, width, height);
+    let block = Block::bordered()
+        .border_style(theme.accent)
+        .padding(Padding::horizontal(1))
+        .title(Span::styled(title, theme.accent));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+/// A question's words: its title, its text, and what yes, no and back do.
+struct Question {
+    title: &'static str,
+    text: String,
+    yes: &'static str,
+    no: &'static str,
+    back: &'static str,
+}
+
+/// The words of `question` (`trash_days`: how long the trash keeps what is deleted).
+fn question_of(question: &Confirm, trash_days: u32) -> Question {
     let (title, text, yes, no, back) = match question {
         Confirm::Conflict(view) => {
-            table = diff_table(view, usize::from(inner_width), theme);
             let when = view.theirs.updated_at.map_or_else(String::new, |t| {
                 format!(" at {}", t.format("%Y-%m-%d %H:%M UTC"))
             });
@@ -310,7 +378,7 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
             format!(
                 "Move \"{title}\" to the trash? It leaves every search at once; site admins can \
                  restore it from the trash (t) for {} days.",
-                state.settings.trash_days
+                trash_days
             ),
             "delete it",
             "keep it",
@@ -349,40 +417,13 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
             )
         }
     };
-    let mut lines = vec![Line::from(Span::styled(text, theme.text))];
-    if !table.is_empty() {
-        lines.push(Line::default());
-        lines.extend(table);
+    Question {
+        title,
+        text,
+        yes,
+        no,
+        back,
     }
-    lines.extend([
-        Line::default(),
-        Line::from(Span::styled(
-            format!(
-                "{}: {yes}  ·  {}: {no}  ·  {}: {back}",
-                key(Action::Yes),
-                key(Action::No),
-                key(Action::Back)
-            ),
-            theme.accent,
-        )),
-    ]);
-    let height = lines
-        .iter()
-        .map(|l| rows(&l.to_string(), inner_width))
-        .sum::<u16>()
-        + 2;
-    let rect = centered(area, width, height);
-    let block = Block::bordered()
-        .border_style(theme.accent)
-        .padding(Padding::horizontal(1))
-        .title(Span::styled(title, theme.accent));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
 }
 
 /// "Field  theirs  yours", one line per differing field, values cut to fit; `*` marks a field
