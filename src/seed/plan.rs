@@ -69,6 +69,101 @@ pub struct Plan {
     pub total_rows: u64,
 }
 
+/// The users and their roles at sites, as the plan makes them (names unique and not `taken`).
+struct People<'a> {
+    anchor: DateTime<Utc>,
+    taken: &'a HashSet<String>,
+    used: HashSet<String>,
+    users: Vec<UserPlan>,
+    mappings: Vec<MappingPlan>,
+}
+
+impl People<'_> {
+    /// Site `i` (`name`, town, kind) with `site_rows` rows: its staff (one admin, editors growing
+    /// with the site's size, a few viewers), types, leads and companies.
+    fn site(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        i: usize,
+        (name, town, kind): (String, &'static str, usize),
+        site_rows: u64,
+    ) -> SitePlan {
+        let anchor = self.anchor;
+        let timezone = home_timezone(rng);
+        let domain = slug(&name);
+        let description = site_description(rng, &name, town, kind, timezone);
+        let editors = 1 + rng.gen_range(0..3) + (site_rows / 50_000).min(4) as usize;
+        let viewers = rng.gen_range(0..4);
+        let mut staff_names = Vec::new();
+        let mut writers = Vec::new();
+        for k in 0..(1 + editors + viewers) {
+            let role = if k == 0 {
+                "admin"
+            } else if k <= editors {
+                "editor"
+            } else {
+                "viewer"
+            };
+            let (full, user) = new_user(rng, &domain, anchor, self.taken, &mut self.used);
+            let idx = self.users.len();
+            self.users.push(user);
+            self.mappings.push(mapping(rng, idx, i, role, anchor));
+            if role != "viewer" {
+                writers.push(idx);
+            }
+            staff_names.push(full);
+        }
+        let types = site_types(rng, kind);
+        let pool = (5 + (site_rows as f64).sqrt() as usize / 2).min(400);
+        let mut leads = staff_names;
+        while leads.len() < pool {
+            leads.push(person(rng));
+        }
+        leads.shuffle(rng);
+        let lead_zipf = Zipf::new(leads.len(), 1.0);
+        let ncomp = (8 + (site_rows as f64).sqrt() as usize / 5).min(120);
+        let companies: Vec<String> = (0..ncomp).map(|_| company(rng)).collect();
+        let company_zipf = Zipf::new(companies.len(), 0.8);
+        SitePlan {
+            name,
+            description,
+            timezone,
+            town,
+            rows: site_rows,
+            types,
+            leads,
+            lead_zipf,
+            companies,
+            company_zipf,
+            writers,
+        }
+    }
+
+    /// Regional staff: people who work at several sites (one per eight sites).
+    fn regional_staff(&mut self, rng: &mut ChaCha8Rng, plans: &mut [SitePlan]) {
+        let n = plans.len();
+        for _ in 0..n / 8 {
+            let (_, user) = new_user(rng, "head-office", self.anchor, self.taken, &mut self.used);
+            let idx = self.users.len();
+            self.users.push(user);
+            let k = rng.gen_range(2..6).min(n);
+            let mut chosen: Vec<usize> = rand::seq::index::sample(rng, n, k).into_vec();
+            chosen.sort_unstable();
+            let role = if rng.gen_bool(0.5) {
+                "editor"
+            } else {
+                "viewer"
+            };
+            for s in chosen {
+                self.mappings.push(mapping(rng, idx, s, role, self.anchor));
+                if role == "editor" {
+                    plans[s].writers.push(idx);
+                }
+            }
+        }
+    }
+}
+
 impl Plan {
     /// Plans `sites` sites and `rows` interactions. `taken` holds lower-cased usernames and
     /// emails already in the database, which generated users avoid (an empty database gives the
@@ -84,82 +179,21 @@ impl Plan {
         let n = sites.max(1) as usize;
         let names = site_names(&mut rng, n);
         let counts = allocate(&mut rng, n, rows);
-        let mut used: HashSet<String> = HashSet::new();
-        let mut users = Vec::new();
-        let mut mappings = Vec::new();
+        let mut people = People {
+            anchor,
+            taken,
+            used: HashSet::new(),
+            users: Vec::new(),
+            mappings: Vec::new(),
+        };
         let mut plans = Vec::with_capacity(n);
-        for (i, (name, town, kind)) in names.into_iter().enumerate() {
-            let site_rows = counts[i];
-            let timezone = home_timezone(&mut rng);
-            let domain = slug(&name);
-            let description = site_description(&mut rng, &name, town, kind, timezone);
-            // Staff: one admin, editors growing with the site's size, a few viewers.
-            let editors = 1 + rng.gen_range(0..3) + (site_rows / 50_000).min(4) as usize;
-            let viewers = rng.gen_range(0..4);
-            let mut staff_names = Vec::new();
-            let mut writers = Vec::new();
-            for k in 0..(1 + editors + viewers) {
-                let role = if k == 0 {
-                    "admin"
-                } else if k <= editors {
-                    "editor"
-                } else {
-                    "viewer"
-                };
-                let (full, user) = new_user(&mut rng, &domain, anchor, taken, &mut used);
-                let idx = users.len();
-                users.push(user);
-                mappings.push(mapping(&mut rng, idx, i, role, anchor));
-                if role != "viewer" {
-                    writers.push(idx);
-                }
-                staff_names.push(full);
-            }
-            let types = site_types(&mut rng, kind);
-            let pool = (5 + (site_rows as f64).sqrt() as usize / 2).min(400);
-            let mut leads = staff_names;
-            while leads.len() < pool {
-                leads.push(person(&mut rng));
-            }
-            leads.shuffle(&mut rng);
-            let lead_zipf = Zipf::new(leads.len(), 1.0);
-            let ncomp = (8 + (site_rows as f64).sqrt() as usize / 5).min(120);
-            let companies: Vec<String> = (0..ncomp).map(|_| company(&mut rng)).collect();
-            let company_zipf = Zipf::new(companies.len(), 0.8);
-            plans.push(SitePlan {
-                name,
-                description,
-                timezone,
-                town,
-                rows: site_rows,
-                types,
-                leads,
-                lead_zipf,
-                companies,
-                company_zipf,
-                writers,
-            });
+        for (i, site) in names.into_iter().enumerate() {
+            plans.push(people.site(&mut rng, i, site, counts[i]));
         }
-        // Regional staff: people who work at several sites.
-        for _ in 0..n / 8 {
-            let (_, user) = new_user(&mut rng, "head-office", anchor, taken, &mut used);
-            let idx = users.len();
-            users.push(user);
-            let k = rng.gen_range(2..6).min(n);
-            let mut chosen: Vec<usize> = rand::seq::index::sample(&mut rng, n, k).into_vec();
-            chosen.sort_unstable();
-            let role = if rng.gen_bool(0.5) {
-                "editor"
-            } else {
-                "viewer"
-            };
-            for s in chosen {
-                mappings.push(mapping(&mut rng, idx, s, role, anchor));
-                if role == "editor" {
-                    plans[s].writers.push(idx);
-                }
-            }
-        }
+        people.regional_staff(&mut rng, &mut plans);
+        let People {
+            users, mappings, ..
+        } = people;
         let chunks = rows.div_ceil(CHUNK_ROWS).max(1);
         let chunk_rows = (0..chunks)
             .map(|c| plans.iter().map(|s| share(s.rows, c, chunks)).sum())
