@@ -85,6 +85,21 @@ pub(super) struct Dir {
     owner: Option<RunAs>,
 }
 
+/// The names of the plain absolute path `root`, from the top (an error names a `.` or `..`).
+fn plain_components(root: &Path) -> Result<Vec<&std::ffi::OsStr>, ClusterError> {
+    root.components()
+        .filter_map(|c| match c {
+            Component::Normal(name) => Some(Ok(name)),
+            Component::RootDir => None,
+            _ => Some(Err(())),
+        })
+        .collect::<Result<_, ()>>()
+        .map_err(|()| ClusterError::UnsafeEntry {
+            path: root.to_path_buf(),
+            problem: "is not a plain absolute path (it has `.` or `..` in it)".to_string(),
+        })
+}
+
 impl Dir {
     /// Opens the cluster root `root` (absolute). With `create`, makes it (and any missing
     /// ancestor) first; as root the ancestors ifind makes stay root's (0711) and only the root
@@ -97,18 +112,7 @@ impl Dir {
         let Some(user) = owner else {
             return Self::open_root_as_owner(root, create);
         };
-        let names: Vec<&std::ffi::OsStr> = root
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(name) => Some(Ok(name)),
-                Component::RootDir => None,
-                _ => Some(Err(())),
-            })
-            .collect::<Result<_, ()>>()
-            .map_err(|()| ClusterError::UnsafeEntry {
-                path: root.to_path_buf(),
-                problem: "is not a plain absolute path (it has `.` or `..` in it)".to_string(),
-            })?;
+        let names = plain_components(root)?;
         let Some(last) = names.len().checked_sub(1) else {
             return Err(ClusterError::UnsafeEntry {
                 path: root.to_path_buf(),
@@ -147,40 +151,8 @@ impl Dir {
                 }
             };
             let next = dir.open_subdir(name)?;
-            let meta = next.metadata()?;
             if is_root {
-                // The cluster's own folder: the server's user owns it, mode 0700 (made so only
-                // when starting; status and stop change nothing).
-                if meta.uid() != user.uid.as_raw() {
-                    if meta.uid() != geteuid().as_raw() {
-                        return Err(ClusterError::UnsafeEntry {
-                            path,
-                            problem: format!(
-                                "is owned by uid {}, neither root nor OS user {}",
-                                meta.uid(),
-                                user.name
-                            ),
-                        });
-                    }
-                    // A folder of root's becomes the cluster's only if it holds nothing else
-                    // (say embedded.data_dir names a folder with other files in it).
-                    if let Some(other) = next.first_foreign_entry()? {
-                        return Err(ClusterError::UnsafeEntry {
-                            path,
-                            problem: format!(
-                                "is root's and holds {other}, which is not the embedded cluster's, \
-                                 so ifind will not give it to OS user {}",
-                                user.name
-                            ),
-                        });
-                    }
-                    if create {
-                        next.chown_to_server()?;
-                    }
-                }
-                if create && meta.mode() & 0o7777 != 0o700 {
-                    next.set_mode(0o700)?;
-                }
+                next.claim_root(path, user, create)?;
             } else {
                 if created {
                     // Whatever the umask: the server's user must be able to pass through.
@@ -191,6 +163,43 @@ impl Dir {
             dir = next;
         }
         Ok(Some(dir))
+    }
+
+    /// The cluster's own folder, just opened as `path`: the server's user owns it, mode 0700
+    /// (made so only with `create`, when starting; status and stop change nothing). A folder of
+    /// root's becomes the cluster's only if it holds nothing else.
+    fn claim_root(&self, path: PathBuf, user: &RunAs, create: bool) -> Result<(), ClusterError> {
+        let meta = self.metadata()?;
+        if meta.uid() != user.uid.as_raw() {
+            if meta.uid() != geteuid().as_raw() {
+                return Err(ClusterError::UnsafeEntry {
+                    path,
+                    problem: format!(
+                        "is owned by uid {}, neither root nor OS user {}",
+                        meta.uid(),
+                        user.name
+                    ),
+                });
+            }
+            // Say embedded.data_dir names a folder with other files in it.
+            if let Some(other) = self.first_foreign_entry()? {
+                return Err(ClusterError::UnsafeEntry {
+                    path,
+                    problem: format!(
+                        "is root's and holds {other}, which is not the embedded cluster's, \
+                         so ifind will not give it to OS user {}",
+                        user.name
+                    ),
+                });
+            }
+            if create {
+                self.chown_to_server()?;
+            }
+        }
+        if create && meta.mode() & 0o7777 != 0o700 {
+            self.set_mode(0o700)?;
+        }
+        Ok(())
     }
 
     /// The cluster root of a cluster that runs as the caller: no ownership rules.
