@@ -6,7 +6,9 @@ use anyhow::{Context, Result};
 
 use super::Ctx;
 use crate::cli::DbAction;
-use crate::db::cluster::{Cluster, ClusterSettings, LOCKOUT_INSTALL_HINT, LockoutSettings};
+use crate::db::cluster::{
+    Cluster, ClusterSettings, ClusterStatus, LOCKOUT_INSTALL_HINT, LockoutSettings,
+};
 use crate::db::migrate;
 
 /// The embedded cluster as the configuration describes it.
@@ -77,6 +79,62 @@ pub async fn migrate(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// What `ifind db status` prints of the embedded cluster.
+fn print_status(s: &ClusterStatus) {
+    println!(
+        "embedded cluster: {}",
+        if s.running { "running" } else { "stopped" }
+    );
+    if let Some(pid) = s.pid {
+        println!("pid:        {pid}");
+    }
+    println!("directory:  {}", s.root.display());
+    if s.used_fallback {
+        println!(
+            "            (the configured data dir is not reachable by the server's OS \
+             user, so the cluster lives here)"
+        );
+    }
+    println!("data:       {}", s.data_dir.display());
+    println!("socket:     {}", s.socket_dir.display());
+    println!(
+        "binaries:   {} (PostgreSQL {})",
+        s.bindir.display(),
+        s.server_version
+    );
+    if let Some(user) = &s.os_user {
+        println!("runs as:    {user}");
+    }
+    match s.lockout {
+        Some(l) if l.max_failures > 0 => println!(
+            "lockout:    after {} failed logins a user name waits {} s (ifind_auth)",
+            l.max_failures, l.lockout_secs
+        ),
+        Some(_) => println!(
+            "lockout:    off (embedded.login_max_failures = 0); failed logins are only \
+             delayed"
+        ),
+        None => println!(
+            "lockout:    off: ifind_auth.so is not installed{}, so failed logins are \
+             only delayed; {LOCKOUT_INSTALL_HINT}, then `ifind db stop` so that the next \
+             start loads it",
+            s.module_dir
+                .as_ref()
+                .map(|d| format!(" in {}", d.display()))
+                .unwrap_or_default()
+        ),
+    }
+    if s.needs_restart {
+        println!(
+            "            the running server has older settings: `ifind db stop`, then \
+             any command starts it with the new ones"
+        );
+    }
+    if !s.initialized {
+        println!("not initialised yet: `ifind db start` (or any command) creates it");
+    }
+}
+
 pub async fn db(ctx: &Ctx, action: DbAction) -> Result<()> {
     if let Some(url) = ctx.config.database_url() {
         if !matches!(action, DbAction::Status) {
@@ -94,61 +152,7 @@ pub async fn db(ctx: &Ctx, action: DbAction) -> Result<()> {
     }
     let cluster = cluster(ctx)?;
     match action {
-        DbAction::Status => {
-            let s = cluster.status()?;
-            println!(
-                "embedded cluster: {}",
-                if s.running { "running" } else { "stopped" }
-            );
-            if let Some(pid) = s.pid {
-                println!("pid:        {pid}");
-            }
-            println!("directory:  {}", s.root.display());
-            if s.used_fallback {
-                println!(
-                    "            (the configured data dir is not reachable by the server's OS \
-                     user, so the cluster lives here)"
-                );
-            }
-            println!("data:       {}", s.data_dir.display());
-            println!("socket:     {}", s.socket_dir.display());
-            println!(
-                "binaries:   {} (PostgreSQL {})",
-                s.bindir.display(),
-                s.server_version
-            );
-            if let Some(user) = &s.os_user {
-                println!("runs as:    {user}");
-            }
-            match s.lockout {
-                Some(l) if l.max_failures > 0 => println!(
-                    "lockout:    after {} failed logins a user name waits {} s (ifind_auth)",
-                    l.max_failures, l.lockout_secs
-                ),
-                Some(_) => println!(
-                    "lockout:    off (embedded.login_max_failures = 0); failed logins are only \
-                     delayed"
-                ),
-                None => println!(
-                    "lockout:    off: ifind_auth.so is not installed{}, so failed logins are \
-                     only delayed; {LOCKOUT_INSTALL_HINT}, then `ifind db stop` so that the next \
-                     start loads it",
-                    s.module_dir
-                        .as_ref()
-                        .map(|d| format!(" in {}", d.display()))
-                        .unwrap_or_default()
-                ),
-            }
-            if s.needs_restart {
-                println!(
-                    "            the running server has older settings: `ifind db stop`, then \
-                     any command starts it with the new ones"
-                );
-            }
-            if !s.initialized {
-                println!("not initialised yet: `ifind db start` (or any command) creates it");
-            }
-        }
+        DbAction::Status => print_status(&cluster.status()?),
         DbAction::Start => {
             cluster
                 .ensure_running()
