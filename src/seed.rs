@@ -61,14 +61,8 @@ pub struct SeedReport {
 /// Most sites one run makes.
 pub const MAX_SITES: u32 = 100_000;
 
-/// Generates and loads the data of `opts`, calling `progress(done, total)` with interaction rows
-/// after every chunk sent to the server.
-pub async fn seed(
-    db: &Db,
-    opts: &SeedOptions,
-    progress: &(dyn Fn(u64, u64) + Send + Sync),
-) -> anyhow::Result<SeedReport> {
-    let started = Instant::now();
+/// The numbers of sites and interactions `opts` asks for are within what one run makes.
+fn check_options(opts: &SeedOptions) -> anyhow::Result<()> {
     if opts.sites == 0 || opts.sites > MAX_SITES {
         bail!(
             "--sites must be between 1 and {MAX_SITES}; got {}.",
@@ -82,6 +76,18 @@ pub async fn seed(
             opts.interactions
         );
     }
+    Ok(())
+}
+
+/// Generates and loads the data of `opts`, calling `progress(done, total)` with interaction rows
+/// after every chunk sent to the server.
+pub async fn seed(
+    db: &Db,
+    opts: &SeedOptions,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> anyhow::Result<SeedReport> {
+    let started = Instant::now();
+    check_options(opts)?;
     // Indexes an interrupted earlier seed may have left dropped.
     load::restore_indexes(db).await?;
     let anchor = month_start(Utc::now());
