@@ -263,15 +263,30 @@ async fn insert_sites(conn: &mut PgConnection, plan: &Plan) -> anyhow::Result<Ve
     .execute(&mut *conn)
     .await
     .context("cannot create the seed sites")?;
-    let rows: Vec<(String, i32)> =
-        sqlx::query_as("SELECT name, site_id FROM sites WHERE name = ANY($1)")
-            .bind(&names)
-            .fetch_all(&mut *conn)
-            .await?;
+    ids_in_order(
+        conn,
+        "SELECT name, site_id FROM sites WHERE name = ANY($1)",
+        &names,
+        "a created site is missing",
+    )
+    .await
+}
+
+/// The ids that `sql` (name, id for the names in $1) gives, in the order of `names`.
+async fn ids_in_order(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    names: &[String],
+    missing: &'static str,
+) -> anyhow::Result<Vec<i32>> {
+    let rows: Vec<(String, i32)> = sqlx::query_as(sql)
+        .bind(names)
+        .fetch_all(&mut *conn)
+        .await?;
     let by_name: HashMap<String, i32> = rows.into_iter().collect();
     names
         .iter()
-        .map(|n| by_name.get(n).copied().context("a created site is missing"))
+        .map(|n| by_name.get(n).copied().context(missing))
         .collect()
 }
 
@@ -295,16 +310,13 @@ async fn insert_users(
     .execute(&mut *conn)
     .await
     .context("cannot create the seed users")?;
-    let rows: Vec<(String, i32)> =
-        sqlx::query_as("SELECT username, user_id FROM users WHERE username = ANY($1)")
-            .bind(&names)
-            .fetch_all(&mut *conn)
-            .await?;
-    let by_name: HashMap<String, i32> = rows.into_iter().collect();
-    names
-        .iter()
-        .map(|n| by_name.get(n).copied().context("a created user is missing"))
-        .collect()
+    ids_in_order(
+        conn,
+        "SELECT username, user_id FROM users WHERE username = ANY($1)",
+        &names,
+        "a created user is missing",
+    )
+    .await
 }
 
 async fn insert_mappings(
