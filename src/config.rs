@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer};
 use crate::app::action::Action;
 use crate::app::keymap::{Key, KeyMap};
 use crate::app::state::Mode;
+use crate::db::DbOptions;
 use crate::ui::theme::ThemeName;
 
 /// The whole configuration. Every key is documented with its default in `config.example.toml`.
@@ -55,8 +56,25 @@ pub struct DatabaseConfig {
     pub query_timeout_ms: u64,
 }
 
-/// The default of `database.query_timeout_ms`.
-pub const DEFAULT_QUERY_TIMEOUT_MS: u64 = 10_000;
+impl DatabaseConfig {
+    /// What the database layer needs of this section (the URLs and the terminal UI's own
+    /// client-side bound stay here).
+    pub fn db_options(&self) -> DbOptions {
+        DbOptions {
+            min_connections: self.min_connections,
+            max_connections: self.max_connections,
+            connect_timeout_secs: self.connect_timeout_secs,
+            idle_timeout_secs: self.idle_timeout_secs,
+            max_lifetime_secs: self.max_lifetime_secs,
+            statement_timeout_ms: self.statement_timeout_ms,
+            auto_migrate: self.auto_migrate,
+            max_replica_lag_ms: self.max_replica_lag_ms,
+        }
+    }
+}
+
+/// The default of `database.query_timeout_ms` (the terminal UI's).
+pub use crate::app::state::DEFAULT_QUERY_TIMEOUT_MS;
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
@@ -618,6 +636,11 @@ mod tests {
         assert_eq!(c.database.connect_timeout_secs, 30);
         assert_eq!(c.database.idle_timeout_secs, 600);
         assert_eq!(c.database.max_lifetime_secs, 1800);
+    }
+
+    #[test]
+    fn the_database_options_default_as_the_config_does() {
+        assert_eq!(DatabaseConfig::default().db_options(), DbOptions::default());
     }
 
     #[test]
