@@ -5,12 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crossterm::event::KeyEvent;
 use serde::{Deserialize, Deserializer};
 
-use crate::app::action::Action;
-use crate::app::keymap::{Key, KeyMap};
-use crate::app::state::Mode;
+use crate::app::keymap::{KeyMap, KeysError};
 use crate::db::DbOptions;
 use crate::ui::theme::ThemeName;
 
@@ -484,53 +481,21 @@ impl Config {
         self.validate_keys(text, path)
     }
 
-    /// Checks every `[keys]` entry on its own (so an error names its line), then that no two
-    /// entries give the same key to different actions on the same screen.
+    /// Checks the `[keys]` table ([`KeyMap::checked`]); an error names the entry's line.
     fn validate_keys(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let err = |name: &str, message: String| ConfigError {
-            path: path.to_path_buf(),
-            line: find_key_line(text, "keys", name),
-            key: Some(format!("keys.{name}")),
-            message,
-        };
-        for (name, keys) in &self.keys {
-            let one = BTreeMap::from([(name.clone(), keys.clone())]);
-            KeyMap::with_overrides(&one).map_err(|message| err(name, message))?;
-        }
-        let map = KeyMap::with_overrides(&self.keys).map_err(|message| ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            key: Some("keys".into()),
-            message,
-        })?;
-        let defaults = KeyMap::defaults();
-        for (name, keys) in &self.keys {
-            let Some(action) = Action::from_name(name) else {
-                continue;
-            };
-            for key in keys.iter().filter_map(|k| k.parse::<Key>().ok()) {
-                let event = KeyEvent::new(key.code, key.modifiers);
-                for mode in Mode::ALL {
-                    if defaults.keys_for(mode, action).is_empty()
-                        || (mode.is_text() && key.is_printable())
-                    {
-                        continue;
-                    }
-                    if let Some(other) = map.action(mode, &event).filter(|a| *a != action) {
-                        return Err(err(
-                            name,
-                            format!(
-                                "key \"{key}\" {} is also given to \"{}\" in [keys]; give \
-                                 each key to one action",
-                                mode.title(),
-                                other.name()
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-        Ok(())
+        KeyMap::checked(&self.keys)
+            .map(drop)
+            .map_err(|KeysError { entry, message }| ConfigError {
+                path: path.to_path_buf(),
+                line: entry
+                    .as_deref()
+                    .and_then(|name| find_key_line(text, "keys", name)),
+                key: Some(match &entry {
+                    Some(name) => format!("keys.{name}"),
+                    None => "keys".to_string(),
+                }),
+                message,
+            })
     }
 
     /// The key map: the defaults with the `[keys]` overrides (the defaults alone if the
@@ -622,6 +587,9 @@ fn find_key_line(text: &str, section: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::action::Action;
+    use crate::app::state::Mode;
+    use crossterm::event::KeyEvent;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("/etc/ifind.toml"))
