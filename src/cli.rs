@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::db::users::Role;
+use crate::domain::users::Role;
 
 #[derive(Debug, Parser)]
 #[command(

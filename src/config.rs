@@ -5,12 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crossterm::event::KeyEvent;
 use serde::{Deserialize, Deserializer};
 
-use crate::app::action::Action;
-use crate::app::keymap::{Key, KeyMap};
-use crate::app::state::Mode;
+use crate::app::keymap::{KeyMap, KeysError};
+use crate::db::DbOptions;
 use crate::ui::theme::ThemeName;
 
 /// The whole configuration. Every key is documented with its default in `config.example.toml`.
@@ -55,8 +53,25 @@ pub struct DatabaseConfig {
     pub query_timeout_ms: u64,
 }
 
-/// The default of `database.query_timeout_ms`.
-pub const DEFAULT_QUERY_TIMEOUT_MS: u64 = 10_000;
+impl DatabaseConfig {
+    /// What the database layer needs of this section (the URLs and the terminal UI's own
+    /// client-side bound stay here).
+    pub fn db_options(&self) -> DbOptions {
+        DbOptions {
+            min_connections: self.min_connections,
+            max_connections: self.max_connections,
+            connect_timeout_secs: self.connect_timeout_secs,
+            idle_timeout_secs: self.idle_timeout_secs,
+            max_lifetime_secs: self.max_lifetime_secs,
+            statement_timeout_ms: self.statement_timeout_ms,
+            auto_migrate: self.auto_migrate,
+            max_replica_lag_ms: self.max_replica_lag_ms,
+        }
+    }
+}
+
+/// The default of `database.query_timeout_ms` (the terminal UI's).
+pub use crate::app::state::DEFAULT_QUERY_TIMEOUT_MS;
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
@@ -466,53 +481,21 @@ impl Config {
         self.validate_keys(text, path)
     }
 
-    /// Checks every `[keys]` entry on its own (so an error names its line), then that no two
-    /// entries give the same key to different actions on the same screen.
+    /// Checks the `[keys]` table ([`KeyMap::checked`]); an error names the entry's line.
     fn validate_keys(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let err = |name: &str, message: String| ConfigError {
-            path: path.to_path_buf(),
-            line: find_key_line(text, "keys", name),
-            key: Some(format!("keys.{name}")),
-            message,
-        };
-        for (name, keys) in &self.keys {
-            let one = BTreeMap::from([(name.clone(), keys.clone())]);
-            KeyMap::with_overrides(&one).map_err(|message| err(name, message))?;
-        }
-        let map = KeyMap::with_overrides(&self.keys).map_err(|message| ConfigError {
-            path: path.to_path_buf(),
-            line: None,
-            key: Some("keys".into()),
-            message,
-        })?;
-        let defaults = KeyMap::defaults();
-        for (name, keys) in &self.keys {
-            let Some(action) = Action::from_name(name) else {
-                continue;
-            };
-            for key in keys.iter().filter_map(|k| k.parse::<Key>().ok()) {
-                let event = KeyEvent::new(key.code, key.modifiers);
-                for mode in Mode::ALL {
-                    if defaults.keys_for(mode, action).is_empty()
-                        || (mode.is_text() && key.is_printable())
-                    {
-                        continue;
-                    }
-                    if let Some(other) = map.action(mode, &event).filter(|a| *a != action) {
-                        return Err(err(
-                            name,
-                            format!(
-                                "key \"{key}\" {} is also given to \"{}\" in [keys]; give \
-                                 each key to one action",
-                                mode.title(),
-                                other.name()
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-        Ok(())
+        KeyMap::checked(&self.keys)
+            .map(drop)
+            .map_err(|KeysError { entry, message }| ConfigError {
+                path: path.to_path_buf(),
+                line: entry
+                    .as_deref()
+                    .and_then(|name| find_key_line(text, "keys", name)),
+                key: Some(match &entry {
+                    Some(name) => format!("keys.{name}"),
+                    None => "keys".to_string(),
+                }),
+                message,
+            })
     }
 
     /// The key map: the defaults with the `[keys]` overrides (the defaults alone if the
@@ -604,6 +587,9 @@ fn find_key_line(text: &str, section: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::action::Action;
+    use crate::app::state::Mode;
+    use crossterm::event::KeyEvent;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("/etc/ifind.toml"))
@@ -618,6 +604,11 @@ mod tests {
         assert_eq!(c.database.connect_timeout_secs, 30);
         assert_eq!(c.database.idle_timeout_secs, 600);
         assert_eq!(c.database.max_lifetime_secs, 1800);
+    }
+
+    #[test]
+    fn the_database_options_default_as_the_config_does() {
+        assert_eq!(DatabaseConfig::default().db_options(), DbOptions::default());
     }
 
     #[test]

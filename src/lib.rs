@@ -11,4 +11,6 @@ pub mod logging;
 pub mod password;
 pub mod private_files;
 pub mod seed;
+pub mod service;
+pub mod tui;
 pub mod ui;

@@ -44,7 +44,7 @@ async fn attempts(db: &Db) -> Vec<Row> {
 }
 
 fn backend(t: &common::TestDb) -> PgLoginBackend {
-    PgLoginBackend::new(t.url.clone(), ifind::config::DatabaseConfig::default()).expect("backend")
+    PgLoginBackend::new(t.url.clone(), ifind::db::DbOptions::default()).expect("backend")
 }
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn a_login_is_recorded_by_the_database_and_read_by_admins_and_oneself() {
         .await
         .expect("login");
     // maria reads her own attempts only; boss, a global administrator, reads every one.
-    let cfg = ifind::config::DatabaseConfig::default();
+    let cfg = ifind::db::DbOptions::default();
     for (name, seen) in [("maria", vec![maria]), ("boss", vec![maria, boss])] {
         let db = ifind::db::logins::connect_as(&t.url, name, Some(PASSWORD), &cfg)
             .await

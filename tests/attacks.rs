@@ -25,11 +25,11 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use ifind::app::db_backend;
-use ifind::app::form::FormTarget;
 use ifind::db::cluster::{Cluster, ClusterSettings, LockoutSettings};
 use ifind::db::{Db, sites, users};
 use ifind::domain::interaction::{InteractionInput, validate};
+use ifind::service::records;
+use ifind::service::records::FormTarget;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{Connection, PgConnection, Row};
 
@@ -1806,7 +1806,7 @@ async fn no_oracle_live_updates_do_not_signal_other_sites() {
     listener.listen("ifind_changes").await.expect("listen");
     let ub = pool_as(w, "ub").await;
     let v = validate(&typed("Bravo plain visit")).expect("valid");
-    db_backend::save(&ub, Some(w.id("ub")), w.site_b, FormTarget::New, v)
+    records::save(&ub, Some(w.id("ub")), w.site_b, FormTarget::New, v)
         .await
         .expect("ub saves at B");
     let b = w.site_b.to_string();
@@ -2278,8 +2278,7 @@ async fn lockout_the_login_screen_says_too_many_attempts() {
     let w = world();
     lockout_loaded(w).await;
     let url = format!("postgres://lk_tui@127.0.0.1:{}/{DB}", w.port);
-    let backend =
-        PgLoginBackend::new(url, ifind::config::DatabaseConfig::default()).expect("login backend");
+    let backend = PgLoginBackend::new(url, ifind::db::DbOptions::default()).expect("login backend");
     let attempt = |pw: String| backend.login("lk_tui".to_string(), Secret(pw));
     for i in 1..LOCKOUT.max_failures {
         let said = attempt(format!("wrong-{i}")).await.expect_err("wrong");
@@ -2497,7 +2496,7 @@ async fn cli_the_audit_trail_names_who_really_acted() {
     // ua saves a row at A through ifind's own code, logged in as ua.
     let db = pool_as(w, "ua").await;
     let v = validate(&typed("Saved kumquat briefing")).expect("valid");
-    db_backend::save(&db, Some(w.id("boss")), w.site_a, FormTarget::New, v)
+    records::save(&db, Some(w.id("boss")), w.site_a, FormTarget::New, v)
         .await
         .expect("ua saves");
     let out = ok(&ifind_owner(
@@ -2599,14 +2598,14 @@ async fn ifind_an_editor_saves_as_themselves() {
     let db = pool_as(w, "ua").await;
     for claimed in [w.id("ua"), w.id("boss")] {
         let v = validate(&typed("Saved persimmon plan")).expect("valid");
-        let created = db_backend::save(&db, Some(claimed), w.site_a, FormTarget::New, v)
+        let created = records::save(&db, Some(claimed), w.site_a, FormTarget::New, v)
             .await
             .unwrap_or_else(|e| panic!("ua saves (claiming {claimed}): {e:?}"));
         assert_eq!(created.created_by, w.id("ua"));
         assert_eq!(created.version, 1);
         let mut input = InteractionInput::from_interaction(&created);
         input.location = "Room 5".into();
-        let edited = db_backend::save(
+        let edited = records::save(
             &db,
             Some(claimed),
             w.site_a,
@@ -2623,7 +2622,7 @@ async fn ifind_an_editor_saves_as_themselves() {
     }
     // ... and not at B.
     let v = validate(&typed("Planted at B")).expect("valid");
-    db_backend::save(&db, Some(w.id("ua")), w.site_b, FormTarget::New, v)
+    records::save(&db, Some(w.id("ua")), w.site_b, FormTarget::New, v)
         .await
         .expect_err("ua saves nothing at B");
 }
@@ -2641,7 +2640,7 @@ async fn ifind_a_site_admin_deletes_and_restores() {
             .await
             .expect("version")
     };
-    let deleted = db_backend::delete(&db, Some(adm), w.site_a, w.a_for_delete, version)
+    let deleted = records::delete(&db, Some(adm), w.site_a, w.a_for_delete, version)
         .await
         .expect("adm_a deletes");
     assert_eq!(deleted.version, version + 1);
@@ -2653,7 +2652,7 @@ async fn ifind_a_site_admin_deletes_and_restores() {
             .await
             .expect("deleted_by");
     assert_eq!(deleted_by, Some(adm));
-    let restored = db_backend::restore(&db, Some(adm), w.site_a, w.a_for_delete, 30)
+    let restored = records::restore(&db, Some(adm), w.site_a, w.a_for_delete, 30)
         .await
         .expect("adm_a restores");
     assert_eq!(restored.updated_by, Some(adm));
@@ -2677,7 +2676,7 @@ async fn ifind_a_site_admin_deletes_and_restores() {
     );
     // An editor cannot do the same through ifind.
     let ua = pool_as(w, "ua").await;
-    db_backend::delete(&ua, Some(w.id("ua")), w.site_a, w.a_for_delete, version + 2)
+    records::delete(&ua, Some(w.id("ua")), w.site_a, w.a_for_delete, version + 2)
         .await
         .expect_err("an editor deletes nothing");
 }
@@ -2859,7 +2858,7 @@ async fn ifind_the_history_of_ones_own_site_is_read_as_oneself() {
     let w = world();
     let db = pool_as(w, "adm_a").await;
     let v = validate(&typed("History of the medlar meeting")).expect("valid");
-    let created = db_backend::save(&db, Some(w.id("adm_a")), w.site_a, FormTarget::New, v)
+    let created = records::save(&db, Some(w.id("adm_a")), w.site_a, FormTarget::New, v)
         .await
         .expect("adm_a saves");
     for user in ["va", "adm_a", "boss"] {

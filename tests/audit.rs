@@ -9,11 +9,12 @@ mod common;
 use std::collections::HashMap;
 
 use chrono::{Duration, TimeZone, Utc};
-use ifind::app::db_backend::save;
-use ifind::app::form::{FormTarget, SaveError};
-use ifind::db::audit::{self, Operation};
+use ifind::db::audit;
 use ifind::db::{Db, interactions, sites, users};
+use ifind::domain::audit::Operation;
 use ifind::domain::interaction::ValidInteraction;
+use ifind::service::records::save;
+use ifind::service::records::{FormTarget, SaveError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Map, Value};

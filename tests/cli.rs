@@ -173,7 +173,7 @@ async fn passwd_checks_the_current_password_and_changes_nothing_when_wrong() {
     let logs_in = |password: &'static str| {
         let url = t.url.clone();
         async move {
-            let cfg = ifind::config::DatabaseConfig::default();
+            let cfg = ifind::db::DbOptions::default();
             ifind::db::logins::connect_as(&url, "ada", Some(password), &cfg)
                 .await
                 .is_ok()
@@ -327,7 +327,7 @@ async fn a_user_from_before_login_roles_gets_one_with_their_password() {
         .await
         .expect("olga");
     tx.commit().await.expect("commit");
-    let cfg = ifind::config::DatabaseConfig::default();
+    let cfg = ifind::db::DbOptions::default();
     let logs_in = |password: &'static str| {
         let url = t.url.clone();
         let cfg = cfg.clone();

@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ifind::app::action::Action;
-use ifind::app::db_backend::{DbSearchBackend, resolve_save, save_once};
-use ifind::app::form::{FormTarget, SaveError};
+use ifind::app::db_backend::DbSearchBackend;
 use ifind::app::runner::{BoxFuture, SearchBackend};
 use ifind::app::search_types::{SearchPage, SearchRequest};
 use ifind::app::state::{Connection, Screen, Session};
@@ -24,6 +23,8 @@ use ifind::db::Db;
 use ifind::db::faults::new_client_id;
 use ifind::db::{sites, users};
 use ifind::domain::interaction::{Interaction, InteractionInput, ValidInteraction, validate};
+use ifind::service::records::{FormTarget, SaveError};
+use ifind::service::records::{resolve_save, save_once};
 
 use headless::App;
 use kit::{Mode, PrivateCluster, Proxy};
@@ -52,7 +53,7 @@ async fn world(owner: Db) -> World {
     tx.commit().await.expect("commit");
     for n in 0..3 {
         let v = valid(&format!("Harbour inspection {n}"));
-        ifind::app::db_backend::save(&owner, Some(editor), site, FormTarget::New, v)
+        ifind::service::records::save(&owner, Some(editor), site, FormTarget::New, v)
             .await
             .expect("a first row");
     }
@@ -250,7 +251,7 @@ impl SearchBackend for LosesTheAnswer {
         id: u64,
         r: SearchRequest,
         budget: u32,
-    ) -> BoxFuture<'_, Result<Option<Vec<ifind::db::histogram::MonthCount>>, String>> {
+    ) -> BoxFuture<'_, Result<Option<Vec<ifind::domain::histogram::MonthCount>>, String>> {
         self.inner.histogram(id, r, budget)
     }
     fn save(
@@ -285,7 +286,7 @@ impl SearchBackend for LosesTheAnswer {
     ) -> BoxFuture<'_, Result<Option<Interaction>, String>> {
         self.inner.resolve_save(site_id, target, v, client_id)
     }
-    fn health(&self) -> BoxFuture<'_, Result<Vec<ifind::db::health::Check>, String>> {
+    fn health(&self) -> BoxFuture<'_, Result<Vec<ifind::domain::health::Check>, String>> {
         self.inner.health()
     }
     fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<ifind::app::form::Lookups, String>> {
@@ -295,14 +296,14 @@ impl SearchBackend for LosesTheAnswer {
         &self,
         site_id: i32,
         id: i32,
-    ) -> BoxFuture<'_, Result<Vec<ifind::db::audit::AuditEntry>, String>> {
+    ) -> BoxFuture<'_, Result<Vec<ifind::domain::audit::AuditEntry>, String>> {
         self.inner.history(site_id, id)
     }
     fn trash(
         &self,
         site_id: i32,
         days: u32,
-    ) -> BoxFuture<'_, Result<Vec<ifind::db::trash::TrashItem>, String>> {
+    ) -> BoxFuture<'_, Result<Vec<ifind::domain::trash::TrashItem>, String>> {
         self.inner.trash(site_id, days)
     }
     fn delete(

@@ -5,10 +5,10 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use ifind::app::db_backend::save;
-use ifind::app::form::{FormTarget, SaveError};
 use ifind::db::{sites, users};
 use ifind::domain::interaction::{InteractionInput, validate};
+use ifind::service::records::save;
+use ifind::service::records::{FormTarget, SaveError};
 
 struct World {
     t: common::TestDb,

@@ -5,8 +5,9 @@
 mod common;
 
 use chrono::NaiveDate;
-use ifind::db::histogram::{MonthCount, histogram};
+use ifind::db::histogram::histogram;
 use ifind::db::search::SearchRequest;
+use ifind::domain::histogram::MonthCount;
 use sqlx::{Connection, PgConnection};
 
 const FIXTURE: &str = r#"

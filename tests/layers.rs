@@ -26,22 +26,7 @@ const RULES: &[(&str, &[&str])] = &[
 ];
 
 /// Loops still in the code: (file under src/, what it names). Remove a line when its loop goes.
-const KNOWN: &[(&str, &str)] = &[
-    ("commands/data.rs", "app"),
-    ("commands/demo.rs", "app"),
-    ("commands/demo.rs", "ui"),
-    ("commands/lifecycle.rs", "app"),
-    ("commands/mod.rs", "app"),
-    ("db/logins.rs", "config"),
-    ("db/pool.rs", "config"),
-    ("db/replicas.rs", "config"),
-    ("domain/interaction.rs", "sqlx"),
-    ("ui/detail.rs", "db"),
-    ("ui/form/tests.rs", "db"),
-    ("ui/health.rs", "db"),
-    ("ui/histogram.rs", "db"),
-    ("ui/status.rs", "db"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));

@@ -74,7 +74,7 @@ async fn a_user_hears_of_their_own_sites_only() {
         .await
         .expect("login");
     drop(conn);
-    let cfg = ifind::config::DatabaseConfig::default();
+    let cfg = ifind::db::DbOptions::default();
     let ana = ifind::db::logins::connect_as(&t.url, "ana", Some(common::TEST_PASSWORD), &cfg)
         .await
         .expect("ana logs in");

@@ -62,8 +62,8 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
             .expect("login role");
     }
     // The login connects as the user's own role, as the TUI does.
-    let backend = PgLoginBackend::new(t.url.clone(), ifind::config::DatabaseConfig::default())
-        .expect("backend");
+    let backend =
+        PgLoginBackend::new(t.url.clone(), ifind::db::DbOptions::default()).expect("backend");
     let check_login = |name: &'static str, password: &'static str| {
         backend.login(name.to_string(), Secret(password.to_string()))
     };

@@ -15,13 +15,14 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use ifind::app::db_backend::DbSearchBackend;
-use ifind::app::form::FormTarget;
 use ifind::app::runner::SearchBackend;
-use ifind::db::health::{Verdict, replica_checks};
+use ifind::db::health::replica_checks;
 use ifind::db::replicas::{ReadRouter, RouterOptions};
 use ifind::db::search::SearchRequest;
 use ifind::db::{Db, sites, users};
+use ifind::domain::health::Verdict;
 use ifind::domain::interaction::{InteractionInput, validate};
+use ifind::service::records::FormTarget;
 use sqlx::{Connection, PgConnection};
 
 const PRIMARY_PORT: u16 = 5620;
@@ -291,7 +292,7 @@ fn options(max_lag_ms: u64, recheck_ms: u64, retry_after_secs: u64) -> RouterOpt
 }
 
 fn pool(url: &str) -> Db {
-    let cfg = ifind::config::DatabaseConfig {
+    let cfg = ifind::db::DbOptions {
         min_connections: 0,
         max_connections: 4,
         connect_timeout_secs: 5,
@@ -344,7 +345,7 @@ async fn searches_use_the_replica_but_never_miss_own_writes_or_a_sick_replica() 
         .await
         .expect("eddie's login");
     tx.commit().await.expect("commit");
-    let alpha = ifind::app::db_backend::save(
+    let alpha = ifind::service::records::save(
         &primary,
         Some(editor),
         site,

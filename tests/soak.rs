@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ifind::app::db_backend::DbSearchBackend;
-use ifind::app::form::{FormTarget, SaveError};
 use ifind::app::runner::SearchBackend;
 use ifind::app::search_types::{SearchRequest, Sort};
 use ifind::db::faults::new_client_id;
 use ifind::db::{Db, sites, users};
 use ifind::domain::interaction::{InteractionInput, ValidInteraction, validate};
+use ifind::service::records::{FormTarget, SaveError};
 use kit::PrivateCluster;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

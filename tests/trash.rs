@@ -3,11 +3,11 @@
 
 mod common;
 
-use ifind::app::db_backend::{delete, list_trash, restore, save};
-use ifind::app::form::{FormTarget, SaveError};
 use ifind::db::search::{SearchRequest, search};
 use ifind::db::{sites, users};
 use ifind::domain::interaction::{InteractionInput, validate};
+use ifind::service::records::{FormTarget, SaveError};
+use ifind::service::records::{delete, list_trash, restore, save};
 
 struct World {
     t: common::TestDb,

@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 
 use super::search_types::{MatchCount, SearchPage, Sort};
-use crate::db::histogram::MonthCount;
+use crate::domain::histogram::MonthCount;
 
 /// How many first pages are kept (the least recently used goes first).
 pub const CAPACITY: usize = 64;
@@ -105,11 +105,11 @@ impl PageCache {
 
     /// This window's cache as a line of the Health screen (informational: the rate depends on
     /// how often queries repeat before their site changes).
-    pub fn check(&self) -> crate::db::health::Check {
+    pub fn check(&self) -> crate::domain::health::Check {
         let rate = self.hit_rate().map_or("no searches yet".to_string(), |r| {
             format!("{:.0}%", r * 100.0)
         });
-        crate::db::health::Check {
+        crate::domain::health::Check {
             name: "Finder page cache",
             value: format!(
                 "hit rate {rate} (hits {}, misses {}); {} of {CAPACITY} pages kept",
@@ -117,7 +117,7 @@ impl PageCache {
                 self.misses,
                 self.entries.len()
             ),
-            verdict: crate::db::health::Verdict::Ok,
+            verdict: crate::domain::health::Verdict::Ok,
             threshold: "informational (this window): pages are dropped when their site changes"
                 .to_string(),
         }

@@ -14,7 +14,6 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, TextArea};
-use serde::{Deserialize, Serialize};
 
 use super::action::Action;
 use super::drafts::Draft;
@@ -24,65 +23,9 @@ use crate::domain::interaction::{
     Field, FieldError, Interaction, InteractionInput, parse_timezone, timezone_suggestions,
     validate,
 };
-
-/// What saving the form does: create an interaction, or replace the fields of one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FormTarget {
-    New,
-    /// `version` is the version the edit started from: saving over a newer one is refused.
-    Edit {
-        interaction_id: i32,
-        version: i32,
-    },
-}
-
-/// Why a save did not happen. Nothing was written in any of these cases.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SaveError {
-    /// Someone saved a newer version since the form was opened: the stored one, and the name
-    /// of who saved it.
-    Conflict {
-        current: Box<Interaction>,
-        by: Option<String>,
-    },
-    /// The interaction was deleted meanwhile (or is not on this site).
-    Gone,
-    /// The user may not do this here; the message says why.
-    NotPermitted(String),
-    /// The save could not be made; the message names the cause.
-    Failed(String),
-    /// The connection was lost at a moment where the save may or may not have been stored; the
-    /// runner finds out which before anything is retried.
-    Unknown(String),
-}
-
-impl SaveError {
-    /// What the form shows: the cause, that the text is safe, and what to do.
-    pub fn message(&self) -> String {
-        match self {
-            SaveError::Conflict { current, by } => format!(
-                "not saved: {} saved this interaction since you opened it (it is now version {}); \
-                 nothing was overwritten and your text is still here. Ctrl-S shows the choices \
-                 again.",
-                by.as_deref().unwrap_or("someone else"),
-                current.version
-            ),
-            SaveError::Gone => "not saved: this interaction was deleted since you opened it; your \
-                                text is still here (and in your draft)."
-                .to_string(),
-            SaveError::NotPermitted(why) => format!("not saved: {why}"),
-            SaveError::Failed(why) => format!(
-                "not saved: {why}. Your text is still here and in your draft; press Ctrl-S to try \
-                 again."
-            ),
-            SaveError::Unknown(why) => format!(
-                "the connection was lost while saving ({why}); whether it was saved is checked as \
-                 soon as the database answers. Your text is kept."
-            ),
-        }
-    }
-}
+/// What the form saves and why a save did not happen: the service's (`crate::service::records`),
+/// named here for the screens.
+pub use crate::service::records::{FormTarget, SaveError};
 
 /// A question on screen; it takes the keys until it is answered.
 #[derive(Clone, Debug, PartialEq)]

@@ -13,6 +13,14 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::Action;
 use super::state::Mode;
 
+/// Why a `[keys]` table cannot be used ([`KeyMap::checked`]): the entry (action name) at fault,
+/// None for the table as a whole, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeysError {
+    pub entry: Option<String>,
+    pub message: String,
+}
+
 /// One key with its modifiers, as written in the config file ("ctrl-s", "j", "down", "G").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Key {
@@ -266,6 +274,51 @@ impl KeyMap {
             }
         }
         KeyMap { bindings }
+    }
+
+    /// The key map of a `[keys]` table, checked: every entry on its own first (so that an error
+    /// names its entry), then that no two entries give the same key to different actions on the
+    /// same screen.
+    pub fn checked(overrides: &BTreeMap<String, Vec<String>>) -> Result<KeyMap, KeysError> {
+        for (name, keys) in overrides {
+            let one = BTreeMap::from([(name.clone(), keys.clone())]);
+            KeyMap::with_overrides(&one).map_err(|message| KeysError {
+                entry: Some(name.clone()),
+                message,
+            })?;
+        }
+        let map = KeyMap::with_overrides(overrides).map_err(|message| KeysError {
+            entry: None,
+            message,
+        })?;
+        let defaults = KeyMap::defaults();
+        for (name, keys) in overrides {
+            let Some(action) = Action::from_name(name) else {
+                continue;
+            };
+            for key in keys.iter().filter_map(|k| k.parse::<Key>().ok()) {
+                let event = KeyEvent::new(key.code, key.modifiers);
+                for mode in Mode::ALL {
+                    if defaults.keys_for(mode, action).is_empty()
+                        || (mode.is_text() && key.is_printable())
+                    {
+                        continue;
+                    }
+                    if let Some(other) = map.action(mode, &event).filter(|a| *a != action) {
+                        return Err(KeysError {
+                            entry: Some(name.clone()),
+                            message: format!(
+                                "key \"{key}\" {} is also given to \"{}\" in [keys]; give \
+                                 each key to one action",
+                                mode.title(),
+                                other.name()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(map)
     }
 
     /// The defaults with some actions rebound: `overrides` maps an action name (as in

@@ -22,7 +22,7 @@ pub fn back(state: &mut State, after: Duration, effects: &mut Vec<Effect>) {
     if was_lost {
         state.notice = Some(format!(
             "connection back after {}",
-            crate::db::faults::show_duration(after)
+            crate::domain::format::show_duration(after)
         ));
     }
     resync(state, effects);

@@ -22,12 +22,12 @@ use super::form::{FormTarget, Lookups, SaveError};
 use super::login::{LoginOk, Secret};
 use super::search_types::{MatchCount, SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
-use crate::db::audit::AuditEntry;
-use crate::db::faults::show_duration;
-use crate::db::health::Check;
-use crate::db::histogram::MonthCount;
-use crate::db::trash::TrashItem;
+use crate::domain::audit::AuditEntry;
+use crate::domain::format::show_duration;
+use crate::domain::health::Check;
+use crate::domain::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction};
+use crate::domain::trash::TrashItem;
 
 /// A boxed, sendable future (what [`SearchBackend`] returns; no async-trait dependency).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -13,9 +13,9 @@ use super::form::{Confirm, FormState, Lookups};
 use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
-use crate::db::audit::AuditEntry;
-use crate::db::health::Check;
-use crate::db::histogram::MonthCount;
+use crate::domain::audit::AuditEntry;
+use crate::domain::health::Check;
+use crate::domain::histogram::MonthCount;
 
 /// Which bindings apply: the key map is looked up by mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,6 +148,10 @@ pub struct Settings {
     pub query_timeout: Duration,
 }
 
+/// The default client-side bound on one database operation of the terminal UI, in milliseconds
+/// (`database.query_timeout_ms`).
+pub const DEFAULT_QUERY_TIMEOUT_MS: u64 = 10_000;
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -158,7 +162,7 @@ impl Default for Settings {
             load_more_within: 10,
             histogram_budget_ms: 250,
             trash_days: 30,
-            query_timeout: Duration::from_millis(crate::config::DEFAULT_QUERY_TIMEOUT_MS),
+            query_timeout: Duration::from_millis(DEFAULT_QUERY_TIMEOUT_MS),
         }
     }
 }

@@ -9,8 +9,8 @@ use super::action::Action;
 use super::form::{Confirm, SaveError};
 use super::state::{Screen, State};
 use super::update::{Effect, next_id, search_now};
-use crate::db::trash::TrashItem;
 use crate::domain::interaction::Interaction;
+use crate::domain::trash::TrashItem;
 
 /// The Trash screen.
 #[derive(Clone, Debug, Default)]

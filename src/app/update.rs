@@ -24,11 +24,11 @@ use super::search_types::{MatchCount, SearchPage, SearchRequest, Sort};
 use super::state::{
     Connection, Focus, HealthState, Histogram, HistoryState, InFlight, Results, Screen, State,
 };
-use crate::db::audit::AuditEntry;
-use crate::db::health::Check;
-use crate::db::histogram::MonthCount;
-use crate::db::trash::TrashItem;
+use crate::domain::audit::AuditEntry;
+use crate::domain::health::Check;
+use crate::domain::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
+use crate::domain::trash::TrashItem;
 use crate::ui::layout;
 
 /// Something for `update` to handle.

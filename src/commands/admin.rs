@@ -7,9 +7,9 @@ use anyhow::{Context, Result, bail};
 use super::Ctx;
 use super::output::{table, thousands};
 use crate::cli::{ListFormat, PasswordSource, SiteAction, UserAction};
-use crate::db::users::Role;
 use crate::db::{Db, sites, users};
 use crate::domain::format::{escape, escape_json, forbidden_message};
+use crate::domain::users::Role;
 
 pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
     let db = ctx.db().await?;

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::Ctx;
 use crate::cli::{AuditArgs, AuditFormat};
-use crate::db::audit::{self, AuditEntry, Operation};
+use crate::db::audit;
+use crate::domain::audit::{AuditEntry, Operation};
 use crate::domain::format::{escape, escape_json};
 
 pub async fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {

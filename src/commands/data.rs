@@ -156,9 +156,10 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         rank_window: i64::from(ctx.config.search.rank_window),
     };
     let started = Instant::now();
-    let backend = crate::app::db_backend::DbSearchBackend::new(db.clone(), actor)
-        .with_reads(ctx.read_router(&db)?);
-    let page = crate::app::runner::SearchBackend::search(&backend, 0, request.clone())
+    let searcher =
+        crate::service::search::Searcher::new(db.clone(), actor).with_reads(ctx.read_router(&db)?);
+    let page = searcher
+        .search_page(0, request.clone())
         .await
         .map_err(anyhow::Error::msg)?;
     let elapsed = started.elapsed();

@@ -47,7 +47,7 @@ pub async fn migrate(ctx: &Ctx) -> Result<()> {
         Some(url) => (url.to_string(), false),
         None => (embedded_url(ctx, "ifind").await?, true),
     };
-    let mut cfg = ctx.config.database.clone();
+    let mut cfg = ctx.config.database.db_options();
     cfg.auto_migrate = false;
     cfg.min_connections = 0;
     // Connect without applying anything, then migrate explicitly and report.

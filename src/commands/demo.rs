@@ -1,18 +1,10 @@
 //! `ifind demo`: the embedded cluster, a demo database of realistic data, and the Finder logged
 //! in as a demo administrator.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 
 use super::Ctx;
-use crate::app::db_backend::DbSearchBackend;
-use crate::app::drafts::DraftStore;
-use crate::app::run::{Options, run};
-use crate::app::state::{Session, Settings};
 use crate::db::{Db, sites, users};
-use crate::ui::theme::Theme;
 
 /// The demo's own database in the embedded cluster, so demo data never mixes with real data.
 pub const DEMO_DATABASE: &str = "ifind_demo";
@@ -27,7 +19,7 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
         None => super::dbcmd::embedded_url(ctx, DEMO_DATABASE).await?,
     };
     // The data is made as the owner; the Finder runs on the application role, as in real use.
-    let db = crate::db::pool::connect(&url, &ctx.config.database).await?;
+    let db = crate::db::pool::connect(&url, &ctx.config.database.db_options()).await?;
     let user_id = ensure_demo_data(&db).await?;
     // The largest site makes the best first impression.
     let (site_id, site_name): (i32, String) = sqlx::query_as(
@@ -42,74 +34,32 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
     drop(conn);
     db.pool.close().await;
     // The Finder runs as the demo admin's own database role, as a real login does.
-    let app =
-        crate::db::logins::connect_as(&url, DEMO_USER, Some(DEMO_PASSWORD), &ctx.config.database)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot log in as the demo admin: {e}"))?;
+    let app = crate::db::logins::connect_as(
+        &url,
+        DEMO_USER,
+        Some(DEMO_PASSWORD),
+        &ctx.config.database.db_options(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot log in as the demo admin: {e}"))?;
     {
         let mut conn = app.pool.acquire().await?;
         crate::db::logins::session_start(&mut conn).await?;
     }
-    let options = options(
-        ctx,
-        Session {
+    crate::tui::run_as(
+        &ctx.config,
+        &ctx.paths,
+        app,
+        crate::tui::Person {
+            user_id,
             user: DEMO_USER.into(),
+            role: "admin".into(),
             site_id,
             site: site_name,
-            role: "admin".into(),
+            sites: demo_sites,
         },
-        &app,
-    );
-    let mut options = options;
-    options.sites = Some((user_id, demo_sites));
-    let backend = Arc::new(DbSearchBackend::new(app, Some(user_id)));
-    run(backend, options).await
-}
-
-/// The terminal UI's options from the config, starting on `session` (the Finder's session, or
-/// a placeholder before a login), keeping drafts apart per database.
-pub(super) fn options(ctx: &Ctx, session: Session, db: &Db) -> Options {
-    let database = db
-        .pool
-        .connect_options()
-        .get_database()
-        .unwrap_or("default")
-        .to_string();
-    let search = &ctx.config.search;
-    Options {
-        session,
-        settings: Settings {
-            debounce: Duration::from_millis(search.debounce_ms),
-            page_size: i64::from(search.page_size),
-            count_cap: i64::from(search.count_cap),
-            rank_window: i64::from(search.rank_window),
-            query_timeout: Duration::from_millis(ctx.config.database.query_timeout_ms),
-            ..Settings::default()
-        },
-        keymap: ctx.config.keymap(),
-        theme: Theme::from_env(ctx.config.ui.theme),
-        mouse: ctx.config.ui.mouse,
-        drafts: DraftStore::new(drafts_dir(ctx, &database)),
-        sites: None,
-        listen: Some(db.clone()),
-        reads: None,
-    }
-}
-
-/// Where drafts of forms on `database` are kept: one directory per database name, so the demo's
-/// drafts never meet real ones.
-fn drafts_dir(ctx: &Ctx, database: &str) -> std::path::PathBuf {
-    let name: String = database
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    ctx.paths.state_dir.join("drafts").join(name)
+    )
+    .await
 }
 
 /// The demo admin's password: the demo is a local, one-person database.

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use super::Ctx;
 use super::output::table;
 use crate::cli::ListFormat;
-use crate::db::health::{self, Verdict};
+use crate::db::health;
+use crate::domain::health::Verdict;
 
 /// The ERROR lines of ifind's own log from the last day, oldest first.
 fn recent_log_errors(ctx: &Ctx) -> Vec<String> {

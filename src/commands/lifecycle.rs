@@ -14,11 +14,10 @@ use super::Ctx;
 use super::admin::find_site;
 use super::data::progress_bar;
 use super::output::{table, thousands};
-use crate::app::db_backend;
-use crate::app::form::SaveError;
 use crate::cli::ListFormat;
 use crate::db::{Db, archive, erase, trash};
 use crate::domain::format::{escape, escape_json};
+use crate::service::records::{self, SaveError};
 
 /// `ifind trash --site NAME`: the site's deleted interactions still restorable.
 pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
@@ -29,7 +28,7 @@ pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
     drop(conn);
     let days = ctx.config.retention.trash_days;
     let items = match login {
-        Some(user) => db_backend::list_trash(&db, Some(user.user_id), site.site_id, days)
+        Some(user) => records::list_trash(&db, Some(user.user_id), site.site_id, days)
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?,
         // The owner's own connection: it reads every site's trash as itself.
@@ -88,7 +87,7 @@ pub async fn restore(ctx: &Ctx, id: i32, site: &str) -> Result<()> {
     drop(conn);
     let days = ctx.config.retention.trash_days;
     let restored = match login {
-        Some(user) => db_backend::restore(&db, Some(user.user_id), site.site_id, id, days).await,
+        Some(user) => records::restore(&db, Some(user.user_id), site.site_id, id, days).await,
         // The owner's own connection: the trail records the owner; `updated_by` needs a user
         // and gets the first global administrator, as an import's creator does.
         None => {
@@ -232,7 +231,7 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
         // This machine's unsaved drafts may mention the name too (nothing else ifind writes
         // does: the log keeps no names or text at its default level).
         let drafts = ctx.paths.state_dir.join("drafts");
-        match crate::app::drafts::erase_name(&drafts, name, erase::ERASED) {
+        match crate::service::drafts::erase_name(&drafts, name, erase::ERASED) {
             Ok(0) => {}
             Ok(n) => println!(
                 "erased it from {n} unsaved draft{} on this machine",

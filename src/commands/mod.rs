@@ -152,24 +152,7 @@ async fn tui(ctx: &Ctx) -> Result<()> {
     if ctx.config.database_url().is_some() {
         ctx.preflight(&url).await?;
     }
-    let placeholder = crate::app::state::Session {
-        user: String::new(),
-        site_id: 0,
-        site: String::new(),
-        role: String::new(),
-    };
-    let login =
-        crate::app::db_backend::PgLoginBackend::new(url.clone(), ctx.config.database.clone())?;
-    let start = crate::app::run::LoginStart {
-        login: std::sync::Arc::new(login),
-        last_site_file: ctx.paths.state_dir.join("last_site"),
-    };
-    let idle = crate::db::pool::connect_lazy(&url, &ctx.config.database)?;
-    let mut options = demo::options(ctx, placeholder, &idle);
-    // Live updates listen on the user's own connection once they have logged in.
-    options.listen = None;
-    let backend = std::sync::Arc::new(crate::app::db_backend::DbSearchBackend::new(idle, None));
-    crate::app::run::run_with_login(backend, start, options).await
+    crate::tui::run_with_login(&ctx.config, &ctx.paths, url).await
 }
 
 /// Where the owner and the application connections of one database go.
@@ -219,7 +202,7 @@ impl Ctx {
         let router = crate::db::replicas::ReadRouter::connect(
             primary.clone(),
             &urls,
-            &self.config.database,
+            &self.config.database.db_options(),
         )?;
         Ok(Some(router))
     }
@@ -227,7 +210,7 @@ impl Ctx {
     /// The owner connection; see [`Ctx::db`].
     pub async fn owner_db(&self) -> Result<Db> {
         let urls = self.urls(EMBEDDED_DATABASE).await?;
-        owner_connect(&urls, &self.config.database).await
+        owner_connect(&urls, &self.config.database.db_options()).await
     }
 
     /// The application connection (the TUI, `ifind search`, `ifind export`): `database.url`,
@@ -262,7 +245,7 @@ impl Ctx {
             return self.user_db(name, embedded_database).await;
         }
         let urls = self.urls(embedded_database).await?;
-        let mut cfg = self.config.database.clone();
+        let mut cfg = self.config.database.db_options();
         if urls.owner != urls.app {
             if urls.embedded || cfg.auto_migrate {
                 let mut once = cfg.clone();
@@ -348,7 +331,7 @@ impl Ctx {
     pub async fn login_url(&self, embedded_database: &str) -> Result<String> {
         let urls = self.urls(embedded_database).await?;
         if urls.embedded || urls.owner != urls.app {
-            let mut once = self.config.database.clone();
+            let mut once = self.config.database.db_options();
             once.min_connections = 0;
             once.max_connections = 1;
             let owner = if urls.embedded || once.auto_migrate {
@@ -378,7 +361,7 @@ impl Ctx {
     /// starting ifind is never a failed login (the server may lock a name out after a few);
     /// over TCP with TLS it is then only checked to be reachable.
     async fn preflight(&self, url: &str) -> Result<()> {
-        let mut once = self.config.database.clone();
+        let mut once = self.config.database.db_options();
         once.min_connections = 0;
         once.max_connections = 1;
         let timeout = std::time::Duration::from_secs(once.connect_timeout_secs);
@@ -450,8 +433,13 @@ impl Ctx {
             .await?);
         }
         let url = self.login_url(EMBEDDED_DATABASE).await?;
-        match crate::db::logins::connect_as(&url, username, Some(&password), &self.config.database)
-            .await
+        match crate::db::logins::connect_as(
+            &url,
+            username,
+            Some(&password),
+            &self.config.database.db_options(),
+        )
+        .await
         {
             Ok(user_db) => {
                 user_db.pool.close().await;
@@ -480,8 +468,13 @@ impl Ctx {
             ),
             Err(_) => None,
         };
-        match crate::db::logins::connect_as(&url, name, password.as_deref(), &self.config.database)
-            .await
+        match crate::db::logins::connect_as(
+            &url,
+            name,
+            password.as_deref(),
+            &self.config.database.db_options(),
+        )
+        .await
         {
             Ok(db) => {
                 if let Ok(mut kept) = self.password.lock() {
@@ -505,7 +498,7 @@ const EMBEDDED_DATABASE: &str = "ifind";
 
 /// Connects as the owner (migrating when configured to); in the embedded cluster also lets the
 /// application role log in.
-async fn owner_connect(urls: &Urls, cfg: &crate::config::DatabaseConfig) -> Result<Db> {
+async fn owner_connect(urls: &Urls, cfg: &crate::db::DbOptions) -> Result<Db> {
     let db = crate::db::pool::connect(&urls.owner, cfg).await?;
     if urls.embedded {
         let mut conn = db.pool.acquire().await?;

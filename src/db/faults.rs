@@ -34,21 +34,9 @@ pub fn timed_out(limit: Duration) -> sqlx::Error {
         std::io::ErrorKind::TimedOut,
         format!(
             "the database did not answer within {}",
-            crate::db::faults::show_duration(limit)
+            crate::domain::format::show_duration(limit)
         ),
     ))
-}
-
-/// A duration as people read it: "800 ms", "2 s", "1.5 s".
-pub fn show_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms.is_multiple_of(1000) {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
 }
 
 /// A new client-generated id for a create: a random (version 4) UUID in its text form. The form
@@ -72,6 +60,7 @@ pub fn new_client_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::format::show_duration;
 
     #[test]
     fn client_ids_are_version_4_uuids_and_differ() {

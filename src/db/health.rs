@@ -5,40 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use super::Db;
 use super::migrate::{self, SchemaState};
 use super::replicas::{Probe, ReadRouter};
-
-/// How a check stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Ok,
-    Degraded,
-    Critical,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Degraded => "degraded",
-            Verdict::Critical => "critical",
-        }
-    }
-}
-
-/// One line of the dashboard.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Check {
-    pub name: &'static str,
-    pub value: String,
-    pub verdict: Verdict,
-    /// When the verdict changes, in words.
-    pub threshold: String,
-}
+use crate::domain::health::{Check, Verdict};
 
 fn check(name: &'static str, value: String, verdict: Verdict, threshold: &str) -> Check {
     Check {

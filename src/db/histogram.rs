@@ -11,15 +11,8 @@ use super::search::{
     Prepared, SearchError, SearchRequest, SiteSizes, Table, Text, ensure_candidates, prepare,
     push_where_in, walk_small_site,
 };
+use crate::domain::histogram::MonthCount;
 use crate::domain::query;
-
-/// Matches in one month.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MonthCount {
-    /// The first day of the month.
-    pub month: NaiveDate,
-    pub count: i64,
-}
 
 /// The histogram counts every match: it asks the definer entry point for more ids than a page
 /// does (up to this many, the statement reads those rows by key; beyond, it tests the site's

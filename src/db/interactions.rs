@@ -2,8 +2,36 @@
 //! (usually a transaction from [`Db::begin_as`](crate::db::Db::begin_as)).
 
 use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
 
 use crate::domain::interaction::{INTERACTION_COLUMNS, Interaction, ValidInteraction};
+
+/// A row of [`INTERACTION_COLUMNS`] (by column name, so a select may hold other columns too, as
+/// a search's hits do): `type` goes to [`Interaction::kind`], every other column to the field
+/// of its name.
+impl<'r> sqlx::FromRow<'r, PgRow> for Interaction {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<Interaction> {
+        use sqlx::Row;
+        Ok(Interaction {
+            interaction_id: row.try_get("interaction_id")?,
+            site_id: row.try_get("site_id")?,
+            title: row.try_get("title")?,
+            kind: row.try_get("type")?,
+            lead: row.try_get("lead")?,
+            start_datetime: row.try_get("start_datetime")?,
+            timezone: row.try_get("timezone")?,
+            end_datetime: row.try_get("end_datetime")?,
+            location: row.try_get("location")?,
+            description: row.try_get("description")?,
+            notes: row.try_get("notes")?,
+            created_by: row.try_get("created_by")?,
+            created_at: row.try_get("created_at")?,
+            updated_by: row.try_get("updated_by")?,
+            updated_at: row.try_get("updated_at")?,
+            version: row.try_get("version")?,
+        })
+    }
+}
 
 /// One interaction of `site_id` by id; None if it does not exist there or is deleted.
 pub async fn get(

@@ -232,7 +232,7 @@ pub async fn connect_as(
     url: &str,
     username: &str,
     password: Option<&str>,
-    cfg: &crate::config::DatabaseConfig,
+    cfg: &super::DbOptions,
 ) -> Result<Db, LoginFailure> {
     let role = role_name(&database_of(url), username);
     let user_url = url_with_user(url, &role, password);

@@ -22,4 +22,4 @@ pub mod sites;
 pub mod trash;
 pub mod users;
 
-pub use pool::Db;
+pub use pool::{Db, DbOptions};

@@ -2,6 +2,40 @@
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
+/// What the pools need to know: their limits and time bounds, the server-side statement
+/// timeout, whether to migrate on connect, and how far a read replica may lag. The
+/// configuration's `[database]` section converts into it (`crate::config` knows `db`, never the
+/// other way round); the defaults are the configuration's defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DbOptions {
+    pub min_connections: u32,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub max_lifetime_secs: u64,
+    /// Server-side bound on any one statement, in milliseconds (0 = none).
+    pub statement_timeout_ms: u64,
+    /// Apply pending forward-only migrations when connecting ([`connect`]).
+    pub auto_migrate: bool,
+    /// A replica further behind the primary than this (milliseconds) is skipped.
+    pub max_replica_lag_ms: u64,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            min_connections: 5,
+            max_connections: 20,
+            connect_timeout_secs: 30,
+            idle_timeout_secs: 600,
+            max_lifetime_secs: 1800,
+            statement_timeout_ms: 30_000,
+            auto_migrate: true,
+            max_replica_lag_ms: 5000,
+        }
+    }
+}
+
 /// A handle on the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -75,7 +109,7 @@ pub async fn set_acting_user(conn: &mut PgConnection, user_id: Option<i32>) -> s
 /// Opens a pool on `url` with the configured limits, and checks (or brings up to date, when
 /// `auto_migrate` is on) the schema version. Fails within the connect timeout when the server
 /// cannot be reached.
-pub async fn connect(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::Result<Db> {
+pub async fn connect(url: &str, cfg: &DbOptions) -> anyhow::Result<Db> {
     let db = connect_unchecked(url, cfg).await?;
     prepare_schema(&db, cfg).await?;
     Ok(db)
@@ -83,7 +117,7 @@ pub async fn connect(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::
 
 /// The schema step of [`connect`]: applies pending migrations when `cfg.auto_migrate` is on and
 /// the schema is empty or behind; otherwise checks that the binary may work with it.
-pub async fn prepare_schema(db: &Db, cfg: &crate::config::DatabaseConfig) -> anyhow::Result<()> {
+pub async fn prepare_schema(db: &Db, cfg: &DbOptions) -> anyhow::Result<()> {
     let mut conn = db.pool.acquire().await?;
     match super::migrate::state(&mut conn).await? {
         super::migrate::SchemaState::Current { .. } => {}
@@ -103,10 +137,7 @@ pub async fn prepare_schema(db: &Db, cfg: &crate::config::DatabaseConfig) -> any
 }
 
 /// Opens a pool and proves the server answers, without looking at the schema.
-pub async fn connect_unchecked(
-    url: &str,
-    cfg: &crate::config::DatabaseConfig,
-) -> anyhow::Result<Db> {
+pub async fn connect_unchecked(url: &str, cfg: &DbOptions) -> anyhow::Result<Db> {
     let shown = redact(url);
     let timeout = std::time::Duration::from_secs(cfg.connect_timeout_secs);
     let db = connect_lazy(url, cfg)?;
@@ -132,7 +163,7 @@ pub async fn connect_unchecked(
 
 /// A pool on `url` with the configured limits that connects on first use: no connection is
 /// made here, so an unreachable server is only noticed by the first query.
-pub fn connect_lazy(url: &str, cfg: &crate::config::DatabaseConfig) -> anyhow::Result<Db> {
+pub fn connect_lazy(url: &str, cfg: &DbOptions) -> anyhow::Result<Db> {
     use std::str::FromStr;
     use std::time::Duration;
 

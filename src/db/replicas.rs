@@ -39,7 +39,7 @@ pub struct RouterOptions {
 impl RouterOptions {
     /// The options of `cfg`: `max_replica_lag_ms`, a check every second, at most 2 s (or the
     /// connect timeout) per check, and 5 s before a failed replica is tried again.
-    pub fn from_config(cfg: &crate::config::DatabaseConfig) -> RouterOptions {
+    pub fn from_options(cfg: &super::DbOptions) -> RouterOptions {
         RouterOptions {
             max_lag: Duration::from_millis(cfg.max_replica_lag_ms),
             recheck: Duration::from_secs(1),
@@ -202,7 +202,7 @@ impl ReadRouter {
     pub fn connect(
         primary: Db,
         urls: &[String],
-        cfg: &crate::config::DatabaseConfig,
+        cfg: &super::DbOptions,
     ) -> anyhow::Result<ReadRouter> {
         let mut replicas = Vec::new();
         for url in urls {
@@ -219,7 +219,7 @@ impl ReadRouter {
         Ok(ReadRouter::new(
             primary,
             replicas,
-            RouterOptions::from_config(cfg),
+            RouterOptions::from_options(cfg),
         ))
     }
 

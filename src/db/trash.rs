@@ -9,15 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use crate::domain::interaction::{INTERACTION_COLUMNS, Interaction};
-
-/// A deleted interaction as the Trash lists it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrashItem {
-    pub interaction: Interaction,
-    pub deleted_at: DateTime<Utc>,
-    pub deleted_by: Option<i32>,
-    pub deleted_by_name: Option<String>,
-}
+use crate::domain::trash::TrashItem;
 
 /// Moves interaction `id` of `site_id` to the trash if it is live and still at
 /// `expected_version`; returns the row as stored, or None when it is gone, already deleted or

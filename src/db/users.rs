@@ -4,6 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
 
+/// The role [`grant`] gives and [`role_at`] reads (a domain type, named here for callers of
+/// this module).
+pub use crate::domain::users::Role;
+
 /// A user as listed by admins (never carries the password hash).
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
 pub struct User {
@@ -13,34 +17,6 @@ pub struct User {
     pub last_login: Option<DateTime<Utc>>,
     pub is_active: bool,
     pub is_global_admin: bool,
-}
-
-/// A role at one site.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Editor,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "viewer" => Some(Role::Viewer),
-            "editor" => Some(Role::Editor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
 }
 
 const USER_COLUMNS: &str = "user_id, username, email, last_login, is_active, is_global_admin";

@@ -16,6 +16,19 @@
 //! The escaped form of a character is `\u{1b}` (its code in hex), visible and one line.
 
 use std::borrow::Cow;
+use std::time::Duration;
+
+/// A duration as people read it: "800 ms", "2 s", "1.5 s".
+pub fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
 
 /// An integer with thousands separators: 1234567 -> "1,234,567", -1000 -> "-1,000".
 pub fn thousands(n: impl Into<i128>) -> String {

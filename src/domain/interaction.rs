@@ -12,13 +12,14 @@ pub const MAX_LEAD: usize = 100;
 pub const MAX_TIMEZONE: usize = 50;
 pub const MAX_LOCATION: usize = 255;
 
-/// One stored interaction, as read from the database.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+/// One stored interaction, as read from the database (the columns of [`INTERACTION_COLUMNS`];
+/// `crate::db::interactions` reads a row into it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interaction {
     pub interaction_id: i32,
     pub site_id: i32,
     pub title: String,
-    #[sqlx(rename = "type")]
+    /// The `type` column.
     #[serde(rename = "type")]
     pub kind: String,
     pub lead: String,

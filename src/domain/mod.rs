@@ -1,5 +1,10 @@
 //! Domain types and rules. Nothing here knows about sqlx or the terminal.
 
+pub mod audit;
 pub mod format;
+pub mod health;
+pub mod histogram;
 pub mod interaction;
 pub mod query;
+pub mod trash;
+pub mod users;

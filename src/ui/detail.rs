@@ -176,7 +176,7 @@ fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<L
         ]));
         if matches!(
             entry.operation,
-            crate::db::audit::Operation::Insert | crate::db::audit::Operation::Delete
+            crate::domain::audit::Operation::Insert | crate::domain::audit::Operation::Delete
         ) {
             continue;
         }

@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::finder::render_clipped;
 use super::theme::Theme;
 use crate::app::state::State;
-use crate::db::health::Verdict;
+use crate::domain::health::Verdict;
 
 /// Draws the Health screen over `area`; returns the row left for the status line.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect {

@@ -21,7 +21,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         Connection::Failing => "connection trouble".to_string(),
         Connection::Lost { attempt, retry_in } => format!(
             "connection lost, retrying in {} (attempt {attempt})",
-            crate::db::faults::show_duration(*retry_in)
+            crate::domain::format::show_duration(*retry_in)
         ),
     };
     let mut spans = vec![

@@ -258,7 +258,7 @@ async fn pump(
 /// Connects as the application role through `url` into a pool like the app's, with
 /// `max` connections and `acquire` as the time to get one.
 pub async fn app_pool(url: &str, max: u32, acquire: Duration) -> Db {
-    let mut cfg = ifind::config::DatabaseConfig {
+    let mut cfg = ifind::db::DbOptions {
         min_connections: 0,
         max_connections: max,
         connect_timeout_secs: acquire.as_secs().max(1),

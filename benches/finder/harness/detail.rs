@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use ifind::config::DatabaseConfig;
+use ifind::db::DbOptions;
 use ifind::domain::interaction::INTERACTION_COLUMNS;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -61,11 +61,11 @@ async fn app_rate(
     loads: usize,
     tx: bool,
 ) -> Result<f64> {
-    let cfg = DatabaseConfig {
+    let cfg = DbOptions {
         min_connections: clients as u32,
         max_connections: clients as u32,
         auto_migrate: false,
-        ..DatabaseConfig::default()
+        ..DbOptions::default()
     };
     let db = ifind::db::pool::connect(&env.url, &cfg).await?;
     // Open every connection before the clock starts (pgbench reports without connecting too).

@@ -5,8 +5,9 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use ifind::config::{Config, DatabaseConfig, Paths};
+use ifind::config::{Config, Paths};
 use ifind::db::Db;
+use ifind::db::DbOptions;
 use ifind::db::cluster::{Cluster, ClusterSettings};
 use ifind::seed::SeedOptions;
 use sqlx::postgres::PgConnectOptions;
@@ -111,9 +112,9 @@ pub async fn prepare(url: &str, rows: u64, sites: u32, seed: u64) -> Result<Env>
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
         .fetch_one(&mut conn)
         .await?;
-    let mut cfg = DatabaseConfig {
+    let mut cfg = DbOptions {
         min_connections: 0,
-        ..DatabaseConfig::default()
+        ..DbOptions::default()
     };
     cfg.auto_migrate = false;
     let db = ifind::db::pool::connect(url, &cfg).await?;

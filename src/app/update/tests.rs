@@ -390,7 +390,7 @@ fn each_first_page_is_followed_by_its_month_histogram() {
     assert_eq!(asked.len(), 1, "{effects:?}");
     let (hid, request) = asked[0].clone();
     assert_eq!((request.query.as_str(), request.site_id), ("", 7));
-    let months = vec![crate::db::histogram::MonthCount {
+    let months = vec![crate::domain::histogram::MonthCount {
         month: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap_or_default(),
         count: 5,
     }];

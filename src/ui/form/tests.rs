@@ -205,7 +205,7 @@ fn conflict_120x40() {
 }
 
 fn trash_screen(width: u16, height: u16) -> App {
-    use crate::db::trash::TrashItem;
+    use crate::domain::trash::TrashItem;
     let mut app = finder(width, height);
     app.state.session.role = "admin".into();
     app.press(key(KeyCode::Char('t')));
@@ -260,7 +260,7 @@ fn delete_question_80x24() {
 
 #[test]
 fn detail_with_history_120x40() {
-    use crate::db::audit::{AuditEntry, FieldChange, Operation};
+    use crate::domain::audit::{AuditEntry, FieldChange, Operation};
     let mut app = finder(120, 40);
     app.press(key(KeyCode::Char('h')));
     let request_id = app
@@ -382,7 +382,7 @@ mod fuzz {
 }
 
 fn health_screen(width: u16, height: u16) -> App {
-    use crate::db::health::{Check, Verdict};
+    use crate::domain::health::{Check, Verdict};
     let mut app = finder(width, height);
     app.state.session.role = "admin".into();
     app.press(key(KeyCode::Char('H')));
