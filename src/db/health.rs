@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use sqlx::PgConnection;
+
 use super::Db;
 use super::migrate::{self, SchemaState};
 use super::replicas::{Probe, ReadRouter};
@@ -49,9 +51,30 @@ fn mib(bytes: i64) -> String {
 /// Every check against `db`. `recent_errors` are the last error lines of ifind's own log (the
 /// caller reads the file).
 pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check>> {
-    let mut out = Vec::new();
+    let mut out = pool_checks(db);
+    let mut conn = db.pool.acquire().await?;
+    out.extend(latency_checks(&mut conn).await?);
+    out.extend(cache_checks(&mut conn).await?);
+    out.extend(replication_checks(&mut conn).await?);
+    out.extend(size_checks(&mut conn).await?);
+    out.extend(schema_checks(&mut conn).await?);
+    out.extend(error_checks(&mut conn, recent_errors).await?);
+    // Failed logins: ifind's ifind_auth module locks a name out, auth_delay delays each
+    // failure. A module's settings are in pg_settings only when the server loads it.
+    let settings: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, setting FROM pg_settings \
+          WHERE name IN ('ifind_auth.max_failures', 'ifind_auth.lockout_seconds', \
+                         'auth_delay.milliseconds')",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    out.push(lockout_check(&settings));
+    Ok(out)
+}
 
-    // Pool.
+/// The pool: connections in use against the maximum.
+fn pool_checks(db: &Db) -> Vec<Check> {
+    let mut out = Vec::new();
     let max = db.pool.options().get_max_connections();
     let size = db.pool.size();
     let idle = u32::try_from(db.pool.num_idle()).unwrap_or(u32::MAX);
@@ -62,9 +85,12 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
         above(f64::from(in_use) / f64::from(max.max(1)), 0.7, 0.9),
         "degraded from 70% of max in use, critical from 90%",
     ));
+    out
+}
 
-    // Round trips.
-    let mut conn = db.pool.acquire().await?;
+/// Round trips: 20 `SELECT 1`.
+async fn latency_checks(conn: &mut PgConnection) -> sqlx::Result<Vec<Check>> {
+    let mut out = Vec::new();
     let mut samples = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
@@ -88,8 +114,12 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
         above(p95.as_secs_f64() * 1000.0, 20.0, 200.0),
         "p95 degraded from 20 ms, critical from 200 ms",
     ));
+    Ok(out)
+}
 
-    // Buffer cache.
+/// The buffer cache's hit rate.
+async fn cache_checks(conn: &mut PgConnection) -> sqlx::Result<Vec<Check>> {
+    let mut out = Vec::new();
     let (hit, read, warming): (i64, i64, bool) = sqlx::query_as(
         "SELECT blks_hit, blks_read, pg_postmaster_start_time() > now() - interval '1 hour' \
            FROM pg_stat_database WHERE datname = current_database()",
@@ -125,8 +155,12 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
         verdict,
         "degraded below 99%, critical below 90% (judged after 10,000 reads and an hour up)",
     ));
+    Ok(out)
+}
 
-    // Replicas, as the primary sees them.
+/// The replicas, as the primary sees them.
+async fn replication_checks(conn: &mut PgConnection) -> sqlx::Result<Vec<Check>> {
+    let mut out = Vec::new();
     let lags: Vec<(String, Option<f64>)> = sqlx::query_as(
         "SELECT coalesce(application_name, client_addr::text, 'replica'), \
                 extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication",
@@ -150,8 +184,12 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
             "degraded from 5 s behind, critical from 60 s",
         ));
     }
+    Ok(out)
+}
 
-    // Sizes and dead tuples.
+/// Sizes and dead tuples of interactions.
+async fn size_checks(conn: &mut PgConnection) -> sqlx::Result<Vec<Check>> {
+    let mut out = Vec::new();
     let (table, indexes, live, dead): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT pg_table_size('interactions'), pg_indexes_size('interactions'), \
                 greatest(coalesce(s.n_live_tup, 0), c.reltuples::bigint), \
@@ -195,9 +233,13 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
         },
         "degraded from 20% dead (autovacuum behind), critical from 50%",
     ));
+    Ok(out)
+}
 
-    // Schema.
-    let (value, verdict) = match migrate::state(&mut conn).await {
+/// The schema version against this binary's.
+async fn schema_checks(conn: &mut PgConnection) -> sqlx::Result<Vec<Check>> {
+    let mut out = Vec::new();
+    let (value, verdict) = match migrate::state(&mut *conn).await {
         Ok(SchemaState::Current { db }) => (
             format!("{db} (this ifind: {})", migrate::binary_version()),
             Verdict::Ok,
@@ -222,8 +264,15 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
         verdict,
         "degraded with pending migrations, critical when missing or of another major version",
     ));
+    Ok(out)
+}
 
-    // Errors: the server's own counters, and ifind's log (ERROR lines of the last day).
+/// Errors: the server's own counters, and ifind's log (ERROR lines of the last day).
+async fn error_checks(
+    conn: &mut PgConnection,
+    recent_errors: &[String],
+) -> sqlx::Result<Vec<Check>> {
+    let mut out = Vec::new();
     let (deadlocks, conflicts): (i64, i64) = sqlx::query_as(
         "SELECT deadlocks, conflicts FROM pg_stat_database WHERE datname = current_database()",
     )
@@ -249,17 +298,6 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
         },
         "degraded when ifind logged errors or the server saw deadlocks",
     ));
-
-    // Failed logins: ifind's ifind_auth module locks a name out, auth_delay delays each
-    // failure. A module's settings are in pg_settings only when the server loads it.
-    let settings: Vec<(String, String)> = sqlx::query_as(
-        "SELECT name, setting FROM pg_settings \
-          WHERE name IN ('ifind_auth.max_failures', 'ifind_auth.lockout_seconds', \
-                         'auth_delay.milliseconds')",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    out.push(lockout_check(&settings));
     Ok(out)
 }
 
