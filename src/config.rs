@@ -266,6 +266,57 @@ impl Paths {
     }
 }
 
+/// The first `[database]` setting that is out of range: its section, key and what is wrong.
+fn database_problem(db: &DatabaseConfig) -> Option<(&'static str, &'static str, String)> {
+    if db.max_connections == 0 {
+        return Some(("database", "max_connections", "must be at least 1".into()));
+    }
+    if db.min_connections > db.max_connections {
+        return Some((
+            "database",
+            "min_connections",
+            format!(
+                "is {} but max_connections is {}; make it no larger than max_connections",
+                db.min_connections, db.max_connections
+            ),
+        ));
+    }
+    if db.connect_timeout_secs == 0 {
+        return Some((
+            "database",
+            "connect_timeout_secs",
+            "must be at least 1 second".into(),
+        ));
+    }
+    for (key, url) in [("url", &db.url), ("owner_url", &db.owner_url)] {
+        if !url.is_empty() && !is_postgres_url(url) {
+            return Some((
+                "database",
+                key,
+                "must start with postgres:// or postgresql://".into(),
+            ));
+        }
+    }
+    if db.read_urls.iter().any(|u| !is_postgres_url(u)) {
+        return Some((
+            "database",
+            "read_urls",
+            "every entry must start with postgres:// or postgresql://".into(),
+        ));
+    }
+    if !(1..=3_600_000).contains(&db.max_replica_lag_ms) {
+        return Some((
+            "database",
+            "max_replica_lag_ms",
+            format!(
+                "is {}; use 1 to 3600000 milliseconds (the default is 5000)",
+                db.max_replica_lag_ms
+            ),
+        ));
+    }
+    None
+}
+
 impl Config {
     /// Loads the configuration: `explicit` (from `--config`, which must exist) or the platform
     /// file (optional), then the environment's database URL.
@@ -341,75 +392,33 @@ impl Config {
     }
 
     fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
-        let err = |section: &str, key: &str, message: String| ConfigError {
-            path: path.to_path_buf(),
-            line: find_key_line(text, section, key),
-            key: Some(format!("{section}.{key}")),
-            message,
-        };
-        let db = &self.database;
-        if db.max_connections == 0 {
-            return Err(err(
-                "database",
-                "max_connections",
-                "must be at least 1".into(),
-            ));
+        let problem = database_problem(&self.database).or_else(|| self.other_problem());
+        if let Some((section, key, message)) = problem {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: find_key_line(text, section, key),
+                key: Some(format!("{section}.{key}")),
+                message,
+            });
         }
-        if db.min_connections > db.max_connections {
-            return Err(err(
-                "database",
-                "min_connections",
-                format!(
-                    "is {} but max_connections is {}; make it no larger than max_connections",
-                    db.min_connections, db.max_connections
-                ),
-            ));
-        }
-        if db.connect_timeout_secs == 0 {
-            return Err(err(
-                "database",
-                "connect_timeout_secs",
-                "must be at least 1 second".into(),
-            ));
-        }
-        for (key, url) in [("url", &db.url), ("owner_url", &db.owner_url)] {
-            if !url.is_empty() && !is_postgres_url(url) {
-                return Err(err(
-                    "database",
-                    key,
-                    "must start with postgres:// or postgresql://".into(),
-                ));
-            }
-        }
-        if db.read_urls.iter().any(|u| !is_postgres_url(u)) {
-            return Err(err(
-                "database",
-                "read_urls",
-                "every entry must start with postgres:// or postgresql://".into(),
-            ));
-        }
-        if !(1..=3_600_000).contains(&db.max_replica_lag_ms) {
-            return Err(err(
-                "database",
-                "max_replica_lag_ms",
-                format!(
-                    "is {}; use 1 to 3600000 milliseconds (the default is 5000)",
-                    db.max_replica_lag_ms
-                ),
-            ));
-        }
+        self.validate_keys(text, path)
+    }
+
+    /// The first setting outside `[database]` that is out of range: its section, key and what
+    /// is wrong.
+    fn other_problem(&self) -> Option<(&'static str, &'static str, String)> {
         if !(1..=500).contains(&self.search.page_size) {
-            return Err(err(
+            return Some((
                 "search",
                 "page_size",
                 format!("is {}; use 1 to 500", self.search.page_size),
             ));
         }
         if self.search.count_cap == 0 {
-            return Err(err("search", "count_cap", "must be at least 1".into()));
+            return Some(("search", "count_cap", "must be at least 1".into()));
         }
         if !(1..=3650).contains(&self.retention.trash_days) {
-            return Err(err(
+            return Some((
                 "retention",
                 "trash_days",
                 format!(
@@ -419,7 +428,7 @@ impl Config {
             ));
         }
         if !(1..=36500).contains(&self.retention.archive_after_days) {
-            return Err(err(
+            return Some((
                 "retention",
                 "archive_after_days",
                 format!(
@@ -429,7 +438,7 @@ impl Config {
             ));
         }
         if self.search.debounce_ms > 2000 {
-            return Err(err(
+            return Some((
                 "search",
                 "debounce_ms",
                 format!(
@@ -439,14 +448,14 @@ impl Config {
             ));
         }
         if self.embedded.os_user.trim().is_empty() {
-            return Err(err(
+            return Some((
                 "embedded",
                 "os_user",
                 "must name an OS user (the default is postgres)".into(),
             ));
         }
         if self.embedded.login_max_failures > 1000 {
-            return Err(err(
+            return Some((
                 "embedded",
                 "login_max_failures",
                 format!(
@@ -456,7 +465,7 @@ impl Config {
             ));
         }
         if !(1..=604_800).contains(&self.embedded.login_lockout_secs) {
-            return Err(err(
+            return Some((
                 "embedded",
                 "login_lockout_secs",
                 format!(
@@ -469,7 +478,7 @@ impl Config {
             self.log.level.to_ascii_lowercase().as_str(),
             "error" | "warn" | "info" | "debug" | "trace" | "off"
         ) {
-            return Err(err(
+            return Some((
                 "log",
                 "level",
                 format!(
@@ -478,7 +487,7 @@ impl Config {
                 ),
             ));
         }
-        self.validate_keys(text, path)
+        None
     }
 
     /// Checks the `[keys]` table ([`KeyMap::checked`]); an error names the entry's line.
