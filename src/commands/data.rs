@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::output::{clip, table, thousands};
 use super::{Ctx, interactive};
 use crate::cli::{ExportFormat, OutputFormat, SearchArgs, SortArg};
-use crate::db::search::{self, MatchCount, SearchRequest, Sort};
+use crate::db::search::{self, MatchCount, SearchPage, SearchRequest, Sort};
 use crate::db::sites::Site;
 use crate::db::{Db, access, users};
 use crate::domain::format::escape_json;
@@ -168,70 +168,8 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     }
     let mut out = std::io::stdout().lock();
     match args.format {
-        OutputFormat::Table => {
-            if page.fuzzy && !page.hits.is_empty() {
-                eprintln!("no exact matches; near matches (similar titles and leads):");
-            }
-            let rows: Vec<Vec<String>> = page
-                .hits
-                .iter()
-                .map(|h| {
-                    let i = &h.interaction;
-                    vec![
-                        i.interaction_id.to_string(),
-                        format_wall_clock(i.start_datetime, &i.timezone),
-                        clip(&i.kind, 16),
-                        clip(&i.lead, 22),
-                        clip(&i.title, 48),
-                        clip(i.location.as_deref().unwrap_or(""), 24),
-                    ]
-                })
-                .collect();
-            if rows.is_empty() {
-                if page.count.is_none() {
-                    eprintln!("no interactions match");
-                }
-            } else {
-                write!(
-                    out,
-                    "{}",
-                    table(&["ID", "START", "TYPE", "LEAD", "TITLE", "LOCATION"], &rows)
-                )?;
-            }
-        }
-        OutputFormat::Json => {
-            let hits: Vec<serde_json::Value> = page
-                .hits
-                .iter()
-                .map(|h| {
-                    let mut v =
-                        serde_json::to_value(&h.interaction).unwrap_or(serde_json::Value::Null);
-                    if let (Some(obj), Some(rank)) = (v.as_object_mut(), h.rank) {
-                        obj.insert("rank".into(), serde_json::json!(rank));
-                    }
-                    v
-                })
-                .collect();
-            let (count, exact) = match &page.count {
-                Some(MatchCount::Exact(n)) => (Some(*n), true),
-                Some(MatchCount::AtLeast(n)) => (Some(*n), false),
-                None => (None, false),
-            };
-            let doc = serde_json::json!({
-                "site": site.name,
-                "query": request.query,
-                "sort": request.sort.to_string(),
-                "count": count,
-                "count_exact": exact,
-                "fuzzy": page.fuzzy,
-                "ignored": page.ignored,
-                "next_cursor": page.next_cursor,
-                "hits": hits,
-            });
-            // serde_json escapes C0; DEL, C1 and bidirectional controls are escaped too.
-            let text = escape_json(serde_json::to_string_pretty(&doc)?);
-            writeln!(out, "{text}")?;
-        }
+        OutputFormat::Table => print_table(&mut out, &page)?,
+        OutputFormat::Json => print_json(&mut out, &page, &site.name, &request)?,
         OutputFormat::Csv => {
             let rows: Vec<Interaction> = page.hits.iter().map(|h| h.interaction.clone()).collect();
             crate::csvio::write_csv(&mut out, &rows)?;
@@ -255,6 +193,82 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
             eprintln!("more: add --after {cursor}");
         }
     }
+    Ok(())
+}
+
+/// `ifind search --format table`: the hits as a table (a note on standard error when there
+/// are none, or when they are near matches).
+fn print_table(out: &mut impl Write, page: &SearchPage) -> Result<()> {
+    if page.fuzzy && !page.hits.is_empty() {
+        eprintln!("no exact matches; near matches (similar titles and leads):");
+    }
+    let rows: Vec<Vec<String>> = page
+        .hits
+        .iter()
+        .map(|h| {
+            let i = &h.interaction;
+            vec![
+                i.interaction_id.to_string(),
+                format_wall_clock(i.start_datetime, &i.timezone),
+                clip(&i.kind, 16),
+                clip(&i.lead, 22),
+                clip(&i.title, 48),
+                clip(i.location.as_deref().unwrap_or(""), 24),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        if page.count.is_none() {
+            eprintln!("no interactions match");
+        }
+    } else {
+        write!(
+            out,
+            "{}",
+            table(&["ID", "START", "TYPE", "LEAD", "TITLE", "LOCATION"], &rows)
+        )?;
+    }
+    Ok(())
+}
+
+/// `ifind search --format json`: one document with the count, the notes, the cursor and the
+/// hits (each with its rank).
+fn print_json(
+    out: &mut impl Write,
+    page: &SearchPage,
+    site: &str,
+    request: &SearchRequest,
+) -> Result<()> {
+    let hits: Vec<serde_json::Value> = page
+        .hits
+        .iter()
+        .map(|h| {
+            let mut v = serde_json::to_value(&h.interaction).unwrap_or(serde_json::Value::Null);
+            if let (Some(obj), Some(rank)) = (v.as_object_mut(), h.rank) {
+                obj.insert("rank".into(), serde_json::json!(rank));
+            }
+            v
+        })
+        .collect();
+    let (count, exact) = match &page.count {
+        Some(MatchCount::Exact(n)) => (Some(*n), true),
+        Some(MatchCount::AtLeast(n)) => (Some(*n), false),
+        None => (None, false),
+    };
+    let doc = serde_json::json!({
+        "site": site,
+        "query": request.query,
+        "sort": request.sort.to_string(),
+        "count": count,
+        "count_exact": exact,
+        "fuzzy": page.fuzzy,
+        "ignored": page.ignored,
+        "next_cursor": page.next_cursor,
+        "hits": hits,
+    });
+    // serde_json escapes C0; DEL, C1 and bidirectional controls are escaped too.
+    let text = escape_json(serde_json::to_string_pretty(&doc)?);
+    writeln!(out, "{text}")?;
     Ok(())
 }
 
