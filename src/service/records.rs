@@ -98,14 +98,6 @@ pub async fn save_once(
     v: ValidInteraction,
     client_id: Option<&str>,
 ) -> Result<Interaction, SaveError> {
-    let failed = |e: sqlx::Error| {
-        let lost = crate::db::faults::is_connection_lost(&e);
-        SaveError::Failed(if lost {
-            format!("the connection to the database was lost ({e})")
-        } else {
-            format!("the database could not be reached or refused the write ({e})")
-        })
-    };
     let Some(user_id) = user_id else {
         return Err(SaveError::NotPermitted(
             "saving needs a logged-in user; run `ifind` to log in".into(),
@@ -131,22 +123,7 @@ pub async fn save_once(
                     .await
                     .map_err(failed)?;
             if earlier {
-                // An earlier attempt of this same create is stored: that is the answer.
-                let deleted = interactions::is_deleted(&mut tx, site_id, stored.interaction_id)
-                    .await
-                    .map_err(failed)?;
-                tx.commit().await.map_err(failed)?;
-                tracing::info!(
-                    user_id,
-                    site_id,
-                    interaction_id = stored.interaction_id,
-                    "create already stored by an earlier attempt"
-                );
-                return if deleted {
-                    Err(SaveError::Gone)
-                } else {
-                    Ok(stored)
-                };
+                return stored_before(tx, site_id, user_id, stored).await;
             }
             stored
         }
@@ -159,36 +136,16 @@ pub async fn save_once(
                 version,
             },
             _,
-        ) => {
-            match interactions::update(&mut tx, site_id, interaction_id, version, user_id, &v)
-                .await
-                .map_err(failed)?
-            {
-                Some(stored) => stored,
-                None => {
-                    return match interactions::get(&mut tx, site_id, interaction_id)
-                        .await
-                        .map_err(failed)?
-                    {
-                        Some(current) if is_this_edit(&current, version, user_id, &v) => {
-                            // This very edit, stored by an earlier attempt.
-                            Ok(current)
-                        }
-                        Some(current) => {
-                            let by = match current.updated_by {
-                                Some(id) => users::name_of(&mut tx, id).await.map_err(failed)?,
-                                None => None,
-                            };
-                            Err(SaveError::Conflict {
-                                current: Box::new(current),
-                                by,
-                            })
-                        }
-                        None => Err(SaveError::Gone),
-                    };
-                }
+        ) => match interactions::update(&mut tx, site_id, interaction_id, version, user_id, &v)
+            .await
+            .map_err(failed)?
+        {
+            Some(stored) => stored,
+            None => {
+                return why_not_updated(&mut tx, site_id, interaction_id, version, user_id, &v)
+                    .await;
             }
-        }
+        },
     };
     tx.commit().await.map_err(|e| {
         if crate::db::faults::is_connection_lost(&e) {
@@ -205,6 +162,70 @@ pub async fn save_once(
         "interaction saved"
     );
     Ok(stored)
+}
+
+/// A save that failed in the database: lost connection or refused write.
+fn failed(e: sqlx::Error) -> SaveError {
+    let lost = crate::db::faults::is_connection_lost(&e);
+    SaveError::Failed(if lost {
+        format!("the connection to the database was lost ({e})")
+    } else {
+        format!("the database could not be reached or refused the write ({e})")
+    })
+}
+
+/// An earlier attempt of this same create is stored: that is the answer (Gone if it has been
+/// deleted since).
+async fn stored_before(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    site_id: i32,
+    user_id: i32,
+    stored: Interaction,
+) -> Result<Interaction, SaveError> {
+    let deleted = interactions::is_deleted(&mut tx, site_id, stored.interaction_id)
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
+    tracing::info!(
+        user_id,
+        site_id,
+        interaction_id = stored.interaction_id,
+        "create already stored by an earlier attempt"
+    );
+    if deleted {
+        Err(SaveError::Gone)
+    } else {
+        Ok(stored)
+    }
+}
+
+/// An edit from `version` that updated nothing: this very edit stored by an earlier attempt
+/// (the stored record), someone else's newer version (a conflict, with their name), or gone.
+async fn why_not_updated(
+    tx: &mut sqlx::PgConnection,
+    site_id: i32,
+    interaction_id: i32,
+    version: i32,
+    user_id: i32,
+    v: &ValidInteraction,
+) -> Result<Interaction, SaveError> {
+    match interactions::get(&mut *tx, site_id, interaction_id)
+        .await
+        .map_err(failed)?
+    {
+        Some(current) if is_this_edit(&current, version, user_id, v) => Ok(current),
+        Some(current) => {
+            let by = match current.updated_by {
+                Some(id) => users::name_of(&mut *tx, id).await.map_err(failed)?,
+                None => None,
+            };
+            Err(SaveError::Conflict {
+                current: Box::new(current),
+                by,
+            })
+        }
+        None => Err(SaveError::Gone),
+    }
 }
 
 /// True when `current` is the result of the edit of `v` from `version` by `user_id`.
