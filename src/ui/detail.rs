@@ -8,8 +8,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::finder::highlighted;
 use super::theme::Theme;
+use crate::app::search_types::Hit;
 use crate::app::state::State;
-use crate::domain::interaction::format_wall_clock;
+use crate::domain::interaction::{Interaction, format_wall_clock};
 
 /// Width of the field labels.
 const LABEL: usize = 10;
@@ -46,79 +47,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         .results
         .as_ref()
         .map_or(&[][..], |r| r.highlight.as_slice());
-    let when = |t| format_wall_clock(t, &i.timezone);
-    let field = |label: &str, value: Vec<Span<'static>>| {
-        let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.dim)];
-        spans.extend(value);
-        Line::from(spans)
-    };
-    let plain = |text: String| vec![Span::styled(text, theme.text)];
-    let marked = |text: &str| owned(highlighted(text, terms, theme.text, theme.matched));
-
-    let title = owned(highlighted(&i.title, terms, theme.accent, theme.matched));
-    let own_time = span_of_time(&when(i.start_datetime), &when(i.end_datetime), &i.timezone);
-    let mut lines = vec![
-        Line::from(title),
-        field("Type", marked(&i.kind)),
-        field("Lead", marked(&i.lead)),
-        field("When", plain(own_time)),
-    ];
-    if let Some(yours) = viewer_time(i.start_datetime, i.end_datetime, &i.timezone, theme) {
-        lines.push(field("Your time", plain(yours)));
-    }
-    lines.push(field(
-        "Location",
-        marked(i.location.as_deref().unwrap_or("—")),
-    ));
+    let mut lines = field_lines(i, terms, theme);
     lines.push(Line::default());
-    for (label, text) in [("Description", &i.description), ("Notes", &i.notes)] {
-        lines.push(Line::from(Span::styled(label, theme.dim)));
-        match text.as_deref().filter(|t| !t.trim().is_empty()) {
-            Some(text) => lines.extend(text.lines().map(|p| Line::from(marked(p)))),
-            None => lines.push(Line::from(Span::styled("—", theme.dim))),
-        }
-    }
-    lines.push(Line::default());
-    // Record times to the minute: the seconds of a save mean nothing to a reader.
-    let stamp = |t: chrono::DateTime<chrono::Utc>| {
-        use chrono::Timelike;
-        when(
-            t.with_second(0)
-                .and_then(|t| t.with_nanosecond(0))
-                .unwrap_or(t),
-        )
-    };
-    let who = |name: &Option<String>, id: i32| match name {
-        Some(name) => name.clone(),
-        None => format!("user #{id}"),
-    };
-    lines.push(field(
-        "Created",
-        plain(format!(
-            "{} by {}",
-            stamp(i.created_at),
-            who(&hit.created_by_name, i.created_by)
-        )),
-    ));
-    let updated = match (i.updated_at, i.updated_by) {
-        (Some(at), Some(by)) => format!("{} by {}", stamp(at), who(&hit.updated_by_name, by)),
-        (Some(at), None) => stamp(at),
-        _ => "never".to_string(),
-    };
-    lines.push(field("Updated", plain(updated)));
-    lines.push(field(
-        "ID",
-        plain(format!(
-            "{} (version {}){}",
-            i.interaction_id,
-            i.version,
-            if hit.archived {
-                " · archived, read-only"
-            } else {
-                ""
-            }
-        )),
-    ));
+    lines.extend(record_lines(hit, theme));
     if state.history_open {
         lines.push(Line::default());
         lines.extend(history_lines(state, i.interaction_id, &i.timezone, theme));
@@ -129,6 +60,91 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
             .scroll((state.detail_scroll, 0)),
         text_area,
     );
+}
+
+/// A labelled line.
+fn field(label: &str, value: Vec<Span<'static>>, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.dim)];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+/// The interaction's own fields, matched `terms` highlighted: title, type, lead, times,
+/// location, description and notes.
+fn field_lines(i: &Interaction, terms: &[String], theme: &Theme) -> Vec<Line<'static>> {
+    let when = |t| format_wall_clock(t, &i.timezone);
+    let plain = |text: String| vec![Span::styled(text, theme.text)];
+    let marked = |text: &str| owned(highlighted(text, terms, theme.text, theme.matched));
+    let title = owned(highlighted(&i.title, terms, theme.accent, theme.matched));
+    let own_time = span_of_time(&when(i.start_datetime), &when(i.end_datetime), &i.timezone);
+    let mut lines = vec![
+        Line::from(title),
+        field("Type", marked(&i.kind), theme),
+        field("Lead", marked(&i.lead), theme),
+        field("When", plain(own_time), theme),
+    ];
+    if let Some(yours) = viewer_time(i.start_datetime, i.end_datetime, &i.timezone, theme) {
+        lines.push(field("Your time", plain(yours), theme));
+    }
+    lines.push(field(
+        "Location",
+        marked(i.location.as_deref().unwrap_or("—")),
+        theme,
+    ));
+    lines.push(Line::default());
+    for (label, text) in [("Description", &i.description), ("Notes", &i.notes)] {
+        lines.push(Line::from(Span::styled(label, theme.dim)));
+        match text.as_deref().filter(|t| !t.trim().is_empty()) {
+            Some(text) => lines.extend(text.lines().map(|p| Line::from(marked(p)))),
+            None => lines.push(Line::from(Span::styled("—", theme.dim))),
+        }
+    }
+    lines
+}
+
+/// Who created and last changed the record, when (to the minute), and its id and version.
+fn record_lines(hit: &Hit, theme: &Theme) -> Vec<Line<'static>> {
+    let i = &hit.interaction;
+    let plain = |text: String| vec![Span::styled(text, theme.text)];
+    // Record times to the minute: the seconds of a save mean nothing to a reader.
+    let stamp = |t: chrono::DateTime<chrono::Utc>| {
+        use chrono::Timelike;
+        format_wall_clock(
+            t.with_second(0)
+                .and_then(|t| t.with_nanosecond(0))
+                .unwrap_or(t),
+            &i.timezone,
+        )
+    };
+    let who = |name: &Option<String>, id: i32| match name {
+        Some(name) => name.clone(),
+        None => format!("user #{id}"),
+    };
+    let created = format!(
+        "{} by {}",
+        stamp(i.created_at),
+        who(&hit.created_by_name, i.created_by)
+    );
+    let updated = match (i.updated_at, i.updated_by) {
+        (Some(at), Some(by)) => format!("{} by {}", stamp(at), who(&hit.updated_by_name, by)),
+        (Some(at), None) => stamp(at),
+        _ => "never".to_string(),
+    };
+    let id = format!(
+        "{} (version {}){}",
+        i.interaction_id,
+        i.version,
+        if hit.archived {
+            " · archived, read-only"
+        } else {
+            ""
+        }
+    );
+    vec![
+        field("Created", plain(created), theme),
+        field("Updated", plain(updated), theme),
+        field("ID", plain(id), theme),
+    ]
 }
 
 /// The History section: each change, oldest first, with who made it and its fields' old and new
