@@ -447,6 +447,11 @@ impl Config {
                 ),
             ));
         }
+        self.embedded_problem()
+    }
+
+    /// The first `[embedded]` or `[log]` setting that is out of range.
+    fn embedded_problem(&self) -> Option<(&'static str, &'static str, String)> {
         if self.embedded.os_user.trim().is_empty() {
             return Some((
                 "embedded",

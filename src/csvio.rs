@@ -342,21 +342,6 @@ fn read_header(header: &csv::ByteRecord) -> Result<Vec<Option<Field>>, ImportErr
     Ok(columns)
 }
 
-fn set_field(input: &mut InteractionInput, field: Field, value: String) {
-    let slot = match field {
-        Field::Title => &mut input.title,
-        Field::Type => &mut input.kind,
-        Field::Lead => &mut input.lead,
-        Field::Start => &mut input.start,
-        Field::End => &mut input.end,
-        Field::Timezone => &mut input.timezone,
-        Field::Location => &mut input.location,
-        Field::Description => &mut input.description,
-        Field::Notes => &mut input.notes,
-    };
-    *slot = value;
-}
-
 /// Parses and validates a CSV file (header row required; a UTF-8 BOM and CRLF line ends are
 /// fine). Returns every row, or every problem with its physical line and field. Writes nothing.
 pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError> {
@@ -395,7 +380,7 @@ pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError>
             let Some(field) = *column else { continue };
             match std::str::from_utf8(bytes) {
                 // Export neutralised formula-like cells with a leading `'`: undo it.
-                Ok(text) => set_field(&mut input, field, unneutralise(text.to_string())),
+                Ok(text) => input.set(field, unneutralise(text.to_string())),
                 Err(_) => {
                     problems.push(
                         place,
@@ -477,7 +462,7 @@ pub fn read_json(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError
                 continue;
             };
             match value {
-                serde_json::Value::String(s) => set_field(&mut input, field, s),
+                serde_json::Value::String(s) => input.set(field, s),
                 serde_json::Value::Null => {}
                 _ => {
                     problems.push(

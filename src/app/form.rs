@@ -214,11 +214,6 @@ impl FormState {
             .filter(move |e| shown && e.field == field)
     }
 
-    /// How many problems the text has, shown or not.
-    pub fn problem_count(&self) -> usize {
-        self.errors.len()
-    }
-
     fn revalidate(&mut self, input: &InteractionInput) {
         self.errors = validate(input).err().unwrap_or_default();
     }

@@ -181,18 +181,6 @@ impl Field {
         matches!(self, Field::Description | Field::Notes)
     }
 
-    /// The most characters the field may hold (None: no limit).
-    pub fn max_chars(self) -> Option<usize> {
-        match self {
-            Field::Title => Some(MAX_TITLE),
-            Field::Type => Some(MAX_TYPE),
-            Field::Lead => Some(MAX_LEAD),
-            Field::Timezone => Some(MAX_TIMEZONE),
-            Field::Location => Some(MAX_LOCATION),
-            Field::Start | Field::End | Field::Description | Field::Notes => None,
-        }
-    }
-
     /// The field whose [`name`](Field::name) is `name`.
     pub fn from_name(name: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.name() == name)
