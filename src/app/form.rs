@@ -331,7 +331,7 @@ pub fn open_new(state: &mut State) {
         ..InteractionInput::default()
     };
     let mut form = FormState::new(FormTarget::New, &input, false);
-    form.client_id = Some(crate::db::faults::new_client_id());
+    form.client_id = Some(state.client_ids.next_id());
     open(state, form);
 }
 
@@ -712,9 +712,7 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
             let mut form = FormState::new(draft.target, &draft.input, true);
             form.client_id = match draft.target {
                 // A draft from before client ids: a new id (it was never saved with one).
-                FormTarget::New => draft
-                    .client_id
-                    .or_else(|| Some(crate::db::faults::new_client_id())),
+                FormTarget::New => draft.client_id.or_else(|| Some(state.client_ids.next_id())),
                 FormTarget::Edit { .. } => None,
             };
             open(state, form);

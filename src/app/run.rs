@@ -22,7 +22,7 @@ use super::drafts::DraftStore;
 use super::keymap::KeyMap;
 use super::login::SiteChoice;
 use super::runner::{LoginBackend, Runner, SearchBackend, osc52};
-use super::state::{Screen, Session, Settings, State};
+use super::state::{ClientIds, Screen, Session, Settings, State};
 use super::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::db::Db;
 use crate::ui::{self, Theme};
@@ -144,6 +144,8 @@ async fn event_loop(
         }
         None => (signed_in(session, settings, sites), None),
     };
+    // The one random draw of the app's state: where the form's client ids start.
+    state.client_ids = ClientIds::from_seed(rand::random());
     let size = terminal.size()?;
     update(
         &mut state,

@@ -243,10 +243,39 @@ pub struct InFlight {
     pub sort: Sort,
 }
 
+/// Where the form's client ids come from (what they are for: `crate::db::faults::new_client_id`):
+/// UUIDs made from a random seed and a counter, so that `update` stays deterministic. The seed
+/// is the effect layer's ([`crate::app::run`] draws it); a state made in a test has all zeros.
+#[derive(Clone, Debug, Default)]
+pub struct ClientIds {
+    seed: [u8; 16],
+    next: u64,
+}
+
+impl ClientIds {
+    /// Ids from `seed` (random per process, so that no two windows make the same id).
+    pub fn from_seed(seed: [u8; 16]) -> ClientIds {
+        ClientIds { seed, next: 0 }
+    }
+
+    /// The next id: the seed with the counter mixed into its last six bytes.
+    pub fn next_id(&mut self) -> String {
+        let mut bytes = self.seed;
+        let counter = self.next.to_be_bytes();
+        for (b, c) in bytes[10..].iter_mut().zip(&counter[2..]) {
+            *b ^= c;
+        }
+        self.next += 1;
+        crate::domain::format::uuid_v4_text(bytes)
+    }
+}
+
 /// The whole state of the terminal UI.
 #[derive(Clone, Debug)]
 pub struct State {
     pub screen: Screen,
+    /// The form's client ids (see [`ClientIds`]).
+    pub client_ids: ClientIds,
     pub login: LoginState,
     pub picker: PickerState,
     pub focus: Focus,
@@ -329,6 +358,7 @@ impl State {
     pub fn new(session: Session, settings: Settings, now: Instant) -> State {
         State {
             screen: Screen::Finder,
+            client_ids: ClientIds::default(),
             login: LoginState::default(),
             picker: PickerState::default(),
             focus: Focus::Query,
@@ -434,5 +464,35 @@ impl State {
     /// When the runner must send the next [`super::update::Msg::Tick`], if a search is due.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.search_due
+    }
+}
+
+#[cfg(test)]
+mod client_id_tests {
+    use super::ClientIds;
+
+    #[test]
+    fn client_ids_are_distinct_version_4_uuids_that_depend_on_the_seed_only() {
+        let mut a = ClientIds::from_seed([7; 16]);
+        let ids: Vec<String> = (0..1000).map(|_| a.next_id()).collect();
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        for id in &ids {
+            let parts: Vec<&str> = id.split('-').collect();
+            assert_eq!(
+                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12],
+                "{id}"
+            );
+            assert!(parts[2].starts_with('4'), "version 4: {id}");
+            assert!(
+                matches!(&parts[3][..1], "8" | "9" | "a" | "b"),
+                "variant: {id}"
+            );
+        }
+        let mut again = ClientIds::from_seed([7; 16]);
+        assert_eq!(again.next_id(), ids[0], "the same seed, the same ids");
+        let mut other = ClientIds::from_seed([8; 16]);
+        assert_ne!(other.next_id(), ids[0], "another seed, other ids");
     }
 }

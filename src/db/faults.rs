@@ -43,18 +43,7 @@ pub fn timed_out(limit: Duration) -> sqlx::Error {
 /// makes one when it opens and keeps it in the draft, so every retry of the same create carries
 /// the same id and the database stores the record at most once.
 pub fn new_client_id() -> String {
-    let mut bytes: [u8; 16] = rand::random();
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    crate::domain::format::uuid_v4_text(rand::random())
 }
 
 #[cfg(test)]

@@ -256,3 +256,19 @@ mod text_tests {
         assert_eq!(back, value);
     }
 }
+
+/// The text form of a UUID with the version 4 and variant bits set in `bytes`
+/// (xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx).
+pub fn uuid_v4_text(mut bytes: [u8; 16]) -> String {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
