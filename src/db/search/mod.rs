@@ -60,7 +60,7 @@
 //! starts with them; `type:` is served by `(site_id, lower(type), start_datetime)` (migration
 //! 0007); `lead:` can use the trigram index for values of three or more characters,
 //! `location:` has no index; the day filters narrow by the `(site_id, start_datetime)` index
-//! first, with statistics on the local day (migration 0007).
+//! first (migration 0012 dropped 0007's statistics on the local day, which counted every site).
 
 mod candidates;
 mod cursor;

@@ -466,8 +466,8 @@ pub(super) fn count_query(
     qb
 }
 
-/// The statement of [`near_matches`], after `prefix`, for the candidates `ids` that
-/// `ifind_near_ids` gave (None: more than the cap).
+/// The statement of the near-match fallback (`near_matches`), after `prefix`, narrowed to the
+/// ids `ifind_near_ids` gave (None: not narrowed; the statement tests the site's rows itself).
 pub fn near_statement(
     prefix: &'static str,
     site_id: i32,
