@@ -75,18 +75,20 @@ pub use crate::app::state::DEFAULT_QUERY_TIMEOUT_MS;
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
+        // The pools' defaults are db's own (written once, in DbOptions::default).
+        let db = DbOptions::default();
         DatabaseConfig {
             url: String::new(),
             read_urls: Vec::new(),
-            max_replica_lag_ms: 5000,
+            max_replica_lag_ms: db.max_replica_lag_ms,
             owner_url: String::new(),
-            min_connections: 5,
-            max_connections: 20,
-            connect_timeout_secs: 30,
-            idle_timeout_secs: 600,
-            max_lifetime_secs: 1800,
-            statement_timeout_ms: 30_000,
-            auto_migrate: true,
+            min_connections: db.min_connections,
+            max_connections: db.max_connections,
+            connect_timeout_secs: db.connect_timeout_secs,
+            idle_timeout_secs: db.idle_timeout_secs,
+            max_lifetime_secs: db.max_lifetime_secs,
+            statement_timeout_ms: db.statement_timeout_ms,
+            auto_migrate: db.auto_migrate,
             query_timeout_ms: DEFAULT_QUERY_TIMEOUT_MS,
         }
     }

@@ -61,12 +61,20 @@ fn named(text: &str) -> BTreeSet<String> {
                 continue; // e.g. `some_crate::`
             }
             let rest = &code[at + "crate::".len()..];
-            let module: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !module.is_empty() {
-                out.insert(module);
+            // `crate::{db::x, app}`: every first name at the top level of the group.
+            let heads: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => top_level_items(group),
+                None => vec![rest],
+            };
+            for head in heads {
+                let module: String = head
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !module.is_empty() {
+                    out.insert(module);
+                }
             }
         }
         for krate in ["sqlx", "ratatui"] {
@@ -85,6 +93,29 @@ fn named(text: &str) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// The items of a `{...}` group up to its closing brace, split at its top-level commas.
+fn top_level_items(group: &str) -> Vec<&str> {
+    let mut items = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(&group[start..i]);
+                return items;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&group[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&group[start..]);
+    items
 }
 
 #[test]
@@ -133,4 +164,7 @@ fn the_scanner_sees_what_a_file_names() {
                 use other_crate::thing;\n";
     let names: Vec<String> = named(text).into_iter().collect();
     assert_eq!(names, ["app", "db", "ratatui", "sqlx"]);
+    let grouped = "use crate::{domain::query, ui::{theme, layout}, config};\n";
+    let names: Vec<String> = named(grouped).into_iter().collect();
+    assert_eq!(names, ["config", "domain", "ui"]);
 }

@@ -666,6 +666,15 @@ fn health_loaded(state: &mut State, request_id: u64, result: Result<Vec<Check>, 
     }
 }
 
+/// Whether the results on screen are those of `generation` (an answer for older results is
+/// dropped).
+fn on_screen(state: &State, generation: u64) -> bool {
+    state
+        .results
+        .as_ref()
+        .is_some_and(|r| r.generation == generation)
+}
+
 /// The match count of the results on screen (cached for the same search).
 fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String>) {
     let Some(f) = state
@@ -674,12 +683,8 @@ fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String
     else {
         return;
     };
-    if state
-        .results
-        .as_ref()
-        .is_none_or(|r| r.generation != f.generation)
-    {
-        return; // for results no longer on screen
+    if !on_screen(state, f.generation) {
+        return;
     }
     match result {
         Ok(count) => {
@@ -706,12 +711,8 @@ fn histogram_done(state: &mut State, request_id: u64, months: Option<Vec<MonthCo
     else {
         return;
     };
-    if state
-        .results
-        .as_ref()
-        .is_none_or(|r| r.generation != f.generation)
-    {
-        return; // for results no longer on screen
+    if !on_screen(state, f.generation) {
+        return;
     }
     if let Some(months) = &months {
         let key = flight_key(state, &f);

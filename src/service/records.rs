@@ -214,18 +214,21 @@ async fn why_not_updated(
         .map_err(failed)?
     {
         Some(current) if is_this_edit(&current, version, user_id, v) => Ok(current),
-        Some(current) => {
-            let by = match current.updated_by {
-                Some(id) => users::name_of(&mut *tx, id).await.map_err(failed)?,
-                None => None,
-            };
-            Err(SaveError::Conflict {
-                current: Box::new(current),
-                by,
-            })
-        }
+        Some(current) => Err(conflict(tx, current).await.map_err(failed)?),
         None => Err(SaveError::Gone),
     }
+}
+
+/// Someone saved `current` (a newer version) first: the conflict, with the name of who saved it.
+async fn conflict(tx: &mut sqlx::PgConnection, current: Interaction) -> sqlx::Result<SaveError> {
+    let by = match current.updated_by {
+        Some(id) => users::name_of(&mut *tx, id).await?,
+        None => None,
+    };
+    Ok(SaveError::Conflict {
+        current: Box::new(current),
+        by,
+    })
 }
 
 /// True when `current` is the result of the edit of `v` from `version` by `user_id`.
@@ -352,16 +355,7 @@ pub async fn delete(
             .await
             .map_err(unreachable)?
         {
-            Some(current) => {
-                let by = match current.updated_by {
-                    Some(u) => users::name_of(&mut tx, u).await.map_err(unreachable)?,
-                    None => None,
-                };
-                Err(SaveError::Conflict {
-                    current: Box::new(current),
-                    by,
-                })
-            }
+            Some(current) => Err(conflict(&mut tx, current).await.map_err(unreachable)?),
             None => Err(SaveError::Gone),
         },
     }

@@ -476,35 +476,18 @@ pub async fn count_in(
     conn: &mut PgConnection,
     req: &SearchRequest,
 ) -> Result<MatchCount, SearchError> {
-    let sizes = SiteSizes::shared();
     let parsed = query::parse(&req.query);
-    let Prepared {
-        mut normal,
-        mut relaxed,
-        ..
-    } = prepare(
-        &mut *conn,
-        sizes,
-        &parsed,
-        req.site_id,
-        req.archive,
-        MATCH_CAP,
-        false,
+    let (mut texts, _) = prepare_texts(conn, SiteSizes::shared(), req, &parsed, None).await?;
+    let cap = req.count_cap.max(1);
+    let n = count(
+        conn,
+        &CountSpec::of(req, &texts.normal, &parsed.filters, cap),
     )
     .await?;
-    walk_small_site(&mut *conn, sizes, req.site_id, [&mut normal, &mut relaxed]).await?;
-    let cap = req.count_cap.max(1);
-    let n = count(conn, &CountSpec::of(req, &normal, &parsed.filters, cap)).await?;
-    if n == MatchCount::Exact(0) && relaxed.matches.is_some() {
-        ensure_candidates(
-            &mut *conn,
-            req.site_id,
-            &mut relaxed,
-            &parsed.filters,
-            req.archive,
-        )
-        .await?;
-        return Ok(count(conn, &CountSpec::of(req, &relaxed, &parsed.filters, cap)).await?);
+    if n == MatchCount::Exact(0) && texts.relaxed.matches.is_some() {
+        let relaxed = &mut texts.relaxed;
+        ensure_candidates(conn, req.site_id, relaxed, &parsed.filters, req.archive).await?;
+        return Ok(count(conn, &CountSpec::of(req, relaxed, &parsed.filters, cap)).await?);
     }
     Ok(n)
 }

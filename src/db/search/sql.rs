@@ -448,7 +448,7 @@ pub(super) fn count_query(
     // read by the site's date index, newest first, as the page is: the synthetic statistics
     // (migration 0012) make a site look like a twentieth of the table, and the planner then
     // chose to read the whole primary key for its rows.
-    let order = if text.walk || text.candidates == Some(Candidates::Many) {
+    let order = if text.walk || text.candidates.as_ref().is_some_and(Candidates::is_many) {
         " ORDER BY start_datetime DESC LIMIT "
     } else {
         " LIMIT "
