@@ -105,7 +105,7 @@ async fn app_through(proxy: &Proxy, w: &World, limit: Duration) -> (App, Db) {
     let backend = Arc::new(DbSearchBackend::new(db.clone(), Some(w.editor)));
     let mut app = App::start(backend, session(w), limit);
     app.until("the first page", Duration::from_secs(20), |s| {
-        s.results.as_ref().is_some_and(|r| r.hits.len() == 3)
+        s.finder.results.as_ref().is_some_and(|r| r.hits.len() == 3)
     })
     .await;
     (app, db)
@@ -114,13 +114,13 @@ async fn app_through(proxy: &Proxy, w: &World, limit: Duration) -> (App, Db) {
 /// Opens a new form and types an interaction titled `title` into it.
 fn fill_form(app: &mut App, title: &str) -> InteractionInput {
     app.act(Action::NewInteraction);
-    assert_eq!(app.state.screen, Screen::Form, "{}", app.screen());
+    assert_eq!(app.state.screen(), Screen::Form, "{}", app.screen());
     app.paste(title);
     app.act(Action::NextField);
     app.paste("Meeting");
     app.act(Action::NextField);
     app.paste("Jun Park");
-    app.state.form.as_ref().expect("the form").input()
+    app.state.form().expect("the form").input()
 }
 
 async fn stop(cluster: &PrivateCluster, mode: &'static str) {
@@ -138,7 +138,7 @@ async fn a_restart_during_a_search_is_shown_and_the_search_resumes() {
         // Slow traffic keeps the search in flight while the server goes down.
         proxy.set(Mode::Delay(Duration::from_millis(150)));
         app.search(query);
-        assert!(app.state.in_flight.is_some(), "the search runs");
+        assert!(app.state.finder.in_flight.is_some(), "the search runs");
         stop(&cluster, mode).await;
         app.until(
             &format!("the lost connection shown after stop -m {mode}"),
@@ -164,14 +164,15 @@ async fn a_restart_during_a_search_is_shown_and_the_search_resumes() {
             Duration::from_secs(20),
             |s| {
                 s.connection == Connection::Connected
-                    && s.results
+                    && s.finder
+                        .results
                         .as_ref()
                         .is_some_and(|r| r.query == query && r.hits.len() == 3)
             },
         )
         .await;
         assert_eq!(
-            app.state.query.value(),
+            app.state.finder.query.value(),
             query,
             "the query line is untouched"
         );
@@ -191,22 +192,22 @@ async fn a_save_cut_off_by_a_restart_is_stored_once_and_the_person_is_told_which
         let typed = fill_form(&mut app, &title);
         proxy.set(Mode::Delay(Duration::from_millis(100)));
         app.act(Action::Save);
-        assert!(app.state.form.as_ref().is_some_and(|f| f.saving.is_some()));
+        assert!(app.state.form().is_some_and(|f| f.saving.is_some()));
         stop(&cluster, mode).await;
         proxy.set(Mode::Pass);
         // While the server is down, the outcome is either known (not stored, nothing was
         // committed) or being found out; either way the text is all there.
-        let form = app.state.form.as_ref().expect("the form stays open");
+        let form = app.state.form().expect("the form stays open");
         assert_eq!(form.input(), typed, "nothing typed is lost");
         cluster.start_again().await;
         app.until(
             &format!("the save's outcome after stop -m {mode}"),
             Duration::from_secs(30),
-            |s| s.form.as_ref().is_none_or(|f| f.saving.is_none()),
+            |s| s.form().is_none_or(|f| f.saving.is_none()),
         )
         .await;
         let stored = rows_titled(&w.owner, &title).await;
-        match &app.state.form {
+        match app.state.form() {
             None => {
                 assert_eq!(stored, 1, "told saved, and it is there once");
                 let notice = app.state.notice.clone().unwrap_or_default();
@@ -218,7 +219,7 @@ async fn a_save_cut_off_by_a_restart_is_stored_once_and_the_person_is_told_which
                 assert!(failure.starts_with("not saved"), "{failure}");
                 assert_eq!(form.input(), typed, "the text is kept for the retry");
                 app.act(Action::Save);
-                app.until("the retry", Duration::from_secs(20), |s| s.form.is_none())
+                app.until("the retry", Duration::from_secs(20), |s| s.form().is_none())
                     .await;
                 assert_eq!(rows_titled(&w.owner, &title).await, 1);
             }
@@ -337,13 +338,13 @@ async fn a_commit_whose_answer_was_lost_is_looked_up_and_reported_saved() {
     });
     let mut app = App::start(backend, session(&w), Duration::from_secs(10));
     app.until("the first page", Duration::from_secs(10), |s| {
-        s.results.is_some()
+        s.finder.results.is_some()
     })
     .await;
     fill_form(&mut app, "Committed, answer lost");
     app.act(Action::Save);
     app.until("the save resolved", Duration::from_secs(10), |s| {
-        s.form.is_none()
+        s.form().is_none()
     })
     .await;
     assert_eq!(
@@ -440,7 +441,7 @@ async fn a_stalled_network_fails_within_the_limit_and_the_pool_comes_back_full()
     let backend = Arc::new(DbSearchBackend::new(db.clone(), Some(w.editor)));
     let mut app = App::start(backend, session(&w), limit);
     app.until("the first page", Duration::from_secs(20), |s| {
-        s.results.as_ref().is_some_and(|r| r.hits.len() == 3)
+        s.finder.results.as_ref().is_some_and(|r| r.hits.len() == 3)
     })
     .await;
 
@@ -449,7 +450,7 @@ async fn a_stalled_network_fails_within_the_limit_and_the_pool_comes_back_full()
     let started = Instant::now();
     app.search("harbour");
     app.until("the stalled search to fail", Duration::from_secs(10), |s| {
-        s.in_flight.is_none()
+        s.finder.in_flight.is_none()
     })
     .await;
     let took = started.elapsed();
@@ -457,7 +458,7 @@ async fn a_stalled_network_fails_within_the_limit_and_the_pool_comes_back_full()
         took < limit + Duration::from_secs(1),
         "failed after {took:?}"
     );
-    let error = app.state.error.clone().unwrap_or_default();
+    let error = app.state.finder.error.clone().unwrap_or_default();
     assert!(error.contains("no answer within 1.5 s"), "{error}");
     // The app keeps taking keys and drawing meanwhile.
     app.paste(" more");
@@ -473,11 +474,11 @@ async fn a_stalled_network_fails_within_the_limit_and_the_pool_comes_back_full()
     let started = Instant::now();
     app.act(Action::Save);
     app.until("the save's outcome unknown", Duration::from_secs(10), |s| {
-        s.form.as_ref().is_some_and(|f| f.failure.is_some())
+        s.form().is_some_and(|f| f.failure.is_some())
     })
     .await;
     assert!(started.elapsed() < limit + Duration::from_secs(1));
-    let failure = app.state.form.as_ref().and_then(|f| f.failure.clone());
+    let failure = app.state.form().and_then(|f| f.failure.clone());
     assert!(
         failure
             .as_deref()
@@ -491,19 +492,19 @@ async fn a_stalled_network_fails_within_the_limit_and_the_pool_comes_back_full()
     // Back to normal: the save is resolved and told, searches work, the pool is whole.
     proxy.set(Mode::Pass);
     app.until("the save resolved", Duration::from_secs(20), |s| {
-        s.form.as_ref().is_none_or(|f| f.saving.is_none())
+        s.form().is_none_or(|f| f.saving.is_none())
     })
     .await;
-    if app.state.form.is_some() {
+    if app.state.form().is_some() {
         assert_eq!(rows_titled(&w.owner, title).await, 0);
-        assert_eq!(app.state.form.as_ref().map(|f| f.input()), Some(typed));
+        assert_eq!(app.state.form().map(|f| f.input()), Some(typed));
         app.act(Action::Save);
-        app.until("the retry", Duration::from_secs(20), |s| s.form.is_none())
+        app.until("the retry", Duration::from_secs(20), |s| s.form().is_none())
             .await;
     }
     assert_eq!(rows_titled(&w.owner, title).await, 1);
     app.until("connected again", Duration::from_secs(20), |s| {
-        s.connection == Connection::Connected && s.results.is_some()
+        s.connection == Connection::Connected && s.finder.results.is_some()
     })
     .await;
     assert_full_capacity(&db, 4).await;
@@ -513,7 +514,7 @@ async fn a_stalled_network_fails_within_the_limit_and_the_pool_comes_back_full()
     let started = Instant::now();
     app.search("inspection");
     app.until("the cut search to fail", Duration::from_secs(10), |s| {
-        s.in_flight.is_none()
+        s.finder.in_flight.is_none()
     })
     .await;
     assert!(
@@ -530,7 +531,10 @@ async fn a_stalled_network_fails_within_the_limit_and_the_pool_comes_back_full()
         Duration::from_secs(20),
         |s| {
             s.connection == Connection::Connected
-                && s.results.as_ref().is_some_and(|r| r.query == "inspection")
+                && s.finder
+                    .results
+                    .as_ref()
+                    .is_some_and(|r| r.query == "inspection")
         },
     )
     .await;

@@ -17,7 +17,7 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 use super::action::Action;
 use super::drafts::Draft;
-use super::state::{Screen, State};
+use super::state::{Pane, Screen, State};
 use super::update::{Effect, next_id, search_now};
 use crate::domain::interaction::{
     Field, FieldError, Interaction, InteractionInput, parse_timezone, timezone_suggestions,
@@ -321,6 +321,7 @@ pub fn open_new(state: &mut State) {
         return;
     }
     let timezone = state
+        .finder
         .selected_hit()
         .map_or_else(|| "UTC".to_string(), |h| h.interaction.timezone.clone());
     let (start, end) = next_hour(state.wall_clock, &timezone);
@@ -337,7 +338,7 @@ pub fn open_new(state: &mut State) {
 
 /// Opens the selected interaction in the form.
 pub fn open_edit(state: &mut State) {
-    let Some(hit) = state.selected_hit() else {
+    let Some(hit) = state.finder.selected_hit() else {
         state.notice = Some("select an interaction to edit".into());
         return;
     };
@@ -365,8 +366,7 @@ fn open(state: &mut State, mut form: FormState) {
         .lookups
         .clone()
         .filter(|l| l.site_id == state.session.site_id);
-    state.form = Some(form);
-    state.screen = Screen::Form;
+    state.pane = Pane::Form(Box::new(form));
 }
 
 /// The next full hour after `now` on the wall clock of `timezone`, and an hour after it.
@@ -390,7 +390,7 @@ fn next_hour(now: DateTime<Utc>, timezone: &str) -> (String, String) {
 
 /// Handles an action on the form.
 pub fn act_form(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
-    let Some(form) = state.form.as_mut() else {
+    let Some(form) = state.form_mut() else {
         return;
     };
     let last = Field::ALL.len() - 1;
@@ -501,7 +501,7 @@ fn complete(values: &[String], text: &str) -> Vec<String> {
 
 /// Feeds a key to the focused field. A single-line field takes no line breaks.
 pub fn type_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
-    let Some(form) = state.form.as_mut() else {
+    let Some(form) = state.form_mut() else {
         return;
     };
     let multi = form.focused().is_multi_line();
@@ -520,7 +520,7 @@ pub fn type_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
 
 /// Pastes text into the focused field; line breaks become spaces in a single-line field.
 pub fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
-    let Some(form) = state.form.as_mut() else {
+    let Some(form) = state.form_mut() else {
         return;
     };
     let text = if form.focused().is_multi_line() {
@@ -538,7 +538,7 @@ pub fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
 
 /// After any change of the text: check it again and keep the draft in step.
 fn edited(state: &mut State, effects: &mut Vec<Effect>) {
-    let Some(form) = state.form.as_mut() else {
+    let Some(form) = state.form_mut() else {
         return;
     };
     // The text is read once per change: a field may hold a megabyte.
@@ -576,7 +576,7 @@ fn delete_draft(state: &State) -> Effect {
 
 /// Checks the form and, if it is right, sends it to be saved.
 fn save(state: &mut State, effects: &mut Vec<Effect>) {
-    let Some(form) = state.form.as_mut() else {
+    let Some(form) = state.form_mut() else {
         return;
     };
     if form.saving.is_some() {
@@ -618,7 +618,7 @@ fn save(state: &mut State, effects: &mut Vec<Effect>) {
                 FormTarget::Edit { .. } => None,
             };
             let request_id = next_id(state);
-            if let Some(form) = state.form.as_mut() {
+            if let Some(form) = state.form_mut() {
                 form.saving = Some((request_id, input));
                 form.failure = None;
             }
@@ -640,7 +640,7 @@ pub fn save_done(
     result: Result<Box<Interaction>, SaveError>,
     effects: &mut Vec<Effect>,
 ) {
-    let Some(form) = state.form.as_mut() else {
+    let Some(form) = state.form_mut() else {
         return;
     };
     let Some((_, saved)) = form.saving.take_if(|(id, _)| *id == request_id) else {
@@ -649,14 +649,14 @@ pub fn save_done(
     match result {
         Ok(stored) => {
             // Our own change: the cached pages of the site are stale now.
-            state.cache.invalidate(state.session.site_id);
-            let Some(form) = state.form.as_mut() else {
+            state.finder.cache.invalidate(state.session.site_id);
+            let Some(form) = state.form_mut() else {
                 return;
             };
             if form.input() == saved {
                 close(state, effects);
                 state.notice = Some(format!("saved \"{}\"", stored.title));
-                if state.screen == Screen::Finder {
+                if state.screen() == Screen::Finder {
                     search_now(state, effects);
                 }
             } else {
@@ -686,9 +686,8 @@ pub fn save_done(
 
 /// Closes the form (its text is saved or discarded) and removes its draft.
 fn close(state: &mut State, effects: &mut Vec<Effect>) {
-    state.form = None;
+    state.pane = Pane::Finder;
     state.confirm = None;
-    state.screen = Screen::Finder;
     effects.push(delete_draft(state));
 }
 
@@ -728,7 +727,7 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
         }
         (Confirm::Conflict(view), Action::Yes) => {
             // Mine, saved over their version: the edit now starts from theirs.
-            if let Some(form) = state.form.as_mut() {
+            if let Some(form) = state.form_mut() {
                 form.target = FormTarget::Edit {
                     interaction_id: view.theirs.interaction_id,
                     version: view.theirs.version,
@@ -742,7 +741,7 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
                 interaction_id: view.theirs.interaction_id,
                 version: view.theirs.version,
             };
-            if let Some(form) = state.form.as_mut() {
+            if let Some(form) = state.form_mut() {
                 let focus = form.focus;
                 *form = FormState::new(
                     target,
@@ -777,7 +776,7 @@ pub fn draft_found(state: &mut State, found: Result<Option<Box<Draft>>, String>)
         Ok(Some(draft))
             if draft.user == state.session.user && draft.site_id == state.session.site_id =>
         {
-            if state.confirm.is_none() && state.form.is_none() {
+            if state.confirm.is_none() && state.form().is_none() {
                 state.confirm = Some(Confirm::RestoreDraft(draft));
             } else {
                 state.parked_draft = Some(draft);

@@ -31,18 +31,18 @@ pub fn back(state: &mut State, after: Duration, effects: &mut Vec<Effect>) {
 /// Changes may have been missed: forget cached pages and refresh what is on screen, running
 /// again a search that failed.
 pub fn resync(state: &mut State, effects: &mut Vec<Effect>) {
-    state.cache.clear();
-    if matches!(state.screen, Screen::Login | Screen::SitePicker) {
+    state.finder.cache.clear();
+    if matches!(state.screen(), Screen::Login | Screen::SitePicker) {
         return;
     }
-    let failed = state.error.take().is_some();
+    let failed = state.finder.error.take().is_some();
     if state.lookups.is_none() && state.lookups_loading.is_none() {
         load_lookups(state, effects);
     }
-    if state.in_flight.is_some() || state.search_due.is_some() {
+    if state.finder.in_flight.is_some() || state.finder.search_due.is_some() {
         return;
     }
-    if failed || state.results.is_none() {
+    if failed || state.finder.results.is_none() {
         search_now(state, effects);
     } else {
         changed_elsewhere(state, state.session.site_id, effects);
@@ -51,7 +51,7 @@ pub fn resync(state: &mut State, effects: &mut Vec<Effect>) {
 
 /// Save `request_id` may or may not have been stored: say so on the form until it is known.
 pub fn save_uncertain(state: &mut State, request_id: u64, message: &str) {
-    if let Some(form) = state.form.as_mut()
+    if let Some(form) = state.form_mut()
         && form
             .saving
             .as_ref()
@@ -120,7 +120,7 @@ mod tests {
             app.state.notice.as_deref(),
             Some("connection back after 3 s")
         );
-        assert!(app.state.error.is_none());
+        assert!(app.state.finder.error.is_none());
     }
 
     #[test]

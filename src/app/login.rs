@@ -14,7 +14,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
 use super::action::Action;
-use super::state::{Connection, Focus, Screen, Session, State};
+use super::state::{Connection, Focus, Pane, Screen, Session, State};
 use super::update::{Effect, cancel_searches, search_now};
 pub use crate::db::sites::SiteChoice;
 
@@ -156,14 +156,15 @@ pub fn act_login(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     if state.help_open {
         return act_help(state, action, effects);
     }
-    let login = &mut state.login;
     match action {
         Action::Help => state.help_open = true,
         Action::NextField | Action::PrevField | Action::MoveDown | Action::MoveUp => {
-            login.field = match login.field {
-                LoginField::Username => LoginField::Password,
-                LoginField::Password => LoginField::Username,
-            };
+            if let Some(login) = state.login_form_mut() {
+                login.field = match login.field {
+                    LoginField::Username => LoginField::Password,
+                    LoginField::Password => LoginField::Username,
+                };
+            }
         }
         Action::Submit => submit(state, effects),
         Action::Back | Action::Quit | Action::ForceQuit => {
@@ -176,18 +177,21 @@ pub fn act_login(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
 
 /// Sends the username and password to be checked; the password leaves the state.
 fn submit(state: &mut State, effects: &mut Vec<Effect>) {
-    let password = std::mem::take(&mut state.login.password);
-    let username = state.login.username.value().trim().to_string();
+    let request_id = state.last_request_id + 1;
+    let Some(login) = state.login_form_mut() else {
+        return;
+    };
+    let password = std::mem::take(&mut login.password);
+    let username = login.username.value().trim().to_string();
     if username.is_empty() {
-        state.login.error = Some("type your username".into());
-        state.login.field = LoginField::Username;
+        login.error = Some("type your username".into());
+        login.field = LoginField::Username;
         return;
     }
-    state.last_request_id += 1;
-    let request_id = state.last_request_id;
-    state.login.pending = Some(request_id);
-    state.login.error = None;
-    state.login.field = LoginField::Password;
+    login.pending = Some(request_id);
+    login.error = None;
+    login.field = LoginField::Password;
+    state.last_request_id = request_id;
     effects.push(Effect::Login {
         request_id,
         username,
@@ -202,10 +206,13 @@ pub fn login_done(
     result: Result<LoginOk, String>,
     effects: &mut Vec<Effect>,
 ) {
-    if state.login.pending != Some(request_id) {
+    let Some(login) = state
+        .login_form_mut()
+        .filter(|login| login.pending == Some(request_id))
+    else {
         return;
-    }
-    state.login.pending = None;
+    };
+    login.pending = None;
     match result {
         Ok(ok) => {
             effects.push(Effect::BeginSession {
@@ -217,12 +224,13 @@ pub fn login_done(
             state.picker.filter = Input::default();
             state.picker.refilter();
             state.picker.select_last();
-            state.login = LoginState::default();
-            state.screen = Screen::SitePicker;
+            state.pane = Pane::SitePicker;
         }
         Err(message) => {
-            state.login.error = Some(message);
-            state.login.field = LoginField::Password;
+            if let Some(login) = state.login_form_mut() {
+                login.error = Some(message);
+                login.field = LoginField::Password;
+            }
         }
     }
 }
@@ -248,7 +256,7 @@ pub fn act_picker(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
                 picker.select_last();
             } else if state.session.site_id != 0 {
                 // Back to the Finder on the site already open.
-                state.screen = Screen::Finder;
+                state.pane = Pane::Finder;
                 search_now(state, effects);
             }
         }
@@ -274,14 +282,14 @@ fn pick(state: &mut State, effects: &mut Vec<Effect>) {
         site: site.name,
         role: site.role,
     };
-    state.screen = Screen::Finder;
-    state.focus = Focus::Query;
-    state.query = Input::default();
-    state.results = None;
-    state.selected = 0;
-    state.offset = 0;
-    state.detail_open = false;
-    state.error = None;
+    state.pane = Pane::Finder;
+    state.finder.focus = Focus::Query;
+    state.finder.query = Input::default();
+    state.finder.results = None;
+    state.finder.selected = 0;
+    state.finder.offset = 0;
+    state.finder.detail_open = false;
+    state.finder.error = None;
     state.connection = Connection::Connecting;
     state.parked_draft = None;
     search_now(state, effects);
@@ -301,7 +309,7 @@ pub fn switch_site(state: &mut State, effects: &mut Vec<Effect>) {
     state.picker.filter = Input::default();
     state.picker.refilter();
     state.picker.select_last();
-    state.screen = Screen::SitePicker;
+    state.pane = Pane::SitePicker;
 }
 
 /// Feeds a key to the focused login field or the picker's filter.
@@ -309,9 +317,11 @@ pub fn type_key(state: &mut State, key: KeyEvent) {
     let Some(request) = to_input_request(&TermEvent::Key(key)) else {
         return;
     };
-    match state.screen {
+    match state.screen() {
         Screen::Login => {
-            let login = &mut state.login;
+            let Some(login) = state.login_form_mut() else {
+                return;
+            };
             let field = match login.field {
                 LoginField::Username => &mut login.username,
                 LoginField::Password => &mut login.password,

@@ -156,7 +156,7 @@ async fn event_loop(
     );
     update(&mut state, Event::Msg(Msg::WallClock(chrono::Utc::now())));
     terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
-    let mut effects = if state.screen == Screen::Finder {
+    let mut effects = if state.screen() == Screen::Finder {
         start(&mut state)
     } else {
         Vec::new()

@@ -3,18 +3,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tui_input::Input;
-
 use chrono::{DateTime, Utc};
 
-use super::cache::PageCache;
 use super::drafts::Draft;
+use super::finder::FinderState;
 use super::form::{Confirm, FormState, Lookups};
+use super::health::HealthState;
 use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
-use crate::domain::audit::AuditEntry;
-use crate::domain::health::Check;
 use crate::domain::histogram::MonthCount;
 
 /// Which bindings apply: the key map is looked up by mode.
@@ -207,24 +204,6 @@ impl Results {
     }
 }
 
-/// The Health screen: the checks, once loaded.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct HealthState {
-    pub checks: Vec<Check>,
-    pub loading: Option<u64>,
-    pub error: Option<String>,
-}
-
-/// The change history of one interaction, as the detail pane shows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HistoryState {
-    pub interaction_id: i32,
-    /// The listing in flight.
-    pub loading: Option<u64>,
-    pub entries: Vec<AuditEntry>,
-    pub error: Option<String>,
-}
-
 /// How the current results spread over the months.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Histogram {
@@ -270,80 +249,69 @@ impl ClientIds {
     }
 }
 
-/// The whole state of the terminal UI.
+/// The screen in front, owning the state that only it has. The Finder's own state lives in
+/// [`State::finder`] (the form, the trash and the health screen open over it and return to it),
+/// the site picker's in [`State::picker`] (the user's sites, offered again on every switch).
+#[derive(Clone, Debug)]
+pub enum Pane {
+    Login(LoginState),
+    SitePicker,
+    Finder,
+    /// The interaction form (create or edit), over the Finder it came from.
+    Form(Box<FormState>),
+    /// The site's deleted interactions (site admins).
+    Trash(TrashState),
+    /// The database dashboard (admins).
+    Health(HealthState),
+}
+
+impl Pane {
+    /// Which screen this is.
+    pub fn screen(&self) -> Screen {
+        match self {
+            Pane::Login(_) => Screen::Login,
+            Pane::SitePicker => Screen::SitePicker,
+            Pane::Finder => Screen::Finder,
+            Pane::Form(_) => Screen::Form,
+            Pane::Trash(_) => Screen::Trash,
+            Pane::Health(_) => Screen::Health,
+        }
+    }
+}
+
+/// The whole state of the terminal UI: the screen in front with its own state, the Finder under
+/// it, and what every screen shares (session, settings, clock, connection, status line).
 #[derive(Clone, Debug)]
 pub struct State {
-    pub screen: Screen,
+    /// The screen in front and its state.
+    pub pane: Pane,
+    /// The Finder: query, results, selection, detail pane and the searches in flight.
+    pub finder: FinderState,
+    /// The user's sites and the picker's filter over them.
+    pub picker: PickerState,
     /// The form's client ids (see [`ClientIds`]).
     pub client_ids: ClientIds,
-    pub login: LoginState,
-    pub picker: PickerState,
-    pub focus: Focus,
     pub help_open: bool,
     /// Rows of the help overlay scrolled past, when it is taller than the screen.
     pub help_scroll: u16,
-    /// The detail pane of the selected interaction is shown.
-    pub detail_open: bool,
-    pub query: Input,
-    pub sort: Sort,
-    /// Searches include the archive.
-    pub include_archive: bool,
-    /// None until the first answer.
-    pub results: Option<Results>,
-    /// Index of the selected hit.
-    pub selected: usize,
-    /// Index of the first hit on screen.
-    pub offset: usize,
-    /// Lines of the detail pane scrolled past (back to 0 when the selection changes).
-    pub detail_scroll: u16,
-    /// The interaction to select again when a live refresh's results arrive.
-    pub keep_selection: Option<i32>,
-    /// The detail pane shows the selected interaction's change history.
-    pub history_open: bool,
-    /// The history on screen (or loading), for one interaction.
-    pub history: Option<HistoryState>,
     /// Terminal size in columns and rows.
     pub size: (u16, u16),
     pub session: Session,
     pub connection: Connection,
-    /// How long the last answered search took.
-    pub last_query_time: Option<Duration>,
-    /// The last search failure, until the next answer.
-    pub error: Option<String>,
     /// A one-line message for the status line, until the next action.
     pub notice: Option<String>,
     pub quit: bool,
     pub settings: Settings,
     /// The latest time the app knows of; every [`super::update::Msg::Tick`] moves it.
     pub clock: Instant,
-    /// When the debounced search is due.
-    pub search_due: Option<Instant>,
-    /// The first-page search in flight, if any.
-    pub in_flight: Option<InFlight>,
-    /// The next-page search in flight, if any.
-    pub more_in_flight: Option<InFlight>,
-    /// The month histogram of the current results, once counted.
-    pub histogram: Option<Histogram>,
-    /// The histogram count in flight, if any.
-    pub histogram_in_flight: Option<InFlight>,
-    /// The match count asked for after a first page with more pages.
-    pub count_in_flight: Option<InFlight>,
-    /// First pages of recent searches, dropped per site on every change heard of.
-    pub cache: PageCache,
     /// The open site's types, leads and locations, for the form's completion.
     pub lookups: Option<Arc<Lookups>>,
     /// The lookups request in flight.
     pub lookups_loading: Option<u64>,
     /// The last request id handed out.
     pub last_request_id: u64,
-    /// The open form, while [`Screen::Form`] is in front.
-    pub form: Option<FormState>,
     /// The question on screen, if any; it takes the keys until answered.
     pub confirm: Option<Confirm>,
-    /// The trash, while [`Screen::Trash`] is in front.
-    pub trash: Option<TrashState>,
-    /// The health checks on screen, the request in flight and the last failure.
-    pub health: Option<HealthState>,
     /// The delete in flight: its request id and the title, for the answer's message.
     pub deleting: Option<(u64, String)>,
     /// A draft the person chose to decide on later: offered again before the next form opens.
@@ -357,47 +325,23 @@ impl State {
     /// A Finder with an empty query, list focus on nothing yet, query line focused.
     pub fn new(session: Session, settings: Settings, now: Instant) -> State {
         State {
-            screen: Screen::Finder,
-            client_ids: ClientIds::default(),
-            login: LoginState::default(),
+            pane: Pane::Finder,
+            finder: FinderState::default(),
             picker: PickerState::default(),
-            focus: Focus::Query,
+            client_ids: ClientIds::default(),
             help_open: false,
             help_scroll: 0,
-            detail_open: false,
-            query: Input::default(),
-            sort: Sort::default(),
-            include_archive: false,
-            results: None,
-            selected: 0,
-            offset: 0,
-            detail_scroll: 0,
-            keep_selection: None,
-            history_open: false,
-            history: None,
             size: (80, 24),
             session,
             connection: Connection::Connecting,
-            last_query_time: None,
-            error: None,
             notice: None,
             quit: false,
             settings,
             clock: now,
-            search_due: None,
-            in_flight: None,
-            more_in_flight: None,
-            histogram: None,
-            histogram_in_flight: None,
-            count_in_flight: None,
-            cache: PageCache::default(),
             lookups: None,
             lookups_loading: None,
             last_request_id: 0,
-            form: None,
             confirm: None,
-            trash: None,
-            health: None,
             deleting: None,
             parked_draft: None,
             wall_clock: DateTime::UNIX_EPOCH,
@@ -413,9 +357,78 @@ impl State {
             role: String::new(),
         };
         let mut state = State::new(session, settings, now);
-        state.screen = Screen::Login;
+        state.pane = Pane::Login(LoginState::default());
         state.picker.last_site = last_site;
         state
+    }
+
+    /// The screen in front.
+    pub fn screen(&self) -> Screen {
+        self.pane.screen()
+    }
+
+    /// The Login screen's fields, while it is in front.
+    pub fn login_form(&self) -> Option<&LoginState> {
+        match &self.pane {
+            Pane::Login(login) => Some(login),
+            _ => None,
+        }
+    }
+
+    /// The Login screen's fields to change, while it is in front.
+    pub fn login_form_mut(&mut self) -> Option<&mut LoginState> {
+        match &mut self.pane {
+            Pane::Login(login) => Some(login),
+            _ => None,
+        }
+    }
+
+    /// The open form, while it is in front.
+    pub fn form(&self) -> Option<&FormState> {
+        match &self.pane {
+            Pane::Form(form) => Some(form),
+            _ => None,
+        }
+    }
+
+    /// The open form to change, while it is in front.
+    pub fn form_mut(&mut self) -> Option<&mut FormState> {
+        match &mut self.pane {
+            Pane::Form(form) => Some(form),
+            _ => None,
+        }
+    }
+
+    /// The trash, while it is in front.
+    pub fn trash(&self) -> Option<&TrashState> {
+        match &self.pane {
+            Pane::Trash(trash) => Some(trash),
+            _ => None,
+        }
+    }
+
+    /// The trash to change, while it is in front.
+    pub fn trash_mut(&mut self) -> Option<&mut TrashState> {
+        match &mut self.pane {
+            Pane::Trash(trash) => Some(trash),
+            _ => None,
+        }
+    }
+
+    /// The health checks, while the Health screen is in front.
+    pub fn health(&self) -> Option<&HealthState> {
+        match &self.pane {
+            Pane::Health(health) => Some(health),
+            _ => None,
+        }
+    }
+
+    /// The health checks to change, while the Health screen is in front.
+    pub fn health_mut(&mut self) -> Option<&mut HealthState> {
+        match &mut self.pane {
+            Pane::Health(health) => Some(health),
+            _ => None,
+        }
     }
 
     /// The mode the key map is looked up in.
@@ -432,38 +445,21 @@ impl State {
     /// The mode of the screen itself, ignoring the help overlay and questions: what the help
     /// overlay explains.
     pub fn base_mode(&self) -> Mode {
-        match (self.screen, self.focus) {
-            (Screen::Login, _) => Mode::Login,
-            (Screen::SitePicker, _) => Mode::Picker,
-            (Screen::Finder, Focus::Query) => Mode::Query,
-            (Screen::Finder, Focus::List) => Mode::List,
-            (Screen::Trash, _) => Mode::Trash,
-            (Screen::Health, _) => Mode::Health,
-            (Screen::Form, _) => match &self.form {
-                Some(form) if form.focused().is_multi_line() => Mode::FormText,
-                _ => Mode::Form,
-            },
+        match (&self.pane, self.finder.focus) {
+            (Pane::Login(_), _) => Mode::Login,
+            (Pane::SitePicker, _) => Mode::Picker,
+            (Pane::Finder, Focus::Query) => Mode::Query,
+            (Pane::Finder, Focus::List) => Mode::List,
+            (Pane::Trash(_), _) => Mode::Trash,
+            (Pane::Health(_), _) => Mode::Health,
+            (Pane::Form(form), _) if form.focused().is_multi_line() => Mode::FormText,
+            (Pane::Form(_), _) => Mode::Form,
         }
-    }
-
-    /// The loaded hits (none before the first answer).
-    pub fn hits(&self) -> &[Hit] {
-        self.results.as_ref().map_or(&[], |r| r.hits.as_slice())
-    }
-
-    /// The selected hit, if there is one.
-    pub fn selected_hit(&self) -> Option<&Hit> {
-        self.hits().get(self.selected)
-    }
-
-    /// A search is running (or due).
-    pub fn searching(&self) -> bool {
-        self.in_flight.is_some() || self.search_due.is_some()
     }
 
     /// When the runner must send the next [`super::update::Msg::Tick`], if a search is due.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.search_due
+        self.finder.search_due
     }
 }
 

@@ -7,7 +7,7 @@
 
 use super::action::Action;
 use super::form::{Confirm, SaveError};
-use super::state::{Screen, State};
+use super::state::{Pane, Screen, State};
 use super::update::{Effect, next_id, search_now};
 use crate::domain::interaction::Interaction;
 use crate::domain::trash::TrashItem;
@@ -45,7 +45,7 @@ fn is_admin(state: &mut State, what: &str) -> bool {
 
 /// `d` on the list: asks before moving the selected interaction to the trash.
 pub fn ask_delete(state: &mut State) {
-    let Some(hit) = state.selected_hit() else {
+    let Some(hit) = state.finder.selected_hit() else {
         state.notice = Some("select an interaction to delete".into());
         return;
     };
@@ -93,7 +93,7 @@ pub fn deleted(
         return;
     };
     if result.is_ok() {
-        state.cache.invalidate(state.session.site_id);
+        state.finder.cache.invalidate(state.session.site_id);
     }
     state.notice = Some(match result {
         Ok(_) => format!(
@@ -107,7 +107,7 @@ pub fn deleted(
         Err(SaveError::Gone) => format!("\"{title}\" was already deleted"),
         Err(e) => e.message(),
     });
-    if state.screen == Screen::Finder {
+    if state.screen() == Screen::Finder {
         search_now(state, effects);
     }
 }
@@ -118,21 +118,20 @@ pub fn open(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     }
     state.help_open = false;
-    state.screen = Screen::Trash;
-    state.trash = Some(TrashState::default());
+    state.pane = Pane::Trash(TrashState::default());
     load(state, effects);
 }
 
 /// Loads the trash again (someone changed something on the site).
 pub fn reload(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.trash.as_ref().is_some_and(|t| t.loading.is_none()) {
+    if state.trash().is_some_and(|t| t.loading.is_none()) {
         load(state, effects);
     }
 }
 
 fn load(state: &mut State, effects: &mut Vec<Effect>) {
     let request_id = next_id(state);
-    if let Some(trash) = state.trash.as_mut() {
+    if let Some(trash) = state.trash_mut() {
         trash.loading = Some(request_id);
         trash.error = None;
     }
@@ -145,7 +144,7 @@ fn load(state: &mut State, effects: &mut Vec<Effect>) {
 
 /// The answer to [`Effect::LoadTrash`].
 pub fn loaded(state: &mut State, request_id: u64, result: Result<Vec<TrashItem>, String>) {
-    let Some(trash) = state.trash.as_mut() else {
+    let Some(trash) = state.trash_mut() else {
         return;
     };
     if trash.loading != Some(request_id) {
@@ -163,7 +162,7 @@ pub fn loaded(state: &mut State, request_id: u64, result: Result<Vec<TrashItem>,
 
 /// Keys on the Trash screen.
 pub fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
-    let Some(trash) = state.trash.as_mut() else {
+    let Some(trash) = state.trash_mut() else {
         return;
     };
     let last = trash.items.len().saturating_sub(1);
@@ -174,8 +173,7 @@ pub fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::Bottom => trash.selected = last,
         Action::Restore => restore(state, effects),
         Action::Back => {
-            state.trash = None;
-            state.screen = Screen::Finder;
+            state.pane = Pane::Finder;
             // Restored records are back in the results.
             search_now(state, effects);
         }
@@ -189,13 +187,13 @@ pub fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
 }
 
 fn restore(state: &mut State, effects: &mut Vec<Effect>) {
-    let Some(item) = state.trash.as_ref().and_then(TrashState::selected_item) else {
+    let Some(item) = state.trash().and_then(TrashState::selected_item) else {
         state.notice = Some("the trash is empty".into());
         return;
     };
     let interaction_id = item.interaction.interaction_id;
     let request_id = next_id(state);
-    if let Some(trash) = state.trash.as_mut() {
+    if let Some(trash) = state.trash_mut() {
         trash.restoring = Some(request_id);
     }
     effects.push(Effect::Restore {
@@ -208,16 +206,16 @@ fn restore(state: &mut State, effects: &mut Vec<Effect>) {
 
 /// The answer to [`Effect::Restore`].
 pub fn restored(state: &mut State, request_id: u64, result: Result<Box<Interaction>, SaveError>) {
-    let Some(trash) = state.trash.as_mut() else {
+    let Some(trash) = state.trash_mut() else {
         return;
     };
     if trash.restoring.take_if(|id| *id == request_id).is_none() {
         return;
     }
     if result.is_ok() {
-        state.cache.invalidate(state.session.site_id);
+        state.finder.cache.invalidate(state.session.site_id);
     }
-    let Some(trash) = state.trash.as_mut() else {
+    let Some(trash) = state.trash_mut() else {
         return;
     };
     match result {

@@ -21,9 +21,7 @@ use super::form::{self, FormTarget, Lookups, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
 use super::search_types::{MatchCount, SearchPage, SearchRequest, Sort};
-use super::state::{
-    Connection, Focus, HealthState, Histogram, HistoryState, InFlight, Results, Screen, State,
-};
+use super::state::{Connection, Focus, Histogram, InFlight, Pane, Results, Screen, State};
 use crate::domain::audit::AuditEntry;
 use crate::domain::health::Check;
 use crate::domain::histogram::MonthCount;
@@ -278,7 +276,7 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
             act(state, action, &mut effects);
         }
         Event::Input(key) => {
-            if state.screen == Screen::Form {
+            if state.screen() == Screen::Form {
                 form::type_key(state, key, &mut effects);
             } else {
                 type_key(state, key);
@@ -297,9 +295,9 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 /// What a mouse event means: the wheel moves the selection, a left click selects (or opens, on
 /// the selected row) or focuses the query line. Other mouse events mean nothing.
 pub fn mouse_event(state: &State, mouse: MouseEvent) -> Option<Event> {
-    let over_detail = state.screen == Screen::Finder && {
+    let over_detail = state.screen() == Screen::Finder && {
         let (width, height) = state.size;
-        layout::finder(Rect::new(0, 0, width, height), state.detail_open)
+        layout::finder(Rect::new(0, 0, width, height), state.finder.detail_open)
             .detail
             .is_some_and(|d| d.contains(Position::new(mouse.column, mouse.row)))
     };
@@ -317,9 +315,9 @@ pub fn mouse_event(state: &State, mouse: MouseEvent) -> Option<Event> {
 }
 
 fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
-    if state.screen == Screen::Form && state.confirm.is_none() && !state.help_open {
+    if state.screen() == Screen::Form && state.confirm.is_none() && !state.help_open {
         let (width, height) = state.size;
-        if let Some(form) = state.form.as_mut() {
+        if let Some(form) = state.form_mut() {
             let areas = crate::ui::form::areas(Rect::new(0, 0, width, height), form);
             // A click on a field's row (its label or its text) puts the cursor there.
             let hit = areas.fields.iter().find(|(field, r)| {
@@ -336,7 +334,7 @@ fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
         }
         return;
     }
-    if state.screen != Screen::Finder {
+    if state.screen() != Screen::Finder {
         return;
     }
     if state.help_open {
@@ -344,19 +342,19 @@ fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
         return;
     }
     let (width, height) = state.size;
-    let areas = layout::finder(Rect::new(0, 0, width, height), state.detail_open);
+    let areas = layout::finder(Rect::new(0, 0, width, height), state.finder.detail_open);
     let at = Position::new(column, row);
     if areas.query.contains(at) {
         act(state, Action::FocusQuery, effects);
     } else if areas.list.contains(at) {
-        let index = state.offset + usize::from((row - areas.list.y) / layout::ROWS_PER_HIT);
-        if index >= state.hits().len() {
+        let index = state.finder.offset + usize::from((row - areas.list.y) / layout::ROWS_PER_HIT);
+        if index >= state.finder.hits().len() {
             return;
         }
-        if index == state.selected && state.focus == Focus::List {
+        if index == state.finder.selected && state.finder.focus == Focus::List {
             act(state, Action::Open, effects);
         } else {
-            state.focus = Focus::List;
+            state.finder.focus = Focus::List;
             select(state, index, effects);
         }
     }
@@ -374,14 +372,14 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             _ => {}
         }
     }
-    match state.screen {
+    match state.screen() {
         Screen::Login => return login::act_login(state, action, effects),
         Screen::SitePicker if !state.help_open => {
             return login::act_picker(state, action, effects);
         }
         Screen::Form if !state.help_open => return form::act_form(state, action, effects),
         Screen::Trash if !state.help_open => return super::trash::act(state, action, effects),
-        Screen::Health if !state.help_open => return act_health(state, action, effects),
+        Screen::Health if !state.help_open => return super::health::act(state, action, effects),
         _ => {}
     }
     act_finder(state, action, effects);
@@ -392,43 +390,46 @@ fn act_finder(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     match action {
         Action::FocusQuery => {
             state.help_open = false;
-            state.focus = Focus::Query;
+            state.finder.focus = Focus::Query;
         }
-        Action::MoveDown => select(state, state.selected.saturating_add(1), effects),
-        Action::MoveUp => select(state, state.selected.saturating_sub(1), effects),
+        Action::MoveDown => select(state, state.finder.selected.saturating_add(1), effects),
+        Action::MoveUp => select(state, state.finder.selected.saturating_sub(1), effects),
         Action::Top => select(state, 0, effects),
         Action::Bottom => select(state, usize::MAX, effects),
         Action::PageDown => {
             let step = page_step(state);
-            select(state, state.selected.saturating_add(step), effects);
+            select(state, state.finder.selected.saturating_add(step), effects);
         }
         Action::PageUp => {
             let step = page_step(state);
-            select(state, state.selected.saturating_sub(step), effects);
+            select(state, state.finder.selected.saturating_sub(step), effects);
         }
         Action::Open => open_selected(state),
         Action::History => {
-            state.history_open = !state.history_open;
-            if state.history_open {
-                state.detail_open = true;
-                load_history(state, effects);
+            state.finder.history_open = !state.finder.history_open;
+            if state.finder.history_open {
+                state.finder.detail_open = true;
+                super::history::load(state, effects);
             }
         }
         Action::DetailDown => {
-            state.detail_open = true;
-            state.detail_scroll = state
+            state.finder.detail_open = true;
+            state.finder.detail_scroll = state
+                .finder
                 .detail_scroll
                 .saturating_add(1)
                 .min(detail_lines(state));
         }
-        Action::DetailUp => state.detail_scroll = state.detail_scroll.saturating_sub(1),
+        Action::DetailUp => {
+            state.finder.detail_scroll = state.finder.detail_scroll.saturating_sub(1)
+        }
         Action::Back => {
             if state.help_open {
                 state.help_open = false;
-            } else if state.focus == Focus::Query {
-                state.focus = Focus::List;
-            } else if state.detail_open {
-                state.detail_open = false;
+            } else if state.finder.focus == Focus::Query {
+                state.finder.focus = Focus::List;
+            } else if state.finder.detail_open {
+                state.finder.detail_open = false;
                 keep_selection_visible(state);
             }
         }
@@ -437,11 +438,11 @@ fn act_finder(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::SwitchSite => login::switch_site(state, effects),
         Action::Delete => super::trash::ask_delete(state),
         Action::Trash => super::trash::open(state, effects),
-        Action::Health => open_health(state, effects),
+        Action::Health => super::health::open(state, effects),
         Action::Restore => {}
         Action::Copy => copy_selected(state, effects),
         Action::CycleSort => {
-            state.sort = match state.sort {
+            state.finder.sort = match state.finder.sort {
                 Sort::Relevance => Sort::Newest,
                 Sort::Newest => Sort::Oldest,
                 Sort::Oldest => Sort::Relevance,
@@ -466,9 +467,9 @@ fn act_finder(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
 
 /// Opens the selected interaction's detail.
 fn open_selected(state: &mut State) {
-    if state.selected_hit().is_some() {
-        state.detail_open = true;
-        state.focus = Focus::List;
+    if state.finder.selected_hit().is_some() {
+        state.finder.detail_open = true;
+        state.finder.focus = Focus::List;
         keep_selection_visible(state);
     } else {
         state.notice = Some("nothing selected to open".into());
@@ -477,7 +478,7 @@ fn open_selected(state: &mut State) {
 
 /// Copies the selected interaction as text.
 fn copy_selected(state: &mut State, effects: &mut Vec<Effect>) {
-    match state.selected_hit() {
+    match state.finder.selected_hit() {
         Some(hit) => {
             effects.push(Effect::CopyToClipboard(as_text(&hit.interaction)));
             state.notice = Some(format!("copied \"{}\"", hit.interaction.title));
@@ -488,8 +489,8 @@ fn copy_selected(state: &mut State, effects: &mut Vec<Effect>) {
 
 /// Searches the archive too, or no longer.
 fn toggle_archive(state: &mut State, effects: &mut Vec<Effect>) {
-    state.include_archive = !state.include_archive;
-    state.notice = Some(if state.include_archive {
+    state.finder.include_archive = !state.finder.include_archive;
+    state.notice = Some(if state.finder.include_archive {
         "searching the archive too (archived records are read-only)".into()
     } else {
         "searching live records only".into()
@@ -499,19 +500,19 @@ fn toggle_archive(state: &mut State, effects: &mut Vec<Effect>) {
 
 /// Feeds a key to the query line; a changed value arms the debounce.
 fn type_key(state: &mut State, key: KeyEvent) {
-    if state.screen != Screen::Finder {
+    if state.screen() != Screen::Finder {
         return login::type_key(state, key);
     }
-    if state.focus != Focus::Query || state.help_open {
+    if state.finder.focus != Focus::Query || state.help_open {
         return;
     }
     let Some(request) = to_input_request(&TermEvent::Key(key)) else {
         return;
     };
-    if let Some(changed) = state.query.handle(request)
+    if let Some(changed) = state.finder.query.handle(request)
         && changed.value
     {
-        state.search_due = Some(state.clock + state.settings.debounce);
+        state.finder.search_due = Some(state.clock + state.settings.debounce);
     }
 }
 
@@ -522,14 +523,14 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
         return;
     }
     let one_line = || text.replace("\r\n", " ").replace(['\n', '\r'], " ");
-    let field = match state.screen {
-        Screen::Form => return form::paste(state, text, effects),
-        Screen::Finder if state.focus == Focus::Query => &mut state.query,
-        Screen::Finder | Screen::Trash | Screen::Health => return,
-        Screen::SitePicker => &mut state.picker.filter,
-        Screen::Login => match state.login.field {
-            login::LoginField::Username => &mut state.login.username,
-            login::LoginField::Password => &mut state.login.password,
+    let field = match &mut state.pane {
+        Pane::Form(_) => return form::paste(state, text, effects),
+        Pane::Finder if state.finder.focus == Focus::Query => &mut state.finder.query,
+        Pane::Finder | Pane::Trash(_) | Pane::Health(_) => return,
+        Pane::SitePicker => &mut state.picker.filter,
+        Pane::Login(login) => match login.field {
+            login::LoginField::Username => &mut login.username,
+            login::LoginField::Password => &mut login.password,
         },
     };
     let value = field.value();
@@ -541,8 +542,8 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
     let new = format!("{}{pasted}{}", &value[..at], &value[at..]);
     let cursor = field.cursor() + pasted.chars().count();
     *field = tui_input::Input::new(new).with_cursor(cursor);
-    match state.screen {
-        Screen::Finder => state.search_due = Some(state.clock + state.settings.debounce),
+    match state.screen() {
+        Screen::Finder => state.finder.search_due = Some(state.clock + state.settings.debounce),
         Screen::SitePicker => {
             state.picker.selected = 0;
             state.picker.refilter();
@@ -572,16 +573,11 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::DraftFound(found) => form::draft_found(state, found),
         Msg::LookupsLoaded { request_id, result } => lookups_loaded(state, request_id, result),
         Msg::HistoryLoaded { request_id, result } => {
-            if let Some(h) = state.history.as_mut()
-                && h.loading.take_if(|id| *id == request_id).is_some()
-            {
-                match result {
-                    Ok(entries) => h.entries = entries,
-                    Err(message) => h.error = Some(message),
-                }
-            }
+            super::history::loaded(state, request_id, result);
         }
-        Msg::HealthLoaded { request_id, result } => health_loaded(state, request_id, result),
+        Msg::HealthLoaded { request_id, result } => {
+            super::health::loaded(state, request_id, result)
+        }
         Msg::TrashLoaded { request_id, result } => super::trash::loaded(state, request_id, result),
         Msg::Deleted { request_id, result } => {
             super::trash::deleted(state, request_id, result, effects);
@@ -591,7 +587,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::HistogramDone { request_id, months } => histogram_done(state, request_id, months),
         Msg::Tick(now) => {
             state.clock = now;
-            if state.search_due.is_some_and(|due| due <= now) {
+            if state.finder.search_due.is_some_and(|due| due <= now) {
                 search_now(state, effects);
             }
         }
@@ -612,13 +608,13 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             message,
         } => {
             let ours = |f: &mut InFlight| f.request_id == request_id;
-            if state.in_flight.take_if(ours).is_none()
-                && state.more_in_flight.take_if(ours).is_none()
+            if state.finder.in_flight.take_if(ours).is_none()
+                && state.finder.more_in_flight.take_if(ours).is_none()
             {
                 return;
             }
             state.connection = Connection::Failing;
-            state.error = Some(message);
+            state.finder.error = Some(message);
         }
     }
 }
@@ -636,8 +632,9 @@ fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, St
         Ok(lookups) => {
             let lookups = std::sync::Arc::new(lookups);
             state.lookups = Some(lookups.clone());
-            if let Some(form) = state.form.as_mut()
-                && lookups.site_id == state.session.site_id
+            let site_id = state.session.site_id;
+            if let Some(form) = state.form_mut()
+                && lookups.site_id == site_id
             {
                 form.set_lookups(lookups);
             }
@@ -650,26 +647,11 @@ fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, St
     }
 }
 
-/// The health checks, with the page cache's own check added.
-fn health_loaded(state: &mut State, request_id: u64, result: Result<Vec<Check>, String>) {
-    if let Some(h) = state.health.as_mut()
-        && h.loading.take_if(|id| *id == request_id).is_some()
-    {
-        match result {
-            Ok(mut checks) => {
-                checks.push(state.cache.check());
-                h.checks = checks;
-                h.error = None;
-            }
-            Err(message) => h.error = Some(message),
-        }
-    }
-}
-
 /// Whether the results on screen are those of `generation` (an answer for older results is
 /// dropped).
 fn on_screen(state: &State, generation: u64) -> bool {
     state
+        .finder
         .results
         .as_ref()
         .is_some_and(|r| r.generation == generation)
@@ -678,6 +660,7 @@ fn on_screen(state: &State, generation: u64) -> bool {
 /// The match count of the results on screen (cached for the same search).
 fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String>) {
     let Some(f) = state
+        .finder
         .count_in_flight
         .take_if(|f| f.request_id == request_id)
     else {
@@ -689,8 +672,8 @@ fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String
     match result {
         Ok(count) => {
             let key = flight_key(state, &f);
-            state.cache.set_count(&key, count);
-            if let Some(r) = state.results.as_mut() {
+            state.finder.cache.set_count(&key, count);
+            if let Some(r) = state.finder.results.as_mut() {
                 r.count = Some(count);
             }
         }
@@ -706,6 +689,7 @@ fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String
 /// The month histogram of the results on screen (None: not counted within its budget).
 fn histogram_done(state: &mut State, request_id: u64, months: Option<Vec<MonthCount>>) {
     let Some(f) = state
+        .finder
         .histogram_in_flight
         .take_if(|f| f.request_id == request_id)
     else {
@@ -716,9 +700,9 @@ fn histogram_done(state: &mut State, request_id: u64, months: Option<Vec<MonthCo
     }
     if let Some(months) = &months {
         let key = flight_key(state, &f);
-        state.cache.set_months(&key, months.clone());
+        state.finder.cache.set_months(&key, months.clone());
     }
-    state.histogram = months.map(|months| Histogram {
+    state.finder.histogram = months.map(|months| Histogram {
         generation: f.generation,
         months,
     });
@@ -733,17 +717,25 @@ fn search_done(
     elapsed: Duration,
     effects: &mut Vec<Effect>,
 ) {
-    if let Some(f) = state.in_flight.take_if(|f| f.request_id == request_id) {
+    if let Some(f) = state
+        .finder
+        .in_flight
+        .take_if(|f| f.request_id == request_id)
+    {
         let fuzzy = result.fuzzy;
         let key = flight_key(state, &f);
-        state.cache.insert(key, result.clone());
+        state.finder.cache.insert(key, result.clone());
         apply_first_page(state, &f, result, effects);
         if !fuzzy {
             count_matches(state, &f, effects);
             count_months(state, &f, effects);
         }
-    } else if let Some(f) = state.more_in_flight.take_if(|f| f.request_id == request_id) {
-        match state.results.as_mut() {
+    } else if let Some(f) = state
+        .finder
+        .more_in_flight
+        .take_if(|f| f.request_id == request_id)
+    {
+        match state.finder.results.as_mut() {
             Some(results) if results.generation == f.generation => {
                 results.hits.extend(result.hits);
                 results.next_cursor = result.next_cursor;
@@ -754,37 +746,47 @@ fn search_done(
         return;
     }
     state.connection = Connection::Connected;
-    state.error = None;
-    state.last_query_time = Some(elapsed);
+    state.finder.error = None;
+    state.finder.last_query_time = Some(elapsed);
     load_more_if_near_end(state, effects);
 }
 
 /// A change on `site_id` by someone (or some other window): refresh what is on screen, unless a
 /// search is already on its way (it will see the change) or the site is not the one open.
 pub(super) fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>) {
-    state.cache.invalidate(site_id);
+    state.finder.cache.invalidate(site_id);
     if site_id != state.session.site_id
-        || matches!(state.screen, Screen::Login | Screen::SitePicker)
+        || matches!(state.screen(), Screen::Login | Screen::SitePicker)
     {
         return;
     }
     if state.lookups_loading.is_none() {
         load_lookups(state, effects);
     }
-    if state.screen == Screen::Trash {
+    if state.screen() == Screen::Trash {
         return super::trash::reload(state, effects);
     }
-    if state.in_flight.is_some() || state.search_due.is_some() || state.results.is_none() {
+    if state.finder.in_flight.is_some()
+        || state.finder.search_due.is_some()
+        || state.finder.results.is_none()
+    {
         return;
     }
-    state.keep_selection = state.selected_hit().map(|h| h.interaction.interaction_id);
+    state.finder.keep_selection = state
+        .finder
+        .selected_hit()
+        .map(|h| h.interaction.interaction_id);
     // The history shown may have grown too.
-    state.history = None;
-    let query = state.results.as_ref().map(|r| (r.query.clone(), r.sort));
+    state.finder.history = None;
+    let query = state
+        .finder
+        .results
+        .as_ref()
+        .map(|r| (r.query.clone(), r.sort));
     search_now(state, effects);
     // Refresh what is on screen, even if the query line has been edited since (that edit has its
     // own search coming).
-    if let (Some((query, sort)), Some(f)) = (query, state.in_flight.as_mut()) {
+    if let (Some((query, sort)), Some(f)) = (query, state.finder.in_flight.as_mut()) {
         f.query = query.clone();
         f.sort = sort;
         for e in effects.iter_mut() {
@@ -796,20 +798,21 @@ pub(super) fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut V
             }
         }
     }
-    if state.history_open {
-        load_history(state, effects);
+    if state.finder.history_open {
+        super::history::load(state, effects);
     }
 }
 
 /// Asks for the match count of the first page that just arrived for `first` (or came from the
 /// cache) when it has more pages and no count yet.
 fn count_matches(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) {
-    if let Some(old) = state.count_in_flight.take() {
+    if let Some(old) = state.finder.count_in_flight.take() {
         effects.push(Effect::CancelSearch {
             request_id: old.request_id,
         });
     }
     if state
+        .finder
         .results
         .as_ref()
         .is_none_or(|r| r.count.is_some() || r.next_cursor.is_none())
@@ -818,7 +821,7 @@ fn count_matches(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>)
     }
     let (flight, request) = follow_up(state, first);
     let request_id = flight.request_id;
-    state.count_in_flight = Some(flight);
+    state.finder.count_in_flight = Some(flight);
     effects.push(Effect::Count {
         request_id,
         request,
@@ -843,14 +846,14 @@ fn follow_up(state: &mut State, first: &InFlight) -> (InFlight, SearchRequest) {
 
 /// Asks for the month histogram of the first page that just arrived for `first`.
 fn count_months(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) {
-    if let Some(old) = state.histogram_in_flight.take() {
+    if let Some(old) = state.finder.histogram_in_flight.take() {
         effects.push(Effect::CancelSearch {
             request_id: old.request_id,
         });
     }
     let (flight, request) = follow_up(state, first);
     let request_id = flight.request_id;
-    state.histogram_in_flight = Some(flight);
+    state.finder.histogram_in_flight = Some(flight);
     effects.push(Effect::Histogram {
         request_id,
         request,
@@ -860,12 +863,12 @@ fn count_months(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) 
 
 /// Cancels the searches in flight and the one due.
 pub(super) fn cancel_searches(state: &mut State, effects: &mut Vec<Effect>) {
-    state.search_due = None;
+    state.finder.search_due = None;
     for f in [
-        state.in_flight.take(),
-        state.more_in_flight.take(),
-        state.histogram_in_flight.take(),
-        state.count_in_flight.take(),
+        state.finder.in_flight.take(),
+        state.finder.more_in_flight.take(),
+        state.finder.histogram_in_flight.take(),
+        state.finder.count_in_flight.take(),
     ]
     .into_iter()
     .flatten()
@@ -887,13 +890,13 @@ pub(super) fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
         query: request.query.clone(),
         sort: request.sort,
     };
-    if let Some(entry) = state.cache.lookup(&cache_key(&request)) {
+    if let Some(entry) = state.finder.cache.lookup(&cache_key(&request)) {
         // Seen since the site last changed: shown at once, no query.
         apply_first_page(state, &flight, entry.page, effects);
-        if let Some(results) = state.results.as_mut() {
+        if let Some(results) = state.finder.results.as_mut() {
             results.cached = true;
         }
-        state.histogram = entry.months.map(|months| Histogram {
+        state.finder.histogram = entry.months.map(|months| Histogram {
             generation: request_id,
             months,
         });
@@ -901,7 +904,7 @@ pub(super) fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
         load_more_if_near_end(state, effects);
         return;
     }
-    state.in_flight = Some(flight);
+    state.finder.in_flight = Some(flight);
     // The first page goes alone; its count follows it (Effect::Count).
     let mut request = request;
     request.count_cap = 0;
@@ -926,45 +929,49 @@ fn flight_key(state: &State, f: &InFlight) -> cache::Key {
         site_id: state.session.site_id,
         query: f.query.clone(),
         sort: f.sort,
-        archive: state.include_archive,
+        archive: state.finder.include_archive,
     }
 }
 
 /// Shows a first page as the results of `f`, keeping a live refresh's selection.
 fn apply_first_page(state: &mut State, f: &InFlight, page: SearchPage, effects: &mut Vec<Effect>) {
-    state.results = Some(Results::first(f.generation, f.query.clone(), f.sort, page));
-    state.selected = 0;
-    state.offset = 0;
-    state.detail_scroll = 0;
-    state.histogram = None;
+    state.finder.results = Some(Results::first(f.generation, f.query.clone(), f.sort, page));
+    state.finder.selected = 0;
+    state.finder.offset = 0;
+    state.finder.detail_scroll = 0;
+    state.finder.histogram = None;
     // A live refresh keeps the interaction that was selected, wherever it is now.
-    if let Some(id) = state.keep_selection.take()
+    if let Some(id) = state.finder.keep_selection.take()
         && let Some(at) = state
+            .finder
             .hits()
             .iter()
             .position(|h| h.interaction.interaction_id == id)
     {
-        state.selected = at;
+        state.finder.selected = at;
         keep_selection_visible(state);
     }
-    if state.history_open {
-        load_history(state, effects);
+    if state.finder.history_open {
+        super::history::load(state, effects);
     }
 }
 
 /// Asks for the next page when the selection is near the end of the loaded rows, the current
 /// results have more, and nothing newer is on its way.
 fn load_more_if_near_end(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.in_flight.is_some() || state.more_in_flight.is_some() || state.search_due.is_some() {
+    if state.finder.in_flight.is_some()
+        || state.finder.more_in_flight.is_some()
+        || state.finder.search_due.is_some()
+    {
         return;
     }
-    let Some(results) = state.results.as_ref() else {
+    let Some(results) = state.finder.results.as_ref() else {
         return;
     };
     let Some(cursor) = results.next_cursor.clone() else {
         return;
     };
-    if state.selected + state.settings.load_more_within < results.hits.len() {
+    if state.finder.selected + state.settings.load_more_within < results.hits.len() {
         return;
     }
     let (generation, query, sort) = (results.generation, results.query.clone(), results.sort);
@@ -972,7 +979,7 @@ fn load_more_if_near_end(state: &mut State, effects: &mut Vec<Effect>) {
     let mut request = request(state, Some(cursor));
     request.query = query.clone();
     request.sort = sort;
-    state.more_in_flight = Some(InFlight {
+    state.finder.more_in_flight = Some(InFlight {
         request_id,
         generation,
         query,
@@ -992,102 +999,35 @@ pub(super) fn next_id(state: &mut State) -> u64 {
 fn request(state: &State, after: Option<String>) -> SearchRequest {
     SearchRequest {
         site_id: state.session.site_id,
-        query: state.query.value().to_string(),
-        sort: state.sort,
+        query: state.finder.query.value().to_string(),
+        sort: state.finder.sort,
         limit: state.settings.page_size,
         after,
         count_cap: state.settings.count_cap,
-        archive: state.include_archive,
+        archive: state.finder.include_archive,
         rank_window: state.settings.rank_window,
     }
 }
 
 /// Selects hit `index` (clamped to the loaded rows), scrolls to it, and loads more if near the end.
 fn select(state: &mut State, index: usize, effects: &mut Vec<Effect>) {
-    let len = state.hits().len();
-    let before = state.selected;
-    state.selected = if len == 0 { 0 } else { index.min(len - 1) };
-    if state.selected != before {
-        state.detail_scroll = 0;
-        if state.history_open {
-            load_history(state, effects);
+    let len = state.finder.hits().len();
+    let before = state.finder.selected;
+    state.finder.selected = if len == 0 { 0 } else { index.min(len - 1) };
+    if state.finder.selected != before {
+        state.finder.detail_scroll = 0;
+        if state.finder.history_open {
+            super::history::load(state, effects);
         }
     }
     keep_selection_visible(state);
     load_more_if_near_end(state, effects);
 }
 
-/// `H` on the list: the database dashboard, for site admins and global administrators.
-fn open_health(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.session.role != "admin" {
-        state.notice = Some(format!(
-            "the health screen is for admins; you are a {} at {}",
-            state.session.role, state.session.site
-        ));
-        return;
-    }
-    state.help_open = false;
-    state.screen = Screen::Health;
-    state.health = Some(HealthState::default());
-    load_health(state, effects);
-}
-
-fn load_health(state: &mut State, effects: &mut Vec<Effect>) {
-    let request_id = next_id(state);
-    if let Some(h) = state.health.as_mut() {
-        h.loading = Some(request_id);
-    }
-    effects.push(Effect::LoadHealth { request_id });
-}
-
-fn act_health(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
-    match action {
-        Action::Health if state.health.as_ref().is_some_and(|h| h.loading.is_none()) => {
-            load_health(state, effects);
-        }
-        Action::Back => {
-            state.health = None;
-            state.screen = Screen::Finder;
-        }
-        Action::Help => state.help_open = true,
-        Action::Quit | Action::ForceQuit => {
-            state.quit = true;
-            effects.push(Effect::Quit);
-        }
-        _ => {}
-    }
-}
-
-/// Loads the change history of the selected interaction, unless it is already there.
-fn load_history(state: &mut State, effects: &mut Vec<Effect>) {
-    let Some(id) = state.selected_hit().map(|h| h.interaction.interaction_id) else {
-        return;
-    };
-    if state
-        .history
-        .as_ref()
-        .is_some_and(|h| h.interaction_id == id && h.error.is_none())
-    {
-        return;
-    }
-    let request_id = next_id(state);
-    state.history = Some(HistoryState {
-        interaction_id: id,
-        loading: Some(request_id),
-        entries: Vec::new(),
-        error: None,
-    });
-    effects.push(Effect::LoadHistory {
-        request_id,
-        site_id: state.session.site_id,
-        interaction_id: id,
-    });
-}
-
 /// An upper bound on the lines the selected interaction's detail takes at the narrowest detail
 /// pane (30 columns): the furthest the detail may scroll.
 fn detail_lines(state: &State) -> u16 {
-    let Some(hit) = state.selected_hit() else {
+    let Some(hit) = state.finder.selected_hit() else {
         return 0;
     };
     let i = &hit.interaction;
@@ -1105,16 +1045,16 @@ fn detail_lines(state: &State) -> u16 {
 
 /// How many hits one screen shows.
 fn page_step(state: &State) -> usize {
-    layout::list_capacity(state.size.0, state.size.1, state.detail_open).max(1)
+    layout::list_capacity(state.size.0, state.size.1, state.finder.detail_open).max(1)
 }
 
 /// Moves the scroll offset just enough for the selected hit to be on screen.
 fn keep_selection_visible(state: &mut State) {
     let capacity = page_step(state);
-    if state.selected < state.offset {
-        state.offset = state.selected;
-    } else if state.selected >= state.offset + capacity {
-        state.offset = state.selected + 1 - capacity;
+    if state.finder.selected < state.finder.offset {
+        state.finder.offset = state.finder.selected;
+    } else if state.finder.selected >= state.finder.offset + capacity {
+        state.finder.offset = state.finder.selected + 1 - capacity;
     }
 }
 

@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         width: inner.width.saturating_sub(1),
         ..inner
     };
-    let Some(hit) = state.selected_hit() else {
+    let Some(hit) = state.finder.selected_hit() else {
         frame.render_widget(
             Paragraph::new(Span::styled("Nothing selected.", theme.dim)),
             text_area,
@@ -44,20 +44,21 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
     };
     let i = &hit.interaction;
     let terms = state
+        .finder
         .results
         .as_ref()
         .map_or(&[][..], |r| r.highlight.as_slice());
     let mut lines = field_lines(i, terms, theme);
     lines.push(Line::default());
     lines.extend(record_lines(hit, theme));
-    if state.history_open {
+    if state.finder.history_open {
         lines.push(Line::default());
         lines.extend(history_lines(state, i.interaction_id, &i.timezone, theme));
     }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((state.detail_scroll, 0)),
+            .scroll((state.finder.detail_scroll, 0)),
         text_area,
     );
 }
@@ -151,7 +152,12 @@ fn record_lines(hit: &Hit, theme: &Theme) -> Vec<Line<'static>> {
 /// values (long values cut to one line).
 fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled("History", theme.dim))];
-    let Some(history) = state.history.as_ref().filter(|h| h.interaction_id == id) else {
+    let Some(history) = state
+        .finder
+        .history
+        .as_ref()
+        .filter(|h| h.interaction_id == id)
+    else {
         return lines;
     };
     if history.loading.is_some() {

@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, areas: &FinderAreas
 }
 
 fn draw_query(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
-    let focused = state.focus == Focus::Query && !state.help_open;
+    let focused = state.finder.focus == Focus::Query && !state.help_open;
     let prompt_style = if focused { theme.accent } else { theme.dim };
     let prompt_width = PROMPT.len() as u16;
     frame.render_widget(Paragraph::new(Span::styled(PROMPT, prompt_style)), area);
@@ -36,9 +36,9 @@ fn draw_query(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         width: area.width - prompt_width,
         ..area
     };
-    let value = state.query.value();
+    let value = state.finder.query.value();
     let width = usize::from(field.width.saturating_sub(1));
-    let scroll = state.query.visual_scroll(width);
+    let scroll = state.finder.query.visual_scroll(width);
     let text = if value.is_empty() && !focused {
         Span::styled("press / to search", theme.dim)
     } else {
@@ -49,7 +49,7 @@ fn draw_query(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         field,
     );
     if focused && field.height > 0 {
-        let column = state.query.visual_cursor().saturating_sub(scroll);
+        let column = state.finder.query.visual_cursor().saturating_sub(scroll);
         let x = field
             .x
             .saturating_add(u16::try_from(column).unwrap_or(u16::MAX));
@@ -61,8 +61,8 @@ fn draw_query(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
 
 /// The first span of the info line: how many matched (or what is happening).
 fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
-    match &state.results {
-        None if state.error.is_some() => Span::styled("search failed", theme.error),
+    match &state.finder.results {
+        None if state.finder.error.is_some() => Span::styled("search failed", theme.error),
         None => Span::styled("searching…", theme.dim),
         Some(r) if r.fuzzy && !r.hits.is_empty() => {
             Span::styled("no exact matches; ≈ near matches", theme.fuzzy)
@@ -73,7 +73,7 @@ fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
                     let one = matches!(count, MatchCount::Exact(1));
                     format!("{count} {}", if one { "match" } else { "matches" })
                 }
-                None if state.count_in_flight.is_some() => {
+                None if state.finder.count_in_flight.is_some() => {
                     format!("{}+ matches, counting…", r.hits.len())
                 }
                 None => format!("{} shown", r.hits.len()),
@@ -86,24 +86,27 @@ fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
 fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     let sep = || Span::styled(" · ", theme.dim);
     let mut spans = vec![Span::raw(" "), count_span(state, theme)];
-    if state.results.as_ref().is_some_and(|r| r.cached) {
+    if state.finder.results.as_ref().is_some_and(|r| r.cached) {
         spans.push(sep());
         spans.push(Span::styled("cached", theme.dim));
-    } else if let Some(time) = state.last_query_time {
+    } else if let Some(time) = state.finder.last_query_time {
         spans.push(sep());
         spans.push(Span::styled(format_duration(time), theme.dim));
     }
     spans.push(sep());
-    spans.push(Span::styled(format!("sort: {}", state.sort), theme.dim));
-    if state.include_archive {
+    spans.push(Span::styled(
+        format!("sort: {}", state.finder.sort),
+        theme.dim,
+    ));
+    if state.finder.include_archive {
         spans.push(sep());
         spans.push(Span::styled("+ archive (⌂ read-only)", theme.accent));
     }
-    if state.searching() && state.results.is_some() {
+    if state.finder.searching() && state.finder.results.is_some() {
         spans.push(sep());
         spans.push(Span::styled("searching…", theme.dim));
     }
-    let filters = filters_in(state.query.value());
+    let filters = filters_in(state.finder.query.value());
     if !filters.is_empty() {
         spans.push(sep());
         for (i, filter) in filters.into_iter().enumerate() {
@@ -113,7 +116,7 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
             spans.push(Span::styled(format!("[{filter}]"), theme.accent));
         }
     }
-    if let Some(r) = &state.results {
+    if let Some(r) = &state.finder.results {
         for note in &r.ignored {
             spans.push(sep());
             spans.push(Span::styled(format!("ignored: {note}"), theme.fuzzy));
@@ -123,10 +126,12 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     // The month histogram takes the room the line leaves on the right, up to 40 columns.
     let free = usize::from(area.width).saturating_sub(line.width() + 4);
     let bars = state
+        .finder
         .histogram
         .as_ref()
         .filter(|h| {
             state
+                .finder
                 .results
                 .as_ref()
                 .is_some_and(|r| r.generation == h.generation)
@@ -145,7 +150,7 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
 }
 
 fn draw_list(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
-    let Some(results) = &state.results else {
+    let Some(results) = &state.finder.results else {
         return;
     };
     if results.hits.is_empty() {
@@ -160,12 +165,12 @@ fn draw_list(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         return;
     }
     let capacity = usize::from(area.height / ROWS_PER_HIT);
-    let offset = visible_offset(state.offset, state.selected, capacity);
+    let offset = visible_offset(state.finder.offset, state.finder.selected, capacity);
     let rows = results.hits.iter().enumerate().skip(offset).take(capacity);
     for (row, (index, hit)) in rows.enumerate() {
         let y = area.y + (row as u16) * ROWS_PER_HIT;
         let rect = Rect::new(area.x, y, area.width, ROWS_PER_HIT);
-        let selected = index == state.selected;
+        let selected = index == state.finder.selected;
         draw_hit(
             frame,
             theme,

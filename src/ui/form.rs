@@ -113,7 +113,7 @@ pub fn areas(area: Rect, form: &FormState) -> FormAreas {
 
 /// Draws the form over `area` (the status line is drawn by the caller into `areas.status`).
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) -> Rect {
-    let Some(form) = state.form.as_ref() else {
+    let Some(form) = state.form() else {
         return area;
     };
     let areas = areas(area, form);

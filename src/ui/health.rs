@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect
         Paragraph::new(Span::styled(" Database health", theme.accent)),
         header,
     );
-    let Some(health) = state.health.as_ref() else {
+    let Some(health) = state.health() else {
         return status;
     };
     let note = match (&health.error, health.loading) {

@@ -18,7 +18,9 @@ const LABEL: u16 = 11;
 
 /// Draws the Login screen over `area`; the hint line shows the user's own keys.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
-    let login = &state.login;
+    let Some(login) = state.login_form() else {
+        return;
+    };
     let rect = centered(area, 60, 9);
     let block = Block::default()
         .borders(Borders::ALL)

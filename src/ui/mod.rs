@@ -40,11 +40,11 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
         );
         return;
     }
-    match state.screen {
+    match state.screen() {
         Screen::Login => login::draw(frame, state, keymap, theme, area),
         Screen::SitePicker => picker::draw(frame, state, keymap, theme, area),
         Screen::Finder => {
-            let areas = layout::finder(area, state.detail_open);
+            let areas = layout::finder(area, state.finder.detail_open);
             finder::draw(frame, state, theme, &areas);
             if let Some(detail) = areas.detail {
                 let beside = detail.y == areas.list.y && detail.x > areas.list.x;

@@ -33,13 +33,18 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
             Span::raw(connection)
         },
     ];
-    if let Some(time) = state.last_query_time {
+    if let Some(time) = state.finder.last_query_time {
         spans.push(Span::raw(format!(" │ {}", format_duration(time))));
     }
-    if let Some(rate) = state.cache.hit_rate().filter(|_| state.cache.hits > 0) {
+    if let Some(rate) = state
+        .finder
+        .cache
+        .hit_rate()
+        .filter(|_| state.finder.cache.hits > 0)
+    {
         spans.push(Span::raw(format!(" │ cache {:.0}%", rate * 100.0)));
     }
-    if let Some(error) = &state.error {
+    if let Some(error) = &state.finder.error {
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(error.clone(), theme.error));
     } else if let Some(notice) = &state.notice {

@@ -29,7 +29,7 @@ fn finder(width: u16, height: u16) -> State {
         &mut state,
         Event::Msg(Msg::Tick(t0 + Duration::from_secs(1))),
     );
-    let request_id = state.in_flight.as_ref().map_or(0, |f| f.request_id);
+    let request_id = state.finder.in_flight.as_ref().map_or(0, |f| f.request_id);
     let mut result = page(0, 50, true);
     result.ignored = vec!["\"from:yesterday\" is not a date (use YYYY-MM-DD)".into()];
     update(
@@ -90,7 +90,7 @@ fn finder_60x20_list_only() {
 #[test]
 fn finder_near_matches_are_marked() {
     let mut state = finder(80, 24);
-    if let Some(results) = state.results.as_mut() {
+    if let Some(results) = state.finder.results.as_mut() {
         results.fuzzy = true;
         results.hits.truncate(3);
         results.next_cursor = None;
@@ -133,7 +133,7 @@ fn help_on_a_tiny_screen_says_what_it_cannot_show() {
         "scrolled past the first row: {text}"
     );
     assert_eq!(
-        state.selected, 0,
+        state.finder.selected, 0,
         "j scrolls the help, not the list under it"
     );
 }
@@ -155,7 +155,12 @@ fn rows(terminal: &Terminal<TestBackend>) -> Vec<String> {
 fn wrapped_description_lines_keep_the_margin() {
     let mut state = finder(60, 30);
     press(&mut state, KeyCode::Enter);
-    if let Some(hit) = state.results.as_mut().and_then(|r| r.hits.first_mut()) {
+    if let Some(hit) = state
+        .finder
+        .results
+        .as_mut()
+        .and_then(|r| r.hits.first_mut())
+    {
         hit.interaction.description = Some("word ".repeat(40).trim_end().to_string());
     }
     let rows = rows(&render(&state, 60, 30));
@@ -196,7 +201,12 @@ fn the_detail_names_users_and_adds_the_viewers_time_only_when_it_differs() {
     let text = screen(&state, chrono_tz::Tz::Europe__Lisbon);
     assert!(!text.contains("Your time"), "same wall clock: {text}");
     // A missing username falls back to the id.
-    if let Some(hit) = state.results.as_mut().and_then(|r| r.hits.first_mut()) {
+    if let Some(hit) = state
+        .finder
+        .results
+        .as_mut()
+        .and_then(|r| r.hits.first_mut())
+    {
         hit.created_by_name = None;
     }
     let text = screen(&state, chrono_tz::Tz::UTC);

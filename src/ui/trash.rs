@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect
         )),
         header,
     );
-    let Some(trash) = state.trash.as_ref() else {
+    let Some(trash) = state.trash() else {
         return status;
     };
     let days = state.settings.trash_days;

@@ -70,9 +70,9 @@ impl App {
     /// Types `query` into the query line and lets the debounce pass.
     pub fn search(&mut self, query: &str) {
         self.act(Action::FocusQuery);
-        self.state.query = tui_input::Input::new(query.to_string());
+        self.state.finder.query = tui_input::Input::new(query.to_string());
         let due = Instant::now() + self.state.settings.debounce * 2;
-        self.state.search_due = Some(Instant::now());
+        self.state.finder.search_due = Some(Instant::now());
         self.event(Event::Msg(Msg::Tick(due)));
     }
 

@@ -154,18 +154,22 @@ pub async fn keystrokes(
         let drawn = Instant::now();
         result.frames.push(drawn - t);
         if let Some((expected, pressed)) = &pending {
-            let shown = state.results.as_ref().is_some_and(|r| r.query == *expected)
-                && state.in_flight.is_none()
-                && state.search_due.is_none();
+            let shown = state
+                .finder
+                .results
+                .as_ref()
+                .is_some_and(|r| r.query == *expected)
+                && state.finder.in_flight.is_none()
+                && state.finder.search_due.is_none();
             if shown {
                 result.to_screen.push(drawn - *pressed);
                 pending = None;
-            } else if state.query.value() != expected {
+            } else if state.finder.query.value() != expected {
                 result.missed += 1;
                 pending = None;
             }
         }
-        if steps.is_empty() && pending.is_none() && !state.searching() {
+        if steps.is_empty() && pending.is_none() && !state.finder.searching() {
             break;
         }
         if t0.elapsed() > last_at + Duration::from_secs(60) {
@@ -191,7 +195,7 @@ pub async fn keystrokes(
                         if pending.take().is_some() {
                             result.missed += 1;
                         }
-                        pending = Some((state.query.value().to_string(), now));
+                        pending = Some((state.finder.query.value().to_string(), now));
                     }
                 }
             }
@@ -223,14 +227,14 @@ pub fn frames(state: &mut State, n: usize) -> Result<(Vec<Duration>, Vec<Duratio
     let keymap = KeyMap::defaults();
     let theme = Theme::default();
     let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
-    if state.hits().is_empty() {
+    if state.finder.hits().is_empty() {
         bail!("the Finder has no results to draw");
     }
     let mut out = (Vec::with_capacity(n), Vec::with_capacity(n));
     for detail in [false, true] {
-        state.detail_open = detail;
+        state.finder.detail_open = detail;
         for i in 0..n {
-            let action = if (i / state.hits().len().max(1)).is_multiple_of(2) {
+            let action = if (i / state.finder.hits().len().max(1)).is_multiple_of(2) {
                 Action::MoveDown
             } else {
                 Action::MoveUp

@@ -24,7 +24,7 @@ fn finder() -> App {
 }
 
 fn form(app: &App) -> &FormState {
-    app.state.form.as_ref().expect("the form is open")
+    app.state.form().expect("the form is open")
 }
 
 fn drafts(effects: &[Effect]) -> Vec<&Draft> {
@@ -121,7 +121,7 @@ fn answer_save(
 fn n_opens_a_new_form_with_useful_defaults() {
     let mut app = finder();
     app.press(ch('n'));
-    assert_eq!(app.state.screen, Screen::Form);
+    assert_eq!(app.state.screen(), Screen::Form);
     assert_eq!(app.state.mode(), Mode::Form);
     let f = form(&app);
     assert_eq!(f.target, FormTarget::New);
@@ -145,15 +145,15 @@ fn viewers_get_no_form() {
     let mut app = finder();
     app.state.session.role = "viewer".into();
     app.press(ch('n'));
-    assert_eq!(app.state.screen, Screen::Finder);
-    assert!(app.state.form.is_none());
+    assert_eq!(app.state.screen(), Screen::Finder);
+    assert!(app.state.form().is_none());
     let notice = app.state.notice.clone().unwrap_or_default();
     assert!(
         notice.contains("viewer") && notice.contains("editor role"),
         "{notice}"
     );
     app.press(ch('e'));
-    assert!(app.state.form.is_none());
+    assert!(app.state.form().is_none());
 }
 
 #[test]
@@ -242,7 +242,7 @@ fn a_complete_form_saves_and_closes_only_when_the_database_answers() {
         Some("Checked the cranes.\nAll fine.")
     );
     assert_eq!(v.notes.as_deref(), Some("Follow up in March."));
-    assert_eq!(app.state.screen, Screen::Form, "open until the answer");
+    assert_eq!(app.state.screen(), Screen::Form, "open until the answer");
     assert!(
         saves(&app.press(ctrl('s'))).is_empty(),
         "a second Ctrl-S while saving sends nothing more"
@@ -251,8 +251,8 @@ fn a_complete_form_saves_and_closes_only_when_the_database_answers() {
     let mut stored = hit(0).interaction;
     stored.title = v.title.clone();
     let effects = answer_save(&mut app, id, Ok(stored));
-    assert_eq!(app.state.screen, Screen::Finder);
-    assert!(app.state.form.is_none());
+    assert_eq!(app.state.screen(), Screen::Finder);
+    assert!(app.state.form().is_none());
     assert!(deletes_draft(&effects), "the draft goes once saved");
     assert_eq!(searches(&effects).len(), 1, "the list is refreshed");
     assert_eq!(
@@ -273,7 +273,7 @@ fn a_failed_save_keeps_the_form_its_text_and_the_reason() {
         Err(SaveError::Failed("connection refused".into())),
     );
     assert!(!deletes_draft(&effects), "the draft stays");
-    assert_eq!(app.state.screen, Screen::Form);
+    assert_eq!(app.state.screen(), Screen::Form);
     let f = form(&app);
     assert_eq!(f.input(), before);
     let failure = f.failure.clone().unwrap_or_default();
@@ -294,7 +294,7 @@ fn an_answer_to_another_save_is_ignored() {
     fill_new(&mut app);
     let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
     answer_save(&mut app, id + 100, Ok(hit(0).interaction));
-    assert_eq!(app.state.screen, Screen::Form);
+    assert_eq!(app.state.screen(), Screen::Form);
     assert!(form(&app).saving.is_some());
 }
 
@@ -341,7 +341,7 @@ fn e_edits_the_selected_interaction() {
     assert_eq!(input.description, original.description.unwrap_or_default());
     assert!(!f.changed());
     app.press(code(KeyCode::Esc));
-    assert_eq!(app.state.screen, Screen::Finder, "unchanged: Esc closes");
+    assert_eq!(app.state.screen(), Screen::Finder, "unchanged: Esc closes");
     assert!(app.state.confirm.is_none());
 }
 
@@ -358,8 +358,8 @@ fn esc_on_unsaved_changes_asks_first() {
     assert_eq!(form(&app).input().title, "Half a thought");
     app.press(code(KeyCode::Esc));
     let effects = app.press(ch('y'));
-    assert_eq!(app.state.screen, Screen::Finder);
-    assert!(app.state.form.is_none());
+    assert_eq!(app.state.screen(), Screen::Finder);
+    assert!(app.state.form().is_none());
     assert!(deletes_draft(&effects));
 }
 
@@ -453,7 +453,7 @@ fn the_finder_looks_for_a_draft_and_offers_it_back() {
     found(&mut app, Ok(Some(a_draft())));
     assert_eq!(app.state.mode(), Mode::Confirm);
     app.press(ch('y'));
-    assert_eq!(app.state.screen, Screen::Form);
+    assert_eq!(app.state.screen(), Screen::Form);
     let f = form(&app);
     assert_eq!(f.input().title, "Typed before the crash");
     assert_eq!(f.input().notes, "every word");
@@ -487,7 +487,7 @@ fn a_draft_left_for_later_comes_back_before_the_next_form() {
     let effects = app.press(ch('n'));
     assert!(deletes_draft(&effects), "n discards it");
     app.press(ch('n'));
-    assert_eq!(app.state.screen, Screen::Form);
+    assert_eq!(app.state.screen(), Screen::Form);
     assert_eq!(form(&app).input().title, "");
 }
 

@@ -102,7 +102,7 @@ pub fn ok() -> LoginOk {
 #[test]
 fn the_app_starts_on_the_login_screen_in_a_text_mode() {
     let app = App::new(None);
-    assert_eq!(app.state.screen, Screen::Login);
+    assert_eq!(app.state.screen(), Screen::Login);
     assert_eq!(app.state.mode(), Mode::Login);
     assert!(Mode::Login.is_text());
 }
@@ -111,12 +111,30 @@ fn the_app_starts_on_the_login_screen_in_a_text_mode() {
 fn submit_sends_the_credentials_and_clears_the_password() {
     let mut app = App::new(None);
     app.keys("maria");
-    assert_eq!(app.state.login.username.value(), "maria");
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .username
+            .value(),
+        "maria"
+    );
     app.press(KeyCode::Tab);
     app.keys("qj s3cret");
-    assert_eq!(app.state.login.password.value(), "qj s3cret");
     assert_eq!(
-        app.state.login.username.value(),
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .password
+            .value(),
+        "qj s3cret"
+    );
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .username
+            .value(),
         "maria",
         "typing went to the password"
     );
@@ -129,8 +147,21 @@ fn submit_sends_the_credentials_and_clears_the_password() {
             password: Secret("qj s3cret".into()),
         }]
     );
-    assert_eq!(app.state.login.password.value(), "");
-    assert_eq!(app.state.login.pending, Some(1));
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .password
+            .value(),
+        ""
+    );
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .pending,
+        Some(1)
+    );
     assert!(!format!("{effects:?}").contains("s3cret"));
     assert!(!format!("{:?}", app.state).contains("s3cret"));
 }
@@ -139,18 +170,43 @@ fn submit_sends_the_credentials_and_clears_the_password() {
 fn arrows_and_shift_tab_switch_fields_too() {
     let mut app = App::new(None);
     app.press(KeyCode::Down);
-    assert_eq!(app.state.login.field, LoginField::Password);
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .field,
+        LoginField::Password
+    );
     app.press(KeyCode::BackTab);
-    assert_eq!(app.state.login.field, LoginField::Username);
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .field,
+        LoginField::Username
+    );
     app.press(KeyCode::Up);
-    assert_eq!(app.state.login.field, LoginField::Password);
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .field,
+        LoginField::Password
+    );
 }
 
 #[test]
 fn an_empty_username_is_not_sent() {
     let mut app = App::new(None);
     assert!(app.press(KeyCode::Enter).is_empty());
-    assert_eq!(app.state.login.error.as_deref(), Some("type your username"));
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .error
+            .as_deref(),
+        Some("type your username")
+    );
 }
 
 #[test]
@@ -159,11 +215,37 @@ fn a_failed_login_says_only_invalid_and_stays() {
     let id = app.submit("maria", "wrong");
     let effects = app.answer(id, Err(INVALID.into()));
     assert!(effects.is_empty());
-    assert_eq!(app.state.screen, Screen::Login);
-    assert_eq!(app.state.login.error.as_deref(), Some(INVALID));
-    assert_eq!(app.state.login.pending, None);
-    assert_eq!(app.state.login.field, LoginField::Password);
-    assert_eq!(app.state.login.username.value(), "maria");
+    assert_eq!(app.state.screen(), Screen::Login);
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .error
+            .as_deref(),
+        Some(INVALID)
+    );
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .pending,
+        None
+    );
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .field,
+        LoginField::Password
+    );
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .username
+            .value(),
+        "maria"
+    );
     // Trying again works.
     app.keys("right");
     assert!(matches!(
@@ -178,7 +260,7 @@ fn a_successful_login_opens_the_picker_and_starts_the_session() {
     let id = app.submit("maria", "s3cret-pass");
     let effects = app.answer(id, Ok(ok()));
     assert_eq!(effects, vec![Effect::BeginSession { user_id: 42 }]);
-    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     assert_eq!(app.state.mode(), Mode::Picker);
     assert_eq!(app.state.session.user, "maria");
     assert_eq!(app.state.picker.visible, vec![0, 1, 2, 3]);
@@ -194,10 +276,22 @@ fn a_late_answer_to_an_old_login_is_dropped() {
     assert_ne!(first, second);
     // A stale success for the first request must not log anyone in.
     assert!(app.answer(first, Ok(ok())).is_empty());
-    assert_eq!(app.state.screen, Screen::Login);
-    assert_eq!(app.state.login.pending, Some(second));
+    assert_eq!(app.state.screen(), Screen::Login);
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .pending,
+        Some(second)
+    );
     app.answer(second, Err(INVALID.into()));
-    assert_eq!(app.state.login.pending, None);
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .pending,
+        None
+    );
 }
 
 #[test]
@@ -234,13 +328,13 @@ fn the_filter_narrows_fuzzily_and_enter_picks() {
     app.keys("jk");
     assert_eq!(app.selected_name(), None);
     assert!(app.press(KeyCode::Enter).is_empty());
-    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     app.press(KeyCode::Backspace);
     app.press(KeyCode::Backspace);
     let effects = app.press(KeyCode::Enter);
     assert_eq!(effects[0], Effect::RememberSite("Leeds warehouse".into()));
     assert!(matches!(effects[1], Effect::Search { .. }), "{effects:?}");
-    assert_eq!(app.state.screen, Screen::Finder);
+    assert_eq!(app.state.screen(), Screen::Finder);
     assert_eq!(app.state.session.site_id, 9);
     assert_eq!(app.state.session.site, "Leeds warehouse");
     assert_eq!(app.state.session.role, "admin");
@@ -266,16 +360,16 @@ fn esc_clears_the_filter_then_returns_to_the_open_site() {
     let mut app = App::picking(None);
     // Before a site is open, Esc with an empty filter stays.
     assert!(app.press(KeyCode::Esc).is_empty());
-    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     app.press(KeyCode::Down);
     app.press(KeyCode::Enter);
-    assert_eq!(app.state.screen, Screen::Finder);
+    assert_eq!(app.state.screen(), Screen::Finder);
     assert_eq!(app.state.session.site, "Leeds");
     // `s` from the result list returns to the picker, cancelling the search in flight.
     app.press(KeyCode::Esc); // leave the query line
     let effects = app.press(KeyCode::Char('s'));
     assert!(matches!(effects.as_slice(), [Effect::CancelSearch { .. }]));
-    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     assert_eq!(
         app.selected_name(),
         Some("Leeds"),
@@ -284,9 +378,9 @@ fn esc_clears_the_filter_then_returns_to_the_open_site() {
     app.keys("syd");
     app.press(KeyCode::Esc);
     assert_eq!(app.state.picker.filter.value(), "");
-    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     let effects = app.press(KeyCode::Esc);
-    assert_eq!(app.state.screen, Screen::Finder);
+    assert_eq!(app.state.screen(), Screen::Finder);
     assert_eq!(app.state.session.site, "Leeds");
     assert!(matches!(effects.as_slice(), [Effect::Search { .. }]));
 }
@@ -298,9 +392,9 @@ fn switching_sites_without_a_login_only_says_why() {
         Settings::default(),
         Instant::now(),
     );
-    state.focus = crate::app::state::Focus::List;
+    state.finder.focus = crate::app::state::Focus::List;
     update(&mut state, Event::Action(Action::SwitchSite));
-    assert_eq!(state.screen, Screen::Finder);
+    assert_eq!(state.screen(), Screen::Finder);
     assert!(state.notice.as_deref().unwrap_or("").contains("login"));
 }
 
@@ -308,7 +402,14 @@ fn switching_sites_without_a_login_only_says_why() {
 fn f1_opens_help_on_the_login_screen_and_question_mark_still_types() {
     let mut app = App::new(None);
     app.keys("ma?");
-    assert_eq!(app.state.login.username.value(), "ma?");
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .username
+            .value(),
+        "ma?"
+    );
     assert!(!app.state.help_open);
     assert!(app.press(KeyCode::F(1)).is_empty());
     assert!(app.state.help_open);
@@ -316,8 +417,21 @@ fn f1_opens_help_on_the_login_screen_and_question_mark_still_types() {
     // While help is open keys do not reach the fields, and Esc closes help instead of quitting.
     app.keys("x");
     app.press(KeyCode::Tab);
-    assert_eq!(app.state.login.username.value(), "ma?");
-    assert_eq!(app.state.login.field, LoginField::Username);
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .username
+            .value(),
+        "ma?"
+    );
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .field,
+        LoginField::Username
+    );
     assert!(app.press(KeyCode::Esc).is_empty());
     assert!(!app.state.help_open);
     assert!(!app.state.quit);
@@ -326,8 +440,15 @@ fn f1_opens_help_on_the_login_screen_and_question_mark_still_types() {
     app.press(KeyCode::F(1));
     assert!(!app.state.help_open);
     app.keys("ria");
-    assert_eq!(app.state.login.username.value(), "ma?ria");
-    assert_eq!(app.state.screen, Screen::Login);
+    assert_eq!(
+        app.state
+            .login_form()
+            .expect("the login screen is in front")
+            .username
+            .value(),
+        "ma?ria"
+    );
+    assert_eq!(app.state.screen(), Screen::Login);
 }
 
 #[test]
@@ -344,14 +465,14 @@ fn f1_opens_help_in_the_picker_and_question_mark_still_filters() {
     assert!(app.press(KeyCode::Down).is_empty());
     assert!(app.press(KeyCode::Enter).is_empty());
     assert_eq!(app.selected_name(), Some("Berlin office"));
-    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     // `?` closes the help it opened (as in the Finder), then types again.
     app.press(KeyCode::Char('?'));
     assert!(!app.state.help_open);
     app.press(KeyCode::F(1));
     assert!(app.press(KeyCode::Esc).is_empty());
     assert!(!app.state.help_open);
-    assert_eq!(app.state.screen, Screen::SitePicker);
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     app.keys("syd");
     assert_eq!(app.selected_name(), Some("Sydney"));
 }

@@ -89,7 +89,7 @@ fn n_keeps_it_and_non_admins_cannot_delete() {
             .is_some_and(|n| n.contains("only site admins"))
     );
     app.press(ch('t'));
-    assert_eq!(app.state.screen, Screen::Finder, "no trash for editors");
+    assert_eq!(app.state.screen(), Screen::Finder, "no trash for editors");
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn a_changed_record_is_not_deleted_unseen() {
 fn the_trash_lists_restores_and_goes_back() {
     let mut app = admin_finder();
     let effects = app.press(ch('t'));
-    assert_eq!(app.state.screen, Screen::Trash);
+    assert_eq!(app.state.screen(), Screen::Trash);
     assert_eq!(app.state.mode(), Mode::Trash);
     let request_id = effects
         .iter()
@@ -160,11 +160,11 @@ fn the_trash_lists_restores_and_goes_back() {
             result: Ok(Box::new(hit(3).interaction)),
         }),
     );
-    let trash = app.state.trash.as_ref().expect("still open");
+    let trash = app.state.trash().expect("still open");
     assert_eq!(trash.items.len(), 1);
     assert_eq!(trash.selected, 0);
     let effects = app.press(code(KeyCode::Esc));
-    assert_eq!(app.state.screen, Screen::Finder);
+    assert_eq!(app.state.screen(), Screen::Finder);
     assert_eq!(
         searches(&effects).len(),
         1,
@@ -183,5 +183,5 @@ fn a_late_listing_is_ignored() {
             result: Ok(vec![item(2, 1)]),
         }),
     );
-    assert!(app.state.trash.as_ref().is_some_and(|t| t.items.is_empty()));
+    assert!(app.state.trash().is_some_and(|t| t.items.is_empty()));
 }

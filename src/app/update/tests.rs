@@ -74,17 +74,21 @@ fn a_late_answer_for_an_old_request_is_dropped() {
     app.keys("meet");
     let (new, _) = only_search(&app.tick(200));
     app.done(old, page(0, 5, false));
-    assert!(app.state.results.is_none(), "the old answer was dropped");
+    assert!(
+        app.state.finder.results.is_none(),
+        "the old answer was dropped"
+    );
     app.done(new, page(0, 2, false));
     let results = app
         .state
+        .finder
         .results
         .as_ref()
         .map(|r| (r.query.clone(), r.hits.len()));
     assert_eq!(results, Some(("meet".to_string(), 2)));
     // A second copy of an answer already taken is dropped too.
     app.done(new, page(0, 9, false));
-    assert_eq!(app.state.hits().len(), 2);
+    assert_eq!(app.state.finder.hits().len(), 2);
 }
 
 #[test]
@@ -101,10 +105,10 @@ fn a_failure_for_an_old_request_is_dropped_and_a_current_one_shown() {
         })
     };
     update(&mut app.state, fail(old));
-    assert_eq!(app.state.error, None);
+    assert_eq!(app.state.finder.error, None);
     update(&mut app.state, fail(new));
     assert_eq!(
-        app.state.error.as_deref(),
+        app.state.finder.error.as_deref(),
         Some("the database is unreachable")
     );
     assert_eq!(app.state.connection, Connection::Failing);
@@ -120,7 +124,7 @@ fn results_keep_the_query_they_answer_even_if_typing_went_on() {
     app.keys("et");
     app.done(id, page(0, 2, false));
     assert_eq!(
-        app.state.results.as_ref().map(|r| r.query.as_str()),
+        app.state.finder.results.as_ref().map(|r| r.query.as_str()),
         Some("me")
     );
 }
@@ -131,20 +135,20 @@ fn vim_keys_and_arrows_move_the_selection() {
     app.press(code(KeyCode::Esc));
     assert_eq!(app.state.mode(), Mode::List);
     app.keys("jj");
-    assert_eq!(app.state.selected, 2);
+    assert_eq!(app.state.finder.selected, 2);
     app.press(code(KeyCode::Down));
-    assert_eq!(app.state.selected, 3);
+    assert_eq!(app.state.finder.selected, 3);
     app.press(ch('k'));
     app.press(code(KeyCode::Up));
-    assert_eq!(app.state.selected, 1);
+    assert_eq!(app.state.finder.selected, 1);
     app.press(ch('G'));
-    assert_eq!(app.state.selected, 4);
+    assert_eq!(app.state.finder.selected, 4);
     app.keys("jjj");
-    assert_eq!(app.state.selected, 4, "stops at the last row");
+    assert_eq!(app.state.finder.selected, 4, "stops at the last row");
     app.press(ch('g'));
-    assert_eq!(app.state.selected, 0);
+    assert_eq!(app.state.finder.selected, 0);
     app.press(ch('k'));
-    assert_eq!(app.state.selected, 0, "stops at the first row");
+    assert_eq!(app.state.finder.selected, 0, "stops at the first row");
 }
 
 #[test]
@@ -152,17 +156,17 @@ fn arrows_move_from_the_query_line_and_letters_type() {
     let mut app = App::loaded(5, false);
     app.press(code(KeyCode::Down));
     app.press(ctrl('n'));
-    assert_eq!(app.state.selected, 2);
+    assert_eq!(app.state.finder.selected, 2);
     app.keys("jk");
-    assert_eq!(app.state.query.value(), "jk");
-    assert_eq!(app.state.selected, 2);
+    assert_eq!(app.state.finder.query.value(), "jk");
+    assert_eq!(app.state.finder.selected, 2);
 }
 
 #[test]
 fn esc_backs_out_one_level_at_a_time() {
     let mut app = App::loaded(5, false);
     app.press(code(KeyCode::Enter));
-    assert!(app.state.detail_open);
+    assert!(app.state.finder.detail_open);
     assert_eq!(
         app.state.mode(),
         Mode::List,
@@ -172,14 +176,14 @@ fn esc_backs_out_one_level_at_a_time() {
     assert_eq!(app.state.mode(), Mode::Help);
     app.press(code(KeyCode::Esc));
     assert_eq!(app.state.mode(), Mode::List, "esc closes the help first");
-    assert!(app.state.detail_open);
+    assert!(app.state.finder.detail_open);
     app.press(ch('/'));
     assert_eq!(app.state.mode(), Mode::Query);
     app.press(code(KeyCode::Esc));
     assert_eq!(app.state.mode(), Mode::List, "then leaves the query line");
-    assert!(app.state.detail_open);
+    assert!(app.state.finder.detail_open);
     app.press(code(KeyCode::Esc));
-    assert!(!app.state.detail_open, "then closes the detail");
+    assert!(!app.state.finder.detail_open, "then closes the detail");
     assert!(!app.state.quit);
 }
 
@@ -188,7 +192,7 @@ fn q_quits_outside_text_fields_and_types_inside() {
     let mut app = App::loaded(2, false);
     assert_eq!(app.state.mode(), Mode::Query);
     assert!(app.press(ch('q')).is_empty());
-    assert_eq!(app.state.query.value(), "q");
+    assert_eq!(app.state.finder.query.value(), "q");
     assert!(!app.state.quit);
     app.press(code(KeyCode::Esc));
     assert_eq!(app.press(ch('q')), vec![Effect::Quit]);
@@ -241,8 +245,8 @@ fn scrolling_near_the_end_loads_the_next_page_of_the_same_query() {
         "one next page at a time"
     );
     app.done(id, page(50, 50, false));
-    assert_eq!(app.state.hits().len(), 100);
-    assert_eq!(app.state.selected, 48, "the selection stays put");
+    assert_eq!(app.state.finder.hits().len(), 100);
+    assert_eq!(app.state.finder.selected, 48, "the selection stays put");
     assert!(searches(&app.press(ch('G'))).is_empty(), "no more pages");
 }
 
@@ -257,7 +261,7 @@ fn a_next_page_of_an_older_query_is_never_appended() {
     let effects = app.tick(200);
     assert!(effects.contains(&Effect::CancelSearch { request_id: more }));
     app.done(more, page(50, 50, false));
-    assert_eq!(app.state.hits().len(), 50);
+    assert_eq!(app.state.finder.hits().len(), 50);
 }
 
 #[test]
@@ -297,9 +301,9 @@ fn page_down_moves_by_a_screen_and_the_offset_follows() {
     app.press(code(KeyCode::Esc));
     let capacity = layout::list_capacity(80, 24, false);
     app.press(code(KeyCode::PageDown));
-    assert_eq!(app.state.selected, capacity);
-    assert!(app.state.offset <= app.state.selected);
-    assert!(app.state.selected < app.state.offset + capacity);
+    assert_eq!(app.state.finder.selected, capacity);
+    assert!(app.state.finder.offset <= app.state.finder.selected);
+    assert!(app.state.finder.selected < app.state.finder.offset + capacity);
 }
 
 #[test]
@@ -315,7 +319,7 @@ fn the_wheel_moves_and_clicks_select_then_open() {
     let wheel = mouse_event(&app.state, mouse(MouseEventKind::ScrollDown, 5, 5));
     assert!(matches!(wheel, Some(Event::Action(Action::MoveDown))));
     update(&mut app.state, wheel.unwrap_or(Event::Action(Action::Top)));
-    assert_eq!(app.state.selected, 1);
+    assert_eq!(app.state.finder.selected, 1);
     // Rows 0 and 1 are the query and info lines; hit n starts at row 2 + 2n.
     let click = |app: &mut App, row| {
         let event = mouse_event(
@@ -325,11 +329,14 @@ fn the_wheel_moves_and_clicks_select_then_open() {
         update(&mut app.state, event.unwrap_or(Event::Action(Action::Top)))
     };
     click(&mut app, 7);
-    assert_eq!((app.state.selected, app.state.mode()), (2, Mode::List));
-    assert!(!app.state.detail_open);
+    assert_eq!(
+        (app.state.finder.selected, app.state.mode()),
+        (2, Mode::List)
+    );
+    assert!(!app.state.finder.detail_open);
     click(&mut app, 6);
     assert!(
-        app.state.detail_open,
+        app.state.finder.detail_open,
         "a click on the selected row opens it"
     );
     click(&mut app, 0);
@@ -349,19 +356,19 @@ fn the_detail_scrolls_and_starts_at_the_top_for_each_selection() {
     for _ in 0..3 {
         app.press(ch('J'));
     }
-    assert_eq!(app.state.detail_scroll, 3);
+    assert_eq!(app.state.finder.detail_scroll, 3);
     app.press(ch('K'));
-    assert_eq!(app.state.detail_scroll, 2);
+    assert_eq!(app.state.finder.detail_scroll, 2);
     for _ in 0..500 {
         app.press(ch('J'));
     }
     assert!(
-        app.state.detail_scroll < 40,
+        app.state.finder.detail_scroll < 40,
         "stops near the end of the text"
     );
     app.press(ch('j'));
     assert_eq!(
-        app.state.detail_scroll, 0,
+        app.state.finder.detail_scroll, 0,
         "a new selection starts at the top"
     );
 }
@@ -402,7 +409,11 @@ fn each_first_page_is_followed_by_its_month_histogram() {
         }),
     );
     assert_eq!(
-        app.state.histogram.as_ref().map(|h| h.months.clone()),
+        app.state
+            .finder
+            .histogram
+            .as_ref()
+            .map(|h| h.months.clone()),
         Some(months)
     );
 }
@@ -426,7 +437,7 @@ fn a_new_query_cancels_the_histogram_and_drops_its_late_answer() {
             months: Some(Vec::new()),
         }),
     );
-    assert_eq!(app.state.histogram, None);
+    assert_eq!(app.state.finder.histogram, None);
 }
 
 #[test]
@@ -458,11 +469,11 @@ fn h_shows_the_history_of_the_selected_interaction_and_follows_the_selection() {
     app.press(code(KeyCode::Esc));
     let asked = history_requests(&app.press(ch('h')));
     assert_eq!(asked.len(), 1);
-    assert!(app.state.detail_open && app.state.history_open);
-    let first = app.state.hits()[0].interaction.interaction_id;
+    assert!(app.state.finder.detail_open && app.state.finder.history_open);
+    let first = app.state.finder.hits()[0].interaction.interaction_id;
     assert_eq!(asked[0].1, first);
     let moved = history_requests(&app.press(ch('j')));
-    let second = app.state.hits()[1].interaction.interaction_id;
+    let second = app.state.finder.hits()[1].interaction.interaction_id;
     assert_eq!(moved.iter().map(|m| m.1).collect::<Vec<_>>(), vec![second]);
     // The answer for the first selection comes late: dropped.
     update(
@@ -472,7 +483,7 @@ fn h_shows_the_history_of_the_selected_interaction_and_follows_the_selection() {
             result: Ok(Vec::new()),
         }),
     );
-    let h = app.state.history.as_ref().expect("history");
+    let h = app.state.finder.history.as_ref().expect("history");
     assert_eq!((h.interaction_id, h.loading), (second, Some(moved[0].0)));
     update(
         &mut app.state,
@@ -483,12 +494,13 @@ fn h_shows_the_history_of_the_selected_interaction_and_follows_the_selection() {
     );
     assert!(
         app.state
+            .finder
             .history
             .as_ref()
             .is_some_and(|h| h.error.is_some())
     );
     app.press(ch('h'));
-    assert!(!app.state.history_open);
+    assert!(!app.state.finder.history_open);
     assert!(
         history_requests(&app.press(ch('k'))).is_empty(),
         "closed: nothing loads"
@@ -501,7 +513,7 @@ fn a_change_elsewhere_refreshes_the_results_and_keeps_the_selection() {
     app.press(code(KeyCode::Esc));
     app.press(ch('j'));
     app.press(ch('j'));
-    let kept = app.state.hits()[2].interaction.interaction_id;
+    let kept = app.state.finder.hits()[2].interaction.interaction_id;
     assert!(
         update(&mut app.state, Event::Msg(Msg::Changed { site_id: 99 })).is_empty(),
         "another site's change is not ours"
@@ -515,11 +527,12 @@ fn a_change_elsewhere_refreshes_the_results_and_keeps_the_selection() {
     app.done(id, fresh);
     assert_eq!(
         app.state
+            .finder
             .selected_hit()
             .map(|h| h.interaction.interaction_id),
         Some(kept)
     );
-    assert_eq!(app.state.selected, 3);
+    assert_eq!(app.state.finder.selected, 3);
 }
 
 #[test]
@@ -542,10 +555,13 @@ fn a_query_seen_since_the_last_change_comes_back_from_the_cache() {
     app.press(code(KeyCode::Backspace));
     let effects = app.tick(1000);
     assert!(searches(&effects).is_empty(), "no query: {effects:?}");
-    let results = app.state.results.as_ref().expect("results");
+    let results = app.state.finder.results.as_ref().expect("results");
     assert!(results.cached);
     assert_eq!((results.query.as_str(), results.hits.len()), ("", 5));
-    assert_eq!((app.state.cache.hits, app.state.cache.misses), (1, 2));
+    assert_eq!(
+        (app.state.finder.cache.hits, app.state.finder.cache.misses),
+        (1, 2)
+    );
 
     // A change on the site (anyone's) makes the next look a real query again.
     app.press(code(KeyCode::Esc));
@@ -556,6 +572,7 @@ fn a_query_seen_since_the_last_change_comes_back_from_the_cache() {
     app.done(id, page(0, 6, false));
     assert!(
         app.state
+            .finder
             .results
             .as_ref()
             .is_some_and(|r| !r.cached && r.hits.len() == 6)
@@ -595,7 +612,7 @@ fn the_first_page_goes_without_its_count_and_the_count_follows() {
     let (cid, count_request) = asked[0].clone();
     assert_eq!(count_request.count_cap, app.state.settings.count_cap);
     assert_eq!(
-        app.state.results.as_ref().and_then(|r| r.count),
+        app.state.finder.results.as_ref().and_then(|r| r.count),
         None,
         "shown as counting until the answer comes"
     );
@@ -607,7 +624,7 @@ fn the_first_page_goes_without_its_count_and_the_count_follows() {
         }),
     );
     assert_eq!(
-        app.state.results.as_ref().and_then(|r| r.count),
+        app.state.finder.results.as_ref().and_then(|r| r.count),
         Some(MatchCount::AtLeast(1000))
     );
 
@@ -639,7 +656,7 @@ fn a_late_count_of_an_older_query_is_dropped() {
         }),
     );
     assert_ne!(
-        app.state.results.as_ref().and_then(|r| r.count),
+        app.state.finder.results.as_ref().and_then(|r| r.count),
         Some(MatchCount::Exact(3))
     );
 }

@@ -91,8 +91,7 @@ fn a_failed_save_80x24() {
     app.press(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
     let request_id = app
         .state
-        .form
-        .as_ref()
+        .form()
         .and_then(|f| f.saving.as_ref())
         .map_or(0, |s| s.0);
     update(
@@ -170,8 +169,7 @@ fn conflict(width: u16, height: u16) -> App {
     app.press(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
     let request_id = app
         .state
-        .form
-        .as_ref()
+        .form()
         .and_then(|f| f.saving.as_ref())
         .map_or(0, |s| s.0);
     let mut theirs = crate::app::test_support::hit(0).interaction;
@@ -209,12 +207,7 @@ fn trash_screen(width: u16, height: u16) -> App {
     let mut app = finder(width, height);
     app.state.session.role = "admin".into();
     app.press(key(KeyCode::Char('t')));
-    let request_id = app
-        .state
-        .trash
-        .as_ref()
-        .and_then(|t| t.loading)
-        .unwrap_or(0);
+    let request_id = app.state.trash().and_then(|t| t.loading).unwrap_or(0);
     let now = Utc
         .with_ymd_and_hms(2026, 11, 21, 13, 20, 0)
         .single()
@@ -265,6 +258,7 @@ fn detail_with_history_120x40() {
     app.press(key(KeyCode::Char('h')));
     let request_id = app
         .state
+        .finder
         .history
         .as_ref()
         .and_then(|h| h.loading)
@@ -386,12 +380,7 @@ fn health_screen(width: u16, height: u16) -> App {
     let mut app = finder(width, height);
     app.state.session.role = "admin".into();
     app.press(key(KeyCode::Char('H')));
-    let request_id = app
-        .state
-        .health
-        .as_ref()
-        .and_then(|h| h.loading)
-        .unwrap_or(0);
+    let request_id = app.state.health().and_then(|h| h.loading).unwrap_or(0);
     let check = |name: &'static str, value: &str, verdict: Verdict, threshold: &str| Check {
         name,
         value: value.into(),
@@ -449,7 +438,7 @@ fn health_120x40() {
 fn health_is_for_admins_and_r_checks_again() {
     let mut app = finder(80, 24);
     app.press(key(KeyCode::Char('H')));
-    assert!(app.state.health.is_none(), "an editor gets a notice");
+    assert!(app.state.health().is_none(), "an editor gets a notice");
     assert!(
         app.state
             .notice
@@ -465,5 +454,5 @@ fn health_is_for_admins_and_r_checks_again() {
             .any(|e| matches!(e, crate::app::update::Effect::LoadHealth { .. }))
     );
     app.press(key(KeyCode::Esc));
-    assert!(app.state.health.is_none());
+    assert!(app.state.health().is_none());
 }
