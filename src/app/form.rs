@@ -17,8 +17,9 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 use super::action::Action;
 use super::drafts::Draft;
+use super::finder::search_now;
 use super::state::{Pane, Screen, State};
-use super::update::{Effect, next_id, search_now};
+use super::update::{Effect, next_id};
 use crate::domain::interaction::{
     Field, FieldError, Interaction, InteractionInput, parse_timezone, timezone_suggestions,
     validate,

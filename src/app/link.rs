@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
+use super::finder::{changed_elsewhere, search_now};
 use super::state::{Connection, Screen, State};
-use super::update::{Effect, changed_elsewhere, load_lookups, search_now};
+use super::update::{Effect, load_lookups};
 
 /// A check of the connection failed.
 pub fn lost(state: &mut State, attempt: u32, retry_in: Duration, message: String) {

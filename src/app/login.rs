@@ -14,8 +14,9 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
 use super::action::Action;
+use super::finder::{cancel_searches, search_now};
 use super::state::{Connection, Focus, Pane, Screen, Session, State};
-use super::update::{Effect, cancel_searches, search_now};
+use super::update::Effect;
 pub use crate::db::sites::SiteChoice;
 
 /// What every failed login says, whatever failed; the one other answer is the server's lockout

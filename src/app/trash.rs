@@ -6,9 +6,10 @@
 //! window; `r` restores the selected one.
 
 use super::action::Action;
+use super::finder::search_now;
 use super::form::{Confirm, SaveError};
 use super::state::{Pane, Screen, State};
-use super::update::{Effect, next_id, search_now};
+use super::update::{Effect, next_id};
 use crate::domain::interaction::Interaction;
 use crate::domain::trash::TrashItem;
 

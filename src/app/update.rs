@@ -15,13 +15,13 @@ use tui_input::backend::crossterm::to_input_request;
 use chrono::{DateTime, Utc};
 
 use super::action::Action;
-use super::cache;
 use super::drafts::Draft;
+use super::finder;
 use super::form::{self, FormTarget, Lookups, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
-use super::search_types::{MatchCount, SearchPage, SearchRequest, Sort};
-use super::state::{Connection, Focus, Histogram, InFlight, Pane, Results, Screen, State};
+use super::search_types::{MatchCount, SearchPage, SearchRequest};
+use super::state::{Connection, Focus, InFlight, Pane, Screen, State};
 use crate::domain::audit::AuditEntry;
 use crate::domain::health::Check;
 use crate::domain::histogram::MonthCount;
@@ -251,7 +251,7 @@ pub fn key_event(keymap: &KeyMap, state: &State, key: KeyEvent) -> Option<Event>
 /// site's latest interactions).
 pub fn start(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
-    search_now(state, &mut effects);
+    finder::search_now(state, &mut effects);
     effects.push(form::look_for_draft(state));
     load_lookups(state, &mut effects);
     effects
@@ -355,7 +355,7 @@ fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
             act(state, Action::Open, effects);
         } else {
             state.finder.focus = Focus::List;
-            select(state, index, effects);
+            finder::select(state, index, effects);
         }
     }
 }
@@ -382,120 +382,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Screen::Health if !state.help_open => return super::health::act(state, action, effects),
         _ => {}
     }
-    act_finder(state, action, effects);
-}
-
-/// An action on the Finder (the results, the detail, the help over them).
-fn act_finder(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
-    match action {
-        Action::FocusQuery => {
-            state.help_open = false;
-            state.finder.focus = Focus::Query;
-        }
-        Action::MoveDown => select(state, state.finder.selected.saturating_add(1), effects),
-        Action::MoveUp => select(state, state.finder.selected.saturating_sub(1), effects),
-        Action::Top => select(state, 0, effects),
-        Action::Bottom => select(state, usize::MAX, effects),
-        Action::PageDown => {
-            let step = page_step(state);
-            select(state, state.finder.selected.saturating_add(step), effects);
-        }
-        Action::PageUp => {
-            let step = page_step(state);
-            select(state, state.finder.selected.saturating_sub(step), effects);
-        }
-        Action::Open => open_selected(state),
-        Action::History => {
-            state.finder.history_open = !state.finder.history_open;
-            if state.finder.history_open {
-                state.finder.detail_open = true;
-                super::history::load(state, effects);
-            }
-        }
-        Action::DetailDown => {
-            state.finder.detail_open = true;
-            state.finder.detail_scroll = state
-                .finder
-                .detail_scroll
-                .saturating_add(1)
-                .min(detail_lines(state));
-        }
-        Action::DetailUp => {
-            state.finder.detail_scroll = state.finder.detail_scroll.saturating_sub(1)
-        }
-        Action::Back => {
-            if state.help_open {
-                state.help_open = false;
-            } else if state.finder.focus == Focus::Query {
-                state.finder.focus = Focus::List;
-            } else if state.finder.detail_open {
-                state.finder.detail_open = false;
-                keep_selection_visible(state);
-            }
-        }
-        Action::NewInteraction => form::open_new(state),
-        Action::Edit => form::open_edit(state),
-        Action::SwitchSite => login::switch_site(state, effects),
-        Action::Delete => super::trash::ask_delete(state),
-        Action::Trash => super::trash::open(state, effects),
-        Action::Health => super::health::open(state, effects),
-        Action::Restore => {}
-        Action::Copy => copy_selected(state, effects),
-        Action::CycleSort => {
-            state.finder.sort = match state.finder.sort {
-                Sort::Relevance => Sort::Newest,
-                Sort::Newest => Sort::Oldest,
-                Sort::Oldest => Sort::Relevance,
-            };
-            search_now(state, effects);
-        }
-        Action::ToggleArchive => toggle_archive(state, effects),
-        Action::Help => state.help_open = !state.help_open,
-        Action::NextField
-        | Action::PrevField
-        | Action::Submit
-        | Action::Save
-        | Action::ClearField
-        | Action::Yes
-        | Action::No => {}
-        Action::Quit | Action::ForceQuit => {
-            state.quit = true;
-            effects.push(Effect::Quit);
-        }
-    }
-}
-
-/// Opens the selected interaction's detail.
-fn open_selected(state: &mut State) {
-    if state.finder.selected_hit().is_some() {
-        state.finder.detail_open = true;
-        state.finder.focus = Focus::List;
-        keep_selection_visible(state);
-    } else {
-        state.notice = Some("nothing selected to open".into());
-    }
-}
-
-/// Copies the selected interaction as text.
-fn copy_selected(state: &mut State, effects: &mut Vec<Effect>) {
-    match state.finder.selected_hit() {
-        Some(hit) => {
-            effects.push(Effect::CopyToClipboard(as_text(&hit.interaction)));
-            state.notice = Some(format!("copied \"{}\"", hit.interaction.title));
-        }
-        None => state.notice = Some("select an interaction to copy".into()),
-    }
-}
-
-/// Searches the archive too, or no longer.
-fn toggle_archive(state: &mut State, effects: &mut Vec<Effect>) {
-    state.finder.include_archive = !state.finder.include_archive;
-    state.notice = Some(if state.finder.include_archive {
-        "searching the archive too (archived records are read-only)".into()
-    } else {
-        "searching live records only".into()
-    });
-    search_now(state, effects);
+    finder::act(state, action, effects);
 }
 
 /// Feeds a key to the query line; a changed value arms the debounce.
@@ -555,7 +442,7 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
 fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
     match msg {
         Msg::WallClock(now) => state.wall_clock = now,
-        Msg::Changed { site_id } => changed_elsewhere(state, site_id, effects),
+        Msg::Changed { site_id } => finder::changed_elsewhere(state, site_id, effects),
         Msg::Notice(text) => state.notice = Some(text),
         Msg::SaveDone { request_id, result } => form::save_done(state, request_id, result, effects),
         Msg::SaveUncertain {
@@ -583,12 +470,14 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             super::trash::deleted(state, request_id, result, effects);
         }
         Msg::Restored { request_id, result } => super::trash::restored(state, request_id, result),
-        Msg::Counted { request_id, result } => counted(state, request_id, result),
-        Msg::HistogramDone { request_id, months } => histogram_done(state, request_id, months),
+        Msg::Counted { request_id, result } => finder::counted(state, request_id, result),
+        Msg::HistogramDone { request_id, months } => {
+            finder::histogram_done(state, request_id, months)
+        }
         Msg::Tick(now) => {
             state.clock = now;
             if state.finder.search_due.is_some_and(|due| due <= now) {
-                search_now(state, effects);
+                finder::search_now(state, effects);
             }
         }
         Msg::LoginDone { request_id, result } => {
@@ -596,13 +485,13 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         }
         Msg::Resize { width, height } => {
             state.size = (width, height);
-            keep_selection_visible(state);
+            finder::keep_selection_visible(state);
         }
         Msg::SearchDone {
             request_id,
             result,
             elapsed,
-        } => search_done(state, request_id, result, elapsed, effects),
+        } => finder::search_done(state, request_id, result, elapsed, effects),
         Msg::SearchFailed {
             request_id,
             message,
@@ -647,415 +536,9 @@ fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, St
     }
 }
 
-/// Whether the results on screen are those of `generation` (an answer for older results is
-/// dropped).
-fn on_screen(state: &State, generation: u64) -> bool {
-    state
-        .finder
-        .results
-        .as_ref()
-        .is_some_and(|r| r.generation == generation)
-}
-
-/// The match count of the results on screen (cached for the same search).
-fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String>) {
-    let Some(f) = state
-        .finder
-        .count_in_flight
-        .take_if(|f| f.request_id == request_id)
-    else {
-        return;
-    };
-    if !on_screen(state, f.generation) {
-        return;
-    }
-    match result {
-        Ok(count) => {
-            let key = flight_key(state, &f);
-            state.finder.cache.set_count(&key, count);
-            if let Some(r) = state.finder.results.as_mut() {
-                r.count = Some(count);
-            }
-        }
-        // The page is there; only the number is missing. Logged, not shown.
-        // The database's words may quote the query: only at debug level.
-        Err(message) => {
-            tracing::warn!(request_id, "the match count failed");
-            tracing::debug!(request_id, "the match count failed: {message}");
-        }
-    }
-}
-
-/// The month histogram of the results on screen (None: not counted within its budget).
-fn histogram_done(state: &mut State, request_id: u64, months: Option<Vec<MonthCount>>) {
-    let Some(f) = state
-        .finder
-        .histogram_in_flight
-        .take_if(|f| f.request_id == request_id)
-    else {
-        return;
-    };
-    if !on_screen(state, f.generation) {
-        return;
-    }
-    if let Some(months) = &months {
-        let key = flight_key(state, &f);
-        state.finder.cache.set_months(&key, months.clone());
-    }
-    state.finder.histogram = months.map(|months| Histogram {
-        generation: f.generation,
-        months,
-    });
-}
-
-/// A first page (then its count and histogram are asked), or a further page of the results on
-/// screen; a late answer to a search nobody wants any more is dropped.
-fn search_done(
-    state: &mut State,
-    request_id: u64,
-    result: SearchPage,
-    elapsed: Duration,
-    effects: &mut Vec<Effect>,
-) {
-    if let Some(f) = state
-        .finder
-        .in_flight
-        .take_if(|f| f.request_id == request_id)
-    {
-        let fuzzy = result.fuzzy;
-        let key = flight_key(state, &f);
-        state.finder.cache.insert(key, result.clone());
-        apply_first_page(state, &f, result, effects);
-        if !fuzzy {
-            count_matches(state, &f, effects);
-            count_months(state, &f, effects);
-        }
-    } else if let Some(f) = state
-        .finder
-        .more_in_flight
-        .take_if(|f| f.request_id == request_id)
-    {
-        match state.finder.results.as_mut() {
-            Some(results) if results.generation == f.generation => {
-                results.hits.extend(result.hits);
-                results.next_cursor = result.next_cursor;
-            }
-            _ => return, // a page of other results
-        }
-    } else {
-        return;
-    }
-    state.connection = Connection::Connected;
-    state.finder.error = None;
-    state.finder.last_query_time = Some(elapsed);
-    load_more_if_near_end(state, effects);
-}
-
-/// A change on `site_id` by someone (or some other window): refresh what is on screen, unless a
-/// search is already on its way (it will see the change) or the site is not the one open.
-pub(super) fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>) {
-    state.finder.cache.invalidate(site_id);
-    if site_id != state.session.site_id
-        || matches!(state.screen(), Screen::Login | Screen::SitePicker)
-    {
-        return;
-    }
-    if state.lookups_loading.is_none() {
-        load_lookups(state, effects);
-    }
-    if state.screen() == Screen::Trash {
-        return super::trash::reload(state, effects);
-    }
-    if state.finder.in_flight.is_some()
-        || state.finder.search_due.is_some()
-        || state.finder.results.is_none()
-    {
-        return;
-    }
-    state.finder.keep_selection = state
-        .finder
-        .selected_hit()
-        .map(|h| h.interaction.interaction_id);
-    // The history shown may have grown too.
-    state.finder.history = None;
-    let query = state
-        .finder
-        .results
-        .as_ref()
-        .map(|r| (r.query.clone(), r.sort));
-    search_now(state, effects);
-    // Refresh what is on screen, even if the query line has been edited since (that edit has its
-    // own search coming).
-    if let (Some((query, sort)), Some(f)) = (query, state.finder.in_flight.as_mut()) {
-        f.query = query.clone();
-        f.sort = sort;
-        for e in effects.iter_mut() {
-            if let Effect::Search { request, .. } = e
-                && request.after.is_none()
-            {
-                request.query = query.clone();
-                request.sort = sort;
-            }
-        }
-    }
-    if state.finder.history_open {
-        super::history::load(state, effects);
-    }
-}
-
-/// Asks for the match count of the first page that just arrived for `first` (or came from the
-/// cache) when it has more pages and no count yet.
-fn count_matches(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) {
-    if let Some(old) = state.finder.count_in_flight.take() {
-        effects.push(Effect::CancelSearch {
-            request_id: old.request_id,
-        });
-    }
-    if state
-        .finder
-        .results
-        .as_ref()
-        .is_none_or(|r| r.count.is_some() || r.next_cursor.is_none())
-    {
-        return;
-    }
-    let (flight, request) = follow_up(state, first);
-    let request_id = flight.request_id;
-    state.finder.count_in_flight = Some(flight);
-    effects.push(Effect::Count {
-        request_id,
-        request,
-    });
-}
-
-/// A new request for the first page `first` answered (its query and sort, whatever the query
-/// line says now) and its flight, for the work that follows a first page.
-fn follow_up(state: &mut State, first: &InFlight) -> (InFlight, SearchRequest) {
-    let request_id = next_id(state);
-    let mut request = request(state, None);
-    request.query = first.query.clone();
-    request.sort = first.sort;
-    let flight = InFlight {
-        request_id,
-        generation: first.generation,
-        query: first.query.clone(),
-        sort: first.sort,
-    };
-    (flight, request)
-}
-
-/// Asks for the month histogram of the first page that just arrived for `first`.
-fn count_months(state: &mut State, first: &InFlight, effects: &mut Vec<Effect>) {
-    if let Some(old) = state.finder.histogram_in_flight.take() {
-        effects.push(Effect::CancelSearch {
-            request_id: old.request_id,
-        });
-    }
-    let (flight, request) = follow_up(state, first);
-    let request_id = flight.request_id;
-    state.finder.histogram_in_flight = Some(flight);
-    effects.push(Effect::Histogram {
-        request_id,
-        request,
-        budget_ms: state.settings.histogram_budget_ms,
-    });
-}
-
-/// Cancels the searches in flight and the one due.
-pub(super) fn cancel_searches(state: &mut State, effects: &mut Vec<Effect>) {
-    state.finder.search_due = None;
-    for f in [
-        state.finder.in_flight.take(),
-        state.finder.more_in_flight.take(),
-        state.finder.histogram_in_flight.take(),
-        state.finder.count_in_flight.take(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        effects.push(Effect::CancelSearch {
-            request_id: f.request_id,
-        });
-    }
-}
-
-/// Starts a first-page search for the current query and sort, cancelling any search in flight.
-pub(super) fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
-    cancel_searches(state, effects);
-    let request_id = next_id(state);
-    let request = request(state, None);
-    let flight = InFlight {
-        request_id,
-        generation: request_id,
-        query: request.query.clone(),
-        sort: request.sort,
-    };
-    if let Some(entry) = state.finder.cache.lookup(&cache_key(&request)) {
-        // Seen since the site last changed: shown at once, no query.
-        apply_first_page(state, &flight, entry.page, effects);
-        if let Some(results) = state.finder.results.as_mut() {
-            results.cached = true;
-        }
-        state.finder.histogram = entry.months.map(|months| Histogram {
-            generation: request_id,
-            months,
-        });
-        count_matches(state, &flight, effects);
-        load_more_if_near_end(state, effects);
-        return;
-    }
-    state.finder.in_flight = Some(flight);
-    // The first page goes alone; its count follows it (Effect::Count).
-    let mut request = request;
-    request.count_cap = 0;
-    effects.push(Effect::Search {
-        request_id,
-        request,
-    });
-}
-
-fn cache_key(request: &SearchRequest) -> cache::Key {
-    cache::Key {
-        site_id: request.site_id,
-        query: request.query.clone(),
-        sort: request.sort,
-        archive: request.archive,
-    }
-}
-
-/// The key of the results answering `f` on the open site.
-fn flight_key(state: &State, f: &InFlight) -> cache::Key {
-    cache::Key {
-        site_id: state.session.site_id,
-        query: f.query.clone(),
-        sort: f.sort,
-        archive: state.finder.include_archive,
-    }
-}
-
-/// Shows a first page as the results of `f`, keeping a live refresh's selection.
-fn apply_first_page(state: &mut State, f: &InFlight, page: SearchPage, effects: &mut Vec<Effect>) {
-    state.finder.results = Some(Results::first(f.generation, f.query.clone(), f.sort, page));
-    state.finder.selected = 0;
-    state.finder.offset = 0;
-    state.finder.detail_scroll = 0;
-    state.finder.histogram = None;
-    // A live refresh keeps the interaction that was selected, wherever it is now.
-    if let Some(id) = state.finder.keep_selection.take()
-        && let Some(at) = state
-            .finder
-            .hits()
-            .iter()
-            .position(|h| h.interaction.interaction_id == id)
-    {
-        state.finder.selected = at;
-        keep_selection_visible(state);
-    }
-    if state.finder.history_open {
-        super::history::load(state, effects);
-    }
-}
-
-/// Asks for the next page when the selection is near the end of the loaded rows, the current
-/// results have more, and nothing newer is on its way.
-fn load_more_if_near_end(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.finder.in_flight.is_some()
-        || state.finder.more_in_flight.is_some()
-        || state.finder.search_due.is_some()
-    {
-        return;
-    }
-    let Some(results) = state.finder.results.as_ref() else {
-        return;
-    };
-    let Some(cursor) = results.next_cursor.clone() else {
-        return;
-    };
-    if state.finder.selected + state.settings.load_more_within < results.hits.len() {
-        return;
-    }
-    let (generation, query, sort) = (results.generation, results.query.clone(), results.sort);
-    let request_id = next_id(state);
-    let mut request = request(state, Some(cursor));
-    request.query = query.clone();
-    request.sort = sort;
-    state.finder.more_in_flight = Some(InFlight {
-        request_id,
-        generation,
-        query,
-        sort,
-    });
-    effects.push(Effect::Search {
-        request_id,
-        request,
-    });
-}
-
 pub(super) fn next_id(state: &mut State) -> u64 {
     state.last_request_id += 1;
     state.last_request_id
-}
-
-fn request(state: &State, after: Option<String>) -> SearchRequest {
-    SearchRequest {
-        site_id: state.session.site_id,
-        query: state.finder.query.value().to_string(),
-        sort: state.finder.sort,
-        limit: state.settings.page_size,
-        after,
-        count_cap: state.settings.count_cap,
-        archive: state.finder.include_archive,
-        rank_window: state.settings.rank_window,
-    }
-}
-
-/// Selects hit `index` (clamped to the loaded rows), scrolls to it, and loads more if near the end.
-fn select(state: &mut State, index: usize, effects: &mut Vec<Effect>) {
-    let len = state.finder.hits().len();
-    let before = state.finder.selected;
-    state.finder.selected = if len == 0 { 0 } else { index.min(len - 1) };
-    if state.finder.selected != before {
-        state.finder.detail_scroll = 0;
-        if state.finder.history_open {
-            super::history::load(state, effects);
-        }
-    }
-    keep_selection_visible(state);
-    load_more_if_near_end(state, effects);
-}
-
-/// An upper bound on the lines the selected interaction's detail takes at the narrowest detail
-/// pane (30 columns): the furthest the detail may scroll.
-fn detail_lines(state: &State) -> u16 {
-    let Some(hit) = state.finder.selected_hit() else {
-        return 0;
-    };
-    let i = &hit.interaction;
-    let text_lines = |t: &Option<String>| {
-        t.as_deref().map_or(1, |t| {
-            t.split('\n')
-                .map(|l| l.chars().count() / 30 + 1)
-                .sum::<usize>()
-        })
-    };
-    let lines =
-        14 + i.title.chars().count() / 30 + text_lines(&i.description) + text_lines(&i.notes);
-    u16::try_from(lines).unwrap_or(u16::MAX)
-}
-
-/// How many hits one screen shows.
-fn page_step(state: &State) -> usize {
-    layout::list_capacity(state.size.0, state.size.1, state.finder.detail_open).max(1)
-}
-
-/// Moves the scroll offset just enough for the selected hit to be on screen.
-fn keep_selection_visible(state: &mut State) {
-    let capacity = page_step(state);
-    if state.finder.selected < state.finder.offset {
-        state.finder.offset = state.finder.selected;
-    } else if state.finder.selected >= state.finder.offset + capacity {
-        state.finder.offset = state.finder.selected + 1 - capacity;
-    }
 }
 
 /// An interaction as plain text, for the clipboard. Control and bidirectional characters are

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyCode, KeyModifiers};
 
 use super::*;
+use crate::app::search_types::Sort;
 use crate::app::state::Mode;
 use crate::app::test_support::{App, ch, code, ctrl, only_search, page, searches};
 
