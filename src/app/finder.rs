@@ -10,7 +10,9 @@ use tui_input::Input;
 use super::action::Action;
 use super::cache::{self, PageCache};
 use super::history::HistoryState;
+use super::pane::Command;
 use super::search_types::{Hit, MatchCount, SearchPage, SearchRequest, Sort};
+use super::state::Mode;
 use super::state::{Connection, Focus, Histogram, InFlight, Results, Screen, State};
 use super::update::{Effect, as_text, next_id};
 use crate::domain::histogram::MonthCount;
@@ -625,3 +627,44 @@ pub(super) fn keep_selection_visible(state: &mut State) {
         state.finder.offset = state.finder.selected + 1 - capacity;
     }
 }
+
+/// The Finder's commands while the query line has the cursor.
+pub const QUERY_COMMANDS: &[Command] = &[
+    Command::new(Mode::Query, Action::MoveDown, &["down", "ctrl-n"]),
+    Command::new(Mode::Query, Action::MoveUp, &["up", "ctrl-p"]),
+    Command::new(Mode::Query, Action::PageDown, &["pagedown"]),
+    Command::new(Mode::Query, Action::PageUp, &["pageup"]),
+    Command::new(Mode::Query, Action::Open, &["enter"]),
+    Command::new(Mode::Query, Action::Back, &["esc"]).says("leave the query line for the results"),
+    Command::new(Mode::Query, Action::CycleSort, &["ctrl-o"]),
+    Command::new(Mode::Query, Action::Help, &["f1"]),
+    Command::new(Mode::Query, Action::ForceQuit, &["ctrl-c"]),
+];
+
+/// The Finder's commands while the result list has the focus.
+pub const LIST_COMMANDS: &[Command] = &[
+    Command::new(Mode::List, Action::FocusQuery, &["/"]),
+    Command::new(Mode::List, Action::MoveDown, &["j", "down"]),
+    Command::new(Mode::List, Action::MoveUp, &["k", "up"]),
+    Command::new(Mode::List, Action::Top, &["g", "home"]),
+    Command::new(Mode::List, Action::Bottom, &["G", "end"]),
+    Command::new(Mode::List, Action::PageDown, &["pagedown", "ctrl-d"]),
+    Command::new(Mode::List, Action::PageUp, &["pageup", "ctrl-u"]),
+    Command::new(Mode::List, Action::Open, &["enter"]),
+    Command::new(Mode::List, Action::History, &["h"]),
+    Command::new(Mode::List, Action::DetailDown, &["J", "shift-down"]),
+    Command::new(Mode::List, Action::DetailUp, &["K", "shift-up"]),
+    Command::new(Mode::List, Action::Back, &["esc"]),
+    Command::new(Mode::List, Action::NewInteraction, &["n"]),
+    Command::new(Mode::List, Action::Edit, &["e"]),
+    Command::new(Mode::List, Action::SwitchSite, &["s"]),
+    Command::new(Mode::List, Action::Copy, &["y"]),
+    Command::new(Mode::List, Action::Delete, &["d", "delete"]),
+    Command::new(Mode::List, Action::Trash, &["t"]),
+    Command::new(Mode::List, Action::Health, &["H"]),
+    Command::new(Mode::List, Action::CycleSort, &["o", "ctrl-o"]),
+    Command::new(Mode::List, Action::ToggleArchive, &["a"]),
+    Command::new(Mode::List, Action::Help, &["?", "f1"]),
+    Command::new(Mode::List, Action::Quit, &["q"]),
+    Command::new(Mode::List, Action::ForceQuit, &["ctrl-c"]),
+];

@@ -18,6 +18,8 @@ use ratatui_textarea::{CursorMove, TextArea};
 use super::action::Action;
 use super::drafts::Draft;
 use super::finder::search_now;
+use super::pane::{Command, Hint};
+use super::state::Mode;
 use super::state::{Pane, Screen, State};
 use super::update::{Effect, next_id};
 use crate::domain::interaction::{
@@ -795,6 +797,46 @@ pub fn look_for_draft(state: &State) -> Effect {
         site_id: state.session.site_id,
     }
 }
+
+/// The form's commands in a single-line field.
+pub const FORM_COMMANDS: &[Command] = &[
+    Command::new(Mode::Form, Action::NextField, &["tab", "enter"]),
+    Command::new(Mode::Form, Action::PrevField, &["backtab"]),
+    Command::new(Mode::Form, Action::MoveDown, &["down"]),
+    Command::new(Mode::Form, Action::MoveUp, &["up"]),
+    Command::new(Mode::Form, Action::Save, &["ctrl-s"]),
+    Command::new(Mode::Form, Action::ClearField, &["ctrl-u"]),
+    Command::new(Mode::Form, Action::Back, &["esc"]),
+    Command::new(Mode::Form, Action::Help, &["f1"]),
+    Command::new(Mode::Form, Action::ForceQuit, &["ctrl-c"]),
+];
+
+/// The form's commands in a multi-line field (description, notes).
+pub const FORM_TEXT_COMMANDS: &[Command] = &[
+    Command::new(Mode::FormText, Action::NextField, &["tab"]),
+    Command::new(Mode::FormText, Action::PrevField, &["backtab"]),
+    Command::new(Mode::FormText, Action::Save, &["ctrl-s"]),
+    Command::new(Mode::FormText, Action::ClearField, &["ctrl-u"]),
+    Command::new(Mode::FormText, Action::Back, &["esc"]),
+    Command::new(Mode::FormText, Action::Help, &["f1"]),
+    Command::new(Mode::FormText, Action::ForceQuit, &["ctrl-c"]),
+];
+
+/// The answers to a question on screen (discard changes? restore a draft? a conflict).
+pub const CONFIRM_COMMANDS: &[Command] = &[
+    Command::new(Mode::Confirm, Action::Yes, &["y", "enter"]),
+    Command::new(Mode::Confirm, Action::No, &["n"]),
+    Command::new(Mode::Confirm, Action::Back, &["esc"]),
+    Command::new(Mode::Confirm, Action::ForceQuit, &["ctrl-c"]),
+];
+
+/// The form's hint line.
+pub const FORM_HINTS: &[Hint] = &[
+    Hint::new(&[Action::Save], "save"),
+    Hint::new(&[Action::NextField], "next field"),
+    Hint::new(&[Action::ClearField], "clear field"),
+    Hint::new(&[Action::Back], "back"),
+];
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,8 @@
 //! key, with the page cache's own check added.
 
 use super::action::Action;
+use super::pane::Command;
+use super::state::Mode;
 use super::state::{Pane, State};
 use super::update::{Effect, next_id};
 use crate::domain::health::Check;
@@ -71,3 +73,12 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
         _ => {}
     }
 }
+
+/// The Health screen's commands.
+pub const COMMANDS: &[Command] = &[
+    Command::new(Mode::Health, Action::Health, &["r", "H"]),
+    Command::new(Mode::Health, Action::Back, &["esc"]),
+    Command::new(Mode::Health, Action::Help, &["?", "f1"]),
+    Command::new(Mode::Health, Action::Quit, &["q"]),
+    Command::new(Mode::Health, Action::ForceQuit, &["ctrl-c"]),
+];

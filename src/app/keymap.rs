@@ -11,6 +11,7 @@ use std::str::FromStr;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
+use super::pane;
 use super::state::Mode;
 
 /// Why a `[keys]` table cannot be used ([`KeyMap::checked`]): the entry (action name) at fault,
@@ -167,95 +168,6 @@ pub struct KeyMap {
     bindings: Vec<(Mode, Key, Action)>,
 }
 
-/// The default bindings, per mode, as config strings.
-const DEFAULTS: &[(Mode, Action, &[&str])] = &[
-    (Mode::Login, Action::NextField, &["tab", "down"]),
-    (Mode::Login, Action::PrevField, &["backtab", "up"]),
-    (Mode::Login, Action::Submit, &["enter"]),
-    (Mode::Login, Action::Back, &["esc"]),
-    (Mode::Login, Action::Help, &["f1"]),
-    (Mode::Login, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Picker, Action::MoveDown, &["down", "ctrl-n"]),
-    (Mode::Picker, Action::MoveUp, &["up", "ctrl-p"]),
-    (Mode::Picker, Action::Submit, &["enter"]),
-    (Mode::Picker, Action::Back, &["esc"]),
-    (Mode::Picker, Action::Help, &["f1"]),
-    (Mode::Picker, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Query, Action::MoveDown, &["down", "ctrl-n"]),
-    (Mode::Query, Action::MoveUp, &["up", "ctrl-p"]),
-    (Mode::Query, Action::PageDown, &["pagedown"]),
-    (Mode::Query, Action::PageUp, &["pageup"]),
-    (Mode::Query, Action::Open, &["enter"]),
-    (Mode::Query, Action::Back, &["esc"]),
-    (Mode::Query, Action::CycleSort, &["ctrl-o"]),
-    (Mode::Query, Action::Help, &["f1"]),
-    (Mode::Query, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::List, Action::FocusQuery, &["/"]),
-    (Mode::List, Action::MoveDown, &["j", "down"]),
-    (Mode::List, Action::MoveUp, &["k", "up"]),
-    (Mode::List, Action::Top, &["g", "home"]),
-    (Mode::List, Action::Bottom, &["G", "end"]),
-    (Mode::List, Action::PageDown, &["pagedown", "ctrl-d"]),
-    (Mode::List, Action::PageUp, &["pageup", "ctrl-u"]),
-    (Mode::List, Action::Open, &["enter"]),
-    (Mode::List, Action::History, &["h"]),
-    (Mode::List, Action::DetailDown, &["J", "shift-down"]),
-    (Mode::List, Action::DetailUp, &["K", "shift-up"]),
-    (Mode::List, Action::Back, &["esc"]),
-    (Mode::List, Action::NewInteraction, &["n"]),
-    (Mode::List, Action::Edit, &["e"]),
-    (Mode::List, Action::SwitchSite, &["s"]),
-    (Mode::List, Action::Copy, &["y"]),
-    (Mode::List, Action::Delete, &["d", "delete"]),
-    (Mode::List, Action::Trash, &["t"]),
-    (Mode::List, Action::Health, &["H"]),
-    (Mode::List, Action::CycleSort, &["o", "ctrl-o"]),
-    (Mode::List, Action::ToggleArchive, &["a"]),
-    (Mode::List, Action::Help, &["?", "f1"]),
-    (Mode::List, Action::Quit, &["q"]),
-    (Mode::List, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Form, Action::NextField, &["tab", "enter"]),
-    (Mode::Form, Action::PrevField, &["backtab"]),
-    (Mode::Form, Action::MoveDown, &["down"]),
-    (Mode::Form, Action::MoveUp, &["up"]),
-    (Mode::Form, Action::Save, &["ctrl-s"]),
-    (Mode::Form, Action::ClearField, &["ctrl-u"]),
-    (Mode::Form, Action::Back, &["esc"]),
-    (Mode::Form, Action::Help, &["f1"]),
-    (Mode::Form, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::FormText, Action::NextField, &["tab"]),
-    (Mode::FormText, Action::PrevField, &["backtab"]),
-    (Mode::FormText, Action::Save, &["ctrl-s"]),
-    (Mode::FormText, Action::ClearField, &["ctrl-u"]),
-    (Mode::FormText, Action::Back, &["esc"]),
-    (Mode::FormText, Action::Help, &["f1"]),
-    (Mode::FormText, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Trash, Action::MoveDown, &["j", "down"]),
-    (Mode::Trash, Action::MoveUp, &["k", "up"]),
-    (Mode::Trash, Action::Top, &["g", "home"]),
-    (Mode::Trash, Action::Bottom, &["G", "end"]),
-    (Mode::Trash, Action::Restore, &["r"]),
-    (Mode::Trash, Action::Back, &["esc"]),
-    (Mode::Trash, Action::Help, &["?", "f1"]),
-    (Mode::Trash, Action::Quit, &["q"]),
-    (Mode::Trash, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Health, Action::Health, &["r", "H"]),
-    (Mode::Health, Action::Back, &["esc"]),
-    (Mode::Health, Action::Help, &["?", "f1"]),
-    (Mode::Health, Action::Quit, &["q"]),
-    (Mode::Health, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Confirm, Action::Yes, &["y", "enter"]),
-    (Mode::Confirm, Action::No, &["n"]),
-    (Mode::Confirm, Action::Back, &["esc"]),
-    (Mode::Confirm, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Help, Action::MoveDown, &["j", "down"]),
-    (Mode::Help, Action::MoveUp, &["k", "up"]),
-    (Mode::Help, Action::Back, &["esc"]),
-    (Mode::Help, Action::Help, &["?", "f1"]),
-    (Mode::Help, Action::Quit, &["q"]),
-    (Mode::Help, Action::ForceQuit, &["ctrl-c"]),
-];
-
 impl Default for KeyMap {
     fn default() -> Self {
         KeyMap::defaults()
@@ -263,13 +175,13 @@ impl Default for KeyMap {
 }
 
 impl KeyMap {
-    /// The built-in bindings.
+    /// The built-in bindings: the keys each pane declares for its commands ([`pane::all`]).
     pub fn defaults() -> KeyMap {
         let mut bindings = Vec::new();
-        for (mode, action, keys) in DEFAULTS {
-            for text in *keys {
+        for command in pane::all() {
+            for text in command.keys {
                 if let Ok(key) = text.parse::<Key>() {
-                    bindings.push((*mode, key, *action));
+                    bindings.push((command.mode, key, command.action));
                 }
             }
         }
@@ -346,10 +258,9 @@ impl KeyMap {
                     })
                 })
                 .collect::<Result<Vec<Key>, String>>()?;
-            let modes: Vec<Mode> = DEFAULTS
-                .iter()
-                .filter(|(_, a, _)| *a == action)
-                .map(|(m, _, _)| *m)
+            let modes: Vec<Mode> = pane::all()
+                .filter(|c| c.action == action)
+                .map(|c| c.mode)
                 .collect();
             if let Some(key) = parsed.iter().find(|k| k.is_printable())
                 && modes.iter().all(|m| m.is_text())
@@ -395,7 +306,8 @@ impl KeyMap {
             .collect()
     }
 
-    /// One row per bound action of `mode`, in help order: the keys ("j, down") and what it does.
+    /// One row per bound action of `mode`, in help order: the keys ("j, down") and what it does
+    /// there (as its pane declares, [`pane::what`]). The help overlay shows these.
     pub fn help_rows(&self, mode: Mode) -> Vec<(String, String)> {
         Action::ALL
             .into_iter()
@@ -405,7 +317,7 @@ impl KeyMap {
                     return None;
                 }
                 let keys: Vec<String> = keys.iter().map(Key::to_string).collect();
-                Some((keys.join(", "), action.description().to_string()))
+                Some((keys.join(", "), pane::what(mode, action).to_string()))
             })
             .collect()
     }

@@ -15,6 +15,8 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::action::Action;
 use super::finder::{cancel_searches, search_now};
+use super::pane::{Command, Hint};
+use super::state::Mode;
 use super::state::{Connection, Focus, Pane, Screen, Session, State};
 use super::update::Effect;
 pub use crate::db::sites::SiteChoice;
@@ -342,3 +344,54 @@ pub fn type_key(state: &mut State, key: KeyEvent) {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// The Login screen's commands.
+pub const LOGIN_COMMANDS: &[Command] = &[
+    Command::new(Mode::Login, Action::NextField, &["tab", "down"]),
+    Command::new(Mode::Login, Action::PrevField, &["backtab", "up"]),
+    Command::new(Mode::Login, Action::Submit, &["enter"]).says("log in"),
+    Command::new(Mode::Login, Action::Back, &["esc"]).says("quit"),
+    Command::new(Mode::Login, Action::Help, &["f1"]),
+    Command::new(Mode::Login, Action::ForceQuit, &["ctrl-c"]),
+];
+
+/// The Site picker's commands.
+pub const PICKER_COMMANDS: &[Command] = &[
+    Command::new(Mode::Picker, Action::MoveDown, &["down", "ctrl-n"]).says("next site"),
+    Command::new(Mode::Picker, Action::MoveUp, &["up", "ctrl-p"]).says("previous site"),
+    Command::new(Mode::Picker, Action::Submit, &["enter"]).says("open the highlighted site"),
+    Command::new(Mode::Picker, Action::Back, &["esc"])
+        .says("clear the filter, or back to the open site"),
+    Command::new(Mode::Picker, Action::Help, &["f1"]),
+    Command::new(Mode::Picker, Action::ForceQuit, &["ctrl-c"]),
+];
+
+/// The Login screen's hint line.
+pub const LOGIN_HINTS: &[Hint] = &[
+    Hint::new(&[Action::NextField], "next field"),
+    Hint::new(&[Action::Submit], "log in"),
+    Hint::new(&[Action::Help], "help"),
+    Hint::new(&[Action::Back], "quit"),
+];
+
+/// The Site picker's hint line: Esc clears the filter, or goes back to the site already open,
+/// else it does nothing and is not offered.
+pub fn picker_hints(state: &State) -> Vec<Hint> {
+    let back = if !state.picker.filter.value().is_empty() {
+        Some("clear the filter")
+    } else if state.session.site_id != 0 {
+        Some("back")
+    } else {
+        None
+    };
+    let mut hints = vec![
+        Hint::new(&[Action::Submit], "open"),
+        Hint::new(&[Action::MoveDown, Action::MoveUp], "move"),
+        Hint::new(&[Action::Help], "help"),
+    ];
+    if let Some(back) = back {
+        hints.push(Hint::new(&[Action::Back], back));
+    }
+    hints.push(Hint::new(&[Action::ForceQuit], "quit"));
+    hints
+}

@@ -5,12 +5,15 @@
 //! terminal and ties these together.
 //!
 //! Adding a screen (login, site picker, form, full detail):
-//! 1. a variant of [`state::Screen`] and its own state struct held by [`state::State`];
-//! 2. a [`state::Mode`] per way keys behave on it (text modes type printable keys), and its
-//!    default bindings in `keymap.rs` (`DEFAULTS`), so help and overrides cover it at once;
-//! 3. new intents in [`action::Action`] (with a config name and a help line), handled in
-//!    `update.rs`; I/O as new [`update::Effect`]s answered by new [`update::Msg`]s that carry a
-//!    request id, checked like `in_flight` before they are applied;
+//! 1. a variant of [`state::Pane`] that owns its state (a module of its own with the state and
+//!    its reducer, like `trash.rs` or `health.rs`), and of [`state::Screen`];
+//! 2. a [`state::Mode`] per way keys behave on it (text modes type printable keys), and the
+//!    pane's commands in its module ([`pane::Command`]: action, default keys, what it does
+//!    there; listed in [`pane::all`]) and hint line ([`pane::Hint`]), so the key map, the help
+//!    and overrides cover it at once;
+//! 3. new intents in [`action::Action`] (with a config name and a help line), handled by the
+//!    pane's reducer, dispatched from `update.rs`; I/O as new [`update::Effect`]s answered by new
+//!    [`update::Msg`]s that carry a request id, checked like `in_flight` before they are applied;
 //! 4. a pane file under `src/ui/` drawn from `ui::draw`, and snapshots at 80x24 and 60x20.
 
 pub mod action;
@@ -24,6 +27,7 @@ pub mod history;
 pub mod keymap;
 pub mod link;
 pub mod login;
+pub mod pane;
 pub mod run;
 pub mod runner;
 pub mod search_types;

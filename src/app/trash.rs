@@ -8,6 +8,8 @@
 use super::action::Action;
 use super::finder::search_now;
 use super::form::{Confirm, SaveError};
+use super::pane::Command;
+use super::state::Mode;
 use super::state::{Pane, Screen, State};
 use super::update::{Effect, next_id};
 use crate::domain::interaction::Interaction;
@@ -237,6 +239,19 @@ pub fn restored(state: &mut State, request_id: u64, result: Result<Box<Interacti
         Err(e) => state.notice = Some(e.message()),
     }
 }
+
+/// The trash's commands.
+pub const COMMANDS: &[Command] = &[
+    Command::new(Mode::Trash, Action::MoveDown, &["j", "down"]),
+    Command::new(Mode::Trash, Action::MoveUp, &["k", "up"]),
+    Command::new(Mode::Trash, Action::Top, &["g", "home"]),
+    Command::new(Mode::Trash, Action::Bottom, &["G", "end"]),
+    Command::new(Mode::Trash, Action::Restore, &["r"]),
+    Command::new(Mode::Trash, Action::Back, &["esc"]),
+    Command::new(Mode::Trash, Action::Help, &["?", "f1"]),
+    Command::new(Mode::Trash, Action::Quit, &["q"]),
+    Command::new(Mode::Trash, Action::ForceQuit, &["ctrl-c"]),
+];
 
 #[cfg(test)]
 mod tests;

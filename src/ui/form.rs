@@ -12,6 +12,7 @@ use super::theme::Theme;
 use crate::app::action::Action;
 use crate::app::form::{Confirm, ConflictView, FormState, FormTarget};
 use crate::app::keymap::KeyMap;
+use crate::app::pane::{self, Hint};
 use crate::app::state::{Mode, State};
 use crate::domain::interaction::Field;
 
@@ -148,7 +149,10 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     let footer = match (&form.failure, &form.saving) {
         (_, Some(_)) => Line::from(Span::styled(" saving…", theme.dim)),
         (Some(failure), None) => Line::from(Span::styled(format!(" {failure}"), theme.error)),
-        (None, None) => Line::from(Span::styled(hints(keymap, state.base_mode()), theme.dim)),
+        (None, None) => Line::from(Span::styled(
+            hints(state, keymap, state.base_mode()),
+            theme.dim,
+        )),
     };
     frame.render_widget(
         Paragraph::new(footer).wrap(Wrap { trim: false }),
@@ -219,21 +223,17 @@ fn draw_field(
 }
 
 /// " ctrl-s save · tab next field · esc back": the first key of each, from the live key map.
-fn hints(keymap: &KeyMap, mode: Mode) -> String {
-    let parts: Vec<String> = [
-        (Action::Save, "save"),
-        (Action::NextField, "next field"),
-        (Action::ClearField, "clear field"),
-        (Action::Back, "back"),
-    ]
-    .into_iter()
-    .filter_map(|(action, what)| {
-        keymap
-            .keys_for(mode, action)
-            .first()
-            .map(|k| format!("{k} {what}"))
-    })
-    .collect();
+fn hints(state: &State, keymap: &KeyMap, mode: Mode) -> String {
+    let parts: Vec<String> = pane::hints(state, mode)
+        .into_iter()
+        .filter_map(|Hint { actions, what }| {
+            let keys: Option<Vec<String>> = actions
+                .iter()
+                .map(|a| keymap.keys_for(mode, *a).first().map(ToString::to_string))
+                .collect();
+            keys.map(|keys| format!("{} {what}", keys.join("/")))
+        })
+        .collect();
     format!(" {}", parts.join(" · "))
 }
 

@@ -9,20 +9,22 @@ use super::layout::centered;
 use super::theme::Theme;
 use crate::app::action::Action;
 use crate::app::keymap::KeyMap;
+use crate::app::pane::Hint;
 use crate::app::state::{Mode, State};
 
-/// A hint line from the live key map: `"tab: next field · enter: log in"`, each item the first
-/// key of its actions in `mode` (joined by "/" when an item has several actions, unbound items
-/// left out) and `extra` text first; items that would pass `width` columns are dropped.
+/// A hint line from the live key map: `"tab: next field · enter: log in"`, each of the pane's
+/// hints ([`pane::hints`]) the first key of its actions in `mode` (joined by "/" when it has
+/// several actions, unbound ones left out) and `extra` text first; items that would pass
+/// `width` columns are dropped.
 pub fn hint_line(
     keymap: &KeyMap,
     mode: Mode,
     extra: &[&str],
-    items: &[(&[Action], &str)],
+    hints: &[Hint],
     width: usize,
 ) -> String {
     let mut parts: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    for (actions, what) in items {
+    for Hint { actions, what } in hints {
         let keys: Option<Vec<String>> = actions
             .iter()
             .map(|a| keymap.keys_for(mode, *a).first().map(ToString::to_string))
@@ -44,20 +46,6 @@ pub fn hint_line(
         line = next;
     }
     line
-}
-
-/// What `action` does in `mode`, where that says more than [`Action::description`].
-fn describe(mode: Mode, action: Action) -> &'static str {
-    match (mode, action) {
-        (Mode::Login, Action::Back) => "quit",
-        (Mode::Login, Action::Submit) => "log in",
-        (Mode::Picker, Action::MoveDown) => "next site",
-        (Mode::Picker, Action::MoveUp) => "previous site",
-        (Mode::Picker, Action::Submit | Action::Open) => "open the highlighted site",
-        (Mode::Picker, Action::Back) => "clear the filter, or back to the open site",
-        (Mode::Query, Action::Back) => "leave the query line for the results",
-        _ => action.description(),
-    }
 }
 
 /// The key rows laid out to fit `area` with `footer` more lines under them: one column when
@@ -110,17 +98,7 @@ fn fit<'a>(
 /// Draws the help for the mode under the overlay, centred over `area`.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
     let under = state.base_mode();
-    let rows: Vec<(String, &str)> = Action::ALL
-        .into_iter()
-        .filter_map(|action| {
-            let keys: Vec<String> = keymap
-                .keys_for(under, action)
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            (!keys.is_empty()).then(|| (keys.join(", "), describe(under, action)))
-        })
-        .collect();
+    let rows = keymap.help_rows(under);
     let key_width = rows
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -131,7 +109,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         .map(|(keys, what)| {
             Line::from(vec![
                 Span::styled(format!(" {keys:>key_width$}  "), theme.accent),
-                Span::styled(*what, theme.text),
+                Span::styled(what.as_str(), theme.text),
             ])
         })
         .collect();

@@ -9,9 +9,9 @@ use tui_input::Input;
 use super::help::hint_line;
 use super::layout::centered;
 use super::theme::Theme;
-use crate::app::action::Action;
 use crate::app::keymap::KeyMap;
 use crate::app::login::LoginField;
+use crate::app::pane;
 use crate::app::state::{Mode, State};
 
 const LABEL: u16 = 11;
@@ -55,12 +55,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
                 keymap,
                 Mode::Login,
                 &[],
-                &[
-                    (&[Action::NextField], "next field"),
-                    (&[Action::Submit], "log in"),
-                    (&[Action::Help], "help"),
-                    (&[Action::Back], "quit"),
-                ],
+                &pane::hints(state, Mode::Login),
                 usize::from(inner.width),
             ),
             theme.dim,

@@ -8,8 +8,8 @@ use ratatui::widgets::Paragraph;
 
 use super::help::hint_line;
 use super::theme::Theme;
-use crate::app::action::Action;
 use crate::app::keymap::KeyMap;
+use crate::app::pane;
 use crate::app::state::{Mode, State};
 
 /// The widest the table of sites gets, in columns.
@@ -108,31 +108,13 @@ fn draw_sites(frame: &mut Frame, state: &State, theme: &Theme, header: Rect, lis
 
 /// The hint line (or the notice in its place), with the user's own keys.
 fn draw_hint(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, hint: Rect) {
-    let picker = &state.picker;
-    // Esc clears the filter, or goes back to the site already open; else it does nothing.
-    let back = if !picker.filter.value().is_empty() {
-        Some("clear the filter")
-    } else if state.session.site_id != 0 {
-        Some("back")
-    } else {
-        None
-    };
-    let mut items: Vec<(&[Action], &str)> = vec![
-        (&[Action::Submit], "open"),
-        (&[Action::MoveDown, Action::MoveUp], "move"),
-        (&[Action::Help], "help"),
-    ];
-    if let Some(back) = back {
-        items.push((&[Action::Back], back));
-    }
-    items.push((&[Action::ForceQuit], "quit"));
     let note = match &state.notice {
         Some(notice) => format!(" {notice}"),
         None => hint_line(
             keymap,
             Mode::Picker,
             &["type to filter"],
-            &items,
+            &pane::hints(state, Mode::Picker),
             usize::from(hint.width),
         ),
     };
