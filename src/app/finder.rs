@@ -16,7 +16,6 @@ use super::state::Mode;
 use super::state::{Connection, Focus, Histogram, InFlight, Results, Screen, State};
 use super::update::{Effect, as_text, next_id};
 use crate::domain::histogram::MonthCount;
-use crate::ui::layout;
 
 /// Everything the Finder shows and waits for. It stays while the form, the trash or the health
 /// screen is in front, so returning finds the same query, results and selection.
@@ -142,7 +141,7 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
                 .finder
                 .detail_scroll
                 .saturating_add(1)
-                .min(detail_lines(state));
+                .min(detail_limit(state));
         }
         Action::DetailUp => {
             state.finder.detail_scroll = state.finder.detail_scroll.saturating_sub(1)
@@ -594,28 +593,18 @@ pub(super) fn select(state: &mut State, index: usize, effects: &mut Vec<Effect>)
     load_more_if_near_end(state, effects);
 }
 
-/// An upper bound on the lines the selected interaction's detail takes at the narrowest detail
-/// pane (30 columns): the furthest the detail may scroll.
-fn detail_lines(state: &State) -> u16 {
-    let Some(hit) = state.finder.selected_hit() else {
-        return 0;
-    };
-    let i = &hit.interaction;
-    let text_lines = |t: &Option<String>| {
-        t.as_deref().map_or(1, |t| {
-            t.split('\n')
-                .map(|l| l.chars().count() / 30 + 1)
-                .sum::<usize>()
-        })
-    };
-    let lines =
-        14 + i.title.chars().count() / 30 + text_lines(&i.description) + text_lines(&i.notes);
-    u16::try_from(lines).unwrap_or(u16::MAX)
+/// How far the detail pane can scroll: as far as its last drawing of the selected interaction
+/// had lines that did not fit (nothing before it was drawn).
+fn detail_limit(state: &State) -> u16 {
+    match (state.drawn.detail_overflow, state.finder.selected_hit()) {
+        (Some((shown, overflow)), Some(hit)) if shown == hit.interaction.interaction_id => overflow,
+        _ => 0,
+    }
 }
 
-/// How many hits one screen shows.
-pub(super) fn page_step(state: &State) -> usize {
-    layout::list_capacity(state.size.0, state.size.1, state.finder.detail_open).max(1)
+/// How many hits one screen shows, as last drawn.
+fn page_step(state: &State) -> usize {
+    state.drawn.list_capacity()
 }
 
 /// Moves the scroll offset just enough for the selected hit to be on screen.

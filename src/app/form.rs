@@ -19,8 +19,7 @@ use super::action::Action;
 use super::drafts::Draft;
 use super::finder::search_now;
 use super::pane::{Command, Hint};
-use super::state::Mode;
-use super::state::{Pane, Screen, State};
+use super::state::{Mode, Pane, Screen, State};
 use super::update::{Effect, next_id};
 use crate::domain::interaction::{
     Field, FieldError, Interaction, InteractionInput, parse_timezone, timezone_suggestions,

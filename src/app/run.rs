@@ -22,7 +22,7 @@ use super::drafts::DraftStore;
 use super::keymap::KeyMap;
 use super::login::SiteChoice;
 use super::runner::{LoginBackend, Runner, SearchBackend, osc52};
-use super::state::{ClientIds, Screen, Session, Settings, State};
+use super::state::{ClientIds, Drawn, Screen, Session, Settings, State};
 use super::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::db::Db;
 use crate::ui::{self, Theme};
@@ -155,7 +155,7 @@ async fn event_loop(
         }),
     );
     update(&mut state, Event::Msg(Msg::WallClock(chrono::Utc::now())));
-    terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
+    draw(terminal, &mut state, &keymap, &theme)?;
     let mut effects = if state.screen() == Screen::Finder {
         start(&mut state)
     } else {
@@ -174,7 +174,7 @@ async fn event_loop(
                 .flat_map(|msg| update(&mut state, Event::Msg(msg)))
                 .collect();
         }
-        terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
+        draw(terminal, &mut state, &keymap, &theme)?;
         effects = Vec::new();
         let Some(batch) = gather(&mut state, &mut events, &mut answers, &mut effects).await? else {
             return Ok(());
@@ -186,6 +186,26 @@ async fn event_loop(
             }
         }
     }
+}
+
+/// Draws a frame and tells `update` what it laid out; when that changed (a resize, another
+/// screen, the detail pane opened), draws once more, since `update` may have moved what is on
+/// screen (the list's scroll offset) to fit.
+fn draw(
+    terminal: &mut DefaultTerminal,
+    state: &mut State,
+    keymap: &KeyMap,
+    theme: &Theme,
+) -> Result<()> {
+    let mut drawn = Drawn::default();
+    terminal.draw(|frame| drawn = ui::draw(frame, state, keymap, theme))?;
+    if drawn != state.drawn {
+        update(state, Event::Msg(Msg::Drawn(drawn)));
+        terminal.draw(|frame| {
+            ui::draw(frame, state, keymap, theme);
+        })?;
+    }
+    Ok(())
 }
 
 /// Waits for the next terminal event, answer or deadline (answers and deadlines go to `update`

@@ -13,6 +13,7 @@ use super::login::{LoginState, PickerState};
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
 use crate::domain::histogram::MonthCount;
+use crate::domain::interaction::Field;
 
 /// Which bindings apply: the key map is looked up by mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -249,6 +250,62 @@ impl ClientIds {
     }
 }
 
+/// A rectangle of screen cells, as the last draw placed a pane.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Area {
+    pub x: u16,
+    pub y: u16,
+    pub width: u16,
+    pub height: u16,
+}
+
+impl Area {
+    /// Whether the cell at `column`, `row` is inside.
+    pub fn contains(&self, column: u16, row: u16) -> bool {
+        (self.x..self.x.saturating_add(self.width)).contains(&column)
+            && (self.y..self.y.saturating_add(self.height)).contains(&row)
+    }
+}
+
+/// What the last draw laid out, as far as keys and clicks depend on it: where the Finder's
+/// panes are, how many results its list holds, how far the detail can scroll, where the form's
+/// fields are. `ui::draw` hands it back after each frame and the terminal loop passes it in
+/// with [`super::update::Msg::Drawn`], so `update` never guesses the screen's geometry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Drawn {
+    /// The Finder's query line, when the Finder was drawn.
+    pub query: Option<Area>,
+    /// The Finder's result list, when the Finder was drawn.
+    pub list: Option<Area>,
+    /// Screen rows each result takes in the list.
+    pub rows_per_hit: u16,
+    /// The detail pane, when it was drawn.
+    pub detail: Option<Area>,
+    /// The interaction the detail pane showed, and how many of its lines did not fit (how far
+    /// it can scroll).
+    pub detail_overflow: Option<(i32, u16)>,
+    /// The form's fields and the rows a click focuses each by (label and editor), when the form
+    /// was drawn.
+    pub form_fields: Vec<(Field, Area)>,
+}
+
+impl Drawn {
+    /// How many results one screen of the list shows (at least one).
+    pub fn list_capacity(&self) -> usize {
+        match self.list {
+            Some(list) if self.rows_per_hit > 0 => usize::from(list.height / self.rows_per_hit),
+            _ => 0,
+        }
+        .max(1)
+    }
+
+    /// The result under the cell at `column`, `row`, counted from the first on screen.
+    pub fn hit_at(&self, column: u16, row: u16) -> Option<usize> {
+        let list = self.list.filter(|l| l.contains(column, row))?;
+        (self.rows_per_hit > 0).then(|| usize::from((row - list.y) / self.rows_per_hit))
+    }
+}
+
 /// The screen in front, owning the state that only it has. The Finder's own state lives in
 /// [`State::finder`] (the form, the trash and the health screen open over it and return to it),
 /// the site picker's in [`State::picker`] (the user's sites, offered again on every switch).
@@ -296,6 +353,8 @@ pub struct State {
     pub help_scroll: u16,
     /// Terminal size in columns and rows.
     pub size: (u16, u16),
+    /// What the last draw laid out (see [`Drawn`]).
+    pub drawn: Drawn,
     pub session: Session,
     pub connection: Connection,
     /// A one-line message for the status line, until the next action.
@@ -332,6 +391,7 @@ impl State {
             help_open: false,
             help_scroll: 0,
             size: (80, 24),
+            drawn: Drawn::default(),
             session,
             connection: Connection::Connecting,
             notice: None,

@@ -162,13 +162,37 @@ impl App {
 
     pub fn tick(&mut self, ms: u64) -> Vec<Effect> {
         let now = self.at(ms);
-        update(&mut self.state, Event::Msg(Msg::Tick(now)))
+        self.update(Event::Msg(Msg::Tick(now)))
     }
 
     pub fn press(&mut self, key: KeyEvent) -> Vec<Effect> {
         match key_event(&self.keymap, &self.state, key) {
-            Some(event) => update(&mut self.state, event),
+            Some(event) => self.update(event),
             None => Vec::new(),
+        }
+    }
+
+    /// `update`, then a frame drawn at the state's terminal size whose layout goes back into
+    /// `update` when it changed, as the terminal loop does after each batch of events.
+    pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        let effects = update(&mut self.state, event);
+        self.draw();
+        effects
+    }
+
+    /// Draws a frame at the state's terminal size and hands its layout to `update`, as the
+    /// terminal loop does.
+    pub fn draw(&mut self) {
+        let (width, height) = self.state.size;
+        let backend = ratatui::backend::TestBackend::new(width, height);
+        let Ok(mut terminal) = ratatui::Terminal::new(backend);
+        let theme = crate::ui::Theme::default();
+        let mut drawn = crate::app::state::Drawn::default();
+        let result = terminal.draw(|frame| {
+            drawn = crate::ui::draw(frame, &self.state, &self.keymap, &theme);
+        });
+        if result.is_ok() && drawn != self.state.drawn {
+            update(&mut self.state, Event::Msg(Msg::Drawn(drawn)));
         }
     }
 
@@ -177,14 +201,11 @@ impl App {
     }
 
     pub fn done(&mut self, request_id: u64, result: SearchPage) -> Vec<Effect> {
-        update(
-            &mut self.state,
-            Event::Msg(Msg::SearchDone {
-                request_id,
-                result,
-                elapsed: Duration::from_micros(3200),
-            }),
-        )
+        self.update(Event::Msg(Msg::SearchDone {
+            request_id,
+            result,
+            elapsed: Duration::from_micros(3200),
+        }))
     }
 }
 

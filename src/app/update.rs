@@ -9,7 +9,6 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event as TermEvent, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::{Position, Rect};
 use tui_input::backend::crossterm::to_input_request;
 
 use chrono::{DateTime, Utc};
@@ -21,13 +20,12 @@ use super::form::{self, FormTarget, Lookups, SaveError};
 use super::keymap::KeyMap;
 use super::login::{self, LoginOk, Secret};
 use super::search_types::{MatchCount, SearchPage, SearchRequest};
-use super::state::{Connection, Focus, InFlight, Pane, Screen, State};
+use super::state::{Connection, Drawn, Focus, InFlight, Pane, Screen, State};
 use crate::domain::audit::AuditEntry;
 use crate::domain::health::Check;
 use crate::domain::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
 use crate::domain::trash::TrashItem;
-use crate::ui::layout;
 
 /// Something for `update` to handle.
 #[derive(Clone, Debug)]
@@ -144,6 +142,8 @@ pub enum Msg {
         width: u16,
         height: u16,
     },
+    /// What the frame just drawn laid out (the terminal loop sends it when it changed).
+    Drawn(Drawn),
 }
 
 /// Work for the runner.
@@ -295,12 +295,11 @@ pub fn update(state: &mut State, event: Event) -> Vec<Effect> {
 /// What a mouse event means: the wheel moves the selection, a left click selects (or opens, on
 /// the selected row) or focuses the query line. Other mouse events mean nothing.
 pub fn mouse_event(state: &State, mouse: MouseEvent) -> Option<Event> {
-    let over_detail = state.screen() == Screen::Finder && {
-        let (width, height) = state.size;
-        layout::finder(Rect::new(0, 0, width, height), state.finder.detail_open)
+    let over_detail = state.screen() == Screen::Finder
+        && state
+            .drawn
             .detail
-            .is_some_and(|d| d.contains(Position::new(mouse.column, mouse.row)))
-    };
+            .is_some_and(|d| d.contains(mouse.column, mouse.row));
     match mouse.kind {
         MouseEventKind::ScrollDown if over_detail => Some(Event::Action(Action::DetailDown)),
         MouseEventKind::ScrollUp if over_detail => Some(Event::Action(Action::DetailUp)),
@@ -316,21 +315,15 @@ pub fn mouse_event(state: &State, mouse: MouseEvent) -> Option<Event> {
 
 fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
     if state.screen() == Screen::Form && state.confirm.is_none() && !state.help_open {
-        let (width, height) = state.size;
-        if let Some(form) = state.form_mut() {
-            let areas = crate::ui::form::areas(Rect::new(0, 0, width, height), form);
-            // A click on a field's row (its label or its text) puts the cursor there.
-            let hit = areas.fields.iter().find(|(field, r)| {
-                let top = if field.is_multi_line() {
-                    r.y.saturating_sub(1)
-                } else {
-                    r.y
-                };
-                (top..r.bottom()).contains(&row)
-            });
-            if let Some((field, _)) = hit {
-                form.focus_field(*field);
-            }
+        // A click on a field's row (its label or its text) puts the cursor there.
+        let hit = state
+            .drawn
+            .form_fields
+            .iter()
+            .find(|(_, area)| area.contains(column, row))
+            .map(|(field, _)| *field);
+        if let (Some(field), Some(form)) = (hit, state.form_mut()) {
+            form.focus_field(field);
         }
         return;
     }
@@ -341,13 +334,14 @@ fn click(state: &mut State, column: u16, row: u16, effects: &mut Vec<Effect>) {
         state.help_open = false;
         return;
     }
-    let (width, height) = state.size;
-    let areas = layout::finder(Rect::new(0, 0, width, height), state.finder.detail_open);
-    let at = Position::new(column, row);
-    if areas.query.contains(at) {
+    if state
+        .drawn
+        .query
+        .is_some_and(|query| query.contains(column, row))
+    {
         act(state, Action::FocusQuery, effects);
-    } else if areas.list.contains(at) {
-        let index = state.finder.offset + usize::from((row - areas.list.y) / layout::ROWS_PER_HIT);
+    } else if let Some(on_screen) = state.drawn.hit_at(column, row) {
+        let index = state.finder.offset + on_screen;
         if index >= state.finder.hits().len() {
             return;
         }
@@ -483,8 +477,9 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::LoginDone { request_id, result } => {
             login::login_done(state, request_id, result, effects);
         }
-        Msg::Resize { width, height } => {
-            state.size = (width, height);
+        Msg::Resize { width, height } => state.size = (width, height),
+        Msg::Drawn(drawn) => {
+            state.drawn = drawn;
             finder::keep_selection_visible(state);
         }
         Msg::SearchDone {

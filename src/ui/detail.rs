@@ -16,8 +16,15 @@ use crate::domain::interaction::{Interaction, format_wall_clock};
 const LABEL: usize = 10;
 
 /// Draws the selected interaction into `area`: with a left border when beside the list, a top
-/// border when below it.
-pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside: bool) {
+/// border when below it. Answers which interaction it showed and how many of its lines did not
+/// fit (how far it can scroll).
+pub fn draw(
+    frame: &mut Frame,
+    state: &State,
+    theme: &Theme,
+    area: Rect,
+    beside: bool,
+) -> Option<(i32, u16)> {
     let borders = if beside {
         Borders::LEFT | Borders::TOP
     } else {
@@ -40,7 +47,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
             Paragraph::new(Span::styled("Nothing selected.", theme.dim)),
             text_area,
         );
-        return;
+        return None;
     };
     let i = &hit.interaction;
     let terms = state
@@ -55,12 +62,15 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect, beside:
         lines.push(Line::default());
         lines.extend(history_lines(state, i.interaction_id, &i.timezone, theme));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((state.finder.detail_scroll, 0)),
-        text_area,
-    );
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let overflow = text
+        .line_count(text_area.width)
+        .saturating_sub(usize::from(text_area.height));
+    frame.render_widget(text.scroll((state.finder.detail_scroll, 0)), text_area);
+    Some((
+        i.interaction_id,
+        u16::try_from(overflow).unwrap_or(u16::MAX),
+    ))
 }
 
 /// A labelled line.

@@ -13,7 +13,7 @@ use crate::app::action::Action;
 use crate::app::form::{Confirm, ConflictView, FormState, FormTarget};
 use crate::app::keymap::KeyMap;
 use crate::app::pane::{self, Hint};
-use crate::app::state::{Mode, State};
+use crate::app::state::{Area, Mode, State};
 use crate::domain::interaction::Field;
 
 /// Columns taken by a field's label (marker, name, space).
@@ -112,10 +112,39 @@ pub fn areas(area: Rect, form: &FormState) -> FormAreas {
     }
 }
 
-/// Draws the form over `area` (the status line is drawn by the caller into `areas.status`).
-pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) -> Rect {
+/// The rows a click focuses each field by: its label and its editor, the screen's width.
+fn click_areas(areas: &FormAreas, screen: Rect) -> Vec<(Field, Area)> {
+    areas
+        .fields
+        .iter()
+        .map(|(field, r)| {
+            let top = if field.is_multi_line() {
+                r.y.saturating_sub(1)
+            } else {
+                r.y
+            };
+            let area = Area {
+                x: screen.x,
+                y: top,
+                width: screen.width,
+                height: r.bottom().saturating_sub(top),
+            };
+            (*field, area)
+        })
+        .collect()
+}
+
+/// Draws the form over `area`: the status line's area (the caller draws it) and where each
+/// field went, for clicks.
+pub fn draw(
+    frame: &mut Frame,
+    state: &State,
+    keymap: &KeyMap,
+    theme: &Theme,
+    area: Rect,
+) -> (Rect, Vec<(Field, Area)>) {
     let Some(form) = state.form() else {
-        return area;
+        return (area, Vec::new());
     };
     let areas = areas(area, form);
     let header = match form.target {
@@ -163,7 +192,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     {
         draw_suggestions(frame, form, theme, *field_area, area);
     }
-    areas.status
+    (areas.status, click_areas(&areas, area))
 }
 
 /// One field: its label (a line above a multi-line field, a column left of the others) and its

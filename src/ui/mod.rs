@@ -15,9 +15,10 @@ pub mod theme;
 pub mod trash;
 
 use ratatui::Frame;
+use ratatui::layout::Rect;
 
 use crate::app::keymap::KeyMap;
-use crate::app::state::{Screen, State};
+use crate::app::state::{Area, Drawn, Screen, State};
 pub use theme::{Theme, ThemeName};
 
 /// The smallest screen the panes are drawn on (the design promises 60x20 to be usable).
@@ -25,9 +26,21 @@ pub const MIN_WIDTH: u16 = 20;
 /// See [`MIN_WIDTH`].
 pub const MIN_HEIGHT: u16 = 5;
 
-/// Draws the whole screen for `state`.
-pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
+/// An area of the screen as the app records it.
+fn area_of(r: Rect) -> Area {
+    Area {
+        x: r.x,
+        y: r.y,
+        width: r.width,
+        height: r.height,
+    }
+}
+
+/// Draws the whole screen for `state`, and hands back where it put what keys and clicks depend
+/// on (television's `render.rs` hands its layout back the same way).
+pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) -> Drawn {
     let area = frame.area();
+    let mut drawn = Drawn::default();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         // Panes need room: below this a one-column pane cannot even hold a wide character.
         let text = format!(
@@ -38,7 +51,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
             ratatui::widgets::Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
             area,
         );
-        return;
+        return drawn;
     }
     match state.screen() {
         Screen::Login => login::draw(frame, state, keymap, theme, area),
@@ -46,9 +59,13 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
         Screen::Finder => {
             let areas = layout::finder(area, state.finder.detail_open);
             finder::draw(frame, state, theme, &areas);
+            drawn.query = Some(area_of(areas.query));
+            drawn.list = Some(area_of(areas.list));
+            drawn.rows_per_hit = layout::ROWS_PER_HIT;
             if let Some(detail) = areas.detail {
                 let beside = detail.y == areas.list.y && detail.x > areas.list.x;
-                detail::draw(frame, state, theme, detail, beside);
+                drawn.detail = Some(area_of(detail));
+                drawn.detail_overflow = detail::draw(frame, state, theme, detail, beside);
             }
             status::draw(frame, state, keymap, theme, areas.status);
         }
@@ -61,7 +78,8 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
             status::draw(frame, state, keymap, theme, status_area);
         }
         Screen::Form => {
-            let status_area = form::draw(frame, state, keymap, theme, area);
+            let (status_area, fields) = form::draw(frame, state, keymap, theme, area);
+            drawn.form_fields = fields;
             status::draw(frame, state, keymap, theme, status_area);
         }
     }
@@ -69,6 +87,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) {
         help::draw(frame, state, keymap, theme, area);
     }
     form::draw_confirm(frame, state, keymap, theme, area);
+    drawn
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ fn finder(width: u16, height: u16) -> State {
             elapsed: Duration::from_micros(3200),
         }),
     );
+    settle(&mut state);
     state
 }
 
@@ -47,7 +48,9 @@ fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     let theme = Theme::new(ThemeName::Dark, false);
     terminal
-        .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme))
+        .draw(|frame| {
+            draw(frame, state, &KeyMap::defaults(), &theme);
+        })
         .unwrap();
     terminal
 }
@@ -59,7 +62,21 @@ fn press(state: &mut State, code: KeyCode) {
         KeyEvent::new(code, KeyModifiers::NONE),
     ) {
         update(state, event);
+        settle(state);
     }
+}
+
+/// Draws a frame at the state's size and hands its layout to `update`, as the terminal loop
+/// does after each batch of events.
+fn settle(state: &mut State) {
+    let (width, height) = state.size;
+    let mut drawn = crate::app::state::Drawn::default();
+    let theme = Theme::new(ThemeName::Dark, false);
+    Terminal::new(TestBackend::new(width, height))
+        .unwrap()
+        .draw(|frame| drawn = draw(frame, state, &KeyMap::defaults(), &theme))
+        .unwrap();
+    update(state, Event::Msg(Msg::Drawn(drawn)));
 }
 
 #[test]
@@ -182,7 +199,9 @@ fn the_detail_names_users_and_adds_the_viewers_time_only_when_it_differs() {
     let screen = |state: &State, zone| {
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
         terminal
-            .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme(zone)))
+            .draw(|frame| {
+                draw(frame, state, &KeyMap::defaults(), &theme(zone));
+            })
             .unwrap();
         rows(&terminal).join("\n")
     };
@@ -242,7 +261,9 @@ fn every_theme_shows_the_selection_without_colour() {
         let draw_with = |state: &State| {
             let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
             terminal
-                .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme))
+                .draw(|frame| {
+                    draw(frame, state, &KeyMap::defaults(), &theme);
+                })
                 .unwrap();
             terminal
         };
@@ -298,7 +319,9 @@ fn without_colour_the_selection_is_reversed_and_bold_and_matches_underlined() {
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let theme = Theme::new(ThemeName::Dark, true);
     terminal
-        .draw(|frame| draw(frame, &state, &KeyMap::defaults(), &theme))
+        .draw(|frame| {
+            draw(frame, &state, &KeyMap::defaults(), &theme);
+        })
         .unwrap();
     let buffer = terminal.backend().buffer();
     let selected = &buffer[(10, 2)];

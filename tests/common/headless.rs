@@ -97,7 +97,9 @@ impl App {
         let Ok(mut terminal) = Terminal::new(TestBackend::new(100, 30));
         let theme = Theme::new(ThemeName::Dark, true);
         let keymap = KeyMap::defaults();
-        let drawn = terminal.draw(|frame| ifind::ui::draw(frame, &self.state, &keymap, &theme));
+        let drawn = terminal.draw(|frame| {
+            ifind::ui::draw(frame, &self.state, &keymap, &theme);
+        });
         if drawn.is_err() {
             return String::new();
         }

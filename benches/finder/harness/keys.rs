@@ -13,7 +13,7 @@ use ifind::app::action::Action;
 use ifind::app::db_backend::DbSearchBackend;
 use ifind::app::keymap::KeyMap;
 use ifind::app::runner::Runner;
-use ifind::app::state::{Session, Settings, State};
+use ifind::app::state::{Drawn, Session, Settings, State};
 use ifind::app::update::{Effect, Event, Msg, key_event, start, update};
 use ifind::db::Db;
 use ifind::ui::{self, Theme};
@@ -150,7 +150,11 @@ pub async fn keystrokes(
             }
         }
         let t = Instant::now();
-        terminal.draw(|frame| ui::draw(frame, &state, &keymap, &theme))?;
+        let mut laid = Drawn::default();
+        terminal.draw(|frame| laid = ui::draw(frame, &state, &keymap, &theme))?;
+        if laid != state.drawn {
+            update(&mut state, Event::Msg(Msg::Drawn(laid)));
+        }
         let drawn = Instant::now();
         result.frames.push(drawn - t);
         if let Some((expected, pressed)) = &pending {
@@ -241,8 +245,12 @@ pub fn frames(state: &mut State, n: usize) -> Result<(Vec<Duration>, Vec<Duratio
             };
             update(state, Event::Action(action));
             let t = Instant::now();
-            terminal.draw(|frame| ui::draw(frame, state, &keymap, &theme))?;
+            let mut laid = Drawn::default();
+            terminal.draw(|frame| laid = ui::draw(frame, state, &keymap, &theme))?;
             let d = t.elapsed();
+            if laid != state.drawn {
+                update(state, Event::Msg(Msg::Drawn(laid)));
+            }
             if detail {
                 out.1.push(d);
             } else {

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate::app::state::Mode;
 use crate::app::test_support::{App, ch, code, ctrl, hit, searches};
-use crate::app::update::{Event, Msg, update};
+use crate::app::update::{Event, Msg};
 use crate::domain::interaction::ValidInteraction;
 
 /// Loaded Finder with the list focused and the wall clock at 2026-11-21 13:20 UTC.
@@ -19,7 +19,7 @@ fn finder() -> App {
         .with_ymd_and_hms(2026, 11, 21, 13, 20, 0)
         .single()
         .expect("a valid time");
-    update(&mut app.state, Event::Msg(Msg::WallClock(now)));
+    app.update(Event::Msg(Msg::WallClock(now)));
     app
 }
 
@@ -108,13 +108,10 @@ fn answer_save(
     request_id: u64,
     result: Result<Interaction, SaveError>,
 ) -> Vec<Effect> {
-    update(
-        &mut app.state,
-        Event::Msg(Msg::SaveDone {
-            request_id,
-            result: result.map(Box::new),
-        }),
-    )
+    app.update(Event::Msg(Msg::SaveDone {
+        request_id,
+        result: result.map(Box::new),
+    }))
 }
 
 #[test]
@@ -410,13 +407,13 @@ fn the_timezone_field_completes() {
 fn a_paste_lands_whole_in_the_focused_field() {
     let mut app = finder();
     app.press(ch('n'));
-    update(&mut app.state, Event::Paste("line one\nline two".into()));
+    app.update(Event::Paste("line one\nline two".into()));
     assert_eq!(form(&app).input().title, "line one line two");
     assert_eq!(form(&app).focused(), Field::Title, "no Enter was pressed");
     for _ in 0..7 {
         tab(&mut app);
     }
-    let effects = update(&mut app.state, Event::Paste("a\r\nb".into()));
+    let effects = app.update(Event::Paste("a\r\nb".into()));
     assert_eq!(form(&app).input().description, "a\nb");
     assert_eq!(drafts(&effects).len(), 1);
 }
@@ -439,7 +436,7 @@ fn a_draft() -> Draft {
 
 fn found(app: &mut App, draft: Result<Option<Draft>, String>) {
     let draft = draft.map(|d| d.map(Box::new));
-    update(&mut app.state, Event::Msg(Msg::DraftFound(draft)));
+    app.update(Event::Msg(Msg::DraftFound(draft)));
 }
 
 #[test]
@@ -518,11 +515,11 @@ fn a_click_on_a_field_puts_the_cursor_there() {
     let mut app = finder();
     app.press(ch('n'));
     // At 80x24 with no problems shown: header, then one row per single-line field.
-    update(&mut app.state, Event::Click { column: 2, row: 3 });
+    app.update(Event::Click { column: 2, row: 3 });
     assert_eq!(form(&app).focused(), Field::Lead);
     // Leaving Title shows its problem on a row of its own: Location moves down to row 8.
     assert_eq!(form(&app).problems(Field::Title).count(), 1);
-    update(&mut app.state, Event::Click { column: 40, row: 8 });
+    app.update(Event::Click { column: 40, row: 8 });
     assert_eq!(form(&app).focused(), Field::Location);
 }
 
@@ -643,13 +640,10 @@ fn free_text_fields_suggest_the_sites_values_but_tab_takes_one_only_when_picked(
         locations: Vec::new(),
     };
     let request_id = app.state.lookups_loading.unwrap_or(0);
-    update(
-        &mut app.state,
-        Event::Msg(Msg::LookupsLoaded {
-            request_id,
-            result: Ok(lookups),
-        }),
-    );
+    app.update(Event::Msg(Msg::LookupsLoaded {
+        request_id,
+        result: Ok(lookups),
+    }));
     app.press(ch('n'));
     tab(&mut app);
     type_text(&mut app, "cal");

@@ -7,17 +7,14 @@ use crossterm::event::KeyCode;
 use super::*;
 use crate::app::state::Mode;
 use crate::app::test_support::{App, ch, code, hit, searches};
-use crate::app::update::{Event, Msg, update};
+use crate::app::update::{Event, Msg};
 
 fn admin_finder() -> App {
     let mut app = App::loaded(5, false);
     app.state.session.role = "admin".into();
     app.press(code(KeyCode::Esc));
     let now = Utc.with_ymd_and_hms(2026, 11, 21, 13, 20, 0).single();
-    update(
-        &mut app.state,
-        Event::Msg(Msg::WallClock(now.unwrap_or_default())),
-    );
+    app.update(Event::Msg(Msg::WallClock(now.unwrap_or_default())));
     app
 }
 
@@ -58,13 +55,10 @@ fn d_asks_first_then_deletes_the_version_that_was_seen() {
     let seen = hit(1).interaction;
     assert_eq!(sent, vec![(seen.interaction_id, seen.version)]);
     let request_id = app.state.deleting.as_ref().map_or(0, |d| d.0);
-    let effects = update(
-        &mut app.state,
-        Event::Msg(Msg::Deleted {
-            request_id,
-            result: Ok(Box::new(seen)),
-        }),
-    );
+    let effects = app.update(Event::Msg(Msg::Deleted {
+        request_id,
+        result: Ok(Box::new(seen)),
+    }));
     assert_eq!(searches(&effects).len(), 1, "the list is refreshed");
     let notice = app.state.notice.clone().unwrap_or_default();
     assert!(
@@ -98,16 +92,13 @@ fn a_changed_record_is_not_deleted_unseen() {
     app.press(ch('d'));
     app.press(ch('y'));
     let request_id = app.state.deleting.as_ref().map_or(0, |d| d.0);
-    update(
-        &mut app.state,
-        Event::Msg(Msg::Deleted {
-            request_id,
-            result: Err(SaveError::Conflict {
-                current: Box::new(hit(0).interaction),
-                by: Some("tom".into()),
-            }),
+    app.update(Event::Msg(Msg::Deleted {
+        request_id,
+        result: Err(SaveError::Conflict {
+            current: Box::new(hit(0).interaction),
+            by: Some("tom".into()),
         }),
-    );
+    }));
     let notice = app.state.notice.clone().unwrap_or_default();
     assert!(
         notice.contains("not deleted") && notice.contains("tom"),
@@ -132,13 +123,10 @@ fn the_trash_lists_restores_and_goes_back() {
             _ => None,
         })
         .expect("the trash is loaded");
-    update(
-        &mut app.state,
-        Event::Msg(Msg::TrashLoaded {
-            request_id,
-            result: Ok(vec![item(2, 1), item(3, 12)]),
-        }),
-    );
+    app.update(Event::Msg(Msg::TrashLoaded {
+        request_id,
+        result: Ok(vec![item(2, 1), item(3, 12)]),
+    }));
     app.press(ch('j'));
     let effects = app.press(ch('r'));
     let (rid, id) = effects
@@ -153,13 +141,10 @@ fn the_trash_lists_restores_and_goes_back() {
         })
         .expect("a restore");
     assert_eq!(id, hit(3).interaction.interaction_id);
-    update(
-        &mut app.state,
-        Event::Msg(Msg::Restored {
-            request_id: rid,
-            result: Ok(Box::new(hit(3).interaction)),
-        }),
-    );
+    app.update(Event::Msg(Msg::Restored {
+        request_id: rid,
+        result: Ok(Box::new(hit(3).interaction)),
+    }));
     let trash = app.state.trash().expect("still open");
     assert_eq!(trash.items.len(), 1);
     assert_eq!(trash.selected, 0);
@@ -176,12 +161,9 @@ fn the_trash_lists_restores_and_goes_back() {
 fn a_late_listing_is_ignored() {
     let mut app = admin_finder();
     app.press(ch('t'));
-    update(
-        &mut app.state,
-        Event::Msg(Msg::TrashLoaded {
-            request_id: 9999,
-            result: Ok(vec![item(2, 1)]),
-        }),
-    );
+    app.update(Event::Msg(Msg::TrashLoaded {
+        request_id: 9999,
+        result: Ok(vec![item(2, 1)]),
+    }));
     assert!(app.state.trash().is_some_and(|t| t.items.is_empty()));
 }

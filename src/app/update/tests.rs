@@ -105,9 +105,9 @@ fn a_failure_for_an_old_request_is_dropped_and_a_current_one_shown() {
             message: "the database is unreachable".into(),
         })
     };
-    update(&mut app.state, fail(old));
+    app.update(fail(old));
     assert_eq!(app.state.finder.error, None);
-    update(&mut app.state, fail(new));
+    app.update(fail(new));
     assert_eq!(
         app.state.finder.error.as_deref(),
         Some("the database is unreachable")
@@ -292,15 +292,12 @@ fn copy_puts_the_selected_interaction_on_the_clipboard() {
 #[test]
 fn page_down_moves_by_a_screen_and_the_offset_follows() {
     let mut app = App::loaded(40, false);
-    update(
-        &mut app.state,
-        Event::Msg(Msg::Resize {
-            width: 80,
-            height: 24,
-        }),
-    );
+    app.update(Event::Msg(Msg::Resize {
+        width: 80,
+        height: 24,
+    }));
     app.press(code(KeyCode::Esc));
-    let capacity = layout::list_capacity(80, 24, false);
+    let capacity = crate::ui::layout::list_capacity(80, 24, false);
     app.press(code(KeyCode::PageDown));
     assert_eq!(app.state.finder.selected, capacity);
     assert!(app.state.finder.offset <= app.state.finder.selected);
@@ -319,7 +316,7 @@ fn the_wheel_moves_and_clicks_select_then_open() {
     };
     let wheel = mouse_event(&app.state, mouse(MouseEventKind::ScrollDown, 5, 5));
     assert!(matches!(wheel, Some(Event::Action(Action::MoveDown))));
-    update(&mut app.state, wheel.unwrap_or(Event::Action(Action::Top)));
+    app.update(wheel.unwrap_or(Event::Action(Action::Top)));
     assert_eq!(app.state.finder.selected, 1);
     // Rows 0 and 1 are the query and info lines; hit n starts at row 2 + 2n.
     let click = |app: &mut App, row| {
@@ -327,7 +324,7 @@ fn the_wheel_moves_and_clicks_select_then_open() {
             &app.state,
             mouse(MouseEventKind::Down(MouseButton::Left), 10, row),
         );
-        update(&mut app.state, event.unwrap_or(Event::Action(Action::Top)))
+        app.update(event.unwrap_or(Event::Action(Action::Top)))
     };
     click(&mut app, 7);
     assert_eq!(
@@ -363,9 +360,18 @@ fn the_detail_scrolls_and_starts_at_the_top_for_each_selection() {
     for _ in 0..500 {
         app.press(ch('J'));
     }
+    let overflow = app
+        .state
+        .drawn
+        .detail_overflow
+        .map_or(0, |(_, lines)| lines);
     assert!(
-        app.state.finder.detail_scroll < 40,
-        "stops near the end of the text"
+        overflow > 0,
+        "at 80x24 the detail does not fit below the list"
+    );
+    assert_eq!(
+        app.state.finder.detail_scroll, overflow,
+        "stops where the last line of the text, as drawn, is on screen"
     );
     app.press(ch('j'));
     assert_eq!(
@@ -402,13 +408,10 @@ fn each_first_page_is_followed_by_its_month_histogram() {
         month: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap_or_default(),
         count: 5,
     }];
-    update(
-        &mut app.state,
-        Event::Msg(Msg::HistogramDone {
-            request_id: hid,
-            months: Some(months.clone()),
-        }),
-    );
+    app.update(Event::Msg(Msg::HistogramDone {
+        request_id: hid,
+        months: Some(months.clone()),
+    }));
     assert_eq!(
         app.state
             .finder
@@ -431,13 +434,10 @@ fn a_new_query_cancels_the_histogram_and_drops_its_late_answer() {
         effects.contains(&Effect::CancelSearch { request_id: hid }),
         "{effects:?}"
     );
-    update(
-        &mut app.state,
-        Event::Msg(Msg::HistogramDone {
-            request_id: hid,
-            months: Some(Vec::new()),
-        }),
-    );
+    app.update(Event::Msg(Msg::HistogramDone {
+        request_id: hid,
+        months: Some(Vec::new()),
+    }));
     assert_eq!(app.state.finder.histogram, None);
 }
 
@@ -477,22 +477,16 @@ fn h_shows_the_history_of_the_selected_interaction_and_follows_the_selection() {
     let second = app.state.finder.hits()[1].interaction.interaction_id;
     assert_eq!(moved.iter().map(|m| m.1).collect::<Vec<_>>(), vec![second]);
     // The answer for the first selection comes late: dropped.
-    update(
-        &mut app.state,
-        Event::Msg(Msg::HistoryLoaded {
-            request_id: asked[0].0,
-            result: Ok(Vec::new()),
-        }),
-    );
+    app.update(Event::Msg(Msg::HistoryLoaded {
+        request_id: asked[0].0,
+        result: Ok(Vec::new()),
+    }));
     let h = app.state.finder.history.as_ref().expect("history");
     assert_eq!((h.interaction_id, h.loading), (second, Some(moved[0].0)));
-    update(
-        &mut app.state,
-        Event::Msg(Msg::HistoryLoaded {
-            request_id: moved[0].0,
-            result: Err("the history could not be read".into()),
-        }),
-    );
+    app.update(Event::Msg(Msg::HistoryLoaded {
+        request_id: moved[0].0,
+        result: Err("the history could not be read".into()),
+    }));
     assert!(
         app.state
             .finder
@@ -516,10 +510,11 @@ fn a_change_elsewhere_refreshes_the_results_and_keeps_the_selection() {
     app.press(ch('j'));
     let kept = app.state.finder.hits()[2].interaction.interaction_id;
     assert!(
-        update(&mut app.state, Event::Msg(Msg::Changed { site_id: 99 })).is_empty(),
+        app.update(Event::Msg(Msg::Changed { site_id: 99 }))
+            .is_empty(),
         "another site's change is not ours"
     );
-    let effects = update(&mut app.state, Event::Msg(Msg::Changed { site_id: 7 }));
+    let effects = app.update(Event::Msg(Msg::Changed { site_id: 7 }));
     let (id, request) = only_search(&effects);
     assert_eq!(request.query, "");
     // The refreshed page has a new row on top: the same interaction stays selected.
@@ -541,7 +536,10 @@ fn a_change_while_a_search_is_coming_waits_for_it() {
     let mut app = App::loaded(5, false);
     app.tick(0);
     app.keys("m");
-    assert!(update(&mut app.state, Event::Msg(Msg::Changed { site_id: 7 })).is_empty());
+    assert!(
+        app.update(Event::Msg(Msg::Changed { site_id: 7 }))
+            .is_empty()
+    );
 }
 
 #[test]
@@ -566,10 +564,7 @@ fn a_query_seen_since_the_last_change_comes_back_from_the_cache() {
 
     // A change on the site (anyone's) makes the next look a real query again.
     app.press(code(KeyCode::Esc));
-    let (id, _) = only_search(&update(
-        &mut app.state,
-        Event::Msg(Msg::Changed { site_id: 7 }),
-    ));
+    let (id, _) = only_search(&app.update(Event::Msg(Msg::Changed { site_id: 7 })));
     app.done(id, page(0, 6, false));
     assert!(
         app.state
@@ -617,13 +612,10 @@ fn the_first_page_goes_without_its_count_and_the_count_follows() {
         None,
         "shown as counting until the answer comes"
     );
-    update(
-        &mut app.state,
-        Event::Msg(Msg::Counted {
-            request_id: cid,
-            result: Ok(MatchCount::AtLeast(1000)),
-        }),
-    );
+    app.update(Event::Msg(Msg::Counted {
+        request_id: cid,
+        result: Ok(MatchCount::AtLeast(1000)),
+    }));
     assert_eq!(
         app.state.finder.results.as_ref().and_then(|r| r.count),
         Some(MatchCount::AtLeast(1000))
@@ -649,13 +641,10 @@ fn a_late_count_of_an_older_query_is_dropped() {
         effects.contains(&Effect::CancelSearch { request_id: cid }),
         "{effects:?}"
     );
-    update(
-        &mut app.state,
-        Event::Msg(Msg::Counted {
-            request_id: cid,
-            result: Ok(MatchCount::Exact(3)),
-        }),
-    );
+    app.update(Event::Msg(Msg::Counted {
+        request_id: cid,
+        result: Ok(MatchCount::Exact(3)),
+    }));
     assert_ne!(
         app.state.finder.results.as_ref().and_then(|r| r.count),
         Some(MatchCount::Exact(3))

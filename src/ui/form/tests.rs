@@ -11,19 +11,16 @@ use crate::app::form::{FormTarget, SaveError};
 use crate::app::keymap::KeyMap;
 use crate::app::state::State;
 use crate::app::test_support::App;
-use crate::app::update::{Event, Msg, update};
+use crate::app::update::{Event, Msg};
 use crate::domain::interaction::InteractionInput;
 use crate::ui::{Theme, ThemeName, draw};
 
 /// The Finder at `width` x `height`, list focused, clock at 2026-11-21 13:20 UTC.
 fn finder(width: u16, height: u16) -> App {
     let mut app = App::loaded(5, false);
-    update(&mut app.state, Event::Msg(Msg::Resize { width, height }));
+    app.update(Event::Msg(Msg::Resize { width, height }));
     let now = Utc.with_ymd_and_hms(2026, 11, 21, 13, 20, 0).single();
-    update(
-        &mut app.state,
-        Event::Msg(Msg::WallClock(now.unwrap_or_default())),
-    );
+    app.update(Event::Msg(Msg::WallClock(now.unwrap_or_default())));
     app.press(key(KeyCode::Esc));
     app
 }
@@ -47,7 +44,9 @@ fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     let theme = Theme::new(ThemeName::Dark, false);
     terminal
-        .draw(|frame| draw(frame, state, &KeyMap::defaults(), &theme))
+        .draw(|frame| {
+            draw(frame, state, &KeyMap::defaults(), &theme);
+        })
         .expect("draw");
     terminal
 }
@@ -94,15 +93,12 @@ fn a_failed_save_80x24() {
         .form()
         .and_then(|f| f.saving.as_ref())
         .map_or(0, |s| s.0);
-    update(
-        &mut app.state,
-        Event::Msg(Msg::SaveDone {
-            request_id,
-            result: Err(SaveError::Failed(
-                "the database could not be reached (connection refused)".into(),
-            )),
-        }),
-    );
+    app.update(Event::Msg(Msg::SaveDone {
+        request_id,
+        result: Err(SaveError::Failed(
+            "the database could not be reached (connection refused)".into(),
+        )),
+    }));
     insta::assert_snapshot!(render(&app.state, 80, 24).backend());
 }
 
@@ -133,10 +129,7 @@ fn draft_offer_120x40() {
         client_id: None,
         saved_at: Utc.with_ymd_and_hms(2026, 11, 20, 17, 5, 0).single(),
     };
-    update(
-        &mut app.state,
-        Event::Msg(Msg::DraftFound(Ok(Some(Box::new(draft))))),
-    );
+    app.update(Event::Msg(Msg::DraftFound(Ok(Some(Box::new(draft))))));
     insta::assert_snapshot!(render(&app.state, 120, 40).backend());
 }
 
@@ -146,13 +139,10 @@ fn the_form_survives_any_size() {
     app.press(key(KeyCode::Char('n')));
     type_text(&mut app, "x\n\n\n\n\n\n");
     for (w, h) in [(1, 1), (2, 3), (10, 5), (30, 8), (200, 60)] {
-        update(
-            &mut app.state,
-            Event::Msg(Msg::Resize {
-                width: w,
-                height: h,
-            }),
-        );
+        app.update(Event::Msg(Msg::Resize {
+            width: w,
+            height: h,
+        }));
         let terminal = render(&app.state, w, h);
         assert_eq!(terminal.backend().buffer().area.width, w);
     }
@@ -177,16 +167,13 @@ fn conflict(width: u16, height: u16) -> App {
     theirs.location = Some("Leeds, Room 5".into());
     theirs.description = Some("Went through the quarter's figures.\nMoved to January.".into());
     theirs.updated_at = Utc.with_ymd_and_hms(2026, 11, 21, 13, 5, 0).single();
-    update(
-        &mut app.state,
-        Event::Msg(Msg::SaveDone {
-            request_id,
-            result: Err(SaveError::Conflict {
-                current: Box::new(theirs),
-                by: Some("tom".into()),
-            }),
+    app.update(Event::Msg(Msg::SaveDone {
+        request_id,
+        result: Err(SaveError::Conflict {
+            current: Box::new(theirs),
+            by: Some("tom".into()),
         }),
-    );
+    }));
     app
 }
 
@@ -220,13 +207,10 @@ fn trash_screen(width: u16, height: u16) -> App {
             deleted_by_name: Some("tom".into()),
         })
         .collect();
-    update(
-        &mut app.state,
-        Event::Msg(Msg::TrashLoaded {
-            request_id,
-            result: Ok(items),
-        }),
-    );
+    app.update(Event::Msg(Msg::TrashLoaded {
+        request_id,
+        result: Ok(items),
+    }));
     app.press(key(KeyCode::Char('j')));
     app
 }
@@ -286,24 +270,21 @@ fn detail_with_history_120x40() {
         old: Some(serde_json::Value::String(old.into())),
         new: Some(serde_json::Value::String(new.into())),
     };
-    update(
-        &mut app.state,
-        Event::Msg(Msg::HistoryLoaded {
-            request_id,
-            result: Ok(vec![
-                entry(1, Operation::Insert, "maria", Vec::new()),
-                entry(
-                    2,
-                    Operation::Update,
-                    "tom",
-                    vec![
-                        change("location", "Leeds, Room 3", "Leeds, Room 4"),
-                        change("version", "1", "2"),
-                    ],
-                ),
-            ]),
-        }),
-    );
+    app.update(Event::Msg(Msg::HistoryLoaded {
+        request_id,
+        result: Ok(vec![
+            entry(1, Operation::Insert, "maria", Vec::new()),
+            entry(
+                2,
+                Operation::Update,
+                "tom",
+                vec![
+                    change("location", "Leeds, Room 3", "Leeds, Room 4"),
+                    change("version", "1", "2"),
+                ],
+            ),
+        ]),
+    }));
     insta::assert_snapshot!(render(&app.state, 120, 40).backend());
 }
 
@@ -358,11 +339,11 @@ mod fuzz {
                         app.press(k);
                     }
                     Step::Paste(text) => {
-                        update(&mut app.state, Event::Paste(text));
+                        app.update(Event::Paste(text));
                     }
                     Step::Resize(nw, nh) => {
                         (w, h) = (nw, nh);
-                        update(&mut app.state, Event::Msg(Msg::Resize { width: w, height: h }));
+                        app.update(Event::Msg(Msg::Resize { width: w, height: h }));
                     }
                 }
                 if app.state.quit {
@@ -387,38 +368,35 @@ fn health_screen(width: u16, height: u16) -> App {
         verdict,
         threshold: threshold.into(),
     };
-    update(
-        &mut app.state,
-        Event::Msg(Msg::HealthLoaded {
-            request_id,
-            result: Ok(vec![
-                check(
-                    "pool",
-                    "1 in use, 4 idle, 20 max",
-                    Verdict::Ok,
-                    "degraded from 70% of max in use, critical from 90%",
-                ),
-                check(
-                    "latency",
-                    "p50 0.21 ms · p95 0.80 ms · p99 1.90 ms (20 round trips)",
-                    Verdict::Ok,
-                    "p95 degraded from 20 ms, critical from 200 ms",
-                ),
-                check(
-                    "cache hit rate",
-                    "97.10% of 1203344 block reads",
-                    Verdict::Degraded,
-                    "degraded below 99%, critical below 90%",
-                ),
-                check(
-                    "dead tuples",
-                    "41200 dead of 80000 interactions rows (51.5%)",
-                    Verdict::Critical,
-                    "degraded from 20% dead, critical from 50%",
-                ),
-            ]),
-        }),
-    );
+    app.update(Event::Msg(Msg::HealthLoaded {
+        request_id,
+        result: Ok(vec![
+            check(
+                "pool",
+                "1 in use, 4 idle, 20 max",
+                Verdict::Ok,
+                "degraded from 70% of max in use, critical from 90%",
+            ),
+            check(
+                "latency",
+                "p50 0.21 ms · p95 0.80 ms · p99 1.90 ms (20 round trips)",
+                Verdict::Ok,
+                "p95 degraded from 20 ms, critical from 200 ms",
+            ),
+            check(
+                "cache hit rate",
+                "97.10% of 1203344 block reads",
+                Verdict::Degraded,
+                "degraded below 99%, critical below 90%",
+            ),
+            check(
+                "dead tuples",
+                "41200 dead of 80000 interactions rows (51.5%)",
+                Verdict::Critical,
+                "degraded from 20% dead, critical from 50%",
+            ),
+        ]),
+    }));
     app
 }
 
