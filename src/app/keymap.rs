@@ -167,94 +167,154 @@ pub struct KeyMap {
     bindings: Vec<(Mode, Key, Action)>,
 }
 
-/// The default bindings, per mode, as config strings.
-const DEFAULTS: &[(Mode, Action, &[&str])] = &[
-    (Mode::Login, Action::NextField, &["tab", "down"]),
-    (Mode::Login, Action::PrevField, &["backtab", "up"]),
-    (Mode::Login, Action::Submit, &["enter"]),
-    (Mode::Login, Action::Back, &["esc"]),
-    (Mode::Login, Action::Help, &["f1"]),
-    (Mode::Login, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Picker, Action::MoveDown, &["down", "ctrl-n"]),
-    (Mode::Picker, Action::MoveUp, &["up", "ctrl-p"]),
-    (Mode::Picker, Action::Submit, &["enter"]),
-    (Mode::Picker, Action::Back, &["esc"]),
-    (Mode::Picker, Action::Help, &["f1"]),
-    (Mode::Picker, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Query, Action::MoveDown, &["down", "ctrl-n"]),
-    (Mode::Query, Action::MoveUp, &["up", "ctrl-p"]),
-    (Mode::Query, Action::PageDown, &["pagedown"]),
-    (Mode::Query, Action::PageUp, &["pageup"]),
-    (Mode::Query, Action::Open, &["enter"]),
-    (Mode::Query, Action::Back, &["esc"]),
-    (Mode::Query, Action::CycleSort, &["ctrl-o"]),
-    (Mode::Query, Action::Help, &["f1"]),
-    (Mode::Query, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::List, Action::FocusQuery, &["/"]),
-    (Mode::List, Action::MoveDown, &["j", "down"]),
-    (Mode::List, Action::MoveUp, &["k", "up"]),
-    (Mode::List, Action::Top, &["g", "home"]),
-    (Mode::List, Action::Bottom, &["G", "end"]),
-    (Mode::List, Action::PageDown, &["pagedown", "ctrl-d"]),
-    (Mode::List, Action::PageUp, &["pageup", "ctrl-u"]),
-    (Mode::List, Action::Open, &["enter"]),
-    (Mode::List, Action::History, &["h"]),
-    (Mode::List, Action::DetailDown, &["J", "shift-down"]),
-    (Mode::List, Action::DetailUp, &["K", "shift-up"]),
-    (Mode::List, Action::Back, &["esc"]),
-    (Mode::List, Action::NewInteraction, &["n"]),
-    (Mode::List, Action::Edit, &["e"]),
-    (Mode::List, Action::SwitchSite, &["s"]),
-    (Mode::List, Action::Copy, &["y"]),
-    (Mode::List, Action::Delete, &["d", "delete"]),
-    (Mode::List, Action::Trash, &["t"]),
-    (Mode::List, Action::Health, &["H"]),
-    (Mode::List, Action::CycleSort, &["o", "ctrl-o"]),
-    (Mode::List, Action::ToggleArchive, &["a"]),
-    (Mode::List, Action::Help, &["?", "f1"]),
-    (Mode::List, Action::Quit, &["q"]),
-    (Mode::List, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Form, Action::NextField, &["tab", "enter"]),
-    (Mode::Form, Action::PrevField, &["backtab"]),
-    (Mode::Form, Action::MoveDown, &["down"]),
-    (Mode::Form, Action::MoveUp, &["up"]),
-    (Mode::Form, Action::Save, &["ctrl-s"]),
-    (Mode::Form, Action::ClearField, &["ctrl-u"]),
-    (Mode::Form, Action::Back, &["esc"]),
-    (Mode::Form, Action::Help, &["f1"]),
-    (Mode::Form, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::FormText, Action::NextField, &["tab"]),
-    (Mode::FormText, Action::PrevField, &["backtab"]),
-    (Mode::FormText, Action::Save, &["ctrl-s"]),
-    (Mode::FormText, Action::ClearField, &["ctrl-u"]),
-    (Mode::FormText, Action::Back, &["esc"]),
-    (Mode::FormText, Action::Help, &["f1"]),
-    (Mode::FormText, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Trash, Action::MoveDown, &["j", "down"]),
-    (Mode::Trash, Action::MoveUp, &["k", "up"]),
-    (Mode::Trash, Action::Top, &["g", "home"]),
-    (Mode::Trash, Action::Bottom, &["G", "end"]),
-    (Mode::Trash, Action::Restore, &["r"]),
-    (Mode::Trash, Action::Back, &["esc"]),
-    (Mode::Trash, Action::Help, &["?", "f1"]),
-    (Mode::Trash, Action::Quit, &["q"]),
-    (Mode::Trash, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Health, Action::Health, &["r", "H"]),
-    (Mode::Health, Action::Back, &["esc"]),
-    (Mode::Health, Action::Help, &["?", "f1"]),
-    (Mode::Health, Action::Quit, &["q"]),
-    (Mode::Health, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Confirm, Action::Yes, &["y", "enter"]),
-    (Mode::Confirm, Action::No, &["n"]),
-    (Mode::Confirm, Action::Back, &["esc"]),
-    (Mode::Confirm, Action::ForceQuit, &["ctrl-c"]),
-    (Mode::Help, Action::MoveDown, &["j", "down"]),
-    (Mode::Help, Action::MoveUp, &["k", "up"]),
-    (Mode::Help, Action::Back, &["esc"]),
-    (Mode::Help, Action::Help, &["?", "f1"]),
-    (Mode::Help, Action::Quit, &["q"]),
-    (Mode::Help, Action::ForceQuit, &["ctrl-c"]),
+/// The default bindings, per mode, as config strings: each mode once, then its actions in
+/// binding order.
+const DEFAULTS: &[(Mode, &[(Action, &[&str])])] = &[
+    (
+        Mode::Login,
+        &[
+            (Action::NextField, &["tab", "down"]),
+            (Action::PrevField, &["backtab", "up"]),
+            (Action::Submit, &["enter"]),
+            (Action::Back, &["esc"]),
+            (Action::Help, &["f1"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::Picker,
+        &[
+            (Action::MoveDown, &["down", "ctrl-n"]),
+            (Action::MoveUp, &["up", "ctrl-p"]),
+            (Action::Submit, &["enter"]),
+            (Action::Back, &["esc"]),
+            (Action::Help, &["f1"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::Query,
+        &[
+            (Action::MoveDown, &["down", "ctrl-n"]),
+            (Action::MoveUp, &["up", "ctrl-p"]),
+            (Action::PageDown, &["pagedown"]),
+            (Action::PageUp, &["pageup"]),
+            (Action::Open, &["enter"]),
+            (Action::Back, &["esc"]),
+            (Action::CycleSort, &["ctrl-o"]),
+            (Action::Help, &["f1"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::List,
+        &[
+            (Action::FocusQuery, &["/"]),
+            (Action::MoveDown, &["j", "down"]),
+            (Action::MoveUp, &["k", "up"]),
+            (Action::Top, &["g", "home"]),
+            (Action::Bottom, &["G", "end"]),
+            (Action::PageDown, &["pagedown", "ctrl-d"]),
+            (Action::PageUp, &["pageup", "ctrl-u"]),
+            (Action::Open, &["enter"]),
+            (Action::History, &["h"]),
+            (Action::DetailDown, &["J", "shift-down"]),
+            (Action::DetailUp, &["K", "shift-up"]),
+            (Action::Back, &["esc"]),
+            (Action::NewInteraction, &["n"]),
+            (Action::Edit, &["e"]),
+            (Action::SwitchSite, &["s"]),
+            (Action::Copy, &["y"]),
+            (Action::Delete, &["d", "delete"]),
+            (Action::Trash, &["t"]),
+            (Action::Health, &["H"]),
+            (Action::CycleSort, &["o", "ctrl-o"]),
+            (Action::ToggleArchive, &["a"]),
+            (Action::Help, &["?", "f1"]),
+            (Action::Quit, &["q"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::Form,
+        &[
+            (Action::NextField, &["tab", "enter"]),
+            (Action::PrevField, &["backtab"]),
+            (Action::MoveDown, &["down"]),
+            (Action::MoveUp, &["up"]),
+            (Action::Save, &["ctrl-s"]),
+            (Action::ClearField, &["ctrl-u"]),
+            (Action::Back, &["esc"]),
+            (Action::Help, &["f1"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::FormText,
+        &[
+            (Action::NextField, &["tab"]),
+            (Action::PrevField, &["backtab"]),
+            (Action::Save, &["ctrl-s"]),
+            (Action::ClearField, &["ctrl-u"]),
+            (Action::Back, &["esc"]),
+            (Action::Help, &["f1"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::Trash,
+        &[
+            (Action::MoveDown, &["j", "down"]),
+            (Action::MoveUp, &["k", "up"]),
+            (Action::Top, &["g", "home"]),
+            (Action::Bottom, &["G", "end"]),
+            (Action::Restore, &["r"]),
+            (Action::Back, &["esc"]),
+            (Action::Help, &["?", "f1"]),
+            (Action::Quit, &["q"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::Health,
+        &[
+            (Action::Health, &["r", "H"]),
+            (Action::Back, &["esc"]),
+            (Action::Help, &["?", "f1"]),
+            (Action::Quit, &["q"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::Confirm,
+        &[
+            (Action::Yes, &["y", "enter"]),
+            (Action::No, &["n"]),
+            (Action::Back, &["esc"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
+    (
+        Mode::Help,
+        &[
+            (Action::MoveDown, &["j", "down"]),
+            (Action::MoveUp, &["k", "up"]),
+            (Action::Back, &["esc"]),
+            (Action::Help, &["?", "f1"]),
+            (Action::Quit, &["q"]),
+            (Action::ForceQuit, &["ctrl-c"]),
+        ],
+    ),
 ];
+
+/// Every row of [`DEFAULTS`] as (mode, action, keys), in table order.
+fn default_rows() -> impl Iterator<Item = (Mode, Action, &'static [&'static str])> {
+    DEFAULTS.iter().flat_map(|(mode, actions)| {
+        actions
+            .iter()
+            .map(move |(action, keys)| (*mode, *action, *keys))
+    })
+}
 
 impl Default for KeyMap {
     fn default() -> Self {
@@ -266,10 +326,10 @@ impl KeyMap {
     /// The built-in bindings.
     pub fn defaults() -> KeyMap {
         let mut bindings = Vec::new();
-        for (mode, action, keys) in DEFAULTS {
-            for text in *keys {
+        for (mode, action, keys) in default_rows() {
+            for text in keys {
                 if let Ok(key) = text.parse::<Key>() {
-                    bindings.push((*mode, key, *action));
+                    bindings.push((mode, key, action));
                 }
             }
         }
@@ -346,10 +406,9 @@ impl KeyMap {
                     })
                 })
                 .collect::<Result<Vec<Key>, String>>()?;
-            let modes: Vec<Mode> = DEFAULTS
-                .iter()
+            let modes: Vec<Mode> = default_rows()
                 .filter(|(_, a, _)| *a == action)
-                .map(|(m, _, _)| *m)
+                .map(|(m, _, _)| m)
                 .collect();
             if let Some(key) = parsed.iter().find(|k| k.is_printable())
                 && modes.iter().all(|m| m.is_text())
