@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
@@ -306,17 +307,25 @@ fn database_problem(db: &DatabaseConfig) -> Option<(&'static str, &'static str, 
             "every entry must start with postgres:// or postgresql://".into(),
         ));
     }
-    if !(1..=3_600_000).contains(&db.max_replica_lag_ms) {
-        return Some((
-            "database",
-            "max_replica_lag_ms",
-            format!(
-                "is {}; use 1 to 3600000 milliseconds (the default is 5000)",
-                db.max_replica_lag_ms
-            ),
-        ));
-    }
-    None
+    out_of_range(
+        "database",
+        "max_replica_lag_ms",
+        db.max_replica_lag_ms,
+        1..=3_600_000,
+        "; use 1 to 3600000 milliseconds (the default is 5000)",
+    )
+}
+
+/// The problem of a number setting outside `allowed`: its section, its key and "is <value>"
+/// followed by `advice`. None when the value is allowed.
+fn out_of_range(
+    section: &'static str,
+    key: &'static str,
+    value: u64,
+    allowed: RangeInclusive<u64>,
+    advice: &str,
+) -> Option<(&'static str, &'static str, String)> {
+    (!allowed.contains(&value)).then(|| (section, key, format!("is {value}{advice}")))
 }
 
 impl Config {
@@ -409,92 +418,89 @@ impl Config {
     /// The first setting outside `[database]` that is out of range: its section, key and what
     /// is wrong.
     fn other_problem(&self) -> Option<(&'static str, &'static str, String)> {
-        if !(1..=500).contains(&self.search.page_size) {
-            return Some((
-                "search",
-                "page_size",
-                format!("is {}; use 1 to 500", self.search.page_size),
-            ));
-        }
-        if self.search.count_cap == 0 {
-            return Some(("search", "count_cap", "must be at least 1".into()));
-        }
-        if !(1..=3650).contains(&self.retention.trash_days) {
-            return Some((
+        let (search, retention) = (&self.search, &self.retention);
+        out_of_range(
+            "search",
+            "page_size",
+            search.page_size.into(),
+            1..=500,
+            "; use 1 to 500",
+        )
+        .or_else(|| {
+            (search.count_cap == 0).then(|| ("search", "count_cap", "must be at least 1".into()))
+        })
+        .or_else(|| {
+            out_of_range(
                 "retention",
                 "trash_days",
-                format!(
-                    "is {}; use 1 to 3650 (the default is 30)",
-                    self.retention.trash_days
-                ),
-            ));
-        }
-        if !(1..=36500).contains(&self.retention.archive_after_days) {
-            return Some((
+                retention.trash_days.into(),
+                1..=3650,
+                "; use 1 to 3650 (the default is 30)",
+            )
+        })
+        .or_else(|| {
+            out_of_range(
                 "retention",
                 "archive_after_days",
-                format!(
-                    "is {}; use 1 to 36500 (the default is 730, two years)",
-                    self.retention.archive_after_days
-                ),
-            ));
-        }
-        if self.search.debounce_ms > 2000 {
-            return Some((
+                retention.archive_after_days.into(),
+                1..=36500,
+                "; use 1 to 36500 (the default is 730, two years)",
+            )
+        })
+        .or_else(|| {
+            out_of_range(
                 "search",
                 "debounce_ms",
-                format!(
-                    "is {} ms; use at most 2000 (the default is 60)",
-                    self.search.debounce_ms
-                ),
-            ));
-        }
-        self.embedded_problem()
+                search.debounce_ms,
+                0..=2000,
+                " ms; use at most 2000 (the default is 60)",
+            )
+        })
+        .or_else(|| self.embedded_problem())
     }
 
     /// The first `[embedded]` or `[log]` setting that is out of range.
     fn embedded_problem(&self) -> Option<(&'static str, &'static str, String)> {
-        if self.embedded.os_user.trim().is_empty() {
-            return Some((
-                "embedded",
-                "os_user",
-                "must name an OS user (the default is postgres)".into(),
-            ));
-        }
-        if self.embedded.login_max_failures > 1000 {
-            return Some((
-                "embedded",
-                "login_max_failures",
-                format!(
-                    "is {}; use 0 (no lockout) to 1000 (the default is 5)",
-                    self.embedded.login_max_failures
-                ),
-            ));
-        }
-        if !(1..=604_800).contains(&self.embedded.login_lockout_secs) {
-            return Some((
-                "embedded",
-                "login_lockout_secs",
-                format!(
-                    "is {}; use 1 to 604800 (a week; the default is 300)",
-                    self.embedded.login_lockout_secs
-                ),
-            ));
-        }
-        if !matches!(
+        let embedded = &self.embedded;
+        let os_user_problem = embedded.os_user.trim().is_empty().then(|| {
+            let message = "must name an OS user (the default is postgres)";
+            ("embedded", "os_user", message.into())
+        });
+        os_user_problem
+            .or_else(|| {
+                out_of_range(
+                    "embedded",
+                    "login_max_failures",
+                    embedded.login_max_failures.into(),
+                    0..=1000,
+                    "; use 0 (no lockout) to 1000 (the default is 5)",
+                )
+            })
+            .or_else(|| {
+                out_of_range(
+                    "embedded",
+                    "login_lockout_secs",
+                    embedded.login_lockout_secs.into(),
+                    1..=604_800,
+                    "; use 1 to 604800 (a week; the default is 300)",
+                )
+            })
+            .or_else(|| self.log_level_problem())
+    }
+
+    /// The `[log]` level's problem, if it names no level.
+    fn log_level_problem(&self) -> Option<(&'static str, &'static str, String)> {
+        let known = matches!(
             self.log.level.to_ascii_lowercase().as_str(),
             "error" | "warn" | "info" | "debug" | "trace" | "off"
-        ) {
-            return Some((
-                "log",
-                "level",
-                format!(
-                    "`{}` is not a log level; use error, warn, info, debug or trace",
-                    self.log.level
-                ),
-            ));
-        }
-        None
+        );
+        (!known).then(|| {
+            let message = format!(
+                "`{}` is not a log level; use error, warn, info, debug or trace",
+                self.log.level
+            );
+            ("log", "level", message)
+        })
     }
 
     /// Checks the `[keys]` table ([`KeyMap::checked`]); an error names the entry's line.

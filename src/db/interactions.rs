@@ -1,10 +1,29 @@
 //! Interaction reads and writes: typed, parameterised queries on a caller-chosen connection
 //! (usually a transaction from [`Db::begin_as`](crate::db::Db::begin_as)).
 
-use sqlx::PgConnection;
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::QueryAs;
+use sqlx::{PgConnection, Postgres};
 
 use crate::domain::interaction::{INTERACTION_COLUMNS, Interaction, ValidInteraction};
+
+/// A statement that returns [`Interaction`] rows, with its parameters bound so far.
+type InteractionQuery<'q> = QueryAs<'q, Postgres, Interaction, PgArguments>;
+
+/// `query` with the nine fields a user writes bound as its next parameters, in this order:
+/// title, type, lead, start_datetime, end_datetime, timezone, location, description, notes.
+fn bind_fields<'q>(query: InteractionQuery<'q>, v: &'q ValidInteraction) -> InteractionQuery<'q> {
+    query
+        .bind(&v.title)
+        .bind(&v.kind)
+        .bind(&v.lead)
+        .bind(v.start_datetime)
+        .bind(v.end_datetime)
+        .bind(&v.timezone)
+        .bind(&v.location)
+        .bind(&v.description)
+        .bind(&v.notes)
+}
 
 /// A row of [`INTERACTION_COLUMNS`] (by column name, so a select may hold other columns too, as
 /// a search's hits do): `type` goes to [`Interaction::kind`], every other column to the field
@@ -83,16 +102,7 @@ pub async fn update(
          WHERE interaction_id = $11 AND site_id = $12 AND version = $13 AND deleted_at IS NULL \
          RETURNING {INTERACTION_COLUMNS}"
     );
-    sqlx::query_as::<_, Interaction>(&sql)
-        .bind(&v.title)
-        .bind(&v.kind)
-        .bind(&v.lead)
-        .bind(v.start_datetime)
-        .bind(v.end_datetime)
-        .bind(&v.timezone)
-        .bind(&v.location)
-        .bind(&v.description)
-        .bind(&v.notes)
+    bind_fields(sqlx::query_as::<_, Interaction>(&sql), v)
         .bind(acting_user)
         .bind(id)
         .bind(site_id)
@@ -191,17 +201,8 @@ async fn insert_row(
          ON CONFLICT (site_id, client_id) DO NOTHING \
          RETURNING {INTERACTION_COLUMNS}"
     );
-    sqlx::query_as::<_, Interaction>(&sql)
-        .bind(site_id)
-        .bind(&v.title)
-        .bind(&v.kind)
-        .bind(&v.lead)
-        .bind(v.start_datetime)
-        .bind(v.end_datetime)
-        .bind(&v.timezone)
-        .bind(&v.location)
-        .bind(&v.description)
-        .bind(&v.notes)
+    let query = sqlx::query_as::<_, Interaction>(&sql).bind(site_id);
+    bind_fields(query, v)
         .bind(acting_user)
         .bind(client_id)
         .fetch_optional(conn)

@@ -6,7 +6,7 @@
 //! is the only hard DELETE and runs as the owner, in batches, oldest first.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres};
 
 use crate::domain::interaction::{INTERACTION_COLUMNS, Interaction};
 use crate::domain::trash::TrashItem;
@@ -21,20 +21,18 @@ pub async fn soft_delete(
     expected_version: i32,
     acting_user: i32,
 ) -> sqlx::Result<Option<Interaction>> {
-    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "UPDATE interactions SET deleted_at = CURRENT_TIMESTAMP, deleted_by = $1, \
          version = version + 1 \
          WHERE interaction_id = $2 AND site_id = $3 AND version = $4 AND deleted_at IS NULL \
          RETURNING {INTERACTION_COLUMNS}"
     );
-    sqlx::query_as::<_, Interaction>(&sql)
-        .bind(acting_user)
-        .bind(id)
-        .bind(site_id)
-        .bind(expected_version)
-        .fetch_optional(conn)
-        .await
+    let row = RowUpdate {
+        site_id,
+        id,
+        acting_user,
+    };
+    row.run(conn, &sql, expected_version).await
 }
 
 /// Takes interaction `id` of `site_id` out of the trash, if it was deleted after
@@ -47,7 +45,6 @@ pub async fn restore(
     deleted_since: DateTime<Utc>,
     acting_user: i32,
 ) -> sqlx::Result<Option<Interaction>> {
-    crate::db::pool::enter_site(&mut *conn, site_id).await?;
     let sql = format!(
         "UPDATE interactions SET deleted_at = NULL, deleted_by = NULL, \
          updated_by = $1, updated_at = CURRENT_TIMESTAMP, version = version + 1 \
@@ -55,13 +52,44 @@ pub async fn restore(
            AND deleted_at >= $4 \
          RETURNING {INTERACTION_COLUMNS}"
     );
-    sqlx::query_as::<_, Interaction>(&sql)
-        .bind(acting_user)
-        .bind(id)
-        .bind(site_id)
-        .bind(deleted_since)
-        .fetch_optional(conn)
-        .await
+    let row = RowUpdate {
+        site_id,
+        id,
+        acting_user,
+    };
+    row.run(conn, &sql, deleted_since).await
+}
+
+/// One interaction that a trash statement (delete or restore) changes, and who changes it.
+struct RowUpdate {
+    site_id: i32,
+    id: i32,
+    acting_user: i32,
+}
+
+impl RowUpdate {
+    /// Runs `sql` in the row's site: an UPDATE returning [`INTERACTION_COLUMNS`] whose
+    /// parameters are $1 the acting user, $2 the interaction id, $3 the site id and $4
+    /// `condition` (what the row must still be). The row as stored after, or None if it did not
+    /// match.
+    async fn run<'q, T>(
+        &self,
+        conn: &mut PgConnection,
+        sql: &'q str,
+        condition: T,
+    ) -> sqlx::Result<Option<Interaction>>
+    where
+        T: 'q + Send + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres>,
+    {
+        crate::db::pool::enter_site(&mut *conn, self.site_id).await?;
+        sqlx::query_as::<_, Interaction>(sql)
+            .bind(self.acting_user)
+            .bind(self.id)
+            .bind(self.site_id)
+            .bind(condition)
+            .fetch_optional(conn)
+            .await
+    }
 }
 
 /// The site's deleted interactions still within their restore window (deleted after

@@ -394,10 +394,19 @@ mod login_and_picker {
         assert!(screen.contains("maria"));
     }
 
+    /// Snapshots `app` at 80×24 and at 120×40, as `<screen>_80x24` and `<screen>_120x40`.
+    fn snapshot_at_80x24_and_120x40(screen: &str, app: &App) {
+        for (width, height) in [(80, 24), (120, 40)] {
+            insta::assert_snapshot!(
+                format!("{screen}_{width}x{height}"),
+                render(&app.state, width, height).backend()
+            );
+        }
+    }
+
     #[test]
-    fn login_80x24() {
-        let app = failed_login();
-        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    fn login_at_80x24_and_120x40() {
+        snapshot_at_80x24_and_120x40("login", &failed_login());
     }
 
     #[test]
@@ -408,17 +417,16 @@ mod login_and_picker {
     }
 
     #[test]
-    fn picker_80x24() {
-        let app = App::picking(Some("Leeds"));
-        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    fn picker_at_80x24_and_120x40() {
+        snapshot_at_80x24_and_120x40("picker", &App::picking(Some("Leeds")));
     }
 
     #[test]
-    fn help_on_login_80x24() {
+    fn help_on_login_at_80x24_and_120x40() {
         let mut app = App::new(None);
         app.keys("maria");
         app.press(KeyCode::F(1));
-        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+        snapshot_at_80x24_and_120x40("help_on_login", &app);
     }
 
     #[test]
@@ -426,26 +434,6 @@ mod login_and_picker {
         let mut app = App::picking(None);
         app.press(KeyCode::F(1));
         insta::assert_snapshot!(render(&app.state, 80, 24).backend());
-    }
-
-    #[test]
-    fn login_120x40() {
-        let app = failed_login();
-        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
-    }
-
-    #[test]
-    fn picker_120x40() {
-        let app = App::picking(Some("Leeds"));
-        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
-    }
-
-    #[test]
-    fn help_on_login_120x40() {
-        let mut app = App::new(None);
-        app.keys("maria");
-        app.press(KeyCode::F(1));
-        insta::assert_snapshot!(render(&app.state, 120, 40).backend());
     }
 
     #[test]

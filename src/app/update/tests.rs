@@ -380,15 +380,33 @@ fn the_detail_scrolls_and_starts_at_the_top_for_each_selection() {
     );
 }
 
-fn histograms(effects: &[Effect]) -> Vec<(u64, SearchRequest)> {
+/// The requests a first page is followed by: its month histogram and its count.
+#[derive(Clone, Copy)]
+enum FollowUp {
+    Histogram,
+    Count,
+}
+
+/// The request id and request of each `kind` effect, in order.
+fn follow_ups(effects: &[Effect], kind: FollowUp) -> Vec<(u64, SearchRequest)> {
     effects
         .iter()
-        .filter_map(|e| match e {
-            Effect::Histogram {
-                request_id,
-                request,
-                ..
-            } => Some((*request_id, request.clone())),
+        .filter_map(|e| match (kind, e) {
+            (
+                FollowUp::Histogram,
+                Effect::Histogram {
+                    request_id,
+                    request,
+                    ..
+                },
+            )
+            | (
+                FollowUp::Count,
+                Effect::Count {
+                    request_id,
+                    request,
+                },
+            ) => Some((*request_id, request.clone())),
             _ => None,
         })
         .collect()
@@ -400,7 +418,7 @@ fn each_first_page_is_followed_by_its_month_histogram() {
     let mut app = App::new();
     let (id, _) = only_search(&start(&mut app.state));
     let effects = app.done(id, page(0, 5, true));
-    let asked = histograms(&effects);
+    let asked = follow_ups(&effects, FollowUp::Histogram);
     assert_eq!(asked.len(), 1, "{effects:?}");
     let (hid, request) = asked[0].clone();
     assert_eq!((request.query.as_str(), request.site_id), ("", 7));
@@ -426,7 +444,7 @@ fn each_first_page_is_followed_by_its_month_histogram() {
 fn a_new_query_cancels_the_histogram_and_drops_its_late_answer() {
     let mut app = App::new();
     let (id, _) = only_search(&start(&mut app.state));
-    let (hid, _) = histograms(&app.done(id, page(0, 5, true)))[0].clone();
+    let (hid, _) = follow_ups(&app.done(id, page(0, 5, true)), FollowUp::Histogram)[0].clone();
     app.tick(0);
     app.keys("m");
     let effects = app.tick(500);
@@ -447,7 +465,7 @@ fn near_matches_get_no_histogram() {
     let (id, _) = only_search(&start(&mut app.state));
     let mut near = page(0, 2, false);
     near.fuzzy = true;
-    assert!(histograms(&app.done(id, near)).is_empty());
+    assert!(follow_ups(&app.done(id, near), FollowUp::Histogram).is_empty());
 }
 
 fn history_requests(effects: &[Effect]) -> Vec<(u64, i32)> {
@@ -583,19 +601,6 @@ fn a_query_seen_since_the_last_change_comes_back_from_the_cache() {
     );
 }
 
-fn counts(effects: &[Effect]) -> Vec<(u64, SearchRequest)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Count {
-                request_id,
-                request,
-            } => Some((*request_id, request.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn the_first_page_goes_without_its_count_and_the_count_follows() {
     let mut app = App::new();
@@ -603,7 +608,7 @@ fn the_first_page_goes_without_its_count_and_the_count_follows() {
     assert_eq!(request.count_cap, 0, "the page is not held up by counting");
     let mut first = page(0, 5, true);
     first.count = None;
-    let asked = counts(&app.done(id, first));
+    let asked = follow_ups(&app.done(id, first), FollowUp::Count);
     assert_eq!(asked.len(), 1);
     let (cid, count_request) = asked[0].clone();
     assert_eq!(count_request.count_cap, app.state.settings.count_cap);
@@ -624,7 +629,7 @@ fn the_first_page_goes_without_its_count_and_the_count_follows() {
     // A last page carries its own count: nothing more is asked.
     let mut app = App::new();
     let (id, _) = only_search(&start(&mut app.state));
-    assert!(counts(&app.done(id, page(0, 5, false))).is_empty());
+    assert!(follow_ups(&app.done(id, page(0, 5, false)), FollowUp::Count).is_empty());
 }
 
 #[test]
@@ -633,7 +638,7 @@ fn a_late_count_of_an_older_query_is_dropped() {
     let (id, _) = only_search(&start(&mut app.state));
     let mut first = page(0, 5, true);
     first.count = None;
-    let (cid, _) = counts(&app.done(id, first))[0].clone();
+    let (cid, _) = follow_ups(&app.done(id, first), FollowUp::Count)[0].clone();
     app.tick(0);
     app.keys("m");
     let effects = app.tick(500);

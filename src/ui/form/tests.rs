@@ -1,7 +1,7 @@
 //! Snapshots of the form and its questions at the sizes the design promises, through ratatui's
 //! `TestBackend`, driven by real key sequences on the fake Finder page.
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -19,10 +19,16 @@ use crate::ui::{Theme, ThemeName, draw};
 fn finder(width: u16, height: u16) -> App {
     let mut app = App::loaded(5, false);
     app.update(Event::Msg(Msg::Resize { width, height }));
-    let now = Utc.with_ymd_and_hms(2026, 11, 21, 13, 20, 0).single();
-    app.update(Event::Msg(Msg::WallClock(now.unwrap_or_default())));
+    app.update(Event::Msg(Msg::WallClock(utc(2026, 11, 21, 13, 20, 0))));
     app.press(key(KeyCode::Esc));
     app
+}
+
+/// The UTC time of the date and time given, or the epoch if they name none.
+fn utc(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(year, month, day, hour, minute, second)
+        .single()
+        .unwrap_or_default()
 }
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -177,16 +183,21 @@ fn conflict(width: u16, height: u16) -> App {
     app
 }
 
-#[test]
-fn conflict_80x24() {
-    let app = conflict(80, 24);
-    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+/// Snapshots the screen `build` makes at 80×24 and at 120×40, as `<screen>_80x24` and
+/// `<screen>_120x40`.
+fn snapshot_at_80x24_and_120x40(screen: &str, build: fn(u16, u16) -> App) {
+    for (width, height) in [(80, 24), (120, 40)] {
+        let app = build(width, height);
+        insta::assert_snapshot!(
+            format!("{screen}_{width}x{height}"),
+            render(&app.state, width, height).backend()
+        );
+    }
 }
 
 #[test]
-fn conflict_120x40() {
-    let app = conflict(120, 40);
-    insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+fn conflict_at_80x24_and_120x40() {
+    snapshot_at_80x24_and_120x40("conflict", conflict);
 }
 
 fn trash_screen(width: u16, height: u16) -> App {
@@ -195,10 +206,7 @@ fn trash_screen(width: u16, height: u16) -> App {
     app.state.session.role = "admin".into();
     app.press(key(KeyCode::Char('t')));
     let request_id = app.state.trash().and_then(|t| t.loading).unwrap_or(0);
-    let now = Utc
-        .with_ymd_and_hms(2026, 11, 21, 13, 20, 0)
-        .single()
-        .unwrap_or_default();
+    let now = utc(2026, 11, 21, 13, 20, 0);
     let items = (0..3)
         .map(|n| TrashItem {
             interaction: crate::app::test_support::hit(n).interaction,
@@ -216,15 +224,8 @@ fn trash_screen(width: u16, height: u16) -> App {
 }
 
 #[test]
-fn trash_80x24() {
-    let app = trash_screen(80, 24);
-    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
-}
-
-#[test]
-fn trash_120x40() {
-    let app = trash_screen(120, 40);
-    insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+fn trash_at_80x24_and_120x40() {
+    snapshot_at_80x24_and_120x40("trash", trash_screen);
 }
 
 #[test]
@@ -247,10 +248,7 @@ fn detail_with_history_120x40() {
         .as_ref()
         .and_then(|h| h.loading)
         .unwrap_or(0);
-    let at = Utc
-        .with_ymd_and_hms(2026, 11, 20, 9, 15, 42)
-        .single()
-        .unwrap_or_default();
+    let at = utc(2026, 11, 20, 9, 15, 42);
     let entry = |id: i64, op: Operation, who: &str, changes: Vec<FieldChange>| AuditEntry {
         id,
         at: at + chrono::Duration::hours(id),
@@ -401,15 +399,8 @@ fn health_screen(width: u16, height: u16) -> App {
 }
 
 #[test]
-fn health_80x24() {
-    let app = health_screen(80, 24);
-    insta::assert_snapshot!(render(&app.state, 80, 24).backend());
-}
-
-#[test]
-fn health_120x40() {
-    let app = health_screen(120, 40);
-    insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+fn health_at_80x24_and_120x40() {
+    snapshot_at_80x24_and_120x40("health", health_screen);
 }
 
 #[test]
