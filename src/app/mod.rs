@@ -20,6 +20,7 @@ pub mod action;
 pub mod cache;
 pub mod db_backend;
 pub mod drafts;
+pub mod files;
 pub mod finder;
 pub mod form;
 pub mod health;

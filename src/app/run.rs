@@ -3,7 +3,7 @@
 //! on a timer while idle). The terminal is restored on every way out: return, error, panic.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,6 +19,7 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use super::drafts::DraftStore;
+use super::files::{Files, read_last_site};
 use super::keymap::KeyMap;
 use super::login::SiteChoice;
 use super::runner::{LoginBackend, Runner, SearchBackend, osc52};
@@ -133,8 +134,7 @@ async fn event_loop(
     let (tx, mut answers) = mpsc::unbounded_channel();
     let _listener =
         listen.map(|db| ListenerTask(tokio::spawn(listen_for_changes(db, reads, tx.clone()))));
-    let mut runner = Runner::new(backend, tx).with_timeout(settings.query_timeout);
-    let mut events = EventStream::new();
+    let mut runner = Runner::new(backend, tx.clone()).with_timeout(settings.query_timeout);
     let (mut state, last_site_file) = match login {
         Some(start) => {
             runner = runner.with_login(start.login);
@@ -144,43 +144,58 @@ async fn event_loop(
         }
         None => (signed_in(session, settings, sites), None),
     };
+    runner = runner.with_files(Files::start(drafts, last_site_file, tx));
     // The one random draw of the app's state: where the form's client ids start.
     state.client_ids = ClientIds::from_seed(rand::random());
+    let drawing = Drawing { keymap, theme };
+    let result = drive(terminal, &mut runner, &mut state, &drawing, &mut answers).await;
+    // On every way out: what the person typed reaches the disk before the app ends.
+    runner.finish().await;
+    result
+}
+
+/// What drawing needs besides the state.
+struct Drawing {
+    keymap: KeyMap,
+    theme: Theme,
+}
+
+/// The loop: draw, wait for events and answers, update, perform, until the person quits or the
+/// terminal closes.
+async fn drive(
+    terminal: &mut DefaultTerminal,
+    runner: &mut Runner,
+    state: &mut State,
+    drawing: &Drawing,
+    answers: &mut mpsc::UnboundedReceiver<Msg>,
+) -> Result<()> {
+    let Drawing { keymap, theme } = drawing;
+    let mut events = EventStream::new();
     let size = terminal.size()?;
     update(
-        &mut state,
+        state,
         Event::Msg(Msg::Resize {
             width: size.width,
             height: size.height,
         }),
     );
-    update(&mut state, Event::Msg(Msg::WallClock(chrono::Utc::now())));
-    draw(terminal, &mut state, &keymap, &theme)?;
+    update(state, Event::Msg(Msg::WallClock(chrono::Utc::now())));
+    draw(terminal, state, keymap, theme)?;
     let mut effects = if state.screen() == Screen::Finder {
-        start(&mut state)
+        start(state)
     } else {
         Vec::new()
     };
     loop {
-        // Effects answered at once (reading a draft) feed straight back into `update`.
-        while !effects.is_empty() {
-            let (quit, answers) =
-                perform(&mut runner, effects, last_site_file.as_deref(), &drafts)?;
-            if quit {
-                return Ok(());
-            }
-            effects = answers
-                .into_iter()
-                .flat_map(|msg| update(&mut state, Event::Msg(msg)))
-                .collect();
+        if perform(runner, std::mem::take(&mut effects))? {
+            return Ok(());
         }
-        draw(terminal, &mut state, &keymap, &theme)?;
-        effects = Vec::new();
-        let Some(batch) = gather(&mut state, &mut events, &mut answers, &mut effects).await? else {
+        draw(terminal, state, keymap, theme)?;
+        let Some(batch) = gather(state, &mut events, answers, &mut effects).await? else {
             return Ok(());
         };
         for event in batch {
-            effects.extend(terminal_event(&mut state, &keymap, event));
+            effects.extend(terminal_event(state, keymap, event));
             if state.quit {
                 break;
             }
@@ -366,78 +381,19 @@ fn terminal_event(state: &mut State, keymap: &KeyMap, event: TermEvent) -> Vec<E
     }
 }
 
-/// The site name remembered in `path`, if the file exists and holds one.
-fn read_last_site(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let name = text.lines().next()?.trim();
-    (!name.is_empty()).then(|| name.to_string())
-}
-
-/// Remembers `name` in `path` (0600 in a 0700 folder). Failing to is no reason to stop: it is
-/// only logged.
-fn write_last_site(path: &Path, name: &str) {
-    let written = crate::private_files::write_private(path, format!("{name}\n").as_bytes());
-    if let Err(e) = written {
-        tracing::warn!("cannot remember the last site in {}: {e}", path.display());
-    }
-}
-
-/// Performs effects; true when the app should exit, and the answers that are ready at once.
-fn perform(
-    runner: &mut Runner,
-    effects: Vec<Effect>,
-    last_site: Option<&Path>,
-    drafts: &DraftStore,
-) -> Result<(bool, Vec<Msg>)> {
-    let mut answers = Vec::new();
+/// Performs effects (the runner takes all but those on the terminal itself); true when the
+/// app should exit.
+fn perform(runner: &mut Runner, effects: Vec<Effect>) -> Result<bool> {
     for effect in runner.perform(effects) {
         match effect {
-            Effect::Quit => return Ok((true, answers)),
-            Effect::WriteDraft(draft) => {
-                if let Err(e) = drafts.write(&draft, chrono::Utc::now()) {
-                    tracing::warn!("cannot write the draft: {e}");
-                    answers.push(Msg::Notice(format!(
-                        "your typing cannot be kept in a draft ({e}); save soon, and check the \
-                         state directory {}",
-                        drafts.path(&draft.user, draft.site_id).display()
-                    )));
-                }
-            }
-            Effect::DeleteDraft { user, site_id } => {
-                if let Err(e) = drafts.remove(&user, site_id) {
-                    tracing::warn!("cannot remove the draft of {user} at site {site_id}: {e}");
-                }
-            }
-            Effect::LookForDraft { user, site_id } => {
-                answers.push(Msg::DraftFound(
-                    drafts.read(&user, site_id).map(|d| d.map(Box::new)),
-                ));
-            }
+            Effect::Quit => return Ok(true),
             Effect::CopyToClipboard(text) => {
                 let mut out = std::io::stdout();
                 out.write_all(osc52(&text).as_bytes())?;
                 out.flush()?;
             }
-            Effect::RememberSite(name) => {
-                if let Some(path) = last_site {
-                    write_last_site(path, &name);
-                }
-            }
-            Effect::Search { .. }
-            | Effect::CancelSearch { .. }
-            | Effect::Login { .. }
-            | Effect::Save { .. }
-            | Effect::CheckConnection
-            | Effect::Histogram { .. }
-            | Effect::Count { .. }
-            | Effect::LoadTrash { .. }
-            | Effect::LoadHistory { .. }
-            | Effect::LoadLookups { .. }
-            | Effect::LoadHealth { .. }
-            | Effect::Delete { .. }
-            | Effect::Restore { .. }
-            | Effect::BeginSession { .. } => {}
+            other => tracing::warn!("an effect nobody performs: {other:?}"),
         }
     }
-    Ok((false, answers))
+    Ok(false)
 }

@@ -18,6 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
+use super::files::Files;
 use super::form::{FormTarget, Lookups, SaveError};
 use super::login::{LoginOk, Secret};
 use super::search_types::{MatchCount, SearchPage, SearchRequest};
@@ -158,8 +159,9 @@ pub trait LoginBackend: Send + Sync + 'static {
     }
 }
 
-/// Performs effects. Searches and logins go to the backends; the effects that touch the terminal (copying,
-/// quitting) are handed back to the caller, which owns the terminal.
+/// Performs effects. Searches, saves and logins go to the backends, drafts and the last site to
+/// [`Files`]; the effects that touch the terminal (copying, quitting) are handed back to the
+/// caller, which owns the terminal.
 pub struct Runner {
     backend: Arc<dyn SearchBackend>,
     login: Option<Arc<dyn LoginBackend>>,
@@ -168,6 +170,8 @@ pub struct Runner {
     watch: Watch,
     /// Live updates on the logged-in user's own connection, once there is one.
     listener: Option<JoinHandle<()>>,
+    /// Drafts and the last site, when the runner has them (see [`Files`]).
+    files: Option<Files>,
 }
 
 impl Runner {
@@ -180,6 +184,21 @@ impl Runner {
             answers,
             tasks: HashMap::new(),
             listener: None,
+            files: None,
+        }
+    }
+
+    /// The same runner, performing the effects on drafts and the last site with `files`.
+    pub fn with_files(mut self, files: Files) -> Runner {
+        self.files = Some(files);
+        self
+    }
+
+    /// Waits until every draft and last-site write asked for is performed (call on the way
+    /// out).
+    pub async fn finish(&mut self) {
+        if let Some(files) = self.files.take() {
+            files.finish().await;
         }
     }
 
@@ -244,6 +263,13 @@ impl Runner {
                 | Effect::LoadHistory { .. }
                 | Effect::LoadTrash { .. }) => self.load(load),
                 write @ (Effect::Delete { .. } | Effect::Restore { .. }) => self.write(write),
+                file @ (Effect::WriteDraft(_)
+                | Effect::DeleteDraft { .. }
+                | Effect::LookForDraft { .. }
+                | Effect::RememberSite(_)) => match &self.files {
+                    Some(files) => files.send(file),
+                    None => rest.push(file),
+                },
                 other => rest.push(other),
             }
         }

@@ -1,0 +1,172 @@
+//! The effects on local files: writing, removing and reading the person's draft, and
+//! remembering the last site. One task performs them in the order they were asked for (a draft
+//! written and then removed stays removed), each on tokio's blocking pool, so the terminal loop
+//! never waits for a disk; answers come back as [`Msg`]s like every other effect's.
+//! [`Files::finish`] waits until everything asked for is on disk: the terminal loop calls it on
+//! every way out, so quitting right after typing keeps the draft.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use super::drafts::DraftStore;
+use super::update::{Effect, Msg};
+
+/// The file effects' task; see the module documentation.
+pub struct Files {
+    jobs: UnboundedSender<Effect>,
+    task: JoinHandle<()>,
+}
+
+impl Files {
+    /// Starts the task: drafts in `drafts`, the last site in `last_site` (None: not
+    /// remembered), answers on `answers`. Must be called inside a tokio runtime.
+    pub fn start(
+        drafts: DraftStore,
+        last_site: Option<PathBuf>,
+        answers: UnboundedSender<Msg>,
+    ) -> Files {
+        let (jobs, mut queue) = mpsc::unbounded_channel::<Effect>();
+        let task = tokio::spawn(async move {
+            while let Some(effect) = queue.recv().await {
+                let (drafts, last_site) = (drafts.clone(), last_site.clone());
+                let done = tokio::task::spawn_blocking(move || {
+                    perform(effect, &drafts, last_site.as_deref())
+                })
+                .await;
+                match done {
+                    Ok(Some(msg)) => {
+                        // The app is closing when nobody listens; the work itself is done.
+                        let _ = answers.send(msg);
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!("a draft or last-site write did not finish: {e}"),
+                }
+            }
+        });
+        Files { jobs, task }
+    }
+
+    /// Queues a file effect (other effects are not this task's and are dropped with a warning).
+    pub fn send(&self, effect: Effect) {
+        if self.jobs.send(effect).is_err() {
+            tracing::warn!("the file task has stopped; a draft or the last site was not written");
+        }
+    }
+
+    /// Waits until every effect sent so far is performed.
+    pub async fn finish(self) {
+        drop(self.jobs);
+        if let Err(e) = self.task.await {
+            tracing::warn!("the file task ended badly: {e}");
+        }
+    }
+}
+
+/// Performs one file effect; the message to answer with, if any.
+fn perform(effect: Effect, drafts: &DraftStore, last_site: Option<&Path>) -> Option<Msg> {
+    match effect {
+        Effect::WriteDraft(draft) => {
+            let written = drafts.write(&draft, chrono::Utc::now());
+            written.err().map(|e| {
+                tracing::warn!("cannot write the draft: {e}");
+                Msg::Notice(format!(
+                    "your typing cannot be kept in a draft ({e}); save soon, and check the \
+                     state directory {}",
+                    drafts.path(&draft.user, draft.site_id).display()
+                ))
+            })
+        }
+        Effect::DeleteDraft { user, site_id } => {
+            if let Err(e) = drafts.remove(&user, site_id) {
+                tracing::warn!("cannot remove the draft of {user} at site {site_id}: {e}");
+            }
+            None
+        }
+        Effect::LookForDraft { user, site_id } => Some(Msg::DraftFound(
+            drafts.read(&user, site_id).map(|d| d.map(Box::new)),
+        )),
+        Effect::RememberSite(name) => {
+            if let Some(path) = last_site {
+                write_last_site(path, &name);
+            }
+            None
+        }
+        other => {
+            tracing::warn!("not a file effect: {other:?}");
+            None
+        }
+    }
+}
+
+/// The site name remembered in `path`, if the file exists and holds one.
+pub fn read_last_site(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let name = text.lines().next()?.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Remembers `name` in `path` (0600 in a 0700 folder). Failing to is no reason to stop: it is
+/// only logged.
+fn write_last_site(path: &Path, name: &str) {
+    let written = crate::private_files::write_private(path, format!("{name}\n").as_bytes());
+    if let Err(e) = written {
+        tracing::warn!("cannot remember the last site in {}: {e}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::drafts::Draft;
+    use crate::app::form::FormTarget;
+    use crate::domain::interaction::InteractionInput;
+
+    fn draft(title: &str) -> Draft {
+        Draft {
+            user: "maria".into(),
+            site_id: 7,
+            site: "Leeds".into(),
+            target: FormTarget::New,
+            input: InteractionInput {
+                title: title.into(),
+                ..InteractionInput::default()
+            },
+            client_id: None,
+            saved_at: None,
+        }
+    }
+
+    /// Many writes then a removal, sent at once: performed in order, so the draft is gone; a
+    /// write after that is on disk once `finish` returns; a look answers with it.
+    #[tokio::test]
+    async fn file_effects_run_in_order_and_finish_waits_for_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = DraftStore::new(dir.path());
+        let last = dir.path().join("last-site");
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let files = Files::start(store.clone(), Some(last.clone()), tx);
+        for n in 0..20 {
+            files.send(Effect::WriteDraft(draft(&format!("v{n}"))));
+        }
+        files.send(Effect::DeleteDraft {
+            user: "maria".into(),
+            site_id: 7,
+        });
+        files.send(Effect::LookForDraft {
+            user: "maria".into(),
+            site_id: 7,
+        });
+        files.send(Effect::WriteDraft(draft("kept")));
+        files.send(Effect::RememberSite("Leeds".into()));
+        files.finish().await;
+        match rx.recv().await {
+            Some(Msg::DraftFound(Ok(None))) => {}
+            other => panic!("the look came after the removal: {other:?}"),
+        }
+        let kept = store.read("maria", 7).expect("readable").expect("written");
+        assert_eq!(kept.input.title, "kept");
+        assert_eq!(read_last_site(&last).as_deref(), Some("Leeds"));
+    }
+}
