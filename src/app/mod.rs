@@ -1,8 +1,8 @@
 //! The terminal UI's logic: key -> [`action::Action`] (through [`keymap::KeyMap`]) ->
 //! [`update::update`] changes the [`state::State`] and returns [`update::Effect`]s -> the
 //! [`runner::Runner`] performs them on tokio tasks and answers with [`update::Msg`]s tagged with
-//! their request id. Drawing (in `crate::ui`) only reads the state. [`run::run`] owns the
-//! terminal and ties these together.
+//! their request id. Drawing (in `crate::ui`) only reads the state and hands back its layout.
+//! `crate::tui::run` owns the terminal and ties these together; nothing in `app` draws.
 //!
 //! Adding a screen (login, site picker, form, full detail):
 //! 1. a variant of [`state::Pane`] that owns its state (a module of its own with the state and
@@ -27,9 +27,9 @@ pub mod health;
 pub mod history;
 pub mod keymap;
 pub mod link;
+pub mod live;
 pub mod login;
 pub mod pane;
-pub mod run;
 pub mod runner;
 pub mod search_types;
 pub mod state;

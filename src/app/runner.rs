@@ -361,7 +361,7 @@ impl Runner {
                 old.abort();
             }
             let answers = self.answers.clone();
-            self.listener = Some(tokio::spawn(super::run::listen_for_changes(
+            self.listener = Some(tokio::spawn(super::live::listen_for_changes(
                 db, None, answers,
             )));
         }

@@ -225,7 +225,7 @@ pub struct InFlight {
 
 /// Where the form's client ids come from (what they are for: `crate::db::faults::new_client_id`):
 /// UUIDs made from a random seed and a counter, so that `update` stays deterministic. The seed
-/// is the effect layer's ([`crate::app::run`] draws it); a state made in a test has all zeros.
+/// is the effect layer's ([`crate::tui::run`] draws it); a state made in a test has all zeros.
 #[derive(Clone, Debug, Default)]
 pub struct ClientIds {
     seed: [u8; 16],

@@ -1,5 +1,5 @@
 //! Keystroke to screen, and drawing one frame: the real `update`, `Runner`, `DbSearchBackend`
-//! and `ui::draw` on ratatui's `TestBackend` (no terminal), driven the way `app::run`'s event
+//! and `ui::draw` on ratatui's `TestBackend` (no terminal), driven the way `tui::run`'s event
 //! loop drives them: a `Tick` before each key, the debounce deadline as a timer, the runner's
 //! answers as they come, and one draw after each batch.
 

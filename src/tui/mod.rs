@@ -9,12 +9,14 @@ use anyhow::Result;
 
 use crate::app::db_backend::{DbSearchBackend, PgLoginBackend};
 use crate::app::drafts::DraftStore;
-use crate::app::run::{LoginStart, Options};
 use crate::app::state::{Session, Settings};
 use crate::config::{Config, Paths};
 use crate::db::Db;
 use crate::db::sites::SiteChoice;
 use crate::ui::theme::Theme;
+use run::{LoginStart, Options};
+
+pub mod run;
 
 /// `ifind` with no subcommand: Login, then the Site picker, then the Finder, on the database of
 /// `url` (the login puts the user's own role in it; see [`crate::db::logins`]).
@@ -36,7 +38,7 @@ pub async fn run_with_login(config: &Config, paths: &Paths, url: String) -> Resu
     // Live updates listen on the user's own connection once they have logged in.
     options.listen = None;
     let backend = Arc::new(DbSearchBackend::new(idle, None));
-    crate::app::run::run_with_login(backend, start, options).await
+    run::run_with_login(backend, start, options).await
 }
 
 /// Who the Finder runs as when there is no login (the demo): the user on `db`, the site it
@@ -65,7 +67,7 @@ pub async fn run_as(config: &Config, paths: &Paths, db: Db, person: Person) -> R
     );
     options.sites = Some((person.user_id, person.sites));
     let backend = Arc::new(DbSearchBackend::new(db, Some(person.user_id)));
-    crate::app::run::run(backend, options).await
+    run::run(backend, options).await
 }
 
 /// The terminal UI's options from the config, starting on `session` (the Finder's session, or

@@ -18,13 +18,14 @@ use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
-use super::drafts::DraftStore;
-use super::files::{Files, read_last_site};
-use super::keymap::KeyMap;
-use super::login::SiteChoice;
-use super::runner::{LoginBackend, Runner, SearchBackend, osc52};
-use super::state::{ClientIds, Drawn, Screen, Session, Settings, State};
-use super::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
+use crate::app::drafts::DraftStore;
+use crate::app::files::{Files, read_last_site};
+use crate::app::keymap::KeyMap;
+use crate::app::live;
+use crate::app::login::SiteChoice;
+use crate::app::runner::{LoginBackend, Runner, SearchBackend, osc52};
+use crate::app::state::{ClientIds, Drawn, Screen, Session, Settings, State};
+use crate::app::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::db::Db;
 use crate::ui::{self, Theme};
 
@@ -132,8 +133,13 @@ async fn event_loop(
         reads,
     } = options;
     let (tx, mut answers) = mpsc::unbounded_channel();
-    let _listener =
-        listen.map(|db| ListenerTask(tokio::spawn(listen_for_changes(db, reads, tx.clone()))));
+    let _listener = listen.map(|db| {
+        ListenerTask(tokio::spawn(live::listen_for_changes(
+            db,
+            reads,
+            tx.clone(),
+        )))
+    });
     let mut runner = Runner::new(backend, tx.clone()).with_timeout(settings.query_timeout);
     let (mut state, last_site_file) = match login {
         Some(start) => {
@@ -284,62 +290,6 @@ struct ListenerTask(tokio::task::JoinHandle<()>);
 impl Drop for ListenerTask {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-/// Forwards the sites of other people's changes as [`Msg::Changed`]; reconnects with a growing
-/// pause when the connection is lost (the Finder works on without live updates meanwhile).
-/// A lost connection is reported ([`Msg::LiveUpdatesLost`], which starts the app's connection
-/// check), and so is listening again ([`Msg::LiveUpdatesBack`]: changes made meanwhile were
-/// not signalled, so the app refreshes). With read replicas, a change keeps searches on the
-/// primary until a replica has replayed it.
-pub(super) async fn listen_for_changes(
-    db: Db,
-    reads: Option<crate::db::replicas::ReadRouter>,
-    answers: mpsc::UnboundedSender<Msg>,
-) {
-    use super::runner::{FIRST_RETRY, MAX_RETRY};
-    let mut pause = FIRST_RETRY;
-    let mut lost = false;
-    loop {
-        match crate::db::notify::Changes::listen(&db).await {
-            Ok(mut changes) => {
-                pause = FIRST_RETRY;
-                if std::mem::take(&mut lost) && answers.send(Msg::LiveUpdatesBack).is_err() {
-                    return;
-                }
-                loop {
-                    let msg = match changes.next_change().await {
-                        Ok(crate::db::notify::Change::Site(site_id)) => {
-                            if let Some(reads) = &reads {
-                                reads.note_write().await;
-                            }
-                            Msg::Changed { site_id }
-                        }
-                        Ok(crate::db::notify::Change::Reconnected) => {
-                            tracing::info!("live updates listen again after a lost connection");
-                            Msg::LiveUpdatesBack
-                        }
-                        Err(e) => {
-                            tracing::warn!("live updates stopped: {e}");
-                            break;
-                        }
-                    };
-                    if answers.send(msg).is_err() {
-                        return;
-                    }
-                }
-            }
-            Err(e) => tracing::warn!("cannot listen for live updates: {e}"),
-        }
-        if !lost {
-            lost = true;
-            if answers.send(Msg::LiveUpdatesLost).is_err() {
-                return;
-            }
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(MAX_RETRY);
     }
 }
 
