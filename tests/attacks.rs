@@ -2772,7 +2772,7 @@ async fn ifind_sites_users_and_roles_still_work_for_those_who_may() {
             .collect();
         assert_eq!(got, names, "{user}: {choices:?}");
         assert!(
-            choices.iter().all(|c| c.role == role),
+            choices.iter().all(|c| c.role.as_str() == role),
             "{user}: {choices:?}"
         );
         assert_eq!(choices.len(), names.len(), "{user}: {choices:?}");

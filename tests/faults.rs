@@ -87,7 +87,7 @@ fn session(w: &World) -> Session {
         user: "eddie".into(),
         site_id: w.site,
         site: "North".into(),
-        role: "editor".into(),
+        role: ifind::domain::users::Role::Editor,
     }
 }
 

@@ -294,7 +294,7 @@ fn placeholder(field: Field) -> Option<&'static str> {
 
 /// Editors and admins may create and edit; viewers get no form.
 fn may_edit(state: &mut State) -> bool {
-    if matches!(state.session.role.as_str(), "editor" | "admin") {
+    if state.session.role.may_edit() {
         return true;
     }
     state.notice = Some(format!(

@@ -7,6 +7,7 @@ use super::state::Mode;
 use super::state::{Pane, State};
 use super::update::{Effect, next_id};
 use crate::domain::health::Check;
+use crate::domain::users::Role;
 
 /// The Health screen: the checks, once loaded.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -35,7 +36,7 @@ pub(super) fn loaded(state: &mut State, request_id: u64, result: Result<Vec<Chec
 
 /// `H` on the list: the database dashboard, for site admins and global administrators.
 pub(super) fn open(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.session.role != "admin" {
+    if state.session.role != Role::Admin {
         state.notice = Some(format!(
             "the health screen is for admins; you are a {} at {}",
             state.session.role, state.session.site

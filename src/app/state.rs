@@ -14,6 +14,7 @@ use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
 use crate::domain::histogram::MonthCount;
 use crate::domain::interaction::Field;
+use crate::domain::users::Role;
 
 /// Which bindings apply: the key map is looked up by mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,7 +122,7 @@ pub struct Session {
     pub user: String,
     pub site_id: i32,
     pub site: String,
-    pub role: String,
+    pub role: Role,
 }
 
 /// Tunables of the Finder.
@@ -414,7 +415,7 @@ impl State {
             user: String::new(),
             site_id: 0,
             site: String::new(),
-            role: String::new(),
+            role: Role::Viewer,
         };
         let mut state = State::new(session, settings, now);
         state.pane = Pane::Login(LoginState::default());

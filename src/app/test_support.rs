@@ -17,7 +17,7 @@ pub fn session() -> Session {
         user: "maria".into(),
         site_id: 7,
         site: "Leeds".into(),
-        role: "editor".into(),
+        role: crate::domain::users::Role::Editor,
     }
 }
 

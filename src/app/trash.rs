@@ -14,6 +14,7 @@ use super::state::{Pane, Screen, State};
 use super::update::{Effect, next_id};
 use crate::domain::interaction::Interaction;
 use crate::domain::trash::TrashItem;
+use crate::domain::users::Role;
 
 /// The Trash screen.
 #[derive(Clone, Debug, Default)]
@@ -36,7 +37,7 @@ impl TrashState {
 }
 
 fn is_admin(state: &mut State, what: &str) -> bool {
-    if state.session.role == "admin" {
+    if state.session.role == Role::Admin {
         return true;
     }
     state.notice = Some(format!(

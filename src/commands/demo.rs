@@ -1,6 +1,7 @@
 //! `ifind demo`: the embedded cluster, a demo database of realistic data, and the Finder logged
 //! in as a demo administrator.
 
+use crate::domain::users::Role;
 use anyhow::{Context, Result};
 
 use super::Ctx;
@@ -53,7 +54,7 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
         crate::tui::Person {
             user_id,
             user: DEMO_USER.into(),
-            role: "admin".into(),
+            role: Role::Admin,
             site_id,
             site: site_name,
             sites: demo_sites,

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use sqlx::PgConnection;
 
+use crate::domain::users::Role;
+
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Site {
     pub site_id: i32,
@@ -76,15 +78,28 @@ pub async fn set_active(conn: &mut PgConnection, site_id: i32, active: bool) -> 
         .await
 }
 
-/// A site the user may open, with the user's role there and its number of live interactions.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct SiteChoice {
-    pub site_id: i32,
-    pub name: String,
-    /// The user's role at the site; "admin" for a global admin without a mapping there.
-    pub role: String,
-    /// Interactions that are not deleted.
-    pub interactions: i64,
+pub use crate::domain::users::SiteChoice;
+
+/// A row of [`for_user`]'s query.
+#[derive(sqlx::FromRow)]
+struct SiteChoiceRow {
+    site_id: i32,
+    name: String,
+    role: String,
+    interactions: i64,
+}
+
+impl From<SiteChoiceRow> for SiteChoice {
+    fn from(row: SiteChoiceRow) -> SiteChoice {
+        SiteChoice {
+            site_id: row.site_id,
+            name: row.name,
+            // The mappings table allows the three roles only; anything else would get the
+            // least of them.
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+            interactions: row.interactions,
+        }
+    }
 }
 
 /// The active sites `user_id` may open, by name: the sites mapped to the user, or every active
@@ -94,7 +109,7 @@ pub async fn for_user(
     user_id: i32,
     global_admin: bool,
 ) -> sqlx::Result<Vec<SiteChoice>> {
-    sqlx::query_as(
+    let rows: Vec<SiteChoiceRow> = sqlx::query_as(
         "SELECT s.site_id, s.name, COALESCE(m.role, 'admin')::text AS role, \
                 coalesce(ifind_live_count(s.site_id), 0) AS interactions \
            FROM ifind_my_sites() s \
@@ -105,5 +120,6 @@ pub async fn for_user(
     .bind(user_id)
     .bind(global_admin)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(SiteChoice::from).collect())
 }

@@ -20,6 +20,11 @@ impl Role {
         }
     }
 
+    /// Whether the role may create and edit interactions.
+    pub fn may_edit(self) -> bool {
+        matches!(self, Role::Editor | Role::Admin)
+    }
+
     pub fn parse(text: &str) -> Option<Role> {
         match text {
             "viewer" => Some(Role::Viewer),
@@ -28,4 +33,21 @@ impl Role {
             _ => None,
         }
     }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A site the user may open, with the user's role there and its number of live interactions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SiteChoice {
+    pub site_id: i32,
+    pub name: String,
+    /// The user's role at the site; admin for a global admin without a mapping there.
+    pub role: Role,
+    /// Interactions that are not deleted.
+    pub interactions: i64,
 }

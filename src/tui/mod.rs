@@ -2,6 +2,7 @@
 //! a person already logged in (`ifind demo`). The commands decide where to connect; this is the
 //! one place outside `app` and `ui` that names them, so that `commands` never does.
 
+use crate::domain::users::Role;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ pub async fn run_with_login(config: &Config, paths: &Paths, url: String) -> Resu
         user: String::new(),
         site_id: 0,
         site: String::new(),
-        role: String::new(),
+        role: Role::Viewer,
     };
     let login = PgLoginBackend::new(url.clone(), config.database.db_options())?
         .with_read_urls(config.database.read_urls.clone());
@@ -46,7 +47,7 @@ pub async fn run_with_login(config: &Config, paths: &Paths, url: String) -> Resu
 pub struct Person {
     pub user_id: i32,
     pub user: String,
-    pub role: String,
+    pub role: Role,
     pub site_id: i32,
     pub site: String,
     pub sites: Vec<SiteChoice>,

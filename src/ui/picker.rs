@@ -96,7 +96,7 @@ fn draw_sites(frame: &mut Frame, state: &State, theme: &Theme, header: Rect, lis
             "{mark} {}",
             columns(
                 &site.name,
-                &site.role,
+                site.role.as_str(),
                 &crate::domain::format::thousands(site.interactions)
             )
         );

@@ -95,7 +95,7 @@ pub fn finder_state(site: &Site, debounce: Duration, now: Instant) -> State {
         user: BENCH_USER.into(),
         site_id: site.id,
         site: site.name.clone(),
-        role: "admin".into(),
+        role: ifind::domain::users::Role::Admin,
     };
     let settings = Settings {
         debounce,

@@ -140,7 +140,7 @@ fn n_opens_a_new_form_with_useful_defaults() {
 #[test]
 fn viewers_get_no_form() {
     let mut app = finder();
-    app.state.session.role = "viewer".into();
+    app.state.session.role = crate::domain::users::Role::Viewer;
     app.press(ch('n'));
     assert_eq!(app.state.screen(), Screen::Finder);
     assert!(app.state.form().is_none());

@@ -1,6 +1,7 @@
 //! Key sequences on the Login screen and the Site picker, driving `update`: no terminal, no
 //! database.
 
+use crate::domain::users::Role;
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -22,7 +23,7 @@ pub fn sites() -> Vec<SiteChoice> {
     .map(|(site_id, name, role, interactions)| SiteChoice {
         site_id,
         name: name.into(),
-        role: role.into(),
+        role: Role::parse(role).expect("a role"),
         interactions,
     })
     .collect()
@@ -337,7 +338,7 @@ fn the_filter_narrows_fuzzily_and_enter_picks() {
     assert_eq!(app.state.screen(), Screen::Finder);
     assert_eq!(app.state.session.site_id, 9);
     assert_eq!(app.state.session.site, "Leeds warehouse");
-    assert_eq!(app.state.session.role, "admin");
+    assert_eq!(app.state.session.role, Role::Admin);
     assert_eq!(app.state.session.user, "maria");
 }
 

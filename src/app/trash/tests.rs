@@ -11,7 +11,7 @@ use crate::app::update::{Event, Msg};
 
 fn admin_finder() -> App {
     let mut app = App::loaded(5, false);
-    app.state.session.role = "admin".into();
+    app.state.session.role = crate::domain::users::Role::Admin;
     app.press(code(KeyCode::Esc));
     let now = Utc.with_ymd_and_hms(2026, 11, 21, 13, 20, 0).single();
     app.update(Event::Msg(Msg::WallClock(now.unwrap_or_default())));
@@ -73,7 +73,7 @@ fn n_keeps_it_and_non_admins_cannot_delete() {
     app.press(ch('d'));
     assert!(app.press(ch('n')).is_empty());
     assert!(app.state.confirm.is_none());
-    app.state.session.role = "editor".into();
+    app.state.session.role = crate::domain::users::Role::Editor;
     app.press(ch('d'));
     assert!(app.state.confirm.is_none());
     assert!(

@@ -203,7 +203,7 @@ fn conflict_at_80x24_and_120x40() {
 fn trash_screen(width: u16, height: u16) -> App {
     use crate::domain::trash::TrashItem;
     let mut app = finder(width, height);
-    app.state.session.role = "admin".into();
+    app.state.session.role = crate::domain::users::Role::Admin;
     app.press(key(KeyCode::Char('t')));
     let request_id = app.state.trash().and_then(|t| t.loading).unwrap_or(0);
     let now = utc(2026, 11, 21, 13, 20, 0);
@@ -231,7 +231,7 @@ fn trash_at_80x24_and_120x40() {
 #[test]
 fn delete_question_80x24() {
     let mut app = finder(80, 24);
-    app.state.session.role = "admin".into();
+    app.state.session.role = crate::domain::users::Role::Admin;
     app.press(key(KeyCode::Char('d')));
     insta::assert_snapshot!(render(&app.state, 80, 24).backend());
 }
@@ -329,7 +329,7 @@ mod fuzz {
         #[test]
         fn any_keys_pastes_and_sizes_never_panic(steps in prop::collection::vec(step(), 1..60)) {
             let mut app = finder(80, 24);
-            app.state.session.role = "admin".into();
+            app.state.session.role = crate::domain::users::Role::Admin;
             let (mut w, mut h) = (80u16, 24u16);
             for step in steps {
                 match step {
@@ -357,7 +357,7 @@ mod fuzz {
 fn health_screen(width: u16, height: u16) -> App {
     use crate::domain::health::{Check, Verdict};
     let mut app = finder(width, height);
-    app.state.session.role = "admin".into();
+    app.state.session.role = crate::domain::users::Role::Admin;
     app.press(key(KeyCode::Char('H')));
     let request_id = app.state.health().and_then(|h| h.loading).unwrap_or(0);
     let check = |name: &'static str, value: &str, verdict: Verdict, threshold: &str| Check {
