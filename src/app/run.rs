@@ -390,7 +390,10 @@ fn perform(
             }
             Effect::LookForDraft { user, site_id } => {
                 answers.push(Msg::DraftFound(
-                    drafts.read(&user, site_id).map(|d| d.map(Box::new)),
+                    drafts
+                        .read(&user, site_id)
+                        .map(|d| d.map(Box::new))
+                        .map_err(crate::domain::failure::Failure::from),
                 ));
             }
             Effect::CopyToClipboard(text) => {

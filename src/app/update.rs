@@ -25,6 +25,7 @@ use super::state::{
     Connection, Focus, HealthState, Histogram, HistoryState, InFlight, Results, Screen, State,
 };
 use crate::domain::audit::AuditEntry;
+use crate::domain::failure::Failure;
 use crate::domain::health::Check;
 use crate::domain::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
@@ -57,12 +58,12 @@ pub enum Msg {
     },
     SearchFailed {
         request_id: u64,
-        message: String,
+        message: Failure,
     },
     /// The answer to [`Effect::Login`]: the user and their sites, or a message to show.
     LoginDone {
         request_id: u64,
-        result: Result<LoginOk, String>,
+        result: Result<LoginOk, Failure>,
     },
     /// The answer to [`Effect::Save`]: the stored interaction, or why nothing was written.
     SaveDone {
@@ -72,7 +73,7 @@ pub enum Msg {
     /// The answer to [`Effect::Count`].
     Counted {
         request_id: u64,
-        result: Result<MatchCount, String>,
+        result: Result<MatchCount, Failure>,
     },
     /// The answer to [`Effect::Histogram`]: None when it was too costly or failed.
     HistogramDone {
@@ -82,22 +83,22 @@ pub enum Msg {
     /// The answer to [`Effect::LoadLookups`].
     LookupsLoaded {
         request_id: u64,
-        result: Result<Lookups, String>,
+        result: Result<Lookups, Failure>,
     },
     /// The answer to [`Effect::LoadHistory`].
     HistoryLoaded {
         request_id: u64,
-        result: Result<Vec<AuditEntry>, String>,
+        result: Result<Vec<AuditEntry>, Failure>,
     },
     /// The answer to [`Effect::LoadHealth`].
     HealthLoaded {
         request_id: u64,
-        result: Result<Vec<Check>, String>,
+        result: Result<Vec<Check>, Failure>,
     },
     /// The answer to [`Effect::LoadTrash`].
     TrashLoaded {
         request_id: u64,
-        result: Result<Vec<TrashItem>, String>,
+        result: Result<Vec<TrashItem>, Failure>,
     },
     /// The answer to [`Effect::Delete`].
     Deleted {
@@ -110,7 +111,7 @@ pub enum Msg {
         result: Result<Box<Interaction>, SaveError>,
     },
     /// The answer to [`Effect::LookForDraft`].
-    DraftFound(Result<Option<Box<Draft>>, String>),
+    DraftFound(Result<Option<Box<Draft>>, Failure>),
     /// Someone committed a change to an interaction of this site (LISTEN/NOTIFY).
     Changed {
         site_id: i32,
@@ -119,7 +120,7 @@ pub enum Msg {
     ConnectionLost {
         attempt: u32,
         retry_in: Duration,
-        message: String,
+        message: Failure,
     },
     /// The database answers again, `after` the first failed check.
     ConnectionBack {
@@ -129,7 +130,7 @@ pub enum Msg {
     /// stored; its [`Msg::SaveDone`] follows once that is known.
     SaveUncertain {
         request_id: u64,
-        message: String,
+        message: Failure,
     },
     /// The live-updates listener lost its connection (changes may be missed meanwhile).
     LiveUpdatesLost,
@@ -560,16 +561,16 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::SaveUncertain {
             request_id,
             message,
-        } => super::link::save_uncertain(state, request_id, &message),
+        } => super::link::save_uncertain(state, request_id, message.message()),
         Msg::ConnectionLost {
             attempt,
             retry_in,
             message,
-        } => super::link::lost(state, attempt, retry_in, message),
+        } => super::link::lost(state, attempt, retry_in, message.to_string()),
         Msg::ConnectionBack { after } => super::link::back(state, after, effects),
         Msg::LiveUpdatesLost => effects.push(Effect::CheckConnection),
         Msg::LiveUpdatesBack => super::link::resync(state, effects),
-        Msg::DraftFound(found) => form::draft_found(state, found),
+        Msg::DraftFound(found) => form::draft_found(state, found.map_err(|e| e.to_string())),
         Msg::LookupsLoaded { request_id, result } => lookups_loaded(state, request_id, result),
         Msg::HistoryLoaded { request_id, result } => {
             if let Some(h) = state.history.as_mut()
@@ -577,12 +578,14 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             {
                 match result {
                     Ok(entries) => h.entries = entries,
-                    Err(message) => h.error = Some(message),
+                    Err(message) => h.error = Some(message.to_string()),
                 }
             }
         }
         Msg::HealthLoaded { request_id, result } => health_loaded(state, request_id, result),
-        Msg::TrashLoaded { request_id, result } => super::trash::loaded(state, request_id, result),
+        Msg::TrashLoaded { request_id, result } => {
+            super::trash::loaded(state, request_id, result.map_err(|e| e.to_string()));
+        }
         Msg::Deleted { request_id, result } => {
             super::trash::deleted(state, request_id, result, effects);
         }
@@ -596,6 +599,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             }
         }
         Msg::LoginDone { request_id, result } => {
+            let result = result.map_err(|e| e.to_string());
             login::login_done(state, request_id, result, effects);
         }
         Msg::Resize { width, height } => {
@@ -618,13 +622,13 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                 return;
             }
             state.connection = Connection::Failing;
-            state.error = Some(message);
+            state.error = Some(message.to_string());
         }
     }
 }
 
 /// The completion values for the form, when they are the ones asked for last.
-fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, String>) {
+fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, Failure>) {
     if state
         .lookups_loading
         .take_if(|id| *id == request_id)
@@ -651,7 +655,7 @@ fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, St
 }
 
 /// The health checks, with the page cache's own check added.
-fn health_loaded(state: &mut State, request_id: u64, result: Result<Vec<Check>, String>) {
+fn health_loaded(state: &mut State, request_id: u64, result: Result<Vec<Check>, Failure>) {
     if let Some(h) = state.health.as_mut()
         && h.loading.take_if(|id| *id == request_id).is_some()
     {
@@ -661,7 +665,7 @@ fn health_loaded(state: &mut State, request_id: u64, result: Result<Vec<Check>, 
                 h.checks = checks;
                 h.error = None;
             }
-            Err(message) => h.error = Some(message),
+            Err(message) => h.error = Some(message.to_string()),
         }
     }
 }
@@ -676,7 +680,7 @@ fn on_screen(state: &State, generation: u64) -> bool {
 }
 
 /// The match count of the results on screen (cached for the same search).
-fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String>) {
+fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, Failure>) {
     let Some(f) = state
         .count_in_flight
         .take_if(|f| f.request_id == request_id)
