@@ -12,6 +12,7 @@ use ifind::app::db_backend::PgLoginBackend;
 use ifind::app::login::{INVALID, Secret};
 use ifind::app::runner::LoginBackend;
 use ifind::db::{Db, access, users};
+use ifind::domain::failure::Failure;
 
 use common::{fails, ok};
 
@@ -77,7 +78,7 @@ async fn every_failure_is_the_same_message_and_costs_the_servers_delay() {
             "{name}: refused in {} ms (auth_delay {delay:?})",
             started.elapsed().as_millis()
         );
-        assert_eq!(err, INVALID, "{name}");
+        assert_eq!(err, Failure::Refused(INVALID.into()), "{name}");
     }
     // The test cluster is ifind's embedded cluster, which loads auth_delay where installed.
     assert!(

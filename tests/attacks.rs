@@ -2275,6 +2275,7 @@ async fn lockout_the_login_screen_says_too_many_attempts() {
     use ifind::app::db_backend::PgLoginBackend;
     use ifind::app::login::{INVALID, Secret};
     use ifind::app::runner::LoginBackend;
+    use ifind::domain::failure::Failure;
     let w = world();
     lockout_loaded(w).await;
     let url = format!("postgres://lk_tui@127.0.0.1:{}/{DB}", w.port);
@@ -2282,11 +2283,11 @@ async fn lockout_the_login_screen_says_too_many_attempts() {
     let attempt = |pw: String| backend.login("lk_tui".to_string(), Secret(pw));
     for i in 1..LOCKOUT.max_failures {
         let said = attempt(format!("wrong-{i}")).await.expect_err("wrong");
-        assert_eq!(said, INVALID);
+        assert_eq!(said, Failure::Refused(INVALID.into()));
     }
     for pw in ["wrong-last".to_string(), password("lk_tui")] {
         let said = attempt(pw).await.expect_err("locked out");
-        let (generic_text, secs) = generic(&said);
+        let (generic_text, secs) = generic(said.message());
         assert_eq!(generic_text, "too many attempts; try again in N s");
         assert!(
             secs.is_some_and(|s| (1..=LOCKOUT.lockout_secs).contains(&s)),

@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 
 use ifind::app::action::Action;
 use ifind::app::db_backend::DbSearchBackend;
-use ifind::app::runner::{BoxFuture, SearchBackend};
+use ifind::app::runner::{BoxFuture, Finder, Health, Records};
 use ifind::app::search_types::{SearchPage, SearchRequest};
 use ifind::app::state::{Connection, Screen, Session};
 use ifind::db::Db;
 use ifind::db::faults::new_client_id;
 use ifind::db::{sites, users};
+use ifind::domain::failure::Failure;
 use ifind::domain::interaction::{Interaction, InteractionInput, ValidInteraction, validate};
 use ifind::service::records::{FormTarget, SaveError};
 use ifind::service::records::{resolve_save, save_once};
@@ -236,15 +237,15 @@ struct LosesTheAnswer {
     lost: std::sync::atomic::AtomicBool,
 }
 
-impl SearchBackend for LosesTheAnswer {
-    fn search(&self, id: u64, r: SearchRequest) -> BoxFuture<'_, Result<SearchPage, String>> {
+impl Finder for LosesTheAnswer {
+    fn search(&self, id: u64, r: SearchRequest) -> BoxFuture<'_, Result<SearchPage, Failure>> {
         self.inner.search(id, r)
     }
     fn count(
         &self,
         id: u64,
         r: SearchRequest,
-    ) -> BoxFuture<'_, Result<ifind::app::search_types::MatchCount, String>> {
+    ) -> BoxFuture<'_, Result<ifind::app::search_types::MatchCount, Failure>> {
         self.inner.count(id, r)
     }
     fn histogram(
@@ -252,9 +253,12 @@ impl SearchBackend for LosesTheAnswer {
         id: u64,
         r: SearchRequest,
         budget: u32,
-    ) -> BoxFuture<'_, Result<Option<Vec<ifind::domain::histogram::MonthCount>>, String>> {
+    ) -> BoxFuture<'_, Result<Option<Vec<ifind::domain::histogram::MonthCount>>, Failure>> {
         self.inner.histogram(id, r, budget)
     }
+}
+
+impl Records for LosesTheAnswer {
     fn save(
         &self,
         site_id: i32,
@@ -284,27 +288,24 @@ impl SearchBackend for LosesTheAnswer {
         target: FormTarget,
         v: ValidInteraction,
         client_id: Option<String>,
-    ) -> BoxFuture<'_, Result<Option<Interaction>, String>> {
+    ) -> BoxFuture<'_, Result<Option<Interaction>, Failure>> {
         self.inner.resolve_save(site_id, target, v, client_id)
     }
-    fn health(&self) -> BoxFuture<'_, Result<Vec<ifind::domain::health::Check>, String>> {
-        self.inner.health()
-    }
-    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<ifind::app::form::Lookups, String>> {
+    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<ifind::app::form::Lookups, Failure>> {
         self.inner.lookups(site_id)
     }
     fn history(
         &self,
         site_id: i32,
         id: i32,
-    ) -> BoxFuture<'_, Result<Vec<ifind::domain::audit::AuditEntry>, String>> {
+    ) -> BoxFuture<'_, Result<Vec<ifind::domain::audit::AuditEntry>, Failure>> {
         self.inner.history(site_id, id)
     }
     fn trash(
         &self,
         site_id: i32,
         days: u32,
-    ) -> BoxFuture<'_, Result<Vec<ifind::domain::trash::TrashItem>, String>> {
+    ) -> BoxFuture<'_, Result<Vec<ifind::domain::trash::TrashItem>, Failure>> {
         self.inner.trash(site_id, days)
     }
     fn delete(
@@ -323,7 +324,13 @@ impl SearchBackend for LosesTheAnswer {
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
         self.inner.restore(site_id, id, days)
     }
-    fn ping(&self) -> BoxFuture<'_, Result<(), String>> {
+}
+
+impl Health for LosesTheAnswer {
+    fn health(&self) -> BoxFuture<'_, Result<Vec<ifind::domain::health::Check>, Failure>> {
+        self.inner.health()
+    }
+    fn ping(&self) -> BoxFuture<'_, Result<(), Failure>> {
         self.inner.ping()
     }
 }

@@ -265,7 +265,7 @@ async fn an_edit_cannot_reach_another_sites_record() {
 #[tokio::test]
 async fn the_form_completes_from_the_sites_own_values() {
     use ifind::app::db_backend::DbSearchBackend;
-    use ifind::app::runner::SearchBackend;
+    use ifind::app::runner::Records;
     let w = world().await;
     for (title, location) in [("One", "Room 4"), ("Two", "Room 4"), ("Three", "Pier 7")] {
         let mut input = typed(title);

@@ -90,7 +90,7 @@ async fn a_table_full_of_dead_rows_is_critical() {
 #[tokio::test]
 async fn the_tuis_health_screen_runs_its_checks_as_the_application_role() {
     use ifind::app::db_backend::DbSearchBackend;
-    use ifind::app::runner::SearchBackend;
+    use ifind::app::runner::Health;
     let t = common::fresh_db().await;
     let backend = DbSearchBackend::new(t.app_db().await, None);
     let checks = backend.health().await.expect("checks");

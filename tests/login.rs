@@ -10,6 +10,7 @@ use ifind::app::login::INVALID;
 use ifind::app::login::Secret;
 use ifind::app::runner::LoginBackend;
 use ifind::db::{sites, users};
+use ifind::domain::failure::Failure;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -102,7 +103,7 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
         ("gone", PASSWORD),
     ] {
         let err = check_login(name, password).await.expect_err("must fail");
-        assert_eq!(err, INVALID, "{name}");
+        assert_eq!(err, Failure::Refused(INVALID.into()), "{name}");
     }
     let gone = users::by_name(&mut conn, "gone")
         .await

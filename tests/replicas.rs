@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use ifind::app::db_backend::DbSearchBackend;
-use ifind::app::runner::SearchBackend;
+use ifind::app::runner::{Finder, Records};
 use ifind::db::health::replica_checks;
 use ifind::db::replicas::{ReadRouter, RouterOptions};
 use ifind::db::search::SearchRequest;

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ifind::app::db_backend::DbSearchBackend;
-use ifind::app::runner::SearchBackend;
+use ifind::app::runner::{Finder, Records};
 use ifind::app::search_types::{SearchRequest, Sort};
 use ifind::db::faults::new_client_id;
 use ifind::db::{Db, sites, users};

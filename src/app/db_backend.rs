@@ -1,13 +1,16 @@
 //! The real backends: the service's searcher and writes (`crate::service`) as the Finder's
-//! [`SearchBackend`], and the login check.
+//! [`SearchBackend`] (its [`Finder`], [`Records`] and [`Health`]), and the login check. Every
+//! database error is classified here or below (`crate::db::failure`) into a [`Failure`].
 
 use std::sync::{Arc, Mutex};
 
 use crate::db::audit;
+use crate::db::failure::{failure, plain};
 use crate::db::replicas::ReadRouter;
 use crate::db::search::{MatchCount, SearchPage, SearchRequest};
 use crate::db::{Db, interactions, sites};
 use crate::domain::audit::AuditEntry;
+use crate::domain::failure::Failure;
 use crate::domain::health::Check;
 use crate::domain::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction};
@@ -21,14 +24,14 @@ pub use crate::service::search::Searcher as DbSearchBackend;
 
 use super::form::Lookups;
 use super::login::{INVALID, LoginOk, Secret};
-use super::runner::{BoxFuture, LoginBackend, SearchBackend};
+use super::runner::{BoxFuture, Finder, Health, LoginBackend, Records, SearchBackend};
 
-impl SearchBackend for DbSearchBackend {
+impl Finder for DbSearchBackend {
     fn search(
         &self,
         request_id: u64,
         request: SearchRequest,
-    ) -> BoxFuture<'_, Result<SearchPage, String>> {
+    ) -> BoxFuture<'_, Result<SearchPage, Failure>> {
         Box::pin(self.search_page(request_id, request))
     }
 
@@ -36,7 +39,7 @@ impl SearchBackend for DbSearchBackend {
         &self,
         request_id: u64,
         request: SearchRequest,
-    ) -> BoxFuture<'_, Result<MatchCount, String>> {
+    ) -> BoxFuture<'_, Result<MatchCount, Failure>> {
         Box::pin(self.match_count(request_id, request))
     }
 
@@ -45,10 +48,16 @@ impl SearchBackend for DbSearchBackend {
         request_id: u64,
         request: SearchRequest,
         budget_ms: u32,
-    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, String>> {
+    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, Failure>> {
         Box::pin(self.month_counts(request_id, request, budget_ms))
     }
 
+    fn cancel(&self, request_id: u64) {
+        self.cancel_search(request_id);
+    }
+}
+
+impl Records for DbSearchBackend {
     fn save(
         &self,
         site_id: i32,
@@ -61,21 +70,10 @@ impl SearchBackend for DbSearchBackend {
         })
     }
 
-    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, String>> {
+    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, Failure>> {
         Box::pin(async move {
-            let mut checks = crate::db::health::checks(&self.db, &[])
-                .await
-                .map_err(|e| format!("the health checks could not run ({e})"))?;
-            if let Some(reads) = self.reads() {
-                checks.extend(crate::db::health::replica_checks(reads).await);
-            }
-            Ok(checks)
-        })
-    }
-
-    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>> {
-        Box::pin(async move {
-            let failed = |e: sqlx::Error| format!("cannot read the completion values ({e})");
+            let failed =
+                |e: sqlx::Error| failure(&e, format!("cannot read the completion values ({e})"));
             let mut tx = self.db.begin_as(self.user_id).await.map_err(failed)?;
             let types = interactions::distinct_types(&mut tx, site_id)
                 .await
@@ -100,10 +98,13 @@ impl SearchBackend for DbSearchBackend {
         &self,
         site_id: i32,
         interaction_id: i32,
-    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, String>> {
+    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, Failure>> {
         Box::pin(async move {
             let failed = |e: sqlx::Error| {
-                format!("the history could not be read ({e}); check the connection and try again")
+                let message = format!(
+                    "the history could not be read ({e}); check the connection and try again"
+                );
+                failure(&e, message)
             };
             let mut tx = self.db.begin_as(self.user_id).await.map_err(failed)?;
             let entries = audit::history(&mut tx, site_id, interaction_id)
@@ -114,11 +115,11 @@ impl SearchBackend for DbSearchBackend {
         })
     }
 
-    fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>> {
+    fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, Failure>> {
         Box::pin(async move {
             list_trash(&self.db, self.user_id, site_id, days)
                 .await
-                .map_err(|e| e.message())
+                .map_err(|e| e.failure())
         })
     }
 
@@ -172,7 +173,7 @@ impl SearchBackend for DbSearchBackend {
         target: FormTarget,
         interaction: ValidInteraction,
         client_id: Option<String>,
-    ) -> BoxFuture<'_, Result<Option<Interaction>, String>> {
+    ) -> BoxFuture<'_, Result<Option<Interaction>, Failure>> {
         Box::pin(async move {
             let v = &interaction;
             resolve_save(
@@ -184,22 +185,32 @@ impl SearchBackend for DbSearchBackend {
                 client_id.as_deref(),
             )
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| plain(&e))
+        })
+    }
+}
+
+impl Health for DbSearchBackend {
+    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, Failure>> {
+        Box::pin(async move {
+            let mut checks = crate::db::health::checks(&self.db, &[])
+                .await
+                .map_err(|e| failure(&e, format!("the health checks could not run ({e})")))?;
+            if let Some(reads) = self.reads() {
+                checks.extend(crate::db::health::replica_checks(reads).await);
+            }
+            Ok(checks)
         })
     }
 
-    fn ping(&self) -> BoxFuture<'_, Result<(), String>> {
+    fn ping(&self) -> BoxFuture<'_, Result<(), Failure>> {
         Box::pin(async move {
             sqlx::query("SELECT 1")
                 .execute(&self.db.pool)
                 .await
                 .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(|e| plain(&e))
         })
-    }
-
-    fn cancel(&self, request_id: u64) {
-        self.cancel_search(request_id);
     }
 }
 
@@ -240,29 +251,32 @@ impl PgLoginBackend {
         self
     }
 
-    async fn log_in(&self, username: &str, password: &str) -> Result<LoginOk, String> {
+    async fn log_in(&self, username: &str, password: &str) -> Result<LoginOk, Failure> {
         use crate::db::logins::{self, LoginFailure};
         if username.trim().is_empty() {
-            return Err(INVALID.to_string());
+            return Err(Failure::Refused(INVALID.to_string()));
         }
         let db = match logins::connect_as(&self.url, username, Some(password), &self.cfg).await {
             Ok(db) => db,
             Err(LoginFailure::Invalid) => {
                 tracing::info!("login refused");
-                return Err(INVALID.to_string());
+                return Err(Failure::Refused(INVALID.to_string()));
             }
             Err(e @ LoginFailure::LockedOut(_)) => {
                 tracing::info!("login refused: the name is locked out for now");
-                return Err(e.to_string());
+                return Err(Failure::Refused(e.to_string()));
             }
             Err(LoginFailure::Unavailable(e)) => {
-                return Err(format!(
+                return Err(Failure::Connection(format!(
                     "cannot check the login ({e}); check the database connection and try again"
-                ));
+                )));
             }
         };
         let unavailable = |e: sqlx::Error| {
-            format!("cannot check the login ({e}); check the database connection and try again")
+            let message = format!(
+                "cannot check the login ({e}); check the database connection and try again"
+            );
+            failure(&e, message)
         };
         let mut conn = db.pool.acquire().await.map_err(unavailable)?;
         let Some(user) = logins::session_start(&mut conn)
@@ -270,7 +284,7 @@ impl PgLoginBackend {
             .map_err(unavailable)?
         else {
             db.pool.close().await;
-            return Err(INVALID.to_string());
+            return Err(Failure::Refused(INVALID.to_string()));
         };
         let sites = sites::for_user(&mut conn, user.user_id, user.is_global_admin)
             .await
@@ -302,7 +316,7 @@ impl PgLoginBackend {
 }
 
 impl LoginBackend for PgLoginBackend {
-    fn login(&self, username: String, password: Secret) -> BoxFuture<'_, Result<LoginOk, String>> {
+    fn login(&self, username: String, password: Secret) -> BoxFuture<'_, Result<LoginOk, Failure>> {
         Box::pin(async move { self.log_in(&username, &password.0).await })
     }
 

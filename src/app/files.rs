@@ -85,7 +85,10 @@ fn perform(effect: Effect, drafts: &DraftStore, last_site: Option<&Path>) -> Opt
             None
         }
         Effect::LookForDraft { user, site_id } => Some(Msg::DraftFound(
-            drafts.read(&user, site_id).map(|d| d.map(Box::new)),
+            drafts
+                .read(&user, site_id)
+                .map(|d| d.map(Box::new))
+                .map_err(crate::domain::failure::Failure::from),
         )),
         Effect::RememberSite(name) => {
             if let Some(path) = last_site {

@@ -15,6 +15,7 @@ use super::search_types::{Hit, MatchCount, SearchPage, SearchRequest, Sort};
 use super::state::Mode;
 use super::state::{Connection, Focus, Histogram, InFlight, Results, Screen, State};
 use super::update::{Effect, as_text, next_id};
+use crate::domain::failure::Failure;
 use crate::domain::histogram::MonthCount;
 
 /// Everything the Finder shows and waits for. It stays while the form, the trash or the health
@@ -232,7 +233,7 @@ pub(super) fn on_screen(state: &State, generation: u64) -> bool {
 }
 
 /// The match count of the results on screen (cached for the same search).
-pub(super) fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, String>) {
+pub(super) fn counted(state: &mut State, request_id: u64, result: Result<MatchCount, Failure>) {
     let Some(f) = state
         .finder
         .count_in_flight

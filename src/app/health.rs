@@ -6,6 +6,7 @@ use super::pane::Command;
 use super::state::Mode;
 use super::state::{Pane, State};
 use super::update::{Effect, next_id};
+use crate::domain::failure::Failure;
 use crate::domain::health::Check;
 use crate::domain::users::Role;
 
@@ -18,7 +19,7 @@ pub struct HealthState {
 }
 
 /// The health checks, with the page cache's own check added.
-pub(super) fn loaded(state: &mut State, request_id: u64, result: Result<Vec<Check>, String>) {
+pub(super) fn loaded(state: &mut State, request_id: u64, result: Result<Vec<Check>, Failure>) {
     let cache_check = state.finder.cache.check();
     if let Some(h) = state.health_mut()
         && h.loading.take_if(|id| *id == request_id).is_some()
@@ -29,7 +30,7 @@ pub(super) fn loaded(state: &mut State, request_id: u64, result: Result<Vec<Chec
                 h.checks = checks;
                 h.error = None;
             }
-            Err(message) => h.error = Some(message),
+            Err(message) => h.error = Some(message.to_string()),
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::state::State;
 use super::update::{Effect, next_id};
 use crate::domain::audit::AuditEntry;
+use crate::domain::failure::Failure;
 
 /// The change history of one interaction, as the detail pane shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,13 +48,13 @@ pub(super) fn load(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 /// The answer to a history listing, when it is the one asked for last.
-pub(super) fn loaded(state: &mut State, request_id: u64, result: Result<Vec<AuditEntry>, String>) {
+pub(super) fn loaded(state: &mut State, request_id: u64, result: Result<Vec<AuditEntry>, Failure>) {
     if let Some(h) = state.finder.history.as_mut()
         && h.loading.take_if(|id| *id == request_id).is_some()
     {
         match result {
             Ok(entries) => h.entries = entries,
-            Err(message) => h.error = Some(message),
+            Err(message) => h.error = Some(message.to_string()),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! a channel with [`Msg`]s tagged with the request id.
 //!
 //! Each search runs in its own task; the runner keeps its `JoinHandle` so that
-//! [`Effect::CancelSearch`] aborts it, then tells the backend ([`SearchBackend::cancel`]), which
+//! [`Effect::CancelSearch`] aborts it, then tells the backend ([`Finder::cancel`]), which
 //! is where a database backend cancels the statement on the server (dropping a future does not
 //! stop PostgreSQL).
 
@@ -24,6 +24,7 @@ use super::login::{LoginOk, Secret};
 use super::search_types::{MatchCount, SearchPage, SearchRequest};
 use super::update::{Effect, Msg};
 use crate::domain::audit::AuditEntry;
+use crate::domain::failure::Failure;
 use crate::domain::format::show_duration;
 use crate::domain::health::Check;
 use crate::domain::histogram::MonthCount;
@@ -33,34 +34,44 @@ use crate::domain::trash::TrashItem;
 /// A boxed, sendable future (what [`SearchBackend`] returns; no async-trait dependency).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Where searches go. The real one runs `crate::db::search::search` (see `db_backend.rs`);
-/// tests use a fake.
-pub trait SearchBackend: Send + Sync + 'static {
-    /// Runs one search. `request_id` names it for [`SearchBackend::cancel`]. The error is a
-    /// message for the status line.
+/// Finding interactions: a search, its count and its month histogram, and cancelling them on
+/// the server. The real one is the service's searcher (see `db_backend.rs`); tests use fakes.
+pub trait Finder: Send + Sync + 'static {
+    /// Runs one search. `request_id` names it for [`Finder::cancel`]. The failure's message is
+    /// for the status line.
     fn search(
         &self,
         request_id: u64,
         request: SearchRequest,
-    ) -> BoxFuture<'_, Result<SearchPage, String>>;
+    ) -> BoxFuture<'_, Result<SearchPage, Failure>>;
 
     /// Counts the matches of `request` up to its cap (after its first page is on screen).
-    /// `request_id` names it for [`SearchBackend::cancel`].
+    /// `request_id` names it for [`Finder::cancel`].
     fn count(
         &self,
         request_id: u64,
         request: SearchRequest,
-    ) -> BoxFuture<'_, Result<MatchCount, String>>;
+    ) -> BoxFuture<'_, Result<MatchCount, Failure>>;
 
     /// Counts the matches of `request` by month within `budget_ms` on the server; None when
-    /// that was too costly. `request_id` names it for [`SearchBackend::cancel`].
+    /// that was too costly. `request_id` names it for [`Finder::cancel`].
     fn histogram(
         &self,
         request_id: u64,
         request: SearchRequest,
         budget_ms: u32,
-    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, String>>;
+    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, Failure>>;
 
+    /// Called after the task of search `request_id` was aborted: the hook for cancelling it on
+    /// the server too (`pg_cancel_backend`). Does nothing by default.
+    fn cancel(&self, request_id: u64) {
+        let _ = request_id;
+    }
+}
+
+/// Reading and writing the records of a site: saves, the Trash (list, delete, restore), the
+/// change history, and the values the form completes from.
+pub trait Records: Send + Sync + 'static {
     /// Creates (`FormTarget::New`) or updates an interaction of `site_id` as the backend's
     /// user, in one transaction: all of it is written or none.
     fn save(
@@ -70,39 +81,7 @@ pub trait SearchBackend: Send + Sync + 'static {
         interaction: ValidInteraction,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
 
-    /// The database health checks.
-    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, String>>;
-
-    /// The site's types, leads and locations in use, for completion.
-    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>>;
-
-    /// The change history of interaction `interaction_id` of `site_id`, oldest first.
-    fn history(
-        &self,
-        site_id: i32,
-        interaction_id: i32,
-    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, String>>;
-
-    /// The site's deleted interactions, deleted within the last `days`, newest first.
-    fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>>;
-
-    /// Moves an interaction to the trash if it is still at `version` (site admins).
-    fn delete(
-        &self,
-        site_id: i32,
-        interaction_id: i32,
-        version: i32,
-    ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
-
-    /// Takes an interaction out of the trash if it was deleted within `days` (site admins).
-    fn restore(
-        &self,
-        site_id: i32,
-        interaction_id: i32,
-        days: u32,
-    ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
-
-    /// [`SearchBackend::save`] of a create that carries `client_id`, the id the form made for it:
+    /// [`Records::save`] of a create that carries `client_id`, the id the form made for it:
     /// a backend that stores it makes retrying the same create harmless (never a second
     /// record). When the connection is lost at a moment where the write may or may not have
     /// committed, the answer is [`SaveError::Unknown`]. By default the id is ignored.
@@ -126,28 +105,63 @@ pub trait SearchBackend: Send + Sync + 'static {
         target: FormTarget,
         interaction: ValidInteraction,
         client_id: Option<String>,
-    ) -> BoxFuture<'_, Result<Option<Interaction>, String>> {
+    ) -> BoxFuture<'_, Result<Option<Interaction>, Failure>> {
         let _ = (site_id, target, interaction, client_id);
         Box::pin(async { Ok(None) })
     }
 
+    /// Moves an interaction to the trash if it is still at `version` (site admins).
+    fn delete(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+        version: i32,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
+
+    /// Takes an interaction out of the trash if it was deleted within `days` (site admins).
+    fn restore(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+        days: u32,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
+
+    /// The site's types, leads and locations in use, for completion.
+    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, Failure>>;
+
+    /// The change history of interaction `interaction_id` of `site_id`, oldest first.
+    fn history(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, Failure>>;
+
+    /// The site's deleted interactions, deleted within the last `days`, newest first.
+    fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, Failure>>;
+}
+
+/// The database's health: its checks, and whether it answers at all.
+pub trait Health: Send + Sync + 'static {
+    /// The database health checks.
+    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, Failure>>;
+
     /// Checks that the database answers (a cheap round trip). By default it always does.
-    fn ping(&self) -> BoxFuture<'_, Result<(), String>> {
+    fn ping(&self) -> BoxFuture<'_, Result<(), Failure>> {
         Box::pin(async { Ok(()) })
     }
-
-    /// Called after the task of search `request_id` was aborted: the hook for cancelling it on
-    /// the server too (`pg_cancel_backend`). Does nothing by default.
-    fn cancel(&self, request_id: u64) {
-        let _ = request_id;
-    }
 }
+
+/// Everything the runner asks of the database, as one object: a [`Finder`], [`Records`] and
+/// [`Health`]. Any type that is all three is one.
+pub trait SearchBackend: Finder + Records + Health {}
+
+impl<T: Finder + Records + Health> SearchBackend for T {}
 
 /// Where logins are checked, and the search backend for a logged-in user. The real one is
 /// `DbLoginBackend` (see `db_backend.rs`).
 pub trait LoginBackend: Send + Sync + 'static {
-    /// Checks a username and password. The error is the message for the Login screen.
-    fn login(&self, username: String, password: Secret) -> BoxFuture<'_, Result<LoginOk, String>>;
+    /// Checks a username and password. The failure's message is for the Login screen.
+    fn login(&self, username: String, password: Secret) -> BoxFuture<'_, Result<LoginOk, Failure>>;
 
     /// The search backend that acts as `user_id`.
     fn search_as(&self, user_id: i32) -> Arc<dyn SearchBackend>;
@@ -382,11 +396,11 @@ impl Runner {
                 Some(result) => result,
                 None => {
                     backend.cancel(request_id);
-                    Err(format!(
+                    Err(Failure::Timeout(format!(
                         "the search got no answer within {} and was stopped; check the network \
                          and the database server (database.query_timeout_ms sets the limit)",
                         show_duration(watch.limit)
-                    ))
+                    )))
                 }
             };
             if result.is_err() {
@@ -428,7 +442,7 @@ impl Runner {
                 Some(result) => result,
                 None => {
                     backend.cancel(request_id);
-                    Err(format!("no answer within {}", show_duration(limit)))
+                    Err(no_answer_within(limit))
                 }
             };
             let _ = answers.send(Msg::Counted { request_id, result });
@@ -446,7 +460,7 @@ impl Runner {
                 Some(result) => result,
                 None => {
                     backend.cancel(request_id);
-                    Err(format!("no answer within {}", show_duration(limit)))
+                    Err(no_answer_within(limit))
                 }
             };
             let months = match result {
@@ -469,7 +483,9 @@ impl Runner {
         let Some(login) = self.login.clone() else {
             let _ = answers.send(Msg::LoginDone {
                 request_id,
-                result: Err("logging in is not possible here; run `ifind` to log in".into()),
+                result: Err(Failure::Other(
+                    "logging in is not possible here; run `ifind` to log in".into(),
+                )),
             });
             return;
         };
@@ -479,11 +495,11 @@ impl Runner {
             let result = within(limit, login.login(username, password))
                 .await
                 .unwrap_or_else(|| {
-                    Err(format!(
+                    Err(Failure::Timeout(format!(
                         "cannot check the login: the database did not answer within {}; check \
                          the network and the server, then try again",
                         show_duration(limit)
-                    ))
+                    )))
                 });
             let _ = answers.send(Msg::LoginDone { request_id, result });
         });
@@ -519,6 +535,11 @@ pub const FIRST_RETRY: Duration = Duration::from_millis(250);
 /// The longest pause between two checks of a lost connection.
 pub const MAX_RETRY: Duration = Duration::from_secs(5);
 
+/// The failure of work that got no answer within `limit`.
+fn no_answer_within(limit: Duration) -> Failure {
+    Failure::Timeout(format!("no answer within {}", show_duration(limit)))
+}
+
 /// `work`, or None when it takes longer than `limit` (zero: no limit).
 async fn within<T>(limit: Duration, work: impl Future<Output = T>) -> Option<T> {
     if limit.is_zero() {
@@ -536,7 +557,7 @@ struct Save {
 }
 
 /// Watches the connection: applies the time limit to each operation, and after a failure checks
-/// the database with [`SearchBackend::ping`], at growing intervals ([`FIRST_RETRY`] doubling up
+/// the database with [`Health::ping`], at growing intervals ([`FIRST_RETRY`] doubling up
 /// to [`MAX_RETRY`]) while it does not answer, telling the app with [`Msg::ConnectionLost`]
 /// after every failed check and [`Msg::ConnectionBack`] once it answers again. One check runs at
 /// a time.
@@ -602,7 +623,7 @@ impl Watch {
         }
     }
 
-    async fn ping(&self, backend: &dyn SearchBackend) -> Result<(), String> {
+    async fn ping(&self, backend: &dyn SearchBackend) -> Result<(), Failure> {
         // A check never waits longer than the pause cap: a stalled network must not hold it.
         let limit = if self.limit.is_zero() {
             MAX_RETRY
@@ -611,21 +632,21 @@ impl Watch {
         };
         within(limit, backend.ping())
             .await
-            .unwrap_or_else(|| Err(format!("no answer within {}", show_duration(limit))))
+            .unwrap_or_else(|| Err(no_answer_within(limit)))
     }
 
     /// Runs a read under the time limit; a failure starts a connection check.
     async fn run<T>(
         &self,
         backend: &Arc<dyn SearchBackend>,
-        work: BoxFuture<'_, Result<T, String>>,
-    ) -> Result<T, String> {
+        work: BoxFuture<'_, Result<T, Failure>>,
+    ) -> Result<T, Failure> {
         let result = within(self.limit, work).await.unwrap_or_else(|| {
-            Err(format!(
+            Err(Failure::Timeout(format!(
                 "the database did not answer within {}; check the network and the server \
                  (database.query_timeout_ms sets the limit)",
                 show_duration(self.limit)
-            ))
+            )))
         });
         if result.is_err() {
             self.suspect(Arc::clone(backend));
@@ -640,11 +661,11 @@ impl Watch {
         work: BoxFuture<'_, Result<T, SaveError>>,
     ) -> Result<T, SaveError> {
         let result = within(self.limit, work).await.unwrap_or_else(|| {
-            Err(SaveError::Failed(format!(
+            Err(SaveError::Failed(Failure::Timeout(format!(
                 "the database did not answer within {}, so the change may or may not have been \
                  made; look again once the connection is back",
                 show_duration(self.limit)
-            )))
+            ))))
         });
         if matches!(result, Err(SaveError::Failed(_) | SaveError::Unknown(_))) {
             self.suspect(Arc::clone(backend));
@@ -668,10 +689,10 @@ impl Watch {
             save.client_id.clone(),
         );
         let result = within(self.limit, work).await.unwrap_or_else(|| {
-            Err(SaveError::Unknown(format!(
+            Err(SaveError::Unknown(Failure::Timeout(format!(
                 "the database did not answer within {}",
                 show_duration(self.limit)
-            )))
+            ))))
         });
         let why = match result {
             Err(SaveError::Unknown(why)) => why,
@@ -702,10 +723,12 @@ impl Watch {
                 }
                 Some(Ok(None)) => {
                     tracing::info!(request_id, "the save had not reached the database");
-                    return Err(SaveError::Failed(format!(
-                        "the connection was lost ({why}) before the save reached the database; \
-                         nothing was stored"
-                    )));
+                    return Err(SaveError::Failed(why.reworded(|why| {
+                        format!(
+                            "the connection was lost ({why}) before the save reached the \
+                             database; nothing was stored"
+                        )
+                    })));
                 }
                 Some(Err(e)) => tracing::debug!(request_id, "cannot resolve the save yet: {e}"),
                 None => tracing::debug!(request_id, "cannot resolve the save yet: no answer"),

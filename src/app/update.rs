@@ -22,6 +22,7 @@ use super::login::{self, LoginOk, Secret};
 use super::search_types::{MatchCount, SearchPage, SearchRequest};
 use super::state::{Connection, Drawn, Focus, InFlight, Pane, Screen, State};
 use crate::domain::audit::AuditEntry;
+use crate::domain::failure::Failure;
 use crate::domain::health::Check;
 use crate::domain::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction, format_wall_clock};
@@ -53,12 +54,12 @@ pub enum Msg {
     },
     SearchFailed {
         request_id: u64,
-        message: String,
+        message: Failure,
     },
     /// The answer to [`Effect::Login`]: the user and their sites, or a message to show.
     LoginDone {
         request_id: u64,
-        result: Result<LoginOk, String>,
+        result: Result<LoginOk, Failure>,
     },
     /// The answer to [`Effect::Save`]: the stored interaction, or why nothing was written.
     SaveDone {
@@ -68,7 +69,7 @@ pub enum Msg {
     /// The answer to [`Effect::Count`].
     Counted {
         request_id: u64,
-        result: Result<MatchCount, String>,
+        result: Result<MatchCount, Failure>,
     },
     /// The answer to [`Effect::Histogram`]: None when it was too costly or failed.
     HistogramDone {
@@ -78,22 +79,22 @@ pub enum Msg {
     /// The answer to [`Effect::LoadLookups`].
     LookupsLoaded {
         request_id: u64,
-        result: Result<Lookups, String>,
+        result: Result<Lookups, Failure>,
     },
     /// The answer to [`Effect::LoadHistory`].
     HistoryLoaded {
         request_id: u64,
-        result: Result<Vec<AuditEntry>, String>,
+        result: Result<Vec<AuditEntry>, Failure>,
     },
     /// The answer to [`Effect::LoadHealth`].
     HealthLoaded {
         request_id: u64,
-        result: Result<Vec<Check>, String>,
+        result: Result<Vec<Check>, Failure>,
     },
     /// The answer to [`Effect::LoadTrash`].
     TrashLoaded {
         request_id: u64,
-        result: Result<Vec<TrashItem>, String>,
+        result: Result<Vec<TrashItem>, Failure>,
     },
     /// The answer to [`Effect::Delete`].
     Deleted {
@@ -106,7 +107,7 @@ pub enum Msg {
         result: Result<Box<Interaction>, SaveError>,
     },
     /// The answer to [`Effect::LookForDraft`].
-    DraftFound(Result<Option<Box<Draft>>, String>),
+    DraftFound(Result<Option<Box<Draft>>, Failure>),
     /// Someone committed a change to an interaction of this site (LISTEN/NOTIFY).
     Changed {
         site_id: i32,
@@ -115,7 +116,7 @@ pub enum Msg {
     ConnectionLost {
         attempt: u32,
         retry_in: Duration,
-        message: String,
+        message: Failure,
     },
     /// The database answers again, `after` the first failed check.
     ConnectionBack {
@@ -125,7 +126,7 @@ pub enum Msg {
     /// stored; its [`Msg::SaveDone`] follows once that is known.
     SaveUncertain {
         request_id: u64,
-        message: String,
+        message: Failure,
     },
     /// The live-updates listener lost its connection (changes may be missed meanwhile).
     LiveUpdatesLost,
@@ -442,16 +443,16 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::SaveUncertain {
             request_id,
             message,
-        } => super::link::save_uncertain(state, request_id, &message),
+        } => super::link::save_uncertain(state, request_id, message.message()),
         Msg::ConnectionLost {
             attempt,
             retry_in,
             message,
-        } => super::link::lost(state, attempt, retry_in, message),
+        } => super::link::lost(state, attempt, retry_in, message.to_string()),
         Msg::ConnectionBack { after } => super::link::back(state, after, effects),
         Msg::LiveUpdatesLost => effects.push(Effect::CheckConnection),
         Msg::LiveUpdatesBack => super::link::resync(state, effects),
-        Msg::DraftFound(found) => form::draft_found(state, found),
+        Msg::DraftFound(found) => form::draft_found(state, found.map_err(|e| e.to_string())),
         Msg::LookupsLoaded { request_id, result } => lookups_loaded(state, request_id, result),
         Msg::HistoryLoaded { request_id, result } => {
             super::history::loaded(state, request_id, result);
@@ -459,7 +460,9 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         Msg::HealthLoaded { request_id, result } => {
             super::health::loaded(state, request_id, result)
         }
-        Msg::TrashLoaded { request_id, result } => super::trash::loaded(state, request_id, result),
+        Msg::TrashLoaded { request_id, result } => {
+            super::trash::loaded(state, request_id, result.map_err(|e| e.to_string()));
+        }
         Msg::Deleted { request_id, result } => {
             super::trash::deleted(state, request_id, result, effects);
         }
@@ -475,6 +478,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             }
         }
         Msg::LoginDone { request_id, result } => {
+            let result = result.map_err(|e| e.to_string());
             login::login_done(state, request_id, result, effects);
         }
         Msg::Resize { width, height } => state.size = (width, height),
@@ -498,13 +502,13 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
                 return;
             }
             state.connection = Connection::Failing;
-            state.finder.error = Some(message);
+            state.finder.error = Some(message.to_string());
         }
     }
 }
 
 /// The completion values for the form, when they are the ones asked for last.
-fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, String>) {
+fn lookups_loaded(state: &mut State, request_id: u64, result: Result<Lookups, Failure>) {
     if state
         .lookups_loading
         .take_if(|id| *id == request_id)

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cancel;
 pub mod cluster;
 pub mod erase;
+pub mod failure;
 pub mod faults;
 pub mod health;
 pub mod histogram;

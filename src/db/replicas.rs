@@ -130,26 +130,6 @@ pub fn parse_lsn(text: &str) -> Option<u64> {
     (high <= u64::from(u32::MAX) && low <= u64::from(u32::MAX)).then_some((high << 32) | low)
 }
 
-/// Whether a failed read's message says the replica itself is the problem (connection lost or
-/// refused, server shutting down or starting, pool exhausted, or a query cancelled or a session
-/// ended because of a conflict with WAL replay), so the read is worth repeating on the primary.
-/// A query's own error or a cancel the user asked for is not.
-pub fn is_replica_failure(message: &str) -> bool {
-    const MARKERS: [&str; 9] = [
-        "conflict with recovery",
-        "error communicating with database",
-        "pool timed out",
-        "closed pool",
-        "terminating connection",
-        "the database system is",
-        "connection refused",
-        "no such file or directory",
-        "server closed the connection",
-    ];
-    let lower = message.to_lowercase();
-    MARKERS.iter().any(|m| lower.contains(m))
-}
-
 /// The time behind the primary of a replica that has replayed up to `replayed` while the
 /// primary is at `primary`, given earlier `samples` (primary positions not replayed then) and
 /// `ts_lag` (`now() - pg_last_xact_replay_timestamp()` on the replica). None: not known.
@@ -398,7 +378,8 @@ impl ReadRouter {
     }
 
     /// Marks replica `i` as failing (a search on it failed for `reason`, see
-    /// [`is_replica_failure`]): reads go elsewhere for `retry_after`, then it is checked again.
+    /// [`Failure::is_replica_problem`](crate::domain::failure::Failure::is_replica_problem)):
+    /// reads go elsewhere for `retry_after`, then it is checked again.
     pub fn mark_failed(&self, i: usize, reason: &str) {
         let Some(replica) = self.inner.replicas.get(i) else {
             return;
@@ -486,26 +467,6 @@ mod tests {
         assert_eq!(parse_lsn("16/B374D848"), Some((0x16 << 32) | 0xB374_D848));
         assert_eq!(parse_lsn("nope"), None);
         assert_eq!(parse_lsn("1/FFFFFFFFF"), None);
-    }
-
-    #[test]
-    fn replica_failures_are_told_from_query_errors() {
-        assert!(is_replica_failure(
-            "error returned from database: canceling statement due to conflict with recovery"
-        ));
-        assert!(is_replica_failure(
-            "the search could not reach the database (error communicating with database: \
-             Connection reset by peer (os error 104))"
-        ));
-        assert!(is_replica_failure(
-            "pool timed out while waiting for an open connection"
-        ));
-        assert!(!is_replica_failure(
-            "error returned from database: canceling statement due to user request"
-        ));
-        assert!(!is_replica_failure(
-            "error returned from database: syntax error in tsquery"
-        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Domain types and rules. Nothing here knows about sqlx or the terminal.
 
 pub mod audit;
+pub mod failure;
 pub mod format;
 pub mod health;
 pub mod histogram;

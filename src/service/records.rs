@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::failure::failure;
 use crate::db::trash;
 use crate::db::{Db, access, interactions, users};
+use crate::domain::failure::Failure;
 use crate::domain::interaction::{Interaction, ValidInteraction};
 use crate::domain::trash::TrashItem;
 
@@ -34,16 +36,31 @@ pub enum SaveError {
     },
     /// The interaction was deleted meanwhile (or is not on this site).
     Gone,
-    /// The user may not do this here; the message says why.
-    NotPermitted(String),
-    /// The save could not be made; the message names the cause.
-    Failed(String),
+    /// The user may not do this here; the failure's message says why.
+    NotPermitted(Failure),
+    /// The save could not be made; the failure names the cause.
+    Failed(Failure),
     /// The connection was lost at a moment where the save may or may not have been stored; the
     /// runner finds out which before anything is retried.
-    Unknown(String),
+    Unknown(Failure),
 }
 
 impl SaveError {
+    /// As a [`Failure`] that says [`SaveError::message`]: of the kind of the failure it holds;
+    /// a newer version saved first is a [`Kind::Conflict`](crate::domain::failure::Kind), a
+    /// record that is gone [`Kind::Other`](crate::domain::failure::Kind).
+    pub fn failure(&self) -> Failure {
+        use crate::domain::failure::Kind;
+        let kind = match self {
+            SaveError::Conflict { .. } => Kind::Conflict,
+            SaveError::Gone => Kind::Other,
+            SaveError::NotPermitted(why) | SaveError::Failed(why) | SaveError::Unknown(why) => {
+                why.kind()
+            }
+        };
+        Failure::new(kind, self.message())
+    }
+
     /// What the form shows: the cause, that the text is safe, and what to do.
     pub fn message(&self) -> String {
         match self {
@@ -99,9 +116,9 @@ pub async fn save_once(
     client_id: Option<&str>,
 ) -> Result<Interaction, SaveError> {
     let Some(user_id) = user_id else {
-        return Err(SaveError::NotPermitted(
+        return Err(SaveError::NotPermitted(Failure::Refused(
             "saving needs a logged-in user; run `ifind` to log in".into(),
-        ));
+        )));
     };
     let mut tx = db.begin_as(Some(user_id)).await.map_err(failed)?;
     if !users::may_edit(&mut tx, user_id, site_id)
@@ -110,11 +127,11 @@ pub async fn save_once(
     {
         drop(tx);
         log_refusal(db, user_id, site_id, "save").await;
-        return Err(SaveError::NotPermitted(
+        return Err(SaveError::NotPermitted(Failure::Refused(
             "you may not create or edit interactions on this site (any more); ask a site admin \
              for the editor role"
                 .into(),
-        ));
+        )));
     }
     let stored = match (target, client_id) {
         (FormTarget::New, Some(client_id)) => {
@@ -150,7 +167,10 @@ pub async fn save_once(
     tx.commit().await.map_err(|e| {
         if crate::db::faults::is_connection_lost(&e) {
             // The COMMIT may have been carried out without its answer reaching us.
-            SaveError::Unknown(format!("the connection broke during the commit: {e}"))
+            SaveError::Unknown(failure(
+                &e,
+                format!("the connection broke during the commit: {e}"),
+            ))
         } else {
             failed(e)
         }
@@ -167,11 +187,12 @@ pub async fn save_once(
 /// A save that failed in the database: lost connection or refused write.
 fn failed(e: sqlx::Error) -> SaveError {
     let lost = crate::db::faults::is_connection_lost(&e);
-    SaveError::Failed(if lost {
+    let message = if lost {
         format!("the connection to the database was lost ({e})")
     } else {
         format!("the database could not be reached or refused the write ({e})")
-    })
+    };
+    SaveError::Failed(failure(&e, message))
 }
 
 /// An earlier attempt of this same create is stored: that is the answer (Gone if it has been
@@ -275,9 +296,8 @@ pub async fn resolve_save(
 }
 
 fn unreachable(e: sqlx::Error) -> SaveError {
-    SaveError::Failed(format!(
-        "the database could not be reached or refused the change ({e})"
-    ))
+    let message = format!("the database could not be reached or refused the change ({e})");
+    SaveError::Failed(failure(&e, message))
 }
 
 /// Begins a unit of work as `user_id`, who must be a site admin of `site_id`.
@@ -288,9 +308,9 @@ async fn as_site_admin(
     what: &str,
 ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, i32), SaveError> {
     let Some(user_id) = user_id else {
-        return Err(SaveError::NotPermitted(format!(
+        return Err(SaveError::NotPermitted(Failure::Refused(format!(
             "{what} needs a logged-in site admin; run `ifind` to log in"
-        )));
+        ))));
     };
     let mut tx = db.begin_as(Some(user_id)).await.map_err(unreachable)?;
     if !users::may_admin(&mut tx, user_id, site_id)
@@ -299,9 +319,9 @@ async fn as_site_admin(
     {
         drop(tx);
         log_refusal(db, user_id, site_id, what).await;
-        return Err(SaveError::NotPermitted(format!(
+        return Err(SaveError::NotPermitted(Failure::Refused(format!(
             "only site admins {what} here; ask one to do it, or for the admin role"
-        )));
+        ))));
     }
     Ok((tx, user_id))
 }

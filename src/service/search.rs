@@ -13,9 +13,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use sqlx::PgConnection;
 
 use crate::db::Db;
+use crate::db::failure::failure;
 use crate::db::histogram;
 use crate::db::replicas::{self, ReadRouter};
-use crate::db::search::{self, MatchCount, SearchPage, SearchRequest};
+use crate::db::search::{self, MatchCount, SearchError, SearchPage, SearchRequest};
+use crate::domain::failure::Failure;
 use crate::domain::histogram::MonthCount;
 
 /// The future of one piece of work on a connection.
@@ -84,22 +86,22 @@ impl Searcher {
 
     /// Runs `work` in a transaction acting as the backend's user, tagged with request
     /// `request_id`'s label and its server pid recorded while it runs, so that
-    /// [`SearchBackend::cancel`] can stop it on the server. `unreachable` words a failure to
+    /// [`Searcher::cancel_search`] can stop it on the server. `unreachable` words a failure to
     /// begin, tag or commit. With read replicas it runs on [`Self::read_target`], and once more
-    /// on the primary when the replica fails ([`replicas::is_replica_failure`]).
+    /// on the primary when the replica fails ([`Failure::is_replica_problem`]).
     async fn tagged<T>(
         &self,
         request_id: u64,
-        unreachable: fn(sqlx::Error) -> String,
-        work: impl for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, String>>,
-    ) -> Result<T, String> {
+        unreachable: fn(sqlx::Error) -> Failure,
+        work: impl for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, Failure>>,
+    ) -> Result<T, Failure> {
         let target = self.read_target().await;
         let result = self
             .tagged_on(&target.db, request_id, unreachable, &work)
             .await;
         match (result, target.replica, &self.reads) {
-            (Err(e), Some(replica), Some(reads)) if replicas::is_replica_failure(&e) => {
-                reads.mark_failed(replica, &e);
+            (Err(e), Some(replica), Some(reads)) if e.is_replica_problem() => {
+                reads.mark_failed(replica, e.message());
                 self.tagged_on(&self.db, request_id, unreachable, &work)
                     .await
             }
@@ -111,9 +113,9 @@ impl Searcher {
         &self,
         db: &Db,
         request_id: u64,
-        unreachable: fn(sqlx::Error) -> String,
-        work: &impl for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, String>>,
-    ) -> Result<T, String> {
+        unreachable: fn(sqlx::Error) -> Failure,
+        work: &impl for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, Failure>>,
+    ) -> Result<T, Failure> {
         let mut tx = db
             .begin_tagged(self.user_id, Some(&Self::label(request_id)))
             .await
@@ -130,20 +132,38 @@ impl Searcher {
         Ok(value)
     }
 
+    /// Runs `work` on `request` as request `request_id` (see [`Self::tagged`]); its error is
+    /// the search's own message, classified.
+    async fn on_request<T: Send>(
+        &self,
+        request_id: u64,
+        request: SearchRequest,
+        unreachable: fn(sqlx::Error) -> Failure,
+        work: impl for<'c> Fn(
+            &'c mut PgConnection,
+            &'c SearchRequest,
+        ) -> BoxFuture<'c, Result<T, SearchError>>
+        + Copy
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<T, Failure> {
+        self.tagged(request_id, unreachable, move |conn| {
+            let request = request.clone();
+            Box::pin(async move { work(conn, &request).await.map_err(Failure::from) })
+        })
+        .await
+    }
+
     /// One page of `request`'s matches (request `request_id`, which [`Searcher::cancel_search`]
     /// stops).
     pub async fn search_page(
         &self,
         request_id: u64,
         request: SearchRequest,
-    ) -> Result<SearchPage, String> {
-        self.tagged(request_id, search_unreachable, move |conn| {
-            let request = request.clone();
-            Box::pin(async move {
-                search::search_in(conn, &request)
-                    .await
-                    .map_err(|e| e.to_string())
-            })
+    ) -> Result<SearchPage, Failure> {
+        self.on_request(request_id, request, search_unreachable, |conn, request| {
+            Box::pin(search::search_in(conn, request))
         })
         .await
     }
@@ -153,14 +173,9 @@ impl Searcher {
         &self,
         request_id: u64,
         request: SearchRequest,
-    ) -> Result<MatchCount, String> {
-        self.tagged(request_id, search_unreachable, move |conn| {
-            let request = request.clone();
-            Box::pin(async move {
-                search::count_in(conn, &request)
-                    .await
-                    .map_err(|e| e.to_string())
-            })
+    ) -> Result<MatchCount, Failure> {
+        self.on_request(request_id, request, search_unreachable, |conn, request| {
+            Box::pin(search::count_in(conn, request))
         })
         .await
     }
@@ -172,19 +187,11 @@ impl Searcher {
         request_id: u64,
         request: SearchRequest,
         budget_ms: u32,
-    ) -> Result<Option<Vec<MonthCount>>, String> {
-        self.tagged(
-            request_id,
-            |e| e.to_string(),
-            move |conn| {
-                let request = request.clone();
-                Box::pin(async move {
-                    histogram::histogram(conn, &request, budget_ms)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-            },
-        )
+    ) -> Result<Option<Vec<MonthCount>>, Failure> {
+        let unreachable = |e: sqlx::Error| failure(&e, e.to_string());
+        self.on_request(request_id, request, unreachable, move |conn, request| {
+            Box::pin(histogram::histogram(conn, request, budget_ms))
+        })
         .await
     }
 
@@ -208,6 +215,11 @@ impl Searcher {
     }
 }
 
-fn search_unreachable(e: sqlx::Error) -> String {
-    format!("the search could not reach the database ({e}); check the connection and try again")
+fn search_unreachable(e: sqlx::Error) -> Failure {
+    failure(
+        &e,
+        format!(
+            "the search could not reach the database ({e}); check the connection and try again"
+        ),
+    )
 }

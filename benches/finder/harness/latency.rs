@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use ifind::app::db_backend::DbSearchBackend;
-use ifind::app::runner::SearchBackend;
+use ifind::app::runner::Finder;
 use ifind::db::search::{
     DEFAULT_COUNT_CAP, DEFAULT_LIMIT, DEFAULT_RANK_WINDOW, SearchPage, SearchRequest, Sort,
 };

@@ -435,7 +435,9 @@ fn a_draft() -> Draft {
 }
 
 fn found(app: &mut App, draft: Result<Option<Draft>, String>) {
-    let draft = draft.map(|d| d.map(Box::new));
+    let draft = draft
+        .map(|d| d.map(Box::new))
+        .map_err(crate::domain::failure::Failure::from);
     app.update(Event::Msg(Msg::DraftFound(draft)));
 }
 

@@ -73,6 +73,7 @@ impl App {
     }
 
     pub fn answer(&mut self, request_id: u64, result: Result<LoginOk, String>) -> Vec<Effect> {
+        let result = result.map_err(crate::domain::failure::Failure::from);
         update(
             &mut self.state,
             Event::Msg(Msg::LoginDone { request_id, result }),

@@ -15,16 +15,16 @@ struct Fake {
     cancelled: Mutex<Vec<u64>>,
 }
 
-impl SearchBackend for Fake {
+impl Finder for Fake {
     fn search(
         &self,
         _request_id: u64,
         request: SearchRequest,
-    ) -> BoxFuture<'_, Result<SearchPage, String>> {
+    ) -> BoxFuture<'_, Result<SearchPage, Failure>> {
         Box::pin(async move {
             match request.query.as_str() {
                 "hang" => std::future::pending().await,
-                "fail" => Err("the database is unreachable".to_string()),
+                "fail" => Err("the database is unreachable".into()),
                 _ => Ok(page(0, 2, false)),
             }
         })
@@ -34,11 +34,11 @@ impl SearchBackend for Fake {
         &self,
         _request_id: u64,
         request: SearchRequest,
-    ) -> BoxFuture<'_, Result<MatchCount, String>> {
+    ) -> BoxFuture<'_, Result<MatchCount, Failure>> {
         Box::pin(async move {
             match request.query.as_str() {
                 "hang" => std::future::pending().await,
-                "fail" => Err("the database is unreachable".to_string()),
+                "fail" => Err("the database is unreachable".into()),
                 _ => Ok(MatchCount::AtLeast(request.count_cap)),
             }
         })
@@ -49,16 +49,24 @@ impl SearchBackend for Fake {
         _request_id: u64,
         request: SearchRequest,
         _budget_ms: u32,
-    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, String>> {
+    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, Failure>> {
         Box::pin(async move {
             match request.query.as_str() {
                 "hang" => std::future::pending().await,
-                "fail" => Err("the database is unreachable".to_string()),
+                "fail" => Err("the database is unreachable".into()),
                 _ => Ok(Some(Vec::new())),
             }
         })
     }
 
+    fn cancel(&self, request_id: u64) {
+        if let Ok(mut c) = self.cancelled.lock() {
+            c.push(request_id);
+        }
+    }
+}
+
+impl Records for Fake {
     fn save(
         &self,
         site_id: i32,
@@ -84,11 +92,7 @@ impl SearchBackend for Fake {
         })
     }
 
-    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, String>> {
-        Box::pin(async { Ok(Vec::new()) })
-    }
-
-    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, String>> {
+    fn lookups(&self, site_id: i32) -> BoxFuture<'_, Result<Lookups, Failure>> {
         Box::pin(async move {
             Ok(Lookups {
                 site_id,
@@ -101,11 +105,11 @@ impl SearchBackend for Fake {
         &self,
         _site_id: i32,
         _interaction_id: i32,
-    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, String>> {
+    ) -> BoxFuture<'_, Result<Vec<AuditEntry>, Failure>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 
-    fn trash(&self, _site_id: i32, _days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, String>> {
+    fn trash(&self, _site_id: i32, _days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, Failure>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 
@@ -130,11 +134,11 @@ impl SearchBackend for Fake {
             Ok(i)
         })
     }
+}
 
-    fn cancel(&self, request_id: u64) {
-        if let Ok(mut c) = self.cancelled.lock() {
-            c.push(request_id);
-        }
+impl Health for Fake {
+    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, Failure>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }
 
@@ -169,7 +173,7 @@ async fn answers_come_back_tagged_with_their_request_id() {
             Some(Msg::SearchFailed {
                 request_id,
                 message,
-            }) => got.push((request_id, message)),
+            }) => got.push((request_id, message.to_string())),
             other => panic!("unexpected {other:?}"),
         }
     }
