@@ -264,3 +264,6 @@ fn owned(spans: Vec<Span<'_>>) -> Vec<Span<'static>> {
         .map(|s| Span::styled(s.content.into_owned(), s.style))
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

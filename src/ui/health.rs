@@ -73,3 +73,6 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect
     }
     status
 }
+
+#[cfg(test)]
+mod tests;

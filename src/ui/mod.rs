@@ -92,3 +92,6 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) ->
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod test_support;

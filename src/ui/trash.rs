@@ -120,3 +120,6 @@ fn days_left(deleted: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> String {
         n => format!("{n} days left"),
     }
 }
+
+#[cfg(test)]
+mod tests;
