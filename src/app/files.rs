@@ -29,19 +29,23 @@ impl Files {
     ) -> Files {
         let (jobs, mut queue) = mpsc::unbounded_channel::<Effect>();
         let task = tokio::spawn(async move {
-            while let Some(effect) = queue.recv().await {
-                let (drafts, last_site) = (drafts.clone(), last_site.clone());
-                let done = tokio::task::spawn_blocking(move || {
-                    perform(effect, &drafts, last_site.as_deref())
-                })
-                .await;
-                match done {
-                    Ok(Some(msg)) => {
+            while let Some(first) = queue.recv().await {
+                let mut waiting = vec![first];
+                while let Ok(next) = queue.try_recv() {
+                    waiting.push(next);
+                }
+                for effect in coalesce(waiting) {
+                    let (drafts, last_site) = (drafts.clone(), last_site.clone());
+                    let done = tokio::task::spawn_blocking(move || {
+                        perform(effect, &drafts, last_site.as_deref())
+                    })
+                    .await;
+                    match done {
                         // The app is closing when nobody listens; the work itself is done.
-                        let _ = answers.send(msg);
+                        Ok(Some(msg)) => drop(answers.send(msg)),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!("a draft or last-site write did not finish: {e}"),
                     }
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!("a draft or last-site write did not finish: {e}"),
                 }
             }
         });
@@ -62,6 +66,42 @@ impl Files {
             tracing::warn!("the file task ended badly: {e}");
         }
     }
+}
+
+/// The draft an effect writes, removes or reads: its user and site.
+fn draft_key(effect: &Effect) -> Option<(&str, i32)> {
+    match effect {
+        Effect::WriteDraft(draft) => Some((draft.user.as_str(), draft.site_id)),
+        Effect::DeleteDraft { user, site_id } | Effect::LookForDraft { user, site_id } => {
+            Some((user.as_str(), *site_id))
+        }
+        _ => None,
+    }
+}
+
+/// The effects that waited, without the draft writes a later write or removal of the same
+/// draft makes pointless (a fast typist queues one per key; with a long note each is a large
+/// file): only what the disk must end up holding, and what a look must see, is written.
+fn coalesce(waiting: Vec<Effect>) -> Vec<Effect> {
+    let superseded = |at: usize| {
+        let Some(key) = waiting
+            .get(at)
+            .filter(|e| matches!(e, Effect::WriteDraft(_)))
+        else {
+            return false;
+        };
+        let key = draft_key(key);
+        waiting[at + 1..]
+            .iter()
+            .find(|later| draft_key(later) == key)
+            .is_some_and(|later| !matches!(later, Effect::LookForDraft { .. }))
+    };
+    let keep: Vec<bool> = (0..waiting.len()).map(|at| !superseded(at)).collect();
+    waiting
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(effect, keep)| keep.then_some(effect))
+        .collect()
 }
 
 /// Performs one file effect; the message to answer with, if any.
@@ -139,6 +179,44 @@ mod tests {
             client_id: None,
             saved_at: None,
         }
+    }
+
+    #[test]
+    fn only_the_last_write_of_a_draft_before_its_next_removal_or_look_is_kept() {
+        let look = || Effect::LookForDraft {
+            user: "maria".into(),
+            site_id: 7,
+        };
+        let other = {
+            let mut d = draft("other site");
+            d.site_id = 8;
+            Effect::WriteDraft(d)
+        };
+        let kept = coalesce(vec![
+            Effect::WriteDraft(draft("a")),
+            other.clone(),
+            Effect::WriteDraft(draft("ab")),
+            look(),
+            Effect::WriteDraft(draft("abc")),
+            Effect::WriteDraft(draft("abcd")),
+        ]);
+        let titles: Vec<String> = kept
+            .iter()
+            .map(|e| match e {
+                Effect::WriteDraft(d) => format!("{}:{}", d.site_id, d.input.title),
+                Effect::LookForDraft { .. } => "look".into(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(titles, ["8:other site", "7:ab", "look", "7:abcd"]);
+        let removed = coalesce(vec![
+            Effect::WriteDraft(draft("x")),
+            Effect::DeleteDraft {
+                user: "maria".into(),
+                site_id: 7,
+            },
+        ]);
+        assert!(matches!(removed.as_slice(), [Effect::DeleteDraft { .. }]));
     }
 
     /// Many writes then a removal, sent at once: performed in order, so the draft is gone; a

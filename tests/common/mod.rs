@@ -194,6 +194,18 @@ async fn ensure_template(admin: &mut PgConnection, admin_url: &str) -> String {
     tpl
 }
 
+/// SQL that drops the login roles of database `name` (`name.user`, see `ifind::db::logins`):
+/// roles belong to the whole cluster and outlive their database.
+fn drop_login_roles(name: &str) -> String {
+    format!(
+        "DO $$ DECLARE r text; BEGIN \
+           FOR r IN SELECT rolname FROM pg_roles WHERE starts_with(rolname, '{name}.') LOOP \
+             EXECUTE format('DROP ROLE %I', r); \
+           END LOOP; \
+         END $$"
+    )
+}
+
 /// A fresh, migrated database for one test.
 pub async fn fresh_db() -> TestDb {
     let base = server_url();
@@ -209,6 +221,11 @@ pub async fn fresh_db() -> TestDb {
         .execute(&mut admin)
         .await
         .expect("drop old test database");
+    // An earlier run's process of the same id may have left its database's login roles.
+    sqlx::raw_sql(&drop_login_roles(&name))
+        .execute(&mut admin)
+        .await
+        .expect("drop old test login roles");
     sqlx::raw_sql(&format!("CREATE DATABASE {name} TEMPLATE {tpl}"))
         .execute(&mut admin)
         .await
@@ -267,6 +284,9 @@ impl Drop for TestDb {
             rt.block_on(async move {
                 if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
                     let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                    let _ = sqlx::raw_sql(&drop_login_roles(&name))
                         .execute(&mut admin)
                         .await;
                     let _ = admin.close().await;
