@@ -136,7 +136,8 @@ struct Parser {
     last_open: Option<usize>,
     filters: Filters,
     /// Raw text of the filter token in force, per field, for "replaced" notes.
-    filter_raw: [Option<String>; 5],
+    /// What each filter was written as last, by [`Filter`] (to say which of two is used).
+    filter_raw: [Option<String>; Filter::ALL.len()],
     ignored: Vec<String>,
 }
 
@@ -156,7 +157,54 @@ fn shown(raw: &str) -> String {
     }
 }
 
-const FIELDS: [&str; 5] = ["type", "lead", "location", "from", "to"];
+/// A field a filter (`name:value`) narrows the search by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Filter {
+    Type,
+    Lead,
+    Location,
+    From,
+    To,
+}
+
+impl Filter {
+    const ALL: [Filter; 5] = [
+        Filter::Type,
+        Filter::Lead,
+        Filter::Location,
+        Filter::From,
+        Filter::To,
+    ];
+
+    /// The name the query language writes before the colon.
+    fn name(self) -> &'static str {
+        match self {
+            Filter::Type => "type",
+            Filter::Lead => "lead",
+            Filter::Location => "location",
+            Filter::From => "from",
+            Filter::To => "to",
+        }
+    }
+
+    /// The filter called `name` (any case), if there is one.
+    fn named(name: &str) -> Option<Filter> {
+        Filter::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    /// A filter of this field written right, for messages.
+    fn example(self) -> &'static str {
+        match self {
+            Filter::Type => "type:meeting",
+            Filter::Lead => "lead:\"Maria Lopez\"",
+            Filter::Location => "location:berlin",
+            Filter::From => "from:2024-03-01",
+            Filter::To => "to:2024-03-31",
+        }
+    }
+}
 
 impl Parser {
     fn peek(&self) -> Option<char> {
@@ -199,9 +247,8 @@ impl Parser {
                 && !name.is_empty()
                 && name.chars().all(char::is_alphabetic)
             {
-                let lname = name.to_lowercase();
-                if let Some(field) = FIELDS.iter().position(|f| *f == lname) {
-                    self.field(field, negate, value, start);
+                if let Some(filter) = Filter::named(name) {
+                    self.field(filter, negate, value, start);
                     continue;
                 }
                 // Most likely a mistyped filter (`typ:call`) or a prefix such as `re:`: drop the
@@ -312,7 +359,7 @@ impl Parser {
     }
 
     /// Applies `name:value` for a known field; a quoted value may follow an empty one.
-    fn field(&mut self, field: usize, negate: bool, value: &str, start: usize) {
+    fn field(&mut self, filter: Filter, negate: bool, value: &str, start: usize) {
         let mut value = value.to_string();
         if value.is_empty() && self.peek().is_some_and(is_quote) {
             let (text, closed) = self.read_quoted();
@@ -325,7 +372,6 @@ impl Parser {
             value = text;
         }
         let raw = self.raw(start);
-        let name = FIELDS[field];
         if negate {
             self.ignored.push(format!(
                 "ignored {}: filters cannot be excluded",
@@ -335,39 +381,35 @@ impl Parser {
         }
         let value = value.trim();
         if value.is_empty() {
-            let example = match name {
-                "type" => "type:meeting",
-                "lead" => "lead:\"Maria Lopez\"",
-                "location" => "location:berlin",
-                "from" => "from:2024-03-01",
-                _ => "to:2024-03-31",
-            };
             self.ignored.push(format!(
-                "ignored {} because a filter needs a value, as in {example}",
-                shown(&raw)
+                "ignored {} because a filter needs a value, as in {}",
+                shown(&raw),
+                filter.example()
             ));
             return;
         }
-        match name {
-            "type" => self.filters.kind = Some(value.to_string()),
-            "lead" => self.filters.lead = Some(value.to_string()),
-            "location" => self.filters.location = Some(value.to_string()),
-            _ => {
+        match filter {
+            Filter::Type => self.filters.kind = Some(value.to_string()),
+            Filter::Lead => self.filters.lead = Some(value.to_string()),
+            Filter::Location => self.filters.location = Some(value.to_string()),
+            Filter::From | Filter::To => {
                 let Some(date) = parse_date(value) else {
                     self.ignored.push(format!(
-                        "ignored {}: dates are YYYY-MM-DD, as in {name}:2024-03-01",
-                        shown(&raw)
+                        "ignored {}: dates are YYYY-MM-DD, as in {}:2024-03-01",
+                        shown(&raw),
+                        filter.name()
                     ));
                     return;
                 };
-                if name == "from" {
+                if filter == Filter::From {
                     self.filters.from = Some(date);
                 } else {
                     self.filters.to = Some(date);
                 }
             }
         }
-        if let Some(old) = self.filter_raw[field].replace(raw.clone()) {
+        let given = &mut self.filter_raw[filter as usize];
+        if let Some(old) = given.replace(raw.clone()) {
             self.ignored.push(format!(
                 "ignored {}: the later {} is used",
                 shown(&old),
