@@ -6,8 +6,8 @@
 //!    threshold for the transaction, and normalises the parser's tsquery texts with
 //!    `to_tsquery('english', $n)` (stemming and stop words are PostgreSQL's), returning them as
 //!    text together with the typed words PostgreSQL drops as stop words. Custom plans because a
-//!    generic plan for full-text queries can be very bad (newest-first over common words went from
-//!    1 ms to 75 ms). A query whose words are all stop words has no text condition.
+//!    generic plan for full-text queries can be very bad for newest-first over common words
+//!    (the figures are in BENCHMARKS.md). A query whose words are all stop words has no text condition.
 //!    The same statement asks the search entry point `ifind_match_ids` (migration 0011) for the
 //!    candidates ([`Candidates`]): no LEAKPROOF mark lets `@@`, ILIKE or `<%` in the Finder's
 //!    own statement run before the row-level security policies or use an index (that was an
@@ -615,7 +615,7 @@ async fn count(conn: &mut PgConnection, spec: &CountSpec<'_>) -> Result<MatchCou
 /// every condition (no `type:` or dates). Not for a text alone that is dense among the site's
 /// newest rows, counted up to the Finder's cap: the statement's own date-ordered walk finds
 /// the cap within a few thousand rows, as the entry point's would, without its second look at
-/// the newest rows (1.5-2 ms at 1,000,000 rows). A dense `lead:` or `location:` is counted
+/// the newest rows (BENCHMARKS.md, schema 1.12.0). A dense `lead:` or `location:` is counted
 /// through its trigram index (a name common lately but rare before: the walk read the whole
 /// site), and so is any count above [`DEFAULT_COUNT_CAP`].
 fn counts_through_index(text: &Text, filters: &Filters, cap: i64) -> bool {

@@ -44,10 +44,10 @@ pub(super) fn has_short_prefix(tsquery: &str) -> bool {
 }
 
 /// A short prefix (`h`, `ho`, `hot` as typed) expands in the `(site_id, search_vector)` index
-/// to every lexeme of the whole table that starts with it, whatever the site: on a site of
-/// 1,686 rows a 2-letter prefix read 1,500 index pages (61 ms, its count 85-135 ms). On a
-/// small site walking the site's own rows is cheaper, so such texts are matched with a
-/// function no index serves and the plan walks the site (2 ms and 6 ms). Whether a site is
+/// to every lexeme of the whole table that starts with it, whatever the site: on a small site
+/// a 2-letter prefix read more index pages than the site has rows (BENCHMARKS.md has the
+/// figures). Walking the site's own rows is cheaper there, so such texts are matched with a
+/// function no index serves and the plan walks the site. Whether a site is
 /// small ([`SMALL_SITE_ROWS`]) is counted once a minute per process; a stale answer costs time,
 /// never results.
 pub(crate) async fn walk_small_site(
