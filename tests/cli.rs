@@ -360,3 +360,63 @@ async fn a_user_from_before_login_roles_gets_one_with_their_password() {
             .expect("hash");
     assert_eq!(stored, "postgresql-login", "the old hash is gone");
 }
+
+/// Output to a pipe whose reader is gone ends the command quietly with 0 (the reader has what
+/// it wanted: `ifind user list | head -1`); output to a full disk is an error that says so,
+/// exit 1. Never a panic. Each command that prints: lists, health, search, audit.
+#[tokio::test]
+async fn a_closed_pipe_ends_quietly_and_a_full_disk_is_a_clear_error() {
+    let t = common::fresh_db().await;
+    let u = t.url.as_str();
+    common::add_ada(u);
+    ok(&ifind(u, &["site", "add", "Leeds"], None));
+    ok(&ifind(u, &["grant", "ada", "Leeds", "admin"], None));
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(
+        &file,
+        "title,type,lead,start,end,timezone\n\
+         Budget call,Phone call,Maria Lopez,2026-03-01 16:00,2026-03-01 16:30,Europe/London\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf8");
+    ok(&ifind(u, &["import", path, "--site", "Leeds"], None));
+    let commands: [&[&str]; 7] = [
+        &["user", "list"],
+        &["site", "list"],
+        &["health"],
+        &["trash", "--site", "Leeds"],
+        &["search", "--site", "Leeds", ""],
+        &["search", "--site", "Leeds", "--format", "json", ""],
+        &["audit", "--user", "ada"],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = common::ifind_app_into(&t, args, writer.into());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?} into a closed pipe: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = common::ifind_app_into(&t, args, full.into());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?} into a full disk: {err}"
+        );
+        assert!(
+            err.contains("cannot write the output") && err.contains("No space left on device"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

@@ -1,5 +1,6 @@
 //! Sites, users and roles.
 
+use super::{say, say_inline};
 use std::io::BufRead;
 
 use anyhow::{Context, Result, bail};
@@ -31,14 +32,14 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
                 .await
                 .map_err(|e| refused(e, "add sites (global administrators do)"))?;
             tx.commit().await?;
-            println!("added site {} (id {})", escape(&site.name), site.site_id);
+            say!("added site {} (id {})", escape(&site.name), site.site_id)?;
         }
         SiteAction::List { format } => {
             let mut conn = db.pool.acquire().await?;
             let list = sites::list(&mut conn).await?;
             match format {
                 ListFormat::Json => {
-                    println!("{}", escape_json(serde_json::to_string_pretty(&list)?));
+                    say!("{}", escape_json(serde_json::to_string_pretty(&list)?))?;
                 }
                 ListFormat::Table => {
                     let rows: Vec<Vec<String>> = list
@@ -53,10 +54,10 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
                             ]
                         })
                         .collect();
-                    print!(
+                    say_inline!(
                         "{}",
                         table(&["ID", "NAME", "STATUS", "INTERACTIONS", "MEMBERS"], &rows)
-                    );
+                    )?;
                 }
             }
         }
@@ -70,7 +71,7 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
                 );
             }
             tx.commit().await?;
-            println!("deactivated site {}", escape(&site.name));
+            say!("deactivated site {}", escape(&site.name))?;
         }
     }
     Ok(())
@@ -143,13 +144,13 @@ async fn user_add(
         .map_err(|e| refused(e, "add users"))?;
     tx.commit().await?;
     if first && !admin {
-        println!(
+        say!(
             "added user {} (id {}) as the first global administrator",
             escape(&user.username),
             user.user_id
-        );
+        )?;
     } else {
-        println!(
+        say!(
             "added user {} (id {}){}",
             escape(&user.username),
             user.user_id,
@@ -158,7 +159,7 @@ async fn user_add(
             } else {
                 ""
             }
-        );
+        )?;
     }
     Ok(())
 }
@@ -170,7 +171,7 @@ async fn user_list(db: &Db, format: ListFormat) -> Result<()> {
     let counts = users::site_counts(&mut conn).await?;
     match format {
         ListFormat::Json => {
-            println!("{}", escape_json(serde_json::to_string_pretty(&list)?));
+            say!("{}", escape_json(serde_json::to_string_pretty(&list)?))?;
         }
         ListFormat::Table => {
             let rows: Vec<Vec<String>> = list
@@ -198,7 +199,7 @@ async fn user_list(db: &Db, format: ListFormat) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!(
+            say_inline!(
                 "{}",
                 table(
                     &[
@@ -212,7 +213,7 @@ async fn user_list(db: &Db, format: ListFormat) -> Result<()> {
                     ],
                     &rows
                 )
-            );
+            )?;
         }
     }
     Ok(())
@@ -229,7 +230,7 @@ async fn user_deactivate(db: &Db, username: &str) -> Result<()> {
         );
     }
     tx.commit().await?;
-    println!("deactivated user {}", escape(&user.username));
+    say!("deactivated user {}", escape(&user.username))?;
     Ok(())
 }
 
@@ -281,7 +282,7 @@ async fn user_passwd(
         .await
         .map_err(|e| refused(e, "change another user's password"))?;
     tx.commit().await?;
-    println!("changed the password of {}", escape(&user.username));
+    say!("changed the password of {}", escape(&user.username))?;
     Ok(())
 }
 
@@ -302,12 +303,12 @@ pub async fn grant(ctx: &Ctx, username: &str, site_name: &str, role: Role) -> Re
             )
         })?;
     tx.commit().await?;
-    println!(
+    say!(
         "{} is now {} at {}",
         escape(&user.username),
         role.as_str(),
         escape(&site.name)
-    );
+    )?;
     Ok(())
 }
 
@@ -325,11 +326,11 @@ pub async fn revoke(ctx: &Ctx, username: &str, site_name: &str) -> Result<()> {
         );
     }
     tx.commit().await?;
-    println!(
+    say!(
         "{} no longer has a role at {}",
         escape(&user.username),
         escape(&site.name)
-    );
+    )?;
     Ok(())
 }
 

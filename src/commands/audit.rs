@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use super::Ctx;
@@ -36,15 +36,14 @@ pub async fn audit(ctx: &Ctx, args: AuditArgs) -> Result<()> {
         (None, None) => bail!("say whose trail to print: --interaction ID or --user NAME"),
     };
     drop(conn);
+    let text = match args.format {
+        AuditFormat::Json => escape_json(serde_json::to_string_pretty(&entries)?) + "\n",
+        AuditFormat::Text => render(&entries, by_user),
+    };
     let mut out = std::io::stdout().lock();
-    match args.format {
-        AuditFormat::Json => {
-            let text = escape_json(serde_json::to_string_pretty(&entries)?);
-            writeln!(out, "{text}")?;
-        }
-        AuditFormat::Text => write!(out, "{}", render(&entries, by_user))?,
-    }
-    out.flush()?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write the output")?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! `ifind search`, `import`, `export` and `seed`.
 
+use super::say;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
@@ -167,15 +168,17 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         eprintln!("note: {note}");
     }
     let mut out = std::io::stdout().lock();
-    match args.format {
-        OutputFormat::Table => print_table(&mut out, &page)?,
-        OutputFormat::Json => print_json(&mut out, &page, &site.name, &request)?,
+    let written = match args.format {
+        OutputFormat::Table => print_table(&mut out, &page),
+        OutputFormat::Json => print_json(&mut out, &page, &site.name, &request),
         OutputFormat::Csv => {
             let rows: Vec<Interaction> = page.hits.iter().map(|h| h.interaction.clone()).collect();
-            crate::csvio::write_csv(&mut out, &rows)?;
+            crate::csvio::write_csv(&mut out, &rows).map_err(anyhow::Error::from)
         }
-    }
-    out.flush()?;
+    };
+    written
+        .and_then(|()| Ok(out.flush()?))
+        .context("cannot write the output")?;
     if !matches!(args.format, OutputFormat::Json) {
         if let Some(count) = &page.count {
             eprintln!(
@@ -294,13 +297,13 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     bar.finish_and_clear();
     let secs = report.elapsed.as_secs_f64().max(1e-9);
-    println!(
+    say!(
         "imported {} interactions into {} in {:.2} s ({} rows/s)",
         thousands(report.rows),
         site.name,
         secs,
         thousands((report.rows as f64 / secs) as u64)
-    );
+    )?;
     Ok(())
 }
 
@@ -437,16 +440,16 @@ pub async fn seed(ctx: &Ctx, sites: u32, interactions: u64, seed: u64) -> Result
     let report = crate::seed::seed(&db, &opts, &|done, _| bar.set_position(done)).await?;
     bar.finish_and_clear();
     let secs = report.elapsed.as_secs_f64().max(1e-9);
-    println!(
+    say!(
         "seeded {} sites, {} users and {} interactions in {:.1} s ({} rows/s)",
         report.sites.len(),
         report.users,
         thousands(report.interactions),
         secs,
         thousands((report.interactions as f64 / secs) as u64)
-    );
+    )?;
     if let Some((_, name, rows)) = report.sites.iter().max_by_key(|(_, _, n)| *n) {
-        println!("largest site: {name} ({} interactions)", thousands(*rows));
+        say!("largest site: {name} ({} interactions)", thousands(*rows))?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `ifind migrate` and `ifind db status|start|stop`: the schema and the embedded cluster.
 
+use super::say;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -55,10 +56,12 @@ pub async fn migrate(ctx: &Ctx) -> Result<()> {
     let mut conn = db.pool.acquire().await?;
     let applied = migrate::run(&mut conn).await?;
     for m in &applied {
-        println!(
+        say!(
             "applied migration {:04} {} (schema {})",
-            m.number, m.name, m.version
-        );
+            m.number,
+            m.name,
+            m.version
+        )?;
     }
     let version = migrate::check(&mut conn).await?;
     if embedded {
@@ -69,52 +72,53 @@ pub async fn migrate(ctx: &Ctx) -> Result<()> {
     drop(conn);
     // A seed killed while loading leaves its dropped indexes missing; put them back.
     for name in crate::seed::restore_indexes(&db).await? {
-        println!("re-created missing index {name}");
+        say!("re-created missing index {name}")?;
     }
     if applied.is_empty() {
-        println!("schema {version} is up to date");
+        say!("schema {version} is up to date")?;
     } else {
-        println!("schema is now {version}");
+        say!("schema is now {version}")?;
     }
     Ok(())
 }
 
 /// What `ifind db status` prints of the embedded cluster.
-fn print_status(s: &ClusterStatus) {
-    println!(
+fn print_status(s: &ClusterStatus) -> Result<()> {
+    say!(
         "embedded cluster: {}",
         if s.running { "running" } else { "stopped" }
-    );
+    )?;
     if let Some(pid) = s.pid {
-        println!("pid:        {pid}");
+        say!("pid:        {pid}")?;
     }
-    println!("directory:  {}", s.root.display());
+    say!("directory:  {}", s.root.display())?;
     if s.used_fallback {
-        println!(
+        say!(
             "            (the configured data dir is not reachable by the server's OS \
              user, so the cluster lives here)"
-        );
+        )?;
     }
-    println!("data:       {}", s.data_dir.display());
-    println!("socket:     {}", s.socket_dir.display());
-    println!(
+    say!("data:       {}", s.data_dir.display())?;
+    say!("socket:     {}", s.socket_dir.display())?;
+    say!(
         "binaries:   {} (PostgreSQL {})",
         s.bindir.display(),
         s.server_version
-    );
+    )?;
     if let Some(user) = &s.os_user {
-        println!("runs as:    {user}");
+        say!("runs as:    {user}")?;
     }
     match s.lockout {
-        Some(l) if l.max_failures > 0 => println!(
+        Some(l) if l.max_failures > 0 => say!(
             "lockout:    after {} failed logins a user name waits {} s (ifind_auth)",
-            l.max_failures, l.lockout_secs
-        ),
-        Some(_) => println!(
+            l.max_failures,
+            l.lockout_secs
+        )?,
+        Some(_) => say!(
             "lockout:    off (embedded.login_max_failures = 0); failed logins are only \
              delayed"
-        ),
-        None => println!(
+        )?,
+        None => say!(
             "lockout:    off: ifind_auth.so is not installed{}, so failed logins are \
              only delayed; {LOCKOUT_INSTALL_HINT}, then `ifind db stop` so that the next \
              start loads it",
@@ -122,17 +126,18 @@ fn print_status(s: &ClusterStatus) {
                 .as_ref()
                 .map(|d| format!(" in {}", d.display()))
                 .unwrap_or_default()
-        ),
+        )?,
     }
     if s.needs_restart {
-        println!(
+        say!(
             "            the running server has older settings: `ifind db stop`, then \
              any command starts it with the new ones"
-        );
+        )?;
     }
     if !s.initialized {
-        println!("not initialised yet: `ifind db start` (or any command) creates it");
+        say!("not initialised yet: `ifind db start` (or any command) creates it")?;
     }
+    Ok(())
 }
 
 pub async fn db(ctx: &Ctx, action: DbAction) -> Result<()> {
@@ -144,32 +149,32 @@ pub async fn db(ctx: &Ctx, action: DbAction) -> Result<()> {
                 crate::db::pool::redact(url)
             );
         }
-        println!(
+        say!(
             "database: {} (configured; the embedded cluster is not used)",
             crate::db::pool::redact(url)
-        );
+        )?;
         return Ok(());
     }
     let cluster = cluster(ctx)?;
     match action {
-        DbAction::Status => print_status(&cluster.status()?),
+        DbAction::Status => print_status(&cluster.status()?)?,
         DbAction::Start => {
             cluster
                 .ensure_running()
                 .await
                 .context("could not start the embedded cluster")?;
             let s = cluster.status()?;
-            println!(
+            say!(
                 "embedded cluster running (pid {}) in {}",
                 s.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
                 s.root.display()
-            );
+            )?;
         }
         DbAction::Stop => {
             if cluster.stop().await? {
-                println!("embedded cluster stopped");
+                say!("embedded cluster stopped")?;
             } else {
-                println!("embedded cluster was not running");
+                say!("embedded cluster was not running")?;
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `ifind health`: the database dashboard (`crate::db::health`) as a table or JSON. Exits 1
 //! when a check is critical, so monitoring can call it.
 
+use super::{say, say_inline};
 use anyhow::{Result, bail};
 use chrono::{DateTime, Utc};
 
@@ -43,7 +44,7 @@ pub async fn health(ctx: &Ctx, format: ListFormat) -> Result<()> {
         checks.extend(health::replica_checks(&reads).await);
     }
     match format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&checks)?),
+        ListFormat::Json => say!("{}", serde_json::to_string_pretty(&checks)?)?,
         ListFormat::Table => {
             let rows: Vec<Vec<String>> = checks
                 .iter()
@@ -56,10 +57,10 @@ pub async fn health(ctx: &Ctx, format: ListFormat) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!(
+            say_inline!(
                 "{}",
                 table(&["CHECK", "VERDICT", "VALUE", "THRESHOLD"], &rows)
-            );
+            )?;
         }
     }
     let worst = checks

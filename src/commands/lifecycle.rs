@@ -5,6 +5,7 @@
 //! what has been in the trash longer than `retention.trash_days`, in short batches, so it can be
 //! stopped at any moment and run again.
 
+use super::{say, say_inline};
 use anyhow::{Result, bail};
 use chrono::Utc;
 use futures::future::BoxFuture;
@@ -52,7 +53,7 @@ pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
                     })
                 })
                 .collect();
-            println!("{}", escape_json(serde_json::to_string_pretty(&rows)?));
+            say!("{}", escape_json(serde_json::to_string_pretty(&rows)?))?;
         }
         ListFormat::Table => {
             let rows: Vec<Vec<String>> = items
@@ -66,12 +67,12 @@ pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
                     ]
                 })
                 .collect();
-            print!("{}", table(&["ID", "DELETED (UTC)", "BY", "TITLE"], &rows));
-            println!(
+            say_inline!("{}", table(&["ID", "DELETED (UTC)", "BY", "TITLE"], &rows))?;
+            say!(
                 "{} in the trash of {} (restorable for {days} days: `ifind restore ID --site NAME`)",
                 thousands(i64::try_from(items.len()).unwrap_or(i64::MAX)),
                 escape(&site.name)
-            );
+            )?;
         }
     }
     Ok(())
@@ -100,12 +101,12 @@ pub async fn restore(ctx: &Ctx, id: i32, site: &str) -> Result<()> {
     };
     match restored {
         Ok(i) => {
-            println!(
+            say!(
                 "restored {} \"{}\" in {}",
                 i.interaction_id,
                 escape(&i.title),
                 escape(&site.name)
-            );
+            )?;
             Ok(())
         }
         Err(SaveError::Gone) => bail!(
@@ -126,7 +127,7 @@ pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
     let mut conn = db.pool.acquire().await?;
     let waiting = trash::purgeable(&mut conn, before).await?;
     if dry_run || waiting == 0 {
-        println!(
+        say!(
             "{} interaction{} deleted more than {days} days ago{}",
             thousands(waiting),
             if waiting == 1 { "" } else { "s" },
@@ -135,7 +136,7 @@ pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
             } else {
                 "; nothing to purge"
             }
-        );
+        )?;
         return Ok(());
     }
     drop(conn);
@@ -143,12 +144,12 @@ pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
         Box::pin(trash::purge_batch(conn, before, 1000))
     })
     .await?;
-    println!(
+    say!(
         "purged {} interaction{} deleted before {}",
         thousands(i64::try_from(total).unwrap_or(i64::MAX)),
         if total == 1 { "" } else { "s" },
         before.format("%Y-%m-%d %H:%M UTC")
-    );
+    )?;
     Ok(())
 }
 
@@ -163,7 +164,7 @@ pub async fn archive(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
     let waiting = archive::archivable(&mut conn, before).await?;
     drop(conn);
     if dry_run || waiting == 0 {
-        println!(
+        say!(
             "{} interaction{} untouched for {days} days{}",
             thousands(waiting),
             if waiting == 1 { "" } else { "s" },
@@ -172,7 +173,7 @@ pub async fn archive(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
             } else {
                 "; nothing to archive"
             }
-        );
+        )?;
         return Ok(());
     }
     let total = in_batches(&db, waiting, "archiving", |conn| {
@@ -181,14 +182,14 @@ pub async fn archive(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
     .await?;
     let mut conn = db.pool.acquire().await?;
     let held = archive::count(&mut conn).await?;
-    println!(
+    say!(
         "archived {} interaction{} last changed before {} (the archive now holds {}); \
          `ifind search --archive` and the Finder's `a` include them, read-only",
         thousands(i64::try_from(total).unwrap_or(i64::MAX)),
         if total == 1 { "" } else { "s" },
         before.format("%Y-%m-%d"),
         thousands(held)
-    );
+    )?;
     Ok(())
 }
 
@@ -216,16 +217,16 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
     );
     if dry_run {
         tx.rollback().await?;
-        println!("{name:?} is mentioned in {what}; run without --dry-run to erase it");
+        say!("{name:?} is mentioned in {what}; run without --dry-run to erase it")?;
     } else if total == 0 {
         tx.rollback().await?;
-        println!("{name:?} is not mentioned anywhere; nothing changed");
+        say!("{name:?} is not mentioned anywhere; nothing changed")?;
     } else {
         tx.commit().await?;
-        println!(
+        say!(
             "erased {name:?} from {what}: every mention now reads {}",
             erase::ERASED
-        );
+        )?;
     }
     if !dry_run {
         // This machine's unsaved drafts may mention the name too (nothing else ifind writes
@@ -233,10 +234,10 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
         let drafts = ctx.paths.state_dir.join("drafts");
         match crate::service::drafts::erase_name(&drafts, name, erase::ERASED) {
             Ok(0) => {}
-            Ok(n) => println!(
+            Ok(n) => say!(
                 "erased it from {n} unsaved draft{} on this machine",
                 if n == 1 { "" } else { "s" }
-            ),
+            )?,
             Err(e) => bail!(
                 "the database is erased, but the drafts in {} could not be ({e}); check that                  folder and run the erase again",
                 drafts.display()

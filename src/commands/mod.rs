@@ -21,6 +21,28 @@ use crate::cli::{Cli, Command};
 use crate::config::{Config, Paths};
 use crate::db::Db;
 
+/// `println!` that hands back a failed write instead of panicking: a closed pipe
+/// (`ifind user list | head -1`) ends the command quietly with 0 (see [`main`]), a full disk is
+/// an error that says so.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+            .map_err(|e| anyhow::Error::new(e).context("cannot write the output"))
+    }};
+}
+pub(crate) use say;
+
+/// [`say!`] without the line break (`print!`).
+macro_rules! say_inline {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*)
+            .map_err(|e| anyhow::Error::new(e).context("cannot write the output"))
+    }};
+}
+pub(crate) use say_inline;
+
 /// What every command gets: the configuration and where things live.
 pub struct Ctx {
     pub config: Config,
@@ -76,6 +98,8 @@ pub fn main() -> i32 {
     let result = runtime.block_on(run(&ctx, cli.command));
     match result {
         Ok(()) => 0,
+        // The reader went away (`| head`): what it wanted it has; nothing failed.
+        Err(e) if closed_output(&e) => 0,
         Err(e) => {
             // The message may quote what the person typed (a name, a query): the log file gets
             // it at debug level only; the person sees it on stderr.
@@ -85,6 +109,13 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// Whether `e` is a write to a pipe whose reader has gone: an I/O error of the command itself
+/// (not one from the database driver, which wraps its own).
+fn closed_output(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// The subcommand's name as the log shows it (`Search`, `Erase`, ... or `Tui`), without its

@@ -323,6 +323,22 @@ fn run_ifind_env(
     args: &[&str],
     stdin: Option<&str>,
 ) -> Output {
+    run_ifind_into(url, owner_url, args, stdin, Stdio::piped())
+}
+
+/// [`ifind_app`] with its standard output going to `stdout` (a pipe nobody reads, a full
+/// device), its standard error captured.
+pub fn ifind_app_into(t: &TestDb, args: &[&str], stdout: Stdio) -> Output {
+    run_ifind_into(Some(&t.app_url), Some(&t.url), args, None, stdout)
+}
+
+fn run_ifind_into(
+    url: Option<&str>,
+    owner_url: Option<&str>,
+    args: &[&str],
+    stdin: Option<&str>,
+    stdout: Stdio,
+) -> Output {
     let home = tempfile::tempdir().expect("temp home");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ifind"));
     match url {
@@ -342,7 +358,7 @@ fn run_ifind_env(
         .env("XDG_STATE_HOME", home.path().join("state"))
         .env("XDG_DATA_HOME", home.path().join("data"))
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("run ifind");
     if let (Some(mut pipe), Some(text)) = (child.stdin.take(), stdin) {
