@@ -328,31 +328,72 @@ fn out_of_range(
     (!allowed.contains(&value)).then(|| (section, key, format!("is {value}{advice}")))
 }
 
+/// Why a config file could not be read as text.
+struct Unreadable {
+    path: PathBuf,
+    /// There is no file at the path.
+    not_found: bool,
+    /// The cause in words, when it is not about access (not UTF-8).
+    content: Option<String>,
+    io: Option<std::io::Error>,
+}
+
+impl Unreadable {
+    /// The error to show: the content's problem, or the I/O error with `advice` (what to check
+    /// for a file that cannot be opened).
+    fn advise(self, advice: &str) -> ConfigError {
+        let message = match (self.content, self.io) {
+            (Some(content), _) => content,
+            (None, Some(e)) => format!("cannot read the config file ({e}); {advice}"),
+            (None, None) => format!("cannot read the config file; {advice}"),
+        };
+        ConfigError {
+            path: self.path,
+            line: None,
+            key: None,
+            message,
+        }
+    }
+}
+
+/// The text of the config file at `path`: read as bytes, then checked to be UTF-8 (TOML is), so
+/// that a file in another encoding is said to be one, not taken for a permissions problem.
+fn read_text(path: &Path) -> Result<String, Unreadable> {
+    let unreadable = |not_found, content, io| Unreadable {
+        path: path.to_path_buf(),
+        not_found,
+        content,
+        io,
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| unreadable(e.kind() == std::io::ErrorKind::NotFound, None, Some(e)))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        unreadable(
+            false,
+            Some(format!(
+                "the config file is not UTF-8 text (the first byte that is not is on line \
+                 {line}); save it as UTF-8"
+            )),
+            None,
+        )
+    })
+}
+
 impl Config {
     /// Loads the configuration: `explicit` (from `--config`, which must exist) or the platform
     /// file (optional), then the environment's database URL.
     pub fn load(explicit: Option<&Path>, paths: &Paths) -> Result<Config, ConfigError> {
         let mut config = match explicit {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-                    path: path.to_path_buf(),
-                    line: None,
-                    key: None,
-                    message: format!("cannot read the config file ({e}); check the --config path"),
-                })?;
-                Config::parse(&text, path)?
-            }
-            None => match std::fs::read_to_string(&paths.config_file) {
+            Some(path) => match read_text(path) {
+                Ok(text) => Config::parse(&text, path)?,
+                Err(e) => return Err(e.advise("check the --config path")),
+            },
+            None => match read_text(&paths.config_file) {
                 Ok(text) => Config::parse(&text, &paths.config_file)?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
-                Err(e) => {
-                    return Err(ConfigError {
-                        path: paths.config_file.clone(),
-                        line: None,
-                        key: None,
-                        message: format!("cannot read the config file ({e}); fix its permissions"),
-                    });
-                }
+                Err(e) if e.not_found => Config::default(),
+                Err(e) => return Err(e.advise("fix its permissions")),
             },
         };
         for var in ["IFIND_DATABASE_URL", "DATABASE_URL"] {

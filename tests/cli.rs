@@ -420,3 +420,33 @@ async fn a_closed_pipe_ends_quietly_and_a_full_disk_is_a_clear_error() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// A config file in another encoding is said to be one (with the line), not taken for a
+/// permissions problem; `[keys]` cannot take ctrl-c from quitting.
+#[tokio::test]
+async fn a_config_that_is_not_utf8_or_takes_ctrl_c_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, b"[ui]\ntheme = \"light\"\n# caf\xe9\n").expect("write");
+    let config = path.to_str().expect("utf8 path");
+    let out = ifind(
+        "postgres://unused@localhost/x",
+        &["--config", config, "site", "list"],
+        None,
+    );
+    let err = fails(&out, 2);
+    assert!(err.contains("not UTF-8") && err.contains("line 3"), "{err}");
+    assert!(!err.contains("permission"), "{err}");
+
+    std::fs::write(&path, "[keys]\ncopy = [\"ctrl-c\"]\n").expect("write");
+    let out = ifind(
+        "postgres://unused@localhost/x",
+        &["--config", config, "site", "list"],
+        None,
+    );
+    let err = fails(&out, 2);
+    assert!(
+        err.contains("keys.copy") && err.contains("ctrl-c always quits"),
+        "{err}"
+    );
+}

@@ -30,6 +30,11 @@ pub struct Key {
 }
 
 impl Key {
+    /// Ctrl-C, which always quits ([`KeyMap::action`]).
+    pub fn ctrl_c() -> Key {
+        Key::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+    }
+
     /// A key with modifiers, normalised the way terminals report it: a character carries its
     /// case, not a SHIFT flag, except with Ctrl, where letters are always lower case.
     pub fn new(code: KeyCode, modifiers: KeyModifiers) -> Key {
@@ -193,6 +198,17 @@ impl KeyMap {
     /// same screen.
     pub fn checked(overrides: &BTreeMap<String, Vec<String>>) -> Result<KeyMap, KeysError> {
         for (name, keys) in overrides {
+            if name != Action::ForceQuit.name()
+                && keys.iter().any(|k| k.parse::<Key>() == Ok(Key::ctrl_c()))
+            {
+                return Err(KeysError {
+                    entry: Some(name.clone()),
+                    message: format!(
+                        "key \"ctrl-c\" cannot do \"{name}\": ctrl-c always quits, so that \
+                         there is always a way out; give \"{name}\" another key"
+                    ),
+                });
+            }
             let one = BTreeMap::from([(name.clone(), keys.clone())]);
             KeyMap::with_overrides(&one).map_err(|message| KeysError {
                 entry: Some(name.clone()),
@@ -291,10 +307,13 @@ impl KeyMap {
             return None;
         }
         let key = Key::of(event);
-        self.bindings
+        let bound = self
+            .bindings
             .iter()
             .find(|(m, k, _)| *m == mode && *k == key)
-            .map(|(_, _, a)| *a)
+            .map(|(_, _, a)| *a);
+        // Ctrl-C always quits, whatever `[keys]` unbound: there is always a way out.
+        bound.or_else(|| (key == Key::ctrl_c()).then_some(Action::ForceQuit))
     }
 
     /// The keys bound to `action` in `mode`, in binding order.

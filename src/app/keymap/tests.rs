@@ -136,3 +136,29 @@ fn a_letter_for_an_action_of_text_fields_only_is_refused() {
     let err = KeyMap::with_overrides(&overrides).expect_err("q would only ever type");
     assert!(err.contains("\"q\"") && err.contains("save"), "{err}");
 }
+
+#[test]
+fn ctrl_c_always_quits_and_cannot_be_given_to_another_action() {
+    let unbound = BTreeMap::from([
+        ("quit".to_string(), Vec::new()),
+        ("force_quit".to_string(), Vec::new()),
+        ("back".to_string(), Vec::new()),
+    ]);
+    let map = KeyMap::checked(&unbound).expect("unbinding is allowed");
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    for mode in Mode::ALL {
+        assert_eq!(
+            map.action(mode, &ctrl_c),
+            Some(Action::ForceQuit),
+            "{mode:?} has a way out"
+        );
+    }
+    let taken = BTreeMap::from([("copy".to_string(), vec!["ctrl-c".to_string()])]);
+    let err = KeyMap::checked(&taken).expect_err("ctrl-c is taken");
+    assert_eq!(err.entry.as_deref(), Some("copy"));
+    assert!(
+        err.message.contains("ctrl-c always quits"),
+        "{}",
+        err.message
+    );
+}
