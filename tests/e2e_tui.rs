@@ -321,3 +321,42 @@ async fn a_save_in_one_window_appears_in_the_other() {
     quit_and_check_terminal(&mut watcher);
     quit_and_check_terminal(&mut editor);
 }
+
+/// A TUI started where a crashed one left its screen (the alternate screen still on, with its
+/// text) clears it first: nothing of the old screen shows through the new one's blank cells.
+#[tokio::test]
+async fn a_start_after_a_crash_clears_what_the_crashed_one_left() {
+    let t = common::fresh_db().await;
+    common::add_ada(&t.url);
+    let home = tempfile::tempdir().expect("temp home");
+    let dir = |name: &str| {
+        home.path()
+            .join(name)
+            .to_str()
+            .expect("utf-8 path")
+            .to_string()
+    };
+    let (config, state, data) = (dir("config"), dir("state"), dir("data"));
+    let leftover = "printf '\\033[?1049h\\033[25;10HLEFT-BY-A-CRASH\\033[3;60HSTALE'; exec \"$0\"";
+    let mut tui = Tmux::start(
+        &["sh", "-c", leftover, env!("CARGO_BIN_EXE_ifind")],
+        &[
+            ("DATABASE_URL", None),
+            ("IFIND_USER", None),
+            ("IFIND_DATABASE_URL", Some(&t.app_url)),
+            ("IFIND_OWNER_URL", Some(&t.url)),
+            ("XDG_CONFIG_HOME", Some(&config)),
+            ("XDG_STATE_HOME", Some(&state)),
+            ("XDG_DATA_HOME", Some(&data)),
+        ],
+        WIDTH,
+        HEIGHT,
+    );
+    let screen = tui.wait_text("ifind · log in");
+    assert!(
+        !screen.contains("LEFT-BY-A-CRASH") && !screen.contains("STALE"),
+        "the old screen shows through:\n{screen}"
+    );
+    tui.send_keys(&["Escape"]);
+    assert_eq!(tui.wait_for_exit().status, 0);
+}

@@ -99,6 +99,11 @@ async fn run_app(
     let _restore = Restore {
         mouse: options.mouse,
     };
+    // A crashed ifind may have left its screen (the alternate screen stays on): the first frame
+    // only draws what differs from a blank screen, so blank it for real first.
+    terminal
+        .clear()
+        .context("cannot clear the terminal; run ifind in an interactive terminal")?;
     if options.mouse {
         // Runs before ratatui's own hook, which then restores the rest of the terminal.
         let previous = std::panic::take_hook();
