@@ -72,8 +72,9 @@ impl DraftStore {
         crate::private_files::write_private(&self.path(&draft.user, draft.site_id), &json)
     }
 
-    /// The draft of `user` on site `site_id`, if there is one. A file that cannot be read or
-    /// understood is an error naming the file (and is left in place for the person to rescue).
+    /// The draft of `user` on site `site_id`, if there is one. A file that cannot be understood
+    /// is moved aside whole (beside it, `.damaged-<time>` added to its name), so that the next
+    /// form's draft cannot overwrite it, and is an error naming where it went.
     pub fn read(&self, user: &str, site_id: i32) -> Result<Option<Draft>, String> {
         let path = self.path(user, site_id);
         let bytes = match std::fs::read(&path) {
@@ -81,8 +82,10 @@ impl DraftStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(unreadable(&path, &e.to_string())),
         };
-        let draft: Draft =
-            serde_json::from_slice(&bytes).map_err(|e| unreadable(&path, &e.to_string()))?;
+        let draft: Draft = match serde_json::from_slice(&bytes) {
+            Ok(draft) => draft,
+            Err(e) => return Err(move_aside(&path, &e.to_string())),
+        };
         if draft.user != user || draft.site_id != site_id {
             return Ok(None);
         }
@@ -95,6 +98,26 @@ impl DraftStore {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+/// Moves the damaged draft at `path` aside and says where it is now (or, if it cannot be
+/// moved, that it was left in place).
+fn move_aside(path: &Path, why: &str) -> String {
+    let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".damaged-{stamp}"));
+    let aside = PathBuf::from(aside);
+    match std::fs::rename(path, &aside) {
+        Ok(()) => format!(
+            "a saved draft cannot be read ({why}); it was moved whole to {}: open it in an \
+             editor to rescue the text, then delete it",
+            aside.display()
+        ),
+        Err(e) => format!(
+            "{}; moving it aside failed too ({e})",
+            unreadable(path, why)
+        ),
     }
 }
 
@@ -190,13 +213,26 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_draft_is_an_error_that_names_the_file() {
+    fn a_damaged_draft_is_moved_aside_whole_and_its_new_path_named() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = DraftStore::new(dir.path());
         std::fs::write(store.path("maria", 7), b"{ half a dra").expect("write");
         let err = store.read("maria", 7).expect_err("damaged");
-        assert!(err.contains("maria@7.json"), "{err}");
-        assert!(store.path("maria", 7).exists(), "left in place");
+        let moved: Vec<PathBuf> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        assert_eq!(moved.len(), 1, "{moved:?}");
+        let aside = moved[0].to_str().expect("utf-8").to_string();
+        assert!(aside.contains("maria@7.json.damaged-"), "{aside}");
+        assert!(err.contains(&aside), "the full path is named: {err}");
+        assert_eq!(std::fs::read(&moved[0]).expect("read"), b"{ half a dra");
+        // The next form's draft goes to the usual file and leaves the damaged one alone.
+        let mut next = draft("maria");
+        next.input.title = "New text".into();
+        store.write(&next, Utc::now()).expect("write");
+        assert_eq!(std::fs::read(&moved[0]).expect("read"), b"{ half a dra");
+        assert!(store.read("maria", 7).expect("readable").is_some());
     }
 
     #[cfg(unix)]
