@@ -203,6 +203,41 @@ async fn a_deleted_record_is_gone_not_a_conflict() {
     assert_eq!(err, SaveError::Gone);
 }
 
+/// An interaction archived while its form was open is said to be archived (and where to find
+/// it), not deleted; the same for a delete.
+#[tokio::test]
+async fn an_archived_record_is_said_to_be_archived_not_deleted() {
+    let w = world().await;
+    let v = validate(&typed("Old visit")).expect("valid");
+    let created = save(&w.app, Some(w.editor), w.north, FormTarget::New, v.clone())
+        .await
+        .expect("created");
+    let mut tx = w.t.db.pool.begin().await.expect("begin");
+    let moved = ifind::db::archive::archive_batch(&mut tx, chrono::Utc::now(), 10)
+        .await
+        .expect("archive");
+    tx.commit().await.expect("commit");
+    assert_eq!(moved, 1);
+    let target = FormTarget::Edit {
+        interaction_id: created.interaction_id,
+        version: 1,
+    };
+    let err = save(&w.app, Some(w.editor), w.north, target, v)
+        .await
+        .expect_err("archived");
+    assert_eq!(err, SaveError::Archived);
+    assert!(
+        err.message().contains("moved to the archive"),
+        "{}",
+        err.message()
+    );
+    let err =
+        ifind::service::records::delete(&w.app, Some(w.admin), w.north, created.interaction_id, 1)
+            .await
+            .expect_err("archived");
+    assert_eq!(err, SaveError::Archived);
+}
+
 #[tokio::test]
 async fn viewers_and_other_sites_are_refused_and_nothing_is_written() {
     let w = world().await;

@@ -109,6 +109,9 @@ pub fn deleted(
             by.as_deref().unwrap_or("someone")
         ),
         Err(SaveError::Gone) => format!("\"{title}\" was already deleted"),
+        Err(SaveError::Archived) => format!(
+            "not deleted: \"{title}\" was moved to the archive meanwhile, where it is read-only"
+        ),
         Err(e) => e.message(),
     });
     if state.screen() == Screen::Finder {

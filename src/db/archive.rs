@@ -84,3 +84,20 @@ pub async fn get(
         .fetch_optional(conn)
         .await
 }
+
+/// Whether the archive holds interaction `interaction_id` of `site_id` (as the connection's
+/// user sees it: only sites they may read).
+pub async fn holds(
+    conn: &mut PgConnection,
+    site_id: i32,
+    interaction_id: i32,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM interactions_archive \
+                         WHERE site_id = $1 AND interaction_id = $2)",
+    )
+    .bind(site_id)
+    .bind(interaction_id)
+    .fetch_one(conn)
+    .await
+}

@@ -36,6 +36,9 @@ pub enum SaveError {
     },
     /// The interaction was deleted meanwhile (or is not on this site).
     Gone,
+    /// The interaction was moved to the archive meanwhile (untouched for long): it is read-only
+    /// there.
+    Archived,
     /// The user may not do this here; the failure's message says why.
     NotPermitted(Failure),
     /// The save could not be made; the failure names the cause.
@@ -53,7 +56,7 @@ impl SaveError {
         use crate::domain::failure::Kind;
         let kind = match self {
             SaveError::Conflict { .. } => Kind::Conflict,
-            SaveError::Gone => Kind::Other,
+            SaveError::Gone | SaveError::Archived => Kind::Other,
             SaveError::NotPermitted(why) | SaveError::Failed(why) | SaveError::Unknown(why) => {
                 why.kind()
             }
@@ -74,6 +77,13 @@ impl SaveError {
             SaveError::Gone => "not saved: this interaction was deleted since you opened it; your \
                                 text is still here (and in your draft)."
                 .to_string(),
+            SaveError::Archived => {
+                "not saved: this interaction was moved to the archive since you \
+                                    opened it (it had not changed for a long time), where it is \
+                                    read-only; `a` in the Finder shows the archive. Your text is \
+                                    still here (and in your draft): Esc keeps it as a draft."
+                    .to_string()
+            }
             SaveError::NotPermitted(why) => format!("not saved: {why}"),
             SaveError::Failed(why) => format!(
                 "not saved: {why}. Your text is still here and in your draft; press Ctrl-S to try \
@@ -236,8 +246,26 @@ async fn why_not_updated(
     {
         Some(current) if is_this_edit(&current, version, user_id, v) => Ok(current),
         Some(current) => Err(conflict(tx, current).await.map_err(failed)?),
-        None => Err(SaveError::Gone),
+        None => Err(gone_or_archived(tx, site_id, interaction_id)
+            .await
+            .map_err(failed)?),
     }
+}
+
+/// Why interaction `interaction_id` of `site_id` is not among the live ones: moved to the
+/// archive, or deleted (or never on this site).
+async fn gone_or_archived(
+    conn: &mut sqlx::PgConnection,
+    site_id: i32,
+    interaction_id: i32,
+) -> sqlx::Result<SaveError> {
+    Ok(
+        if crate::db::archive::holds(conn, site_id, interaction_id).await? {
+            SaveError::Archived
+        } else {
+            SaveError::Gone
+        },
+    )
 }
 
 /// Someone saved `current` (a newer version) first: the conflict, with the name of who saved it.
@@ -376,7 +404,9 @@ pub async fn delete(
             .map_err(unreachable)?
         {
             Some(current) => Err(conflict(&mut tx, current).await.map_err(unreachable)?),
-            None => Err(SaveError::Gone),
+            None => Err(gone_or_archived(&mut tx, site_id, id)
+                .await
+                .map_err(unreachable)?),
         },
     }
 }
