@@ -109,6 +109,10 @@ pub(super) fn inspect_pid_file(text: Option<&str>, data_dir: &Path) -> PidFile {
         // No /proc to look into: trust the pid file, as pg_ctl does.
         return PidFile::Ours(upid);
     }
+    if is_zombie(&proc_dir) {
+        // Killed and not yet reaped: nothing runs there, whatever owns the entry.
+        return PidFile::Stale(Some(upid));
+    }
     let comm = fs::read_to_string(proc_dir.join("comm"))
         .map(|c| c.trim().to_string())
         .unwrap_or_default();
@@ -131,5 +135,45 @@ pub(super) fn inspect_pid_file(text: Option<&str>, data_dir: &Path) -> PidFile {
             pid: upid,
             what: "a PostgreSQL server of another OS user".to_string(),
         },
+    }
+}
+
+/// Whether the process of `/proc/PID` (`proc_dir`) has ended and waits to be reaped (a zombie,
+/// state `Z`, or dead, `X`): its `stat` line's state, the field after the parenthesised name.
+fn is_zombie(proc_dir: &Path) -> bool {
+    fs::read_to_string(proc_dir.join("stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state == 'Z' || state == 'X')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A process killed and not yet reaped (here a child this test does not wait for) is not a
+    /// running server: its pid file is stale, not "a server of another OS user".
+    #[test]
+    fn a_zombie_named_by_the_pid_file_is_stale() {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        let proc_dir = Path::new("/proc").join(pid.to_string());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !is_zombie(&proc_dir) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child never ended"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let text = format!("{pid}\n/some/data\n");
+        assert_eq!(
+            inspect_pid_file(Some(&text), Path::new("/some/data")),
+            PidFile::Stale(Some(pid))
+        );
+        child.wait().expect("reap");
     }
 }
