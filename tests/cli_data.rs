@@ -387,3 +387,76 @@ async fn embedded_cluster_commands() {
     ok(&run(&["db", "stop"], None));
     let _ = fails;
 }
+
+/// `export -o PATH` never replaces what is at PATH unless it is a regular file: it streams into
+/// a FIFO or a character device (which stay what they were), and refuses a symbolic link (whose
+/// target is left alone).
+#[tokio::test]
+async fn export_streams_into_fifos_and_devices_and_refuses_links() {
+    use std::os::unix::fs::FileTypeExt;
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(&file, GOOD_CSV).expect("write");
+    ok(&ifind(
+        &t.url,
+        &["import", file.to_str().expect("utf8"), "--site", "North"],
+        None,
+    ));
+    let export_to = |path: &std::path::Path| {
+        ifind_app(
+            &t,
+            &[
+                "export",
+                "--site",
+                "North",
+                "-o",
+                path.to_str().expect("utf8"),
+            ],
+            None,
+        )
+    };
+
+    // A FIFO: read by another thread while the export writes into it.
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(&fifo).expect("read the fifo"))
+    };
+    let out = ok(&export_to(&fifo));
+    let streamed = reader.join().expect("reader");
+    assert!(
+        streamed.contains("Quarterly budget review"),
+        "{streamed}{out}"
+    );
+    let kind = std::fs::symlink_metadata(&fifo).expect("stat").file_type();
+    assert!(kind.is_fifo(), "still a FIFO");
+
+    // A character device.
+    ok(&export_to(std::path::Path::new("/dev/null")));
+    let kind = std::fs::symlink_metadata("/dev/null")
+        .expect("stat")
+        .file_type();
+    assert!(kind.is_char_device(), "/dev/null is still a device");
+
+    // A symbolic link: refused, its target untouched.
+    let target = dir.path().join("keep.txt");
+    std::fs::write(&target, "precious").expect("write");
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let err = fails(&export_to(&link), 1);
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), "precious");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("stat")
+            .file_type()
+            .is_symlink()
+    );
+}

@@ -330,6 +330,27 @@ pub async fn export(
         ExportFormat::Json => crate::csvio::ExportFormat::Json,
     };
     match output {
+        Some(path) if destination(path)? == Destination::Stream => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot open {} for writing", path.display()))?;
+            let rows = export_pages(
+                &db,
+                actor,
+                site.site_id,
+                query,
+                format,
+                BufWriter::new(file),
+            )
+            .await?;
+            eprintln!(
+                "exported {} interactions from {} to {}",
+                thousands(rows),
+                site.name,
+                path.display()
+            );
+        }
         Some(path) => {
             // Write beside the target and rename, so a failure never leaves half a file.
             let tmp = path.with_extension("ifind-partial");
@@ -366,6 +387,45 @@ pub async fn export(
         }
     }
     Ok(())
+}
+
+/// How `export -o PATH` writes.
+#[derive(Debug, PartialEq, Eq)]
+enum Destination {
+    /// A regular file (or none yet): written beside it and renamed over it.
+    Replace,
+    /// A FIFO or a character device (`/dev/stdout`, `/dev/null`): written into as a stream,
+    /// never replaced by a file.
+    Stream,
+}
+
+/// What is at `path`, as a destination of an export; a link, a folder, a block device or a
+/// socket is refused with the reason (a link's target is not replaced without being named).
+fn destination(path: &Path) -> Result<Destination> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Destination::Replace),
+        Err(e) => bail!("cannot look at {} ({e}); check the path", path.display()),
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        Ok(Destination::Replace)
+    } else if kind.is_fifo() || kind.is_char_device() {
+        Ok(Destination::Stream)
+    } else if kind.is_symlink() {
+        bail!(
+            "{} is a symbolic link; ifind does not replace what a link points to: give the \
+             path it points to, or remove the link",
+            path.display()
+        )
+    } else {
+        bail!(
+            "{} is not a file ifind can write an export into (a folder, a block device or a \
+             socket); give the path of a file",
+            path.display()
+        )
+    }
 }
 
 /// Streams every matching row, oldest first, page by page (keyset), into `w`: the same fields
