@@ -214,7 +214,8 @@ Good row,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,,,\
 Good row 2,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,,\"multi\nline\",\n\
 Backwards,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-09 10:00,Europe/Berlin,,,\n\
 Bad zone,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Mars/Olympus,,,\n\
-DST gap,Meeting,Maria Lopez,2026-03-29 01:30,2026-03-29 03:00,Europe/London,,,\n";
+DST gap,Meeting,Maria Lopez,2026-03-29 01:30,2026-03-29 03:00,Europe/London,,,\n\
+Far future,Meeting,Maria Lopez,9999-12-31 10:00,9999-12-31 23:00,America/Los_Angeles,,,\n";
     std::fs::write(&file, csv).expect("write");
     let err = fails(
         &ifind(
@@ -229,6 +230,10 @@ DST gap,Meeting,Maria Lopez,2026-03-29 01:30,2026-03-29 03:00,Europe/London,,,\n
     assert!(err.contains("line 7") && err.contains("timezone"), "{err}");
     assert!(
         err.contains("line 8") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 9") && err.contains("year 10000"),
         "{err}"
     );
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")

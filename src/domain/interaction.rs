@@ -1,6 +1,6 @@
 //! The interaction: the record staff search, read, create and edit.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::format::forbidden_message;
@@ -376,6 +376,19 @@ fn when(
         None => time::check_format(text).map(|_| DateTime::<Utc>::MIN_UTC),
     };
     match result {
+        Ok(t) if tz.is_some() && !(1..=9999).contains(&t.year()) => {
+            errors.push(FieldError {
+                field,
+                message: format!(
+                    "{}: {} is in the year {} in UTC; ifind keeps times from the year 1 to 9999 \
+                     (UTC), so pick an earlier one.",
+                    field.label(),
+                    text.trim(),
+                    t.year()
+                ),
+            });
+            None
+        }
         Ok(t) if tz.is_some() => Some(t),
         Ok(_) => None,
         Err(message) => {

@@ -412,3 +412,29 @@ fn an_existing_interaction_fills_the_form_and_validates_back() {
     assert_eq!(v.start_datetime, stored.start_datetime);
     assert_eq!(v.end_datetime, stored.end_datetime);
 }
+
+#[test]
+fn times_past_the_year_9999_in_utc_are_refused_by_field() {
+    let input = InteractionInput {
+        title: "Far future".into(),
+        kind: "Meeting".into(),
+        lead: "Maria".into(),
+        start: "9999-12-31 10:00".into(),
+        end: "9999-12-31 23:00".into(),
+        timezone: "America/Los_Angeles".into(),
+        ..InteractionInput::default()
+    };
+    let errors = validate(&input).expect_err("the end is in the year 10000 in UTC");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, Field::End);
+    assert!(
+        errors[0].message.contains("year 10000"),
+        "{}",
+        errors[0].message
+    );
+    let fine = InteractionInput {
+        end: "9999-12-31 15:00".into(),
+        ..input
+    };
+    assert!(validate(&fine).is_ok());
+}
