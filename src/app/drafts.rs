@@ -1,7 +1,9 @@
 //! Drafts: what a person typed into the form, kept in a local file as they type, so that a
 //! crash, a kill or a lost terminal never loses it. The next start on the same site offers it
-//! back. One draft per user and site (one form is open at a time); a successful save or an
-//! explicit "discard" removes it.
+//! back. One draft per form: each form has its own id ([`Draft::form_id`]), so two windows of
+//! the same user on the same site never write over each other's draft, a save in one removes
+//! only its own, and after a crash every unsaved draft is offered. A successful save or an
+//! explicit "discard" removes the form's draft.
 //!
 //! Files are written whole to a temporary name and renamed into place, so a kill in the middle of
 //! a write leaves the previous draft, never half of one. They are readable by their owner only:
@@ -33,6 +35,19 @@ pub struct Draft {
     /// When it was last written; set by [`DraftStore::write`].
     #[serde(default)]
     pub saved_at: Option<DateTime<Utc>>,
+    /// The form it belongs to (made when the form opens, kept when it is restored); empty for a
+    /// draft written before drafts had one (its file is `user@site.json`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub form_id: String,
+}
+
+/// The drafts of a user on a site, as [`DraftStore::read_all`] found them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    /// Oldest first.
+    pub drafts: Vec<Draft>,
+    /// What was wrong with files that could not be read (each moved aside, named).
+    pub damaged: Vec<String>,
 }
 
 /// The directory of draft files.
@@ -47,19 +62,22 @@ impl DraftStore {
         DraftStore { dir: dir.into() }
     }
 
-    /// The file for `user`'s draft on site `site_id`. Any character of the name that is not a
-    /// plain ASCII letter, digit, `_` or `-` is written as its code, so every name maps to its
-    /// own file and no name can leave the directory.
-    pub fn path(&self, user: &str, site_id: i32) -> PathBuf {
-        let mut name = String::new();
-        for c in user.chars() {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                name.push(c);
-            } else {
-                name.push_str(&format!("%{:x}", u32::from(c)));
-            }
+    /// The file for `user`'s draft of form `form_id` on site `site_id`: `user@site~form.json`
+    /// (`user@site.json` for a draft from before forms had ids). Any character of the name or
+    /// the id that is not a plain ASCII letter, digit, `_` or `-` is written as its code, so
+    /// every draft maps to its own file and none can leave the directory.
+    pub fn path(&self, user: &str, site_id: i32, form_id: &str) -> PathBuf {
+        let prefix = Self::prefix(user, site_id);
+        if form_id.is_empty() {
+            self.dir.join(format!("{prefix}.json"))
+        } else {
+            self.dir.join(format!("{prefix}~{}.json", encoded(form_id)))
         }
-        self.dir.join(format!("{name}@{site_id}.json"))
+    }
+
+    /// What the file names of `user`'s drafts on `site_id` start with.
+    fn prefix(user: &str, site_id: i32) -> String {
+        format!("{}@{site_id}", encoded(user))
     }
 
     /// Writes `draft` (stamped with `now`) in place of any earlier one for its user and site.
@@ -69,14 +87,55 @@ impl DraftStore {
         let json = serde_json::to_vec_pretty(&draft).map_err(std::io::Error::other)?;
         // The folder is 0700 and the file 0600 (see `crate::private_files`).
         crate::private_files::ensure_private_dir(&self.dir)?;
-        crate::private_files::write_private(&self.path(&draft.user, draft.site_id), &json)
+        let path = self.path(&draft.user, draft.site_id, &draft.form_id);
+        crate::private_files::write_private(&path, &json)
+    }
+
+    /// Every draft of `user` on site `site_id`, oldest first. A file that cannot be understood
+    /// is moved aside whole (see [`DraftStore::read`]) and said in [`Found::damaged`].
+    pub fn read_all(&self, user: &str, site_id: i32) -> Result<Found, String> {
+        let prefix = Self::prefix(user, site_id);
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::default()),
+            Err(e) => return Err(unreadable(&self.dir, &e.to_string())),
+        };
+        let mut found = Found::default();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let Some(rest) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let form_id = match rest.strip_suffix(".json") {
+                Some("") => String::new(),
+                Some(id) if id.starts_with('~') => id[1..].to_string(),
+                _ => continue,
+            };
+            match self.read_file(&entry.path(), user, site_id, &form_id) {
+                Ok(Some(draft)) => found.drafts.push(draft),
+                Ok(None) => {}
+                Err(message) => found.damaged.push(message),
+            }
+        }
+        found.drafts.sort_by_key(|d| d.saved_at);
+        Ok(found)
     }
 
     /// The draft of `user` on site `site_id`, if there is one. A file that cannot be understood
     /// is moved aside whole (beside it, `.damaged-<time>` added to its name), so that the next
     /// form's draft cannot overwrite it, and is an error naming where it went.
-    pub fn read(&self, user: &str, site_id: i32) -> Result<Option<Draft>, String> {
-        let path = self.path(user, site_id);
+    pub fn read(&self, user: &str, site_id: i32, form_id: &str) -> Result<Option<Draft>, String> {
+        self.read_file(&self.path(user, site_id, form_id), user, site_id, form_id)
+    }
+
+    fn read_file(
+        &self,
+        path: &Path,
+        user: &str,
+        site_id: i32,
+        form_id: &str,
+    ) -> Result<Option<Draft>, String> {
+        let path = path.to_path_buf();
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -86,15 +145,16 @@ impl DraftStore {
             Ok(draft) => draft,
             Err(e) => return Err(move_aside(&path, &e.to_string())),
         };
-        if draft.user != user || draft.site_id != site_id {
+        if draft.user != user || draft.site_id != site_id || draft.form_id != form_id {
             return Ok(None);
         }
         Ok(Some(draft))
     }
 
-    /// Removes the draft of `user` on site `site_id`; a draft that is not there is fine.
-    pub fn remove(&self, user: &str, site_id: i32) -> std::io::Result<()> {
-        match std::fs::remove_file(self.path(user, site_id)) {
+    /// Removes the draft of form `form_id` of `user` on site `site_id`; a draft that is not
+    /// there is fine.
+    pub fn remove(&self, user: &str, site_id: i32, form_id: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.path(user, site_id, form_id)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
@@ -119,6 +179,20 @@ fn move_aside(path: &Path, why: &str) -> String {
             unreadable(path, why)
         ),
     }
+}
+
+/// `text` with every character that is not a plain ASCII letter, digit, `_` or `-` written as
+/// `%` and its code.
+fn encoded(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            out.push(c);
+        } else {
+            out.push_str(&format!("%{:x}", u32::from(c)));
+        }
+    }
+    out
 }
 
 fn unreadable(path: &Path, why: &str) -> String {
@@ -150,6 +224,7 @@ mod tests {
             },
             client_id: None,
             saved_at: None,
+            form_id: String::new(),
         }
     }
 
@@ -157,18 +232,24 @@ mod tests {
     fn a_draft_round_trips_and_is_removed() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = DraftStore::new(dir.path().join("drafts"));
-        assert_eq!(store.read("maria", 7), Ok(None));
+        assert_eq!(store.read("maria", 7, ""), Ok(None));
         let now = DateTime::UNIX_EPOCH;
         store.write(&draft("maria"), now).expect("write");
-        let back = store.read("maria", 7).expect("read").expect("a draft");
+        let back = store.read("maria", 7, "").expect("read").expect("a draft");
         assert_eq!(back.input, draft("maria").input);
         assert_eq!(back.target, draft("maria").target);
         assert_eq!(back.saved_at, Some(now));
-        assert_eq!(store.read("maria", 8), Ok(None), "another site has none");
-        assert_eq!(store.read("tom", 7), Ok(None), "another user has none");
-        store.remove("maria", 7).expect("remove");
-        assert_eq!(store.read("maria", 7), Ok(None));
-        store.remove("maria", 7).expect("removing twice is fine");
+        assert_eq!(
+            store.read("maria", 8, ""),
+            Ok(None),
+            "another site has none"
+        );
+        assert_eq!(store.read("tom", 7, ""), Ok(None), "another user has none");
+        store.remove("maria", 7, "").expect("remove");
+        assert_eq!(store.read("maria", 7, ""), Ok(None));
+        store
+            .remove("maria", 7, "")
+            .expect("removing twice is fine");
     }
 
     #[test]
@@ -186,7 +267,7 @@ mod tests {
         let n = erase_name(dir.path(), "Zebulon Quist", "[erased]").expect("erase");
         assert_eq!(n, 1);
         let back = store
-            .read("maria", 7)
+            .read("maria", 7, "")
             .expect("read")
             .expect("still a draft");
         assert_eq!(back.input.lead, "[erased]");
@@ -195,7 +276,7 @@ mod tests {
             "Call [erased] back; Zebulon Quistes is someone else"
         );
         assert_eq!(back.user, "maria");
-        let untouched = other.read("tom", 7).expect("read").expect("a draft");
+        let untouched = other.read("tom", 7, "").expect("read").expect("a draft");
         assert_eq!(untouched.input, draft("tom").input);
         assert_eq!(
             erase_name(&dir.path().join("none"), "x y z", "[erased]").expect("no dir"),
@@ -206,18 +287,18 @@ mod tests {
     #[test]
     fn names_cannot_escape_or_collide() {
         let store = DraftStore::new("/d");
-        let a = store.path("../etc/x", 1);
+        let a = store.path("../etc/x", 1, "");
         assert_eq!(a.parent(), Some(Path::new("/d")));
-        assert_ne!(store.path("a.b", 1), store.path("a%2eb", 1));
-        assert_ne!(store.path("ana", 1), store.path("ana", 2));
+        assert_ne!(store.path("a.b", 1, ""), store.path("a%2eb", 1, ""));
+        assert_ne!(store.path("ana", 1, ""), store.path("ana", 2, ""));
     }
 
     #[test]
     fn a_damaged_draft_is_moved_aside_whole_and_its_new_path_named() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = DraftStore::new(dir.path());
-        std::fs::write(store.path("maria", 7), b"{ half a dra").expect("write");
-        let err = store.read("maria", 7).expect_err("damaged");
+        std::fs::write(store.path("maria", 7, ""), b"{ half a dra").expect("write");
+        let err = store.read("maria", 7, "").expect_err("damaged");
         let moved: Vec<PathBuf> = std::fs::read_dir(dir.path())
             .expect("list")
             .map(|e| e.expect("entry").path())
@@ -232,7 +313,7 @@ mod tests {
         next.input.title = "New text".into();
         store.write(&next, Utc::now()).expect("write");
         assert_eq!(std::fs::read(&moved[0]).expect("read"), b"{ half a dra");
-        assert!(store.read("maria", 7).expect("readable").is_some());
+        assert!(store.read("maria", 7, "").expect("readable").is_some());
     }
 
     #[cfg(unix)]
@@ -244,7 +325,7 @@ mod tests {
         store
             .write(&draft("maria"), DateTime::UNIX_EPOCH)
             .expect("write");
-        let mode = std::fs::metadata(store.path("maria", 7))
+        let mode = std::fs::metadata(store.path("maria", 7, ""))
             .expect("metadata")
             .permissions()
             .mode();

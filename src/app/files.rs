@@ -68,13 +68,20 @@ impl Files {
     }
 }
 
-/// The draft an effect writes, removes or reads: its user and site.
-fn draft_key(effect: &Effect) -> Option<(&str, i32)> {
+/// The draft an effect writes, removes or reads: its user, site and form ("*" for a look,
+/// which reads them all).
+fn draft_key(effect: &Effect) -> Option<(&str, i32, &str)> {
     match effect {
-        Effect::WriteDraft(draft) => Some((draft.user.as_str(), draft.site_id)),
-        Effect::DeleteDraft { user, site_id } | Effect::LookForDraft { user, site_id } => {
-            Some((user.as_str(), *site_id))
+        Effect::WriteDraft(draft) => {
+            Some((draft.user.as_str(), draft.site_id, draft.form_id.as_str()))
         }
+        Effect::DeleteDraft {
+            user,
+            site_id,
+            form_id,
+        } => Some((user.as_str(), *site_id, form_id.as_str())),
+        // A look reads every draft of the user on the site.
+        Effect::LookForDraft { user, site_id } => Some((user.as_str(), *site_id, "*")),
         _ => None,
     }
 }
@@ -90,10 +97,16 @@ fn coalesce(waiting: Vec<Effect>) -> Vec<Effect> {
         else {
             return false;
         };
-        let key = draft_key(key);
+        let Some((user, site_id, form_id)) = draft_key(key) else {
+            return false;
+        };
         waiting[at + 1..]
             .iter()
-            .find(|later| draft_key(later) == key)
+            .find(|later| {
+                draft_key(later).is_some_and(|(u, s, f)| {
+                    u == user && s == site_id && (f == form_id || f == "*")
+                })
+            })
             .is_some_and(|later| !matches!(later, Effect::LookForDraft { .. }))
     };
     let keep: Vec<bool> = (0..waiting.len()).map(|at| !superseded(at)).collect();
@@ -114,20 +127,25 @@ fn perform(effect: Effect, drafts: &DraftStore, last_site: Option<&Path>) -> Opt
                 Msg::Notice(format!(
                     "your typing cannot be kept in a draft ({e}); save soon, and check the \
                      state directory {}",
-                    drafts.path(&draft.user, draft.site_id).display()
+                    drafts
+                        .path(&draft.user, draft.site_id, &draft.form_id)
+                        .display()
                 ))
             })
         }
-        Effect::DeleteDraft { user, site_id } => {
-            if let Err(e) = drafts.remove(&user, site_id) {
+        Effect::DeleteDraft {
+            user,
+            site_id,
+            form_id,
+        } => {
+            if let Err(e) = drafts.remove(&user, site_id, &form_id) {
                 tracing::warn!("cannot remove the draft of {user} at site {site_id}: {e}");
             }
             None
         }
         Effect::LookForDraft { user, site_id } => Some(Msg::DraftFound(
             drafts
-                .read(&user, site_id)
-                .map(|d| d.map(Box::new))
+                .read_all(&user, site_id)
                 .map_err(crate::domain::failure::Failure::from),
         )),
         Effect::RememberSite(name) => {
@@ -178,6 +196,7 @@ mod tests {
             },
             client_id: None,
             saved_at: None,
+            form_id: String::new(),
         }
     }
 
@@ -214,6 +233,7 @@ mod tests {
             Effect::DeleteDraft {
                 user: "maria".into(),
                 site_id: 7,
+                form_id: String::new(),
             },
         ]);
         assert!(matches!(removed.as_slice(), [Effect::DeleteDraft { .. }]));
@@ -234,6 +254,7 @@ mod tests {
         files.send(Effect::DeleteDraft {
             user: "maria".into(),
             site_id: 7,
+            form_id: String::new(),
         });
         files.send(Effect::LookForDraft {
             user: "maria".into(),
@@ -243,10 +264,13 @@ mod tests {
         files.send(Effect::RememberSite("Leeds".into()));
         files.finish().await;
         match rx.recv().await {
-            Some(Msg::DraftFound(Ok(None))) => {}
+            Some(Msg::DraftFound(Ok(found))) if found.drafts.is_empty() => {}
             other => panic!("the look came after the removal: {other:?}"),
         }
-        let kept = store.read("maria", 7).expect("readable").expect("written");
+        let kept = store
+            .read("maria", 7, "")
+            .expect("readable")
+            .expect("written");
         assert_eq!(kept.input.title, "kept");
         assert_eq!(read_last_site(&last).as_deref(), Some("Leeds"));
     }

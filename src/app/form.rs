@@ -16,7 +16,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{CursorMove, TextArea};
 
 use super::action::Action;
-use super::drafts::Draft;
+use super::drafts::{Draft, Found};
 use super::finder::search_now;
 use super::pane::{Command, Hint};
 use super::state::{Mode, Pane, Screen, State};
@@ -125,6 +125,9 @@ pub struct FormState {
     /// The id of this create, made when the form opens (or kept from its draft): every save
     /// attempt carries it, so a retry never stores the record twice. None for edits.
     pub client_id: Option<String>,
+    /// Whose draft file this form writes ([`Draft::form_id`]): made when the form opens, kept
+    /// from a restored draft.
+    pub form_id: String,
 }
 
 impl FormState {
@@ -163,6 +166,7 @@ impl FormState {
             suggestion: None,
             lookups: None,
             client_id: None,
+            form_id: String::new(),
         };
         form.revalidate(input);
         form.focus_on(0);
@@ -305,15 +309,14 @@ fn may_edit(state: &mut State) -> bool {
     false
 }
 
-/// A parked draft must be answered before another form opens over it.
+/// Parked drafts must be answered, one at a time, before another form opens over them.
 fn draft_first(state: &mut State) -> bool {
-    match state.parked_draft.take() {
-        Some(draft) => {
-            state.confirm = Some(Confirm::RestoreDraft(draft));
-            true
-        }
-        None => false,
+    if state.parked_drafts.is_empty() {
+        return false;
     }
+    let draft = state.parked_drafts.remove(0);
+    state.confirm = Some(Confirm::RestoreDraft(draft));
+    true
 }
 
 /// Opens an empty form for a new interaction: its timezone that of the selected result (or UTC),
@@ -335,6 +338,7 @@ pub fn open_new(state: &mut State) {
     };
     let mut form = FormState::new(FormTarget::New, &input, false);
     form.client_id = Some(state.client_ids.next_id());
+    form.form_id = state.client_ids.next_id();
     open(state, form);
 }
 
@@ -356,10 +360,9 @@ pub fn open_edit(state: &mut State) {
         interaction_id: i.interaction_id,
         version: i.version,
     };
-    open(
-        state,
-        FormState::new(target, &InteractionInput::from_interaction(&i), false),
-    );
+    let mut form = FormState::new(target, &InteractionInput::from_interaction(&i), false);
+    form.form_id = state.client_ids.next_id();
+    open(state, form);
 }
 
 fn open(state: &mut State, mut form: FormState) {
@@ -547,13 +550,15 @@ fn edited(state: &mut State, effects: &mut Vec<Effect>) {
     let input = form.input();
     form.revalidate(&input);
     form.refresh_suggestions();
+    let form_id = form.form_id.clone();
     if form.changed_from(&input) {
         let (target, client_id) = (form.target, form.client_id.clone());
         let mut draft = draft_of(state, target, input);
         draft.client_id = client_id;
+        draft.form_id = form_id;
         effects.push(Effect::WriteDraft(draft));
     } else {
-        effects.push(delete_draft(state));
+        effects.push(delete_draft(state, form_id));
     }
 }
 
@@ -566,13 +571,16 @@ fn draft_of(state: &State, target: FormTarget, input: InteractionInput) -> Draft
         input,
         client_id: None,
         saved_at: None,
+        form_id: String::new(),
     }
 }
 
-fn delete_draft(state: &State) -> Effect {
+/// Removes the draft of form `form_id` (saved, or discarded).
+fn delete_draft(state: &State, form_id: String) -> Effect {
     Effect::DeleteDraft {
         user: state.session.user.clone(),
         site_id: state.session.site_id,
+        form_id,
     }
 }
 
@@ -688,9 +696,12 @@ pub fn save_done(
 
 /// Closes the form (its text is saved or discarded) and removes its draft.
 fn close(state: &mut State, effects: &mut Vec<Effect>) {
+    let form_id = state.form().map(|f| f.form_id.clone());
     state.pane = Pane::Finder;
     state.confirm = None;
-    effects.push(delete_draft(state));
+    if let Some(form_id) = form_id {
+        effects.push(delete_draft(state, form_id));
+    }
 }
 
 /// Handles the answer to the question on screen.
@@ -711,6 +722,7 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
         (Confirm::RestoreDraft(draft), Action::Yes) => {
             state.notice = Some("draft restored: Ctrl-S saves it, Esc discards it".into());
             let mut form = FormState::new(draft.target, &draft.input, true);
+            form.form_id = draft.form_id.clone();
             form.client_id = match draft.target {
                 // A draft from before client ids: a new id (it was never saved with one).
                 FormTarget::New => draft.client_id.or_else(|| Some(state.client_ids.next_id())),
@@ -718,12 +730,12 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
             };
             open(state, form);
         }
-        (Confirm::RestoreDraft(_), Action::No) => {
-            effects.push(delete_draft(state));
+        (Confirm::RestoreDraft(draft), Action::No) => {
+            effects.push(delete_draft(state, draft.form_id.clone()));
             state.notice = Some("draft discarded".into());
         }
         (Confirm::RestoreDraft(draft), Action::Back) => {
-            state.parked_draft = Some(draft);
+            state.parked_drafts.push(draft);
             state.notice =
                 Some("the draft is kept; it is offered again when you open a form".into());
         }
@@ -743,16 +755,19 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
                 interaction_id: view.theirs.interaction_id,
                 version: view.theirs.version,
             };
+            let mut form_id = String::new();
             if let Some(form) = state.form_mut() {
                 let focus = form.focus;
+                form_id = std::mem::take(&mut form.form_id);
                 *form = FormState::new(
                     target,
                     &InteractionInput::from_interaction(&view.theirs),
                     false,
                 );
                 form.focus_on(focus);
+                form.form_id = form_id.clone();
             }
-            effects.push(delete_draft(state));
+            effects.push(delete_draft(state, form_id));
             state.notice = Some(format!(
                 "their version {} is in the form; your changes were dropped",
                 view.theirs.version
@@ -772,21 +787,33 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
     }
 }
 
-/// A draft was looked for when the Finder opened: offer it back.
-pub fn draft_found(state: &mut State, found: Result<Option<Box<Draft>>, String>) {
-    match found {
-        Ok(Some(draft))
-            if draft.user == state.session.user && draft.site_id == state.session.site_id =>
-        {
-            if state.confirm.is_none() && state.form().is_none() {
-                state.confirm = Some(Confirm::RestoreDraft(draft));
-            } else {
-                state.parked_draft = Some(draft);
-            }
+/// The drafts looked for when the Finder opened: offer them back, one at a time (the first at
+/// once, the others before the next form opens).
+pub fn draft_found(state: &mut State, found: Result<Found, String>) {
+    let found = match found {
+        Ok(found) => found,
+        Err(message) => {
+            state.notice = Some(message);
+            return;
         }
-        Ok(_) => {}
-        Err(message) => state.notice = Some(message),
+    };
+    if !found.damaged.is_empty() {
+        state.notice = Some(found.damaged.join("; "));
     }
+    let (user, site_id) = (&state.session.user, state.session.site_id);
+    let mut drafts: Vec<Box<Draft>> = found
+        .drafts
+        .into_iter()
+        .filter(|d| d.user == *user && d.site_id == site_id)
+        .map(Box::new)
+        .collect();
+    if drafts.is_empty() {
+        return;
+    }
+    if state.confirm.is_none() && state.form().is_none() {
+        state.confirm = Some(Confirm::RestoreDraft(drafts.remove(0)));
+    }
+    state.parked_drafts.extend(drafts);
 }
 
 /// The effect that looks for the session's draft (when the Finder opens on a site).

@@ -294,7 +294,7 @@ fn pick(state: &mut State, effects: &mut Vec<Effect>) {
     state.finder.detail_open = false;
     state.finder.error = None;
     state.connection = Connection::Connecting;
-    state.parked_draft = None;
+    state.parked_drafts.clear();
     search_now(state, effects);
     effects.push(super::form::look_for_draft(state));
     state.lookups = None;

@@ -374,8 +374,9 @@ pub struct State {
     pub confirm: Option<Confirm>,
     /// The delete in flight: its request id and the title, for the answer's message.
     pub deleting: Option<(u64, String)>,
-    /// A draft the person chose to decide on later: offered again before the next form opens.
-    pub parked_draft: Option<Box<Draft>>,
+    /// Drafts to decide on later (chosen so, or found while another was offered): offered one
+    /// at a time before the next form opens.
+    pub parked_drafts: Vec<Box<Draft>>,
     /// The date and time now, for defaults such as a new interaction's start; every
     /// [`super::update::Msg::WallClock`] moves it.
     pub wall_clock: DateTime<Utc>,
@@ -404,7 +405,7 @@ impl State {
             last_request_id: 0,
             confirm: None,
             deleting: None,
-            parked_draft: None,
+            parked_drafts: Vec::new(),
             wall_clock: DateTime::UNIX_EPOCH,
         }
     }

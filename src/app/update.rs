@@ -14,7 +14,7 @@ use tui_input::backend::crossterm::to_input_request;
 use chrono::{DateTime, Utc};
 
 use super::action::Action;
-use super::drafts::Draft;
+use super::drafts::{Draft, Found};
 use super::finder;
 use super::form::{self, FormTarget, Lookups, SaveError};
 use super::keymap::KeyMap;
@@ -106,8 +106,8 @@ pub enum Msg {
         request_id: u64,
         result: Result<Box<Interaction>, SaveError>,
     },
-    /// The answer to [`Effect::LookForDraft`].
-    DraftFound(Result<Option<Box<Draft>>, Failure>),
+    /// The answer to [`Effect::LookForDraft`]: every draft of the user on the site.
+    DraftFound(Result<Found, Failure>),
     /// Someone committed a change to an interaction of this site (LISTEN/NOTIFY).
     Changed {
         site_id: i32,
@@ -230,8 +230,13 @@ pub enum Effect {
     /// Keep this unsaved form content in the user's draft file for the site.
     WriteDraft(Draft),
     /// Remove the user's draft for the site (saved or discarded).
-    DeleteDraft { user: String, site_id: i32 },
-    /// Read the user's draft for the site, if any; answer with [`Msg::DraftFound`].
+    DeleteDraft {
+        user: String,
+        site_id: i32,
+        /// The form whose draft it is ([`Draft::form_id`]).
+        form_id: String,
+    },
+    /// Read the user's drafts for the site, if any; answer with [`Msg::DraftFound`].
     LookForDraft { user: String, site_id: i32 },
     /// Restore the terminal and exit.
     Quit,

@@ -141,7 +141,7 @@ pub async fn keystrokes(
                 .perform(std::mem::take(&mut effects))
                 .into_iter()
                 .filter_map(|e| match e {
-                    Effect::LookForDraft { .. } => Some(Msg::DraftFound(Ok(None))),
+                    Effect::LookForDraft { .. } => Some(Msg::DraftFound(Ok(Default::default()))),
                     _ => None,
                 })
                 .collect();

@@ -55,7 +55,7 @@ fn saves(effects: &[Effect]) -> Vec<(u64, FormTarget, ValidInteraction)> {
 fn deletes_draft(effects: &[Effect]) -> bool {
     effects
         .iter()
-        .any(|e| matches!(e, Effect::DeleteDraft { user, site_id: 7 } if user == "maria"))
+        .any(|e| matches!(e, Effect::DeleteDraft { user, site_id: 7, .. } if user == "maria"))
 }
 
 /// Types `text` into the focused field, key by key (`\n` is Enter).
@@ -431,14 +431,18 @@ fn a_draft() -> Draft {
         },
         client_id: None,
         saved_at: None,
+        form_id: String::new(),
     }
 }
 
 fn found(app: &mut App, draft: Result<Option<Draft>, String>) {
-    let draft = draft
-        .map(|d| d.map(Box::new))
+    let found = draft
+        .map(|d| crate::app::drafts::Found {
+            drafts: d.into_iter().collect(),
+            damaged: Vec::new(),
+        })
         .map_err(crate::domain::failure::Failure::from);
-    app.update(Event::Msg(Msg::DraftFound(draft)));
+    app.update(Event::Msg(Msg::DraftFound(found)));
 }
 
 #[test]
@@ -667,5 +671,89 @@ fn free_text_fields_suggest_the_sites_values_but_tab_takes_one_only_when_picked(
     assert!(
         form(&app).suggestions.is_empty(),
         "an exact value needs no suggestion"
+    );
+}
+
+/// Performs the draft effects of `effects` on `store` as the runner's file task does.
+fn on_disk(store: &crate::app::drafts::DraftStore, effects: &[Effect]) {
+    for effect in effects {
+        match effect {
+            Effect::WriteDraft(draft) => store.write(draft, Utc::now()).expect("write"),
+            Effect::DeleteDraft {
+                user,
+                site_id,
+                form_id,
+            } => store.remove(user, *site_id, form_id).expect("remove"),
+            _ => {}
+        }
+    }
+}
+
+/// Two windows of the same user on the same site keep a draft each: neither writes over the
+/// other's, a save in one removes only its own, and the next start offers every draft left,
+/// one at a time.
+#[test]
+fn two_windows_keep_a_draft_each_and_every_draft_is_offered() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = crate::app::drafts::DraftStore::new(dir.path());
+    let mut one = finder();
+    let mut two = finder();
+    one.state.client_ids = crate::app::state::ClientIds::from_seed([1; 16]);
+    two.state.client_ids = crate::app::state::ClientIds::from_seed([2; 16]);
+    for (app, text) in [(&mut one, "First window"), (&mut two, "Second window")] {
+        on_disk(&store, &app.press(ch('n')));
+        on_disk(&store, &type_text(app, text));
+        for more in ["Visit", "Mira Okafor"] {
+            on_disk(&store, &tab(app));
+            on_disk(&store, &type_text(app, more));
+        }
+    }
+    let titles = |store: &crate::app::drafts::DraftStore| -> Vec<String> {
+        let found = store.read_all("maria", 7).expect("readable");
+        assert!(found.damaged.is_empty());
+        let mut titles: Vec<String> = found.drafts.iter().map(|d| d.input.title.clone()).collect();
+        titles.sort();
+        titles
+    };
+    assert_eq!(titles(&store), ["First window", "Second window"]);
+
+    // The first window saves: only its draft goes.
+    let effects = one.press(ctrl('s'));
+    let request_id = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Save { request_id, .. } => Some(*request_id),
+            _ => None,
+        })
+        .expect("a save");
+    let stored = Interaction {
+        title: "First window".into(),
+        ..hit(0).interaction
+    };
+    on_disk(&store, &answer_save(&mut one, request_id, Ok(stored)));
+    assert_eq!(titles(&store), ["Second window"]);
+
+    // A crash of the second window, and another window writing too: the next start offers both.
+    let mut three = finder();
+    three.state.client_ids = crate::app::state::ClientIds::from_seed([3; 16]);
+    on_disk(&store, &three.press(ch('n')));
+    on_disk(&store, &type_text(&mut three, "Third window"));
+    let mut next = App::new();
+    let found = store.read_all("maria", 7).expect("readable");
+    next.update(Event::Msg(Msg::DraftFound(Ok(found))));
+    let offered = |app: &App| match &app.state.confirm {
+        Some(Confirm::RestoreDraft(draft)) => draft.input.title.clone(),
+        other => panic!("no draft offered: {other:?}"),
+    };
+    let first = offered(&next);
+    next.press(code(KeyCode::Esc));
+    next.press(code(KeyCode::Esc));
+    next.press(ch('n'));
+    let second = offered(&next);
+    let mut both = [first, second];
+    both.sort();
+    assert_eq!(
+        both,
+        ["Second window".to_string(), "Third window".to_string()]
     );
 }

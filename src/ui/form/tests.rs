@@ -88,8 +88,12 @@ fn draft_offer_120x40() {
         },
         client_id: None,
         saved_at: Utc.with_ymd_and_hms(2026, 11, 20, 17, 5, 0).single(),
+        form_id: String::new(),
     };
-    app.update(Event::Msg(Msg::DraftFound(Ok(Some(Box::new(draft))))));
+    app.update(Event::Msg(Msg::DraftFound(Ok(crate::app::drafts::Found {
+        drafts: vec![draft],
+        damaged: Vec::new(),
+    }))));
     insta::assert_snapshot!(render(&app.state, 120, 40).backend());
 }
 
