@@ -360,3 +360,78 @@ async fn a_start_after_a_crash_clears_what_the_crashed_one_left() {
     tui.send_keys(&["Escape"]);
     assert_eq!(tui.wait_for_exit().status, 0);
 }
+
+/// Sends `signal` to the program under test.
+fn signal(tui: &Tmux, signal: &str) {
+    let pid = tui.program_pid().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-s", signal, &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success(), "kill -s {signal} {pid}");
+}
+
+/// SIGTERM (as `kill` or a shutdown sends it) ends ifind as `q` does: the terminal is given
+/// back (cooked mode, main screen, no mouse reporting) and what was typed is in its draft.
+#[tokio::test]
+async fn sigterm_gives_the_terminal_back_and_keeps_the_draft() {
+    let t = two_sites().await;
+    let home = tempfile::tempdir().expect("temp home");
+    let mut tui = start_tui(&t, home.path());
+    log_in_and_pick_north(&mut tui);
+    tui.send_keys(&["Escape"]);
+    tui.send_keys(&["n"]);
+    tui.wait_text("New interaction");
+    tui.type_text("Typed before SIGTERM");
+    tui.wait_text("Typed before SIGTERM");
+    signal(&tui, "TERM");
+    let exit = tui.wait_for_exit();
+    assert_eq!(exit.status, 0, "ifind's exit status");
+    assert_eq!(exit.tty, "icanon echo", "raw mode is switched off");
+    assert_eq!(
+        tui.pane_flag("alternate_on"),
+        "0",
+        "left the alternate screen"
+    );
+    assert_eq!(tui.pane_flag("mouse_any_flag"), "0", "mouse capture is off");
+    let mut folders = vec![home.path().join("state")];
+    let mut kept = false;
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.to_string_lossy().contains("drafts")
+                && std::fs::read_to_string(&path).is_ok_and(|t| t.contains("Typed before SIGTERM"))
+            {
+                kept = true;
+            }
+        }
+    }
+    assert!(kept, "the draft holds what was typed");
+}
+
+/// Ctrl-Z gives the terminal back and stops ifind; the shell's `fg` (SIGCONT) continues it,
+/// and it takes the terminal again and redraws.
+#[tokio::test]
+async fn ctrl_z_suspends_and_continuing_redraws() {
+    let t = two_sites().await;
+    let home = tempfile::tempdir().expect("temp home");
+    let mut tui = start_tui(&t, home.path());
+    log_in_and_pick_north(&mut tui);
+    tui.send_keys(&["C-z"]);
+    tui.wait_flag("alternate_on", "0");
+    let pid = tui.program_pid();
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let state = state
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.trim_start().chars().next());
+    assert_eq!(state, Some(Some('T')), "stopped");
+    signal(&tui, "CONT");
+    tui.wait_flag("alternate_on", "1");
+    tui.wait_for("the Finder drawn again", |s| {
+        s.contains("ada@North Clinic") && s.contains("Quarterly budget review")
+    });
+    tui.send_keys(&["C-c"]);
+    assert_eq!(tui.wait_for_exit().status, 0);
+}

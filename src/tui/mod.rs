@@ -18,6 +18,7 @@ use crate::ui::theme::Theme;
 use run::{LoginStart, Options};
 
 pub mod run;
+pub mod signals;
 
 /// `ifind` with no subcommand: Login, then the Site picker, then the Finder, on the database of
 /// `url` (the login puts the user's own role in it; see [`crate::db::logins`]).

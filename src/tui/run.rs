@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    Event as TermEvent, EventStream, KeyEventKind,
+    EnableBracketedPaste, EnableMouseCapture, Event as TermEvent, EventStream, KeyCode,
+    KeyEventKind, KeyModifiers,
 };
 use std::task::Poll;
 
@@ -28,6 +28,8 @@ use crate::app::state::{ClientIds, Drawn, Screen, Session, Settings, State};
 use crate::app::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::db::Db;
 use crate::ui::{self, Theme};
+
+use super::signals::{self, Asked, Signals};
 
 /// Everything the terminal UI needs besides the search backend.
 #[derive(Clone, Debug)]
@@ -63,11 +65,7 @@ struct Restore {
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
-        if self.mouse {
-            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
-        }
-        ratatui::restore();
+        signals::release(self.mouse);
     }
 }
 
@@ -108,7 +106,7 @@ async fn run_app(
         // Runs before ratatui's own hook, which then restores the rest of the terminal.
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = crossterm::execute!(std::io::stdout(), DisableMouseCapture);
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
             previous(info);
         }));
         crossterm::execute!(std::io::stdout(), EnableMouseCapture)
@@ -131,7 +129,7 @@ async fn event_loop(
         settings,
         keymap,
         theme,
-        mouse: _,
+        mouse,
         drafts,
         sites,
         listen,
@@ -158,7 +156,11 @@ async fn event_loop(
     runner = runner.with_files(Files::start(drafts, last_site_file, tx));
     // The one random draw of the app's state: where the form's client ids start.
     state.client_ids = ClientIds::from_seed(rand::random());
-    let drawing = Drawing { keymap, theme };
+    let drawing = Drawing {
+        keymap,
+        theme,
+        mouse,
+    };
     let result = drive(terminal, &mut runner, &mut state, &drawing, &mut answers).await;
     // On every way out: what the person typed reaches the disk before the app ends.
     runner.finish().await;
@@ -169,6 +171,18 @@ async fn event_loop(
 struct Drawing {
     keymap: KeyMap,
     theme: Theme,
+    /// Mouse capture is on (to turn it on again after a stop).
+    mouse: bool,
+}
+
+/// What the loop waited for.
+enum Gathered {
+    /// Terminal events, in order (answers and deadlines already went to `update`).
+    Events(Vec<TermEvent>),
+    /// The terminal has closed.
+    Closed,
+    /// A signal asked for something.
+    Signal(Asked),
 }
 
 /// The loop: draw, wait for events and answers, update, perform, until the person quits or the
@@ -180,8 +194,13 @@ async fn drive(
     drawing: &Drawing,
     answers: &mut mpsc::UnboundedReceiver<Msg>,
 ) -> Result<()> {
-    let Drawing { keymap, theme } = drawing;
+    let Drawing {
+        keymap,
+        theme,
+        mouse,
+    } = drawing;
     let mut events = EventStream::new();
+    let mut signals = Signals::listen()?;
     let size = terminal.size()?;
     update(
         state,
@@ -202,10 +221,27 @@ async fn drive(
             return Ok(());
         }
         draw(terminal, state, keymap, theme)?;
-        let Some(batch) = gather(state, &mut events, answers, &mut effects).await? else {
-            return Ok(());
+        let batch = match gather(state, &mut events, &mut signals, answers, &mut effects).await? {
+            Gathered::Events(batch) => batch,
+            Gathered::Closed => return Ok(()),
+            Gathered::Signal(Asked::End) => {
+                tracing::info!("ended by a signal");
+                return Ok(());
+            }
+            Gathered::Signal(Asked::Suspend) => {
+                signals::suspend(terminal, *mouse)?;
+                continue;
+            }
+            Gathered::Signal(Asked::Resumed) => {
+                signals::take(terminal, *mouse)?;
+                continue;
+            }
         };
         for event in batch {
+            if is_ctrl_z(&event) {
+                signals::suspend(terminal, *mouse)?;
+                continue;
+            }
             effects.extend(terminal_event(state, keymap, event));
             if state.quit {
                 break;
@@ -241,15 +277,17 @@ fn draw(
 async fn gather(
     state: &mut State,
     events: &mut EventStream,
+    signals: &mut Signals,
     answers: &mut mpsc::UnboundedReceiver<Msg>,
     effects: &mut Vec<Effect>,
-) -> Result<Option<Vec<TermEvent>>> {
+) -> Result<Gathered> {
     let deadline = state.next_deadline().map(tokio::time::Instant::from_std);
     let first = tokio::select! {
         event = events.next() => match event {
             Some(event) => Some(event.context("cannot read from the terminal")?),
-            None => return Ok(None),
+            None => return Ok(Gathered::Closed),
         },
+        asked = signals.next() => return Ok(Gathered::Signal(asked)),
         Some(msg) = answers.recv() => {
             effects.extend(update(state, Event::Msg(msg)));
             None
@@ -273,7 +311,7 @@ async fn gather(
             Event::Msg(Msg::WallClock(chrono::Utc::now())),
         ));
     }
-    Ok(Some(batch))
+    Ok(Gathered::Events(batch))
 }
 
 /// The state of a session that starts signed in (the CLI's own user, the demo), with the
@@ -314,6 +352,14 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// Ctrl-Z, which suspends ifind as it does any terminal program (the shell's `fg` resumes it).
+fn is_ctrl_z(event: &TermEvent) -> bool {
+    matches!(event, TermEvent::Key(key)
+        if key.kind != KeyEventKind::Release
+            && key.code == KeyCode::Char('z')
+            && key.modifiers.contains(KeyModifiers::CONTROL))
 }
 
 fn terminal_event(state: &mut State, keymap: &KeyMap, event: TermEvent) -> Vec<Effect> {

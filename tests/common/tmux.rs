@@ -173,6 +173,49 @@ impl Tmux {
         })
     }
 
+    /// The process id of the program under test (the wrapper's child).
+    pub fn program_pid(&self) -> i32 {
+        let wrapper: i32 = self
+            .pane_flag("pane_pid")
+            .trim()
+            .parse()
+            .expect("the pane's pid");
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let child = std::fs::read_dir("/proc")
+                .expect("/proc")
+                .flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+                .find(|pid| {
+                    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                        .ok()
+                        .and_then(|stat| {
+                            let (_, rest) = stat.rsplit_once(')')?;
+                            rest.split_whitespace().nth(1)?.parse::<i32>().ok()
+                        })
+                        == Some(wrapper)
+                });
+            if let Some(pid) = child {
+                return pid;
+            }
+            assert!(Instant::now() < deadline, "the program has no process");
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until the pane's `name` flag (as [`Tmux::pane_flag`]) is `value`.
+    pub fn wait_flag(&self, name: &str, value: &str) {
+        let deadline = Instant::now() + DEADLINE;
+        while self.pane_flag(name) != value {
+            assert!(
+                Instant::now() < deadline,
+                "{name} never became {value}; the screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Waits for the program to end and returns how it ended.
     pub fn wait_for_exit(&mut self) -> Exit {
         let screen = self.wait_for("the program to exit", |s| {
