@@ -361,6 +361,44 @@ async fn a_commit_whose_answer_was_lost_is_looked_up_and_reported_saved() {
     assert_eq!(rows_titled(&w.owner, "Committed, answer lost").await, 1);
 }
 
+/// A save whose answer was lost is not looked up while a write of the same login is still open
+/// on the server (it may still be committing, or the server may be about to recover a commit
+/// of a killed backend): "not stored" is only said once that is over, and then it is true.
+#[tokio::test]
+async fn a_lost_save_is_not_called_unsaved_while_its_write_may_still_commit() {
+    let t = common::fresh_db().await;
+    let w = world(t.db.clone()).await;
+    let app = t.app_db().await;
+    let v = valid("Still committing");
+    for commit in [true, false] {
+        let id = new_client_id();
+        // The save's own transaction, on another connection of the same login, not yet ended.
+        let mut tx = app.begin_as(Some(w.editor)).await.expect("begin");
+        let (stored, _) = ifind::db::interactions::insert_once(&mut tx, w.site, w.editor, &v, &id)
+            .await
+            .expect("insert");
+        let asked =
+            resolve_save(&app, Some(w.editor), w.site, FormTarget::New, &v, Some(&id)).await;
+        assert!(
+            asked.is_err(),
+            "while the write is open the outcome is not known: {asked:?}"
+        );
+        if commit {
+            tx.commit().await.expect("commit");
+        } else {
+            tx.rollback().await.expect("rollback");
+        }
+        let found = resolve_save(&app, Some(w.editor), w.site, FormTarget::New, &v, Some(&id))
+            .await
+            .expect("known once the write has ended");
+        assert_eq!(
+            found.map(|i| i.interaction_id),
+            commit.then_some(stored.interaction_id),
+            "committed: {commit}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_create_retried_with_its_client_id_is_stored_once_and_an_edit_retried_is_no_conflict() {
     let t = common::fresh_db().await;

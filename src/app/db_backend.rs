@@ -185,7 +185,6 @@ impl Records for DbSearchBackend {
                 client_id.as_deref(),
             )
             .await
-            .map_err(|e| plain(&e))
         })
     }
 }

@@ -39,6 +39,20 @@ pub fn timed_out(limit: Duration) -> sqlx::Error {
     ))
 }
 
+/// Whether another connection of this session's login role has a write transaction open (it has
+/// been given a transaction id): a save whose answer was lost may still be committing there, or
+/// its backend was killed and the server has not yet recovered, after which its commit may show.
+/// The Finder's own searches write nothing, so they never count.
+pub async fn writes_in_flight(conn: &mut sqlx::PgConnection) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity \
+                         WHERE usename = session_user AND pid <> pg_backend_pid() \
+                           AND backend_xid IS NOT NULL)",
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// A new client-generated id for a create: a random (version 4) UUID in its text form. The form
 /// makes one when it opens and keeps it in the draft, so every retry of the same create carries
 /// the same id and the database stores the record at most once.

@@ -288,7 +288,10 @@ fn is_this_edit(current: &Interaction, version: i32, user_id: i32, v: &ValidInte
 }
 
 /// After a save whose outcome is unknown: the stored record if it reached the database, None if
-/// it did not; an error while the database cannot be asked. A create is looked up by its
+/// it did not; an error while the database cannot be asked, or while it cannot tell yet (a write
+/// transaction of the same login is still open on the server: the save may still be committing,
+/// or its backend died and the server has not recovered yet, after which the commit may show;
+/// answering "not stored" then would be untrue). A create is looked up by its
 /// client id; an edit is stored when the record is one version past the one it started from,
 /// written by `user_id` with the same fields. A create without a client id cannot be found and
 /// counts as not stored.
@@ -299,14 +302,42 @@ pub async fn resolve_save(
     target: FormTarget,
     v: &ValidInteraction,
     client_id: Option<&str>,
-) -> sqlx::Result<Option<Interaction>> {
+) -> Result<Option<Interaction>, Failure> {
     let Some(user_id) = user_id else {
         return Ok(None);
     };
-    let mut tx = db.begin_as(Some(user_id)).await?;
+    let plain = |e: sqlx::Error| crate::db::failure::plain(&e);
+    let mut tx = db.begin_as(Some(user_id)).await.map_err(plain)?;
+    if crate::db::faults::writes_in_flight(&mut tx)
+        .await
+        .map_err(plain)?
+    {
+        return Err(Failure::Other(
+            "a write of this login is still open on the server; the save is looked up again \
+             once it has ended"
+                .into(),
+        ));
+    }
+    let found = lookup_save(&mut tx, site_id, user_id, target, v, client_id)
+        .await
+        .map_err(plain)?;
+    tx.commit().await.map_err(plain)?;
+    Ok(found)
+}
+
+/// The record a save of `v` stored, if it is there: a create by its client id, an edit as the
+/// next version by `user_id` with the same fields.
+async fn lookup_save(
+    tx: &mut sqlx::PgConnection,
+    site_id: i32,
+    user_id: i32,
+    target: FormTarget,
+    v: &ValidInteraction,
+    client_id: Option<&str>,
+) -> sqlx::Result<Option<Interaction>> {
     let found = match (target, client_id) {
         (FormTarget::New, Some(client_id)) => {
-            interactions::by_client_id(&mut tx, site_id, client_id).await?
+            interactions::by_client_id(&mut *tx, site_id, client_id).await?
         }
         (FormTarget::New, None) => None,
         (
@@ -315,11 +346,10 @@ pub async fn resolve_save(
                 version,
             },
             _,
-        ) => interactions::get(&mut tx, site_id, interaction_id)
+        ) => interactions::get(&mut *tx, site_id, interaction_id)
             .await?
             .filter(|current| is_this_edit(current, version, user_id, v)),
     };
-    tx.commit().await?;
     Ok(found)
 }
 
