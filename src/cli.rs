@@ -65,6 +65,10 @@ pub enum Command {
         file: PathBuf,
         #[arg(long)]
         site: String,
+        /// Import the file even though it was imported into the site before (its rows are
+        /// then stored twice).
+        #[arg(long)]
+        again: bool,
     },
     /// Export a site's interactions (optionally only those matching QUERY).
     Export {

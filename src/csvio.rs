@@ -508,6 +508,40 @@ pub async fn import(
     rows: &[ValidInteraction],
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<ImportReport, ImportError> {
+    load(db, site_id, acting_user, rows, None, progress).await
+}
+
+/// Which file an import loads, recorded with its rows (`crate::db::imports`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedFile {
+    /// Made before the import starts, so that it can be looked up if its answer is lost.
+    pub import_id: String,
+    /// The file's SHA-256, lower-case hex.
+    pub sha256: String,
+    /// The file's name as given.
+    pub name: String,
+}
+
+/// [`import`], recorded: the import of `file` is written in the same transaction as its rows.
+pub async fn import_file(
+    db: &Db,
+    site_id: i32,
+    acting_user: i32,
+    rows: &[ValidInteraction],
+    file: &ImportedFile,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<ImportReport, ImportError> {
+    load(db, site_id, acting_user, rows, Some(file), progress).await
+}
+
+async fn load(
+    db: &Db,
+    site_id: i32,
+    acting_user: i32,
+    rows: &[ValidInteraction],
+    file: Option<&ImportedFile>,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
     // No user is named to the database: a user's own connection acts as that user (who the
     // database stamps as the creator), the owner's as the owner.
@@ -520,6 +554,19 @@ pub async fn import(
     } else {
         copy_rows(&mut tx, site_id, acting_user, rows, progress).await?
     };
+    if let Some(file) = file {
+        let count = i32::try_from(n).unwrap_or(i32::MAX);
+        crate::db::imports::record(
+            &mut tx,
+            site_id,
+            &file.import_id,
+            &file.sha256,
+            &file.name,
+            count,
+            acting_user,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(ImportReport {
         rows: n,

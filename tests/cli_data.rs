@@ -465,3 +465,52 @@ async fn export_streams_into_fifos_and_devices_and_refuses_links() {
             .is_symlink()
     );
 }
+
+/// A file already imported into a site is not imported into it again by mistake: the second
+/// import is refused with when and as which import it was loaded, and nothing is doubled;
+/// `--again` imports it twice on purpose; another site takes it as any file.
+#[tokio::test]
+async fn a_file_imported_before_is_refused_unless_again() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(&file, GOOD_CSV).expect("write");
+    let path = file.to_str().expect("utf8");
+    let count = |site: &'static str| {
+        let pool = t.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM interactions i JOIN sites s USING (site_id) WHERE s.name = $1",
+            )
+            .bind(site)
+            .fetch_one(&pool)
+            .await
+            .expect("count")
+        }
+    };
+    ok(&ifind(&t.url, &["import", path, "--site", "North"], None));
+    assert_eq!(count("North").await, 3);
+    let err = fails(
+        &ifind(&t.url, &["import", path, "--site", "North"], None),
+        1,
+    );
+    assert!(
+        err.contains("was imported into North on") && err.contains("--again"),
+        "{err}"
+    );
+    assert_eq!(count("North").await, 3, "nothing doubled");
+    ok(&ifind(
+        &t.url,
+        &["import", path, "--site", "North", "--again"],
+        None,
+    ));
+    assert_eq!(count("North").await, 6);
+    ok(&ifind(&t.url, &["import", path, "--site", "South"], None));
+    assert_eq!(count("South").await, 3);
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM imports")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("imports");
+    assert_eq!(recorded, 3, "every import is recorded with its rows");
+}

@@ -275,27 +275,46 @@ fn print_json(
     Ok(())
 }
 
-pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
-    let reader = std::fs::File::open(file).with_context(|| {
+pub async fn import(ctx: &Ctx, file: &Path, site_name: &str, again: bool) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| {
         format!(
             "cannot open {}; check the path and its permissions",
             file.display()
         )
     })?;
     // Parse and validate every row before touching the database.
-    let rows =
-        crate::csvio::read_auto(reader).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let rows = crate::csvio::read_auto(std::io::Cursor::new(&bytes))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let db = ctx.db().await?;
     let site = site_for(ctx, &db, site_name, "import").await?;
     let actor = ctx.acting_user(&db).await?;
     check_site_access(&db, Some(&actor), &site, "import", true).await?;
+    let imported = crate::csvio::ImportedFile {
+        import_id: crate::db::faults::new_client_id(),
+        sha256: sha256_hex(&bytes),
+        name: crate::domain::format::escape(&file.display().to_string()).into_owned(),
+    };
+    if !again {
+        refuse_a_second_import(&db, &site, file, &imported.sha256).await?;
+    }
     let bar = progress_bar(rows.len() as u64, "importing");
-    let report = crate::csvio::import(&db, site.site_id, actor.user_id, &rows, &|done, _| {
-        bar.set_position(done)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let loaded = crate::csvio::import_file(
+        &db,
+        site.site_id,
+        actor.user_id,
+        &rows,
+        &imported,
+        &|done, _| bar.set_position(done),
+    )
+    .await;
     bar.finish_and_clear();
+    let report = match loaded {
+        Ok(report) => report,
+        Err(crate::csvio::ImportError::Db(e)) if crate::db::faults::is_connection_lost(&e) => {
+            return lost_import(&db, &site, &imported, &e).await;
+        }
+        Err(e) => bail!("{}: {e}", file.display()),
+    };
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     say!(
         "imported {} interactions into {} in {:.2} s ({} rows/s)",
@@ -305,6 +324,93 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str) -> Result<()> {
         thousands((report.rows as f64 / secs) as u64)
     )?;
     Ok(())
+}
+
+/// The SHA-256 of `bytes`, lower-case hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Refuses to import into `site` a file it already holds (by SHA-256): every row would be
+/// stored twice.
+async fn refuse_a_second_import(db: &Db, site: &Site, file: &Path, sha256: &str) -> Result<()> {
+    let mut conn = db.pool.acquire().await?;
+    if let Some(earlier) = crate::db::imports::of_file(&mut conn, site.site_id, sha256).await? {
+        bail!(
+            "{} was imported into {} on {} as import {} ({} interactions); importing it again \
+             would store every row a second time. Add --again to import it twice anyway",
+            file.display(),
+            site.name,
+            earlier.imported_at.format("%Y-%m-%d %H:%M UTC"),
+            earlier.import_id,
+            thousands(u64::try_from(earlier.row_count).unwrap_or(0))
+        );
+    }
+    Ok(())
+}
+
+/// The connection was lost while importing: finds out whether the import was committed (its id
+/// is recorded with its rows) before saying anything, asking again for up to a minute while the
+/// database cannot tell yet.
+async fn lost_import(
+    db: &Db,
+    site: &Site,
+    imported: &crate::csvio::ImportedFile,
+    lost: &sqlx::Error,
+) -> Result<()> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut pause = std::time::Duration::from_millis(200);
+    eprintln!("the connection was lost while importing ({lost}); checking whether it was stored…");
+    while std::time::Instant::now() < until {
+        if let Ok(Some(known)) = import_outcome(db, site.site_id, &imported.import_id).await {
+            return match known {
+                Some(record) => {
+                    say!(
+                        "imported {} interactions into {} (as import {}; the answer to the \
+                         commit was lost, the database has it)",
+                        thousands(u64::try_from(record.row_count).unwrap_or(0)),
+                        site.name,
+                        record.import_id
+                    )?;
+                    Ok(())
+                }
+                None => bail!(
+                    "the connection was lost while importing ({lost}) and nothing was imported \
+                     (import {} is not in the database); run the same command again",
+                    imported.import_id
+                ),
+            };
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+    }
+    bail!(
+        "the connection was lost while importing ({lost}), and whether import {} was stored \
+         cannot be told yet; run the same command again once the database answers: a file \
+         already imported is recognised and not imported twice",
+        imported.import_id
+    )
+}
+
+/// Whether import `import_id` is in the database: Some(record) if committed, None if not;
+/// Ok(None) (not yet known) while a write of this login is still open on the server (the import
+/// may still be committing, or be replayed by crash recovery) or the database cannot be asked.
+async fn import_outcome(
+    db: &Db,
+    site_id: i32,
+    import_id: &str,
+) -> Result<Option<Option<crate::db::imports::ImportRecord>>> {
+    let mut conn = db.pool.acquire().await?;
+    if crate::db::faults::writes_in_flight(&mut conn).await? {
+        return Ok(None);
+    }
+    Ok(Some(
+        crate::db::imports::by_id(&mut conn, site_id, import_id).await?,
+    ))
 }
 
 /// `ifind export`: every match, on the application connection, as a user.

@@ -104,6 +104,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 12, 0),
         sql: include_str!("../../migrations/0014_newest_ids.sql"),
     },
+    Migration {
+        number: 15,
+        name: "imports",
+        version: SchemaVersion::new(1, 13, 0),
+        sql: include_str!("../../migrations/0015_imports.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

@@ -11,6 +11,7 @@ pub mod failure;
 pub mod faults;
 pub mod health;
 pub mod histogram;
+pub mod imports;
 pub mod interactions;
 pub mod logins;
 pub mod migrate;
