@@ -39,7 +39,7 @@ pub fn init(dir: &Path, level: &str) -> (LogGuard, Option<String>) {
         Ok(file) => file,
         Err(e) => {
             return off(format!(
-                "cannot open the log file {} ({e}); logging is off (set log.dir in the config)",
+                "cannot open the log file {} ({e}); set log.dir in the config",
                 path.display()
             ));
         }
@@ -59,4 +59,17 @@ pub fn init(dir: &Path, level: &str) -> (LogGuard, Option<String>) {
         },
         None,
     )
+}
+
+/// Logging to standard error at `level` (warnings at least), for a command whose log file
+/// cannot be opened: what would have gone to the file is not lost. Not for the terminal UI,
+/// whose screen standard error would write over.
+pub fn init_stderr(level: &str) {
+    let filter =
+        EnvFilter::try_new(format!("{level},sqlx=warn")).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }

@@ -450,3 +450,36 @@ async fn a_config_that_is_not_utf8_or_takes_ctrl_c_is_refused_with_the_reason() 
         "{err}"
     );
 }
+
+/// A log folder that cannot be made (a file in its place) stops nothing: the command runs, says
+/// so once, and logs to standard error instead.
+#[tokio::test]
+async fn an_unusable_log_folder_logs_to_standard_error_instead() {
+    let dir = tempfile::tempdir().expect("dir");
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "x").expect("write");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nconnect_timeout_secs = 1\n\n[log]\ndir = \"{}\"\n",
+            blocker.to_str().expect("utf8")
+        ),
+    )
+    .expect("write");
+    let out = ifind(
+        "postgres://nobody:nothing@127.0.0.1:1/none",
+        &["--config", config.to_str().expect("utf8"), "site", "list"],
+        None,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        err.matches("logging to standard error instead").count(),
+        1,
+        "said once: {err}"
+    );
+    assert!(err.contains("not-a-folder"), "{err}");
+    // The failure is logged on standard error too (the file would have had it).
+    assert!(err.contains("the command failed"), "{err}");
+}

@@ -71,7 +71,14 @@ pub fn main() -> i32 {
     };
     let (_log, log_problem) = crate::logging::init(&log_dir, &config.log.level);
     if let Some(problem) = log_problem {
-        eprintln!("ifind: note: {problem}");
+        // The terminal UI's screen cannot take log lines; a command's standard error can.
+        let screen = matches!(cli.command, None | Some(Command::Demo));
+        if screen {
+            eprintln!("ifind: note: {problem}; logging is off while the screen is in use");
+        } else {
+            eprintln!("ifind: note: {problem}; logging to standard error instead");
+            crate::logging::init_stderr(&config.log.level);
+        }
     }
     // Only the command's name: its arguments hold queries, names to erase and the like, which
     // the log file must not keep (they reach it at debug level only).
