@@ -163,6 +163,14 @@ pub enum SiteAction {
     },
     /// Deactivate a site (its data stays).
     Deactivate { name: String },
+    /// Delete a site that holds no interactions (one added by mistake, or left half made by an
+    /// interrupted seed); with --with-interactions, its interactions go too, for good.
+    Delete {
+        name: String,
+        /// Also delete every interaction of the site (live, deleted and archived).
+        #[arg(long)]
+        with_interactions: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -227,8 +227,9 @@ async fn check_site_names(conn: &mut PgConnection, plan: &Plan) -> anyhow::Resul
             n => format!("Sites \"{first}\" and {} more already exist", n - 1),
         };
         bail!(
-            "{what}, so this seed's data is (partly) loaded already. Use another --seed, or seed \
-             an empty database."
+            "{what}, so this seed's data is (partly) loaded already. Use another --seed, seed \
+             an empty database, or delete what an interrupted seed left: `ifind site delete \
+             NAME --with-interactions` for each of its sites."
         );
     }
     Ok(())

@@ -483,3 +483,65 @@ async fn an_unusable_log_folder_logs_to_standard_error_instead() {
     // The failure is logged on standard error too (the file would have had it).
     assert!(err.contains("the command failed"), "{err}");
 }
+
+/// `site delete`: a site without interactions goes (with its roles); one that holds some is
+/// refused unless --with-interactions, which removes them with it; only a global administrator
+/// may.
+#[tokio::test]
+async fn site_delete_removes_an_empty_site_and_a_full_one_only_when_asked() {
+    let t = common::fresh_db().await;
+    let u = t.url.as_str();
+    common::add_ada(u);
+    ok(&ifind(u, &["site", "add", "Mistake"], None));
+    ok(&ifind(u, &["site", "add", "Seeded"], None));
+    ok(&ifind(u, &["grant", "ada", "Mistake", "editor"], None));
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("rows.csv");
+    std::fs::write(
+        &file,
+        "title,type,lead,start,end,timezone\n\
+         Budget call,Phone call,Maria Lopez,2026-03-01 16:00,2026-03-01 16:30,Europe/London\n\
+         Site visit,Visit,Maria Lopez,2026-03-02 10:00,2026-03-02 11:00,Europe/London\n",
+    )
+    .expect("write");
+    ok(&ifind(
+        u,
+        &["import", file.to_str().expect("utf8"), "--site", "Seeded"],
+        None,
+    ));
+
+    let out = ok(&ifind(u, &["site", "delete", "Mistake"], None));
+    assert!(
+        out.contains("deleted site Mistake (it held no interactions)"),
+        "{out}"
+    );
+    let err = fails(&ifind(u, &["site", "delete", "Seeded"], None), 1);
+    assert!(
+        err.contains("holds 2 interactions") && err.contains("--with-interactions"),
+        "{err}"
+    );
+    let list = ok(&ifind(u, &["site", "list"], None));
+    assert!(
+        !list.contains("Mistake") && list.contains("Seeded"),
+        "{list}"
+    );
+    let out = ok(&ifind(
+        u,
+        &["site", "delete", "Seeded", "--with-interactions"],
+        None,
+    ));
+    assert!(
+        out.contains("deleted site Seeded and its 2 interactions"),
+        "{out}"
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM interactions")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+    let sites: i64 = sqlx::query_scalar("SELECT count(*) FROM sites")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(sites, 0);
+}

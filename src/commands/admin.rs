@@ -73,6 +73,41 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
             tx.commit().await?;
             say!("deactivated site {}", escape(&site.name))?;
         }
+        SiteAction::Delete {
+            name,
+            with_interactions,
+        } => site_delete(&db, &name, with_interactions).await?,
+    }
+    Ok(())
+}
+
+/// `ifind site delete NAME [--with-interactions]`.
+async fn site_delete(db: &Db, name: &str, with_interactions: bool) -> Result<()> {
+    let mut tx = db.begin_as(None).await?;
+    let site = find_site(&mut tx, name).await?;
+    let shown = escape(&site.name);
+    match sites::delete(&mut tx, site.site_id, with_interactions).await? {
+        None => bail!(
+            "the database refused: only a global administrator may delete sites; nothing was \
+             changed"
+        ),
+        Some(held) if held < 0 => bail!(
+            "site {shown} holds {} interactions, so nothing was deleted; deactivate it to keep \
+             them (`ifind site deactivate`), or add --with-interactions to delete them with it \
+             (for good: they cannot be restored)",
+            thousands(held.unsigned_abs())
+        ),
+        Some(held) => {
+            tx.commit().await?;
+            if held == 0 {
+                say!("deleted site {shown} (it held no interactions)")?;
+            } else {
+                say!(
+                    "deleted site {shown} and its {} interactions",
+                    thousands(held.unsigned_abs())
+                )?;
+            }
+        }
     }
     Ok(())
 }

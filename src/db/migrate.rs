@@ -106,9 +106,9 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         number: 15,
-        name: "imports",
+        name: "imports_site_delete",
         version: SchemaVersion::new(1, 13, 0),
-        sql: include_str!("../../migrations/0015_imports.sql"),
+        sql: include_str!("../../migrations/0015_imports_site_delete.sql"),
     },
 ];
 

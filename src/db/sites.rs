@@ -78,6 +78,22 @@ pub async fn set_active(conn: &mut PgConnection, site_id: i32, active: bool) -> 
         .await
 }
 
+/// Deletes site `site_id` (migration 0015's `ifind_delete_site`): the number of interactions it
+/// held and that went with it; minus that number when it holds some and `with_interactions` is
+/// false (nothing was deleted); None when the session may not delete sites or there is no such
+/// site.
+pub async fn delete(
+    conn: &mut PgConnection,
+    site_id: i32,
+    with_interactions: bool,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT ifind_delete_site($1, $2)")
+        .bind(site_id)
+        .bind(with_interactions)
+        .fetch_one(conn)
+        .await
+}
+
 pub use crate::domain::users::SiteChoice;
 
 /// A row of [`for_user`]'s query.
