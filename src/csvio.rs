@@ -366,9 +366,9 @@ pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError>
                 place,
                 None,
                 format!(
-                    "The row has {} columns but the header has {}; check for a missing or extra \
-                     comma, and put quotes around text that contains commas.",
-                    record.len(),
+                    "The row has {} but the header has {}; check for a missing or extra comma, \
+                     and put quotes around text that contains commas.",
+                    counted(record.len(), "column", "columns"),
                     columns.len()
                 ),
             );
@@ -699,4 +699,9 @@ fn copy_text(buf: &mut Vec<u8>, text: Option<&str>) {
             _ => buf.push(b),
         }
     }
+}
+
+/// `n` with its noun in the right number: "1 column", "3 columns".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

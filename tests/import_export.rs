@@ -712,3 +712,15 @@ async fn an_editor_imports_as_themselves() {
         ]
     );
 }
+
+/// A row with the wrong number of columns is said in words that count right ("1 column").
+#[test]
+fn a_short_row_is_counted_in_words() {
+    let csv = "title,type,lead,start,end,timezone\nOnly a title\n";
+    let err = csvio::read_auto(csv.as_bytes()).expect_err("a short row");
+    let text = err.to_string();
+    assert!(
+        text.contains("line 2") && text.contains("The row has 1 column but the header has 6"),
+        "{text}"
+    );
+}

@@ -119,7 +119,7 @@ impl Records for DbSearchBackend {
         Box::pin(async move {
             list_trash(&self.db, self.user_id, site_id, days)
                 .await
-                .map_err(|e| e.failure())
+                .map_err(|e| e.reason())
         })
     }
 

@@ -302,9 +302,10 @@ fn may_edit(state: &mut State) -> bool {
         return true;
     }
     state.notice = Some(format!(
-        "you are a {} at {}: only editors and admins create and edit interactions; ask a site \
+        "you are {} at {}: only editors and admins create and edit interactions; ask a site \
          admin for the editor role",
-        state.session.role, state.session.site
+        state.session.role.with_article(),
+        state.session.site
     ));
     false
 }

@@ -39,8 +39,9 @@ pub(super) fn loaded(state: &mut State, request_id: u64, result: Result<Vec<Chec
 pub(super) fn open(state: &mut State, effects: &mut Vec<Effect>) {
     if state.session.role != Role::Admin {
         state.notice = Some(format!(
-            "the health screen is for admins; you are a {} at {}",
-            state.session.role, state.session.site
+            "the health screen is for admins; you are {} at {}",
+            state.session.role.with_article(),
+            state.session.site
         ));
         return;
     }

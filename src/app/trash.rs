@@ -41,8 +41,9 @@ fn is_admin(state: &mut State, what: &str) -> bool {
         return true;
     }
     state.notice = Some(format!(
-        "only site admins {what}; you are a {} at {}",
-        state.session.role, state.session.site
+        "only site admins {what}; you are {} at {}",
+        state.session.role.with_article(),
+        state.session.site
     ));
     false
 }

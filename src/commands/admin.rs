@@ -9,7 +9,7 @@ use super::Ctx;
 use super::output::{table, thousands};
 use crate::cli::{ListFormat, PasswordSource, SiteAction, UserAction};
 use crate::db::{Db, sites, users};
-use crate::domain::format::{escape, escape_json, forbidden_message};
+use crate::domain::format::{counted, escape, escape_json, forbidden_message};
 use crate::domain::users::Role;
 
 pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
@@ -92,10 +92,10 @@ async fn site_delete(db: &Db, name: &str, with_interactions: bool) -> Result<()>
              changed"
         ),
         Some(held) if held < 0 => bail!(
-            "site {shown} holds {} interactions, so nothing was deleted; deactivate it to keep \
+            "site {shown} holds {}, so nothing was deleted; deactivate it to keep \
              them (`ifind site deactivate`), or add --with-interactions to delete them with it \
              (for good: they cannot be restored)",
-            thousands(held.unsigned_abs())
+            counted(-held, "interaction", "interactions")
         ),
         Some(held) => {
             tx.commit().await?;
@@ -103,8 +103,8 @@ async fn site_delete(db: &Db, name: &str, with_interactions: bool) -> Result<()>
                 say!("deleted site {shown} (it held no interactions)")?;
             } else {
                 say!(
-                    "deleted site {shown} and its {} interactions",
-                    thousands(held.unsigned_abs())
+                    "deleted site {shown} and its {}",
+                    counted(held, "interaction", "interactions")
                 )?;
             }
         }

@@ -14,7 +14,7 @@ use crate::cli::{ExportFormat, OutputFormat, SearchArgs, SortArg};
 use crate::db::search::{self, MatchCount, SearchPage, SearchRequest, Sort};
 use crate::db::sites::Site;
 use crate::db::{Db, access, users};
-use crate::domain::format::escape_json;
+use crate::domain::format::{counted, escape_json};
 use crate::domain::interaction::{Interaction, format_wall_clock};
 
 async fn site_named(db: &Db, name: &str) -> Result<Site> {
@@ -317,8 +317,8 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str, again: bool) -> Res
     };
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     say!(
-        "imported {} interactions into {} in {:.2} s ({} rows/s)",
-        thousands(report.rows),
+        "imported {} into {} in {:.2} s ({} rows/s)",
+        counted(report.rows, "interaction", "interactions"),
         site.name,
         secs,
         thousands((report.rows as f64 / secs) as u64)
@@ -370,9 +370,9 @@ async fn lost_import(
             return match known {
                 Some(record) => {
                     say!(
-                        "imported {} interactions into {} (as import {}; the answer to the \
-                         commit was lost, the database has it)",
-                        thousands(u64::try_from(record.row_count).unwrap_or(0)),
+                        "imported {} into {} (as import {}; the answer to the commit was \
+                         lost, the database has it)",
+                        counted(record.row_count, "interaction", "interactions"),
                         site.name,
                         record.import_id
                     )?;
@@ -451,8 +451,8 @@ pub async fn export(
             )
             .await?;
             eprintln!(
-                "exported {} interactions from {} to {}",
-                thousands(rows),
+                "exported {} from {} to {}",
+                counted(rows, "interaction", "interactions"),
                 site.name,
                 path.display()
             );
@@ -481,8 +481,8 @@ pub async fn export(
             std::fs::rename(&tmp, path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!(
-                "exported {} interactions from {} to {}",
-                thousands(rows),
+                "exported {} from {} to {}",
+                counted(rows, "interaction", "interactions"),
                 site.name,
                 path.display()
             );

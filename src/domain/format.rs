@@ -30,6 +30,13 @@ pub fn show_duration(d: Duration) -> String {
     }
 }
 
+/// A count with its noun in the right number, the count with thousands separators:
+/// "1 interaction", "1,500 interactions".
+pub fn counted(n: impl Into<i128>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 /// An integer with thousands separators: 1234567 -> "1,234,567", -1000 -> "-1,000".
 pub fn thousands(n: impl Into<i128>) -> String {
     let n: i128 = n.into();

@@ -20,6 +20,15 @@ impl Role {
         }
     }
 
+    /// The role with its article, as a sentence says it: "a viewer", "an editor", "an admin".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Viewer => "a viewer",
+            Role::Editor => "an editor",
+            Role::Admin => "an admin",
+        }
+    }
+
     /// Whether the role may create and edit interactions.
     pub fn may_edit(self) -> bool {
         matches!(self, Role::Editor | Role::Admin)

@@ -64,6 +64,17 @@ impl SaveError {
         Failure::new(kind, self.message())
     }
 
+    /// Why a read (the trash's listing) failed, without a save's wording ("not saved", "your
+    /// text is still here"): the cause itself.
+    pub fn reason(&self) -> Failure {
+        match self {
+            SaveError::NotPermitted(why) | SaveError::Failed(why) | SaveError::Unknown(why) => {
+                why.clone()
+            }
+            other => other.failure(),
+        }
+    }
+
     /// What the form shows: the cause, that the text is safe, and what to do.
     pub fn message(&self) -> String {
         match self {

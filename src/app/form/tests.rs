@@ -146,7 +146,7 @@ fn viewers_get_no_form() {
     assert!(app.state.form().is_none());
     let notice = app.state.notice.clone().unwrap_or_default();
     assert!(
-        notice.contains("viewer") && notice.contains("editor role"),
+        notice.contains("you are a viewer at Leeds") && notice.contains("editor role"),
         "{notice}"
     );
     app.press(ch('e'));

@@ -80,7 +80,7 @@ fn n_keeps_it_and_non_admins_cannot_delete() {
         app.state
             .notice
             .as_deref()
-            .is_some_and(|n| n.contains("only site admins"))
+            .is_some_and(|n| n.contains("only site admins") && n.contains("you are an editor"))
     );
     app.press(ch('t'));
     assert_eq!(app.state.screen(), Screen::Finder, "no trash for editors");
