@@ -74,6 +74,10 @@ pub struct ParsedQuery {
     /// [`Self::rank_tsquery`] of the relaxed query.
     pub relaxed_rank_tsquery: Option<String>,
     pub filters: Filters,
+    /// The filters in use as they were typed (`type:call`, `from:2026-01-01`), type, lead,
+    /// location, from, to: what the Finder shows as active. A filter that was ignored (a bad
+    /// date, a filter repeated later) is not among them.
+    pub applied: Vec<String>,
     /// Human notes on what was ignored or reinterpreted, in input order.
     pub ignored: Vec<String>,
     /// Lower-cased words of the positive words and phrases, for highlighting.
@@ -457,6 +461,7 @@ impl Parser {
                 None
             },
             filters: self.filters,
+            applied: self.filter_raw.iter().flatten().cloned().collect(),
             ignored: self.ignored,
             fuzzy_text: (!highlight.is_empty()).then(|| highlight.join(" ")),
             highlight,

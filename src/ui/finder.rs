@@ -106,7 +106,9 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         spans.push(sep());
         spans.push(Span::styled("searching…", theme.dim));
     }
-    let filters = filters_in(state.finder.query.value());
+    // The filters the query line's parser applies: an ignored one (a bad date) is not shown as
+    // active; its note follows.
+    let filters = crate::domain::query::parse(state.finder.query.value()).applied;
     if !filters.is_empty() {
         spans.push(sep());
         for (i, filter) in filters.into_iter().enumerate() {
@@ -119,7 +121,8 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     if let Some(r) = &state.finder.results {
         for note in &r.ignored {
             spans.push(sep());
-            spans.push(Span::styled(format!("ignored: {note}"), theme.fuzzy));
+            // Each note is a sentence of its own ("ignored from:2026-13-45: dates are ...").
+            spans.push(Span::styled(note.clone(), theme.fuzzy));
         }
     }
     let line = Line::from(spans);
@@ -321,41 +324,6 @@ pub fn highlighted<'a>(
         }
     }
     spans
-}
-
-/// The field filters written in a query line (`type:`, `lead:`, `location:`, `from:`, `to:`),
-/// as typed. Quotes keep spaces inside a value.
-pub fn filters_in(query: &str) -> Vec<String> {
-    const FIELDS: [&str; 5] = ["type:", "lead:", "location:", "from:", "to:"];
-    let mut tokens = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in query.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    tokens.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        tokens.push(current);
-    }
-    tokens
-        .into_iter()
-        .filter(|t| {
-            let lower = t.to_lowercase();
-            FIELDS
-                .iter()
-                .any(|f| lower.starts_with(f) && lower.len() > f.len())
-        })
-        .collect()
 }
 
 /// "3.2 ms", "250 ms", "1.4 s".

@@ -31,7 +31,8 @@ fn finder(width: u16, height: u16) -> State {
     );
     let request_id = state.finder.in_flight.as_ref().map_or(0, |f| f.request_id);
     let mut result = page(0, 50, true);
-    result.ignored = vec!["\"from:yesterday\" is not a date (use YYYY-MM-DD)".into()];
+    // The parser's own note on a bad filter.
+    result.ignored = crate::domain::query::parse("from:yesterday").ignored;
     update(
         &mut state,
         Event::Msg(Msg::SearchDone {
@@ -362,11 +363,32 @@ fn matched_words_are_highlighted_at_word_starts() {
 }
 
 #[test]
-fn filters_are_read_from_the_query_line() {
+fn the_active_filters_are_those_the_query_applies() {
+    let parsed =
+        crate::domain::query::parse("meet type:call lead:\"Ana Souza\" from:2026-01-01 to:");
     assert_eq!(
-        finder::filters_in("meet type:call lead:\"Ana Souza\" from:2026-01-01 to:"),
+        parsed.applied,
         vec!["type:call", "lead:\"Ana Souza\"", "from:2026-01-01"]
     );
+    // A bad date is not active; its note says why, once ("ignored", not "ignored: ignored").
+    let parsed = crate::domain::query::parse("meet from:2026-13-45");
+    assert!(parsed.applied.is_empty(), "{:?}", parsed.applied);
+    assert_eq!(parsed.ignored.len(), 1);
+    assert!(parsed.ignored[0].starts_with("ignored from:2026-13-45"));
+}
+
+/// The info line shows an ignored filter as its note only, not as an active filter.
+#[test]
+fn an_ignored_filter_is_not_shown_as_active() {
+    let mut state = finder(120, 40);
+    state.finder.query = tui_input::Input::new("meet from:2026-13-45".into());
+    if let Some(results) = state.finder.results.as_mut() {
+        results.ignored = crate::domain::query::parse("meet from:2026-13-45").ignored;
+    }
+    let screen = format!("{:?}", render(&state, 120, 40).backend());
+    assert!(!screen.contains("[from:2026-13-45]"), "{screen}");
+    assert!(screen.contains("ignored from:2026-13-45"), "{screen}");
+    assert!(!screen.contains("ignored: ignored"), "{screen}");
 }
 
 mod login_and_picker {
