@@ -529,8 +529,9 @@ pub fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
     let Some(form) = state.form_mut() else {
         return;
     };
+    // Line ends as terminals paste them: CRLF, LF, or CR alone (tmux's default).
     let text = if form.focused().is_multi_line() {
-        text.replace("\r\n", "\n")
+        text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         text.replace("\r\n", " ").replace(['\n', '\r'], " ")
     };

@@ -415,6 +415,9 @@ fn a_paste_lands_whole_in_the_focused_field() {
     }
     let effects = app.update(Event::Paste("a\r\nb".into()));
     assert_eq!(form(&app).input().description, "a\nb");
+    // A terminal that pastes line ends as CR alone (tmux) keeps the lines apart too.
+    app.update(Event::Paste("\rannual\rbudget".into()));
+    assert_eq!(form(&app).input().description, "a\nb\nannual\nbudget");
     assert_eq!(drafts(&effects).len(), 1);
 }
 
