@@ -545,3 +545,47 @@ async fn site_delete_removes_an_empty_site_and_a_full_one_only_when_asked() {
         .expect("count");
     assert_eq!(sites, 0);
 }
+
+/// A person's mistake is not the server's trouble: an unknown site is logged as a refusal
+/// (WARN), not an ERROR that `ifind health` would count; a database that cannot be reached is.
+#[tokio::test]
+async fn usage_errors_are_not_logged_as_errors() {
+    let t = common::fresh_db().await;
+    common::add_ada(&t.url);
+    let dir = tempfile::tempdir().expect("dir");
+    let logs = dir.path().join("logs");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nconnect_timeout_secs = 1\n\n[log]\ndir = \"{}\"\n",
+            logs.to_str().expect("utf8")
+        ),
+    )
+    .expect("write");
+    let config = config.to_str().expect("utf8");
+    fails(
+        &ifind(
+            &t.url,
+            &["--config", config, "site", "deactivate", "Nowhere"],
+            None,
+        ),
+        1,
+    );
+    let log = std::fs::read_to_string(logs.join("ifind.log")).expect("log");
+    assert!(log.contains("the command was refused"), "{log}");
+    assert!(!log.contains(" ERROR "), "{log}");
+    fails(
+        &ifind(
+            "postgres://nobody@127.0.0.1:1/none",
+            &["--config", config, "site", "list"],
+            None,
+        ),
+        1,
+    );
+    let log = std::fs::read_to_string(logs.join("ifind.log")).expect("log");
+    assert!(
+        log.contains(" ERROR ") && log.contains("the command failed"),
+        "{log}"
+    );
+}

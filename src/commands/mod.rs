@@ -110,12 +110,47 @@ pub fn main() -> i32 {
         Err(e) => {
             // The message may quote what the person typed (a name, a query): the log file gets
             // it at debug level only; the person sees it on stderr.
-            tracing::error!(command, "the command failed");
+            // A person's mistake (an unknown site, a bad file) is not the server's trouble:
+            // only failures of the database or the machine are errors, which `ifind health`
+            // counts.
+            if is_fault(&e) {
+                tracing::error!(command, "the command failed");
+            } else {
+                tracing::warn!(command, "the command was refused");
+            }
             tracing::debug!("{e:#}");
             eprintln!("ifind: {}", message(&e));
             1
         }
     }
+}
+
+/// Whether `e` is a fault of the database, the embedded cluster or the machine (a lost or
+/// refused connection, a timeout, an I/O error) rather than a refusal of what was asked (an
+/// unknown name, a bad file, a rule of the data).
+fn is_fault(e: &anyhow::Error) -> bool {
+    use crate::domain::failure::Kind;
+    e.chain().any(|cause| {
+        if let Some(db) = cause.downcast_ref::<sqlx::Error>() {
+            return matches!(
+                crate::db::failure::classify(db),
+                Kind::Connection | Kind::Timeout | Kind::Replica
+            );
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::{InvalidData, InvalidInput, NotFound, PermissionDenied};
+            return !matches!(
+                io.kind(),
+                NotFound | PermissionDenied | InvalidInput | InvalidData
+            );
+        }
+        cause
+            .downcast_ref::<crate::db::cluster::ClusterError>()
+            .is_some()
+            || cause
+                .downcast_ref::<crate::db::pool::Unreachable>()
+                .is_some()
+    })
 }
 
 /// Whether `e` is a write to a pipe whose reader has gone: an I/O error of the command itself

@@ -136,6 +136,12 @@ pub async fn prepare_schema(db: &Db, cfg: &DbOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The database could not be reached (no answer in time, or refused): the words say where, and
+/// what to check. A fault of the service, not of what was asked.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreachable(pub String);
+
 /// Opens a pool and proves the server answers, without looking at the schema.
 pub async fn connect_unchecked(url: &str, cfg: &DbOptions) -> anyhow::Result<Db> {
     let shown = redact(url);
@@ -144,18 +150,18 @@ pub async fn connect_unchecked(url: &str, cfg: &DbOptions) -> anyhow::Result<Db>
     let conn = tokio::time::timeout(timeout, db.pool.acquire())
         .await
         .map_err(|_| {
-            anyhow::anyhow!(
+            Unreachable(format!(
                 "cannot connect to the database at {shown}: no answer within {} s; check that \
                  the server is up and reachable (database.url or IFIND_DATABASE_URL), or raise \
                  database.connect_timeout_secs",
                 cfg.connect_timeout_secs
-            )
+            ))
         })?
         .map_err(|e| {
-            anyhow::anyhow!(
+            Unreachable(format!(
                 "cannot connect to the database at {shown}: {e}; check database.url (or \
                  IFIND_DATABASE_URL) and that the server is running"
-            )
+            ))
         })?;
     drop(conn);
     Ok(db)
