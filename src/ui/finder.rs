@@ -9,18 +9,45 @@ use ratatui::widgets::Paragraph;
 
 use super::layout::{FinderAreas, ROWS_PER_HIT};
 use super::theme::Theme;
+use crate::app::action::Action;
+use crate::app::keymap::KeyMap;
 use crate::app::search_types::{Hit, MatchCount};
-use crate::app::state::{Focus, State};
+use crate::app::state::{Focus, Mode, State};
 use crate::domain::interaction::format_wall_clock;
 
 /// The prompt before the query text.
 const PROMPT: &str = " / ";
 
 /// Draws the query line, the info line and the result list.
-pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, areas: &FinderAreas) {
+pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, areas: &FinderAreas) {
     draw_query(frame, state, theme, areas.query);
     draw_info(frame, state, theme, areas.info);
-    draw_list(frame, state, theme, areas.list);
+    draw_list(frame, state, keymap, theme, areas.list);
+}
+
+/// What the list says when there is nothing to show: for an empty query the site is empty,
+/// and the way to fill it is said (the new-interaction key from the key map, or an import);
+/// otherwise the query is too narrow.
+fn nothing_to_show(state: &State, keymap: &KeyMap, query: &str) -> [String; 2] {
+    if !query.trim().is_empty() {
+        return [
+            " No interactions match.".into(),
+            " Try fewer words, or remove a filter.".into(),
+        ];
+    }
+    let add = match keymap.keys_for(Mode::List, Action::NewInteraction).first() {
+        Some(key) if state.session.role.may_edit() => {
+            format!(" Press {key} in the list to add one, or load a CSV file: ")
+        }
+        _ => " An editor can add one, or load a CSV file: ".into(),
+    };
+    [
+        format!(" {} has no interactions yet.", state.session.site),
+        format!(
+            "{add}ifind import FILE.csv --site \"{}\"",
+            state.session.site
+        ),
+    ]
 }
 
 fn draw_query(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
@@ -152,17 +179,15 @@ fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     }
 }
 
-fn draw_list(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
+fn draw_list(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
     let Some(results) = &state.finder.results else {
         return;
     };
     if results.hits.is_empty() {
+        let [first, second] = nothing_to_show(state, keymap, &results.query);
         let lines = vec![
-            Line::from(Span::styled(" No interactions match.", theme.text)),
-            Line::from(Span::styled(
-                " Try fewer words, or remove a filter.",
-                theme.dim,
-            )),
+            Line::from(Span::styled(first, theme.text)),
+            Line::from(Span::styled(second, theme.dim)),
         ];
         frame.render_widget(Paragraph::new(lines), area);
         return;

@@ -58,7 +58,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) ->
         Screen::SitePicker => picker::draw(frame, state, keymap, theme, area),
         Screen::Finder => {
             let areas = layout::finder(area, state.finder.detail_open);
-            finder::draw(frame, state, theme, &areas);
+            finder::draw(frame, state, keymap, theme, &areas);
             drawn.query = Some(area_of(areas.query));
             drawn.list = Some(area_of(areas.list));
             drawn.rows_per_hit = layout::ROWS_PER_HIT;

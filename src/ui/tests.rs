@@ -474,3 +474,29 @@ mod login_and_picker {
         insta::assert_snapshot!(render(&app.state, 60, 20).backend());
     }
 }
+
+/// An empty site says so and how to fill it (the key from the key map, or an import); a query
+/// that finds nothing says to widen it.
+#[test]
+fn an_empty_site_says_how_to_add_interactions() {
+    let mut state = finder(100, 30);
+    if let Some(results) = state.finder.results.as_mut() {
+        results.hits.clear();
+        results.query = String::new();
+    }
+    let screen = format!("{:?}", render(&state, 100, 30).backend());
+    assert!(
+        screen.contains("Leeds has no interactions yet."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Press n in the list to add one")
+            && screen.contains("ifind import FILE.csv --site \"Leeds\""),
+        "{screen}"
+    );
+    if let Some(results) = state.finder.results.as_mut() {
+        results.query = "nothing like this".into();
+    }
+    let screen = format!("{:?}", render(&state, 100, 30).backend());
+    assert!(screen.contains("No interactions match."), "{screen}");
+}
