@@ -589,3 +589,26 @@ async fn usage_errors_are_not_logged_as_errors() {
         "{log}"
     );
 }
+
+/// Site names match regardless of case, and a near miss is answered with the names it is close
+/// to (among the sites the person may read).
+#[tokio::test]
+async fn site_names_match_any_case_and_near_misses_get_a_suggestion() {
+    let t = common::fresh_db().await;
+    let u = t.url.as_str();
+    common::add_ada(u);
+    ok(&ifind(u, &["site", "add", "Leeds Office"], None));
+    ok(&ifind(u, &["grant", "ada", "leeds office", "editor"], None));
+    let out = ok(&common::ifind_app(
+        &t,
+        &["search", "--site", "LEEDS OFFICE", "--format", "json", ""],
+        None,
+    ));
+    assert!(out.contains("\"site\": \"Leeds Office\""), "{out}");
+    let err = fails(&ifind(u, &["site", "deactivate", "Leeds Ofice"], None), 1);
+    assert!(
+        err.contains("no site named \"Leeds Ofice\"")
+            && err.contains("did you mean \"Leeds Office\"?"),
+        "{err}"
+    );
+}

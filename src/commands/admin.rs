@@ -378,9 +378,10 @@ pub async fn find_user(conn: &mut sqlx::PgConnection, name: &str) -> Result<user
 
 /// The site named `name`, or an error that says how to list sites.
 pub async fn find_site(conn: &mut sqlx::PgConnection, name: &str) -> Result<sites::Site> {
-    sites::by_name(conn, name)
-        .await?
-        .with_context(|| no_site(name))
+    match sites::resolve(conn, name).await? {
+        Ok(site) => Ok(site),
+        Err(near) => bail!("{}{}", no_site(name), sites::did_you_mean(&near)),
+    }
 }
 
 fn no_user(name: &str) -> String {

@@ -31,9 +31,10 @@ async fn site_for(ctx: &Ctx, db: &Db, name: &str, what: &str) -> Result<Site> {
         return site_named(db, name).await;
     };
     let mut conn = db.pool.acquire().await?;
-    if let Some(site) = crate::db::sites::by_name(&mut conn, name).await? {
-        return Ok(site);
-    }
+    let near = match crate::db::sites::resolve(&mut conn, name).await? {
+        Ok(site) => return Ok(site),
+        Err(near) => near,
+    };
     if let Err(e) = sqlx::query("SELECT ifind_log_refusal_named($1, $2)")
         .bind(name)
         .bind(what)
@@ -43,10 +44,11 @@ async fn site_for(ctx: &Ctx, db: &Db, name: &str, what: &str) -> Result<Site> {
         tracing::warn!("could not write the refused {what} to the access log: {e}");
     }
     bail!(
-        "{} has no role at a site named {name:?}, so the {what} was refused (and logged); check \
-         the name (`ifind site list` shows your sites) or ask an administrator for a role \
-         (`ifind grant {} {name:?} viewer`)",
+        "{} has no role at a site named {name:?}, so the {what} was refused (and logged){}; \
+         check the name (`ifind site list` shows your sites) or ask an administrator for a \
+         role (`ifind grant {} {name:?} viewer`)",
         user.username,
+        crate::db::sites::did_you_mean(&near),
         user.username
     )
 }
@@ -119,13 +121,14 @@ fn sort_of(arg: SortArg) -> Sort {
 async fn user_and_site(ctx: &Ctx, db: &Db, site_name: &str) -> Result<(users::User, Site)> {
     let actor = ctx.acting_user(db).await?;
     let mut tx = db.begin_as(None).await?;
-    let site = crate::db::sites::by_name(&mut tx, site_name).await?;
+    let site = crate::db::sites::resolve(&mut tx, site_name).await?;
     tx.commit().await?;
-    let site = site.with_context(|| {
-        format!(
-            "there is no site named {site_name:?} that {} may read; check the name, or ask an \
-             admin for a role there (--as chooses another user)",
-            actor.username
+    let site = site.map_err(|near| {
+        anyhow::anyhow!(
+            "there is no site named {site_name:?} that {} may read{}; check the name, or ask \
+             an admin for a role there (--as chooses another user)",
+            actor.username,
+            crate::db::sites::did_you_mean(&near)
         )
     })?;
     Ok((actor, site))

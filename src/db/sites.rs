@@ -52,6 +52,40 @@ pub async fn by_name(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option
         .await
 }
 
+/// The site called `name` among those the connection may read: exactly, else regardless of case
+/// when one name matches so; otherwise the names close to it (for "did you mean"), only ever
+/// among the sites the connection may read.
+pub async fn resolve(
+    conn: &mut PgConnection,
+    name: &str,
+) -> sqlx::Result<Result<Site, Vec<String>>> {
+    if let Some(site) = by_name(&mut *conn, name).await? {
+        return Ok(Ok(site));
+    }
+    let names: Vec<String> = sqlx::query_scalar("SELECT name::text FROM ifind_my_sites()")
+        .fetch_all(&mut *conn)
+        .await?;
+    match crate::domain::format::match_name(name, &names) {
+        Ok(exact) => {
+            let exact = exact.to_string();
+            Ok(by_name(conn, &exact).await?.ok_or_else(Vec::new))
+        }
+        Err(near) => Ok(Err(near.into_iter().map(str::to_string).collect())),
+    }
+}
+
+/// "; did you mean "A" or "B"?" for the names close to what was typed (nothing when none are).
+pub fn did_you_mean(near: &[String]) -> String {
+    match near {
+        [] => String::new(),
+        [one] => format!("; did you mean {one:?}?"),
+        [first @ .., last] => {
+            let first: Vec<String> = first.iter().map(|n| format!("{n:?}")).collect();
+            format!("; did you mean {} or {last:?}?", first.join(", "))
+        }
+    }
+}
+
 /// The sites the connection may read, by name, with their live interactions and the members
 /// the connection may see.
 pub async fn list(conn: &mut PgConnection) -> sqlx::Result<Vec<SiteSummary>> {

@@ -30,6 +30,53 @@ pub fn show_duration(d: Duration) -> String {
     }
 }
 
+/// Among `names`, the one `typed` names regardless of case (when exactly one does), else the
+/// names close to it (at most two edits apart, case aside, or containing it), best first, at
+/// most three: for "did you mean".
+pub fn match_name<'a>(typed: &str, names: &'a [String]) -> Result<&'a str, Vec<&'a str>> {
+    let lower = typed.to_lowercase();
+    let same: Vec<&str> = names
+        .iter()
+        .filter(|n| n.to_lowercase() == lower)
+        .map(String::as_str)
+        .collect();
+    if let [one] = same.as_slice() {
+        return Ok(one);
+    }
+    let mut near: Vec<(usize, &str)> = names
+        .iter()
+        .filter_map(|n| {
+            let candidate = n.to_lowercase();
+            let distance = edits(&lower, &candidate);
+            (distance <= 2 || (lower.chars().count() >= 3 && candidate.contains(&lower)))
+                .then_some((distance, n.as_str()))
+        })
+        .collect();
+    near.sort();
+    Err(near.into_iter().take(3).map(|(_, n)| n).collect())
+}
+
+/// The number of single-character insertions, deletions and substitutions that turn `a` into
+/// `b` (Levenshtein).
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                previous
+            } else {
+                1 + previous.min(row[j]).min(row[j + 1])
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
 /// A count with its noun in the right number, the count with thousands separators:
 /// "1 interaction", "1,500 interactions".
 pub fn counted(n: impl Into<i128>, one: &str, many: &str) -> String {
@@ -186,6 +233,24 @@ mod tests {
         assert_eq!(thousands(1000u64), "1,000");
         assert_eq!(thousands(1_234_567i64), "1,234,567");
         assert_eq!(thousands(-1000i64), "-1,000");
+    }
+
+    #[test]
+    fn names_match_regardless_of_case_and_near_misses_are_offered() {
+        let names: Vec<String> = ["Leeds", "Leeds Office", "Harbor Street Office", "York"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(match_name("leeds", &names), Ok("Leeds"));
+        assert_eq!(match_name("YORK", &names), Ok("York"));
+        assert_eq!(match_name("Yrok", &names), Err(vec!["York"]));
+        // Closest first.
+        assert_eq!(
+            match_name("office", &names),
+            Err(vec!["Leeds Office", "Harbor Street Office"])
+        );
+        assert_eq!(match_name("Paris", &names), Err(Vec::new()));
+        assert_eq!(edits("kitten", "sitting"), 3);
     }
 }
 
