@@ -31,8 +31,8 @@ pub fn show_duration(d: Duration) -> String {
 }
 
 /// Among `names`, the one `typed` names regardless of case (when exactly one does), else the
-/// names close to it (at most two edits apart, case aside, or containing it), best first, at
-/// most three: for "did you mean".
+/// names close to it (case aside, at most one edit apart per four letters typed and never more
+/// than two, or containing it), best first, at most three: for "did you mean".
 pub fn match_name<'a>(typed: &str, names: &'a [String]) -> Result<&'a str, Vec<&'a str>> {
     let lower = typed.to_lowercase();
     let same: Vec<&str> = names
@@ -43,12 +43,15 @@ pub fn match_name<'a>(typed: &str, names: &'a [String]) -> Result<&'a str, Vec<&
     if let [one] = same.as_slice() {
         return Ok(one);
     }
+    // A short name is near nothing but itself: one edit turns "B" into any one-letter name.
+    let length = lower.chars().count();
+    let allowed = (length / 4).min(2);
     let mut near: Vec<(usize, &str)> = names
         .iter()
         .filter_map(|n| {
             let candidate = n.to_lowercase();
             let distance = edits(&lower, &candidate);
-            (distance <= 2 || (lower.chars().count() >= 3 && candidate.contains(&lower)))
+            (distance <= allowed || (length >= 3 && candidate.contains(&lower)))
                 .then_some((distance, n.as_str()))
         })
         .collect();
@@ -243,13 +246,16 @@ mod tests {
             .collect();
         assert_eq!(match_name("leeds", &names), Ok("Leeds"));
         assert_eq!(match_name("YORK", &names), Ok("York"));
-        assert_eq!(match_name("Yrok", &names), Err(vec!["York"]));
+        assert_eq!(match_name("Yorkk", &names), Err(vec!["York"]));
         // Closest first.
         assert_eq!(
             match_name("office", &names),
             Err(vec!["Leeds Office", "Harbor Street Office"])
         );
         assert_eq!(match_name("Paris", &names), Err(Vec::new()));
+        // One letter is near no other one letter.
+        let letters: Vec<String> = vec!["A".into(), "C".into()];
+        assert_eq!(match_name("B", &letters), Err(Vec::new()));
         assert_eq!(edits("kitten", "sitting"), 3);
     }
 }
