@@ -419,8 +419,16 @@ async fn ctrl_z_suspends_and_continuing_redraws() {
     let home = tempfile::tempdir().expect("temp home");
     let mut tui = start_tui(&t, home.path());
     log_in_and_pick_north(&mut tui);
+    // From the result list, which hides the cursor: the shell gets it back shown.
+    tui.send_keys(&["Escape"]);
+    tui.wait_for("the list focused", |s| s.contains("press / to search"));
     tui.send_keys(&["C-z"]);
     tui.wait_flag("alternate_on", "0");
+    assert_eq!(
+        tui.pane_flag("cursor_flag"),
+        "1",
+        "the cursor is shown while stopped"
+    );
     let pid = tui.program_pid();
     let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
     let state = state

@@ -61,9 +61,11 @@ impl Signals {
     }
 }
 
-/// Gives the terminal back as the process found it (what `Restore` does on the way out).
+/// Gives the terminal back as the process found it (what `Restore` does on the way out): no
+/// bracketed paste or mouse reporting, the cursor shown (the list hides it), cooked mode and
+/// the main screen.
 pub fn release(mouse: bool) {
-    let _ = crossterm::execute!(stdout(), DisableBracketedPaste);
+    let _ = crossterm::execute!(stdout(), DisableBracketedPaste, crossterm::cursor::Show);
     if mouse {
         let _ = crossterm::execute!(stdout(), DisableMouseCapture);
     }

@@ -125,6 +125,10 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
             theme.dim,
         )));
     }
+    footer.push(Line::from(Span::styled(
+        " ctrl-z suspends ifind; the shell's fg resumes it",
+        theme.dim,
+    )));
     if !close.is_empty() {
         footer.push(Line::from(Span::styled(
             format!(" {} closes this help", close.join(" or ")),
