@@ -126,7 +126,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         )));
     }
     footer.push(Line::from(Span::styled(
-        " ctrl-z suspends ifind; the shell's fg resumes it",
+        " ctrl-z suspends, fg resumes",
         theme.dim,
     )));
     if !close.is_empty() {
