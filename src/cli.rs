@@ -163,6 +163,8 @@ pub enum SiteAction {
     },
     /// Deactivate a site (its data stays).
     Deactivate { name: String },
+    /// Activate a site again.
+    Activate { name: String },
     /// Delete a site that holds no interactions (one added by mistake, or left half made by an
     /// interrupted seed); with --with-interactions, its interactions go too, for good.
     Delete {
@@ -193,6 +195,8 @@ pub enum UserAction {
     },
     /// Deactivate a user (they can no longer log in).
     Deactivate { username: String },
+    /// Activate a user again (they can log in with their password).
+    Activate { username: String },
     /// Change a user's password (asks for the current one unless --reset).
     Passwd {
         username: String,

@@ -612,3 +612,45 @@ async fn site_names_match_any_case_and_near_misses_get_a_suggestion() {
         "{err}"
     );
 }
+
+/// Sites and users can be activated again, and (de)activating one that already is so says so
+/// and changes nothing.
+#[tokio::test]
+async fn activate_undoes_deactivate_and_a_second_time_says_it_already_was() {
+    let t = common::fresh_db().await;
+    let u = t.url.as_str();
+    common::add_ada(u);
+    ok(&ifind(u, &["site", "add", "Leeds"], None));
+    ok(&ifind(
+        u,
+        &[
+            "user",
+            "add",
+            "bob",
+            "--email",
+            "bob@example.org",
+            "--password-stdin",
+        ],
+        Some("bobs password\n"),
+    ));
+    for (kind, name) in [("site", "Leeds"), ("user", "bob")] {
+        let out = ok(&ifind(u, &[kind, "deactivate", name], None));
+        assert!(out.contains(&format!("deactivated {kind} {name}")), "{out}");
+        let out = ok(&ifind(u, &[kind, "deactivate", name], None));
+        assert!(
+            out.contains(&format!(
+                "{kind} {name} was already inactive; nothing changed"
+            )),
+            "{out}"
+        );
+        let out = ok(&ifind(u, &[kind, "activate", name], None));
+        assert!(out.contains(&format!("activated {kind} {name}")), "{out}");
+        let out = ok(&ifind(u, &[kind, "activate", name], None));
+        assert!(out.contains("was already active"), "{out}");
+    }
+    let active: bool = sqlx::query_scalar("SELECT is_active FROM users WHERE username = 'bob'")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("bob");
+    assert!(active);
+}

@@ -61,18 +61,8 @@ pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
                 }
             }
         }
-        SiteAction::Deactivate { name } => {
-            let mut tx = db.begin_as(None).await?;
-            let site = find_site(&mut tx, &name).await?;
-            if !sites::set_active(&mut tx, site.site_id, false).await? {
-                bail!(
-                    "the database refused: only a global administrator may deactivate sites; \
-                     nothing was changed"
-                );
-            }
-            tx.commit().await?;
-            say!("deactivated site {}", escape(&site.name))?;
-        }
+        SiteAction::Deactivate { name } => site_set_active(&db, &name, false).await?,
+        SiteAction::Activate { name } => site_set_active(&db, &name, true).await?,
         SiteAction::Delete {
             name,
             with_interactions,
@@ -122,7 +112,8 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
             password,
         } => user_add(&db, username, email, admin, &password).await,
         UserAction::List { format } => user_list(&db, format).await,
-        UserAction::Deactivate { username } => user_deactivate(&db, &username).await,
+        UserAction::Deactivate { username } => user_set_active(&db, &username, false).await,
+        UserAction::Activate { username } => user_set_active(&db, &username, true).await,
         UserAction::Passwd {
             username,
             reset,
@@ -255,18 +246,62 @@ async fn user_list(db: &Db, format: ListFormat) -> Result<()> {
 }
 
 /// `ifind user deactivate`.
-async fn user_deactivate(db: &Db, username: &str) -> Result<()> {
+/// "activate" or "deactivate".
+fn verb(active: bool) -> &'static str {
+    if active { "activate" } else { "deactivate" }
+}
+
+/// `ifind user activate|deactivate NAME`; one already so is said to be, and nothing changes.
+async fn user_set_active(db: &Db, username: &str, active: bool) -> Result<()> {
     let mut tx = db.begin_as(None).await?;
     let user = find_user(&mut tx, username).await?;
-    if !users::set_active(&mut tx, user.user_id, false).await? {
+    let shown = escape(&user.username);
+    if user.is_active == active {
+        say!(
+            "user {shown} was already {}; nothing changed",
+            state_word(active)
+        )?;
+        return Ok(());
+    }
+    if !users::set_active(&mut tx, user.user_id, active).await? {
         bail!(
-            "the database refused: only a global administrator may deactivate users; \
-             nothing was changed"
+            "the database refused: only a global administrator may {} users; nothing was \
+             changed",
+            verb(active)
         );
     }
     tx.commit().await?;
-    say!("deactivated user {}", escape(&user.username))?;
+    say!("{}d user {shown}", verb(active))?;
     Ok(())
+}
+
+/// `ifind site activate|deactivate NAME`; one already so is said to be, and nothing changes.
+async fn site_set_active(db: &Db, name: &str, active: bool) -> Result<()> {
+    let mut tx = db.begin_as(None).await?;
+    let site = find_site(&mut tx, name).await?;
+    let shown = escape(&site.name);
+    if site.is_active == active {
+        say!(
+            "site {shown} was already {}; nothing changed",
+            state_word(active)
+        )?;
+        return Ok(());
+    }
+    if !sites::set_active(&mut tx, site.site_id, active).await? {
+        bail!(
+            "the database refused: only a global administrator may {} sites; nothing was \
+             changed",
+            verb(active)
+        );
+    }
+    tx.commit().await?;
+    say!("{}d site {shown}", verb(active))?;
+    Ok(())
+}
+
+/// "active" or "inactive".
+fn state_word(active: bool) -> &'static str {
+    if active { "active" } else { "inactive" }
 }
 
 /// `ifind user passwd`: the current password first (unless `--reset`), then the new one, from
