@@ -239,6 +239,9 @@ async fn unreachable_database_fails_fast_with_a_clear_message() {
     let err = fails(&out, 1);
     assert!(err.contains("cannot connect to the database"), "{err}");
     assert!(err.contains("IFIND_DATABASE_URL"), "{err}");
+    // The cause, not the pool's "timed out".
+    assert!(err.contains("Connection refused"), "{err}");
+    assert!(!err.contains("timed out"), "{err}");
 }
 
 #[tokio::test]

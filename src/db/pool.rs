@@ -147,24 +147,47 @@ pub async fn connect_unchecked(url: &str, cfg: &DbOptions) -> anyhow::Result<Db>
     let shown = redact(url);
     let timeout = std::time::Duration::from_secs(cfg.connect_timeout_secs);
     let db = connect_lazy(url, cfg)?;
-    let conn = tokio::time::timeout(timeout, db.pool.acquire())
-        .await
-        .map_err(|_| {
-            Unreachable(format!(
-                "cannot connect to the database at {shown}: no answer within {} s; check that \
-                 the server is up and reachable (database.url or IFIND_DATABASE_URL), or raise \
-                 database.connect_timeout_secs",
-                cfg.connect_timeout_secs
-            ))
-        })?
-        .map_err(|e| {
-            Unreachable(format!(
-                "cannot connect to the database at {shown}: {e}; check database.url (or \
-                 IFIND_DATABASE_URL) and that the server is running"
-            ))
-        })?;
-    drop(conn);
-    Ok(db)
+    let failed = match tokio::time::timeout(timeout, db.pool.acquire()).await {
+        Ok(Ok(conn)) => {
+            drop(conn);
+            return Ok(db);
+        }
+        Ok(Err(e)) => Some(e),
+        Err(_) => None,
+    };
+    // The pool retries until its time is up and then says only that it timed out: one direct
+    // attempt tells the cause (refused, no such host, a wrong password, no such database).
+    let cause = match failed {
+        Some(e) if !matches!(e, sqlx::Error::PoolTimedOut) => Some(e.to_string()),
+        _ => direct_attempt(url, timeout).await,
+    };
+    Err(Unreachable(match cause {
+        Some(cause) => format!(
+            "cannot connect to the database at {shown}: {cause}; check database.url (or \
+             IFIND_DATABASE_URL) and that the server is running"
+        ),
+        None => format!(
+            "cannot connect to the database at {shown}: no answer within {} s; check that the \
+             server is up and reachable (database.url or IFIND_DATABASE_URL), or raise \
+             database.connect_timeout_secs",
+            cfg.connect_timeout_secs
+        ),
+    })
+    .into())
+}
+
+/// Why one connection to `url` cannot be made within `limit`, if it fails in time (None when it
+/// connects, or when there is no answer at all).
+async fn direct_attempt(url: &str, limit: std::time::Duration) -> Option<String> {
+    use sqlx::Connection;
+    match tokio::time::timeout(limit, sqlx::PgConnection::connect(url)).await {
+        Ok(Err(e)) => Some(e.to_string()),
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// A pool on `url` with the configured limits that connects on first use: no connection is
