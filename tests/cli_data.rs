@@ -514,3 +514,57 @@ async fn a_file_imported_before_is_refused_unless_again() {
         .expect("imports");
     assert_eq!(recorded, 3, "every import is recorded with its rows");
 }
+
+/// A text with too many different words for PostgreSQL's search index is refused before
+/// anything is loaded, with its line and field (the database itself would refuse it, without
+/// them, as the direct insert shows); a long text of ordinary prose is imported.
+#[tokio::test]
+async fn a_text_too_large_for_the_search_index_is_refused_with_its_line() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let many: Vec<String> = (0..120_000u32).map(|n| format!("w{n:07x}")).collect();
+    let many = many.join(" ");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("big.csv");
+    let prose = "The quarterly review went through the figures. ".repeat(20_000);
+    std::fs::write(
+        &file,
+        format!(
+            "title,type,lead,start,end,timezone,description\n\
+             Long minutes,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,{prose}\n\
+             Word list,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,{many}\n"
+        ),
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf8");
+    let err = fails(
+        &ifind(&t.url, &["import", path, "--site", "North"], None),
+        1,
+    );
+    assert!(
+        err.contains("line 3") && err.contains("too many different words for the search index"),
+        "{err}"
+    );
+    // What the database says to the same text.
+    let direct = sqlx::query(
+        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, end_datetime, \
+                                   timezone, description, created_by) \
+         SELECT s.site_id, 'Word list', 'Meeting', 'Maria', now(), now(), 'UTC', $1, u.user_id \
+           FROM sites s, users u WHERE s.name = 'North' LIMIT 1",
+    )
+    .bind(&many)
+    .execute(&t.db.pool)
+    .await;
+    let said = format!("{direct:?}");
+    assert!(said.contains("too long for tsvector"), "{said}");
+    // The prose alone goes in.
+    std::fs::write(
+        &file,
+        format!(
+            "title,type,lead,start,end,timezone,description\n\
+             Long minutes,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,{prose}\n"
+        ),
+    )
+    .expect("write");
+    ok(&ifind(&t.url, &["import", path, "--site", "North"], None));
+}

@@ -206,6 +206,7 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+pub mod index_size;
 mod time;
 pub use time::{
     format_wall_clock, format_wall_clock_unambiguous, parse_timezone, parse_wall_clock,
@@ -271,6 +272,7 @@ pub fn validate(input: &InteractionInput) -> Result<ValidInteraction, Vec<FieldE
     }
     let description = multi_line(Field::Description, &input.description, &mut errors);
     let notes = multi_line(Field::Notes, &input.notes, &mut errors);
+    index_fits(input, &mut errors);
 
     match (title, kind, lead, start, end, tz) {
         (Some(title), Some(kind), Some(lead), Some(start), Some(end), Some(tz))
@@ -357,6 +359,38 @@ fn multi_line(field: Field, text: &str, errors: &mut Vec<FieldError>) -> Option<
         return None;
     }
     Some(text.to_string())
+}
+
+/// The search index entry of every text field together must fit PostgreSQL's `tsvector` (see
+/// [`index_size`]); when it may not, the longer of description and notes is said to be at fault.
+fn index_fits(input: &InteractionInput, errors: &mut Vec<FieldError>) {
+    let texts = [
+        input.title.as_str(),
+        &input.kind,
+        &input.lead,
+        &input.location,
+        &input.description,
+        &input.notes,
+    ];
+    let bytes = index_size::index_bytes_at_most(&texts);
+    if bytes <= index_size::MAX_INDEX_BYTES {
+        return;
+    }
+    let field = if input.notes.len() > input.description.len() {
+        Field::Notes
+    } else {
+        Field::Description
+    };
+    errors.push(FieldError {
+        field,
+        message: format!(
+            "{} has too many different words for the search index (up to {} KB of index; it \
+             holds at most 1,024 KB per interaction); split the text over several \
+             interactions.",
+            field.label(),
+            bytes.div_ceil(1024)
+        ),
+    });
 }
 
 /// Start or end: required, in the right format, and real in the zone (when the zone is known).
