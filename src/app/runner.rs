@@ -157,6 +157,8 @@ pub trait SearchBackend: Finder + Records + Health {}
 
 impl<T: Finder + Records + Health> SearchBackend for T {}
 
+pub use crate::service::Revive;
+
 /// Where logins are checked, and the search backend for a logged-in user. The real one is
 /// `DbLoginBackend` (see `db_backend.rs`).
 pub trait LoginBackend: Send + Sync + 'static {
@@ -221,6 +223,12 @@ impl Runner {
     /// longer has an unknown outcome, which is looked up once the connection answers again.
     pub fn with_timeout(mut self, limit: Duration) -> Runner {
         self.watch.limit = limit;
+        self
+    }
+
+    /// The same runner, starting the database again with `revive` when it stops answering.
+    pub fn with_revive(mut self, revive: Option<Revive>) -> Runner {
+        self.watch.revive = revive;
         self
     }
 
@@ -566,6 +574,8 @@ struct Watch {
     probing: Arc<AtomicBool>,
     answers: UnboundedSender<Msg>,
     limit: Duration,
+    /// Starts the database again while it does not answer (the embedded cluster).
+    revive: Option<Revive>,
 }
 
 impl Watch {
@@ -574,6 +584,7 @@ impl Watch {
             probing: Arc::default(),
             answers,
             limit,
+            revive: None,
         }
     }
 
@@ -615,6 +626,12 @@ impl Watch {
                     };
                     if self.answers.send(lost).is_err() {
                         return; // the app is exiting
+                    }
+                    if let Some(revive) = &self.revive {
+                        match (revive.0)().await {
+                            Ok(()) => tracing::info!(attempt, "the embedded cluster runs"),
+                            Err(e) => tracing::warn!(attempt, "cannot start the database: {e}"),
+                        }
                     }
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(MAX_RETRY);

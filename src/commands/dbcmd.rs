@@ -34,6 +34,26 @@ pub fn cluster(ctx: &Ctx) -> Result<Cluster> {
     Ok(Cluster::new(settings)?)
 }
 
+/// For the terminal UI on the embedded cluster: starts the cluster again when it stops answering
+/// (None when a database URL is configured: a server of one's own is not ifind's to start).
+pub fn revive(ctx: &Ctx) -> Result<Option<crate::service::Revive>> {
+    if ctx.config.database_url().is_some() {
+        return Ok(None);
+    }
+    let cluster = cluster(ctx)?;
+    Ok(Some(crate::service::Revive(std::sync::Arc::new(
+        move || {
+            let cluster = cluster.clone();
+            Box::pin(async move {
+                cluster
+                    .ensure_running()
+                    .await
+                    .map_err(|e| crate::domain::failure::Failure::Connection(e.to_string()))
+            })
+        },
+    ))))
+}
+
 /// Starts the embedded cluster if needed, makes sure `database` exists, and returns its URL.
 pub async fn embedded_url(ctx: &Ctx, database: &str) -> Result<String> {
     let cluster = cluster(ctx)?;

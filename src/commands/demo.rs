@@ -59,6 +59,7 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
             site: site_name,
             sites: demo_sites,
         },
+        super::dbcmd::revive(ctx)?,
     )
     .await
 }

@@ -225,7 +225,8 @@ async fn tui(ctx: &Ctx) -> Result<()> {
     if ctx.config.database_url().is_some() {
         ctx.preflight(&url).await?;
     }
-    crate::tui::run_with_login(&ctx.config, &ctx.paths, url).await
+    let revive = dbcmd::revive(ctx)?;
+    crate::tui::run_with_login(&ctx.config, &ctx.paths, url, revive).await
 }
 
 /// Where the owner and the application connections of one database go.

@@ -10,6 +10,7 @@ use anyhow::Result;
 
 use crate::app::db_backend::{DbSearchBackend, PgLoginBackend};
 use crate::app::drafts::DraftStore;
+use crate::app::runner::Revive;
 use crate::app::state::{Session, Settings};
 use crate::config::{Config, Paths};
 use crate::db::Db;
@@ -22,7 +23,12 @@ pub mod signals;
 
 /// `ifind` with no subcommand: Login, then the Site picker, then the Finder, on the database of
 /// `url` (the login puts the user's own role in it; see [`crate::db::logins`]).
-pub async fn run_with_login(config: &Config, paths: &Paths, url: String) -> Result<()> {
+pub async fn run_with_login(
+    config: &Config,
+    paths: &Paths,
+    url: String,
+    revive: Option<Revive>,
+) -> Result<()> {
     let placeholder = Session {
         user: String::new(),
         site_id: 0,
@@ -39,6 +45,7 @@ pub async fn run_with_login(config: &Config, paths: &Paths, url: String) -> Resu
     let mut options = options(config, paths, placeholder, &idle);
     // Live updates listen on the user's own connection once they have logged in.
     options.listen = None;
+    options.revive = revive;
     let backend = Arc::new(DbSearchBackend::new(idle, None));
     run::run_with_login(backend, start, options).await
 }
@@ -55,7 +62,13 @@ pub struct Person {
 }
 
 /// The Finder on `db` as `person`, without a login.
-pub async fn run_as(config: &Config, paths: &Paths, db: Db, person: Person) -> Result<()> {
+pub async fn run_as(
+    config: &Config,
+    paths: &Paths,
+    db: Db,
+    person: Person,
+    revive: Option<Revive>,
+) -> Result<()> {
     let mut options = options(
         config,
         paths,
@@ -68,6 +81,7 @@ pub async fn run_as(config: &Config, paths: &Paths, db: Db, person: Person) -> R
         &db,
     );
     options.sites = Some((person.user_id, person.sites));
+    options.revive = revive;
     let backend = Arc::new(DbSearchBackend::new(db, Some(person.user_id)));
     run::run(backend, options).await
 }
@@ -99,6 +113,7 @@ fn options(config: &Config, paths: &Paths, session: Session, db: &Db) -> Options
         sites: None,
         listen: Some(db.clone()),
         reads: None,
+        revive: None,
     }
 }
 

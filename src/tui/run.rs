@@ -23,7 +23,7 @@ use crate::app::files::{Files, read_last_site};
 use crate::app::keymap::KeyMap;
 use crate::app::live;
 use crate::app::login::SiteChoice;
-use crate::app::runner::{LoginBackend, Runner, SearchBackend, osc52};
+use crate::app::runner::{LoginBackend, Revive, Runner, SearchBackend, osc52};
 use crate::app::state::{ClientIds, Drawn, Screen, Session, Settings, State};
 use crate::app::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::db::Db;
@@ -49,6 +49,9 @@ pub struct Options {
     /// The read replicas searches use: a change announced by `listen` keeps searches on the
     /// primary until a replica has replayed it, so the refresh shows it.
     pub reads: Option<crate::db::replicas::ReadRouter>,
+    /// Starts the embedded cluster again when it stops answering (None for a server of one's
+    /// own).
+    pub revive: Option<Revive>,
 }
 
 /// How the app starts when a login comes first.
@@ -134,6 +137,7 @@ async fn event_loop(
         sites,
         listen,
         reads,
+        revive,
     } = options;
     let (tx, mut answers) = mpsc::unbounded_channel();
     let _listener = listen.map(|db| {
@@ -143,7 +147,9 @@ async fn event_loop(
             tx.clone(),
         )))
     });
-    let mut runner = Runner::new(backend, tx.clone()).with_timeout(settings.query_timeout);
+    let mut runner = Runner::new(backend, tx.clone())
+        .with_timeout(settings.query_timeout)
+        .with_revive(revive);
     let (mut state, last_site_file) = match login {
         Some(start) => {
             runner = runner.with_login(start.login);

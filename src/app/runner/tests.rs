@@ -211,3 +211,110 @@ async fn cancelling_aborts_the_task_and_tells_the_backend() {
 fn osc52_encodes_the_text() {
     assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
 }
+
+/// A database that is down until it is started again: its pings fail while `up` is false.
+#[derive(Default)]
+struct Down {
+    up: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Finder for Down {
+    fn search(
+        &self,
+        _request_id: u64,
+        _request: SearchRequest,
+    ) -> BoxFuture<'_, Result<SearchPage, Failure>> {
+        Box::pin(async { Err(Failure::Connection("down".into())) })
+    }
+    fn count(
+        &self,
+        _request_id: u64,
+        _request: SearchRequest,
+    ) -> BoxFuture<'_, Result<MatchCount, Failure>> {
+        Box::pin(async { Err(Failure::Connection("down".into())) })
+    }
+    fn histogram(
+        &self,
+        _request_id: u64,
+        _request: SearchRequest,
+        _budget_ms: u32,
+    ) -> BoxFuture<'_, Result<Option<Vec<MonthCount>>, Failure>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+impl Records for Down {
+    fn save(
+        &self,
+        _site_id: i32,
+        _target: FormTarget,
+        _v: ValidInteraction,
+    ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(async { Err(SaveError::Failed("down".into())) })
+    }
+    fn lookups(&self, _site_id: i32) -> BoxFuture<'_, Result<Lookups, Failure>> {
+        Box::pin(async { Err(Failure::Connection("down".into())) })
+    }
+    fn history(&self, _s: i32, _i: i32) -> BoxFuture<'_, Result<Vec<AuditEntry>, Failure>> {
+        Box::pin(async { Err(Failure::Connection("down".into())) })
+    }
+    fn trash(&self, _s: i32, _d: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, Failure>> {
+        Box::pin(async { Err(Failure::Connection("down".into())) })
+    }
+    fn delete(&self, _s: i32, _i: i32, _v: i32) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(async { Err(SaveError::Failed("down".into())) })
+    }
+    fn restore(&self, _s: i32, _i: i32, _d: u32) -> BoxFuture<'_, Result<Interaction, SaveError>> {
+        Box::pin(async { Err(SaveError::Failed("down".into())) })
+    }
+}
+
+impl Health for Down {
+    fn health(&self) -> BoxFuture<'_, Result<Vec<Check>, Failure>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn ping(&self) -> BoxFuture<'_, Result<(), Failure>> {
+        let up = self.up.load(std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            if up {
+                Ok(())
+            } else {
+                Err(Failure::Connection("connection refused".into()))
+            }
+        })
+    }
+}
+
+/// With a way to start the database (the embedded cluster), the connection check starts it when
+/// it does not answer, and the app hears that it answers again.
+#[tokio::test]
+async fn the_connection_check_starts_the_embedded_cluster_again() {
+    let down = Arc::new(Down::default());
+    let up = Arc::clone(&down.up);
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let revive = {
+        let (up, started) = (Arc::clone(&up), Arc::clone(&started));
+        crate::service::Revive(Arc::new(move || {
+            let (up, started) = (Arc::clone(&up), Arc::clone(&started));
+            Box::pin(async move {
+                started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                up.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+        }))
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut runner = Runner::new(down, tx).with_revive(Some(revive));
+    runner.perform(vec![Effect::CheckConnection]);
+    let mut lost = false;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+            Ok(Some(Msg::ConnectionLost { .. })) => lost = true,
+            Ok(Some(Msg::ConnectionBack { .. })) => break,
+            Ok(Some(_)) => {}
+            other => panic!("no answer that the database is back: {other:?}"),
+        }
+    }
+    assert!(lost, "the loss was said first");
+    assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
