@@ -669,6 +669,8 @@ pub fn save_done(
                 close(state, effects);
                 state.notice = Some(format!("saved \"{}\"", stored.title));
                 if state.screen() == Screen::Finder {
+                    // The refreshed results select what was just saved, wherever it is.
+                    state.finder.keep_selection = Some(stored.interaction_id);
                     search_now(state, effects);
                 }
             } else {

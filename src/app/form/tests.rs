@@ -245,16 +245,26 @@ fn a_complete_form_saves_and_closes_only_when_the_database_answers() {
         "a second Ctrl-S while saving sends nothing more"
     );
 
-    let mut stored = hit(0).interaction;
+    let mut stored = hit(3).interaction;
     stored.title = v.title.clone();
-    let effects = answer_save(&mut app, id, Ok(stored));
+    let effects = answer_save(&mut app, id, Ok(stored.clone()));
     assert_eq!(app.state.screen(), Screen::Finder);
     assert!(app.state.form().is_none());
     assert!(deletes_draft(&effects), "the draft goes once saved");
-    assert_eq!(searches(&effects).len(), 1, "the list is refreshed");
+    let refresh = searches(&effects);
+    assert_eq!(refresh.len(), 1, "the list is refreshed");
     assert_eq!(
         app.state.notice.as_deref(),
         Some("saved \"Harbour inspection\"")
+    );
+    // The refreshed list selects the record just saved.
+    app.done(refresh[0].0, crate::app::test_support::page(0, 5, false));
+    assert_eq!(
+        app.state
+            .finder
+            .selected_hit()
+            .map(|h| h.interaction.interaction_id),
+        Some(stored.interaction_id)
     );
 }
 
