@@ -374,16 +374,12 @@ async fn a_closed_pipe_ends_quietly_and_a_full_disk_is_a_clear_error() {
     common::add_ada(u);
     ok(&ifind(u, &["site", "add", "Leeds"], None));
     ok(&ifind(u, &["grant", "ada", "Leeds", "admin"], None));
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("in.csv");
-    std::fs::write(
-        &file,
+    common::import_csv(
+        u,
+        "Leeds",
         "title,type,lead,start,end,timezone\n\
          Budget call,Phone call,Maria Lopez,2026-03-01 16:00,2026-03-01 16:30,Europe/London\n",
-    )
-    .expect("write");
-    let path = file.to_str().expect("utf8");
-    ok(&ifind(u, &["import", path, "--site", "Leeds"], None));
+    );
     let commands: [&[&str]; 7] = [
         &["user", "list"],
         &["site", "list"],
@@ -498,20 +494,13 @@ async fn site_delete_removes_an_empty_site_and_a_full_one_only_when_asked() {
     ok(&ifind(u, &["site", "add", "Mistake"], None));
     ok(&ifind(u, &["site", "add", "Seeded"], None));
     ok(&ifind(u, &["grant", "ada", "Mistake", "editor"], None));
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("rows.csv");
-    std::fs::write(
-        &file,
+    common::import_csv(
+        u,
+        "Seeded",
         "title,type,lead,start,end,timezone\n\
          Budget call,Phone call,Maria Lopez,2026-03-01 16:00,2026-03-01 16:30,Europe/London\n\
          Site visit,Visit,Maria Lopez,2026-03-02 10:00,2026-03-02 11:00,Europe/London\n",
-    )
-    .expect("write");
-    ok(&ifind(
-        u,
-        &["import", file.to_str().expect("utf8"), "--site", "Seeded"],
-        None,
-    ));
+    );
 
     let out = ok(&ifind(u, &["site", "delete", "Mistake"], None));
     assert!(

@@ -401,14 +401,8 @@ async fn export_streams_into_fifos_and_devices_and_refuses_links() {
     use std::os::unix::fs::FileTypeExt;
     let t = common::fresh_db().await;
     admin_and_sites(&t).await;
+    common::import_csv(&t.url, "North", GOOD_CSV);
     let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("in.csv");
-    std::fs::write(&file, GOOD_CSV).expect("write");
-    ok(&ifind(
-        &t.url,
-        &["import", file.to_str().expect("utf8"), "--site", "North"],
-        None,
-    ));
     let export_to = |path: &std::path::Path| {
         ifind_app(
             &t,

@@ -42,10 +42,15 @@ async fn two_sites() -> TestDb {
 /// as the application role (the owner for migrations), a private home for config, state and
 /// data, and no other database URL or user.
 fn start_tui(t: &TestDb, home: &std::path::Path) -> Tmux {
+    start_tui_as(t, home, &[env!("CARGO_BIN_EXE_ifind")])
+}
+
+/// [`start_tui`] running `command` (which runs ifind in the end) in its place.
+fn start_tui_as(t: &TestDb, home: &std::path::Path, command: &[&str]) -> Tmux {
     let dir = |name: &str| home.join(name).to_str().expect("utf-8 path").to_string();
     let (config, state, data) = (dir("config"), dir("state"), dir("data"));
     Tmux::start(
-        &[env!("CARGO_BIN_EXE_ifind")],
+        command,
         &[
             ("DATABASE_URL", None),
             ("IFIND_USER", None),
@@ -329,28 +334,11 @@ async fn a_start_after_a_crash_clears_what_the_crashed_one_left() {
     let t = common::fresh_db().await;
     common::add_ada(&t.url);
     let home = tempfile::tempdir().expect("temp home");
-    let dir = |name: &str| {
-        home.path()
-            .join(name)
-            .to_str()
-            .expect("utf-8 path")
-            .to_string()
-    };
-    let (config, state, data) = (dir("config"), dir("state"), dir("data"));
     let leftover = "printf '\\033[?1049h\\033[25;10HLEFT-BY-A-CRASH\\033[3;60HSTALE'; exec \"$0\"";
-    let mut tui = Tmux::start(
+    let mut tui = start_tui_as(
+        &t,
+        home.path(),
         &["sh", "-c", leftover, env!("CARGO_BIN_EXE_ifind")],
-        &[
-            ("DATABASE_URL", None),
-            ("IFIND_USER", None),
-            ("IFIND_DATABASE_URL", Some(&t.app_url)),
-            ("IFIND_OWNER_URL", Some(&t.url)),
-            ("XDG_CONFIG_HOME", Some(&config)),
-            ("XDG_STATE_HOME", Some(&state)),
-            ("XDG_DATA_HOME", Some(&data)),
-        ],
-        WIDTH,
-        HEIGHT,
     );
     let screen = tui.wait_text("ifind · log in");
     assert!(

@@ -116,11 +116,7 @@ impl Records for DbSearchBackend {
     }
 
     fn trash(&self, site_id: i32, days: u32) -> BoxFuture<'_, Result<Vec<TrashItem>, Failure>> {
-        Box::pin(async move {
-            list_trash(&self.db, self.user_id, site_id, days)
-                .await
-                .map_err(|e| e.reason())
-        })
+        Box::pin(async move { list_trash(&self.db, self.user_id, site_id, days).await })
     }
 
     fn delete(

@@ -438,42 +438,27 @@ pub async fn export(
         ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
         ExportFormat::Json => crate::csvio::ExportFormat::Json,
     };
-    match output {
-        Some(path) if destination(path)? == Destination::Stream => {
+    let Some(path) = output else {
+        let out = BufWriter::new(std::io::stdout().lock());
+        export_pages(&db, actor, site.site_id, query, format, out).await?;
+        return Ok(());
+    };
+    let rows = match destination(path)? {
+        Destination::Stream => {
             let file = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .with_context(|| format!("cannot open {} for writing", path.display()))?;
-            let rows = export_pages(
-                &db,
-                actor,
-                site.site_id,
-                query,
-                format,
-                BufWriter::new(file),
-            )
-            .await?;
-            eprintln!(
-                "exported {} from {} to {}",
-                counted(rows, "interaction", "interactions"),
-                site.name,
-                path.display()
-            );
+            let out = BufWriter::new(file);
+            export_pages(&db, actor, site.site_id, query, format, out).await?
         }
-        Some(path) => {
+        Destination::Replace => {
             // Write beside the target and rename, so a failure never leaves half a file.
             let tmp = path.with_extension("ifind-partial");
             let file = std::fs::File::create(&tmp)
                 .with_context(|| format!("cannot create {}; check the directory", tmp.display()))?;
-            let result = export_pages(
-                &db,
-                actor,
-                site.site_id,
-                query,
-                format,
-                BufWriter::new(file),
-            )
-            .await;
+            let out = BufWriter::new(file);
+            let result = export_pages(&db, actor, site.site_id, query, format, out).await;
             let rows = match result {
                 Ok(rows) => rows,
                 Err(e) => {
@@ -483,18 +468,15 @@ pub async fn export(
             };
             std::fs::rename(&tmp, path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!(
-                "exported {} from {} to {}",
-                counted(rows, "interaction", "interactions"),
-                site.name,
-                path.display()
-            );
+            rows
         }
-        None => {
-            let out = BufWriter::new(std::io::stdout().lock());
-            export_pages(&db, actor, site.site_id, query, format, out).await?;
-        }
-    }
+    };
+    eprintln!(
+        "exported {} from {} to {}",
+        counted(rows, "interaction", "interactions"),
+        site.name,
+        path.display()
+    );
     Ok(())
 }
 

@@ -31,7 +31,7 @@ pub async fn list(ctx: &Ctx, site: &str, format: ListFormat) -> Result<()> {
     let items = match login {
         Some(user) => records::list_trash(&db, Some(user.user_id), site.site_id, days)
             .await
-            .map_err(|e| anyhow::anyhow!(e.reason().to_string()))?,
+            .map_err(|e| anyhow::anyhow!(e.to_string()))?,
         // The owner's own connection: it reads every site's trash as itself.
         None => {
             let since = Utc::now() - chrono::Duration::days(i64::from(days));

@@ -19,13 +19,10 @@ use crate::domain::failure::{Failure, Kind};
 
 /// The kind of failure `e` is; see the module documentation for the table.
 pub fn classify(e: &sqlx::Error) -> Kind {
+    if super::faults::is_connection_lost(e) {
+        return Kind::Connection;
+    }
     match e {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => Kind::Connection,
         sqlx::Error::Database(db) => db
             .code()
             .map_or(Kind::Other, |code| kind_of_sqlstate(code.as_ref())),

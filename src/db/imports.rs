@@ -42,16 +42,18 @@ pub async fn record(
     .map(drop)
 }
 
+/// What [`ImportRecord`] reads.
+const RECORD: &str = "SELECT import_id::text, file_name, row_count, imported_at FROM imports";
+
 /// The latest import of the file with SHA-256 `file_sha256` into `site_id`, if any.
 pub async fn of_file(
     conn: &mut PgConnection,
     site_id: i32,
     file_sha256: &str,
 ) -> sqlx::Result<Option<ImportRecord>> {
-    sqlx::query_as(
-        "SELECT import_id::text, file_name, row_count, imported_at FROM imports \
-          WHERE site_id = $1 AND file_sha256 = $2 ORDER BY imported_at DESC LIMIT 1",
-    )
+    sqlx::query_as(&format!(
+        "{RECORD} WHERE site_id = $1 AND file_sha256 = $2 ORDER BY imported_at DESC LIMIT 1"
+    ))
     .bind(site_id)
     .bind(file_sha256)
     .fetch_optional(conn)
@@ -64,10 +66,9 @@ pub async fn by_id(
     site_id: i32,
     import_id: &str,
 ) -> sqlx::Result<Option<ImportRecord>> {
-    sqlx::query_as(
-        "SELECT import_id::text, file_name, row_count, imported_at FROM imports \
-          WHERE site_id = $1 AND import_id = $2::uuid",
-    )
+    sqlx::query_as(&format!(
+        "{RECORD} WHERE site_id = $1 AND import_id = $2::uuid"
+    ))
     .bind(site_id)
     .bind(import_id)
     .fetch_optional(conn)

@@ -66,7 +66,7 @@ impl SaveError {
 
     /// Why a read (the trash's listing) failed, without a save's wording ("not saved", "your
     /// text is still here"): the cause itself.
-    pub fn reason(&self) -> Failure {
+    fn reason(&self) -> Failure {
         match self {
             SaveError::NotPermitted(why) | SaveError::Failed(why) | SaveError::Unknown(why) => {
                 why.clone()
@@ -365,8 +365,13 @@ async fn lookup_save(
 }
 
 fn unreachable(e: sqlx::Error) -> SaveError {
+    SaveError::Failed(cannot_reach(e))
+}
+
+/// The database could not be reached, or refused the work.
+fn cannot_reach(e: sqlx::Error) -> Failure {
     let message = format!("the database could not be reached or refused the change ({e})");
-    SaveError::Failed(failure(&e, message))
+    failure(&e, message)
 }
 
 /// Begins a unit of work as `user_id`, who must be a site admin of `site_id`.
@@ -412,12 +417,14 @@ pub async fn list_trash(
     user_id: Option<i32>,
     site_id: i32,
     days: u32,
-) -> Result<Vec<TrashItem>, SaveError> {
-    let (mut tx, _) = as_site_admin(db, user_id, site_id, "see the trash").await?;
+) -> Result<Vec<TrashItem>, Failure> {
+    let (mut tx, _) = as_site_admin(db, user_id, site_id, "see the trash")
+        .await
+        .map_err(|e| e.reason())?;
     let items = trash::list(&mut tx, site_id, restore_window(days), 500)
         .await
-        .map_err(unreachable)?;
-    tx.commit().await.map_err(unreachable)?;
+        .map_err(cannot_reach)?;
+    tx.commit().await.map_err(cannot_reach)?;
     Ok(items)
 }
 

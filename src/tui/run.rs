@@ -256,9 +256,10 @@ async fn drive(
     }
 }
 
-/// Draws a frame and tells `update` what it laid out; when that changed (a resize, another
-/// screen, the detail pane opened), draws once more, since `update` may have moved what is on
-/// screen (the list's scroll offset) to fit.
+/// Draws a frame and tells `update` what it laid out when that changed (a resize, another
+/// screen, the detail pane opened or showing another interaction); draws once more only when
+/// `update` then moved the list's scroll offset to keep the selection on screen, the one thing
+/// it changes in answer.
 fn draw(
     terminal: &mut DefaultTerminal,
     state: &mut State,
@@ -268,10 +269,13 @@ fn draw(
     let mut drawn = Drawn::default();
     terminal.draw(|frame| drawn = ui::draw(frame, state, keymap, theme))?;
     if drawn != state.drawn {
+        let offset = state.finder.offset;
         update(state, Event::Msg(Msg::Drawn(drawn)));
-        terminal.draw(|frame| {
-            ui::draw(frame, state, keymap, theme);
-        })?;
+        if state.finder.offset != offset {
+            terminal.draw(|frame| {
+                ui::draw(frame, state, keymap, theme);
+            })?;
+        }
     }
     Ok(())
 }

@@ -50,7 +50,7 @@ fn footer_text(form: &FormState) -> Option<&str> {
 }
 
 /// Splits `area` for `form`. Pure geometry, shared with `update` (clicks).
-pub fn areas(area: Rect, form: &FormState) -> FormAreas {
+fn areas(area: Rect, form: &FormState) -> FormAreas {
     let inner_width = area.width.saturating_sub(LABEL);
     let mut constraints = vec![Constraint::Length(1)];
     for field in Field::ALL {

@@ -1,5 +1,5 @@
-//! Where each pane goes. Pure geometry, shared by drawing and by `update` (which needs to know
-//! how many results fit on a screen). Works at any size, down to 1x1, without panicking.
+//! Where each pane goes. Pure geometry for drawing (`update` learns where things went from what
+//! the last draw reports, `app::state::Drawn`). Works at any size, down to 1x1, without panicking.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
@@ -50,12 +50,6 @@ pub fn finder(area: Rect, detail_open: bool) -> FinderAreas {
     }
 }
 
-/// How many results the list shows at this terminal size.
-pub fn list_capacity(width: u16, height: u16, detail_open: bool) -> usize {
-    let areas = finder(Rect::new(0, 0, width, height), detail_open);
-    usize::from(areas.list.height / ROWS_PER_HIT)
-}
-
 /// A `width` x `height` box centred in `area`, clipped to it.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);
@@ -89,7 +83,6 @@ mod tests {
         for (w, h) in [(0, 0), (1, 1), (3, 2), (60, 20)] {
             for open in [false, true] {
                 let _ = finder(Rect::new(0, 0, w, h), open);
-                let _ = list_capacity(w, h, open);
             }
         }
         assert_eq!(

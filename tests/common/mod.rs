@@ -416,6 +416,16 @@ pub async fn give_login(db: &Db, names: &[&str]) {
     }
 }
 
+/// Imports the CSV text `csv` into site `site` as the owner (the file is written to a
+/// temporary folder first) and returns what the command printed.
+pub fn import_csv(url: &str, site: &str, csv: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("rows.csv");
+    std::fs::write(&file, csv).expect("write the CSV");
+    let path = file.to_str().expect("utf-8 path");
+    ok(&ifind(url, &["import", path, "--site", site], None))
+}
+
 /// Adds ada, the first user (and so a global administrator), through the binary.
 pub fn add_ada(url: &str) -> String {
     ok(&ifind(url, &ADD_ADA, Some(ADA_PASSWORD)))

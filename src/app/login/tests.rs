@@ -46,6 +46,13 @@ impl App {
         }
     }
 
+    /// The Login screen's fields (the test fails if another screen is in front).
+    pub fn login(&self) -> &LoginState {
+        self.state
+            .login_form()
+            .expect("the login screen is in front")
+    }
+
     pub fn press(&mut self, code: KeyCode) -> Vec<Effect> {
         let key = KeyEvent::new(code, KeyModifiers::NONE);
         match key_event(&self.keymap, &self.state, key) {
@@ -113,30 +120,12 @@ fn the_app_starts_on_the_login_screen_in_a_text_mode() {
 fn submit_sends_the_credentials_and_clears_the_password() {
     let mut app = App::new(None);
     app.keys("maria");
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .username
-            .value(),
-        "maria"
-    );
+    assert_eq!(app.login().username.value(), "maria");
     app.press(KeyCode::Tab);
     app.keys("qj s3cret");
+    assert_eq!(app.login().password.value(), "qj s3cret");
     assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .password
-            .value(),
-        "qj s3cret"
-    );
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .username
-            .value(),
+        app.login().username.value(),
         "maria",
         "typing went to the password"
     );
@@ -149,21 +138,8 @@ fn submit_sends_the_credentials_and_clears_the_password() {
             password: Secret("qj s3cret".into()),
         }]
     );
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .password
-            .value(),
-        ""
-    );
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .pending,
-        Some(1)
-    );
+    assert_eq!(app.login().password.value(), "");
+    assert_eq!(app.login().pending, Some(1));
     assert!(!format!("{effects:?}").contains("s3cret"));
     assert!(!format!("{:?}", app.state).contains("s3cret"));
 }
@@ -172,43 +148,18 @@ fn submit_sends_the_credentials_and_clears_the_password() {
 fn arrows_and_shift_tab_switch_fields_too() {
     let mut app = App::new(None);
     app.press(KeyCode::Down);
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .field,
-        LoginField::Password
-    );
+    assert_eq!(app.login().field, LoginField::Password);
     app.press(KeyCode::BackTab);
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .field,
-        LoginField::Username
-    );
+    assert_eq!(app.login().field, LoginField::Username);
     app.press(KeyCode::Up);
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .field,
-        LoginField::Password
-    );
+    assert_eq!(app.login().field, LoginField::Password);
 }
 
 #[test]
 fn an_empty_username_is_not_sent() {
     let mut app = App::new(None);
     assert!(app.press(KeyCode::Enter).is_empty());
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .error
-            .as_deref(),
-        Some("type your username")
-    );
+    assert_eq!(app.login().error.as_deref(), Some("type your username"));
 }
 
 #[test]
@@ -218,36 +169,10 @@ fn a_failed_login_says_only_invalid_and_stays() {
     let effects = app.answer(id, Err(INVALID.into()));
     assert!(effects.is_empty());
     assert_eq!(app.state.screen(), Screen::Login);
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .error
-            .as_deref(),
-        Some(INVALID)
-    );
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .pending,
-        None
-    );
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .field,
-        LoginField::Password
-    );
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .username
-            .value(),
-        "maria"
-    );
+    assert_eq!(app.login().error.as_deref(), Some(INVALID));
+    assert_eq!(app.login().pending, None);
+    assert_eq!(app.login().field, LoginField::Password);
+    assert_eq!(app.login().username.value(), "maria");
     // Trying again works.
     app.keys("right");
     assert!(matches!(
@@ -279,21 +204,9 @@ fn a_late_answer_to_an_old_login_is_dropped() {
     // A stale success for the first request must not log anyone in.
     assert!(app.answer(first, Ok(ok())).is_empty());
     assert_eq!(app.state.screen(), Screen::Login);
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .pending,
-        Some(second)
-    );
+    assert_eq!(app.login().pending, Some(second));
     app.answer(second, Err(INVALID.into()));
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .pending,
-        None
-    );
+    assert_eq!(app.login().pending, None);
 }
 
 #[test]
@@ -404,14 +317,7 @@ fn switching_sites_without_a_login_only_says_why() {
 fn f1_opens_help_on_the_login_screen_and_question_mark_still_types() {
     let mut app = App::new(None);
     app.keys("ma?");
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .username
-            .value(),
-        "ma?"
-    );
+    assert_eq!(app.login().username.value(), "ma?");
     assert!(!app.state.help_open);
     assert!(app.press(KeyCode::F(1)).is_empty());
     assert!(app.state.help_open);
@@ -419,21 +325,8 @@ fn f1_opens_help_on_the_login_screen_and_question_mark_still_types() {
     // While help is open keys do not reach the fields, and Esc closes help instead of quitting.
     app.keys("x");
     app.press(KeyCode::Tab);
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .username
-            .value(),
-        "ma?"
-    );
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .field,
-        LoginField::Username
-    );
+    assert_eq!(app.login().username.value(), "ma?");
+    assert_eq!(app.login().field, LoginField::Username);
     assert!(app.press(KeyCode::Esc).is_empty());
     assert!(!app.state.help_open);
     assert!(!app.state.quit);
@@ -442,14 +335,7 @@ fn f1_opens_help_on_the_login_screen_and_question_mark_still_types() {
     app.press(KeyCode::F(1));
     assert!(!app.state.help_open);
     app.keys("ria");
-    assert_eq!(
-        app.state
-            .login_form()
-            .expect("the login screen is in front")
-            .username
-            .value(),
-        "ma?ria"
-    );
+    assert_eq!(app.login().username.value(), "ma?ria");
     assert_eq!(app.state.screen(), Screen::Login);
 }
 
