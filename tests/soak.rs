@@ -4,8 +4,9 @@
 //! random intervals. Every error must recover, resident memory must stay flat, and at the end the
 //! database must equal the log of intended writes exactly: nothing lost, nothing doubled.
 //!
-//! The short form (45 s) runs with the suite; `IFIND_SOAK_SECS=1800` runs the long one:
-//! `IFIND_SOAK_SECS=1800 cargo test --release --test soak -- --nocapture`.
+//! The short form (45 s) runs with the suite; `IFIND_SOAK_SECS=7200` runs the long one
+//! (memory printed every minute, with its slope over the second half):
+//! `IFIND_SOAK_SECS=7200 cargo test --release --test soak -- --nocapture`.
 
 mod common;
 #[path = "common/faults.rs"]
@@ -290,6 +291,23 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Least-squares slope of samples taken a minute apart, in KiB per hour.
+fn slope_per_hour(samples: &[u64]) -> f64 {
+    let n = samples.len() as f64;
+    if samples.len() < 2 {
+        return 0.0;
+    }
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = samples.iter().map(|&y| y as f64).sum::<f64>() / n;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (x, &y) in samples.iter().enumerate() {
+        let dx = x as f64 - mean_x;
+        num += dx * (y as f64 - mean_y);
+        den += dx * dx;
+    }
+    num / den * 60.0
+}
+
 async fn setup(cluster: &PrivateCluster) -> (i32, Vec<i32>) {
     let owner = cluster.owner_db(2).await;
     let mut tx = owner.begin_as(None).await.expect("begin");
@@ -389,6 +407,14 @@ async fn mixed_use_through_random_restarts_loses_and_doubles_nothing() {
             rss_start = rss_kib();
         }
         samples.push(rss_kib());
+        if long && samples.len() % 60 == 0 {
+            println!(
+                "soak minute {}: RSS {} KiB, {} operations",
+                samples.len() / 60,
+                samples[samples.len() - 1],
+                counters.ops.load(Ordering::Relaxed)
+            );
+        }
     }
     let mut intended = Vec::new();
     for user in users {
@@ -441,6 +467,13 @@ async fn mixed_use_through_random_restarts_loses_and_doubles_nothing() {
         rss_end,
         samples.iter().max().copied().unwrap_or(0),
         differences.len()
+    );
+    let per_minute: Vec<u64> = samples.iter().step_by(60).copied().collect();
+    let second_half = &per_minute[per_minute.len() / 2..];
+    println!(
+        "soak: RSS slope over the second half ({} minute samples): {:.0} KiB per hour",
+        second_half.len(),
+        slope_per_hour(second_half)
     );
     assert!(differences.is_empty(), "{differences:#?}");
     assert!(restarts >= 2, "the server was restarted ({restarts})");
