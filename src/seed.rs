@@ -113,31 +113,21 @@ pub async fn seed(
     let user_ids = insert_users(&mut tx, &plan, &password_hash).await?;
     insert_mappings(&mut tx, &plan, &site_ids, &user_ids).await?;
     let first_interaction = reserve_ids(&mut tx, total).await?;
-    tx.commit().await?;
-
+    // From the COMMIT on (its answer may be lost although it was made), a failure removes
+    // whatever of this seed is in the database.
     let ids = Ids {
         first_interaction,
         sites: site_ids.clone(),
         users: user_ids.clone(),
     };
-    let loaded = load_interactions(db, plan.clone(), ids, progress).await;
+    let loaded = match tx.commit().await {
+        Ok(()) => load_interactions(db, plan.clone(), ids, progress).await,
+        Err(e) => Err(e.into()),
+    };
     if let Err(e) = loaded {
-        return Err(match remove(db, &site_ids, &user_ids).await {
-            Ok(()) => e,
-            Err(cleanup) => e.context(format!(
-                "Removing the partly loaded seed data failed too ({cleanup:#}); seed an empty \
-                 database instead."
-            )),
-        });
+        return Err(removed_after(db, e, &site_ids, &user_ids).await);
     }
-    // VACUUM also sets the visibility map, so counts by site are index-only scans at once.
-    // (VACUUM cannot share a multi-statement string, so it goes alone.)
-    sqlx::raw_sql("VACUUM (ANALYZE) interactions")
-        .execute(&db.pool)
-        .await?;
-    sqlx::raw_sql("ANALYZE sites; ANALYZE users; ANALYZE user_site_mapping")
-        .execute(&db.pool)
-        .await?;
+    analyze(db).await;
 
     Ok(SeedReport {
         sites: site_ids
@@ -149,6 +139,62 @@ pub async fn seed(
         interactions: total,
         elapsed: started.elapsed(),
     })
+}
+
+/// Why a seed stopped after its sites may have been committed, and whether what it made is
+/// gone again.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedStopped {
+    /// Everything it made was removed again: nothing was seeded (the cause is the source).
+    #[error("seeding stopped, and what it had made was removed again: nothing was seeded")]
+    Removed,
+    /// What it made could not be removed.
+    #[error(
+        "seeding stopped ({cause}), and removing what it had made failed too ({cleanup}): its \
+         sites may be in the database; `ifind site list` shows them and `ifind site delete NAME \
+         --with-interactions` removes one"
+    )]
+    NotRemoved { cause: String, cleanup: String },
+}
+
+/// The seed failed with `e` after its sites may have been committed: removes what of it is in
+/// the database (waiting for the server if the connection was lost), and says so.
+async fn removed_after(
+    db: &Db,
+    e: anyhow::Error,
+    site_ids: &[i32],
+    user_ids: &[i32],
+) -> anyhow::Error {
+    let settled =
+        crate::db::faults::wait_until_settled(db, std::time::Duration::from_secs(60)).await;
+    let cleanup = if settled {
+        remove(db, site_ids, user_ids).await
+    } else {
+        Err(anyhow::anyhow!(
+            "the database did not answer again within 60 s"
+        ))
+    };
+    match cleanup {
+        Ok(()) => e.context(SeedStopped::Removed),
+        Err(cleanup) => anyhow::Error::new(SeedStopped::NotRemoved {
+            cause: format!("{e:#}"),
+            cleanup: format!("{cleanup:#}"),
+        }),
+    }
+}
+
+/// VACUUM also sets the visibility map, so counts by site are index-only scans at once. The
+/// rows are in either way: a failure here (the connection lost) is only logged.
+async fn analyze(db: &Db) {
+    // (VACUUM cannot share a multi-statement string, so it goes alone.)
+    for sql in [
+        "VACUUM (ANALYZE) interactions",
+        "ANALYZE sites; ANALYZE users; ANALYZE user_site_mapping",
+    ] {
+        if let Err(e) = sqlx::raw_sql(sql).execute(&db.pool).await {
+            tracing::warn!("after seeding, {sql} failed: {e}; autovacuum will catch up");
+        }
+    }
 }
 
 /// Loads the rows, without the secondary indexes when the table starts empty, and makes sure

@@ -235,6 +235,29 @@ async fn a_save_cut_off_by_a_restart_is_stored_once_and_the_person_is_told_which
 struct LosesTheAnswer {
     inner: DbSearchBackend,
     lost: std::sync::atomic::AtomicBool,
+    /// Lose the answer to each delete and restore too (after carrying it out when `made`).
+    trash_moves: Option<bool>,
+}
+
+impl LosesTheAnswer {
+    /// `work` carried out (or not, when the answer is to be lost before it reached the
+    /// database) and its answer lost, when trash moves lose theirs.
+    fn trash_move<'a>(
+        &'a self,
+        work: BoxFuture<'a, Result<Interaction, SaveError>>,
+    ) -> BoxFuture<'a, Result<Interaction, SaveError>> {
+        Box::pin(async move {
+            match self.trash_moves {
+                None => work.await,
+                Some(made) => {
+                    if made {
+                        work.await?;
+                    }
+                    Err(SaveError::Unknown("the answer to COMMIT never came".into()))
+                }
+            }
+        })
+    }
 }
 
 impl Finder for LosesTheAnswer {
@@ -314,7 +337,15 @@ impl Records for LosesTheAnswer {
         id: i32,
         version: i32,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
-        self.inner.delete(site_id, id, version)
+        self.trash_move(self.inner.delete(site_id, id, version))
+    }
+    fn resolve_trash_move(
+        &self,
+        site_id: i32,
+        id: i32,
+        to_trash: bool,
+    ) -> BoxFuture<'_, Result<Option<Interaction>, Failure>> {
+        self.inner.resolve_trash_move(site_id, id, to_trash)
     }
     fn restore(
         &self,
@@ -322,7 +353,7 @@ impl Records for LosesTheAnswer {
         id: i32,
         days: u32,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>> {
-        self.inner.restore(site_id, id, days)
+        self.trash_move(self.inner.restore(site_id, id, days))
     }
 }
 
@@ -342,6 +373,7 @@ async fn a_commit_whose_answer_was_lost_is_looked_up_and_reported_saved() {
     let backend = Arc::new(LosesTheAnswer {
         inner: DbSearchBackend::new(t.app_db().await, Some(w.editor)),
         lost: Default::default(),
+        trash_moves: None,
     });
     let mut app = App::start(backend, session(&w), Duration::from_secs(10));
     app.until("the first page", Duration::from_secs(10), |s| {
@@ -359,6 +391,82 @@ async fn a_commit_whose_answer_was_lost_is_looked_up_and_reported_saved() {
         Some("saved \"Committed, answer lost\"")
     );
     assert_eq!(rows_titled(&w.owner, "Committed, answer lost").await, 1);
+}
+
+/// A delete and a restore whose answers were lost are looked up before anything is said: made
+/// (the record is in the trash, then live again) or not made (nothing changed), and the
+/// message says which; never "may or may not".
+#[tokio::test]
+async fn a_delete_or_restore_whose_answer_was_lost_is_looked_up_and_told_truly() {
+    let t = common::fresh_db().await;
+    let w = world(t.db.clone()).await;
+    let mut tx = w.owner.begin_as(None).await.expect("begin");
+    users::grant(&mut tx, w.editor, w.site, users::Role::Admin)
+        .await
+        .expect("admin");
+    tx.commit().await.expect("commit");
+    for made in [true, false] {
+        let backend = Arc::new(LosesTheAnswer {
+            inner: DbSearchBackend::new(t.app_db().await, Some(w.editor)),
+            lost: Default::default(),
+            trash_moves: Some(made),
+        });
+        let mut app = App::start(backend, session(&w), Duration::from_secs(10));
+        app.state.session.role = ifind::domain::users::Role::Admin;
+        app.until("the first page", Duration::from_secs(10), |s| {
+            s.finder
+                .results
+                .as_ref()
+                .is_some_and(|r| !r.hits.is_empty())
+        })
+        .await;
+        let first = app
+            .state
+            .finder
+            .results
+            .as_ref()
+            .map(|r| r.hits[0].interaction.clone());
+        let first = first.expect("a first hit");
+        app.act(Action::Delete);
+        app.act(Action::Yes);
+        app.until("the delete resolved", Duration::from_secs(10), |s| {
+            s.deleting.is_none()
+        })
+        .await;
+        let notice = app.state.notice.clone().unwrap_or_default();
+        let in_trash: bool = sqlx::query_scalar(
+            "SELECT deleted_at IS NOT NULL FROM interactions WHERE interaction_id = $1",
+        )
+        .bind(first.interaction_id)
+        .fetch_one(&w.owner.pool)
+        .await
+        .expect("the row");
+        assert_eq!(in_trash, made, "{notice}");
+        if made {
+            assert!(notice.starts_with("moved \""), "{notice}");
+        } else {
+            assert!(
+                notice.starts_with("not deleted: the connection was lost"),
+                "{notice}"
+            );
+            assert!(notice.contains("nothing was changed"), "{notice}");
+            continue;
+        }
+        // Restore it from the trash, losing that answer too.
+        app.act(Action::Trash);
+        app.until("the trash", Duration::from_secs(10), |s| {
+            s.trash().is_some_and(|t| !t.items.is_empty())
+        })
+        .await;
+        app.act(Action::Restore);
+        app.until("the restore resolved", Duration::from_secs(10), |s| {
+            s.trash().is_some_and(|t| t.restoring.is_none())
+        })
+        .await;
+        let notice = app.state.notice.clone().unwrap_or_default();
+        assert!(notice.starts_with("restored \""), "{notice}");
+        assert!(!notice.contains("may or may not"), "{notice}");
+    }
 }
 
 /// A save whose answer was lost is not looked up while a write of the same login is still open

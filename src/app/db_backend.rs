@@ -16,7 +16,8 @@ use crate::domain::histogram::MonthCount;
 use crate::domain::interaction::{Interaction, ValidInteraction};
 use crate::domain::trash::TrashItem;
 use crate::service::records::{
-    FormTarget, SaveError, delete, list_trash, resolve_save, restore, save, save_once,
+    FormTarget, SaveError, delete, list_trash, resolve_save, resolve_trash_move, restore, save,
+    save_once,
 };
 /// The Finder's searches: the service's [`Searcher`](crate::service::search::Searcher), as a
 /// [`SearchBackend`].
@@ -128,6 +129,17 @@ impl Records for DbSearchBackend {
         Box::pin(async move {
             self.wrote(delete(&self.db, self.user_id, site_id, interaction_id, version).await)
                 .await
+        })
+    }
+
+    fn resolve_trash_move(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+        to_trash: bool,
+    ) -> BoxFuture<'_, Result<Option<Interaction>, Failure>> {
+        Box::pin(async move {
+            resolve_trash_move(&self.db, self.user_id, site_id, interaction_id, to_trash).await
         })
     }
 

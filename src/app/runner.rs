@@ -118,6 +118,19 @@ pub trait Records: Send + Sync + 'static {
         version: i32,
     ) -> BoxFuture<'_, Result<Interaction, SaveError>>;
 
+    /// After a delete (`to_trash`) or restore whose outcome is unknown: the record as it is
+    /// now if the change is in effect, None if it is not. An error means it cannot be told yet.
+    /// By default: not made.
+    fn resolve_trash_move(
+        &self,
+        site_id: i32,
+        interaction_id: i32,
+        to_trash: bool,
+    ) -> BoxFuture<'_, Result<Option<Interaction>, Failure>> {
+        let _ = (site_id, interaction_id, to_trash);
+        Box::pin(async { Ok(None) })
+    }
+
     /// Takes an interaction out of the trash if it was deleted within `days` (site admins).
     fn restore(
         &self,
@@ -355,7 +368,12 @@ impl Runner {
                 version,
             } => self.answer(async move {
                 let work = backend.delete(site_id, interaction_id, version);
-                let result = watch.write(&backend, work).await.map(Box::new);
+                let moved = TrashMove {
+                    site_id,
+                    interaction_id,
+                    to_trash: true,
+                };
+                let result = watch.write(&backend, work, moved).await.map(Box::new);
                 Msg::Deleted { request_id, result }
             }),
             Effect::Restore {
@@ -365,7 +383,12 @@ impl Runner {
                 days,
             } => self.answer(async move {
                 let work = backend.restore(site_id, interaction_id, days);
-                let result = watch.write(&backend, work).await.map(Box::new);
+                let moved = TrashMove {
+                    site_id,
+                    interaction_id,
+                    to_trash: false,
+                };
+                let result = watch.write(&backend, work, moved).await.map(Box::new);
                 Msg::Restored { request_id, result }
             }),
             _ => {}
@@ -672,22 +695,56 @@ impl Watch {
     }
 
     /// Runs a delete or restore under the time limit; a failure starts a connection check.
-    async fn write<T>(
+    /// When the outcome is unknown (the answer to the COMMIT was lost, or none came in time),
+    /// says so on the status line and asks the backend, at growing intervals until the database
+    /// answers, whether the change was made: the answer is the truth, never a guess.
+    async fn write(
         &self,
         backend: &Arc<dyn SearchBackend>,
-        work: BoxFuture<'_, Result<T, SaveError>>,
-    ) -> Result<T, SaveError> {
+        work: BoxFuture<'_, Result<Interaction, SaveError>>,
+        moved: TrashMove,
+    ) -> Result<Interaction, SaveError> {
         let result = within(self.limit, work).await.unwrap_or_else(|| {
-            Err(SaveError::Failed(Failure::Timeout(format!(
-                "the database did not answer within {}, so the change may or may not have been \
-                 made; look again once the connection is back",
+            Err(SaveError::Unknown(Failure::Timeout(format!(
+                "the database did not answer within {}",
                 show_duration(self.limit)
             ))))
         });
         if matches!(result, Err(SaveError::Failed(_) | SaveError::Unknown(_))) {
             self.suspect(Arc::clone(backend));
         }
-        result
+        let Err(SaveError::Unknown(why)) = result else {
+            return result;
+        };
+        let what = moved.what();
+        tracing::warn!("{what} outcome unknown: {why}");
+        let _ = self.answers.send(Msg::Notice(format!(
+            "the connection was lost during the {what} ({why}); checking whether it was made…"
+        )));
+        let mut pause = FIRST_RETRY;
+        loop {
+            let ask =
+                backend.resolve_trash_move(moved.site_id, moved.interaction_id, moved.to_trash);
+            match within(self.limit, ask).await {
+                Some(Ok(Some(now))) => {
+                    tracing::info!("the {what} had reached the database");
+                    return Ok(now);
+                }
+                Some(Ok(None)) => {
+                    tracing::info!("the {what} had not reached the database");
+                    return Err(SaveError::Failed(why.reworded(|why| {
+                        format!(
+                            "the connection was lost ({why}) before the {what} reached the \
+                             database; nothing was changed"
+                        )
+                    })));
+                }
+                Some(Err(e)) => tracing::debug!("cannot resolve the {what} yet: {e}"),
+                None => tracing::debug!("cannot resolve the {what} yet: no answer"),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(MAX_RETRY);
+        }
     }
 
     /// Saves; when the outcome is unknown (the connection was lost or stalled at a moment where
@@ -753,6 +810,20 @@ impl Watch {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(MAX_RETRY);
         }
+    }
+}
+
+/// A delete or restore in flight: which record, and which way it moves.
+#[derive(Clone, Copy)]
+struct TrashMove {
+    site_id: i32,
+    interaction_id: i32,
+    to_trash: bool,
+}
+
+impl TrashMove {
+    fn what(self) -> &'static str {
+        if self.to_trash { "delete" } else { "restore" }
     }
 }
 

@@ -113,7 +113,7 @@ pub fn deleted(
         Err(SaveError::Archived) => format!(
             "not deleted: \"{title}\" was moved to the archive meanwhile, where it is read-only"
         ),
-        Err(e) => e.message(),
+        Err(e) => format!("not deleted: {}", e.reason()),
     });
     if state.screen() == Screen::Finder {
         search_now(state, effects);
@@ -241,7 +241,7 @@ pub fn restored(state: &mut State, request_id: u64, result: Result<Box<Interacti
                     .into(),
             );
         }
-        Err(e) => state.notice = Some(e.message()),
+        Err(e) => state.notice = Some(format!("not restored: {}", e.reason())),
     }
 }
 

@@ -289,24 +289,57 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str, again: bool) -> Res
     let rows = crate::csvio::read_auto(std::io::Cursor::new(&bytes))
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let db = ctx.db().await?;
-    let site = site_for(ctx, &db, site_name, "import").await?;
-    let actor = ctx.acting_user(&db).await?;
-    check_site_access(&db, Some(&actor), &site, "import", true).await?;
-    let imported = crate::csvio::ImportedFile {
-        import_id: crate::db::faults::new_client_id(),
-        sha256: sha256_hex(&bytes),
-        name: crate::domain::format::escape(&file.display().to_string()).into_owned(),
+    let import = Import {
+        file,
+        site_name,
+        again,
+        rows: &rows,
+        id: crate::csvio::ImportedFile {
+            import_id: crate::db::faults::new_client_id(),
+            sha256: sha256_hex(&bytes),
+            name: crate::domain::format::escape(&file.display().to_string()).into_owned(),
+        },
     };
-    if !again {
-        refuse_a_second_import(&db, &site, file, &imported.sha256).await?;
+    // The import id makes a retry safe: a lost answer is looked up before anything is
+    // imported again.
+    let done = super::reconnect::retrying(&db, "importing", async || {
+        import_once(ctx, &db, &import).await
+    })
+    .await;
+    match done {
+        Err(e) if super::reconnect::is_lost(&e) => bail!(
+            "the connection to the database was lost ({e:#}) and nothing was imported; run the \
+             same command again once the database answers"
+        ),
+        other => other,
     }
-    let bar = progress_bar(rows.len() as u64, "importing");
+}
+
+/// One import as `ifind import` asked for it.
+struct Import<'a> {
+    file: &'a Path,
+    site_name: &'a str,
+    again: bool,
+    rows: &'a [crate::domain::interaction::ValidInteraction],
+    id: crate::csvio::ImportedFile,
+}
+
+/// One attempt at `import`: fails with the lost connection's error when it is known that
+/// nothing was imported (the caller tries again), says what was imported otherwise.
+async fn import_once(ctx: &Ctx, db: &Db, import: &Import<'_>) -> Result<()> {
+    let site = site_for(ctx, db, import.site_name, "import").await?;
+    let actor = ctx.acting_user(db).await?;
+    check_site_access(db, Some(&actor), &site, "import", true).await?;
+    if !import.again {
+        refuse_a_second_import(db, &site, import.file, &import.id.sha256).await?;
+    }
+    let bar = progress_bar(import.rows.len() as u64, "importing");
     let loaded = crate::csvio::import_file(
-        &db,
+        db,
         site.site_id,
         actor.user_id,
-        &rows,
-        &imported,
+        import.rows,
+        &import.id,
         &|done, _| bar.set_position(done),
     )
     .await;
@@ -314,9 +347,9 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str, again: bool) -> Res
     let report = match loaded {
         Ok(report) => report,
         Err(crate::csvio::ImportError::Db(e)) if crate::db::faults::is_connection_lost(&e) => {
-            return lost_import(&db, &site, &imported, &e).await;
+            return lost_import(db, &site, &import.id, e).await;
         }
-        Err(e) => bail!("{}: {e}", file.display()),
+        Err(e) => bail!("{}: {e}", import.file.display()),
     };
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     say!(
@@ -358,14 +391,15 @@ async fn refuse_a_second_import(db: &Db, site: &Site, file: &Path, sha256: &str)
 
 /// The connection was lost while importing: finds out whether the import was committed (its id
 /// is recorded with its rows) before saying anything, asking again for up to a minute while the
-/// database cannot tell yet.
+/// database cannot tell yet. Not committed: the lost connection's error, so that the import is
+/// tried again.
 async fn lost_import(
     db: &Db,
     site: &Site,
     imported: &crate::csvio::ImportedFile,
-    lost: &sqlx::Error,
+    lost: sqlx::Error,
 ) -> Result<()> {
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let until = std::time::Instant::now() + super::reconnect::WAIT_FOR_SERVER;
     let mut pause = std::time::Duration::from_millis(200);
     eprintln!("the connection was lost while importing ({lost}); checking whether it was stored…");
     while std::time::Instant::now() < until {
@@ -381,11 +415,10 @@ async fn lost_import(
                     )?;
                     Ok(())
                 }
-                None => bail!(
-                    "the connection was lost while importing ({lost}) and nothing was imported \
-                     (import {} is not in the database); run the same command again",
+                None => Err(anyhow::Error::new(lost).context(format!(
+                    "import {} is not in the database",
                     imported.import_id
-                ),
+                ))),
             };
         }
         tokio::time::sleep(pause).await;
@@ -588,7 +621,23 @@ pub async fn seed(ctx: &Ctx, sites: u32, interactions: u64, seed: u64) -> Result
         interactions,
         seed,
     };
-    let report = crate::seed::seed(&db, &opts, &|done, _| bar.set_position(done)).await?;
+    // A seed that fails removes what it made: trying again is safe.
+    let report = super::reconnect::retrying(&db, "seeding", async || {
+        crate::seed::seed(&db, &opts, &|done, _| bar.set_position(done)).await
+    })
+    .await;
+    let report = match report {
+        Err(e)
+            if super::reconnect::is_lost(&e)
+                && e.downcast_ref::<crate::seed::SeedStopped>().is_none() =>
+        {
+            bail!(
+                "the connection to the database was lost ({e:#}) and nothing was seeded; run the \
+                 same command again once the database answers"
+            )
+        }
+        other => other?,
+    };
     bar.finish_and_clear();
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     say!(

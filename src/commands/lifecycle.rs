@@ -15,9 +15,12 @@ use super::Ctx;
 use super::admin::find_site;
 use super::data::progress_bar;
 use super::output::{table, thousands};
+use super::reconnect::{self, retrying};
 use crate::cli::ListFormat;
 use crate::db::{Db, archive, erase, trash};
+use crate::domain::failure::Failure;
 use crate::domain::format::{escape, escape_json};
+use crate::domain::interaction::Interaction;
 use crate::service::records::{self, SaveError};
 
 /// `ifind trash --site NAME`: the site's deleted interactions still restorable.
@@ -87,7 +90,7 @@ pub async fn restore(ctx: &Ctx, id: i32, site: &str) -> Result<()> {
     let site = find_site(&mut conn, site).await?;
     drop(conn);
     let days = ctx.config.retention.trash_days;
-    let restored = match login {
+    let restored = match &login {
         Some(user) => records::restore(&db, Some(user.user_id), site.site_id, id, days).await,
         // The owner's own connection: the trail records the owner; `updated_by` needs a user
         // and gets the first global administrator, as an import's creator does.
@@ -95,9 +98,21 @@ pub async fn restore(ctx: &Ctx, id: i32, site: &str) -> Result<()> {
             let since = Utc::now() - chrono::Duration::days(i64::from(days));
             let mut tx = db.begin_as(None).await?;
             let row = trash::restore(&mut tx, site.site_id, id, since, user.user_id).await?;
-            tx.commit().await?;
-            row.ok_or(SaveError::Gone)
+            match tx.commit().await {
+                Ok(()) => row.ok_or(SaveError::Gone),
+                Err(e) if crate::db::faults::is_connection_lost(&e) => {
+                    Err(SaveError::Unknown(crate::db::failure::plain(&e)))
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
+    };
+    let restored = match restored {
+        Err(SaveError::Unknown(why)) => {
+            let user_id = login.as_ref().map(|u| u.user_id);
+            lost_restore(&db, user_id, site.site_id, id, &why).await?
+        }
+        other => other,
     };
     match restored {
         Ok(i) => {
@@ -119,13 +134,46 @@ pub async fn restore(ctx: &Ctx, id: i32, site: &str) -> Result<()> {
     }
 }
 
+/// The answer to a restore was lost: finds out whether it was made before saying anything,
+/// asking again for up to a minute while the database cannot tell yet.
+async fn lost_restore(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    id: i32,
+    why: &Failure,
+) -> Result<Result<Interaction, SaveError>> {
+    eprintln!("the connection was lost while restoring ({why}); checking whether it was made…");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut pause = std::time::Duration::from_millis(200);
+    while std::time::Instant::now() < until {
+        match records::resolve_trash_move(db, user_id, site_id, id, false).await {
+            Ok(Some(live)) => return Ok(Ok(live)),
+            Ok(None) => bail!(
+                "the connection was lost ({why}) before the restore reached the database; \
+                 interaction {id} is still in the trash: run the same command again"
+            ),
+            Err(e) => tracing::debug!("cannot resolve the restore yet: {e}"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+    }
+    bail!(
+        "the connection was lost while restoring ({why}), and whether interaction {id} was \
+         restored cannot be told yet; `ifind trash` shows it once the database answers"
+    )
+}
+
 /// `ifind purge [--dry-run]`: removes for good what was deleted more than `trash_days` ago.
 pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
     let db = ctx.db().await?;
     let days = ctx.config.retention.trash_days;
     let before = Utc::now() - chrono::Duration::days(i64::from(days));
-    let mut conn = db.pool.acquire().await?;
-    let waiting = trash::purgeable(&mut conn, before).await?;
+    let purgeable = async || -> Result<i64> {
+        let mut conn = db.pool.acquire().await?;
+        Ok(trash::purgeable(&mut conn, before).await?)
+    };
+    let waiting = retrying(&db, "counting what to purge", purgeable).await?;
     if dry_run || waiting == 0 {
         say!(
             "{} interaction{} deleted more than {days} days ago{}",
@@ -139,11 +187,13 @@ pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
         )?;
         return Ok(());
     }
-    drop(conn);
-    let total = in_batches(&db, waiting, "purging", |conn| {
+    in_batches(&db, waiting, "purging", |conn| {
         Box::pin(trash::purge_batch(conn, before, 1000))
     })
     .await?;
+    // What is gone, counted in the database: a batch whose answer was lost counts too.
+    let left = retrying(&db, "counting what was purged", purgeable).await?;
+    let total = u64::try_from(waiting - left).unwrap_or(0);
     say!(
         "purged {} interaction{} deleted before {}",
         thousands(i64::try_from(total).unwrap_or(i64::MAX)),
@@ -160,9 +210,12 @@ pub async fn archive(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
     let db = ctx.db().await?;
     let days = ctx.config.retention.archive_after_days;
     let before = Utc::now() - chrono::Duration::days(i64::from(days));
-    let mut conn = db.pool.acquire().await?;
-    let waiting = archive::archivable(&mut conn, before).await?;
-    drop(conn);
+    let counts = async || -> Result<(i64, i64)> {
+        let mut conn = db.pool.acquire().await?;
+        let waiting = archive::archivable(&mut conn, before).await?;
+        Ok((waiting, archive::count(&mut conn).await?))
+    };
+    let (waiting, held_before) = retrying(&db, "counting what to archive", counts).await?;
     if dry_run || waiting == 0 {
         say!(
             "{} interaction{} untouched for {days} days{}",
@@ -176,12 +229,13 @@ pub async fn archive(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
         )?;
         return Ok(());
     }
-    let total = in_batches(&db, waiting, "archiving", |conn| {
+    in_batches(&db, waiting, "archiving", |conn| {
         Box::pin(archive::archive_batch(conn, before, batch))
     })
     .await?;
-    let mut conn = db.pool.acquire().await?;
-    let held = archive::count(&mut conn).await?;
+    // What moved, counted in the database: a batch whose answer was lost counts too.
+    let (_, held) = retrying(&db, "counting the archive", counts).await?;
+    let total = u64::try_from(held - held_before).unwrap_or(0);
     say!(
         "archived {} interaction{} last changed before {} (the archive now holds {}); \
          `ifind search --archive` and the Finder's `a` include them, read-only",
@@ -204,8 +258,17 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
         );
     }
     let db = ctx.db().await?;
-    let mut tx = db.begin_as(None).await?;
-    let done = erase::erase(&mut tx, name, !dry_run).await?;
+    let erased = retrying(&db, "erasing", async || {
+        erase_once(&db, name, dry_run).await
+    })
+    .await;
+    let done = match erased {
+        Err(e) if reconnect::is_lost(&e) => bail!(
+            "the connection to the database was lost ({e:#}) and nothing was erased; run the \
+             same command again once the database answers"
+        ),
+        other => other?,
+    };
     let total = done.live + done.archived + done.audit;
     let what = format!(
         "{} live interaction{}, {} archived, {} audit record{}",
@@ -216,13 +279,10 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
         if done.audit == 1 { "" } else { "s" }
     );
     if dry_run {
-        tx.rollback().await?;
         say!("{name:?} is mentioned in {what}; run without --dry-run to erase it")?;
     } else if total == 0 {
-        tx.rollback().await?;
         say!("{name:?} is not mentioned anywhere; nothing changed")?;
     } else {
-        tx.commit().await?;
         say!(
             "erased {name:?} from {what}: every mention now reads {}",
             erase::ERASED
@@ -239,12 +299,47 @@ pub async fn erase_lead(ctx: &Ctx, name: &str, dry_run: bool) -> Result<()> {
                 if n == 1 { "" } else { "s" }
             )?,
             Err(e) => bail!(
-                "the database is erased, but the drafts in {} could not be ({e}); check that                  folder and run the erase again",
+                "the database is erased, but the drafts in {} could not be ({e}); check that folder and run the erase again",
                 drafts.display()
             ),
         }
     }
     Ok(())
+}
+
+/// One attempt at an erase (counting only when `dry_run`), in one transaction. When the answer
+/// to its COMMIT is lost, it is made if nothing mentions the name any more once the database has
+/// settled; if something still does, nothing was erased and the lost connection's error is the
+/// answer (the caller tries again).
+async fn erase_once(db: &Db, name: &str, dry_run: bool) -> Result<erase::Erasure> {
+    let mut tx = db.begin_as(None).await?;
+    let done = erase::erase(&mut tx, name, !dry_run).await?;
+    if dry_run || done.live + done.archived + done.audit == 0 {
+        tx.rollback().await?;
+        return Ok(done);
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(done),
+        Err(e) if crate::db::faults::is_connection_lost(&e) => {
+            eprintln!("the connection was lost while erasing ({e}); checking whether it was made…");
+            if !reconnect::settled(db).await {
+                bail!(
+                    "the connection was lost while erasing ({e}), and whether it was made cannot \
+                     be told yet; `ifind erase --lead {name:?} --dry-run` shows whether the name \
+                     is still mentioned once the database answers"
+                );
+            }
+            let mut tx = db.begin_as(None).await?;
+            let left = erase::erase(&mut tx, name, false).await?;
+            tx.rollback().await?;
+            if left.live + left.archived + left.audit == 0 {
+                Ok(done)
+            } else {
+                Err(e.into())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Runs `batch` in a transaction of its own, again and again until it touches nothing, with a
@@ -258,15 +353,41 @@ async fn in_batches(
 ) -> Result<u64> {
     let bar = progress_bar(u64::try_from(waiting).unwrap_or(0), what);
     let mut total = 0u64;
+    let mut lost = 0;
     loop {
-        let mut tx = db.begin_as(None).await?;
-        let n = batch(&mut tx).await?;
-        tx.commit().await?;
-        if n == 0 {
-            break;
+        let step = async {
+            let mut tx = db.begin_as(None).await?;
+            let n = batch(&mut tx).await?;
+            tx.commit().await?;
+            Ok::<u64, anyhow::Error>(n)
+        };
+        match step.await {
+            Ok(0) => break,
+            Ok(n) => {
+                total += n;
+                bar.inc(n);
+            }
+            // A batch is all or nothing, and the next one takes what is left: carry on once the
+            // database answers again.
+            Err(e) if reconnect::is_lost(&e) && lost < 5 => {
+                lost += 1;
+                bar.suspend(|| {
+                    eprintln!(
+                        "the connection to the database was lost while {what} ({e:#}); every \
+                         finished batch is kept, carrying on once it answers again…"
+                    );
+                });
+                if !reconnect::settled(db).await {
+                    bail!(
+                        "the connection to the database was lost while {what} ({e:#}) and it \
+                         did not answer again within {} s; every finished batch is kept: run \
+                         the same command again to finish",
+                        reconnect::WAIT_FOR_SERVER.as_secs()
+                    );
+                }
+            }
+            Err(e) => return Err(e),
         }
-        total += n;
-        bar.inc(n);
     }
     bar.finish_and_clear();
     Ok(total)

@@ -11,6 +11,7 @@ mod demo;
 mod health;
 mod lifecycle;
 mod output;
+mod reconnect;
 
 use std::io::IsTerminal;
 
@@ -242,9 +243,31 @@ impl Ctx {
     /// database (`database.owner_url`, else `database.url`), or the embedded cluster's main
     /// database. Brings the schema up to date when `database.auto_migrate` is on.
     pub async fn db(&self) -> Result<Db> {
-        match &self.acting_user {
-            Some(name) => self.user_db(name, EMBEDDED_DATABASE).await,
-            None => self.owner_db().await,
+        // A connection lost while connecting (the server restarting) is tried again for a while,
+        // also while the server then refuses connections: it was there a moment ago. A server
+        // that is simply not there is reported at once.
+        let until = std::time::Instant::now() + reconnect::WAIT_FOR_SERVER;
+        let mut pause = std::time::Duration::from_millis(100);
+        let mut told = false;
+        loop {
+            let connected = match &self.acting_user {
+                Some(name) => self.user_db(name, EMBEDDED_DATABASE).await,
+                None => self.owner_db().await,
+            };
+            match connected {
+                Err(e) if (told || reconnect::is_lost(&e)) && std::time::Instant::now() < until => {
+                    if !told {
+                        eprintln!(
+                            "the connection to the database was lost while connecting ({e:#}); \
+                             trying again…"
+                        );
+                        told = true;
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_secs(2));
+                }
+                other => return other,
+            }
         }
     }
 

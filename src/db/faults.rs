@@ -53,6 +53,26 @@ pub async fn writes_in_flight(conn: &mut sqlx::PgConnection) -> sqlx::Result<boo
     .await
 }
 
+/// Waits until `db` answers again and [`writes_in_flight`] is false (a write whose answer was
+/// lost may still be committing, or be replayed by the server's crash recovery): after that, what
+/// is in the database is what was committed. False when that does not happen within `limit`.
+pub async fn wait_until_settled(db: &super::Db, limit: Duration) -> bool {
+    let until = std::time::Instant::now() + limit;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        if let Ok(mut conn) = db.pool.acquire().await
+            && let Ok(false) = writes_in_flight(&mut conn).await
+        {
+            return true;
+        }
+        if std::time::Instant::now() + pause > until {
+            return false;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
+    }
+}
+
 /// A new client-generated id for a create: a random (version 4) UUID in its text form. The form
 /// makes one when it opens and keeps it in the draft, so every retry of the same create carries
 /// the same id and the database stores the record at most once.

@@ -60,6 +60,25 @@ pub async fn restore(
     row.run(conn, &sql, deleted_since).await
 }
 
+/// Interaction `id` of `site_id` if it is in the trash (deleted, not yet purged), whatever its
+/// restore window.
+pub async fn get_deleted(
+    conn: &mut PgConnection,
+    site_id: i32,
+    id: i32,
+) -> sqlx::Result<Option<Interaction>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
+    let sql = format!(
+        "SELECT {INTERACTION_COLUMNS} FROM interactions \
+         WHERE interaction_id = $1 AND site_id = $2 AND deleted_at IS NOT NULL"
+    );
+    sqlx::query_as::<_, Interaction>(&sql)
+        .bind(id)
+        .bind(site_id)
+        .fetch_optional(conn)
+        .await
+}
+
 /// One interaction that a trash statement (delete or restore) changes, and who changes it.
 struct RowUpdate {
     site_id: i32,

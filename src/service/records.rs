@@ -64,9 +64,9 @@ impl SaveError {
         Failure::new(kind, self.message())
     }
 
-    /// Why a read (the trash's listing) failed, without a save's wording ("not saved", "your
-    /// text is still here"): the cause itself.
-    fn reason(&self) -> Failure {
+    /// Why a read (the trash's listing), a delete or a restore failed, without a save's wording
+    /// ("not saved", "your text is still here"): the cause itself.
+    pub fn reason(&self) -> Failure {
         match self {
             SaveError::NotPermitted(why) | SaveError::Failed(why) | SaveError::Unknown(why) => {
                 why.clone()
@@ -185,17 +185,7 @@ pub async fn save_once(
             }
         },
     };
-    tx.commit().await.map_err(|e| {
-        if crate::db::faults::is_connection_lost(&e) {
-            // The COMMIT may have been carried out without its answer reaching us.
-            SaveError::Unknown(failure(
-                &e,
-                format!("the connection broke during the commit: {e}"),
-            ))
-        } else {
-            failed(e)
-        }
-    })?;
+    tx.commit().await.map_err(commit_failed)?;
     tracing::info!(
         user_id,
         site_id,
@@ -203,6 +193,19 @@ pub async fn save_once(
         "interaction saved"
     );
     Ok(stored)
+}
+
+/// A COMMIT that failed: when the connection broke, the COMMIT may have been carried out
+/// without its answer reaching us ([`SaveError::Unknown`]); otherwise it was refused.
+fn commit_failed(e: sqlx::Error) -> SaveError {
+    if crate::db::faults::is_connection_lost(&e) {
+        SaveError::Unknown(failure(
+            &e,
+            format!("the connection broke during the commit: {e}"),
+        ))
+    } else {
+        failed(e)
+    }
 }
 
 /// A save that failed in the database: lost connection or refused write.
@@ -336,6 +339,39 @@ pub async fn resolve_save(
     Ok(found)
 }
 
+/// After a delete or restore whose outcome is unknown: the record as it is now if the change
+/// is in effect (in the trash after a delete, live after a restore), None if it is not; an
+/// error while the database cannot be asked or cannot tell yet (a write of this login still
+/// open on the server, as for [`resolve_save`]).
+pub async fn resolve_trash_move(
+    db: &Db,
+    user_id: Option<i32>,
+    site_id: i32,
+    interaction_id: i32,
+    to_trash: bool,
+) -> Result<Option<Interaction>, Failure> {
+    let plain = |e: sqlx::Error| crate::db::failure::plain(&e);
+    let mut tx = db.begin_as(user_id).await.map_err(plain)?;
+    if crate::db::faults::writes_in_flight(&mut tx)
+        .await
+        .map_err(plain)?
+    {
+        return Err(Failure::Other(
+            "a write of this login is still open on the server; the change is looked up again \
+             once it has ended"
+                .into(),
+        ));
+    }
+    let found = if to_trash {
+        trash::get_deleted(&mut tx, site_id, interaction_id).await
+    } else {
+        interactions::get(&mut tx, site_id, interaction_id).await
+    }
+    .map_err(plain)?;
+    tx.commit().await.map_err(plain)?;
+    Ok(found)
+}
+
 /// The record a save of `v` stored, if it is there: a create by its client id, an edit as the
 /// next version by `user_id` with the same fields.
 async fn lookup_save(
@@ -443,7 +479,7 @@ pub async fn delete(
         .map_err(unreachable)?
     {
         Some(deleted) => {
-            tx.commit().await.map_err(unreachable)?;
+            tx.commit().await.map_err(commit_failed)?;
             tracing::info!(user_id, site_id, interaction_id = id, "interaction deleted");
             Ok(deleted)
         }
@@ -473,7 +509,7 @@ pub async fn restore(
         .await
         .map_err(unreachable)?
         .ok_or(SaveError::Gone)?;
-    tx.commit().await.map_err(unreachable)?;
+    tx.commit().await.map_err(commit_failed)?;
     tracing::info!(
         user_id,
         site_id,

@@ -159,7 +159,64 @@ pub enum Mode {
 pub struct Proxy {
     pub port: u16,
     mode: Arc<watch::Sender<Mode>>,
+    trip: Arc<Trip>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// The statements the clients sent through the proxy (simple queries and extended-protocol
+/// executes, over every connection), and the one at which the proxy stalls everything so that a
+/// test can kill the server at that exact point.
+#[derive(Default)]
+pub struct Trip {
+    count: std::sync::atomic::AtomicU64,
+    /// Stall when the count reaches this; 0: never.
+    at: std::sync::atomic::AtomicU64,
+    /// Send the tripping statement to the server first (its answer is then lost), or hold it
+    /// (the server never sees it).
+    forward: std::sync::atomic::AtomicBool,
+    tripped: tokio::sync::Notify,
+}
+
+/// Frames the client side of the PostgreSQL protocol to count statements: untyped startup
+/// messages (an SSL request keeps the connection untyped), then typed ones.
+#[derive(Default)]
+struct Framer {
+    typed: bool,
+    header: Vec<u8>,
+    remaining: usize,
+}
+
+impl Framer {
+    /// How many statements (`Q` simple query, `E` execute) begin in `bytes`.
+    fn statements(&mut self, mut bytes: &[u8]) -> u64 {
+        let mut count = 0;
+        while !bytes.is_empty() {
+            if self.remaining > 0 {
+                let skip = self.remaining.min(bytes.len());
+                self.remaining -= skip;
+                bytes = &bytes[skip..];
+                continue;
+            }
+            let need = if self.typed { 5 } else { 4 };
+            let take = (need - self.header.len()).min(bytes.len());
+            self.header.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+            if self.header.len() < need {
+                break;
+            }
+            let length = &self.header[need - 4..need];
+            let length = u32::from_be_bytes([length[0], length[1], length[2], length[3]]) as usize;
+            self.remaining = length.saturating_sub(4);
+            if !self.typed {
+                // 8 bytes: an SSL or GSS encryption request; the startup message follows.
+                self.typed = length != 8;
+            } else if matches!(self.header[0], b'Q' | b'E') {
+                count += 1;
+            }
+            self.header.clear();
+        }
+        count
+    }
 }
 
 impl Proxy {
@@ -170,11 +227,14 @@ impl Proxy {
         let (tx, _) = watch::channel(Mode::Pass);
         let mode = Arc::new(tx);
         let modes = Arc::clone(&mode);
+        let trip = Arc::new(Trip::default());
+        let trips = Arc::clone(&trip);
         let task = tokio::spawn(async move {
             let mut links = tokio::task::JoinSet::new();
             while let Ok((client, _)) = listener.accept().await {
                 let rx = modes.subscribe();
                 let socket = socket.clone();
+                let counting = Some((Arc::clone(&trips), Arc::clone(&modes)));
                 links.spawn(async move {
                     if *rx.borrow() == Mode::Cut {
                         return;
@@ -185,14 +245,43 @@ impl Proxy {
                     let (cr, cw) = client.into_split();
                     let (sr, sw) = server.into_split();
                     tokio::select! {
-                        () = pump(cr, sw, rx.clone()) => {}
-                        () = pump(sr, cw, rx) => {}
+                        () = pump(cr, sw, rx.clone(), counting) => {}
+                        () = pump(sr, cw, rx, None) => {}
                     }
                 });
                 while links.try_join_next().is_some() {}
             }
         });
-        Proxy { port, mode, task }
+        Proxy {
+            port,
+            mode,
+            trip,
+            task,
+        }
+    }
+
+    /// What the proxy does now (it stalls by itself once tripped).
+    pub fn mode(&self) -> Mode {
+        *self.mode.borrow()
+    }
+
+    /// How many statements the clients have sent through the proxy so far.
+    pub fn statements(&self) -> u64 {
+        self.trip.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stalls all traffic when statement number `at` (counted as [`Proxy::statements`]) is
+    /// sent: after sending it to the server when `forward` (the server may carry it out; its
+    /// answer never arrives), before otherwise. 0 disarms.
+    pub fn trip_at(&self, at: u64, forward: bool) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.trip.forward.store(forward, SeqCst);
+        self.trip.at.store(at, SeqCst);
+    }
+
+    /// Waits until the proxy has tripped (see [`Proxy::trip_at`]).
+    pub async fn tripped(&self) {
+        self.trip.tripped.notified().await;
     }
 
     /// Changes what the proxy does, for open connections too.
@@ -219,8 +308,10 @@ async fn pump(
     mut from: impl AsyncReadExt + Unpin,
     mut to: impl AsyncWriteExt + Unpin,
     mut mode: watch::Receiver<Mode>,
+    counting: Option<(Arc<Trip>, Arc<watch::Sender<Mode>>)>,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
+    let mut framer = Framer::default();
     loop {
         let n = tokio::select! {
             read = from.read(&mut buf) => match read {
@@ -232,6 +323,22 @@ async fn pump(
                 return;
             }
         };
+        if let Some((trip, modes)) = &counting {
+            use std::sync::atomic::Ordering::SeqCst;
+            let sent = framer.statements(&buf[..n]);
+            let before = trip.count.fetch_add(sent, SeqCst);
+            let at = trip.at.load(SeqCst);
+            if sent > 0 && at > before && at <= before + sent && trip.at.swap(0, SeqCst) == at {
+                if trip.forward.load(SeqCst) && to.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+                modes.send_replace(Mode::Stall);
+                trip.tripped.notify_one();
+                if trip.forward.load(SeqCst) {
+                    continue;
+                }
+            }
+        }
         // Hold the chunk while stalled; give up on it when cut.
         loop {
             let now = *mode.borrow_and_update();
