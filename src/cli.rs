@@ -65,10 +65,16 @@ pub enum Command {
         file: PathBuf,
         #[arg(long)]
         site: String,
-        /// Import the file even though it was imported into the site before (its rows are
-        /// then stored twice).
-        #[arg(long)]
+        /// Import the file even though it was imported into the site before, or carries the
+        /// interaction_id of interactions already in the site (its rows are then stored
+        /// twice).
+        #[arg(long, conflicts_with = "update")]
         again: bool,
+        /// Rows that carry the interaction_id of an interaction in the site (an export of the
+        /// site, edited) are written over that interaction instead of added; rows without one
+        /// are added.
+        #[arg(long)]
+        update: bool,
     },
     /// Export a site's interactions (optionally only those matching QUERY).
     Export {

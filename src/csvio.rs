@@ -196,7 +196,10 @@ impl From<sqlx::Error> for ImportError {
 /// What a successful import did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ImportReport {
+    /// New interactions stored.
     pub rows: u64,
+    /// Interactions written over (`--update`).
+    pub updated: u64,
     pub elapsed: Duration,
 }
 
@@ -345,6 +348,41 @@ fn read_header(header: &csv::ByteRecord) -> Result<Vec<Option<Field>>, ImportErr
 /// Parses and validates a CSV file (header row required; a UTF-8 BOM and CRLF line ends are
 /// fine). Returns every row, or every problem with its physical line and field. Writes nothing.
 pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError> {
+    read_csv_with_ids(reader).map(|file| file.rows)
+}
+
+/// Rows read from a file, with the `interaction_id` each carries (an export's: None for a row
+/// without one), in the same order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FileRows {
+    pub rows: Vec<ValidInteraction>,
+    pub ids: Vec<Option<i32>>,
+}
+
+/// An `interaction_id` cell: empty is none, else a whole number (as export writes it).
+fn read_id(problems: &mut Problems, place: Place, text: &str) -> Result<Option<i32>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i32>() {
+        Ok(id) if id > 0 => Ok(Some(id)),
+        _ => {
+            problems.push(
+                place,
+                None,
+                format!(
+                    "interaction_id {text:?} is not the id of an interaction (a whole number, \
+                     as export writes it); leave it empty for a new interaction."
+                ),
+            );
+            Err(())
+        }
+    }
+}
+
+/// [`read_csv`], with the `interaction_id` of each row.
+pub fn read_csv_with_ids(reader: impl Read) -> Result<FileRows, ImportError> {
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -355,7 +393,13 @@ pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError>
         return Err(ImportError::Empty);
     }
     let columns = read_header(&record)?;
+    let id_column = record.iter().position(|name| {
+        String::from_utf8_lossy(name)
+            .trim()
+            .eq_ignore_ascii_case("interaction_id")
+    });
     let mut rows = Vec::new();
+    let mut ids = Vec::new();
     let mut problems = Problems::default();
     while csv.read_byte_record(&mut record).map_err(csv_error)? {
         let start = record.position().map(|p| p.byte()).unwrap_or(0);
@@ -375,7 +419,12 @@ pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError>
             continue;
         }
         let mut input = InteractionInput::default();
-        let mut readable = true;
+        let id = id_column
+            .and_then(|at| record.get(at))
+            .map_or(Ok(None), |bytes| {
+                read_id(&mut problems, place, &String::from_utf8_lossy(bytes))
+            });
+        let mut readable = id.is_ok();
         for (bytes, column) in record.iter().zip(&columns) {
             let Some(field) = *column else { continue };
             match std::str::from_utf8(bytes) {
@@ -396,9 +445,13 @@ pub fn read_csv(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError>
         }
         if readable && let Some(v) = problems.check(place, &input) {
             rows.push(v);
+            ids.push(id.unwrap_or(None));
         }
     }
-    problems.finish(rows)
+    Ok(FileRows {
+        rows: problems.finish(rows)?,
+        ids,
+    })
 }
 
 fn csv_error(e: csv::Error) -> ImportError {
@@ -417,6 +470,11 @@ fn csv_error(e: csv::Error) -> ImportError {
 /// Parses and validates a JSON array of objects with the keys of [`COLUMNS`] (the output of
 /// [`write_json`]); [`EXTRA_COLUMNS`] keys are ignored. Problems are reported by record number.
 pub fn read_json(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError> {
+    read_json_with_ids(reader).map(|file| file.rows)
+}
+
+/// [`read_json`], with the `interaction_id` of each record.
+pub fn read_json_with_ids(reader: impl Read) -> Result<FileRows, ImportError> {
     let value: serde_json::Value = serde_json::from_reader(reader).map_err(|e| {
         if e.is_io() {
             ImportError::Io(e.into())
@@ -436,6 +494,7 @@ pub fn read_json(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError
         ));
     };
     let mut rows = Vec::with_capacity(items.len());
+    let mut ids = Vec::with_capacity(items.len());
     let mut problems = Problems::default();
     for (i, item) in items.into_iter().enumerate() {
         let place = Place::Record(i as u64 + 1);
@@ -448,7 +507,12 @@ pub fn read_json(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError
             continue;
         };
         let mut input = InteractionInput::default();
-        let mut readable = true;
+        let id = match map.get("interaction_id") {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(text)) => read_id(&mut problems, place, text),
+            Some(other) => read_id(&mut problems, place, &other.to_string()),
+        };
+        let mut readable = id.is_ok();
         for (key, value) in map {
             let Some(field) = Field::from_name(&key) else {
                 if !IGNORED_COLUMNS.contains(&key.as_str()) {
@@ -476,13 +540,22 @@ pub fn read_json(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError
         }
         if readable && let Some(v) = problems.check(place, &input) {
             rows.push(v);
+            ids.push(id.unwrap_or(None));
         }
     }
-    problems.finish(rows)
+    Ok(FileRows {
+        rows: problems.finish(rows)?,
+        ids,
+    })
 }
 
 /// Reads CSV or JSON, told apart by the first character (`[` means JSON).
 pub fn read_auto(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError> {
+    read_auto_with_ids(reader).map(|file| file.rows)
+}
+
+/// [`read_auto`], with the `interaction_id` of each row.
+pub fn read_auto_with_ids(reader: impl Read) -> Result<FileRows, ImportError> {
     let mut reader = BufReader::new(reader);
     let head = reader.fill_buf()?;
     let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
@@ -493,9 +566,9 @@ pub fn read_auto(reader: impl Read) -> Result<Vec<ValidInteraction>, ImportError
     if is_json {
         let bom = head.len() - body.len();
         reader.consume(bom);
-        read_json(reader)
+        read_json_with_ids(reader)
     } else {
-        read_csv(reader)
+        read_csv_with_ids(reader)
     }
 }
 
@@ -508,7 +581,7 @@ pub async fn import(
     rows: &[ValidInteraction],
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<ImportReport, ImportError> {
-    load(db, site_id, acting_user, rows, None, progress).await
+    load(db, site_id, acting_user, rows, &[], None, progress).await
 }
 
 /// Which file an import loads, recorded with its rows (`crate::db::imports`).
@@ -531,7 +604,31 @@ pub async fn import_file(
     file: &ImportedFile,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<ImportReport, ImportError> {
-    load(db, site_id, acting_user, rows, Some(file), progress).await
+    load(db, site_id, acting_user, rows, &[], Some(file), progress).await
+}
+
+/// [`import_file`] that also writes `updates` (an interaction id and its new values) over the
+/// site's interactions of those ids, in the same transaction: re-importing an export with
+/// `--update`. An id that is no longer live in the site fails the whole import.
+pub async fn import_file_updating(
+    db: &Db,
+    site_id: i32,
+    acting_user: i32,
+    rows: &[ValidInteraction],
+    updates: &[(i32, ValidInteraction)],
+    file: &ImportedFile,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<ImportReport, ImportError> {
+    load(
+        db,
+        site_id,
+        acting_user,
+        rows,
+        updates,
+        Some(file),
+        progress,
+    )
+    .await
 }
 
 async fn load(
@@ -539,6 +636,7 @@ async fn load(
     site_id: i32,
     acting_user: i32,
     rows: &[ValidInteraction],
+    updates: &[(i32, ValidInteraction)],
     file: Option<&ImportedFile>,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<ImportReport, ImportError> {
@@ -554,6 +652,17 @@ async fn load(
     } else {
         copy_rows(&mut tx, site_id, acting_user, rows, progress).await?
     };
+    let mut updated = 0;
+    for (id, v) in updates {
+        if !crate::db::interactions::overwrite(&mut tx, site_id, *id, acting_user, v).await? {
+            return Err(ImportError::Header(format!(
+                "Interaction {id} is no longer in the site (deleted or archived since the \
+                 export); nothing was imported. Remove its row, or empty its interaction_id to \
+                 import it as a new interaction."
+            )));
+        }
+        updated += 1;
+    }
     if let Some(file) = file {
         let count = i32::try_from(n).unwrap_or(i32::MAX);
         crate::db::imports::record(
@@ -570,6 +679,7 @@ async fn load(
     tx.commit().await?;
     Ok(ImportReport {
         rows: n,
+        updated,
         elapsed: started.elapsed(),
     })
 }

@@ -509,6 +509,90 @@ async fn a_file_imported_before_is_refused_unless_again() {
     assert_eq!(recorded, 3, "every import is recorded with its rows");
 }
 
+/// An export imported back into its own site is refused (its rows would be doubled) unless
+/// --update writes its values over the interactions of its ids (rows without one are added), or
+/// --again adds it all; into another site it is simply imported.
+#[tokio::test]
+async fn an_export_imported_into_its_own_site_is_refused_or_updates_with_update() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(&file, GOOD_CSV).expect("write");
+    ok(&ifind(
+        &t.url,
+        &["import", file.to_str().expect("utf8"), "--site", "North"],
+        None,
+    ));
+    let exported = dir.path().join("north.csv");
+    let out_path = exported.to_str().expect("utf8");
+    ok(&ifind_app(
+        &t,
+        &["export", "--site", "North", "-o", out_path],
+        None,
+    ));
+    let rows = |site: &'static str| {
+        let pool = t.db.pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, i32)>(
+                "SELECT title, version FROM interactions i JOIN sites s USING (site_id) \
+                  WHERE s.name = $1 ORDER BY title",
+            )
+            .bind(site)
+            .fetch_all(&pool)
+            .await
+            .expect("rows")
+        }
+    };
+    let before = rows("North").await;
+    assert_eq!(before.len(), 3);
+
+    let err = fails(
+        &ifind(&t.url, &["import", out_path, "--site", "North"], None),
+        1,
+    );
+    assert!(
+        err.contains("3 rows of") && err.contains("--update") && err.contains("--again"),
+        "{err}"
+    );
+    assert_eq!(rows("North").await, before, "nothing doubled or changed");
+
+    // Edited in a spreadsheet: one title changed, one new row without an id.
+    let text = std::fs::read_to_string(&exported).expect("read the export");
+    let mut edited = text.replace("Harbor inspection", "Harbour inspection (cranes)");
+    edited.push_str(
+        "Budget wrap-up,Meeting,Maria Lopez,2026-04-01 09:00,2026-04-01 10:00,Europe/Berlin,,,,\
+         ,,,,,\n",
+    );
+    std::fs::write(&exported, edited).expect("write the edited export");
+    let out = ok(&ifind(
+        &t.url,
+        &["import", out_path, "--site", "North", "--update"],
+        None,
+    ));
+    assert!(
+        out.contains("imported 1 interaction into North and updated 3 interactions"),
+        "{out}"
+    );
+    let after = rows("North").await;
+    assert_eq!(after.len(), 4, "{after:?}");
+    assert!(
+        after
+            .iter()
+            .any(|(title, version)| title == "Harbour inspection (cranes)" && *version == 2),
+        "{after:?}"
+    );
+    assert!(!after.iter().any(|(title, _)| title == "Harbor inspection"));
+
+    // Into another site, the ids mean nothing there: every row is new.
+    let out = ok(&ifind(
+        &t.url,
+        &["import", out_path, "--site", "South"],
+        None,
+    ));
+    assert!(out.contains("imported 4 interactions into South"), "{out}");
+}
+
 /// A text with too many different words for PostgreSQL's search index is refused before
 /// anything is loaded, with its line and field (the database itself would refuse it, without
 /// them, as the direct insert shows); a long text of ordinary prose is imported.

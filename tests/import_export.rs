@@ -724,3 +724,28 @@ fn a_short_row_is_counted_in_words() {
         "{text}"
     );
 }
+
+/// An export's `interaction_id` column is read with each row (CSV and JSON): empty is none, a
+/// number is the id, anything else is a problem of its line.
+#[test]
+fn the_interaction_ids_of_an_export_are_read_with_their_rows() {
+    let csv = "title,type,lead,start,end,timezone,location,description,notes,interaction_id\n\
+               A,Meeting,Ann,2026-01-10 09:00,2026-01-10 10:00,UTC,,,,12\n\
+               B,Meeting,Ann,2026-01-10 09:00,2026-01-10 10:00,UTC,,,,\n";
+    let read = csvio::read_csv_with_ids(csv.as_bytes()).expect("reads");
+    assert_eq!(read.ids, vec![Some(12), None]);
+    assert_eq!(read.rows.len(), 2);
+    let json = r#"[{"title":"A","type":"Meeting","lead":"Ann","start":"2026-01-10 09:00",
+                   "end":"2026-01-10 10:00","timezone":"UTC","interaction_id":7},
+                  {"title":"B","type":"Meeting","lead":"Ann","start":"2026-01-10 09:00",
+                   "end":"2026-01-10 10:00","timezone":"UTC","interaction_id":null}]"#;
+    let read = csvio::read_auto_with_ids(json.as_bytes()).expect("reads");
+    assert_eq!(read.ids, vec![Some(7), None]);
+    let bad = csv.replace(",12\n", ",twelve\n");
+    let err = csvio::read_csv_with_ids(bad.as_bytes()).expect_err("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("line 2") && text.contains("interaction_id \"twelve\""),
+        "{text}"
+    );
+}

@@ -15,6 +15,7 @@ use crate::db::search::{self, MatchCount, SearchPage, SearchRequest, Sort};
 use crate::db::sites::Site;
 use crate::db::{Db, access, users};
 use crate::domain::format::{counted, escape_json};
+use crate::domain::interaction::ValidInteraction;
 use crate::domain::interaction::{Interaction, format_wall_clock};
 
 async fn site_named(db: &Db, name: &str) -> Result<Site> {
@@ -278,7 +279,13 @@ fn print_json(
     Ok(())
 }
 
-pub async fn import(ctx: &Ctx, file: &Path, site_name: &str, again: bool) -> Result<()> {
+pub async fn import(
+    ctx: &Ctx,
+    file: &Path,
+    site_name: &str,
+    again: bool,
+    update: bool,
+) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| {
         format!(
             "cannot open {}; check the path and its permissions",
@@ -286,14 +293,15 @@ pub async fn import(ctx: &Ctx, file: &Path, site_name: &str, again: bool) -> Res
         )
     })?;
     // Parse and validate every row before touching the database.
-    let rows = crate::csvio::read_auto(std::io::Cursor::new(&bytes))
+    let read = crate::csvio::read_auto_with_ids(std::io::Cursor::new(&bytes))
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let db = ctx.db().await?;
     let import = Import {
         file,
         site_name,
         again,
-        rows: &rows,
+        update,
+        read: &read,
         id: crate::csvio::ImportedFile {
             import_id: crate::db::faults::new_client_id(),
             sha256: sha256_hex(&bytes),
@@ -320,8 +328,51 @@ struct Import<'a> {
     file: &'a Path,
     site_name: &'a str,
     again: bool,
-    rows: &'a [crate::domain::interaction::ValidInteraction],
+    update: bool,
+    read: &'a crate::csvio::FileRows,
     id: crate::csvio::ImportedFile,
+}
+
+/// Interactions to write over: the id and the new values.
+type Updates = Vec<(i32, ValidInteraction)>;
+
+/// The rows of `import` split into new ones and those to write over interactions of `site`
+/// (with `--update`); refused when rows carry the `interaction_id` of interactions already in
+/// the site and neither `--update` nor `--again` says what to do with them.
+async fn split_rows(
+    db: &Db,
+    site: &Site,
+    import: &Import<'_>,
+) -> Result<(Vec<ValidInteraction>, Updates)> {
+    let read = import.read;
+    let carried: Vec<i32> = read.ids.iter().flatten().copied().collect();
+    let live = if carried.is_empty() || import.again {
+        Vec::new()
+    } else {
+        let mut conn = db.pool.acquire().await?;
+        crate::db::interactions::live_ids(&mut conn, site.site_id, &carried).await?
+    };
+    if !live.is_empty() && !import.update {
+        bail!(
+            "{} of {} carry the interaction_id of interactions already in {} (it looks like an \
+             export of this site); importing would store them a second time. Add --update to \
+             write the file's values over those interactions (rows without one are added), or \
+             --again to add every row as a new interaction",
+            counted(live.len() as u64, "row", "rows"),
+            import.file.display(),
+            site.name
+        );
+    }
+    let live: std::collections::HashSet<i32> = live.into_iter().collect();
+    let mut new = Vec::new();
+    let mut updates = Vec::new();
+    for (row, id) in read.rows.iter().zip(&read.ids) {
+        match id {
+            Some(id) if live.contains(id) => updates.push((*id, row.clone())),
+            _ => new.push(row.clone()),
+        }
+    }
+    Ok((new, updates))
 }
 
 /// One attempt at `import`: fails with the lost connection's error when it is known that
@@ -333,12 +384,14 @@ async fn import_once(ctx: &Ctx, db: &Db, import: &Import<'_>) -> Result<()> {
     if !import.again {
         refuse_a_second_import(db, &site, import.file, &import.id.sha256).await?;
     }
-    let bar = progress_bar(import.rows.len() as u64, "importing");
-    let loaded = crate::csvio::import_file(
+    let (rows, updates) = split_rows(db, &site, import).await?;
+    let bar = progress_bar(rows.len() as u64, "importing");
+    let loaded = crate::csvio::import_file_updating(
         db,
         site.site_id,
         actor.user_id,
-        import.rows,
+        &rows,
+        &updates,
         &import.id,
         &|done, _| bar.set_position(done),
     )
@@ -352,12 +405,20 @@ async fn import_once(ctx: &Ctx, db: &Db, import: &Import<'_>) -> Result<()> {
         Err(e) => bail!("{}: {e}", import.file.display()),
     };
     let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let updated = if report.updated > 0 {
+        format!(
+            " and updated {} by their interaction_id",
+            counted(report.updated, "interaction", "interactions")
+        )
+    } else {
+        String::new()
+    };
     say!(
-        "imported {} into {} in {:.2} s ({} rows/s)",
+        "imported {} into {}{updated} in {:.2} s ({} rows/s)",
         counted(report.rows, "interaction", "interactions"),
         site.name,
         secs,
-        thousands((report.rows as f64 / secs) as u64)
+        thousands(((report.rows + report.updated) as f64 / secs) as u64)
     )?;
     Ok(())
 }

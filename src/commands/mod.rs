@@ -197,7 +197,12 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
         Some(Command::Grant { user, site, role }) => admin::grant(ctx, &user, &site, role).await,
         Some(Command::Revoke { user, site }) => admin::revoke(ctx, &user, &site).await,
         Some(Command::Search(args)) => data::search(ctx, args).await,
-        Some(Command::Import { file, site, again }) => data::import(ctx, &file, &site, again).await,
+        Some(Command::Import {
+            file,
+            site,
+            again,
+            update,
+        }) => data::import(ctx, &file, &site, again, update).await,
         Some(Command::Export {
             site,
             query,

@@ -111,6 +111,49 @@ pub async fn update(
         .await
 }
 
+/// Writes the fields of `v` over interaction `id` of `site_id` whatever its version (re-importing
+/// an export with `--update`), as `acting_user`: true when it was there (live) to be written.
+pub async fn overwrite(
+    conn: &mut PgConnection,
+    site_id: i32,
+    id: i32,
+    acting_user: i32,
+    v: &ValidInteraction,
+) -> sqlx::Result<bool> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
+    let sql = format!(
+        "UPDATE interactions SET title = $1, type = $2, lead = $3, start_datetime = $4, \
+         end_datetime = $5, timezone = $6, location = $7, description = $8, notes = $9, \
+         updated_by = $10, updated_at = CURRENT_TIMESTAMP, version = version + 1 \
+         WHERE interaction_id = $11 AND site_id = $12 AND deleted_at IS NULL \
+         RETURNING {INTERACTION_COLUMNS}"
+    );
+    let row = bind_fields(sqlx::query_as::<_, Interaction>(&sql), v)
+        .bind(acting_user)
+        .bind(id)
+        .bind(site_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Which of `ids` are live interactions of `site_id`.
+pub async fn live_ids(
+    conn: &mut PgConnection,
+    site_id: i32,
+    ids: &[i32],
+) -> sqlx::Result<Vec<i32>> {
+    crate::db::pool::enter_site(&mut *conn, site_id).await?;
+    sqlx::query_scalar(
+        "SELECT interaction_id FROM interactions \
+          WHERE site_id = $1 AND interaction_id = ANY($2) AND deleted_at IS NULL",
+    )
+    .bind(site_id)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
 /// The distinct types in use in `site_id` (not counting deleted rows), sorted, for completion.
 pub async fn distinct_types(conn: &mut PgConnection, site_id: i32) -> sqlx::Result<Vec<String>> {
     // Served by idx_interactions_type.
