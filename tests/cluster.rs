@@ -177,6 +177,83 @@ async fn stale_postmaster_pid_is_removed_and_the_server_starts() {
     assert!(cluster.stop().await.expect("stop"));
 }
 
+/// `postmaster.pid` removed while the server runs: the server is found by its socket's lock
+/// file; status says it runs and what happened; the next start stops it cleanly and starts it
+/// again (instead of failing beside it until PostgreSQL shuts itself down); `db stop` stops it.
+#[tokio::test]
+async fn a_server_whose_pid_file_was_removed_is_found_by_its_socket_lock() {
+    let tmp = temp_root();
+    let cluster = cluster(tmp.path());
+    cluster.ensure_running().await.expect("start");
+    let first = cluster.status().expect("status").pid.expect("a pid");
+    let pid_file = cluster.data_dir().join("postmaster.pid");
+    fs::remove_file(&pid_file).expect("remove postmaster.pid");
+
+    let status = cluster.status().expect("status");
+    assert!(status.running, "{status:?}");
+    assert_eq!(status.pid, Some(first));
+    assert!(status.pid_file_missing);
+
+    cluster
+        .ensure_running()
+        .await
+        .expect("start again despite the server left running");
+    let status = cluster.status().expect("status");
+    assert!(status.running && !status.pid_file_missing, "{status:?}");
+    assert_ne!(status.pid, Some(first), "a new server, started cleanly");
+    let mut conn = PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .expect("it answers");
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+    assert_eq!(one, 1);
+    conn.close().await.ok();
+
+    let second = status.pid.expect("a pid");
+    fs::remove_file(&pid_file).expect("remove postmaster.pid again");
+    assert!(
+        cluster.stop().await.expect("stop by its pid"),
+        "it was running"
+    );
+    assert!(
+        !Path::new("/proc")
+            .join(second.to_string())
+            .join("cwd")
+            .exists()
+            || fs::read_to_string(Path::new("/proc").join(second.to_string()).join("stat"))
+                .is_ok_and(|stat| stat.contains(") Z")),
+        "the server of pid {second} has ended"
+    );
+    let status = cluster.status().expect("status");
+    assert!(!status.running, "{status:?}");
+
+    // A socket lock file left by a server that was killed and not yet reaped (a zombie, which
+    // PostgreSQL itself takes for a live server) is removed, and the server starts.
+    let mut zombie = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let zombie_pid = zombie.id();
+    let stat = Path::new("/proc").join(zombie_pid.to_string()).join("stat");
+    while !fs::read_to_string(&stat).is_ok_and(|s| s.contains(") Z")) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let lock = status.socket_dir.join(".s.PGSQL.5432.lock");
+    fs::write(
+        &lock,
+        format!("{zombie_pid}\n{}\n", cluster.data_dir().display()),
+    )
+    .expect("plant the lock file");
+    cluster
+        .ensure_running()
+        .await
+        .expect("start despite the lock file of a zombie");
+    assert!(cluster.status().expect("status").running);
+    zombie.wait().expect("reap");
+    assert!(cluster.stop().await.expect("stop"));
+}
+
 #[tokio::test]
 async fn pid_file_naming_another_live_process_is_refused() {
     let tmp = temp_root();

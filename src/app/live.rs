@@ -35,9 +35,12 @@ pub async fn listen_for_changes(
                             }
                             Msg::Changed { site_id }
                         }
+                        // The connection was lost (sqlx would reconnect on the next call and
+                        // wait there, saying nothing): report it and listen anew, which says
+                        // when it listens again.
                         Ok(crate::db::notify::Change::Reconnected) => {
-                            tracing::info!("live updates listen again after a lost connection");
-                            Msg::LiveUpdatesBack
+                            tracing::warn!("live updates lost their connection");
+                            break;
                         }
                         Err(e) => {
                             tracing::warn!("live updates stopped: {e}");

@@ -199,6 +199,8 @@ pub struct Runner {
     watch: Watch,
     /// Live updates on the logged-in user's own connection, once there is one.
     listener: Option<JoinHandle<()>>,
+    /// Pings the database while nothing else does (see [`Runner::with_heartbeat`]).
+    heartbeat: Option<(Duration, JoinHandle<()>)>,
     /// Drafts and the last site, when the runner has them (see [`Files`]).
     files: Option<Files>,
 }
@@ -213,8 +215,44 @@ impl Runner {
             answers,
             tasks: HashMap::new(),
             listener: None,
+            heartbeat: None,
             files: None,
         }
+    }
+
+    /// The same runner, pinging the database every `every` (the session's backend once someone
+    /// has logged in), so that a server that died while the screen is idle shows as lost within
+    /// about twice `every`, and the embedded cluster is started again at once.
+    pub fn with_heartbeat(mut self, every: Duration) -> Runner {
+        self.heartbeat = Some((every, tokio::spawn(async {})));
+        if self.login.is_none() {
+            self.beat(every);
+        }
+        self
+    }
+
+    /// (Re)starts the heartbeat on the current backend.
+    fn beat(&mut self, every: Duration) {
+        if let Some((_, old)) = self.heartbeat.take() {
+            old.abort();
+        }
+        let backend = Arc::clone(&self.backend);
+        let watch = self.watch.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if watch.probing.load(Ordering::SeqCst) {
+                    continue;
+                }
+                if let Err(why) = watch
+                    .ping_within(backend.as_ref(), every.max(HEARTBEAT_LIMIT))
+                    .await
+                {
+                    watch.lost(Arc::clone(&backend), why);
+                }
+            }
+        });
+        self.heartbeat = Some((every, task));
     }
 
     /// The same runner, performing the effects on drafts and the last site with `files`.
@@ -397,10 +435,13 @@ impl Runner {
 
     /// The signed-in user's backend, and live updates on their session's connection.
     fn begin_session(&mut self, user_id: i32) {
-        let Some(login) = &self.login else {
+        let Some(login) = self.login.clone() else {
             return;
         };
         self.backend = login.search_as(user_id);
+        if let Some(every) = self.heartbeat.as_ref().map(|(every, _)| *every) {
+            self.beat(every);
+        }
         if let Some(db) = login.session_db() {
             if let Some(old) = self.listener.take() {
                 old.abort();
@@ -565,6 +606,8 @@ impl Drop for Runner {
 pub const FIRST_RETRY: Duration = Duration::from_millis(250);
 /// The longest pause between two checks of a lost connection.
 pub const MAX_RETRY: Duration = Duration::from_secs(5);
+/// The longest a heartbeat's ping may take before the connection counts as lost.
+pub const HEARTBEAT_LIMIT: Duration = Duration::from_secs(1);
 
 /// The failure of work that got no answer within `limit`.
 fn no_answer_within(limit: Duration) -> Failure {
@@ -613,23 +656,38 @@ impl Watch {
 
     /// Something failed: check the connection, unless a check is already running.
     fn suspect(&self, backend: Arc<dyn SearchBackend>) {
+        self.check(backend, None);
+    }
+
+    /// A ping just failed with `why`: the connection is lost; say so at once and check until
+    /// it answers, unless a check is already running.
+    fn lost(&self, backend: Arc<dyn SearchBackend>, why: Failure) {
+        self.check(backend, Some(why));
+    }
+
+    fn check(&self, backend: Arc<dyn SearchBackend>, failed: Option<Failure>) {
         if self.probing.swap(true, Ordering::SeqCst) {
             return;
         }
         let me = self.clone();
         tokio::spawn(async move {
-            me.probe(backend.as_ref()).await;
+            me.probe(backend.as_ref(), failed).await;
             me.probing.store(false, Ordering::SeqCst);
         });
     }
 
-    /// Pings until the database answers; reports each failure and the recovery.
-    async fn probe(&self, backend: &dyn SearchBackend) {
+    /// Pings until the database answers (the first answer is `failed`, when a ping already
+    /// failed); reports each failure and the recovery.
+    async fn probe(&self, backend: &dyn SearchBackend, mut failed: Option<Failure>) {
         let started = Instant::now();
         let mut attempt = 0;
         let mut pause = FIRST_RETRY;
         loop {
-            match self.ping(backend).await {
+            let answer = match failed.take() {
+                Some(why) => Err(why),
+                None => self.ping(backend).await,
+            };
+            match answer {
                 Ok(()) => {
                     if attempt > 0 {
                         tracing::info!(attempt, "the database answers again");
@@ -670,6 +728,14 @@ impl Watch {
         } else {
             self.limit.min(MAX_RETRY)
         };
+        self.ping_within(backend, limit).await
+    }
+
+    async fn ping_within(
+        &self,
+        backend: &dyn SearchBackend,
+        limit: Duration,
+    ) -> Result<(), Failure> {
         within(limit, backend.ping())
             .await
             .unwrap_or_else(|| Err(no_answer_within(limit)))

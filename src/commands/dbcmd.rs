@@ -111,6 +111,13 @@ fn print_status(s: &ClusterStatus) -> Result<()> {
     if let Some(pid) = s.pid {
         say!("pid:        {pid}")?;
     }
+    if s.pid_file_missing {
+        say!(
+            "            its postmaster.pid was removed while it runs (found by its socket's \
+             lock file): PostgreSQL shuts itself down within a minute of noticing; `ifind db \
+             stop` stops it now, and the next command starts it again cleanly"
+        )?;
+    }
     say!("directory:  {}", s.root.display())?;
     if s.used_fallback {
         say!(

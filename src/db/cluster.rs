@@ -153,6 +153,10 @@ pub struct ClusterStatus {
     /// True when the running server was started with other settings than ifind would give it
     /// now (e.g. before ifind_auth was installed): `ifind db stop` and start it again.
     pub needs_restart: bool,
+    /// True when the server runs but its `postmaster.pid` is gone (removed by hand or by a
+    /// cleaning tool): it was found by its socket's lock file, and PostgreSQL shuts itself down
+    /// within a minute of noticing.
+    pub pid_file_missing: bool,
 }
 
 /// ifind's private cluster: where it lives, which binaries run it, and as whom.
@@ -293,16 +297,20 @@ impl Cluster {
             Some(root) => root.subdir("data", None)?,
             None => None,
         };
-        let (pid, initialized, needs_restart) = match &data {
-            Some(data) => {
-                let pid = match self.pid_state(data)? {
-                    PidFile::Ours(pid) => Some(pid),
-                    _ => None,
+        let root = self.open_root(false)?;
+        let (pid, initialized, needs_restart, pid_file_missing) = match (&root, &data) {
+            (Some(root), Some(data)) => {
+                let (pid, missing) = match self.pid_state(data)? {
+                    PidFile::Ours(pid) => (Some(pid), false),
+                    _ => match self.socket_lock_state(root, data)? {
+                        PidFile::Ours(pid) => (Some(pid), true),
+                        _ => (None, false),
+                    },
                 };
-                let needs_restart = pid.is_some() && !self.settings_current(data)?;
-                (pid, data.exists("PG_VERSION")?, needs_restart)
+                let needs_restart = pid.is_some() && !missing && !self.settings_current(data)?;
+                (pid, data.exists("PG_VERSION")?, needs_restart, missing)
             }
-            None => (None, false, false),
+            _ => (None, false, false, false),
         };
         Ok(ClusterStatus {
             running: pid.is_some(),
@@ -318,6 +326,7 @@ impl Cluster {
             lockout: self.ifind_auth.then_some(self.lockout),
             module_dir: self.module_dir.clone(),
             needs_restart,
+            pid_file_missing,
         })
     }
 
@@ -467,6 +476,73 @@ impl Cluster {
         }
     }
 
+    /// What the lock file of the server's socket (`socket/.s.PGSQL.PORT.lock`, the postmaster's
+    /// pid on its first line) says: the way to find a server whose `postmaster.pid` is gone.
+    fn socket_lock_state(&self, root: &Dir, data: &Dir) -> Result<PidFile, ClusterError> {
+        let Some(socket) = root.subdir("socket", None)? else {
+            return Ok(PidFile::Absent);
+        };
+        let text = socket.read(&self.socket_lock_name())?;
+        Ok(inspect_pid_file(text.as_deref(), &data.real_path()))
+    }
+
+    fn socket_lock_name(&self) -> String {
+        format!(".s.PGSQL.{}.lock", self.port)
+    }
+
+    /// Stops the server of `pid` (found by its socket's lock file, its `postmaster.pid` gone, so
+    /// `pg_ctl` cannot) with a fast shutdown (SIGINT), and waits until it has ended.
+    fn stop_by_pid(&self, pid: u32) -> Result<(), ClusterError> {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let raw = i32::try_from(pid).unwrap_or(i32::MAX);
+        let _ = kill(Pid::from_raw(raw), Signal::SIGINT);
+        let until = std::time::Instant::now() + PG_CTL_TIMEOUT;
+        while std::time::Instant::now() < until {
+            let gone = kill(Pid::from_raw(raw), None).is_err()
+                || process::is_ended(&Path::new("/proc").join(pid.to_string()));
+            if gone {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(ClusterError::Timeout {
+            what: format!("stopping the server of pid {pid}"),
+            secs: PG_CTL_TIMEOUT.as_secs(),
+            log: self.log_file(),
+        })
+    }
+
+    /// With no `postmaster.pid`: a server of this cluster still running (found by its socket's
+    /// lock file) is stopped cleanly, since PostgreSQL shuts itself down within a minute of
+    /// noticing its pid file gone and a new server cannot start beside it; a lock file left by a
+    /// server that has ended (or was killed and not yet reaped) is removed. True when a server
+    /// was stopped.
+    fn clear_socket(&self, root: &Dir, data: &Dir) -> Result<bool, ClusterError> {
+        match self.socket_lock_state(root, data)? {
+            PidFile::Ours(pid) => {
+                tracing::warn!(
+                    "the embedded cluster's server (pid {pid}) runs but its postmaster.pid was \
+                     removed (found by its socket's lock file); stopping it cleanly"
+                );
+                self.stop_by_pid(pid)?;
+                Ok(true)
+            }
+            PidFile::Stale(pid) => {
+                if let Some(socket) = root.subdir("socket", None)? {
+                    tracing::warn!(
+                        "removing the stale lock file of the server's socket (names {}, which \
+                         is gone)",
+                        pid.map_or("an unreadable pid".to_string(), |p| format!("pid {p}"))
+                    );
+                    socket.remove_file(&self.socket_lock_name())?;
+                }
+                Ok(false)
+            }
+            PidFile::Absent | PidFile::Foreign { .. } => Ok(false),
+        }
+    }
+
     /// What `postmaster.pid` in the open data folder says.
     fn pid_state(&self, data: &Dir) -> Result<PidFile, ClusterError> {
         let text = data.read("postmaster.pid")?;
@@ -506,6 +582,7 @@ impl Cluster {
             }
             PidFile::Absent => {}
         }
+        self.clear_socket(root, &data)?;
         // Regenerated at every start, so clusters made before a change pick it up.
         data.write(HBA_FILE, &self.hba_conf())?;
         data.write("ifind.conf", &self.settings_conf())?;
@@ -698,7 +775,7 @@ impl Cluster {
                 self.run_checked(cmd, "pg_ctl stop", PG_CTL_TIMEOUT)?;
                 Ok(true)
             }
-            _ => Ok(false),
+            _ => self.clear_socket(root, &data),
         }
     }
 

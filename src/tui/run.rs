@@ -31,6 +31,10 @@ use crate::ui::{self, Theme};
 
 use super::signals::{self, Asked, Signals};
 
+/// How often the screen's runner pings the database while nothing else does: a server lost
+/// while the screen is idle shows within two beats.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_millis(900);
+
 /// Everything the terminal UI needs besides the search backend.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -159,7 +163,10 @@ async fn event_loop(
         }
         None => (signed_in(session, settings, sites), None),
     };
-    runner = runner.with_files(Files::start(drafts, last_site_file, tx));
+    // A server that dies while the screen is idle shows within 2 s (two beats at most).
+    runner = runner
+        .with_files(Files::start(drafts, last_site_file, tx))
+        .with_heartbeat(HEARTBEAT);
     // The one random draw of the app's state: where the form's client ids start.
     state.client_ids = ClientIds::from_seed(rand::random());
     let drawing = Drawing {

@@ -318,3 +318,50 @@ async fn the_connection_check_starts_the_embedded_cluster_again() {
     assert!(lost, "the loss was said first");
     assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// With a heartbeat, a database that dies while nothing is asked of it shows as lost within 2 s
+/// (two beats, and some slack for a loaded machine), and the embedded cluster is started again
+/// without anyone pressing a key.
+#[tokio::test]
+async fn a_database_lost_while_idle_shows_within_2_s_and_comes_back() {
+    let down = Arc::new(Down::default());
+    let up = Arc::clone(&down.up);
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    let revive = {
+        let up = Arc::clone(&up);
+        crate::service::Revive(Arc::new(move || {
+            let up = Arc::clone(&up);
+            Box::pin(async move {
+                up.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+        }))
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let beat = Duration::from_millis(300);
+    let _runner = Runner::new(down, tx)
+        .with_revive(Some(revive))
+        .with_heartbeat(beat);
+    // Up: the heartbeat says nothing.
+    let quiet = tokio::time::timeout(beat * 3, rx.recv()).await;
+    assert!(quiet.is_err(), "nothing to say while it answers: {quiet:?}");
+    // The server dies; nothing else happens in the app.
+    up.store(false, std::sync::atomic::Ordering::SeqCst);
+    let died = Instant::now();
+    let mut lost_after = None;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+            Ok(Some(Msg::ConnectionLost { .. })) => {
+                lost_after.get_or_insert(died.elapsed());
+            }
+            Ok(Some(Msg::ConnectionBack { .. })) => break,
+            Ok(Some(_)) => {}
+            other => panic!("no answer that the database is back: {other:?}"),
+        }
+    }
+    let lost_after = lost_after.expect("the loss was said");
+    assert!(
+        lost_after <= Duration::from_secs(2),
+        "shown after {lost_after:?}"
+    );
+}

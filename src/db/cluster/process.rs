@@ -138,6 +138,11 @@ pub(super) fn inspect_pid_file(text: Option<&str>, data_dir: &Path) -> PidFile {
     }
 }
 
+/// Whether the process of `/proc/PID` (`proc_dir`) has ended: gone, or waiting to be reaped.
+pub(super) fn is_ended(proc_dir: &Path) -> bool {
+    !proc_dir.exists() || is_zombie(proc_dir)
+}
+
 /// Whether the process of `/proc/PID` (`proc_dir`) has ended and waits to be reaped (a zombie,
 /// state `Z`, or dead, `X`): its `stat` line's state, the field after the parenthesised name.
 fn is_zombie(proc_dir: &Path) -> bool {
