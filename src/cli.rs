@@ -107,6 +107,17 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Apply every retention rule of [retention]: trash and archive removed after their keep,
+    /// the person in audit and access records older than a year made a pseudonym, old access
+    /// and audit records removed. In batches; safe to stop and run again.
+    Retention {
+        /// Only say what each rule would do.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        batch: i64,
+    },
     /// Move interactions untouched for retention.archive_after_days to the archive.
     Archive {
         /// Only say how many would be moved.

@@ -200,6 +200,18 @@ pub struct RetentionConfig {
     pub trash_days: u32,
     /// `ifind archive` moves interactions untouched for this many days to the archive.
     pub archive_after_days: u32,
+    /// `ifind retention` removes archived interactions this many days after archiving (5 years).
+    pub archive_keep_days: u32,
+    /// ... replaces the person in audit and access records older than this by a pseudonym.
+    pub anonymise_after_days: u32,
+    /// ... removes access (authentication) records older than this (2 years).
+    pub access_log_days: u32,
+    /// ... removes audit records of data changes older than this (2 years).
+    pub audit_data_days: u32,
+    /// ... removes audit records of admin actions (users, sites, roles) older than this (3 years).
+    pub audit_admin_days: u32,
+    /// ... removes who ran a schema change after this (5 years; the change itself stays).
+    pub schema_changes_days: u32,
 }
 
 impl Default for RetentionConfig {
@@ -207,7 +219,50 @@ impl Default for RetentionConfig {
         RetentionConfig {
             trash_days: 30,
             archive_after_days: 730,
+            archive_keep_days: 1826,
+            anonymise_after_days: 365,
+            access_log_days: 730,
+            audit_data_days: 730,
+            audit_admin_days: 1095,
+            schema_changes_days: 1826,
         }
+    }
+}
+
+impl RetentionConfig {
+    /// The keeps of `ifind retention`, as the database code takes them.
+    pub fn keep(&self) -> crate::domain::retention::Keep {
+        crate::domain::retention::Keep {
+            trash_days: self.trash_days,
+            archive_keep_days: self.archive_keep_days,
+            anonymise_after_days: self.anonymise_after_days,
+            access_log_days: self.access_log_days,
+            audit_data_days: self.audit_data_days,
+            audit_admin_days: self.audit_admin_days,
+            schema_changes_days: self.schema_changes_days,
+        }
+    }
+
+    /// The first keep of `ifind retention` out of range (1 day to 100 years), with its name.
+    fn keep_problem(&self) -> Option<(&'static str, &'static str, String)> {
+        [
+            ("archive_keep_days", self.archive_keep_days, 1826),
+            ("anonymise_after_days", self.anonymise_after_days, 365),
+            ("access_log_days", self.access_log_days, 730),
+            ("audit_data_days", self.audit_data_days, 730),
+            ("audit_admin_days", self.audit_admin_days, 1095),
+            ("schema_changes_days", self.schema_changes_days, 1826),
+        ]
+        .into_iter()
+        .find_map(|(key, days, default)| {
+            out_of_range(
+                "retention",
+                key,
+                days.into(),
+                1..=36500,
+                &format!("; use 1 to 36500 (the default is {default})"),
+            )
+        })
     }
 }
 
@@ -488,6 +543,7 @@ impl Config {
                 "; use 1 to 36500 (the default is 730, two years)",
             )
         })
+        .or_else(|| retention.keep_problem())
         .or_else(|| {
             out_of_range(
                 "search",

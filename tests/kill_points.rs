@@ -691,3 +691,64 @@ async fn trash_and_select(app: &mut headless::App, bed: &Bed, title: &str) {
         trash.selected = at;
     }
 }
+
+/// Rows past their keep for every rule but the archive's, in a new site `name`.
+async fn past_their_keep(bed: &Bed, name: &str) {
+    bed.execute(&format!(
+        "INSERT INTO sites (name) VALUES ('{name}');
+         INSERT INTO interactions (site_id, title, type, lead, start_datetime, timezone,
+                                   end_datetime, created_by, deleted_at, deleted_by)
+         SELECT (SELECT site_id FROM sites WHERE name = '{name}'), 'Trashed ' || n, 'Meeting',
+                'Ben', now(), 'UTC', now(), (SELECT min(user_id) FROM users),
+                now() - interval '60 days', (SELECT min(user_id) FROM users)
+           FROM generate_series(1, 3) AS n;
+         INSERT INTO audit_log (site_id, table_name, row_id, operation, user_id, at, actor)
+         SELECT NULL, 'interactions', n, 'update', (SELECT min(user_id) FROM users),
+                now() - interval '800 days', 'ada'
+           FROM generate_series(1, 3) AS n;
+         INSERT INTO access_log (event, username_as_typed, success, reason, at)
+         SELECT 'login', 'ada', true, 'ok', now() - interval '900 days'
+           FROM generate_series(1, 3) AS n;"
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_killed_anywhere_finishes_and_counts_truly() {
+    let bed = Bed::start().await;
+    past_their_keep(&bed, "Measure").await;
+    let total = statements_of(&bed, &["retention", "--batch", "2"]).await;
+    let mut killed_runs = 0;
+    for (run, kill) in points(total, 8).into_iter().step_by(2).enumerate() {
+        past_their_keep(&bed, &format!("Kept{run}")).await;
+        let (out, killed) = bed.run(&["retention", "--batch", "2"], Some(kill)).await;
+        killed_runs += usize::from(killed);
+        report("retention", kill, killed, &out);
+        let said = text(&out);
+        assert!(out.status.success(), "killed at {kill:?}: {said}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = |rule: &str| {
+            stdout
+                .lines()
+                .find(|l| l.starts_with(rule))
+                .unwrap_or_default()
+                .split_whitespace()
+                .find_map(|w| w.parse::<u64>().ok())
+        };
+        assert_eq!(line("trash"), Some(3), "{said}");
+        assert_eq!(line("access log"), Some(3), "{said}");
+        assert_eq!(line("audit data"), Some(3), "{said}");
+        let left = bed
+            .scalar(
+                "SELECT (SELECT count(*) FROM interactions WHERE deleted_at < now() - interval '30 days') \
+                      + (SELECT count(*) FROM access_log WHERE at < now() - interval '730 days') \
+                      + (SELECT count(*) FROM audit_log WHERE at < now() - interval '730 days')",
+            )
+            .await;
+        assert_eq!(left, 0, "killed at {kill:?}: {said}");
+    }
+    assert!(
+        killed_runs >= 3,
+        "the server was killed in {killed_runs} runs"
+    );
+}

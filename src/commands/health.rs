@@ -40,6 +40,15 @@ pub async fn health(ctx: &Ctx, format: ListFormat) -> Result<()> {
     let db = ctx.db().await?;
     let errors = recent_log_errors(ctx);
     let mut checks = health::checks(&db, &errors).await?;
+    // Retention is the owner's: a user's own connection may not read its tables.
+    let now = Utc::now();
+    let keep = ctx.config.retention.keep();
+    if let Ok(due) = crate::service::retention::due(&db, &keep, now).await {
+        let due: Vec<(&'static str, u64)> = due.iter().map(|a| (a.rule.name(), a.rows)).collect();
+        if let Ok(check) = health::retention_check(&db, &due, now).await {
+            checks.push(check);
+        }
+    }
     if let Some(reads) = ctx.read_router(&db)? {
         checks.extend(health::replica_checks(&reads).await);
     }

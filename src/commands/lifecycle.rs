@@ -203,6 +203,54 @@ pub async fn purge(ctx: &Ctx, dry_run: bool) -> Result<()> {
     Ok(())
 }
 
+/// `ifind retention [--dry-run] [--batch N]`: every rule of `[retention]`, in batches that each
+/// commit with their record in `retention_log`; through a lost connection it carries on, and
+/// what each rule took is counted in the database (before against after), so it is true also
+/// when a batch's answer was lost.
+pub async fn retention(ctx: &Ctx, dry_run: bool, batch: i64) -> Result<()> {
+    use crate::service::retention as service;
+    let db = ctx.db().await?;
+    let keep = ctx.config.retention.keep();
+    let now = Utc::now();
+    let before = retrying(&db, "counting what retention takes", async || {
+        Ok(service::due(&db, &keep, now).await?)
+    })
+    .await?;
+    if !dry_run {
+        let total: u64 = before.iter().map(|a| a.rows).sum();
+        let bar = progress_bar(total, "retention");
+        retrying(&db, "applying retention", async || {
+            Ok(service::apply(&db, &keep, now, batch, &|_, rows| bar.inc(rows)).await?)
+        })
+        .await?;
+        bar.finish_and_clear();
+    }
+    let after = if dry_run {
+        Vec::new()
+    } else {
+        retrying(&db, "counting what retention took", async || {
+            Ok(service::due(&db, &keep, now).await?)
+        })
+        .await?
+    };
+    for (at, rule) in before.iter().enumerate() {
+        let left = after.get(at).map_or(0, |a| a.rows);
+        let rows = i64::try_from(rule.rows.saturating_sub(left)).unwrap_or(i64::MAX);
+        say!(
+            "{:<19} {:>9} {}{} (older than {})",
+            rule.rule.name(),
+            thousands(rows),
+            rule.rule.action(),
+            if dry_run { ", if run" } else { "" },
+            rule.cutoff.format("%Y-%m-%d")
+        )?;
+    }
+    if dry_run {
+        say!("nothing was changed (--dry-run)")?;
+    }
+    Ok(())
+}
+
 /// `ifind archive [--dry-run] [--batch N]`: moves interactions untouched for
 /// `retention.archive_after_days` to the archive, a batch per transaction. Safe to stop at any
 /// moment (a batch is all or nothing) and to run again.

@@ -212,6 +212,9 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
         Some(Command::Trash { site, format }) => lifecycle::list(ctx, &site, format).await,
         Some(Command::Restore { id, site }) => lifecycle::restore(ctx, id, &site).await,
         Some(Command::Purge { dry_run }) => lifecycle::purge(ctx, dry_run).await,
+        Some(Command::Retention { dry_run, batch }) => {
+            lifecycle::retention(ctx, dry_run, batch).await
+        }
         Some(Command::Archive { dry_run, batch }) => lifecycle::archive(ctx, dry_run, batch).await,
         Some(Command::Erase { lead, dry_run }) => lifecycle::erase_lead(ctx, &lead, dry_run).await,
         Some(Command::Audit(args)) => audit::audit(ctx, args).await,

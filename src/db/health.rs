@@ -72,6 +72,47 @@ pub async fn checks(db: &Db, recent_errors: &[String]) -> sqlx::Result<Vec<Check
     Ok(out)
 }
 
+/// Retention, for the owner (`ifind health`): when it last ran, and how many rows are past
+/// their keep now (`due`: each rule's name and count, from
+/// the service's retention counts). Degraded when it has not run for 8 days with rows
+/// waiting, or never ran with rows waiting.
+pub async fn retention_check(
+    db: &Db,
+    due: &[(&'static str, u64)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<Check> {
+    let mut conn = db.pool.acquire().await?;
+    let last = super::retention::last_run(&mut conn).await?;
+    let waiting: u64 = due.iter().map(|(_, rows)| rows).sum();
+    let overdue: Vec<String> = due
+        .iter()
+        .filter(|(_, rows)| *rows > 0)
+        .map(|(rule, rows)| format!("{rule} {rows}"))
+        .collect();
+    let ran = match last {
+        Some(at) => format!("last ran {}", at.format("%Y-%m-%d %H:%M UTC")),
+        None => "never ran".to_string(),
+    };
+    let value = if overdue.is_empty() {
+        format!("{ran}; nothing overdue")
+    } else {
+        format!("{ran}; overdue: {}", overdue.join(", "))
+    };
+    let stale = last.is_none_or(|at| now - at > chrono::Duration::days(8));
+    let verdict = if waiting > 0 && stale {
+        Verdict::Degraded
+    } else {
+        Verdict::Ok
+    };
+    Ok(check(
+        "retention",
+        value,
+        verdict,
+        "degraded: rows past their keep and `ifind retention` not run for 8 days (run it daily or \
+         weekly)",
+    ))
+}
+
 /// The pool: connections in use against the maximum.
 fn pool_checks(db: &Db) -> Vec<Check> {
     let mut out = Vec::new();

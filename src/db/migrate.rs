@@ -110,6 +110,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 13, 0),
         sql: include_str!("../../migrations/0015_imports_site_delete.sql"),
     },
+    Migration {
+        number: 16,
+        name: "retention",
+        version: SchemaVersion::new(1, 14, 0),
+        sql: include_str!("../../migrations/0016_retention.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

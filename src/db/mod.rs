@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod notify;
 pub mod pool;
 pub mod replicas;
+pub mod retention;
 pub mod roles;
 pub mod search;
 pub mod sites;

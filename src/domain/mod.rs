@@ -7,5 +7,6 @@ pub mod health;
 pub mod histogram;
 pub mod interaction;
 pub mod query;
+pub mod retention;
 pub mod trash;
 pub mod users;

@@ -5,6 +5,7 @@
 
 pub mod drafts;
 pub mod records;
+pub mod retention;
 pub mod search;
 
 use std::future::Future;
