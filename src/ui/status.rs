@@ -44,12 +44,13 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     {
         spans.push(Span::raw(format!(" │ cache {:.0}%", rate * 100.0)));
     }
-    if let Some(error) = &state.finder.error {
-        spans.push(Span::raw(" │ "));
-        spans.push(Span::styled(error.clone(), theme.error));
-    } else if let Some(notice) = &state.notice {
-        spans.push(Span::raw(format!(" │ {notice}")));
-    }
+    // The latest error or notice: on the line when it fits, else begun there and shown whole
+    // just above it (until the next key), so nothing important is cut.
+    let message = match (&state.finder.error, &state.notice) {
+        (Some(error), _) => Some((error.as_str(), theme.error)),
+        (None, Some(notice)) => Some((notice.as_str(), theme.status)),
+        (None, None) => None,
+    };
     let help: Vec<String> = keymap
         .keys_for(state.mode(), Action::Help)
         .iter()
@@ -57,7 +58,6 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         .map(|k| format!("{k} help "))
         .collect();
     let hint = help.concat();
-    let line = Line::from(spans);
     frame.render_widget(Paragraph::new("").style(theme.status), area);
     let hint_width = hint.chars().count() as u16;
     let show_hint = !hint.is_empty() && area.width > hint_width + 40;
@@ -70,7 +70,19 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         },
         ..area
     };
-    frame.render_widget(Paragraph::new(line).style(theme.status), left);
+    if let Some((text, style)) = message {
+        spans.push(Span::raw(" │ "));
+        let used: usize = spans.iter().map(Span::width).sum();
+        let room = usize::from(left.width).saturating_sub(used);
+        if Span::raw(text).width() <= room {
+            spans.push(Span::styled(text.to_string(), style));
+        } else {
+            let marker = if room >= 12 { "↑ see above" } else { "↑" };
+            spans.push(Span::styled(marker, style));
+            draw_whole(frame, text, theme.status.patch(style), area);
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.status), left);
     if show_hint {
         let right = Rect {
             x: area.right() - hint_width,
@@ -79,4 +91,25 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         };
         frame.render_widget(Paragraph::new(hint).style(theme.status), right);
     }
+}
+
+/// A message too long for the status line, whole and wrapped in the rows just above it (at most
+/// half the screen above `status`).
+fn draw_whole(frame: &mut Frame, text: &str, style: ratatui::style::Style, status: Rect) {
+    use ratatui::widgets::{Clear, Wrap};
+    let paragraph = Paragraph::new(format!(" {text}"))
+        .wrap(Wrap { trim: false })
+        .style(style);
+    let rows = u16::try_from(paragraph.line_count(status.width)).unwrap_or(u16::MAX);
+    let rows = rows.min(status.y / 2).max(1).min(status.y);
+    if rows == 0 {
+        return;
+    }
+    let above = Rect {
+        y: status.y - rows,
+        height: rows,
+        ..status
+    };
+    frame.render_widget(Clear, above);
+    frame.render_widget(paragraph, above);
 }

@@ -500,3 +500,35 @@ fn an_empty_site_says_how_to_add_interactions() {
     let screen = format!("{:?}", render(&state, 100, 30).backend());
     assert!(screen.contains("No interactions match."), "{screen}");
 }
+
+/// A notice longer than the status line is shown whole, wrapped just above it, and the status
+/// line points to it; a short one stays on the line (issue 15 item 9).
+#[test]
+fn a_long_notice_is_shown_whole_above_the_status_line() {
+    for width in [60, 120] {
+        let mut state = finder(width, 20);
+        let long = "not saved: 3 problems to fix, marked in the form: Title is empty; End is \
+                    before Start; Timezone \"Europe/Berlinn\" is not a timezone (did you mean \
+                    Europe/Berlin?)";
+        state.notice = Some(long.to_string());
+        let rows = rows(&render(&state, width, 20));
+        let status = rows.last().cloned().unwrap_or_default();
+        assert!(status.contains('↑'), "{status:?}");
+        let shown: String = rows[..rows.len() - 1]
+            .iter()
+            .map(|r| r.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        for word in ["3 problems", "Europe/Berlin?)", "Title is empty"] {
+            assert!(shown.contains(word), "{word} at {width}: {rows:#?}");
+        }
+        state.notice = Some("saved \"Budget\"".to_string());
+        let rows = super::tests::rows(&render(&state, width, 20));
+        let status = rows.last().cloned().unwrap_or_default();
+        if width >= 120 {
+            assert!(status.contains("saved \"Budget\""), "{status:?}");
+        } else {
+            assert!(rows.iter().any(|r| r.contains("saved \"Budget\"")), "{rows:#?}");
+        }
+    }
+}
