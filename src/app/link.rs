@@ -4,16 +4,16 @@
 //! changes made meanwhile were not signalled. Nothing typed is ever touched: the query line,
 //! the form and its draft stay as they are.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::finder::{changed_elsewhere, search_now};
 use super::state::{Connection, Screen, State};
 use super::update::{Effect, load_lookups};
 
 /// A check of the connection failed.
-pub fn lost(state: &mut State, attempt: u32, retry_in: Duration, message: String) {
+pub fn lost(state: &mut State, attempt: u32, retry_at: Instant, message: String) {
     tracing::debug!("connection check {attempt} failed: {message}");
-    state.connection = Connection::Lost { attempt, retry_in };
+    state.connection = Connection::Lost { attempt, retry_at };
 }
 
 /// The database answers again after `after`: redo what the outage broke.
@@ -89,9 +89,10 @@ mod tests {
                 message: "the connection was lost".into(),
             },
         );
+        let retry_at = app.state.clock + Duration::from_millis(2500);
         let lost = Msg::ConnectionLost {
             attempt: 2,
-            retry_in: Duration::from_millis(500),
+            retry_at,
             message: "refused".into(),
         };
         assert!(
@@ -102,8 +103,24 @@ mod tests {
             app.state.connection,
             Connection::Lost {
                 attempt: 2,
-                retry_in: Duration::from_millis(500)
+                retry_at
             }
+        );
+        // The status line counts the retry down, a tick a second.
+        let status = |app: &App| app.screen().lines().last().unwrap_or_default().to_string();
+        assert!(status(&app).contains("retrying in 3 s (attempt 2)"), "{}", status(&app));
+        assert_eq!(
+            app.state.next_deadline(),
+            Some(app.state.clock + Duration::from_secs(1))
+        );
+        let later = app.state.clock + Duration::from_millis(1200);
+        msg(&mut app, Msg::Tick(later));
+        assert!(status(&app).contains("retrying in 2 s"), "{}", status(&app));
+        // The query typed meanwhile could not run: the count on screen is the earlier one's.
+        assert!(
+            app.screen().contains("(stale: this query has not run)"),
+            "{}",
+            app.screen()
         );
         let effects = msg(
             &mut app,

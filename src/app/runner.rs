@@ -702,7 +702,7 @@ impl Watch {
                     tracing::warn!(attempt, "the database does not answer: {message}");
                     let lost = Msg::ConnectionLost {
                         attempt,
-                        retry_in: pause,
+                        retry_at: Instant::now() + pause,
                         message,
                     };
                     if self.answers.send(lost).is_err() {

@@ -112,8 +112,8 @@ pub enum Connection {
     /// The last search failed.
     Failing,
     /// The database does not answer: `attempt` checks in a row failed, the next one comes
-    /// `retry_in` after the last (the pause doubles up to a few seconds).
-    Lost { attempt: u32, retry_in: Duration },
+    /// at `retry_at` (the pause doubles up to a few seconds); the status line counts down.
+    Lost { attempt: u32, retry_at: Instant },
 }
 
 /// Who is working where: shown on the status line, and the site every search is scoped to.
@@ -521,7 +521,17 @@ impl State {
 
     /// When the runner must send the next [`super::update::Msg::Tick`], if a search is due.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.finder.search_due
+        // While the connection is lost, a tick each second counts the retry down on screen.
+        let countdown = match self.connection {
+            Connection::Lost { retry_at, .. } if retry_at > self.clock => {
+                Some((self.clock + Duration::from_secs(1)).min(retry_at))
+            }
+            _ => None,
+        };
+        match (self.finder.search_due, countdown) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 

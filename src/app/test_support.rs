@@ -196,6 +196,31 @@ impl App {
         }
     }
 
+    /// The screen as text, one line per row, drawn at the state's terminal size.
+    pub fn screen(&self) -> String {
+        let (width, height) = self.state.size;
+        let backend = ratatui::backend::TestBackend::new(width, height);
+        let Ok(mut terminal) = ratatui::Terminal::new(backend);
+        let theme = crate::ui::Theme::default();
+        if terminal
+            .draw(|frame| {
+                crate::ui::draw(frame, &self.state, &self.keymap, &theme);
+            })
+            .is_err()
+        {
+            return String::new();
+        }
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     pub fn keys(&mut self, text: &str) -> Vec<Effect> {
         text.chars().flat_map(|c| self.press(ch(c))).collect()
     }

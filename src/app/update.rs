@@ -112,10 +112,10 @@ pub enum Msg {
     Changed {
         site_id: i32,
     },
-    /// A check of the connection failed (`attempt` in a row); the next comes in `retry_in`.
+    /// A check of the connection failed (`attempt` in a row); the next comes at `retry_at`.
     ConnectionLost {
         attempt: u32,
-        retry_in: Duration,
+        retry_at: Instant,
         message: Failure,
     },
     /// The database answers again, `after` the first failed check.
@@ -451,9 +451,9 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         } => super::link::save_uncertain(state, request_id, message.message()),
         Msg::ConnectionLost {
             attempt,
-            retry_in,
+            retry_at,
             message,
-        } => super::link::lost(state, attempt, retry_in, message.to_string()),
+        } => super::link::lost(state, attempt, retry_at, message.to_string()),
         Msg::ConnectionBack { after } => super::link::back(state, after, effects),
         Msg::LiveUpdatesLost => effects.push(Effect::CheckConnection),
         Msg::LiveUpdatesBack => super::link::resync(state, effects),

@@ -12,7 +12,7 @@ use super::theme::Theme;
 use crate::app::action::Action;
 use crate::app::keymap::KeyMap;
 use crate::app::search_types::{Hit, MatchCount};
-use crate::app::state::{Focus, Mode, State};
+use crate::app::state::{Connection, Focus, Mode, State};
 use crate::domain::interaction::format_wall_clock;
 
 /// The prompt before the query text.
@@ -105,6 +105,21 @@ fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
                 }
                 None => format!("{} shown", r.hits.len()),
             };
+            // A new query could not run (the connection is lost, or its search failed): the
+            // count on screen is the earlier query's, and says so.
+            let failed = state.finder.error.is_some()
+                || matches!(state.connection, Connection::Lost { .. });
+            if failed && r.query.trim() != state.finder.query.value().trim() {
+                let earlier = if r.query.trim().is_empty() {
+                    "everything".to_string()
+                } else {
+                    format!("\"{}\"", r.query.trim())
+                };
+                return Span::styled(
+                    format!("{text} for {earlier} (stale: this query has not run)"),
+                    theme.dim,
+                );
+            }
             Span::styled(text, theme.accent)
         }
     }

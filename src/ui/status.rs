@@ -19,10 +19,16 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         Connection::Connecting => "connecting…".to_string(),
         Connection::Connected => "connected".to_string(),
         Connection::Failing => "connection trouble".to_string(),
-        Connection::Lost { attempt, retry_in } => format!(
-            "connection lost, retrying in {} (attempt {attempt})",
-            crate::domain::format::show_duration(*retry_in)
-        ),
+        Connection::Lost { attempt, retry_at } => {
+            let left = retry_at.saturating_duration_since(state.clock);
+            if left.is_zero() {
+                format!("connection lost, retrying now (attempt {attempt})")
+            } else {
+                // Whole seconds, rounded up, so that it counts 3, 2, 1.
+                let secs = left.as_millis().div_ceil(1000);
+                format!("connection lost, retrying in {secs} s (attempt {attempt})")
+            }
+        }
     };
     let mut spans = vec![
         Span::raw(format!(" {}@{} ({})", s.user, s.site, s.role)),
