@@ -10,13 +10,23 @@ use tui_input::Input;
 use super::action::Action;
 use super::cache::{self, PageCache};
 use super::history::HistoryState;
-use super::pane::Command;
+use super::pane::{Command, Hint};
 use super::search_types::{Hit, MatchCount, SearchPage, SearchRequest, Sort};
 use super::state::Mode;
 use super::state::{Connection, Focus, Histogram, InFlight, Results, Screen, State};
 use super::update::{Effect, as_text, next_id};
 use crate::domain::failure::Failure;
 use crate::domain::histogram::MonthCount;
+
+/// The list's footer (the status line's right side, as room allows): the few keys a person
+/// needs first.
+pub const LIST_HINTS: &[Hint] = &[
+    Hint::new(&[Action::Help], "help"),
+    Hint::new(&[Action::FocusQuery], "search"),
+    Hint::new(&[Action::Open], "open"),
+    Hint::new(&[Action::NewInteraction], "new"),
+    Hint::new(&[Action::CycleSort], "sort"),
+];
 
 /// Everything the Finder shows and waits for. It stays while the form, the trash or the health
 /// screen is in front, so returning finds the same query, results and selection.

@@ -101,6 +101,7 @@ pub fn hints(state: &State, mode: Mode) -> Vec<Hint> {
         Mode::Login => super::login::LOGIN_HINTS.to_vec(),
         Mode::Picker => super::login::picker_hints(state),
         Mode::Form | Mode::FormText => super::form::FORM_HINTS.to_vec(),
+        Mode::List => super::finder::LIST_HINTS.to_vec(),
         _ => Vec::new(),
     }
 }

@@ -38,6 +38,18 @@ pub const MAX_WORD_CHARS: usize = 100;
 /// The filters, as listed in notes.
 pub const FILTER_NAMES: &str = "type:, lead:, location:, from:, to:";
 
+/// The language in examples, for the help: what to type, and what it finds.
+pub const SYNTAX: &[(&str, &str)] = &[
+    ("budget review", "both words (meetings finds meeting)"),
+    ("rev", "the last word as a prefix: review, revenue"),
+    ("\"budget review\"", "the phrase"),
+    ("-draft  -\"first draft\"", "without it"),
+    ("budget or invoice", "either"),
+    ("type:meeting", "the type (whole, any case)"),
+    ("lead:lopez  location:\"board room\"", "part of the lead, the location"),
+    ("from:2026-01-01  to:2026-03-31", "starting within these days"),
+];
+
 /// Field filters, ANDed with the text terms.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filters {

@@ -86,7 +86,7 @@ fn fit<'a>(
     let mut shown: Vec<Line> = rows.into_iter().skip(skip).take(keep).collect();
     shown.push(Line::from(Span::styled(
         format!(
-            " … {} of {} keys shown: j/k scroll",
+            " … {} of {} lines shown: j/k scroll",
             keep.min(shown.len()),
             keep + hidden
         ),
@@ -113,6 +113,22 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
             ])
         })
         .collect();
+    // Under the Finder: the query language, in examples.
+    if matches!(under, Mode::List | Mode::Query) {
+        let example_width = crate::domain::query::SYNTAX
+            .iter()
+            .map(|(e, _)| e.chars().count())
+            .max()
+            .unwrap_or(0);
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(" Search", theme.accent)));
+        for (example, finds) in crate::domain::query::SYNTAX {
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {example:<example_width$}  "), theme.text),
+                Span::styled(*finds, theme.dim),
+            ]));
+        }
+    }
     let close: Vec<String> = [Action::Back, Action::Help]
         .into_iter()
         .flat_map(|a| keymap.keys_for(Mode::Help, a))

@@ -63,7 +63,21 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         .take(1)
         .map(|k| format!("{k} help "))
         .collect();
-    let hint = help.concat();
+    // On the list, the few keys a person needs first, as room allows beside the rest.
+    let used: usize = spans.iter().map(Span::width).sum();
+    let room = usize::from(area.width).saturating_sub(used + 24).min(60);
+    let hints = crate::app::pane::hints(state, state.mode());
+    let hint = match state.mode() {
+        crate::app::state::Mode::List if !hints.is_empty() => {
+            let line = super::help::hint_line(keymap, state.mode(), &[], &hints, room);
+            if line.matches(':').count() >= 2 {
+                format!("{} ", line.trim())
+            } else {
+                help.concat()
+            }
+        }
+        _ => help.concat(),
+    };
     frame.render_widget(Paragraph::new("").style(theme.status), area);
     let hint_width = hint.chars().count() as u16;
     let show_hint = !hint.is_empty() && area.width > hint_width + 40;
