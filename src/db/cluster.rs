@@ -9,6 +9,8 @@
 //! ROOT/socket/       the Unix socket directory (mode 0700); by default no TCP port
 //! ROOT/server.log    the server's log
 //! ROOT/cluster.lock  serialises starting and stopping between ifind processes
+//! ROOT/backup/       the backups (configurable, see `backup`): `wal/` (the WAL archive) and
+//!                    `base/` (base backups named by their UTC start time)
 //! ```
 //!
 //! `initdb` and `postgres` refuse to run as root, so when ifind runs as root they run as an
@@ -27,11 +29,15 @@
 //! installed ([`ClusterSettings::lockout`]). TCP (only on 127.0.0.1, and only when
 //! [`ClusterSettings::listen_tcp`] asks) takes passwords only.
 
+mod backup;
 mod binaries;
 mod error;
 mod fsutil;
 mod process;
 
+pub use backup::{
+    BackupReport, BackupStatus, BaseBackup, DbSnapshot, RestoreReport, VerifyReport,
+};
 pub use error::ClusterError;
 
 use std::fs;
@@ -90,6 +96,8 @@ pub struct ClusterSettings {
     pub listen_tcp: Option<u16>,
     /// The login lockout, when the server has the `ifind_auth` module.
     pub lockout: LockoutSettings,
+    /// Where WAL is archived and base backups go (`backup.dir`); None = ROOT/backup.
+    pub backup_dir: Option<PathBuf>,
 }
 
 /// The login lockout of the `ifind_auth` server module: after `max_failures` consecutive failed
@@ -121,6 +129,7 @@ impl ClusterSettings {
             fallback_dir: PathBuf::from("/var/lib/ifind/pg"),
             listen_tcp: None,
             lockout: LockoutSettings::default(),
+            backup_dir: None,
         }
     }
 }
@@ -179,6 +188,13 @@ pub struct Cluster {
     /// True when the server's pkglibdir has ifind_auth.so.
     ifind_auth: bool,
     lockout: LockoutSettings,
+    /// Where WAL is archived (`wal/`) and base backups go (`base/`).
+    backup_dir: PathBuf,
+    /// False only for the temporary cluster of `verify-backup`, which must not add its own
+    /// timeline to the archive.
+    archive: bool,
+    /// Extra settings of a cluster being recovered from a backup (restore_command...).
+    recovery: Option<String>,
 }
 
 impl Cluster {
@@ -229,6 +245,13 @@ impl Cluster {
                 max: MAX_SOCKET_PATH,
             });
         }
+        let backup_dir = match &settings.backup_dir {
+            Some(dir) => absolute(dir)?,
+            None => root.join("backup"),
+        };
+        if is_unsafe_path(&backup_dir) {
+            return Err(ClusterError::UnsafePath { path: backup_dir });
+        }
         let module_dir = binaries::pkglibdir(&bindir);
         let auth_delay = binaries::has_module(&bindir, "auth_delay.so");
         let ifind_auth = binaries::has_module(&bindir, IFIND_AUTH_MODULE);
@@ -245,6 +268,9 @@ impl Cluster {
             module_dir,
             ifind_auth,
             lockout: settings.lockout,
+            backup_dir,
+            archive: true,
+            recovery: None,
         })
     }
 
@@ -457,9 +483,14 @@ impl Cluster {
     /// Takes the cluster's file lock on a blocking thread, giving up after [`LOCK_TIMEOUT`].
     /// Should the wait time out, the blocked thread releases the lock as soon as it gets it.
     async fn lock(&self, root: &Dir) -> Result<Flock<fs::File>, ClusterError> {
-        let path = root.path().join(LOCK_FILE);
+        self.lock_named(root, LOCK_FILE).await
+    }
+
+    /// Takes the lock file `name` in the cluster root, as [`Cluster::lock`] does.
+    async fn lock_named(&self, root: &Dir, name: &str) -> Result<Flock<fs::File>, ClusterError> {
+        let path = root.path().join(name);
         // No link followed, a regular file of root's or the server user's (see Dir::open_lock).
-        let file = root.open_lock(LOCK_FILE)?;
+        let file = root.open_lock(name)?;
         // flock(2) (what std's File::lock does; nix's keeps the crate's MSRV). Each open file
         // description locks separately, so two calls in one process take turns too.
         let waiting = tokio::task::spawn_blocking(move || {
@@ -583,6 +614,9 @@ impl Cluster {
             PidFile::Absent => {}
         }
         self.clear_socket(root, &data)?;
+        if self.archive {
+            self.prepare_backup_dir()?;
+        }
         // Regenerated at every start, so clusters made before a change pick it up.
         data.write(HBA_FILE, &self.hba_conf())?;
         data.write("ifind.conf", &self.settings_conf())?;
@@ -709,10 +743,13 @@ impl Cluster {
              maintenance_work_mem = 512MB\n\
              effective_cache_size = 4GB\n\
              random_page_cost = 1.1\n\
-             max_wal_size = 2GB\n",
+             max_wal_size = 2GB\n\
+             {}{}",
             socket.display(),
             self.port,
-            hba.display()
+            hba.display(),
+            self.archive_conf(),
+            self.recovery.as_deref().unwrap_or_default()
         )
     }
 
@@ -724,6 +761,7 @@ impl Cluster {
              # TYPE  DATABASE  USER  ADDRESS  METHOD\n\
              local all {SUPERUSER} trust\n\
              local all {APP_ROLE} trust\n\
+             local replication {SUPERUSER} trust\n\
              local all all scram-sha-256\n"
         );
         if self.listen_tcp {
@@ -781,8 +819,14 @@ impl Cluster {
 
     /// A command for one of the server binaries, run as the server's OS user in the root dir.
     fn command(&self, program: &str) -> Command {
+        self.command_as_server(self.bindir.join(program))
+    }
+
+    /// A command for `program` (a path, or a name looked up in PATH), run as the server's OS
+    /// user in the root dir.
+    fn command_as_server(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         use std::os::unix::process::CommandExt;
-        let mut cmd = Command::new(self.bindir.join(program));
+        let mut cmd = Command::new(program);
         cmd.current_dir(&self.root);
         for var in [
             "PGDATA",
@@ -905,6 +949,9 @@ mod tests {
                 max_failures: 3,
                 lockout_secs: 7,
             },
+            backup_dir: PathBuf::from("/tmp/ifind-unit/pg/backup"),
+            archive: true,
+            recovery: None,
         }
     }
 
@@ -922,12 +969,13 @@ mod tests {
             [
                 "local all ifind trust",
                 "local all ifind_app trust",
+                "local replication ifind trust",
                 "local all all scram-sha-256"
             ]
         );
         let tcp = rules(&sample(true, true));
-        assert_eq!(tcp.len(), 4);
-        assert_eq!(tcp[3], "host all all 127.0.0.1/32 scram-sha-256");
+        assert_eq!(tcp.len(), 5);
+        assert_eq!(tcp[4], "host all all 127.0.0.1/32 scram-sha-256");
         assert!(
             !tcp.iter()
                 .any(|r| r.starts_with("host") && r.ends_with("trust"))

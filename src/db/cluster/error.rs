@@ -126,6 +126,53 @@ pub enum ClusterError {
         log: PathBuf,
     },
     #[error(
+        "Could not prepare the backup folder {dir} ({output}). Make sure OS user `{user}` (the server's) can create and write it, or set backup.dir to a folder it can write."
+    )]
+    BackupFolder {
+        dir: PathBuf,
+        user: String,
+        output: String,
+    },
+    #[error(
+        "The embedded cluster runs without WAL archiving (it was started by an older ifind or with other settings), so a backup now could not be restored. Run `ifind db stop` (the next command starts it with archiving on), then take the backup again."
+    )]
+    ArchivingOff,
+    #[error(
+        "WAL segment {segment} did not reach the archive {wal_dir} within {secs} seconds (last failure: {last_failed}). Check that the server's OS user can write there and that the disk has room, and see {log}."
+    )]
+    ArchiveStuck {
+        segment: String,
+        wal_dir: PathBuf,
+        secs: u64,
+        last_failed: String,
+        log: PathBuf,
+    },
+    #[error(
+        "There is no base backup in {dir}. Take one with `ifind db backup` (the archived WAL alone cannot be restored without one)."
+    )]
+    NoBackup { dir: PathBuf },
+    #[error(
+        "{target} is before the oldest base backup ({oldest}), so no backup can be rolled forward to it. Give a later --to time (backups older than backup.keep_days are removed)."
+    )]
+    TargetBeforeOldestBackup { target: String, oldest: String },
+    #[error(
+        "The backup {backup} is damaged or incomplete: {detail}\nDo not rely on it: take a new base backup now with `ifind db backup` and run `ifind db verify-backup` again; keep a copy of the backup folder on another disk."
+    )]
+    BackupDamaged { backup: PathBuf, detail: String },
+    #[error(
+        "The archive holds no transaction after {target}, so recovery could not stop exactly there. Restore without --to to get the newest state, or give an earlier time."
+    )]
+    RecoveryTargetNotReached { target: String },
+    #[error(
+        "Recovering the backup {backup} failed: {detail}\nLast lines of {log}:\n{log_tail}\nThe backup or the WAL archive is damaged or incomplete: take a new base backup with `ifind db backup`, and keep a copy of the backup folder on another disk."
+    )]
+    RecoveryFailed {
+        backup: PathBuf,
+        detail: String,
+        log: PathBuf,
+        log_tail: String,
+    },
+    #[error(
         "A background task of the cluster manager failed ({0}). Try again; if it persists, report it as a bug."
     )]
     Task(String),

@@ -557,6 +557,18 @@ impl Dir {
         renameat(fd, from, fd, to).map_err(|e| errno_error("rename", &self.path.join(from), e))
     }
 
+    /// Moves `from` (here) to `to` in the folder `dest` (on the same file system), through the
+    /// two open folders: no path is walked, so no link on the way is followed.
+    pub fn move_to(&self, from: &str, dest: &Dir, to: &str) -> Result<(), ClusterError> {
+        renameat(
+            Some(self.fd.as_raw_fd()),
+            from,
+            Some(dest.fd.as_raw_fd()),
+            to,
+        )
+        .map_err(|e| errno_error("move", &self.path.join(from), e))
+    }
+
     /// The last `lines` lines that file `name` gained after it was `since` bytes long (the last
     /// lines of the whole file if it gained none), or a note saying why there are none.
     pub fn tail(&self, name: &str, since: u64, lines: usize) -> String {
