@@ -163,6 +163,45 @@ pub enum DbAction {
     Start,
     /// Stop the embedded cluster.
     Stop,
+    /// Take a base backup of the embedded cluster now, and remove backups older than
+    /// backup.keep_days (WAL is archived continuously into the same folder).
+    Backup,
+    /// Restore the embedded cluster from its backups into a new data folder, then switch to it
+    /// (the old data folder is kept; its path is printed).
+    Restore {
+        /// Restore the state as of this time (`2026-03-01 14:00[:SS]` in local time, or RFC
+        /// 3339 such as `2026-03-01T13:00:00Z`); default: the newest archived state.
+        #[arg(long, value_name = "TIME", value_parser = parse_restore_time)]
+        to: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Restore the newest backup into a temporary cluster and compare its row counts and
+    /// schema version with the live database (the weekly restore test).
+    VerifyBackup,
+}
+
+/// A `--to` time: RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` in the local time zone.
+pub fn parse_restore_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let naive = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .ok_or_else(|| {
+            format!("`{text}` is not a time: use `2026-03-01 14:00` (local time) or RFC 3339")
+        })?;
+    Local
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            format!(
+                "`{text}` does not exist or is ambiguous in the local time zone (a clock \
+                 change): give it in RFC 3339 with an offset"
+            )
+        })
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,7 @@ pub struct Config {
     pub log: LogConfig,
     pub ui: UiConfig,
     pub retention: RetentionConfig,
+    pub backup: BackupConfig,
     /// Key bindings that replace the defaults: an action name (see [`Action::name`]) to its
     /// keys, e.g. `move_down = ["j", "down"]`. Validated at load time; see [`Config::keymap`].
     pub keys: BTreeMap<String, Vec<String>>,
@@ -263,6 +264,26 @@ impl RetentionConfig {
                 &format!("; use 1 to 36500 (the default is {default})"),
             )
         })
+    }
+}
+
+/// Backups of the embedded cluster (design document 6.2 and 7.2).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where WAL is archived and base backups go; empty = `backup` in the cluster's folder
+    /// (the same disk: copy it elsewhere too).
+    pub dir: String,
+    /// Base backups are kept this many days (the newest always); older WAL goes with them.
+    pub keep_days: u32,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            dir: String::new(),
+            keep_days: 30,
+        }
     }
 }
 
@@ -551,6 +572,15 @@ impl Config {
                 search.debounce_ms,
                 0..=2000,
                 " ms; use at most 2000 (the default is 60)",
+            )
+        })
+        .or_else(|| {
+            out_of_range(
+                "backup",
+                "keep_days",
+                self.backup.keep_days.into(),
+                1..=3650,
+                "; use 1 to 3650 (the default is 30)",
             )
         })
         .or_else(|| self.embedded_problem())

@@ -1,4 +1,5 @@
-//! `ifind migrate` and `ifind db status|start|stop`: the schema and the embedded cluster.
+//! `ifind migrate` and `ifind db status|start|stop|backup|restore|verify-backup`: the schema,
+//! the embedded cluster and its backups.
 
 use super::say;
 use std::path::PathBuf;
@@ -29,6 +30,10 @@ pub fn cluster(ctx: &Ctx) -> Result<Cluster> {
         lockout: LockoutSettings {
             max_failures: e.login_max_failures,
             lockout_secs: e.login_lockout_secs,
+        },
+        backup_dir: {
+            let dir = ctx.config.backup.dir.trim();
+            (!dir.is_empty()).then(|| PathBuf::from(dir))
         },
     };
     Ok(Cluster::new(settings)?)
@@ -167,12 +172,144 @@ fn print_status(s: &ClusterStatus) -> Result<()> {
     Ok(())
 }
 
+/// What `ifind db status` prints of the backups.
+fn print_backup_status(cluster: &Cluster) -> Result<()> {
+    let status = cluster.backup_status()?;
+    say!(
+        "backups:    {} (WAL archived continuously, at least every {} min while anything is \
+         written)",
+        status.dir.display(),
+        crate::db::cluster::ARCHIVE_TIMEOUT_SECS / 60
+    )?;
+    match (status.backups.first(), status.newest()) {
+        (Some(oldest), Some(newest)) => say!(
+            "            {} base backups, newest {}, oldest {}",
+            status.backups.len(),
+            newest.started.format("%Y-%m-%d %H:%M UTC"),
+            oldest.started.format("%Y-%m-%d %H:%M UTC")
+        )?,
+        _ => say!("            no base backup yet: `ifind db backup` takes one")?,
+    }
+    match status.last_verified {
+        Some(t) => say!(
+            "            last verified {} (`ifind db verify-backup`)",
+            t.format("%Y-%m-%d %H:%M UTC")
+        )?,
+        None => say!("            never verified: run `ifind db verify-backup`")?,
+    }
+    if status.dir.starts_with(cluster.root()) {
+        say!(
+            "warning:    the backups are on the same disk as the data, which is not a backup: \
+             copy {} to another disk or machine regularly (or set backup.dir to one)",
+            status.dir.display()
+        )?;
+    }
+    Ok(())
+}
+
+/// Starts the daily backup in the background (for the terminal UI on the embedded cluster):
+/// a base backup when the newest is older than a day. Failures go to the log, where `ifind
+/// health` shows them.
+pub fn spawn_daily_backup(ctx: &Ctx) {
+    if ctx.config.database_url().is_some() {
+        return;
+    }
+    let cluster = match cluster(ctx) {
+        Ok(cluster) => cluster,
+        Err(e) => {
+            tracing::error!("daily backup: {e:#}");
+            return;
+        }
+    };
+    let keep_days = ctx.config.backup.keep_days;
+    tokio::spawn(async move {
+        match cluster
+            .backup_if_older_than(crate::db::cluster::DAILY_BACKUP, keep_days)
+            .await
+        {
+            Ok(Some(report)) => tracing::info!(
+                "daily backup taken: {} ({} old ones removed)",
+                report.backup.path.display(),
+                report.removed.len()
+            ),
+            Ok(None) => tracing::debug!("daily backup: the newest base backup is recent"),
+            Err(e) => tracing::error!("daily backup failed: {e}"),
+        }
+    });
+}
+
+async fn backup(cluster: &Cluster, keep_days: u32) -> Result<()> {
+    let report = cluster.backup(keep_days).await?;
+    say!("base backup taken: {}", report.backup.path.display())?;
+    for name in &report.removed {
+        say!("removed base backup {name} (older than {keep_days} days)")?;
+    }
+    if let Some(segment) = &report.wal_kept_from {
+        say!("archived WAL kept from segment {segment} on")?;
+    }
+    say!(
+        "this folder is on the same disk as the data unless backup.dir says otherwise: copy \
+         {} elsewhere too",
+        cluster.backup_dir().display()
+    )?;
+    Ok(())
+}
+
+async fn restore(cluster: &Cluster, to: Option<chrono::DateTime<chrono::Utc>>) -> Result<()> {
+    let report = cluster.restore(to).await?;
+    if let Some(warning) = &report.warning {
+        say!("warning: {warning}")?;
+    }
+    say!(
+        "restored from base backup {}{}",
+        report.backup.name,
+        report
+            .target
+            .map(|t| format!(" to {}", t.to_rfc3339()))
+            .unwrap_or_else(|| " to the newest archived state".to_string())
+    )?;
+    say!(
+        "schema version: {}",
+        report
+            .schema_version
+            .as_deref()
+            .unwrap_or("(no ifind database)")
+    )?;
+    match &report.old_data {
+        Some(old) => say!(
+            "the previous data folder is kept at {}: remove it once you no longer need it",
+            old.display()
+        )?,
+        None => say!("there was no previous data folder")?,
+    }
+    say!("the embedded cluster runs on the restored data")?;
+    Ok(())
+}
+
+async fn verify_backup(cluster: &Cluster) -> Result<()> {
+    let report = cluster.verify_backup().await?;
+    say!("backup:   {}", report.backup.path.display())?;
+    say!("live:     {}", report.live.describe())?;
+    say!("restored: {}", report.restored.describe())?;
+    if report.differences.is_empty() {
+        say!("OK: the restored backup matches the live database")?;
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the restored backup differs from the live database: {}. Rows written while verifying \
+         explain small differences: run it again when the database is quiet; otherwise take a \
+         new backup with `ifind db backup`",
+        report.differences.join("; ")
+    )
+}
+
 pub async fn db(ctx: &Ctx, action: DbAction) -> Result<()> {
     if let Some(url) = ctx.config.database_url() {
         if !matches!(action, DbAction::Status) {
             anyhow::bail!(
-                "ifind is configured to use the database at {}; `ifind db start|stop` manage \
-                 only the embedded cluster (remove database.url and IFIND_DATABASE_URL to use it)",
+                "ifind is configured to use the database at {}; `ifind db start|stop|backup|\
+                 restore|verify-backup` manage only the embedded cluster (remove database.url \
+                 and IFIND_DATABASE_URL to use it; for your own server, see README, Backups)",
                 crate::db::pool::redact(url)
             );
         }
@@ -184,7 +321,13 @@ pub async fn db(ctx: &Ctx, action: DbAction) -> Result<()> {
     }
     let cluster = cluster(ctx)?;
     match action {
-        DbAction::Status => print_status(&cluster.status()?)?,
+        DbAction::Status => {
+            print_status(&cluster.status()?)?;
+            print_backup_status(&cluster)?;
+        }
+        DbAction::Backup => backup(&cluster, ctx.config.backup.keep_days).await?,
+        DbAction::Restore { to } => restore(&cluster, to).await?,
+        DbAction::VerifyBackup => verify_backup(&cluster).await?,
         DbAction::Start => {
             cluster
                 .ensure_running()

@@ -52,6 +52,10 @@ pub async fn health(ctx: &Ctx, format: ListFormat) -> Result<()> {
     if let Some(reads) = ctx.read_router(&db)? {
         checks.extend(health::replica_checks(&reads).await);
     }
+    if ctx.config.database_url().is_none() {
+        let status = super::dbcmd::cluster(ctx)?.backup_status()?;
+        checks.extend(health::backup_checks(&status, Utc::now()));
+    }
     match format {
         ListFormat::Json => say!("{}", serde_json::to_string_pretty(&checks)?)?,
         ListFormat::Table => {

@@ -235,6 +235,7 @@ async fn tui(ctx: &Ctx) -> Result<()> {
         ctx.preflight(&url).await?;
     }
     let revive = dbcmd::revive(ctx)?;
+    dbcmd::spawn_daily_backup(ctx);
     crate::tui::run_with_login(&ctx.config, &ctx.paths, url, revive).await
 }
 

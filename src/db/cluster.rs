@@ -36,7 +36,8 @@ mod fsutil;
 mod process;
 
 pub use backup::{
-    BackupReport, BackupStatus, BaseBackup, DbSnapshot, RestoreReport, VerifyReport,
+    ARCHIVE_TIMEOUT_SECS, BackupReport, BackupStatus, BaseBackup, DAILY as DAILY_BACKUP,
+    DbSnapshot, MAIN_DATABASE, RestoreReport, VerifyReport,
 };
 pub use error::ClusterError;
 

@@ -113,6 +113,48 @@ pub async fn retention_check(
     ))
 }
 
+/// The embedded cluster's backups: the age of the newest base backup (one a day is taken
+/// while the TUI runs) and of the last successful `ifind db verify-backup` (the design
+/// document's weekly restore test).
+pub fn backup_checks(
+    status: &crate::db::cluster::BackupStatus,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Check> {
+    let age = |t: chrono::DateTime<chrono::Utc>| (now - t).num_minutes().max(0) as f64 / 60.0;
+    let hours = |h: f64| {
+        if h < 48.0 {
+            format!("{h:.1} h ago")
+        } else {
+            format!("{:.1} days ago", h / 24.0)
+        }
+    };
+    let (backup_value, backup_verdict) = match status.newest() {
+        Some(b) => (hours(age(b.started)), above(age(b.started), 26.0, 72.0)),
+        None => ("none: run `ifind db backup`".to_string(), Verdict::Degraded),
+    };
+    let (verified_value, verified_verdict) = match status.last_verified {
+        Some(t) => (hours(age(t)), above(age(t), 8.0 * 24.0, 15.0 * 24.0)),
+        None => (
+            "never: run `ifind db verify-backup`".to_string(),
+            Verdict::Degraded,
+        ),
+    };
+    vec![
+        check(
+            "newest backup",
+            backup_value,
+            backup_verdict,
+            "degraded over 26 h or none, critical over 3 days",
+        ),
+        check(
+            "last verified backup",
+            verified_value,
+            verified_verdict,
+            "degraded over 8 days or never, critical over 15 days",
+        ),
+    ]
+}
+
 /// The pool: connections in use against the maximum.
 fn pool_checks(db: &Db) -> Vec<Check> {
     let mut out = Vec::new();

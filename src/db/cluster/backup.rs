@@ -25,11 +25,13 @@ use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
 use super::fsutil::{Dir, io_error};
-use super::{Cluster, ClusterError, LOG_FILE, MAX_SOCKET_PATH, SUPERUSER, blocking};
+use super::{Cluster, ClusterError, SUPERUSER, blocking};
 
 /// A WAL segment is archived at least this often while anything is written: the recovery
 /// point objective (the design document's one hour).
 pub const ARCHIVE_TIMEOUT_SECS: u32 = 3600;
+/// The daily backup: taken when the newest base backup is older than this.
+pub const DAILY: Duration = Duration::from_secs(24 * 3600);
 /// The database whose rows `verify-backup` compares.
 pub const MAIN_DATABASE: &str = "ifind";
 /// The tables whose row counts `verify-backup` compares.
@@ -291,9 +293,8 @@ impl Cluster {
     async fn open_root_created(&self) -> Result<Dir, ClusterError> {
         let me = self.clone();
         blocking(move || {
-            me.open_root(true)?.ok_or_else(|| {
-                io_error("open", &me.root, std::io::ErrorKind::NotFound.into())
-            })
+            me.open_root(true)?
+                .ok_or_else(|| io_error("open", &me.root, std::io::ErrorKind::NotFound.into()))
         })
         .await
     }
@@ -376,7 +377,11 @@ impl Cluster {
             self.run_tool("rm", &[Path::new("-rf"), &stale.path()], "rm")?;
         }
         let mut started = Utc::now();
-        while self.base_dir().join(started.format(NAME_FORMAT).to_string()).exists() {
+        while self
+            .base_dir()
+            .join(started.format(NAME_FORMAT).to_string())
+            .exists()
+        {
             std::thread::sleep(Duration::from_millis(200));
             started = Utc::now();
         }
@@ -496,7 +501,9 @@ impl Cluster {
             ..DbSnapshot::default()
         };
         for table in COUNTED_TABLES {
-            snapshot.counts.push((table, self.count(&mut conn, table).await?));
+            snapshot
+                .counts
+                .push((table, self.count(&mut conn, table).await?));
         }
         if self.count(&mut conn, "schema_metadata").await?.is_some() {
             snapshot.schema_version =
@@ -510,7 +517,11 @@ impl Cluster {
     }
 
     /// The rows of `table` (one of ifind's fixed names), None when there is no such table.
-    async fn count(&self, conn: &mut PgConnection, table: &str) -> Result<Option<i64>, ClusterError> {
+    async fn count(
+        &self,
+        conn: &mut PgConnection,
+        table: &str,
+    ) -> Result<Option<i64>, ClusterError> {
         let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
             .bind(table)
             .fetch_one(&mut *conn)

@@ -3,7 +3,7 @@
 //! (which compares it with the live database and throws it away).
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
@@ -90,9 +90,9 @@ impl Cluster {
     /// for recovery.
     fn stage_backup(&self, scratch: &Cluster, backup: &BaseBackup) -> Result<(), ClusterError> {
         self.check_base_backup(backup)?;
-        let root = scratch.open_root(true)?.ok_or_else(|| {
-            io_error("open", &scratch.root, std::io::ErrorKind::NotFound.into())
-        })?;
+        let root = scratch
+            .open_root(true)?
+            .ok_or_else(|| io_error("open", &scratch.root, std::io::ErrorKind::NotFound.into()))?;
         let data = scratch.data_dir();
         self.run_tool("cp", &[Path::new("-a"), &backup.path, &data], "cp")?;
         let data_dir = root
@@ -155,7 +155,7 @@ impl Cluster {
             Err(e) => format!("(could not read it: {e})"),
         };
         if let Some(target) = recovery.target
-            && log_tail.contains(super::super::backup::recovery::TARGET_NOT_REACHED)
+            && log_tail.contains(TARGET_NOT_REACHED)
         {
             return ClusterError::RecoveryTargetNotReached {
                 target: target.to_rfc3339(),
@@ -250,7 +250,11 @@ impl Cluster {
         .await
     }
 
-    fn switch_locked(&self, root: &Dir, scratch: &Cluster) -> Result<Option<PathBuf>, ClusterError> {
+    fn switch_locked(
+        &self,
+        root: &Dir,
+        scratch: &Cluster,
+    ) -> Result<Option<PathBuf>, ClusterError> {
         self.stop_locked(root)?;
         let aside = format!("data.before-restore-{}", Utc::now().format(NAME_FORMAT));
         let old_data = if root.exists("data")? {
@@ -259,9 +263,9 @@ impl Cluster {
         } else {
             None
         };
-        let scratch_root = scratch.open_root(false)?.ok_or_else(|| {
-            io_error("open", &scratch.root, std::io::ErrorKind::NotFound.into())
-        })?;
+        let scratch_root = scratch
+            .open_root(false)?
+            .ok_or_else(|| io_error("open", &scratch.root, std::io::ErrorKind::NotFound.into()))?;
         scratch_root.move_to("data", root, "data")?;
         tracing::info!(
             "the embedded cluster now runs on the restored data; the old data folder is {}",
@@ -310,6 +314,3 @@ impl Cluster {
         })
     }
 }
-
-/// How long the daily backup waits between backups.
-pub const DAILY: Duration = Duration::from_secs(24 * 3600);
