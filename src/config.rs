@@ -458,6 +458,30 @@ fn read_text(path: &Path) -> Result<String, Unreadable> {
 }
 
 impl Config {
+    /// The embedded cluster as this configuration describes it (its folder defaults to `pg`
+    /// under the platform's data folder).
+    pub fn cluster_settings(&self, paths: &Paths) -> crate::db::cluster::ClusterSettings {
+        let e = &self.embedded;
+        let data_dir = if e.data_dir.trim().is_empty() {
+            paths.data_dir.join("pg")
+        } else {
+            PathBuf::from(e.data_dir.trim())
+        };
+        let backup_dir = self.backup.dir.trim();
+        crate::db::cluster::ClusterSettings {
+            bindir: (!e.bindir.trim().is_empty()).then(|| PathBuf::from(e.bindir.trim())),
+            data_dir,
+            os_user: e.os_user.clone(),
+            fallback_dir: PathBuf::from(e.fallback_dir.trim()),
+            listen_tcp: None,
+            lockout: crate::db::cluster::LockoutSettings {
+                max_failures: e.login_max_failures,
+                lockout_secs: e.login_lockout_secs,
+            },
+            backup_dir: (!backup_dir.is_empty()).then(|| PathBuf::from(backup_dir)),
+        }
+    }
+
     /// Loads the configuration: `explicit` (from `--config`, which must exist) or the platform
     /// file (optional), then the environment's database URL.
     pub fn load(explicit: Option<&Path>, paths: &Paths) -> Result<Config, ConfigError> {

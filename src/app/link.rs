@@ -108,7 +108,11 @@ mod tests {
         );
         // The status line counts the retry down, a tick a second.
         let status = |app: &App| app.screen().lines().last().unwrap_or_default().to_string();
-        assert!(status(&app).contains("retrying in 3 s (attempt 2)"), "{}", status(&app));
+        assert!(
+            status(&app).contains("retrying in 3 s (attempt 2)"),
+            "{}",
+            status(&app)
+        );
         assert_eq!(
             app.state.next_deadline(),
             Some(app.state.clock + Duration::from_secs(1))

@@ -2,41 +2,17 @@
 //! the embedded cluster and its backups.
 
 use super::say;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
 use super::Ctx;
 use crate::cli::DbAction;
-use crate::db::cluster::{
-    Cluster, ClusterSettings, ClusterStatus, LOCKOUT_INSTALL_HINT, LockoutSettings,
-};
+use crate::db::cluster::{Cluster, ClusterStatus, LOCKOUT_INSTALL_HINT};
 use crate::db::migrate;
 
 /// The embedded cluster as the configuration describes it.
 pub fn cluster(ctx: &Ctx) -> Result<Cluster> {
-    let e = &ctx.config.embedded;
-    let data_dir = if e.data_dir.trim().is_empty() {
-        ctx.paths.data_dir.join("pg")
-    } else {
-        PathBuf::from(e.data_dir.trim())
-    };
-    let settings = ClusterSettings {
-        bindir: (!e.bindir.trim().is_empty()).then(|| PathBuf::from(e.bindir.trim())),
-        data_dir,
-        os_user: e.os_user.clone(),
-        fallback_dir: PathBuf::from(e.fallback_dir.trim()),
-        listen_tcp: None,
-        lockout: LockoutSettings {
-            max_failures: e.login_max_failures,
-            lockout_secs: e.login_lockout_secs,
-        },
-        backup_dir: {
-            let dir = ctx.config.backup.dir.trim();
-            (!dir.is_empty()).then(|| PathBuf::from(dir))
-        },
-    };
-    Ok(Cluster::new(settings)?)
+    Ok(Cluster::new(ctx.config.cluster_settings(&ctx.paths))?)
 }
 
 /// For the terminal UI on the embedded cluster: starts the cluster again when it stops answering
@@ -183,8 +159,12 @@ fn print_backup_status(cluster: &Cluster) -> Result<()> {
     )?;
     match (status.backups.first(), status.newest()) {
         (Some(oldest), Some(newest)) => say!(
-            "            {} base backups, newest {}, oldest {}",
-            status.backups.len(),
+            "            {}, newest {}, oldest {}",
+            crate::domain::format::counted(
+                status.backups.len() as u64,
+                "base backup",
+                "base backups"
+            ),
             newest.started.format("%Y-%m-%d %H:%M UTC"),
             oldest.started.format("%Y-%m-%d %H:%M UTC")
         )?,
@@ -208,8 +188,8 @@ fn print_backup_status(cluster: &Cluster) -> Result<()> {
 }
 
 /// Starts the daily backup in the background (for the terminal UI on the embedded cluster):
-/// a base backup when the newest is older than a day. Failures go to the log, where `ifind
-/// health` shows them.
+/// every hour while the UI runs, a base backup when the newest is older than a day. Failures
+/// go to the log, where `ifind health` shows them.
 pub fn spawn_daily_backup(ctx: &Ctx) {
     if ctx.config.database_url().is_some() {
         return;
@@ -223,17 +203,21 @@ pub fn spawn_daily_backup(ctx: &Ctx) {
     };
     let keep_days = ctx.config.backup.keep_days;
     tokio::spawn(async move {
-        match cluster
-            .backup_if_older_than(crate::db::cluster::DAILY_BACKUP, keep_days)
-            .await
-        {
-            Ok(Some(report)) => tracing::info!(
-                "daily backup taken: {} ({} old ones removed)",
-                report.backup.path.display(),
-                report.removed.len()
-            ),
-            Ok(None) => tracing::debug!("daily backup: the newest base backup is recent"),
-            Err(e) => tracing::error!("daily backup failed: {e}"),
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            match cluster
+                .backup_if_older_than(crate::db::cluster::DAILY_BACKUP, keep_days)
+                .await
+            {
+                Ok(Some(report)) => tracing::info!(
+                    "daily backup taken: {} ({} old ones removed)",
+                    report.backup.path.display(),
+                    report.removed.len()
+                ),
+                Ok(None) => tracing::debug!("daily backup: the newest base backup is recent"),
+                Err(e) => tracing::error!("daily backup failed: {e}"),
+            }
         }
     });
 }

@@ -46,8 +46,14 @@ pub const SYNTAX: &[(&str, &str)] = &[
     ("-draft  -\"first draft\"", "without it"),
     ("budget or invoice", "either"),
     ("type:meeting", "the type (whole, any case)"),
-    ("lead:lopez  location:\"board room\"", "part of the lead, the location"),
-    ("from:2026-01-01  to:2026-03-31", "starting within these days"),
+    (
+        "lead:lopez  location:\"board room\"",
+        "part of the lead, the location",
+    ),
+    (
+        "from:2026-01-01  to:2026-03-31",
+        "starting within these days",
+    ),
 ];
 
 /// Field filters, ANDed with the text terms.

@@ -107,8 +107,8 @@ fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
             };
             // A new query could not run (the connection is lost, or its search failed): the
             // count on screen is the earlier query's, and says so.
-            let failed = state.finder.error.is_some()
-                || matches!(state.connection, Connection::Lost { .. });
+            let failed =
+                state.finder.error.is_some() || matches!(state.connection, Connection::Lost { .. });
             if failed && r.query.trim() != state.finder.query.value().trim() {
                 let earlier = if r.query.trim().is_empty() {
                     "everything".to_string()

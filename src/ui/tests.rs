@@ -528,7 +528,10 @@ fn a_long_notice_is_shown_whole_above_the_status_line() {
         if width >= 120 {
             assert!(status.contains("saved \"Budget\""), "{status:?}");
         } else {
-            assert!(rows.iter().any(|r| r.contains("saved \"Budget\"")), "{rows:#?}");
+            assert!(
+                rows.iter().any(|r| r.contains("saved \"Budget\"")),
+                "{rows:#?}"
+            );
         }
     }
 }

@@ -1,6 +1,5 @@
 //! The benchmark's database: found or made, filled by `ifind seed`, with a user to act as.
 
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -8,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use ifind::config::{Config, Paths};
 use ifind::db::Db;
 use ifind::db::DbOptions;
-use ifind::db::cluster::{Cluster, ClusterSettings};
+use ifind::db::cluster::Cluster;
 use ifind::seed::SeedOptions;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
@@ -69,24 +68,7 @@ impl Env {
 pub async fn embedded_url(database: &str) -> Result<String> {
     let paths = Paths::platform();
     let config = Config::load(None, &paths).context("cannot read the ifind configuration")?;
-    let e = &config.embedded;
-    let data_dir = if e.data_dir.trim().is_empty() {
-        paths.data_dir.join("pg")
-    } else {
-        PathBuf::from(e.data_dir.trim())
-    };
-    let settings = ClusterSettings {
-        bindir: (!e.bindir.trim().is_empty()).then(|| PathBuf::from(e.bindir.trim())),
-        data_dir,
-        os_user: e.os_user.clone(),
-        fallback_dir: PathBuf::from(e.fallback_dir.trim()),
-        listen_tcp: None,
-        lockout: ifind::db::cluster::LockoutSettings {
-            max_failures: e.login_max_failures,
-            lockout_secs: e.login_lockout_secs,
-        },
-    };
-    let cluster = Cluster::new(settings)?;
+    let cluster = Cluster::new(config.cluster_settings(&paths))?;
     cluster.ensure_running().await?;
     cluster.ensure_database(database).await?;
     Ok(cluster.url(database))

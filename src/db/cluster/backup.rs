@@ -462,6 +462,22 @@ impl Cluster {
             .map_err(|e| self.sql_error("switch to a new WAL segment", e))?;
         let deadline = Instant::now() + SHORT_TIMEOUT;
         while !self.wal_dir().join(&segment).exists() {
+            let archived: Option<String> =
+                sqlx::query_scalar("SELECT last_archived_wal FROM pg_stat_archiver")
+                    .fetch_one(&mut conn)
+                    .await
+                    .map_err(|e| self.sql_error("read the archiver's progress", e))?;
+            // Segment names sort in WAL order (timeline, then position): the archiver has
+            // passed this one, so it was archived and has since gone from the folder.
+            if archived.is_some_and(|last| last.get(..24) >= Some(segment.as_str())) {
+                return Err(ClusterError::BackupDamaged {
+                    backup: self.wal_dir(),
+                    detail: format!(
+                        "WAL segment {segment} was archived but is no longer in {}",
+                        self.wal_dir().display()
+                    ),
+                });
+            }
             if Instant::now() > deadline {
                 let failed: Option<String> =
                     sqlx::query_scalar("SELECT last_failed_wal FROM pg_stat_archiver")

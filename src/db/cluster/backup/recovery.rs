@@ -285,6 +285,8 @@ impl Cluster {
         let backup = self.backup_for(None)?;
         let root = self.open_root_created().await?;
         let lock = self.lock_named(&root, BACKUP_LOCK).await?;
+        // A damaged backup or archive is named before anything waits on it.
+        self.check_base_backup(&backup)?;
         let live = self.snapshot(MAIN_DATABASE).await?;
         self.archive_current_wal().await?;
         // No archiving: the copy's own timeline must never reach the real archive.
