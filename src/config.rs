@@ -140,9 +140,9 @@ pub struct SearchConfig {
     pub count_cap: u32,
     /// Delay after the last keystroke before a search is sent, in milliseconds.
     pub debounce_ms: u64,
-    /// Relevance ranks this many of the newest matches, best first, and lists older matches
-    /// after them newest first; 0 ranks every match (slow for words matching many rows).
-    pub rank_window: u32,
+    /// No longer used (relevance is exact over every match since schema 1.15); accepted so that
+    /// configuration files written before still load.
+    pub rank_window: Option<u32>,
 }
 
 impl Default for SearchConfig {
@@ -151,7 +151,7 @@ impl Default for SearchConfig {
             page_size: 50,
             count_cap: 1000,
             debounce_ms: 60,
-            rank_window: 200,
+            rank_window: None,
         }
     }
 }

@@ -323,7 +323,6 @@ async fn searches_still_reach_their_rows_through_an_index() {
             sort,
             None,
             50,
-            search::DEFAULT_RANK_WINDOW,
         )
         .build_query_scalar()
         .fetch_one(&mut *tx)
@@ -352,7 +351,6 @@ async fn searches_still_reach_their_rows_through_an_index() {
         Sort::Newest,
         None,
         50,
-        search::DEFAULT_RANK_WINDOW,
     )
     .build_query_scalar()
     .fetch_one(&mut *tx)
@@ -544,7 +542,6 @@ async fn explain_the_finder_statements() {
     .expect("settings");
     const EXPLAIN: &str = "EXPLAIN (ANALYZE, BUFFERS) ";
     let limit = search::DEFAULT_LIMIT;
-    let window = search::DEFAULT_RANK_WINDOW;
     let cases = [
         ("browse", String::new(), Sort::Newest),
         ("rare word", format!("{} ", rare.0), Sort::Relevance),
@@ -593,14 +590,15 @@ async fn explain_the_finder_statements() {
             other => format!("ifind_match_ids: {other:?} {took}"),
         };
         // As the search: ids that are exactly the matches are trimmed to a first page's (the
-        // first limit + 1 newest first, the rank window's by relevance), and give the count.
+        // first limit + 1 newest first; relevance reads every listed match), and give the count.
         let exact = parsed.filters.kind.is_none()
             && parsed.filters.from.is_none()
             && parsed.filters.to.is_none()
             && (matches.is_none() || !walk);
         let ranked = sort == Sort::Relevance && rank.is_some();
-        let head = if ranked { window } else { limit + 1 } as usize;
+        let head = (limit + 1) as usize;
         let sent = match &candidates {
+            _ if ranked => candidates.clone(),
             Candidates::Ids(ids) if exact && ids.len() > head => {
                 Candidates::Ids(ids[..head].to_vec())
             }
@@ -620,7 +618,6 @@ async fn explain_the_finder_statements() {
             sort,
             None,
             limit,
-            window,
         )
         .build_query_scalar()
         .fetch_all(&mut *tx)

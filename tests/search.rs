@@ -108,12 +108,12 @@ const CASES: &[Case] = &[
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'meeting') \
          ORDER BY start_datetime DESC, interaction_id DESC"),
-    // Relevance by weight: title (7), location (8, 4: equal rank, newer first), description (9),
-    // notes (10).
+    // Relevance by tier (`tier('q')` is the hand-written tiers of TIER_SQL): title (7), location
+    // (8, 4: the same tier, newer first), description (9), notes (10).
     case("harbor ", Relevance, &[7, 8, 4, 9, 10],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'harbor') \
-         ORDER BY ts_rank(search_vector, to_tsquery('english', 'harbor')) DESC, \
+         ORDER BY tier('harbor') DESC, \
                   start_datetime DESC, interaction_id DESC"),
     case("harbor ", Newest, &[10, 9, 8, 7, 4],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
@@ -131,7 +131,7 @@ const CASES: &[Case] = &[
     case("budget review ", Relevance, &[1],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'budget & review') \
-         ORDER BY ts_rank(search_vector, to_tsquery('english', 'budget & review')) DESC, \
+         ORDER BY tier('budget & review') DESC, \
                   start_datetime DESC, interaction_id DESC"),
     // Phrase: 2 has both words, not adjacent.
     case("\"quarterly budget\"", Newest, &[1],
@@ -169,10 +169,10 @@ const CASES: &[Case] = &[
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'quarterly & budg:*') \
          ORDER BY start_datetime DESC, interaction_id DESC"),
-    case("meet", Relevance, &[18, 5, 6, 15, 13, 2, 1],
+    case("meet", Relevance, &[18, 6, 5, 15, 13, 2, 1],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'meet:*') \
-         ORDER BY ts_rank(search_vector, to_tsquery('english', 'meet:*')) DESC, \
+         ORDER BY tier('meet:*') DESC, \
                   start_datetime DESC, interaction_id DESC"),
     // A partly typed word past its stem: the relaxed prefix query.
     case("meetin", Newest, &[18, 15, 13, 6, 5, 2, 1],
@@ -203,7 +203,7 @@ const CASES: &[Case] = &[
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND lower(location) LIKE '%berlin office%' \
          AND search_vector @@ to_tsquery('english', 'budget') \
-         ORDER BY ts_rank(search_vector, to_tsquery('english', 'budget')) DESC, \
+         ORDER BY tier('budget') DESC, \
                   start_datetime DESC, interaction_id DESC"),
     // Local calendar days: 12 (UTC+14) and 13 (UTC+9) start on March 11 locally while their
     // UTC start is March 10; 11 (UTC-7) and 14 (UTC-11) the other way round.
@@ -257,7 +257,7 @@ const CASES: &[Case] = &[
     noted(case("locaton:harbor ", Relevance, &[7, 8, 4, 9, 10],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'harbor') \
-         ORDER BY ts_rank(search_vector, to_tsquery('english', 'harbor')) DESC, \
+         ORDER BY tier('harbor') DESC, \
                   start_datetime DESC, interaction_id DESC"),
         &["ignored locaton: because it is not a filter"]),
     noted(case("The of AND ", Relevance, ALL_NEWEST,
@@ -360,7 +360,6 @@ fn request(site: i32, query: &str, sort: Sort, limit: i64) -> SearchRequest {
         after: None,
         count_cap: 1000,
         archive: false,
-        rank_window: ifind::db::search::DEFAULT_RANK_WINDOW,
     }
 }
 
@@ -369,6 +368,24 @@ fn ids(page: &SearchPage) -> Vec<i32> {
         .iter()
         .map(|h| h.interaction.interaction_id)
         .collect()
+}
+
+/// `sql` with each `tier('q')` written out as [`TIER_SQL`] for the tsquery text `q`.
+fn hand_tiers(sql: &str) -> String {
+    let mut out = String::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find("tier('") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "tier('".len()..];
+        let end = after.find("')").expect("tier('...') closed");
+        let text = format!("'{}'", &after[..end]);
+        out.push('(');
+        out.push_str(&TIER_SQL.replace("$2", &text));
+        out.push(')');
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[tokio::test]
@@ -381,7 +398,8 @@ async fn queries_match_expected_ids_and_hand_written_sql() {
             .await
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(ids(&page), c.ids, "{what}");
-        let hand: Vec<i32> = sqlx::query_scalar(c.sql)
+        let sql = hand_tiers(c.sql);
+        let hand: Vec<i32> = sqlx::query_scalar(&sql)
             .bind(c.site)
             .fetch_all(&mut *conn)
             .await
@@ -744,81 +762,77 @@ async fn hits_carry_the_creator_and_editor_usernames() {
     assert_eq!(names(&page), [(4, s("ben"), s("ana"))]);
 }
 
-/// Relevance with a rank window: the newest `window` matches best first (rank, then newest),
-/// then the older matches newest first and unranked; the same whether read in one page or
-/// paged two at a time across the window's edge.
+/// The tiers of relevance computed by hand from the fields themselves (not from the weight
+/// labels of `search_vector` the app filters on): the title; the title with the lead, type and
+/// location; those with the description; anything else. `$2` is the tsquery text.
+const TIER_SQL: &str = "CASE \
+      WHEN to_tsvector('english', coalesce(title, '')) @@ to_tsquery('english', $2) THEN 1.0 \
+      WHEN to_tsvector('english', concat_ws(' ', title, lead, type, location)) \
+           @@ to_tsquery('english', $2) THEN 0.4 \
+      WHEN to_tsvector('english', concat_ws(' ', title, lead, type, location, description)) \
+           @@ to_tsquery('english', $2) THEN 0.2 \
+      ELSE 0.1 END";
+
+/// Relevance is exact over every match: the tier of the fields the words match in, newest
+/// first within a tier, as a hand-written statement ranks every match; the same read in one
+/// page or two rows at a time, each row's `rank` its tier's weight, never rising.
 #[tokio::test]
-async fn relevance_ranks_the_newest_matches_then_lists_the_rest() {
+async fn relevance_ranks_every_match_by_its_best_fields_then_newest() {
     let t = fixture().await;
     let mut conn = t.db.pool.acquire().await.expect("connection");
-    for query in ["harbor", "meet", "budget or invoice or call", "b"] {
-        let newest = search(&mut conn, &request(NORTH, query, Newest, 500))
+    let mut owner = t.db.pool.acquire().await.expect("owner");
+    let by_hand = format!(
+        "SELECT interaction_id, ({TIER_SQL})::real FROM interactions \
+          WHERE site_id = $1 AND deleted_at IS NULL \
+            AND search_vector @@ to_tsquery('english', $2) \
+          ORDER BY 2 DESC, start_datetime DESC, interaction_id DESC"
+    );
+    for (query, tsquery) in [
+        ("harbor ", "harbor"),
+        ("meet", "meet:*"),
+        ("budget or invoice or call ", "budget | invoice | call"),
+        ("b", "b:*"),
+    ] {
+        let expected: Vec<(i32, f32)> = sqlx::query_as(&by_hand)
+            .bind(NORTH)
+            .bind(tsquery)
+            .fetch_all(&mut *owner)
             .await
-            .expect("newest");
-        let mut every = request(NORTH, query, Relevance, 500);
-        every.rank_window = 0;
-        let ranked = search(&mut conn, &every).await.expect("ranked");
-        let rank_of = |id: i32| {
-            ranked
-                .hits
-                .iter()
-                .find(|h| h.interaction.interaction_id == id)
-                .and_then(|h| h.rank)
-                .unwrap_or_default()
-        };
-        assert!(newest.hits.len() >= 4, "{query}: too few matches to test");
-        for window in [1, 3, newest.hits.len() as i64, 1000] {
-            let what = format!("{query:?} with a window of {window}");
-            let cut = (window as usize).min(newest.hits.len());
-            let mut head: Vec<&ifind::db::search::Hit> = newest.hits[..cut].iter().collect();
-            head.sort_by(|a, b| {
-                let key = |h: &ifind::db::search::Hit| {
-                    (
-                        rank_of(h.interaction.interaction_id),
-                        h.interaction.start_datetime,
-                        h.interaction.interaction_id,
-                    )
-                };
-                key(b)
-                    .partial_cmp(&key(a))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            let expected: Vec<i32> = head
-                .iter()
-                .map(|h| h.interaction.interaction_id)
-                .chain(
-                    newest.hits[cut..]
-                        .iter()
-                        .map(|h| h.interaction.interaction_id),
-                )
-                .collect();
+            .expect("by hand");
+        assert!(expected.len() >= 4, "{query}: too few matches to test");
+        let tiers: std::collections::BTreeSet<i64> = expected
+            .iter()
+            .map(|(_, r)| (r * 10.0).round() as i64)
+            .collect();
+        let mut req = request(NORTH, query, Relevance, 500);
+        let whole = search(&mut conn, &req).await.expect("whole");
+        let got: Vec<(i32, f32)> = whole
+            .hits
+            .iter()
+            .map(|h| (h.interaction.interaction_id, h.rank.unwrap_or(-1.0)))
+            .collect();
+        assert_eq!(got, expected, "{query:?}: one page (tiers {tiers:?})");
+        assert_eq!(whole.count, Some(MatchCount::Exact(expected.len() as i64)));
 
-            let mut req = request(NORTH, query, Relevance, 500);
-            req.rank_window = window;
-            let whole = search(&mut conn, &req).await.expect("whole");
-            assert_eq!(ids(&whole), expected, "{what}: one page");
-            assert!(
-                whole.hits[..cut].iter().all(|h| h.rank.is_some())
-                    && whole.hits[cut..].iter().all(|h| h.rank.is_none()),
-                "{what}: ranked inside the window only"
+        req.limit = 2;
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            let page = search(&mut conn, &req).await.expect("page");
+            seen.extend(
+                page.hits
+                    .iter()
+                    .map(|h| (h.interaction.interaction_id, h.rank.unwrap_or(-1.0))),
             );
-            assert_eq!(
-                whole.count,
-                Some(MatchCount::Exact(newest.hits.len() as i64))
-            );
-
-            req.limit = 2;
-            let mut seen = Vec::new();
-            for _ in 0..30 {
-                let page = search(&mut conn, &req).await.expect("page");
-                seen.extend(ids(&page));
-                match page.next_cursor {
-                    Some(c) => req.after = Some(c),
-                    None => break,
-                }
+            match page.next_cursor {
+                Some(c) => req.after = Some(c),
+                None => break,
             }
-            assert_eq!(seen, expected, "{what}: paged two at a time");
         }
+        assert_eq!(seen, expected, "{query:?}: paged two at a time");
+        assert!(
+            seen.windows(2).all(|w| w[0].1 >= w[1].1),
+            "{query:?}: rank rose"
+        );
     }
 }
 
@@ -961,23 +975,38 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
     let second = search(&mut tx, &req).await.expect("page 2");
     assert_eq!(ids(&second), newest[50..100].to_vec(), "second page");
 
-    // Relevance: the newest 200 matches ranked, then the older ones newest first.
-    let window = owner_ids(
-        &mut owner,
-        "SELECT i FROM (SELECT interaction_id AS i, start_datetime AS t, \
-                  ts_rank(search_vector, to_tsquery('english', $2)) AS r \
-                  FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-                   AND search_vector @@ to_tsquery('english', $2) \
-                 ORDER BY start_datetime DESC, interaction_id DESC LIMIT 200) AS w \
-          ORDER BY r DESC, t DESC, i DESC",
-        site,
-        "audit",
-    )
-    .await;
+    // Relevance: every audit is a title match (one tier), so the newest come first, read
+    // by the tier walks (more matches than the cap). With "or park" every row matches, the
+    // stand-ups by their lead only: all 2,600 audits come first, then the 300 stand-ups,
+    // newest first in each, across pages, as the hand-written statement ranks every match.
     let ranked = search(&mut tx, &request(site, "audit ", Relevance, 50))
         .await
         .expect("relevance");
-    assert_eq!(ids(&ranked), window[..50].to_vec(), "relevance");
+    assert_eq!(ids(&ranked), newest[..50].to_vec(), "relevance");
+    assert!(ranked.hits.iter().all(|h| h.rank == Some(1.0)));
+    let every = owner_ids(
+        &mut owner,
+        &format!(
+            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+               AND search_vector @@ to_tsquery('english', $2) \
+             ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC"
+        ),
+        site,
+        "audit | park",
+    )
+    .await;
+    assert_eq!(every.len(), 2900);
+    let mut req = request(site, "audit or park ", Relevance, 500);
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let page = search(&mut tx, &req).await.expect("tiers across pages");
+        seen.extend(ids(&page));
+        match page.next_cursor {
+            Some(c) => req.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, every, "relevance over every match, paged");
 
     // A typo: every audit is as similar, so the most similar are the newest; with `to:` only
     // rows older than every listed one pass, and the fallback still finds them.

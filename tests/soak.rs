@@ -300,7 +300,6 @@ impl User {
             after: None,
             count_cap: 1000,
             archive: false,
-            rank_window: ifind::db::search::DEFAULT_RANK_WINDOW,
         };
         let id = self.rng.r#gen::<u32>().into();
         match tokio::time::timeout(LIMIT, self.backend.search(id, request)).await {

@@ -585,7 +585,6 @@ pub(super) fn request(state: &State, after: Option<String>) -> SearchRequest {
         after,
         count_cap: state.settings.count_cap,
         archive: state.finder.include_archive,
-        rank_window: state.settings.rank_window,
     }
 }
 

@@ -134,8 +134,6 @@ pub struct Settings {
     pub page_size: i64,
     /// The match count stops here ("1,000+").
     pub count_cap: i64,
-    /// Relevance ranks this many of the newest matches (0: all).
-    pub rank_window: i64,
     /// Load the next page when the selection comes this close to the end of the loaded rows.
     pub load_more_within: usize,
     /// The month histogram may take this long on the server before it is given up.
@@ -157,7 +155,6 @@ impl Default for Settings {
             debounce: Duration::from_millis(120),
             page_size: 50,
             count_cap: 1000,
-            rank_window: crate::db::search::DEFAULT_RANK_WINDOW,
             load_more_within: 10,
             histogram_budget_ms: 250,
             trash_days: 30,

@@ -158,7 +158,6 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         after: args.after.clone(),
         count_cap: i64::from(ctx.config.search.count_cap),
         archive: args.archive,
-        rank_window: i64::from(ctx.config.search.rank_window),
     };
     let started = Instant::now();
     let searcher =
@@ -636,7 +635,6 @@ async fn export_pages<W: Write>(
             after: after.take(),
             count_cap: 1,
             archive: false,
-            rank_window: 0,
         };
         let mut tx = db.begin_as(actor).await?;
         let page = search::search(&mut tx, &request).await?;

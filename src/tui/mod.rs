@@ -102,7 +102,6 @@ fn options(config: &Config, paths: &Paths, session: Session, db: &Db) -> Options
             debounce: Duration::from_millis(search.debounce_ms),
             page_size: i64::from(search.page_size),
             count_cap: i64::from(search.count_cap),
-            rank_window: i64::from(search.rank_window),
             query_timeout: Duration::from_millis(config.database.query_timeout_ms),
             ..Settings::default()
         },

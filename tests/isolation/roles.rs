@@ -274,7 +274,6 @@ async fn full_text_search_keeps_its_index_under_the_policies() {
             ifind::db::search::Sort::Newest,
             None,
             50,
-            0,
         )
         .build_query_scalar()
         .fetch_one(&mut *tx)

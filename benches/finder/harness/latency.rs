@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow};
 use ifind::app::db_backend::DbSearchBackend;
 use ifind::app::runner::Finder;
 use ifind::db::search::{
-    DEFAULT_COUNT_CAP, DEFAULT_LIMIT, DEFAULT_RANK_WINDOW, SearchPage, SearchRequest, Sort,
+    DEFAULT_COUNT_CAP, DEFAULT_LIMIT, SearchPage, SearchRequest, Sort,
 };
 use sqlx::PgConnection;
 
@@ -64,7 +64,6 @@ pub async fn app(
         after,
         count_cap: 0,
         archive: false,
-        rank_window: DEFAULT_RANK_WINDOW,
     };
     backend
         .search(REQUEST_IDS.fetch_add(1, Ordering::Relaxed), req)

@@ -103,7 +103,6 @@ pub async fn matches(conn: &mut PgConnection, site: i32, query: &str) -> Result<
         after: None,
         count_cap: i64::from(i32::MAX),
         archive: false,
-        rank_window: 0,
     };
     let page = ifind::db::search::search(conn, &req).await?;
     Ok(match page.count {

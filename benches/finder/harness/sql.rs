@@ -96,7 +96,7 @@ fn after_of(a: After) -> search::PageAfter {
 }
 
 /// The app's page statement (the Finder's own builder): `limit + 1` rows after `after`, with
-/// the usernames, relevance ranking the newest [`search::DEFAULT_RANK_WINDOW`] matches.
+/// the usernames, relevance ranking every match by its tier ([`search::TIERS`]).
 fn app_page(
     prefix: &'static str,
     site: i32,
@@ -116,7 +116,6 @@ fn app_page(
         sort,
         after.map(after_of),
         limit,
-        search::DEFAULT_RANK_WINDOW,
     )
 }
 

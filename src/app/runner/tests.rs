@@ -153,7 +153,6 @@ fn search(request_id: u64, query: &str) -> Effect {
             after: None,
             count_cap: 1000,
             archive: false,
-            rank_window: crate::db::search::DEFAULT_RANK_WINDOW,
         },
     }
 }

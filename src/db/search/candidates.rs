@@ -213,6 +213,7 @@ type PreparedRow = (
 /// whether the relaxed text's candidates are wanted anyway, $15 the site as text.
 const PREPARE_SQL: &str = "WITH q AS MATERIALIZED ( \
        SELECT set_config('plan_cache_mode', 'force_custom_plan', true) AS pcm, \
+              set_config('max_parallel_workers_per_gather', '0', true) AS par, \
               set_config('pg_trgm.word_similarity_threshold', $1, true) AS thr, \
               set_config('ifind.site', $15, false) AS site, \
               NULLIF(to_tsquery('english', $2)::text, '') AS m, \

@@ -14,10 +14,14 @@ pub(super) const CURSOR_OTHER: &str =
     "the cursor belongs to another search; start from the first page";
 pub(super) const CURSOR_INVALID: &str = "the cursor is not one this program made (it may have been cut short); start from the first page";
 
+/// The cursor format written now.
+pub(super) const VERSION: u8 = 2;
+
 /// Where a search continues: the last row's sort key, and which search it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Cursor {
-    /// The format (1).
+    /// The format: 2 (relevance ranks by tier); 1 (before) is still read for newest and
+    /// oldest, whose keys have not changed.
     #[serde(rename = "v")]
     pub(super) version: u8,
     /// Fingerprint of site, sort, archive and query text ([`fingerprint`]).
@@ -30,10 +34,8 @@ pub(super) struct Cursor {
     /// Whether the relaxed prefix query was in use.
     #[serde(rename = "x")]
     pub(super) relaxed: bool,
-    /// Relevance only: the last row is past the rank window, where rows follow newest first.
-    #[serde(rename = "w", default)]
-    pub(super) past_window: bool,
-    /// The last row's rank (the exact `real` PostgreSQL returned); None outside relevance.
+    /// The last row's rank (its tier's weight, as PostgreSQL returned it); None outside
+    /// relevance.
     #[serde(rename = "r")]
     pub(super) rank: Option<f32>,
     /// The last row's start.
@@ -70,14 +72,12 @@ impl Cursor {
         rank: Option<f32>,
         start: DateTime<Utc>,
         id: i32,
-        past_window: bool,
     ) -> Cursor {
         Cursor {
-            version: 1,
+            version: VERSION,
             search: String::new(),
             sort: None,
             relaxed: false,
-            past_window,
             rank,
             start,
             id,
@@ -96,7 +96,8 @@ impl Cursor {
             .map_err(|_| SearchError::BadCursor(CURSOR_INVALID))?;
         let c: Cursor =
             serde_json::from_slice(&bytes).map_err(|_| SearchError::BadCursor(CURSOR_INVALID))?;
-        if c.version != 1 {
+        let current = c.version == VERSION || (c.version == 1 && c.sort != Some(Sort::Relevance));
+        if !current {
             return Err(SearchError::BadCursor(CURSOR_INVALID));
         }
         if c.search != fingerprint {
@@ -138,7 +139,6 @@ mod tests {
             search: "aaaa".into(),
             sort: Some(Sort::Newest),
             relaxed: false,
-            past_window: false,
             rank: Some(0.1),
             start: Utc::now(),
             id: 7,
@@ -152,16 +152,23 @@ mod tests {
     }
 
     #[test]
-    fn cursors_handed_out_before_still_decode() {
-        // The JSON of a cursor as the one-letter fields wrote it.
-        let json = r#"{"v":1,"h":"aaaa","s":"relevance","x":true,"w":false,"r":0.5,"t":"2026-01-02T03:04:05Z","i":42}"#;
+    fn cursors_handed_out_before_decode_unless_they_ranked_the_old_way() {
+        // The JSON of a cursor as the one-letter fields wrote it (format 1).
+        let json = r#"{"v":1,"h":"aaaa","s":"newest","x":true,"w":false,"r":null,"t":"2026-01-02T03:04:05Z","i":42}"#;
         let text = URL_SAFE_NO_PAD.encode(json);
         let c = Cursor::decode(&text, "aaaa").expect("decodes");
-        assert_eq!(c.sort, Some(Sort::Relevance));
-        assert!(c.relaxed && !c.past_window);
-        assert_eq!((c.rank, c.id), (Some(0.5), 42));
+        assert_eq!(c.sort, Some(Sort::Newest));
+        assert!(c.relaxed);
+        assert_eq!((c.rank, c.id), (None, 42));
         assert_eq!(c.start.to_rfc3339(), "2026-01-02T03:04:05+00:00");
-        let unknown = URL_SAFE_NO_PAD.encode(json.replace("relevance", "best"));
+        // A relevance cursor of format 1 holds a rank of the old ranking: refused, not
+        // continued at a wrong place.
+        let old = URL_SAFE_NO_PAD.encode(json.replace("newest", "relevance"));
+        assert!(matches!(
+            Cursor::decode(&old, "aaaa"),
+            Err(SearchError::BadCursor(CURSOR_INVALID))
+        ));
+        let unknown = URL_SAFE_NO_PAD.encode(json.replace("newest", "best"));
         assert!(matches!(
             Cursor::decode(&unknown, "aaaa"),
             Err(SearchError::BadCursor(CURSOR_INVALID))

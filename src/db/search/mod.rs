@@ -25,11 +25,13 @@
 //!    policies, so the results are what the conditions alone give), ordered by the sort with a
 //!    unique tiebreak,
 //!    `limit + 1` rows to know whether another page exists. Later pages continue after the cursor's
-//!    sort key with a row-value comparison, never OFFSET. Relevance ranks the newest
-//!    `rank_window` matches (a date-ordered walk that stops there, however many rows match)
-//!    and, past them, lists the older matches newest first: ranking every match of a common
-//!    word or a one-letter prefix read and ranked up to 150,000 rows before the first one could
-//!    be shown (0.4-1.1 s at a million rows; BENCHMARKS.md).
+//!    sort key with a row-value comparison, never OFFSET. Relevance is exact over every match:
+//!    a row's rank is the weight of the best group of fields its positive terms match in
+//!    ([`TIERS`]: the title 1.0; the lead, type and location 0.4; the description 0.2; the
+//!    notes 0.1), and rows of a tier follow newest first. When the candidates are listed each
+//!    row's tier is computed and the rows sorted; for a common word each tier is a newest-first
+//!    walk that stops after a page, the tiers in turn under one LIMIT, so a page of title
+//!    matches never reads a lower tier.
 //! 3. On the first page only: the match count (from the page itself when it is the last page,
 //!    or from the candidates when the entry point evaluated every condition, else, when
 //!    `count_cap` is above 0, `count(*)` over at most `count_cap + 1` rows; the
@@ -70,8 +72,7 @@ mod sql;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
-use sqlx::{Connection, PgConnection, Postgres, QueryBuilder};
+use sqlx::{Connection, PgConnection};
 
 use crate::domain::interaction::Interaction;
 use crate::domain::query::{self, Filters};
@@ -84,7 +85,7 @@ pub(crate) use site_size::walk_small_site;
 pub use site_size::{SMALL_SITE_ROWS, SiteSizes, walks};
 use sql::{CountSpec, PageSpec, count_query, page_query};
 pub use sql::{
-    PageAfter, contains_pattern, count_statement, near_statement, page_statement, push_where,
+    PageAfter, TIERS, contains_pattern, count_statement, near_statement, page_statement, push_where,
     utc_midnight,
 };
 pub(crate) use sql::{Table, push_where_in};
@@ -95,8 +96,6 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 /// Counts stop here and show as "1,000+".
 pub const DEFAULT_COUNT_CAP: i64 = 1000;
-/// Relevance ranks at most this many of the newest matches (see [`SearchRequest::rank_window`]).
-pub const DEFAULT_RANK_WINDOW: i64 = 200;
 /// `pg_trgm.word_similarity_threshold` for near matches (PostgreSQL's default 0.6 misses most
 /// transposed letters, as in "reveiw").
 pub const FUZZY_THRESHOLD: &str = "0.4";
@@ -104,8 +103,10 @@ pub const FUZZY_THRESHOLD: &str = "0.4";
 /// The order of results.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Sort {
-    /// Best match first (title beats lead/type/location beats description beats notes), then
-    /// newest. Without positive text terms it is the same as [`Sort::Newest`].
+    /// Best match first: the tier of the fields the query's positive terms match in (title
+    /// beats lead/type/location beats description beats notes, [`TIERS`]), newest first within
+    /// a tier, over every match. Without positive text terms it is the same as
+    /// [`Sort::Newest`].
     #[default]
     Relevance,
     /// Latest start first.
@@ -159,11 +160,6 @@ pub struct SearchRequest {
     pub count_cap: i64,
     /// Also search the archive (read-only records moved there by `ifind archive`).
     pub archive: bool,
-    /// Relevance ranks the newest `rank_window` matches, best first; older matches follow them
-    /// newest first. 0 ranks every match (slow for words that match tens of thousands of rows:
-    /// every match is read and ranked before the first row can be shown). Archive searches rank
-    /// every match.
-    pub rank_window: i64,
 }
 
 impl SearchRequest {
@@ -177,7 +173,6 @@ impl SearchRequest {
             after: None,
             count_cap: DEFAULT_COUNT_CAP,
             archive: false,
-            rank_window: DEFAULT_RANK_WINDOW,
         }
     }
 }
@@ -187,8 +182,8 @@ impl SearchRequest {
 pub struct Hit {
     #[sqlx(flatten)]
     pub interaction: Interaction,
-    /// `ts_rank` for relevance, word similarity for near matches, None otherwise (also for the
-    /// matches older than a relevance search's rank window).
+    /// The tier's weight for relevance ([`TIERS`]), word similarity for near matches, None
+    /// otherwise.
     pub rank: Option<f32>,
     /// The username of [`Interaction::created_by`] (None only if that user is gone).
     pub created_by_name: Option<String>,
@@ -316,11 +311,10 @@ pub async fn search_with(
         rows.truncate(limit as usize);
         result.next_cursor = rows.last().and_then(|last| {
             Cursor {
-                version: 1,
+                version: cursor::VERSION,
                 search: fp,
                 sort: Some(found.sort),
                 relaxed: found.relaxed,
-                past_window: found.sort == Sort::Relevance && last.rank.is_none(),
                 rank: last.rank,
                 start: last.interaction.start_datetime,
                 id: last.interaction.interaction_id,
@@ -416,15 +410,11 @@ async fn first_rows(
     let relaxed = cursor.is_some_and(|c| c.relaxed);
     let sort = effective_sort(req.sort, texts.get(relaxed));
     if let Some(c) = cursor
-        && (c.sort != Some(sort) || (sort == Sort::Relevance && c.rank.is_none() && !c.past_window))
+        && (c.sort != Some(sort)
+            || (sort == Sort::Relevance && c.rank.and_then(sql::tier_of).is_none()))
     {
         return Err(SearchError::BadCursor(CURSOR_INVALID));
     }
-    let window = if req.archive {
-        0
-    } else {
-        req.rank_window.max(0)
-    };
     let spec = PageSpec {
         site_id: req.site_id,
         text: texts.get(relaxed),
@@ -433,9 +423,8 @@ async fn first_rows(
         after: cursor,
         limit,
         archive: req.archive,
-        window,
     };
-    let rows = windowed_page(conn, &spec).await?;
+    let rows = first_or_next_page(conn, &spec).await?;
     if cursor.is_some() || !rows.is_empty() || texts.relaxed.matches.is_none() {
         return Ok(Found {
             rows,
@@ -460,10 +449,9 @@ async fn first_rows(
         after: None,
         limit,
         archive: req.archive,
-        window,
     };
     Ok(Found {
-        rows: windowed_page(conn, &spec).await?,
+        rows: first_or_next_page(conn, &spec).await?,
         sort,
         relaxed: true,
     })
@@ -500,55 +488,27 @@ fn effective_sort(sort: Sort, text: &Text) -> Sort {
     }
 }
 
-/// [`page`] with relevance bounded to the newest `spec.window` matches (0: no bound). A page
-/// that reaches the end of a full window continues with the older matches, newest first and
-/// unranked; a cursor in those rows (`past_window`) continues there.
-async fn windowed_page(
+/// [`page`], reading a first page in date order by key when the candidates are exactly the
+/// matches: the entry point's ids come newest first, so the page is the first (or last) of
+/// them, and the statement reads a page's rows instead of every candidate.
+async fn first_or_next_page(
     conn: &mut PgConnection,
     spec: &PageSpec<'_>,
 ) -> Result<Vec<Hit>, sqlx::Error> {
-    let ranked = spec.sort == Sort::Relevance && spec.window > 0;
-    if ranked && spec.after.is_some_and(|c| c.past_window) {
-        return page(conn, &spec.newest_after(spec.after, spec.limit)).await;
-    }
-    // A first page needs only the first matches in date order, which are the first candidates
-    // when the entry point evaluated every condition (its ids come newest first): the
-    // statement then reads a page's rows by key instead of every candidate.
     let head = match (spec.after, spec.sort) {
         (None, Sort::Newest) => spec.text.head(spec.limit + 1, false),
         (None, Sort::Oldest) => spec.text.head(spec.limit + 1, true),
-        (None, Sort::Relevance) if spec.window > 0 => spec.text.head(spec.window, false),
         _ => None,
     };
     let first = PageSpec {
         text: head.as_ref().unwrap_or(spec.text),
         ..*spec
     };
-    let mut rows = page(conn, &first).await?;
-    let full = rows.len() as i64 > spec.limit;
-    if !ranked || full || (spec.after.is_none() && (rows.len() as i64) < spec.window) {
-        // More rows follow in the window, or a first page that is not full holds the whole
-        // window and it was not full either.
-        return Ok(rows);
-    }
-    // The window's last rows are on this page: is there anything older than the window?
-    let mut qb = QueryBuilder::<Postgres>::new("SELECT start_datetime, interaction_id");
-    push_where_in(&mut qb, Table::Live, spec.site_id, spec.text, spec.filters);
-    qb.push(" ORDER BY start_datetime DESC, interaction_id DESC OFFSET ")
-        .push_bind(spec.window - 1)
-        .push(" LIMIT 1");
-    let edge: Option<(DateTime<Utc>, i32)> = qb.build_query_as().fetch_optional(&mut *conn).await?;
-    if let Some((start, id)) = edge {
-        let boundary = Cursor::position(None, start, id, true);
-        let rest = spec.limit - rows.len() as i64;
-        rows.extend(page(conn, &spec.newest_after(Some(&boundary), rest)).await?);
-    }
-    Ok(rows)
+    page(conn, &first).await
 }
 
 /// Up to `limit + 1` rows after the cursor in the given sort, from the live table and, when
-/// `archive` is set, the archive too (each side ordered and limited, then merged). Relevance
-/// ranks the newest `window` matches only (0: every match).
+/// `archive` is set, the archive too (each side ordered and limited, then merged).
 async fn page(conn: &mut PgConnection, spec: &PageSpec<'_>) -> Result<Vec<Hit>, sqlx::Error> {
     page_query("", spec)
         .build_query_as::<Hit>()

@@ -161,7 +161,7 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, many: bool) {
 /// Where a page continues: the previous page's last row's sort key.
 #[derive(Clone, Copy, Debug)]
 pub struct PageAfter {
-    /// Its rank; None for newest/oldest and past a relevance window.
+    /// Its rank (its tier's weight); None for newest/oldest.
     pub rank: Option<f32>,
     pub start: DateTime<Utc>,
     pub id: i32,
@@ -169,8 +169,7 @@ pub struct PageAfter {
 
 /// The page statement a live-table search sends, after `prefix` (e.g. `EXPLAIN ...`), with the
 /// normalised tsquery texts `matches` and `rank` and the candidates [`match_candidates`] gave: what the Finder benchmark's raw side sends,
-/// so that both compare the same statement. A relevance `after` without a rank continues past
-/// the rank window, newest first, as the search does.
+/// so that both compare the same statement.
 #[allow(clippy::too_many_arguments)]
 pub fn page_statement(
     prefix: &'static str,
@@ -183,7 +182,6 @@ pub fn page_statement(
     sort: Sort,
     after: Option<PageAfter>,
     limit: i64,
-    window: i64,
 ) -> QueryBuilder<'static, Postgres> {
     let text = Text {
         matches: matches.map(str::to_string),
@@ -193,19 +191,7 @@ pub fn page_statement(
         ..Text::default()
     };
     let sort = effective_sort(sort, &text);
-    let cursor = after.map(|a| {
-        Cursor::position(
-            a.rank,
-            a.start,
-            a.id,
-            sort == Sort::Relevance && a.rank.is_none(),
-        )
-    });
-    let sort = if cursor.as_ref().is_some_and(|c| c.past_window) {
-        Sort::Newest
-    } else {
-        sort
-    };
+    let cursor = after.map(|a| Cursor::position(a.rank, a.start, a.id));
     let spec = PageSpec {
         site_id,
         text: &text,
@@ -214,7 +200,6 @@ pub fn page_statement(
         after: cursor.as_ref(),
         limit,
         archive: false,
-        window,
     };
     page_query(prefix, &spec)
 }
@@ -288,22 +273,6 @@ pub(super) struct PageSpec<'a> {
     pub(super) limit: i64,
     /// The archive's rows too.
     pub(super) archive: bool,
-    /// Relevance ranks the newest `window` matches only (0: every match).
-    pub(super) window: i64,
-}
-
-impl<'a> PageSpec<'a> {
-    /// The same search, newest first and unranked, after `after`, `limit` rows: the matches
-    /// past a relevance window.
-    pub(super) fn newest_after(&self, after: Option<&'a Cursor>, limit: i64) -> PageSpec<'a> {
-        PageSpec {
-            sort: Sort::Newest,
-            after,
-            limit,
-            window: 0,
-            ..*self
-        }
-    }
 }
 
 /// The statement of [`page`](super::page), after `prefix`.
@@ -356,8 +325,80 @@ fn push_source(
     order
 }
 
-/// [`push_source`] by relevance: the matches (the newest `window` of them when it is above 0)
-/// ranked by `rank`, after the cursor's (rank, start, id).
+/// The relevance tiers, best first: the weight a row gets (its `rank`) when the positive terms
+/// of the query match it within these fields of `search_vector` (`ts_filter` by weight label:
+/// A the title; B the lead, type and location; C the description; D the notes) and not within
+/// the tier before. The last tier takes every other match. PostgreSQL's default weights.
+pub const TIERS: [(f32, Option<&str>); 4] = [
+    (1.0, Some("{a}")),
+    (0.4, Some("{a,b}")),
+    (0.2, Some("{a,b,c}")),
+    (0.1, None),
+];
+
+/// The tier of a cursor's rank (None: not a tier's weight, a cursor from another ranking).
+pub(super) fn tier_of(rank: f32) -> Option<usize> {
+    TIERS
+        .iter()
+        .position(|(weight, _)| (weight - rank).abs() < 1e-6)
+}
+
+/// `rank` of a row: [`TIERS`] as one expression (for rows that are all read anyway).
+fn push_tier_case(qb: &mut QueryBuilder<'_, Postgres>, rank: &str) {
+    qb.push("CASE");
+    for (weight, labels) in TIERS {
+        match labels {
+            Some(labels) => {
+                qb.push(" WHEN ts_filter(search_vector, '")
+                    .push(labels)
+                    .push("') @@ ")
+                    .push_bind(rank.to_string())
+                    .push("::tsquery THEN ")
+                    .push(weight.to_string());
+            }
+            None => {
+                qb.push(" ELSE ").push(weight.to_string());
+            }
+        }
+    }
+    qb.push(" END::real");
+}
+
+/// The condition that a match is in tier `tier` of [`TIERS`]: within its fields and not within
+/// the tier before. With many matches written, like the text condition, so that the planner
+/// expects it to keep most rows and walks the date order.
+fn push_tier_condition(qb: &mut QueryBuilder<'_, Postgres>, tier: usize, rank: &str, many: bool) {
+    let (open, close) = if many {
+        (" AND NULLIF(", ", false) IS NOT NULL")
+    } else {
+        (" AND (", ")")
+    };
+    if let Some(labels) = TIERS[tier].1 {
+        qb.push(open)
+            .push("ts_filter(search_vector, '")
+            .push(labels)
+            .push("') @@ ")
+            .push_bind(rank.to_string())
+            .push("::tsquery")
+            .push(close);
+    }
+    if let Some(before) = tier.checked_sub(1).and_then(|t| TIERS[t].1) {
+        qb.push(open)
+            .push("NOT ts_filter(search_vector, '")
+            .push(before)
+            .push("') @@ ")
+            .push_bind(rank.to_string())
+            .push("::tsquery")
+            .push(close);
+    }
+}
+
+/// [`push_source`] by relevance: every match ranked by its tier ([`TIERS`]), newest first within
+/// a tier, after the cursor's (rank, start, id). The order is exact over all matches. When the
+/// candidates are listed (every match is among a few thousand ids) or the site is walked, each
+/// row's tier is computed and the rows sorted; otherwise (many matches) each tier is a walk of
+/// the site's rows newest first that stops after a page, the tiers one after another under one
+/// `LIMIT`, so that the walks of lower tiers never start once the better ones fill the page.
 fn push_ranked(
     qb: &mut QueryBuilder<'_, Postgres>,
     table: Table,
@@ -365,36 +406,72 @@ fn push_ranked(
     archived: &'static str,
     rank: &str,
 ) -> Vec<&'static str> {
-    qb.push("SELECT * FROM (SELECT ")
-        .push(INTERACTION_COLUMNS)
-        .push(archived)
-        .push(", ts_rank(search_vector, ")
-        .push_bind(rank.to_string())
-        .push("::tsquery) AS rank");
-    if spec.window > 0 {
-        // The newest matches only: walking the date index stops after `window` of them
-        // however many match, where ranking them all reads every match first.
-        qb.push(" FROM (SELECT ")
-            .push(INTERACTION_COLUMNS)
-            .push(", search_vector");
-        push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
-        qb.push(" ORDER BY start_datetime DESC, interaction_id DESC LIMIT ")
-            .push_bind(spec.window)
-            .push(") AS w");
+    let many = spec.text.candidates.as_ref().is_some_and(Candidates::is_many);
+    if many && !spec.text.walk {
+        push_tiers(qb, table, spec, archived, rank);
     } else {
+        qb.push("SELECT * FROM (SELECT ")
+            .push(INTERACTION_COLUMNS)
+            .push(archived)
+            .push(", ");
+        push_tier_case(qb, rank);
+        qb.push(" AS rank");
         push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
-    }
-    qb.push(") AS m");
-    if let Some(c) = spec.after {
-        qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
-            .push_bind(c.rank)
-            .push("::real, ")
-            .push_bind(c.start)
-            .push(", ")
-            .push_bind(c.id)
-            .push(")");
+        qb.push(") AS m");
+        if let Some(c) = spec.after {
+            qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
+                .push_bind(c.rank)
+                .push("::real, ")
+                .push_bind(c.start)
+                .push(", ")
+                .push_bind(c.id)
+                .push(")");
+        }
     }
     vec!["rank DESC", "start_datetime DESC", "interaction_id DESC"]
+}
+
+/// The tier-by-tier walks of [`push_ranked`]: `SELECT * FROM (SELECT * FROM ((tier 1 newest
+/// first LIMIT n) UNION ALL (tier 2 ...) ...) AS u LIMIT n) AS m`, from the cursor's tier on.
+/// An Append without an order runs its parts in turn, so the Limit stops it as soon as it has
+/// a page (the search turns parallel plans off, which could interleave them).
+fn push_tiers(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    table: Table,
+    spec: &PageSpec<'_>,
+    archived: &'static str,
+    rank: &str,
+) {
+    let first = spec.after.map_or(0, |c| c.rank.and_then(tier_of).unwrap_or(0));
+    qb.push("SELECT * FROM (SELECT * FROM (");
+    for (tier, (weight, _)) in TIERS.iter().enumerate().skip(first) {
+        if tier > first {
+            qb.push(" UNION ALL ");
+        }
+        qb.push("(SELECT ")
+            .push(INTERACTION_COLUMNS)
+            .push(archived)
+            .push(", ")
+            .push(weight.to_string())
+            .push("::real AS rank");
+        push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
+        push_tier_condition(qb, tier, rank, true);
+        if let Some(c) = spec.after.filter(|_| tier == first) {
+            qb.push(" AND start_datetime <= ")
+                .push_bind(c.start)
+                .push(" AND (start_datetime, interaction_id) < (")
+                .push_bind(c.start)
+                .push(", ")
+                .push_bind(c.id)
+                .push(")");
+        }
+        qb.push(" ORDER BY start_datetime DESC, interaction_id DESC LIMIT ")
+            .push_bind(spec.limit + 1)
+            .push(")");
+    }
+    qb.push(") AS u LIMIT ")
+        .push_bind(spec.limit + 1)
+        .push(") AS m");
 }
 
 /// [`push_source`] newest or oldest first, after the cursor's (start, id).
