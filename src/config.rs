@@ -138,7 +138,8 @@ pub struct SearchConfig {
     pub page_size: u32,
     /// Match counts above this are shown as "N+".
     pub count_cap: u32,
-    /// Delay after the last keystroke before a search is sent, in milliseconds.
+    /// While a search runs, the delay after the last keystroke before the next is sent, in
+    /// milliseconds (a key typed while none runs is searched at once).
     pub debounce_ms: u64,
     /// No longer used (relevance is exact over every match since schema 1.15); accepted so that
     /// configuration files written before still load.

@@ -399,8 +399,21 @@ fn type_key(state: &mut State, key: KeyEvent) {
     if let Some(changed) = state.finder.query.handle(request)
         && changed.value
     {
-        state.finder.search_due = Some(state.clock + state.settings.debounce);
+        arm_search(state);
     }
+}
+
+/// The query changed: search at the next tick (the runner sends one as soon as it has handled
+/// the keys already waiting) when no first-page search is running, so that a key typed at an
+/// idle database is answered at once; while one runs, after the debounce, each key putting it
+/// off again, and the new search then cancels the stale one.
+fn arm_search(state: &mut State) {
+    let wait = if state.finder.in_flight.is_some() {
+        state.settings.debounce
+    } else {
+        Duration::ZERO
+    };
+    state.finder.search_due = Some(state.clock + wait);
 }
 
 /// Pasted text goes whole into the focused text field (line breaks become spaces in one-line
@@ -430,7 +443,7 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
     let cursor = field.cursor() + pasted.chars().count();
     *field = tui_input::Input::new(new).with_cursor(cursor);
     match state.screen() {
-        Screen::Finder => state.finder.search_due = Some(state.clock + state.settings.debounce),
+        Screen::Finder => arm_search(state),
         Screen::SitePicker => {
             state.picker.selected = 0;
             state.picker.refilter();

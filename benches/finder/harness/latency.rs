@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, anyhow};
 use ifind::app::db_backend::DbSearchBackend;
 use ifind::app::runner::Finder;
-use ifind::db::search::{
-    DEFAULT_COUNT_CAP, DEFAULT_LIMIT, SearchPage, SearchRequest, Sort,
-};
+use ifind::db::search::{DEFAULT_COUNT_CAP, DEFAULT_LIMIT, SearchPage, SearchRequest, Sort};
 use sqlx::PgConnection;
 
 use super::mix::{CLASSES, Case, Mix};
@@ -42,6 +40,11 @@ pub struct Row {
     pub count_raw: Vec<Duration>,
     /// One query of the class (the slowest for the app), for EXPLAIN.
     pub example: String,
+    /// First pages by relevance without filters: how many of the class's queries had the
+    /// app's first page equal to the naive statement's (every match ranked by the documented
+    /// function), of how many checked. None: not checked (another sort, a later page,
+    /// filters).
+    pub exact: Option<(usize, usize)>,
 }
 
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
@@ -129,8 +132,8 @@ async fn run_step(
             std::hint::black_box(n);
         }
         Step::Ref(offset) => {
-            let n = sql::reference(raw, site, prepared, sort, *offset).await?;
-            std::hint::black_box(n);
+            let ids = sql::reference(raw, site, prepared, sort, *offset).await?;
+            std::hint::black_box(ids.len());
         }
     }
     Ok(t.elapsed())
@@ -158,6 +161,7 @@ async fn time_class(
             run_step(backend, raw, site_id, case, p, sort, step).await?;
         }
     }
+    let exact = ranking_exactness(backend, raw, site_id, cases, &parsed, sort).await?;
     let mut row = Row {
         site: site.to_string(),
         class: class.to_string(),
@@ -169,6 +173,7 @@ async fn time_class(
         count_app: Vec::new(),
         count_raw: Vec::new(),
         example: String::new(),
+        exact,
     };
     let mut slowest = Duration::ZERO;
     let started = Instant::now();
@@ -198,6 +203,49 @@ async fn time_class(
         }
     }
     Ok(row)
+}
+
+/// The check of [`Row::exact`]: for each first page by relevance of a query without filters,
+/// whether the app's ids are the naive statement's.
+async fn ranking_exactness(
+    backend: &DbSearchBackend,
+    raw: &mut PgConnection,
+    site_id: i32,
+    cases: &[(&Case, Vec<Step>)],
+    parsed: &[Prepared],
+    sort: Sort,
+) -> Result<Option<(usize, usize)>> {
+    let first_page = cases
+        .iter()
+        .all(|(_, steps)| steps.iter().any(|s| matches!(s, Step::App(None))));
+    if sort != Sort::Relevance || !first_page {
+        return Ok(None);
+    }
+    let (mut exact, mut checked) = (0, 0);
+    for ((case, _), p) in cases.iter().zip(parsed) {
+        if p.parsed.filters != ifind::domain::query::Filters::default()
+            || sql::effective(sort, p) != Sort::Relevance
+        {
+            continue;
+        }
+        let page = app(backend, site_id, &case.query, sort, None).await?;
+        let got: Vec<i32> = page
+            .hits
+            .iter()
+            .map(|h| h.interaction.interaction_id)
+            .collect();
+        let want = sql::reference(raw, site_id, p, sort, 0).await?;
+        checked += 1;
+        if got == want {
+            exact += 1;
+        } else {
+            eprintln!(
+                "  ranking differs for {:?}: app {got:?}, naive {want:?}",
+                case.query
+            );
+        }
+    }
+    Ok((checked > 0).then_some((exact, checked)))
 }
 
 fn median(mut v: Vec<i64>) -> i64 {

@@ -11,7 +11,9 @@
 //!   app/raw ratio shows.
 //! - "ref": the hand-written query of the reference figures: one statement, the first
 //!   50 rows, no count, no join, plain filters (`type = $t`, dates as UTC days), later pages by
-//!   OFFSET.
+//!   OFFSET; relevance ranks every match by the documented function (the tier of the fields
+//!   matched, [`search::TIERS`], then newest) computed for each row and sorted: the naive
+//!   statement, and the check of the app's ranking (its first page must be this one's).
 
 use chrono::{DateTime, Utc};
 use ifind::db::search::{self, Sort, contains_pattern, utc_midnight};
@@ -166,18 +168,19 @@ pub async fn raw_count(
         .await
 }
 
-/// The plain hand-written query: one statement, 50 rows from `offset`.
+/// The plain hand-written query: one statement, 50 rows from `offset`. Returns their ids.
 pub async fn reference(
     conn: &mut PgConnection,
     site: i32,
     p: &Prepared,
     sort: Sort,
     offset: i64,
-) -> sqlx::Result<usize> {
+) -> sqlx::Result<Vec<i32>> {
     let parsed = &p.parsed;
     let limit = ifind::db::search::DEFAULT_LIMIT;
     let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
     qb.push(INTERACTION_COLUMNS)
+        .push(", search_vector")
         .push(" FROM interactions WHERE site_id = ")
         .push_bind(site)
         .push(" AND deleted_at IS NULL");
@@ -202,9 +205,23 @@ pub async fn reference(
     }
     match (effective(sort, p), &parsed.rank_tsquery) {
         (Sort::Relevance, Some(rank)) => {
-            qb.push(" ORDER BY ts_rank(search_vector, to_tsquery('english', ")
-                .push_bind(rank.clone())
-                .push(")) DESC, start_datetime DESC, interaction_id DESC");
+            qb.push(" ORDER BY CASE");
+            for (weight, labels) in search::TIERS {
+                match labels {
+                    Some(labels) => {
+                        qb.push(" WHEN ts_filter(search_vector, ")
+                            .push_bind(labels)
+                            .push("::\"char\"[]) @@ to_tsquery('english', ")
+                            .push_bind(rank.clone())
+                            .push(") THEN ")
+                            .push_bind(weight);
+                    }
+                    None => {
+                        qb.push(" ELSE ").push_bind(weight);
+                    }
+                }
+            }
+            qb.push(" END DESC, start_datetime DESC, interaction_id DESC");
         }
         (Sort::Oldest, _) => {
             qb.push(" ORDER BY start_datetime, interaction_id");
@@ -218,7 +235,9 @@ pub async fn reference(
         qb.push(" OFFSET ").push_bind(offset);
     }
     let rows = qb.build().fetch_all(&mut *conn).await?;
-    Ok(rows.len())
+    rows.iter()
+        .map(|row| sqlx::Row::try_get(row, "interaction_id"))
+        .collect()
 }
 
 /// `EXPLAIN (ANALYZE, BUFFERS)` of the app's first-page statement and its count for one

@@ -20,14 +20,13 @@ fn start_searches_the_site_at_once() {
 }
 
 #[test]
-fn typing_then_a_tick_past_the_debounce_emits_exactly_one_search() {
+fn keys_typed_while_no_search_runs_search_at_the_next_tick_once() {
     let mut app = App::loaded(3, false);
     app.tick(0);
     assert!(app.keys("meet").is_empty(), "typing alone never searches");
-    assert!(app.tick(50).is_empty(), "still inside the debounce");
-    let effects = app.tick(500);
+    let effects = app.tick(1);
     let (_, request) = only_search(&effects);
-    assert_eq!(request.query, "meet");
+    assert_eq!(request.query, "meet", "the keys of one batch make one search");
     assert!(app.tick(1000).is_empty(), "the due search fires once");
 }
 
@@ -37,23 +36,39 @@ fn the_runner_is_told_when_the_next_tick_is_needed() {
     assert_eq!(app.state.next_deadline(), None, "idle: no timer");
     app.tick(10);
     app.keys("m");
-    assert_eq!(app.state.next_deadline(), Some(app.at(130)));
-    app.tick(130);
+    assert_eq!(app.state.next_deadline(), Some(app.at(10)), "idle: at once");
+    only_search(&app.tick(11));
+    app.keys("e");
+    assert_eq!(
+        app.state.next_deadline(),
+        Some(app.at(131)),
+        "a search runs: after the debounce"
+    );
+    app.tick(131);
     assert_eq!(app.state.next_deadline(), None);
 }
 
 #[test]
-fn each_keystroke_restarts_the_debounce() {
+fn while_a_search_runs_each_keystroke_restarts_the_debounce() {
     let mut app = App::loaded(3, false);
     app.tick(0);
-    app.keys("me");
+    app.keys("m");
+    only_search(&app.tick(1));
+    app.keys("e");
     app.tick(100);
     app.keys("et");
     assert!(
         app.tick(150).is_empty(),
         "120 ms after the first keys, but not after the last"
     );
-    assert_eq!(only_search(&app.tick(221)).1.query, "meet");
+    let effects = app.tick(221);
+    assert_eq!(only_search(&effects).1.query, "meet");
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::CancelSearch { .. })),
+        "the stale search is cancelled: {effects:?}"
+    );
 }
 
 #[test]

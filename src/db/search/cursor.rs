@@ -68,11 +68,7 @@ mod sort_name {
 impl Cursor {
     /// A position only (no search fingerprint): for continuing inside this module, never
     /// encoded.
-    pub(super) fn position(
-        rank: Option<f32>,
-        start: DateTime<Utc>,
-        id: i32,
-    ) -> Cursor {
+    pub(super) fn position(rank: Option<f32>, start: DateTime<Utc>, id: i32) -> Cursor {
         Cursor {
             version: VERSION,
             search: String::new(),

@@ -85,8 +85,8 @@ pub(crate) use site_size::walk_small_site;
 pub use site_size::{SMALL_SITE_ROWS, SiteSizes, walks};
 use sql::{CountSpec, PageSpec, count_query, page_query};
 pub use sql::{
-    PageAfter, TIERS, contains_pattern, count_statement, near_statement, page_statement, push_where,
-    utc_midnight,
+    PageAfter, TIERS, contains_pattern, count_statement, near_statement, page_statement,
+    push_where, utc_midnight,
 };
 pub(crate) use sql::{Table, push_where_in};
 

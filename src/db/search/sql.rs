@@ -406,7 +406,11 @@ fn push_ranked(
     archived: &'static str,
     rank: &str,
 ) -> Vec<&'static str> {
-    let many = spec.text.candidates.as_ref().is_some_and(Candidates::is_many);
+    let many = spec
+        .text
+        .candidates
+        .as_ref()
+        .is_some_and(Candidates::is_many);
     if many && !spec.text.walk {
         push_tiers(qb, table, spec, archived, rank);
     } else {
@@ -442,7 +446,9 @@ fn push_tiers(
     archived: &'static str,
     rank: &str,
 ) {
-    let first = spec.after.map_or(0, |c| c.rank.and_then(tier_of).unwrap_or(0));
+    let first = spec
+        .after
+        .map_or(0, |c| c.rank.and_then(tier_of).unwrap_or(0));
     qb.push("SELECT * FROM (SELECT * FROM (");
     for (tier, (weight, _)) in TIERS.iter().enumerate().skip(first) {
         if tier > first {
