@@ -785,22 +785,25 @@ async fn password_roles_log_in_over_the_socket_with_the_right_password_only() {
             .await
             .expect("verifier");
     assert!(verifier.starts_with("SCRAM-SHA-256$"), "{verifier}");
-    let rules: Vec<(String, Vec<String>, String)> = sqlx::query_as(
-        "SELECT type, user_name, auth_method FROM pg_hba_file_rules ORDER BY line_number",
+    let rules: Vec<(String, Vec<String>, Vec<String>, String)> = sqlx::query_as(
+        "SELECT type, database, user_name, auth_method FROM pg_hba_file_rules \
+          ORDER BY line_number",
     )
     .fetch_all(&mut owner)
     .await
     .expect("hba rules");
     let rules: Vec<String> = rules
         .into_iter()
-        .map(|(t, u, m)| format!("{t} {} {m}", u.join(",")))
+        .map(|(t, d, u, m)| format!("{t} {} {} {m}", d.join(","), u.join(",")))
         .collect();
+    // The owner's replication line is for pg_basebackup (`ifind db backup`), over the socket.
     assert_eq!(
         rules,
         [
-            "local ifind trust",
-            "local ifind_app trust",
-            "local all scram-sha-256"
+            "local all ifind trust",
+            "local all ifind_app trust",
+            "local replication ifind trust",
+            "local all all scram-sha-256"
         ]
     );
     if cluster.has_auth_delay() {

@@ -158,7 +158,7 @@ async fn create_find_and_edit_through_the_form() {
 
     // Esc moves the focus from the query line to the list, where `n` means "new".
     tui.send_keys(&["Escape"]);
-    tui.wait_text("? help");
+    tui.wait_text("?: help");
     tui.send_keys(&["n"]);
     tui.wait_text("New interaction");
 
@@ -205,7 +205,7 @@ async fn create_find_and_edit_through_the_form() {
 
     // Edit its location.
     tui.send_keys(&["Escape"]);
-    tui.wait_text("? help");
+    tui.wait_text("?: help");
     tui.send_keys(&["e"]);
     tui.wait_for("the edit form, prefilled", |s| {
         s.contains("Edit interaction")
@@ -296,12 +296,12 @@ async fn a_save_in_one_window_appears_in_the_other() {
     let mut watcher = start_tui(&t, home_b.path());
     log_in_and_pick_north(&mut watcher);
     watcher.send_keys(&["Escape"]);
-    watcher.wait_text("? help");
+    watcher.wait_text("?: help");
 
     let mut editor = start_tui(&t, home_a.path());
     log_in_and_pick_north(&mut editor);
     editor.send_keys(&["Escape"]);
-    editor.wait_text("? help");
+    editor.wait_text("?: help");
     editor.send_keys(&["n"]);
     editor.wait_text("New interaction");
     for (value, clear) in [

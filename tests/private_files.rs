@@ -160,7 +160,7 @@ async fn files_are_private_and_hold_no_names_or_text() {
         s.contains("1 match ") && s.contains("Quixotical harbour walkthrough")
     });
     tui.send_keys(&["Escape"]);
-    tui.wait_text("? help");
+    tui.wait_text("?: help");
     tui.send_keys(&["n"]);
     tui.wait_text("New interaction");
     let title = format!("Call {PERSON} back");

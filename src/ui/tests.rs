@@ -535,3 +535,16 @@ fn a_long_notice_is_shown_whole_above_the_status_line() {
         }
     }
 }
+
+/// The status line is never blank, whatever the width: the list's key hints take the room left
+/// beside the user, site and connection, and the left part is always drawn.
+#[test]
+fn the_status_line_shows_the_session_and_help_at_every_width() {
+    for width in 40..=200 {
+        let state = finder(width, 12);
+        let rows = rows(&render(&state, width, 12));
+        let status = rows.last().cloned().unwrap_or_default();
+        assert!(status.contains("maria@Leeds"), "{width}: {status:?}");
+        assert!(status.contains("help") || width < 60, "{width}: {status:?}");
+    }
+}

@@ -26,7 +26,10 @@ fn keys_typed_while_no_search_runs_search_at_the_next_tick_once() {
     assert!(app.keys("meet").is_empty(), "typing alone never searches");
     let effects = app.tick(1);
     let (_, request) = only_search(&effects);
-    assert_eq!(request.query, "meet", "the keys of one batch make one search");
+    assert_eq!(
+        request.query, "meet",
+        "the keys of one batch make one search"
+    );
     assert!(app.tick(1000).is_empty(), "the due search fires once");
 }
 

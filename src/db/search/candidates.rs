@@ -37,7 +37,7 @@ pub enum Candidates {
 pub(crate) struct Text {
     /// `search_vector @@` this, as tsquery text; None for no text condition.
     pub(crate) matches: Option<String>,
-    /// `ts_rank` by this; None when nothing positive is left.
+    /// Relevance tiers by this ([`TIERS`]); None when nothing positive is left.
     pub(crate) rank: Option<String>,
     /// Match with `ts_match_vq(search_vector, ...)`, which no index serves, instead of `@@`: the
     /// plan then walks the site's own rows (see [`walk_small_site`]).
