@@ -108,9 +108,10 @@ const CASES: &[Case] = &[
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'meeting') \
          ORDER BY start_datetime DESC, interaction_id DESC"),
-    // Relevance by tier (`tier('q')` is the hand-written tiers of TIER_SQL): title (7), location
-    // (8, 4: the same tier, newer first), description (9), notes (10).
-    case("harbor ", Relevance, &[7, 8, 4, 9, 10],
+    // Relevance by tier (`tier('q')` is the hand-written tiers of TIER_SQL): the heading
+    // (title 7, location 8 and 4: newest first), then the rest (description 9, notes 10:
+    // newest first).
+    case("harbor ", Relevance, &[8, 7, 4, 10, 9],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'harbor') \
          ORDER BY tier('harbor') DESC, \
@@ -169,7 +170,7 @@ const CASES: &[Case] = &[
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'quarterly & budg:*') \
          ORDER BY start_datetime DESC, interaction_id DESC"),
-    case("meet", Relevance, &[18, 6, 5, 15, 13, 2, 1],
+    case("meet", Relevance, &[18, 15, 13, 6, 5, 2, 1],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'meet:*') \
          ORDER BY tier('meet:*') DESC, \
@@ -254,7 +255,7 @@ const CASES: &[Case] = &[
          AND search_vector @@ to_tsquery('english', 'budget') \
          ORDER BY start_datetime DESC, interaction_id DESC"),
         &["ignored from:notadate: dates are YYYY-MM-DD"]),
-    noted(case("locaton:harbor ", Relevance, &[7, 8, 4, 9, 10],
+    noted(case("locaton:harbor ", Relevance, &[8, 7, 4, 10, 9],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND search_vector @@ to_tsquery('english', 'harbor') \
          ORDER BY tier('harbor') DESC, \
@@ -763,14 +764,11 @@ async fn hits_carry_the_creator_and_editor_usernames() {
 }
 
 /// The tiers of relevance computed by hand from the fields themselves (not from the weight
-/// labels of `search_vector` the app filters on): the title; the title with the lead, type and
-/// location; those with the description; anything else. `$2` is the tsquery text.
+/// labels of `search_vector` the app filters on): the heading (title, lead, type, location),
+/// then anything else. `$2` is the tsquery text.
 const TIER_SQL: &str = "CASE \
-      WHEN to_tsvector('english', coalesce(title, '')) @@ to_tsquery('english', $2) THEN 1.0 \
       WHEN to_tsvector('english', concat_ws(' ', title, lead, type, location)) \
-           @@ to_tsquery('english', $2) THEN 0.4 \
-      WHEN to_tsvector('english', concat_ws(' ', title, lead, type, location, description)) \
-           @@ to_tsquery('english', $2) THEN 0.2 \
+           @@ to_tsquery('english', $2) THEN 1.0 \
       ELSE 0.1 END";
 
 /// Relevance is exact over every match: the tier of the fields the words match in, newest

@@ -116,6 +116,12 @@ pub const MIGRATIONS: &[Migration] = &[
         version: SchemaVersion::new(1, 14, 0),
         sql: include_str!("../../migrations/0016_retention.sql"),
     },
+    Migration {
+        number: 17,
+        name: "heading_index",
+        version: SchemaVersion::new(1, 15, 0),
+        sql: include_str!("../../migrations/0017_heading_index.sql"),
+    },
 ];
 
 /// The schema version this binary brings.

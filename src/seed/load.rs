@@ -18,6 +18,13 @@ use crate::db::Db;
 /// migration that changes these indexes must change this list too.
 pub const SECONDARY_INDEXES: &[(&str, &str)] = &[
     (
+        "ftidx_interactions_heading",
+        "CREATE INDEX ftidx_interactions_heading ON interactions USING gin (site_id, \
+         ((setweight(to_tsvector('english'::regconfig, (COALESCE(title, ''::character varying))::text), 'A'::\"char\") || \
+         setweight(to_tsvector('english'::regconfig, (((((COALESCE(lead, ''::character varying))::text || ' '::text) || \
+         (COALESCE(type, ''::character varying))::text) || ' '::text) || (COALESCE(location, ''::character varying))::text)), 'B'::\"char\"))))",
+    ),
+    (
         "ftidx_interactions_text",
         "CREATE INDEX ftidx_interactions_text ON interactions USING gin (site_id, search_vector)",
     ),
@@ -98,6 +105,7 @@ pub async fn restore_indexes(db: &Db) -> anyhow::Result<Vec<&'static str>> {
     // Largest first, each to the builder with less work so far.
     let cost = |name: &str| match name {
         "ftidx_interactions_text" => 10,
+        "ftidx_interactions_heading" => 5,
         "idx_interactions_title_trgm" => 4,
         "idx_interactions_lead_trgm" => 2,
         _ => 1,

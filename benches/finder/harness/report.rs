@@ -308,8 +308,11 @@ pub fn markdown(env: &Env, r: &Results, c: &RunInfo) -> String {
         "### First page latency (ms; warm cache; one client)\n\n\
          app = `DbSearchBackend::search` as the Finder runs it (pooled connection, transaction \
          with the acting user and cancel tag, tsquery normalisation, the page; relevance ranks \
-         the newest 200 matches); raw = the app's page statement sent on a plain connection; \
-         ref = one hand-written statement (first 50 rows, every match ranked, no count). count = \
+         every match by its tier, README \"Relevance\"); raw = the app's page statement sent on \
+         a plain connection; ref = one hand-written statement (first 50 rows, no count; \
+         relevance computes every match's tier and sorts them all: the naive statement). \
+         ranking exact = first pages by relevance (queries without filters) equal to ref's, of \
+         those checked. count = \
          the capped match count the Finder asks for after a full first page (`DbSearchBackend::\
          count`; timed once per class, under relevance; count raw = its statement sent raw). \
          n = timed runs (queries x repetitions); matches = median matches of the class's \

@@ -49,6 +49,9 @@ pub(crate) struct Text {
     pub(crate) exact: bool,
     /// The cap to ask the entry point with.
     pub(crate) cap: i64,
+    /// Relevance over many matches: the heading tier's candidates from `ifind_heading_ids`
+    /// (migration 0017); None: not asked.
+    pub(crate) heading: Option<Candidates>,
 }
 
 /// The definer entry points return ids for at most this many matches (more: NULL, and the
@@ -175,6 +178,7 @@ pub(crate) async fn prepare(
         walk: false,
         candidates: Some(candidates_of(asked, ids, cap)),
         cap,
+        heading: None,
     };
     let relaxed = Text {
         exact: exact_for(&parsed.filters, xm.is_none() || !skip_relaxed_text),
@@ -183,6 +187,7 @@ pub(crate) async fn prepare(
         walk: false,
         candidates: x_asked.then(|| candidates_of(true, x_ids, cap)),
         cap,
+        heading: None,
     };
     Ok(Prepared {
         normal,
@@ -236,6 +241,31 @@ const PREPARE_SQL: &str = "WITH q AS MATERIALIZED ( \
                                AND ($14 OR c.ids = '{}'::integer[]) \
                                AND (NOT $13 OR $8::text IS NOT NULL \
                                     OR $9::text IS NOT NULL), false) AS asked) AS x";
+
+/// Asks `ifind_heading_ids` for the heading tier's candidates of `text` ([`Text::heading`])
+/// when relevance walks the tiers: many matches, the live table, text to rank by.
+pub(crate) async fn ensure_heading(
+    conn: &mut PgConnection,
+    site_id: i32,
+    text: &mut Text,
+    archive: bool,
+) -> Result<(), sqlx::Error> {
+    let many = text.candidates.as_ref().is_some_and(Candidates::is_many);
+    let Some(rank) = text.rank.as_deref() else {
+        return Ok(());
+    };
+    if text.heading.is_some() || !many || text.walk || archive {
+        return Ok(());
+    }
+    let ids: Option<Vec<i32>> = sqlx::query_scalar("SELECT ifind_heading_ids($1, $2::tsquery, $3)")
+        .bind(site_id)
+        .bind(rank)
+        .bind(i32::try_from(text.cap).unwrap_or(i32::MAX))
+        .fetch_one(&mut *conn)
+        .await?;
+    text.heading = Some(candidates_of(true, ids, text.cap));
+    Ok(())
+}
 
 /// Asks `ifind_match_ids` for the candidates of `text` when [`prepare`] did not (the relaxed
 /// text, when the normal one had candidates but no row passed the other filters).

@@ -26,12 +26,12 @@
 //!    unique tiebreak,
 //!    `limit + 1` rows to know whether another page exists. Later pages continue after the cursor's
 //!    sort key with a row-value comparison, never OFFSET. Relevance is exact over every match:
-//!    a row's rank is the weight of the best group of fields its positive terms match in
-//!    ([`TIERS`]: the title 1.0; the lead, type and location 0.4; the description 0.2; the
-//!    notes 0.1), and rows of a tier follow newest first. When the candidates are listed each
-//!    row's tier is computed and the rows sorted; for a common word each tier is a newest-first
-//!    walk that stops after a page, the tiers in turn under one LIMIT, so a page of title
-//!    matches never reads a lower tier.
+//!    a row's rank is 1.0 when its positive terms match within the heading (title, lead, type,
+//!    location) and 0.1 otherwise ([`TIERS`]), and rows of a tier follow newest first. When the
+//!    candidates are listed each row's tier is computed and the rows sorted; for a common word
+//!    the heading tier is read by the ids `ifind_heading_ids` lists (migration 0017) or, when
+//!    dense, walked newest first, then the other tier is walked, the two in turn under one
+//!    LIMIT, so that a page of heading matches never reads the other tier.
 //! 3. On the first page only: the match count (from the page itself when it is the last page,
 //!    or from the candidates when the entry point evaluated every condition, else, when
 //!    `count_cap` is above 0, `count(*)` over at most `count_cap + 1` rows; the
@@ -78,7 +78,7 @@ use crate::domain::interaction::Interaction;
 use crate::domain::query::{self, Filters};
 
 pub use candidates::{Candidates, MATCH_CAP, NEAR_CAP, match_candidates};
-pub(crate) use candidates::{Prepared, Text, ensure_candidates, prepare};
+pub(crate) use candidates::{Prepared, Text, ensure_candidates, ensure_heading, prepare};
 use candidates::{exact_for, narrowing};
 use cursor::{CURSOR_INVALID, Cursor, fingerprint};
 pub(crate) use site_size::walk_small_site;
@@ -103,9 +103,9 @@ pub const FUZZY_THRESHOLD: &str = "0.4";
 /// The order of results.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Sort {
-    /// Best match first: the tier of the fields the query's positive terms match in (title
-    /// beats lead/type/location beats description beats notes, [`TIERS`]), newest first within
-    /// a tier, over every match. Without positive text terms it is the same as
+    /// Best match first: the tier of the fields the query's positive terms match in (the
+    /// heading, title/lead/type/location, beats description and notes, [`TIERS`]), newest first
+    /// within a tier, over every match. Without positive text terms it is the same as
     /// [`Sort::Newest`].
     #[default]
     Relevance,
@@ -415,6 +415,14 @@ async fn first_rows(
     {
         return Err(SearchError::BadCursor(CURSOR_INVALID));
     }
+    if sort == Sort::Relevance {
+        let text = if relaxed {
+            &mut texts.relaxed
+        } else {
+            &mut texts.normal
+        };
+        ensure_heading(&mut *conn, req.site_id, text, req.archive).await?;
+    }
     let spec = PageSpec {
         site_id: req.site_id,
         text: texts.get(relaxed),
@@ -441,6 +449,9 @@ async fn first_rows(
     )
     .await?;
     let sort = effective_sort(req.sort, &texts.relaxed);
+    if sort == Sort::Relevance {
+        ensure_heading(&mut *conn, req.site_id, &mut texts.relaxed, req.archive).await?;
+    }
     let spec = PageSpec {
         site_id: req.site_id,
         text: &texts.relaxed,

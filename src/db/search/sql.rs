@@ -327,14 +327,11 @@ fn push_source(
 
 /// The relevance tiers, best first: the weight a row gets (its `rank`) when the positive terms
 /// of the query match it within these fields of `search_vector` (`ts_filter` by weight label:
-/// A the title; B the lead, type and location; C the description; D the notes) and not within
-/// the tier before. The last tier takes every other match. PostgreSQL's default weights.
-pub const TIERS: [(f32, Option<&str>); 4] = [
-    (1.0, Some("{a}")),
-    (0.4, Some("{a,b}")),
-    (0.2, Some("{a,b,c}")),
-    (0.1, None),
-];
+/// A the title, B the lead, type and location: the heading) and not within the tier before.
+/// The last tier takes every other match (the words need the description or the notes). Two
+/// tiers because each boundary needs an index to stay fast (migration 0017 indexes the
+/// heading): without one, a word absent from a tier made its walk read the whole site.
+pub const TIERS: [(f32, Option<&str>); 2] = [(1.0, Some("{a,b}")), (0.1, None)];
 
 /// The tier of a cursor's rank (None: not a tier's weight, a cursor from another ranking).
 pub(super) fn tier_of(rank: f32) -> Option<usize> {
@@ -435,6 +432,24 @@ fn push_ranked(
     vec!["rank DESC", "start_datetime DESC", "interaction_id DESC"]
 }
 
+/// The text of the heading tier's part of [`push_tiers`] narrowed to the heading matches that
+/// `ifind_heading_ids` listed: all of them, or the newest page's worth on a first page; None
+/// (walk) when they are dense or more than listed past the first page.
+fn heading_text(spec: &PageSpec<'_>) -> Option<Text> {
+    let ids = match spec.text.heading.as_ref()? {
+        Candidates::Ids(ids) => ids.clone(),
+        Candidates::Newest(ids) if spec.after.is_none() => {
+            let n = usize::try_from(spec.limit + 1).ok()?;
+            ids.iter().copied().take(n).collect()
+        }
+        _ => return None,
+    };
+    Some(Text {
+        candidates: Some(Candidates::Ids(ids)),
+        ..spec.text.clone()
+    })
+}
+
 /// The tier-by-tier walks of [`push_ranked`]: `SELECT * FROM (SELECT * FROM ((tier 1 newest
 /// first LIMIT n) UNION ALL (tier 2 ...) ...) AS u LIMIT n) AS m`, from the cursor's tier on.
 /// An Append without an order runs its parts in turn, so the Limit stops it as soon as it has
@@ -460,8 +475,13 @@ fn push_tiers(
             .push(", ")
             .push(weight.to_string())
             .push("::real AS rank");
-        push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
-        push_tier_condition(qb, tier, rank, true);
+        let narrowed = (tier == 0 && table == Table::Live)
+            .then(|| heading_text(spec))
+            .flatten();
+        let text = narrowed.as_ref().unwrap_or(spec.text);
+        let many = text.candidates.as_ref().is_some_and(Candidates::is_many);
+        push_where_in(qb, table, spec.site_id, text, spec.filters);
+        push_tier_condition(qb, tier, rank, many);
         if let Some(c) = spec.after.filter(|_| tier == first) {
             qb.push(" AND start_datetime <= ")
                 .push_bind(c.start)
