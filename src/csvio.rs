@@ -288,7 +288,9 @@ fn readable_format(format: &str) -> String {
         ("%.f", "[.fff]"),
     ]
     .iter()
-    .fold(format.to_string(), |text, (from, to)| text.replace(from, to))
+    .fold(format.to_string(), |text, (from, to)| {
+        text.replace(from, to)
+    })
 }
 
 /// The text `ifind import --help` ends with: the columns, which are required, the formats of
@@ -303,9 +305,9 @@ pub fn import_help() -> String {
         .copied()
         .filter(|c| !REQUIRED_COLUMNS.contains(c))
         .collect();
-    let formats: Vec<String> = WALL_CLOCK_FORMATS
+    let formats: String = WALL_CLOCK_FORMATS
         .iter()
-        .map(|f| readable_format(f))
+        .map(|f| format!("  {}\n", readable_format(f)))
         .collect();
     let example: String = EXAMPLE_CSV
         .lines()
@@ -320,15 +322,17 @@ pub fn import_help() -> String {
          Columns (the header names them, in any order and any case):\n  \
          required: {required}\n  \
          optional: {optional}\n  \
-         ignored:  {ignored} (what `ifind export` adds; with --update, interaction_id says which \
-         interaction the row writes over)\n\n  \
+         ignored:  {ignored}\n  \
+         (the ignored ones are what `ifind export` adds; with --update, interaction_id says \
+         which interaction the row writes over)\n\n  \
          title (up to {MAX_TITLE} characters), type (up to {MAX_TYPE}, e.g. meeting or call), lead \
          (the person in charge, up to {MAX_LEAD}) and location (up to {MAX_LOCATION}) are one \
          line each; description and notes may hold several lines. A cell that export wrote with \
          a leading ' (one that starts with =, +, -, @, a tab or a carriage return) loses that \
          '.\n\n\
-         start and end: wall-clock time in the row's timezone, as {formats}, or a bare {date} \
-         (00:00 that day). end is not before start. A time that happens twice because the \
+         start and end: wall-clock time in the row's timezone, in one of these forms:\n\
+         {formats}  {date} (00:00 that day)\n\
+         end is not before start. A time that happens twice because the \
          clocks go back needs a UTC offset after it to say which ({offsets}); it must be the \
          zone's real offset at that time. A time that does not exist because the clocks go \
          forward is refused.\n\n\
@@ -341,7 +345,6 @@ pub fn import_help() -> String {
         required = REQUIRED_COLUMNS.join(", "),
         optional = optional.join(", "),
         ignored = IGNORED_COLUMNS.join(", "),
-        formats = formats.join(", "),
         date = readable_format(DATE_FORMAT),
         offsets = OFFSET_EXAMPLES.join(", "),
     );

@@ -46,48 +46,71 @@ fn every_argument_of_every_command_has_a_description() {
     );
 }
 
-/// The help as a person sees it: `--help` of every command lists no option without words after
-/// it (checked on the real binary's output, for the commands the walk above cannot see into,
-/// such as clap's own `help`).
+/// The help as a person sees it: every entry under Arguments and Options of every `--help` page
+/// of the real binary has words with it, on its line or the next.
 #[test]
 fn every_help_page_explains_its_options() {
     let mut cmd = Cli::command();
     cmd.build();
     let mut paths: Vec<Vec<String>> = vec![vec![]];
-    for sub in cmd.get_subcommands() {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         paths.push(vec![sub.get_name().to_string()]);
-        for leaf in sub.get_subcommands() {
-            paths.push(vec![sub.get_name().to_string(), leaf.get_name().to_string()]);
+        for leaf in sub.get_subcommands().filter(|s| s.get_name() != "help") {
+            paths.push(vec![
+                sub.get_name().to_string(),
+                leaf.get_name().to_string(),
+            ]);
         }
     }
+    assert!(paths.len() > 30, "{paths:?}");
     for path in paths {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
         args.push("--help");
         let out = ok(&ifind_embedded(&args, None));
+        let lines: Vec<&str> = out.lines().collect();
         let mut in_lists = false;
-        for line in out.lines() {
+        let mut entries = 0;
+        for (i, line) in lines.iter().enumerate() {
             if line.starts_with("Arguments:") || line.starts_with("Options:") {
                 in_lists = true;
                 continue;
             }
-            if line.starts_with("Commands:") || !line.starts_with(' ') {
+            if !line.is_empty() && !line.starts_with(' ') {
                 in_lists = false;
             }
-            // An entry is `  --name <VALUE>` or `  NAME`, its text on the following lines
-            // (long help) or after it on the same line.
             let trimmed = line.trim_start();
-            if in_lists && line.starts_with("  ") && !line.starts_with("   ") {
-                assert!(
-                    trimmed.starts_with('-') || trimmed.starts_with('['),
-                    "`ifind {}`: unexpected entry {line:?}\n{out}",
-                    path.join(" ")
-                );
+            let indent = line.len() - trimmed.len();
+            let is_entry =
+                in_lists && (2..=6).contains(&indent) && trimmed.starts_with(['-', '[', '<']);
+            if !is_entry {
+                continue;
             }
+            entries += 1;
+            // `  --name <VALUE>  words`, or the words on the next, deeper line.
+            let same_line = trimmed
+                .split_once("  ")
+                .is_some_and(|(_, words)| !words.trim().is_empty());
+            let next_line = lines.get(i + 1).is_some_and(|next| {
+                let words = next.trim_start();
+                !words.is_empty() && next.len() - words.len() > indent
+            });
+            assert!(
+                same_line || next_line,
+                "`ifind {}`: {trimmed:?} has no description\n{out}",
+                path.join(" ")
+            );
         }
         assert!(
-            !out.contains("--as") || !matches!(path.first().map(String::as_str), Some("db")),
-            "{out}"
+            entries > 0,
+            "`ifind {}`: no entries read in\n{out}",
+            path.join(" ")
         );
+        if path
+            .first()
+            .is_some_and(|p| p == "db" || p == "migrate" || p == "demo")
+        {
+            assert!(!out.contains("--as") && !out.contains("--demo"), "{out}");
+        }
     }
 }
 
@@ -168,7 +191,10 @@ fn man_pages_are_roff() {
     assert!(page.contains(".TH ifind 1"), "{page}");
     assert!(page.contains("search"), "{page}");
     let page = ok(&ifind_embedded(&["man", "db", "restore"], None));
-    assert!(page.contains(".TH ifind\\-db\\-restore 1") || page.contains(".TH ifind-db-restore 1"), "{page}");
+    assert!(
+        page.contains(".TH ifind\\-db\\-restore 1") || page.contains(".TH ifind-db-restore 1"),
+        "{page}"
+    );
     assert!(page.contains("\\-\\-to"), "{page}");
     let page = ok(&ifind_embedded(&["man", "import"], None));
     assert!(page.contains("timezone"), "{page}");
@@ -176,22 +202,38 @@ fn man_pages_are_roff() {
     assert!(err.contains("nonsense") && err.contains("search"), "{err}");
 }
 
-/// A reader that goes away early (`ifind man | head -1`) ends the command quietly with 0.
+/// A reader that has gone (`ifind man | head -1`) ends the command quietly with 0; a full disk
+/// is an error that says so.
 #[test]
-fn printing_into_a_closed_pipe_is_quiet() {
+fn printing_into_a_closed_pipe_is_quiet_and_a_full_disk_is_not() {
     use std::process::{Command, Stdio};
-    for args in [&["man"][..], &["completions", "zsh"][..]] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ifind"))
+    let run = |args: &[&str], stdout: Stdio| {
+        Command::new(env!("CARGO_BIN_EXE_ifind"))
             .args(args)
-            .stdout(Stdio::piped())
+            .stdout(stdout)
             .stderr(Stdio::piped())
-            .spawn()
-            .expect("run ifind");
-        // Close the reading end before ifind writes.
-        drop(child.stdout.take());
-        let out = child.wait_with_output().expect("ifind ends");
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
-        assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+            .output()
+            .expect("run ifind")
+    };
+    for args in [&["man"][..], &["completions", "zsh"][..]] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = run(args, writer.into());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = run(args, full.into());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("cannot write the output") && err.contains("No space left on device"),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -219,12 +261,18 @@ fn as_and_demo_are_refused_where_they_do_not_apply() {
         "{err}"
     );
     let err = fails(&ifind_embedded(&["--demo", "migrate"], None), 2);
-    assert!(err.contains("`--demo` does not apply to `ifind migrate`"), "{err}");
+    assert!(
+        err.contains("`--demo` does not apply to `ifind migrate`"),
+        "{err}"
+    );
     let err = fails(&ifind_embedded(&["--as", "x"], None), 2);
     assert!(err.contains("terminal UI"), "{err}");
     // Where it applies, both places are offered.
     let help = ok(&ifind_embedded(&["search", "--help"], None));
-    assert!(help.contains("--as <USER>") && help.contains("--demo"), "{help}");
+    assert!(
+        help.contains("--as <USER>") && help.contains("--demo"),
+        "{help}"
+    );
     let help = ok(&ifind_embedded(&["site", "list", "--help"], None));
     assert!(help.contains("--as <USER>"), "{help}");
     let help = ok(&ifind_embedded(&["db", "status", "--help"], None));
@@ -289,7 +337,9 @@ fn demo_search_reads_the_demo_database() {
         .to_string();
 
     // Search, before or after the command's name, finds the demo's rows.
-    let found = ok(&run(&["--demo", "search", "--site", &site, "--format", "json"]));
+    let found = ok(&run(&[
+        "--demo", "search", "--site", &site, "--format", "json",
+    ]));
     let doc: serde_json::Value = serde_json::from_str(&found).expect("json");
     let hits = doc
         .get("hits")
@@ -306,7 +356,10 @@ fn demo_search_reads_the_demo_database() {
         "filled once"
     );
     let csv = ok(&run(&["export", "--demo", "--site", &site]));
-    assert!(csv.starts_with("title,type,lead,start,end,timezone"), "{csv}");
+    assert!(
+        csv.starts_with("title,type,lead,start,end,timezone"),
+        "{csv}"
+    );
 
     // The main database is another: it has no users, so no such site.
     let err = fails(&run(&["search", "--site", &site]), 1);

@@ -242,8 +242,12 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
         Some(Command::Retention { dry_run, batch, .. }) => {
             lifecycle::retention(ctx, dry_run, batch).await
         }
-        Some(Command::Archive { dry_run, batch, .. }) => lifecycle::archive(ctx, dry_run, batch).await,
-        Some(Command::Erase { lead, dry_run, .. }) => lifecycle::erase_lead(ctx, &lead, dry_run).await,
+        Some(Command::Archive { dry_run, batch, .. }) => {
+            lifecycle::archive(ctx, dry_run, batch).await
+        }
+        Some(Command::Erase { lead, dry_run, .. }) => {
+            lifecycle::erase_lead(ctx, &lead, dry_run).await
+        }
         Some(Command::Audit(args)) => audit::audit(ctx, args).await,
         Some(Command::Health { format, .. }) => health::health(ctx, format).await,
         Some(Command::Seed {

@@ -140,14 +140,14 @@ fn does_not_apply(option: &str, path: &[String]) -> i32 {
 fn usage_error(path: &[String], message: String) -> i32 {
     let mut root = Cli::command();
     root.build();
-    let mut at = &mut root;
+    let mut at = &root;
     for name in path {
-        let Some(sub) = at.find_subcommand_mut(name) else {
+        let Some(sub) = at.find_subcommand(name) else {
             break;
         };
         at = sub;
     }
-    let e = at.error(ErrorKind::ArgumentConflict, message);
+    let e = at.clone().error(ErrorKind::ArgumentConflict, message);
     let _ = e.print();
     e.exit_code()
 }
