@@ -182,7 +182,7 @@ pub fn man(path: &[String]) -> i32 {
                         names.join(", ")
                     )
                 };
-                return usage_error(&[], message);
+                return usage_error(&["man".to_string()], message);
             }
         }
     }
