@@ -270,6 +270,113 @@ impl Problems {
     }
 }
 
+/// An example file for `ifind import --help`, which reads as it says (a test imports it).
+pub const EXAMPLE_CSV: &str = "title,type,lead,start,end,timezone,location\n\
+     Budget review,meeting,Ada Lopez,2026-03-02 14:00,2026-03-02 15:30,Europe/London,Board room\n\
+     Supplier call,call,Ben Okafor,2026-03-03,2026-03-03 00:20,America/New_York,\n";
+
+/// A chrono format as a person reads it: `%Y-%m-%d %H:%M` is `YYYY-MM-DD HH:MM`, and optional
+/// fractions of a second show as `[.fff]`.
+fn readable_format(format: &str) -> String {
+    [
+        ("%Y", "YYYY"),
+        ("%m", "MM"),
+        ("%d", "DD"),
+        ("%H", "HH"),
+        ("%M", "MM"),
+        ("%S", "SS"),
+        ("%.f", "[.fff]"),
+    ]
+    .iter()
+    .fold(format.to_string(), |text, (from, to)| {
+        text.replace(from, to)
+    })
+}
+
+/// The text `ifind import --help` ends with: the columns, which are required, the formats of
+/// start and end, and the timezone rules, made from the constants the importer itself uses.
+pub fn import_help() -> String {
+    use crate::domain::interaction::{
+        DATE_FORMAT, MAX_LEAD, MAX_LOCATION, MAX_TIMEZONE, MAX_TITLE, MAX_TYPE, OFFSET_EXAMPLES,
+        WALL_CLOCK_FORMATS,
+    };
+    let optional: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !REQUIRED_COLUMNS.contains(c))
+        .collect();
+    let formats: String = WALL_CLOCK_FORMATS
+        .iter()
+        .map(|f| format!("  {}\n", readable_format(f)))
+        .collect();
+    let example: String = EXAMPLE_CSV
+        .lines()
+        .map(|line| format!("  {line}\n"))
+        .collect();
+    let text = format!(
+        "File format:\n  \
+         CSV: comma-separated, UTF-8 (a byte order mark and CRLF line ends are fine), a header \
+         row first, then one row per interaction; put quotes around a cell that holds a comma, a \
+         quote or a line break. A file whose first character is `[` is read as JSON instead: an \
+         array of objects with the same keys, as `ifind export --format json` writes.\n\n\
+         Columns (the header names them, in any order and any case):\n  \
+         required: {required}\n  \
+         optional: {optional}\n  \
+         ignored:  {ignored}\n  \
+         (the ignored ones are what `ifind export` adds; with --update, interaction_id says \
+         which interaction the row writes over)\n\n  \
+         title (up to {MAX_TITLE} characters), type (up to {MAX_TYPE}, e.g. meeting or call), lead \
+         (the person in charge, up to {MAX_LEAD}) and location (up to {MAX_LOCATION}) are one \
+         line each; description and notes may hold several lines. A cell that export wrote with \
+         a leading ' (one that starts with =, +, -, @, a tab or a carriage return) loses that \
+         '.\n\n\
+         start and end: wall-clock time in the row's timezone, in one of these forms:\n\
+         {formats}  {date} (00:00 that day)\n\
+         end is not before start. A time that happens twice because the \
+         clocks go back needs a UTC offset after it to say which ({offsets}); it must be the \
+         zone's real offset at that time. A time that does not exist because the clocks go \
+         forward is refused.\n\n\
+         timezone: an IANA name, spelled exactly (up to {MAX_TIMEZONE} characters), such as \
+         Europe/London or America/New_York; a near miss is answered with the names it may \
+         mean.\n\n\
+         Every row is checked before anything is written: one bad row and nothing is imported, \
+         and every problem is reported with its line and column.\n\n\
+         Example:\n{example}",
+        required = REQUIRED_COLUMNS.join(", "),
+        optional = optional.join(", "),
+        ignored = IGNORED_COLUMNS.join(", "),
+        date = readable_format(DATE_FORMAT),
+        offsets = OFFSET_EXAMPLES.join(", "),
+    );
+    wrap(&text, 92)
+}
+
+/// `text` with every line longer than `width` broken at spaces, continuation lines indented as
+/// the line they continue.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width);
+    for line in text.lines() {
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        let mut current = indent.to_string();
+        for word in body.split(' ') {
+            let fresh = current.len() == indent.len();
+            if !fresh && current.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(&current);
+                out.push('\n');
+                current = indent.to_string();
+            }
+            if current.len() > indent.len() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        out.push_str(&current);
+        out.push('\n');
+    }
+    out
+}
+
 fn expected_columns() -> String {
     format!(
         "the columns are {} (and, ignored, {})",

@@ -12,13 +12,7 @@ pub const DEMO_DATABASE: &str = "ifind_demo";
 const DEMO_USER: &str = "demo";
 
 pub async fn demo(ctx: &Ctx) -> Result<()> {
-    let url = match ctx.config.database_url() {
-        Some(_) => anyhow::bail!(
-            "`ifind demo` uses the embedded cluster, but a database URL is configured; unset \
-             IFIND_DATABASE_URL (and database.url) to run the demo"
-        ),
-        None => super::dbcmd::embedded_url(ctx, DEMO_DATABASE).await?,
-    };
+    let url = demo_url(ctx).await?;
     // The data is made as the owner; the Finder runs on the application role, as in real use.
     let db = crate::db::pool::connect(&url, &ctx.config.database.db_options()).await?;
     let user_id = ensure_demo_data(&db).await?;
@@ -64,6 +58,28 @@ pub async fn demo(ctx: &Ctx) -> Result<()> {
     .await
 }
 
+/// The demo database's URL (as the owner), the embedded cluster started and the database made
+/// if need be; refused when a database URL is configured (the demo never goes there).
+async fn demo_url(ctx: &Ctx) -> Result<String> {
+    match ctx.config.database_url() {
+        Some(_) => anyhow::bail!(
+            "the demo uses the embedded cluster, but a database URL is configured; unset \
+             IFIND_DATABASE_URL (and database.url) to use the demo"
+        ),
+        None => super::dbcmd::embedded_url(ctx, DEMO_DATABASE).await,
+    }
+}
+
+/// For a command run with `--demo`: the demo database filled as `ifind demo` fills it, on first
+/// use (saying so on standard error).
+pub async fn prepare(ctx: &Ctx) -> Result<()> {
+    let url = demo_url(ctx).await?;
+    let db = crate::db::pool::connect(&url, &ctx.config.database.db_options()).await?;
+    let filled = ensure_demo_data(&db).await;
+    db.pool.close().await;
+    filled.map(|_| ())
+}
+
 /// The demo admin's password: the demo is a local, one-person database.
 const DEMO_PASSWORD: &str = "demo-password";
 
@@ -74,7 +90,7 @@ async fn ensure_demo_data(db: &Db) -> Result<i32> {
     let has_sites = !sites::list(&mut conn).await?.is_empty();
     drop(conn);
     if !has_sites {
-        eprintln!("ifind demo: creating the demo database (a few seconds, once)...");
+        eprintln!("ifind: creating the demo database (a few seconds, once)...");
         let opts = crate::seed::SeedOptions {
             sites: 6,
             interactions: 5000,

@@ -12,13 +12,13 @@ mod health;
 mod lifecycle;
 mod output;
 mod reconnect;
+mod usage;
 
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
-use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::Command;
 use crate::config::{Config, Paths};
 use crate::db::Db;
 
@@ -49,6 +49,9 @@ pub struct Ctx {
     pub config: Config,
     pub paths: Paths,
     pub acting_user: Option<String>,
+    /// `--demo`: the commands work on the embedded cluster's demo database
+    /// ([`demo::DEMO_DATABASE`]) instead of its main one.
+    pub demo: bool,
     /// The password `--as` logged in with (kept for a second login of the same command and the
     /// read replicas' connections).
     pub password: std::sync::Mutex<Option<String>>,
@@ -56,7 +59,17 @@ pub struct Ctx {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let parsed = match usage::parse() {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
+    };
+    let cli = parsed.cli;
+    // Printing what the clap definitions say needs no configuration, log or database.
+    match &cli.command {
+        Some(Command::Completions { shell, .. }) => return usage::completions(*shell),
+        Some(Command::Man { command, .. }) => return usage::man(command),
+        _ => {}
+    }
     let paths = Paths::platform();
     let config = match Config::load(cli.config.as_deref(), &paths) {
         Ok(c) => c,
@@ -89,7 +102,8 @@ pub fn main() -> i32 {
     let ctx = Ctx {
         config,
         paths,
-        acting_user: cli.acting_user,
+        acting_user: parsed.acting_user,
+        demo: parsed.demo,
         password: std::sync::Mutex::new(None),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -187,42 +201,60 @@ fn message(e: &anyhow::Error) -> String {
 }
 
 async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
+    if ctx.demo {
+        // `ifind --demo` alone is `ifind demo`; a command fills the demo database first.
+        if command.is_none() {
+            return demo::demo(ctx).await;
+        }
+        demo::prepare(ctx).await?;
+    }
     match command {
         None => tui(ctx).await,
+        // Printed in `main` before the configuration is read.
+        Some(Command::Completions { .. } | Command::Man { .. }) => Ok(()),
         Some(Command::Demo) => demo::demo(ctx).await,
         Some(Command::Migrate) => dbcmd::migrate(ctx).await,
         Some(Command::Db { action }) => dbcmd::db(ctx, action).await,
-        Some(Command::Site { action }) => admin::site(ctx, action).await,
-        Some(Command::User { action }) => admin::user(ctx, action).await,
-        Some(Command::Grant { user, site, role }) => admin::grant(ctx, &user, &site, role).await,
-        Some(Command::Revoke { user, site }) => admin::revoke(ctx, &user, &site).await,
+        Some(Command::Site { action, .. }) => admin::site(ctx, action).await,
+        Some(Command::User { action, .. }) => admin::user(ctx, action).await,
+        Some(Command::Grant {
+            user, site, role, ..
+        }) => admin::grant(ctx, &user, &site, role).await,
+        Some(Command::Revoke { user, site, .. }) => admin::revoke(ctx, &user, &site).await,
         Some(Command::Search(args)) => data::search(ctx, args).await,
         Some(Command::Import {
             file,
             site,
             again,
             update,
+            ..
         }) => data::import(ctx, &file, &site, again, update).await,
         Some(Command::Export {
             site,
             query,
             format,
             output,
+            ..
         }) => data::export(ctx, &site, query.as_deref(), format, output.as_deref()).await,
-        Some(Command::Trash { site, format }) => lifecycle::list(ctx, &site, format).await,
-        Some(Command::Restore { id, site }) => lifecycle::restore(ctx, id, &site).await,
-        Some(Command::Purge { dry_run }) => lifecycle::purge(ctx, dry_run).await,
-        Some(Command::Retention { dry_run, batch }) => {
+        Some(Command::Trash { site, format, .. }) => lifecycle::list(ctx, &site, format).await,
+        Some(Command::Restore { id, site, .. }) => lifecycle::restore(ctx, id, &site).await,
+        Some(Command::Purge { dry_run, .. }) => lifecycle::purge(ctx, dry_run).await,
+        Some(Command::Retention { dry_run, batch, .. }) => {
             lifecycle::retention(ctx, dry_run, batch).await
         }
-        Some(Command::Archive { dry_run, batch }) => lifecycle::archive(ctx, dry_run, batch).await,
-        Some(Command::Erase { lead, dry_run }) => lifecycle::erase_lead(ctx, &lead, dry_run).await,
+        Some(Command::Archive { dry_run, batch, .. }) => {
+            lifecycle::archive(ctx, dry_run, batch).await
+        }
+        Some(Command::Erase { lead, dry_run, .. }) => {
+            lifecycle::erase_lead(ctx, &lead, dry_run).await
+        }
         Some(Command::Audit(args)) => audit::audit(ctx, args).await,
-        Some(Command::Health { format }) => health::health(ctx, format).await,
+        Some(Command::Health { format, .. }) => health::health(ctx, format).await,
         Some(Command::Seed {
             sites,
             interactions,
             seed,
+            ..
         }) => data::seed(ctx, sites, interactions, seed).await,
     }
 }
@@ -260,7 +292,7 @@ impl Ctx {
         let mut told = false;
         loop {
             let connected = match &self.acting_user {
-                Some(name) => self.user_db(name, EMBEDDED_DATABASE).await,
+                Some(name) => self.user_db(name, self.database()).await,
                 None => self.owner_db().await,
             };
             match connected {
@@ -315,7 +347,7 @@ impl Ctx {
 
     /// The owner connection; see [`Ctx::db`].
     pub async fn owner_db(&self) -> Result<Db> {
-        let urls = self.urls(EMBEDDED_DATABASE).await?;
+        let urls = self.urls(self.database()).await?;
         owner_connect(&urls, &self.config.database.db_options()).await
     }
 
@@ -325,7 +357,7 @@ impl Ctx {
     /// must pass [`crate::db::roles::check_app_role`]: ifind refuses to act for users on a role
     /// that row-level security would not hold.
     pub async fn app_db(&self) -> Result<Db> {
-        self.app_db_on(EMBEDDED_DATABASE).await
+        self.app_db_on(self.database()).await
     }
 
     /// The connection of `search` and `export`: [`Ctx::app_db`] when it is a user's own
@@ -337,7 +369,7 @@ impl Ctx {
         if self.acting_user.is_some() || self.logged_in(&db).await?.is_some() {
             return Ok(db);
         }
-        let urls = self.urls(EMBEDDED_DATABASE).await?;
+        let urls = self.urls(self.database()).await?;
         if urls.owner == urls.app {
             return Ok(db);
         }
@@ -371,8 +403,22 @@ impl Ctx {
         Ok(db)
     }
 
+    /// The embedded cluster's database the commands work on: the main one, or with `--demo`
+    /// the demo's.
+    pub fn database(&self) -> &'static str {
+        if self.demo {
+            demo::DEMO_DATABASE
+        } else {
+            EMBEDDED_DATABASE
+        }
+    }
+
     async fn urls(&self, embedded_database: &str) -> Result<Urls> {
         match self.config.database_url() {
+            Some(_) if self.demo => bail!(
+                "--demo uses the demo database of the embedded cluster, but a database URL is \
+                 configured; unset IFIND_DATABASE_URL (and database.url) to use it"
+            ),
             Some(url) => Ok(Urls {
                 owner: self.config.owner_url().unwrap_or(url).to_string(),
                 app: url.to_string(),
@@ -538,7 +584,7 @@ impl Ctx {
             })
             .await?);
         }
-        let url = self.login_url(EMBEDDED_DATABASE).await?;
+        let url = self.login_url(self.database()).await?;
         match crate::db::logins::connect_as(
             &url,
             username,

@@ -209,8 +209,8 @@ impl std::fmt::Display for FieldError {
 pub mod index_size;
 mod time;
 pub use time::{
-    format_wall_clock, format_wall_clock_unambiguous, parse_timezone, parse_wall_clock,
-    timezone_suggestions,
+    DATE_FORMAT, OFFSET_EXAMPLES, WALL_CLOCK_FORMATS, format_wall_clock,
+    format_wall_clock_unambiguous, parse_timezone, parse_wall_clock, timezone_suggestions,
 };
 
 /// Checks everything a person typed and returns either the interaction to write or every

@@ -11,6 +11,20 @@ use chrono::{
 };
 use chrono_tz::{GapInfo, OffsetName, TZ_VARIANTS, Tz};
 
+/// The wall-clock date-times [`parse_wall_clock`] accepts (chrono formats), tried in order.
+pub const WALL_CLOCK_FORMATS: [&str; 4] = [
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S%.f",
+];
+
+/// A bare date [`parse_wall_clock`] accepts (chrono format): 00:00 that day.
+pub const DATE_FORMAT: &str = "%Y-%m-%d";
+
+/// The UTC offsets [`parse_wall_clock`] accepts after a date-time, as examples.
+pub const OFFSET_EXAMPLES: [&str; 4] = ["+01:00", "-0500", "+01", "Z"];
+
 const FORMAT_HINT: &str = "type it as YYYY-MM-DD HH:MM, for example 2026-11-21 14:00";
 
 /// Parses a wall-clock time typed in zone `tz` into an instant.
@@ -97,14 +111,8 @@ pub(super) fn check_format(text: &str) -> Result<(NaiveDateTime, Option<FixedOff
     let trimmed = text.trim();
     let (body, offset) = split_offset(trimmed)?;
     let body: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    let formats = [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S%.f",
-    ];
     let mut impossible = false;
-    for f in formats {
+    for f in WALL_CLOCK_FORMATS {
         match NaiveDateTime::parse_from_str(&body, f) {
             Ok(t) => return Ok((t, offset)),
             Err(e) => {
@@ -115,7 +123,7 @@ pub(super) fn check_format(text: &str) -> Result<(NaiveDateTime, Option<FixedOff
             }
         }
     }
-    match NaiveDate::parse_from_str(&body, "%Y-%m-%d") {
+    match NaiveDate::parse_from_str(&body, DATE_FORMAT) {
         Ok(d) => return Ok((d.and_time(chrono::NaiveTime::MIN), offset)),
         Err(e) => {
             impossible |= matches!(
