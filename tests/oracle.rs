@@ -188,8 +188,14 @@ async fn explain_analyze_tells_nothing_about_a_site_one_may_not_read() {
     }
 }
 
-/// What the entry points answered: `ifind_match_ids` by text, by lead, `ifind_near_ids`.
-type Answers = (Option<Vec<i32>>, Option<Vec<i32>>, Option<Vec<i32>>);
+/// What the entry points answered: `ifind_match_ids` by text, by lead, `ifind_near_ids`,
+/// `ifind_heading_ids`.
+type Answers = (
+    Option<Vec<i32>>,
+    Option<Vec<i32>>,
+    Option<Vec<i32>>,
+    Option<Vec<i32>>,
+);
 
 #[tokio::test]
 async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
@@ -201,7 +207,8 @@ async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
             let out: Answers = sqlx::query_as(
                 "SELECT ifind_match_ids($1, to_tsquery('english', $2), NULL, NULL, true, 2000), \
                         ifind_match_ids($1, NULL, '%' || $2 || '%', NULL, false, 2000), \
-                        ifind_near_ids($1, $2, 2000)",
+                        ifind_near_ids($1, $2, 2000), \
+                        ifind_heading_ids($1, to_tsquery('english', $2), 2000)",
             )
             .bind(site)
             .bind(word)
@@ -212,7 +219,7 @@ async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
             out
         }
     };
-    let nothing = (Some(vec![]), Some(vec![]), Some(vec![]));
+    let nothing = (Some(vec![]), Some(vec![]), Some(vec![]), Some(vec![]));
     // No acting user: nothing anywhere, whether the word or the site exists or not.
     for site in [w.alpha, w.beta, 999_999] {
         for word in [SECRET, ABSENT, RARE] {
@@ -224,9 +231,10 @@ async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
         let alice = w.alice;
         async move {
             let mut tx = db.begin_as(Some(alice)).await.expect("begin");
-            let out: (Option<Vec<i32>>, Option<Vec<i32>>) = sqlx::query_as(
+            let out: (Option<Vec<i32>>, Option<Vec<i32>>, Option<Vec<i32>>) = sqlx::query_as(
                 "SELECT ifind_match_ids($1, to_tsquery('english', $2), NULL, NULL, false, $3), \
-                        ifind_near_ids($1, $2, $3)",
+                        ifind_near_ids($1, $2, $3), \
+                        ifind_heading_ids($1, to_tsquery('english', $2), $3)",
             )
             .bind(site)
             .bind(word)
@@ -243,17 +251,19 @@ async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
         for word in [SECRET, ABSENT, "weekly"] {
             assert_eq!(
                 as_alice(site, word, 2000).await,
-                (Some(vec![]), Some(vec![])),
+                (Some(vec![]), Some(vec![]), Some(vec![])),
                 "site {site}, {word}"
             );
         }
     }
     // Her own site: the ids; NULL for a word in every row (the walk finds its pages); the
     // 2,001 most similar rows of the 3,001 that are near "weekly".
-    let (rare, _) = as_alice(w.alpha, RARE, 2000).await;
+    let (rare, _, heading) = as_alice(w.alpha, RARE, 2000).await;
     assert_eq!(rare.map(|v| v.len()), Some(7));
-    let (common, near) = as_alice(w.alpha, "weekly", 2000).await;
+    assert_eq!(heading.map(|v| v.len()), Some(7), "in the titles");
+    let (common, near, heading) = as_alice(w.alpha, "weekly", 2000).await;
     assert_eq!(common, None, "a word in every row is dense");
+    assert_eq!(heading, None, "dense in the headings too");
     assert_eq!(near.map(|v| v.len()), Some(2001));
     // A deactivated site is not searched.
     let mut conn = w.t.db.pool.acquire().await.expect("connection");
@@ -262,7 +272,7 @@ async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
         .expect("deactivate");
     assert_eq!(
         as_alice(w.alpha, RARE, 2000).await,
-        (Some(vec![]), Some(vec![]))
+        (Some(vec![]), Some(vec![]), Some(vec![]))
     );
 }
 

@@ -1006,6 +1006,52 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
     }
     assert_eq!(seen, every, "relevance over every match, paged");
 
+    // A word in the notes of 2,500 rows and in the titles of five older ones: more matches
+    // than the cap, few in the headings (listed by `ifind_heading_ids`): the five come first.
+    sqlx::query(
+        "UPDATE interactions SET notes = 'budget notes' \
+          WHERE site_id = $1 AND interaction_id IN ( \
+                SELECT interaction_id FROM interactions WHERE site_id = $1 \
+                 ORDER BY start_datetime DESC LIMIT 2500)",
+    )
+    .bind(site)
+    .execute(&mut *owner)
+    .await
+    .expect("notes");
+    sqlx::query(
+        "UPDATE interactions SET title = title || ' budget' \
+          WHERE site_id = $1 AND interaction_id IN ( \
+                SELECT interaction_id FROM interactions WHERE site_id = $1 \
+                 ORDER BY start_datetime LIMIT 5)",
+    )
+    .bind(site)
+    .execute(&mut *owner)
+    .await
+    .expect("titles");
+    let every = owner_ids(
+        &mut owner,
+        &format!(
+            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+               AND search_vector @@ to_tsquery('english', $2) \
+             ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC"
+        ),
+        site,
+        "budget",
+    )
+    .await;
+    assert_eq!(every.len(), 2505);
+    let mut req = request(site, "budget ", Relevance, 200);
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let page = search(&mut tx, &req).await.expect("heading ids, then the walk");
+        seen.extend(ids(&page));
+        match page.next_cursor {
+            Some(c) => req.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, every, "the five heading matches first, then the notes, paged");
+
     // A typo: every audit is as similar, so the most similar are the newest; with `to:` only
     // rows older than every listed one pass, and the fallback still finds them.
     let near_sql = "SELECT interaction_id FROM interactions WHERE site_id = $1 \
