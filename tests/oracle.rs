@@ -188,6 +188,10 @@ async fn explain_analyze_tells_nothing_about_a_site_one_may_not_read() {
     }
 }
 
+/// What the entry points answered Alice: `ifind_match_ids` by text, `ifind_near_ids`,
+/// `ifind_heading_ids`.
+type AliceAnswers = (Option<Vec<i32>>, Option<Vec<i32>>, Option<Vec<i32>>);
+
 /// What the entry points answered: `ifind_match_ids` by text, by lead, `ifind_near_ids`,
 /// `ifind_heading_ids`.
 type Answers = (
@@ -231,7 +235,7 @@ async fn the_entry_points_answer_nothing_for_a_site_one_may_not_read() {
         let alice = w.alice;
         async move {
             let mut tx = db.begin_as(Some(alice)).await.expect("begin");
-            let out: (Option<Vec<i32>>, Option<Vec<i32>>, Option<Vec<i32>>) = sqlx::query_as(
+            let out: AliceAnswers = sqlx::query_as(
                 "SELECT ifind_match_ids($1, to_tsquery('english', $2), NULL, NULL, false, $3), \
                         ifind_near_ids($1, $2, $3), \
                         ifind_heading_ids($1, to_tsquery('english', $2), $3)",

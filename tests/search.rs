@@ -453,11 +453,51 @@ async fn fallback_threshold_applies_before_pg_trgm_is_loaded() {
         .expect("search");
     assert!(page.fuzzy);
     assert_eq!(ids(&page), [15, 1]);
+    assert_eq!(
+        page.similar,
+        ["review"],
+        "the fallback says what it took instead"
+    );
     let sim: f32 = sqlx::query_scalar("SELECT word_similarity('reveiw', 'UTC midnight review')")
         .fetch_one(&mut *conn)
         .await
         .expect("similarity");
     assert!(sim < 0.6, "{sim}");
+}
+
+/// Near matches must be near: a row the trigram test finds for a word that only shares a few
+/// letters with the typed one ("café" and "Catherine") is not offered.
+#[tokio::test]
+async fn near_matches_hold_a_word_a_few_edits_away() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    sqlx::query(
+        "INSERT INTO interactions (interaction_id, site_id, title, type, lead, start_datetime, \
+                                   timezone, end_datetime, created_by) \
+         SELECT 900, $1, 'Meeting with Catherine Ahmed', 'Meeting', 'Catherine Ahmed', now(), 'UTC', \
+                now(), created_by FROM interactions WHERE site_id = $1 LIMIT 1",
+    )
+    .bind(NORTH)
+    .execute(&mut *conn)
+    .await
+    .expect("insert");
+    let trigram: bool = sqlx::query_scalar(
+        "SELECT set_config('pg_trgm.word_similarity_threshold', '0.4', false) IS NOT NULL \
+            AND 'cathe' <% 'Meeting with Catherine Ahmed'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .expect("similarity");
+    assert!(trigram, "the trigram test alone takes it");
+    let page = search(&mut conn, &request(NORTH, "cathe ", Relevance, 50))
+        .await
+        .expect("search");
+    assert!(page.hits.is_empty(), "{:?}", ids(&page));
+    let page = search(&mut conn, &request(NORTH, "cathrine ", Relevance, 50))
+        .await
+        .expect("search");
+    assert!(page.fuzzy && !page.hits.is_empty());
+    assert_eq!(page.similar, ["catherine"]);
 }
 
 #[tokio::test]
@@ -1043,14 +1083,19 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
     let mut req = request(site, "budget ", Relevance, 200);
     let mut seen = Vec::new();
     for _ in 0..20 {
-        let page = search(&mut tx, &req).await.expect("heading ids, then the walk");
+        let page = search(&mut tx, &req)
+            .await
+            .expect("heading ids, then the walk");
         seen.extend(ids(&page));
         match page.next_cursor {
             Some(c) => req.after = Some(c),
             None => break,
         }
     }
-    assert_eq!(seen, every, "the five heading matches first, then the notes, paged");
+    assert_eq!(
+        seen, every,
+        "the five heading matches first, then the notes, paged"
+    );
 
     // A typo: every audit is as similar, so the most similar are the newest; with `to:` only
     // rows older than every listed one pass, and the fallback still finds them.

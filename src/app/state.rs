@@ -177,6 +177,8 @@ pub struct Results {
     pub count: Option<MatchCount>,
     /// Near matches from the typo-tolerant fallback.
     pub fuzzy: bool,
+    /// With `fuzzy`: the words taken for the typed ones.
+    pub similar: Vec<String>,
     /// Notes on parts of the query that were not used.
     pub ignored: Vec<String>,
     /// Words to highlight.
@@ -196,6 +198,7 @@ impl Results {
             next_cursor: page.next_cursor,
             count: page.count,
             fuzzy: page.fuzzy,
+            similar: page.similar,
             ignored: page.ignored,
             highlight: page.highlight,
             cached: false,

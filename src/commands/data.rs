@@ -206,7 +206,10 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
 /// are none, or when they are near matches).
 fn print_table(out: &mut impl Write, page: &SearchPage) -> Result<()> {
     if page.fuzzy && !page.hits.is_empty() {
-        eprintln!("no exact matches; near matches (similar titles and leads):");
+        eprintln!(
+            "{}",
+            crate::domain::similar::announcement(&page.highlight, &page.similar)
+        );
     }
     let rows: Vec<Vec<String>> = page
         .hits
@@ -268,6 +271,7 @@ fn print_json(
         "count": count,
         "count_exact": exact,
         "fuzzy": page.fuzzy,
+        "similar": page.similar,
         "ignored": page.ignored,
         "next_cursor": page.next_cursor,
         "hits": hits,

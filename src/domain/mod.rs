@@ -8,5 +8,6 @@ pub mod histogram;
 pub mod interaction;
 pub mod query;
 pub mod retention;
+pub mod similar;
 pub mod trash;
 pub mod users;

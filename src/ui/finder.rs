@@ -91,9 +91,13 @@ fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
     match &state.finder.results {
         None if state.finder.error.is_some() => Span::styled("search failed", theme.error),
         None => Span::styled("searching…", theme.dim),
-        Some(r) if r.fuzzy && !r.hits.is_empty() => {
-            Span::styled("no exact matches; ≈ near matches", theme.fuzzy)
-        }
+        Some(r) if r.fuzzy && !r.hits.is_empty() => Span::styled(
+            format!(
+                "≈ {}",
+                crate::domain::similar::announcement(&r.highlight, &r.similar)
+            ),
+            theme.fuzzy,
+        ),
         Some(r) => {
             let text = match &r.count {
                 Some(count) => {

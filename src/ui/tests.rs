@@ -110,6 +110,8 @@ fn finder_near_matches_are_marked() {
     let mut state = finder(80, 24);
     if let Some(results) = state.finder.results.as_mut() {
         results.fuzzy = true;
+        results.highlight = vec!["budgte".to_string()];
+        results.similar = vec!["budget".to_string()];
         results.hits.truncate(3);
         results.next_cursor = None;
         results.count = None;

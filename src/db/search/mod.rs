@@ -224,6 +224,9 @@ pub struct SearchPage {
     pub count: Option<MatchCount>,
     /// The hits are near matches from the typo-tolerant fallback (one page, no cursor).
     pub fuzzy: bool,
+    /// With `fuzzy`: the words of the near matches that were taken for the typed ones
+    /// ("budget" for "budgte"), lower-cased, each once, in the order of the hits.
+    pub similar: Vec<String>,
     /// Notes on what the query line had that was not used.
     pub ignored: Vec<String>,
     /// Words to highlight in titles and text.
@@ -291,6 +294,7 @@ pub async fn search_with(
         next_cursor: None,
         count: None,
         fuzzy: false,
+        similar: Vec::new(),
         ignored,
         highlight: parsed.highlight.clone(),
     };
@@ -300,7 +304,8 @@ pub async fn search_with(
         && texts.normal.rank.is_some()
         && let Some(words) = &parsed.fuzzy_text
     {
-        result.hits = near_matches(conn, req.site_id, words, &parsed.filters, limit).await?;
+        let near = near_matches(conn, req.site_id, words, &parsed.filters, limit).await?;
+        (result.hits, result.similar) = keep_near(near, &parsed.highlight);
         result.fuzzy = true;
         result.count = Some(MatchCount::Exact(result.hits.len() as i64));
         return Ok(result);
@@ -640,6 +645,31 @@ async fn near_matches(
     }
     // More near matches than listed, and too few of the listed passed the filters.
     near_page(conn, site_id, words, None, filters, limit).await
+}
+
+/// The near matches whose title or lead holds a word near a typed one ([`similar::is_near`]:
+/// the trigram test that found them also takes words that merely share letters), and those
+/// words.
+///
+/// [`similar::is_near`]: crate::domain::similar::is_near
+fn keep_near(hits: Vec<Hit>, typed: &[String]) -> (Vec<Hit>, Vec<String>) {
+    let mut similar: Vec<String> = Vec::new();
+    let mut kept = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let i = &hit.interaction;
+        let text = format!("{} {}", i.title, i.lead);
+        let words = crate::domain::similar::near_words(typed, &text);
+        if words.is_empty() {
+            continue;
+        }
+        for word in words {
+            if !similar.contains(&word) {
+                similar.push(word);
+            }
+        }
+        kept.push(hit);
+    }
+    (kept, similar)
 }
 
 /// One statement of [`near_matches`].
