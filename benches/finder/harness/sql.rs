@@ -46,6 +46,9 @@ pub struct Prepared {
     /// What the app's definer entry point `ifind_match_ids` answers for this text and filters
     /// (asked untimed here, as the normalisation; the app asks in its first statement).
     pub candidates: search::Candidates,
+    /// For relevance over many matches: what `ifind_heading_ids` answers (the app asks before
+    /// the page), untimed here too.
+    pub heading: Option<search::Candidates>,
 }
 
 /// Parses `query` and normalises its tsquery texts (untimed, on `conn`), and asks the app
@@ -70,13 +73,25 @@ pub async fn prepare(conn: &mut PgConnection, site: i32, query: &str) -> sqlx::R
         search::MATCH_CAP,
     )
     .await?;
+    let rank = some(rank);
+    let heading = match &rank {
+        Some(r) if candidates_are_many(&candidates) && !walk => {
+            Some(search::heading_candidates(conn, site, r, search::MATCH_CAP).await?)
+        }
+        _ => None,
+    };
     Ok(Prepared {
         parsed,
         matches,
-        rank: some(rank),
+        rank,
         walk,
         candidates,
+        heading,
     })
+}
+
+fn candidates_are_many(c: &search::Candidates) -> bool {
+    matches!(c, search::Candidates::Many | search::Candidates::Newest(_))
 }
 
 /// The sort the app really uses: relevance without positive words is newest first.
@@ -107,13 +122,17 @@ fn app_page(
     after: Option<After>,
     limit: i64,
 ) -> QueryBuilder<'static, Postgres> {
-    search::page_statement(
+    let text = search::TextSpec {
+        matches: p.matches.as_deref(),
+        rank: p.rank.as_deref(),
+        walk: p.walk,
+        candidates: &p.candidates,
+        heading: p.heading.as_ref(),
+    };
+    search::ranked_page_statement(
         prefix,
         site,
-        p.matches.as_deref(),
-        p.rank.as_deref(),
-        p.walk,
-        &p.candidates,
+        text,
         &p.parsed.filters,
         sort,
         after.map(after_of),

@@ -257,14 +257,25 @@ pub(crate) async fn ensure_heading(
     if text.heading.is_some() || !many || text.walk || archive {
         return Ok(());
     }
+    text.heading = Some(heading_candidates(conn, site_id, rank, text.cap).await?);
+    Ok(())
+}
+
+/// `ifind_heading_ids` for the normalised tsquery text `rank`, capped at `cap`: the heading
+/// tier's candidates (also for the benchmark's raw side, which must send the app's statement).
+pub async fn heading_candidates(
+    conn: &mut PgConnection,
+    site_id: i32,
+    rank: &str,
+    cap: i64,
+) -> Result<Candidates, sqlx::Error> {
     let ids: Option<Vec<i32>> = sqlx::query_scalar("SELECT ifind_heading_ids($1, $2::tsquery, $3)")
         .bind(site_id)
         .bind(rank)
-        .bind(i32::try_from(text.cap).unwrap_or(i32::MAX))
+        .bind(i32::try_from(cap).unwrap_or(i32::MAX))
         .fetch_one(&mut *conn)
         .await?;
-    text.heading = Some(candidates_of(true, ids, text.cap));
-    Ok(())
+    Ok(candidates_of(true, ids, cap))
 }
 
 /// Asks `ifind_match_ids` for the candidates of `text` when [`prepare`] did not (the relaxed

@@ -77,7 +77,7 @@ use sqlx::{Connection, PgConnection};
 use crate::domain::interaction::Interaction;
 use crate::domain::query::{self, Filters};
 
-pub use candidates::{Candidates, MATCH_CAP, NEAR_CAP, match_candidates};
+pub use candidates::{Candidates, MATCH_CAP, NEAR_CAP, heading_candidates, match_candidates};
 pub(crate) use candidates::{Prepared, Text, ensure_candidates, ensure_heading, prepare};
 use candidates::{exact_for, narrowing};
 use cursor::{CURSOR_INVALID, Cursor, fingerprint};
@@ -85,8 +85,8 @@ pub(crate) use site_size::walk_small_site;
 pub use site_size::{SMALL_SITE_ROWS, SiteSizes, walks};
 use sql::{CountSpec, PageSpec, count_query, page_query};
 pub use sql::{
-    PageAfter, TIERS, contains_pattern, count_statement, near_statement, page_statement,
-    push_where, utc_midnight,
+    PageAfter, TIERS, TextSpec, contains_pattern, count_statement, near_statement, page_statement,
+    push_where, ranked_page_statement, utc_midnight,
 };
 pub(crate) use sql::{Table, push_where_in};
 

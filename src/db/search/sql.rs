@@ -183,11 +183,47 @@ pub fn page_statement(
     after: Option<PageAfter>,
     limit: i64,
 ) -> QueryBuilder<'static, Postgres> {
-    let text = Text {
-        matches: matches.map(str::to_string),
-        rank: rank.map(str::to_string),
+    let text = TextSpec {
+        matches,
+        rank,
         walk,
-        candidates: Some(candidates.clone()),
+        candidates,
+        heading: None,
+    };
+    ranked_page_statement(prefix, site_id, text, filters, sort, after, limit)
+}
+
+/// The text conditions of [`ranked_page_statement`]: the normalised tsquery texts, whether the
+/// site is walked, the candidates [`match_candidates`] gave and, for relevance over many
+/// matches, the heading tier's ([`heading_candidates`]).
+///
+/// [`heading_candidates`]: super::heading_candidates
+#[derive(Clone, Copy, Debug)]
+pub struct TextSpec<'a> {
+    pub matches: Option<&'a str>,
+    pub rank: Option<&'a str>,
+    pub walk: bool,
+    pub candidates: &'a Candidates,
+    pub heading: Option<&'a Candidates>,
+}
+
+/// [`page_statement`] with the heading tier's candidates, as the search sends it for relevance
+/// over many matches.
+pub fn ranked_page_statement(
+    prefix: &'static str,
+    site_id: i32,
+    spec: TextSpec<'_>,
+    filters: &Filters,
+    sort: Sort,
+    after: Option<PageAfter>,
+    limit: i64,
+) -> QueryBuilder<'static, Postgres> {
+    let text = Text {
+        matches: spec.matches.map(str::to_string),
+        rank: spec.rank.map(str::to_string),
+        walk: spec.walk,
+        candidates: Some(spec.candidates.clone()),
+        heading: spec.heading.cloned(),
         ..Text::default()
     };
     let sort = effective_sort(sort, &text);
@@ -392,10 +428,11 @@ fn push_tier_condition(qb: &mut QueryBuilder<'_, Postgres>, tier: usize, rank: &
 
 /// [`push_source`] by relevance: every match ranked by its tier ([`TIERS`]), newest first within
 /// a tier, after the cursor's (rank, start, id). The order is exact over all matches. When the
-/// candidates are listed (every match is among a few thousand ids) or the site is walked, each
-/// row's tier is computed and the rows sorted; otherwise (many matches) each tier is a walk of
-/// the site's rows newest first that stops after a page, the tiers one after another under one
-/// `LIMIT`, so that the walks of lower tiers never start once the better ones fill the page.
+/// candidates are listed (every match is among a few thousand ids) each row's tier is computed
+/// and the rows sorted; otherwise (many matches, or a small site walked) each tier is a walk of
+/// the site's rows newest first that stops after a page (the heading tier read by its listed
+/// ids when there are few), the tiers one after another under one `LIMIT`, so that the walk
+/// of the lower tier never starts once the heading fills the page.
 fn push_ranked(
     qb: &mut QueryBuilder<'_, Postgres>,
     table: Table,
@@ -408,7 +445,7 @@ fn push_ranked(
         .candidates
         .as_ref()
         .is_some_and(Candidates::is_many);
-    if many && !spec.text.walk {
+    if many || spec.text.walk {
         push_tiers(qb, table, spec, archived, rank);
     } else {
         qb.push("SELECT * FROM (SELECT ")
