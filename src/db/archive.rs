@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use crate::domain::interaction::{INTERACTION_COLUMNS, Interaction};
+use crate::domain::interaction::Interaction;
 
 /// Every stored column of `interactions` (the generated `search_vector` is recomputed).
 const STORED_COLUMNS: &str = "interaction_id, site_id, title, type, lead, start_datetime, \
@@ -73,16 +73,7 @@ pub async fn get(
     site_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<Interaction>> {
-    crate::db::pool::enter_site(&mut *conn, site_id).await?;
-    let sql = format!(
-        "SELECT {INTERACTION_COLUMNS} FROM interactions_archive \
-         WHERE interaction_id = $1 AND site_id = $2"
-    );
-    sqlx::query_as::<_, Interaction>(&sql)
-        .bind(id)
-        .bind(site_id)
-        .fetch_optional(conn)
-        .await
+    crate::db::interactions::get_from(conn, site_id, id, "interactions_archive WHERE").await
 }
 
 /// Whether the archive holds interaction `interaction_id` of `site_id` (as the connection's

@@ -58,11 +58,28 @@ pub async fn get(
     site_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<Interaction>> {
+    get_from(
+        conn,
+        site_id,
+        id,
+        "interactions WHERE deleted_at IS NULL AND",
+    )
+    .await
+}
+
+/// Interaction `id` of `site_id` from `source`: a table and the start of its conditions
+/// ("interactions WHERE deleted_at IS NULL AND", "interactions_archive WHERE"), a fixed
+/// fragment; the id and the site are bound. The one row read of [`get`], the trash's and the
+/// archive's.
+pub(crate) async fn get_from(
+    conn: &mut PgConnection,
+    site_id: i32,
+    id: i32,
+    source: &'static str,
+) -> sqlx::Result<Option<Interaction>> {
     crate::db::pool::enter_site(&mut *conn, site_id).await?;
-    let sql = format!(
-        "SELECT {INTERACTION_COLUMNS} FROM interactions \
-         WHERE interaction_id = $1 AND site_id = $2 AND deleted_at IS NULL"
-    );
+    let sql =
+        format!("SELECT {INTERACTION_COLUMNS} FROM {source} interaction_id = $1 AND site_id = $2");
     sqlx::query_as::<_, Interaction>(&sql)
         .bind(id)
         .bind(site_id)

@@ -67,16 +67,8 @@ pub async fn get_deleted(
     site_id: i32,
     id: i32,
 ) -> sqlx::Result<Option<Interaction>> {
-    crate::db::pool::enter_site(&mut *conn, site_id).await?;
-    let sql = format!(
-        "SELECT {INTERACTION_COLUMNS} FROM interactions \
-         WHERE interaction_id = $1 AND site_id = $2 AND deleted_at IS NOT NULL"
-    );
-    sqlx::query_as::<_, Interaction>(&sql)
-        .bind(id)
-        .bind(site_id)
-        .fetch_optional(conn)
-        .await
+    let source = "interactions WHERE deleted_at IS NOT NULL AND";
+    crate::db::interactions::get_from(conn, site_id, id, source).await
 }
 
 /// One interaction that a trash statement (delete or restore) changes, and who changes it.

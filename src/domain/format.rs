@@ -50,34 +50,13 @@ pub fn match_name<'a>(typed: &str, names: &'a [String]) -> Result<&'a str, Vec<&
         .iter()
         .filter_map(|n| {
             let candidate = n.to_lowercase();
-            let distance = edits(&lower, &candidate);
+            let distance = super::similar::levenshtein(&lower, &candidate);
             (distance <= allowed || (length >= 3 && candidate.contains(&lower)))
                 .then_some((distance, n.as_str()))
         })
         .collect();
     near.sort();
     Err(near.into_iter().take(3).map(|(_, n)| n).collect())
-}
-
-/// The number of single-character insertions, deletions and substitutions that turn `a` into
-/// `b` (Levenshtein).
-fn edits(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                previous
-            } else {
-                1 + previous.min(row[j]).min(row[j + 1])
-            };
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 /// A count with its noun in the right number, the count with thousands separators:
@@ -256,7 +235,7 @@ mod tests {
         // One letter is near no other one letter.
         let letters: Vec<String> = vec!["A".into(), "C".into()];
         assert_eq!(match_name("B", &letters), Err(Vec::new()));
-        assert_eq!(edits("kitten", "sitting"), 3);
+        assert_eq!(crate::domain::similar::levenshtein("kitten", "sitting"), 3);
     }
 }
 

@@ -29,6 +29,23 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     rows[a.len()][b.len()]
 }
 
+/// The single-character insertions, deletions and substitutions that turn `a` into `b`
+/// (Levenshtein; case counts): the "did you mean" of site names and timezones.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// Whether `word` is a near spelling of `typed`: at most one edit for up to five letters, two
 /// up to eight, three beyond.
 pub fn is_near(typed: &str, word: &str) -> bool {

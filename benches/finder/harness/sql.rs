@@ -75,7 +75,7 @@ pub async fn prepare(conn: &mut PgConnection, site: i32, query: &str) -> sqlx::R
     .await?;
     let rank = some(rank);
     let heading = match &rank {
-        Some(r) if candidates_are_many(&candidates) && !walk => {
+        Some(r) if candidates.is_many() && !walk => {
             Some(search::heading_candidates(conn, site, r, search::MATCH_CAP).await?)
         }
         _ => None,
@@ -88,10 +88,6 @@ pub async fn prepare(conn: &mut PgConnection, site: i32, query: &str) -> sqlx::R
         candidates,
         heading,
     })
-}
-
-fn candidates_are_many(c: &search::Candidates) -> bool {
-    matches!(c, search::Candidates::Many | search::Candidates::Newest(_))
 }
 
 /// The sort the app really uses: relevance without positive words is newest first.

@@ -88,7 +88,7 @@ pub(super) fn candidates_of(asked: bool, ids: Option<Vec<i32>>, cap: i64) -> Can
 
 impl Candidates {
     /// More matches than the statement is narrowed to: it tests the site's rows itself.
-    pub(super) fn is_many(&self) -> bool {
+    pub fn is_many(&self) -> bool {
         matches!(self, Candidates::Many | Candidates::Newest(_))
     }
 }

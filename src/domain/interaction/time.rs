@@ -285,7 +285,8 @@ pub fn timezone_suggestions(text: &str, limit: usize) -> Vec<&'static str> {
                 3
             } else {
                 let last = lower.rsplit('/').next().unwrap_or(&lower);
-                let d = levenshtein(&q, &lower).min(levenshtein(&q, last));
+                let d = crate::domain::similar::levenshtein(&q, &lower)
+                    .min(crate::domain::similar::levenshtein(&q, last));
                 if d > max_distance {
                     return None;
                 }
@@ -296,19 +297,4 @@ pub fn timezone_suggestions(text: &str, limit: usize) -> Vec<&'static str> {
         .collect();
     scored.sort();
     scored.into_iter().take(limit).map(|(_, _, n)| n).collect()
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
