@@ -667,13 +667,13 @@ async fn explain_the_finder_statements() {
                 sqlx::query_scalar("SELECT ifind_match_count($1, $2::tsquery, $3, $4, $5, $6)")
                     .bind(site)
                     .bind(matches.as_deref())
-                    .bind(parsed.filters.lead.as_deref().map(search::contains_pattern))
+                    .bind(parsed.filters.lead.as_ref().map(search::narrowing_pattern))
                     .bind(
                         parsed
                             .filters
                             .location
-                            .as_deref()
-                            .map(search::contains_pattern),
+                            .as_ref()
+                            .map(search::narrowing_pattern),
                     )
                     .bind(false)
                     .bind(search::DEFAULT_COUNT_CAP as i32)

@@ -181,28 +181,58 @@ const CASES: &[Case] = &[
          AND search_vector @@ to_tsquery('english', 'meetin:* | meeti:* | meet:*') \
          ORDER BY start_datetime DESC, interaction_id DESC"),
     // Filters.
-    case("type:call", Newest, &[4, 3],
+    // A bare value is a word of the field starting with it ("Call", "Phone Call",
+    // "Conference Call"); a quoted one the whole value.
+    case("type:call", Newest, &[19, 14, 11, 12, 4, 3],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-         AND lower(type) = 'call' ORDER BY start_datetime DESC, interaction_id DESC"),
+         AND type ~* '(^|[^[:alnum:]])call' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("type:cal", Newest, &[19, 14, 11, 12, 4, 3],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND type ~* '(^|[^[:alnum:]])cal' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("type:all", Newest, &[],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND type ~* '(^|[^[:alnum:]])all' ORDER BY start_datetime DESC, interaction_id DESC"),
     case("TYPE:\"PHONE CALL\"", Oldest, &[12, 11, 14],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND lower(type) = 'phone call' ORDER BY start_datetime, interaction_id"),
-    case("lead:\"maria lo\"", Newest, &[18, 16, 11, 7, 3, 1],
+    case("type:\"call\"", Newest, &[4, 3],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-         AND lower(lead) LIKE '%maria lo%' ORDER BY start_datetime DESC, interaction_id DESC"),
-    // `_` is literal: "Ms Tan" would match an unescaped pattern.
-    case("lead:s_t", Newest, &[5],
+         AND lower(type) = 'call' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("lead:\"maria lopez\"", Newest, &[18, 16, 11, 7, 3, 1],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-         AND strpos(lower(lead), 's_t') > 0 ORDER BY start_datetime DESC, interaction_id DESC"),
+         AND lower(lead) = 'maria lopez' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("lead:\"maria lo\"", Newest, &[],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lower(lead) = 'maria lo' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("lead:LOP", Newest, &[18, 16, 11, 7, 3, 1],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lead ~* '(^|[^[:alnum:]])lop' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("lead:opez", Newest, &[],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lead ~* '(^|[^[:alnum:]])opez' ORDER BY start_datetime DESC, interaction_id DESC"),
+    // `_` separates words ("ops_team" has the word "team") and is literal in a value:
+    // "Ms Tan" would match an unescaped `ms_t`.
+    case("lead:team", Newest, &[5],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lead ~* '(^|[^[:alnum:]])team' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("lead:ops_t", Newest, &[5],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND strpos(lower(lead), 'ops_t') = 1 ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("lead:ms_t", Newest, &[],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND strpos(lower(lead), 'ms_t') > 0 ORDER BY start_datetime DESC, interaction_id DESC"),
     case("lead:%", Newest, &[],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
          AND strpos(lead, '%') > 0 ORDER BY start_datetime DESC, interaction_id DESC"),
     case("location:HARBOR", Newest, &[8, 4],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-         AND lower(location) LIKE '%harbor%' ORDER BY start_datetime DESC, interaction_id DESC"),
+         AND location ~* '(^|[^[:alnum:]])harbor' ORDER BY start_datetime DESC, interaction_id DESC"),
+    case("location:\"old harbor\"", Newest, &[],
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+         AND lower(location) = 'old harbor' ORDER BY start_datetime DESC, interaction_id DESC"),
     case("location:\"berlin office\" budget ", Relevance, &[18, 1],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-         AND lower(location) LIKE '%berlin office%' \
+         AND lower(location) = 'berlin office' \
          AND search_vector @@ to_tsquery('english', 'budget') \
          ORDER BY tier('budget') DESC, \
                   start_datetime DESC, interaction_id DESC"),
@@ -226,7 +256,7 @@ const CASES: &[Case] = &[
          ORDER BY start_datetime, interaction_id"),
     case("type:meeting from:2024-03-01 to:2024-03-31", Oldest, &[13, 15],
         "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-         AND lower(type) = 'meeting' \
+         AND type ~* '(^|[^[:alnum:]])meeting' \
          AND (start_datetime AT TIME ZONE timezone)::date BETWEEN '2024-03-01' AND '2024-03-31' \
          ORDER BY start_datetime, interaction_id"),
     // Every sort without text; relevance without text is newest.

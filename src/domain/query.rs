@@ -15,8 +15,10 @@
 //!   relaxed query in which a prefix of five letters or more also tries itself shortened by up to
 //!   three letters, keeping four (`meetin:* | meeti:* | meet:*`); the search uses it only when the
 //!   normal query finds nothing, so a whole word like `policy` never widens to `poli:*`.
-//! - Filters, anywhere in the line and always ANDed with the rest: `type:meeting` (whole type,
-//!   any case), `lead:maria` and `location:"old harbor"` (part of the value, any case),
+//! - Filters, anywhere in the line and always ANDed with the rest: `type:call`, `lead:maria`,
+//!   `location:harbor` (a word of the field starting with the value, any case: `type:call` finds
+//!   "Phone call" and "Video call", `lead:lop` finds "Maria Lopez"), `type:"phone call"`,
+//!   `location:"old harbor"` (quoted: the whole value, any case),
 //!   `from:2024-03-01` and `to:2024-03-31` (inclusive calendar days in each interaction's own
 //!   time zone). A later filter of the same kind replaces an earlier one.
 //! - A `name:` that is not a filter (`typ:call`, `re:budget`) is dropped with a note and what
@@ -45,10 +47,11 @@ pub const SYNTAX: &[(&str, &str)] = &[
     ("\"budget review\"", "the phrase"),
     ("-draft  -\"first draft\"", "without it"),
     ("budget or invoice", "either"),
-    ("type:meeting", "the type (whole, any case)"),
+    ("type:call", "a word of the type: Phone call, Video call"),
+    ("type:\"phone call\"", "the whole type (any case)"),
     (
-        "lead:lopez  location:\"board room\"",
-        "part of the lead, the location",
+        "lead:lop  location:\"board room\"",
+        "a word of the lead; the whole location",
     ),
     (
         "from:2026-01-01  to:2026-03-31",
@@ -56,15 +59,44 @@ pub const SYNTAX: &[(&str, &str)] = &[
     ),
 ];
 
+/// How a `type:`, `lead:` or `location:` filter compares with its field, always ignoring case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldMatch {
+    /// The value as typed, without its quotes.
+    pub value: String,
+    /// Quoted (`type:"phone call"`): the whole field. Bare (`type:call`): a word of the field
+    /// starting with the value (a word starts the field or follows a character that is neither
+    /// a letter nor a digit).
+    pub whole: bool,
+}
+
+impl FieldMatch {
+    /// A bare value: a word of the field starting with `value`.
+    pub fn word(value: &str) -> FieldMatch {
+        FieldMatch {
+            value: value.to_string(),
+            whole: false,
+        }
+    }
+
+    /// A quoted value: the whole field.
+    pub fn whole(value: &str) -> FieldMatch {
+        FieldMatch {
+            value: value.to_string(),
+            whole: true,
+        }
+    }
+}
+
 /// Field filters, ANDed with the text terms.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filters {
-    /// `type:` — the whole type, compared case-insensitively.
-    pub kind: Option<String>,
-    /// `lead:` — a case-insensitive part of the lead.
-    pub lead: Option<String>,
-    /// `location:` — a case-insensitive part of the location.
-    pub location: Option<String>,
+    /// `type:`.
+    pub kind: Option<FieldMatch>,
+    /// `lead:`.
+    pub lead: Option<FieldMatch>,
+    /// `location:`.
+    pub location: Option<FieldMatch>,
     /// `from:` — first local calendar day, inclusive.
     pub from: Option<NaiveDate>,
     /// `to:` — last local calendar day, inclusive.
@@ -383,7 +415,9 @@ impl Parser {
     /// Applies `name:value` for a known field; a quoted value may follow an empty one.
     fn field(&mut self, filter: Filter, negate: bool, value: &str, start: usize) {
         let mut value = value.to_string();
+        let mut quoted = false;
         if value.is_empty() && self.peek().is_some_and(is_quote) {
+            quoted = true;
             let (text, closed) = self.read_quoted();
             if !closed {
                 self.ignored.push(format!(
@@ -411,9 +445,17 @@ impl Parser {
             return;
         }
         match filter {
-            Filter::Type => self.filters.kind = Some(value.to_string()),
-            Filter::Lead => self.filters.lead = Some(value.to_string()),
-            Filter::Location => self.filters.location = Some(value.to_string()),
+            Filter::Type | Filter::Lead | Filter::Location => {
+                let matched = FieldMatch {
+                    value: value.to_string(),
+                    whole: quoted,
+                };
+                match filter {
+                    Filter::Type => self.filters.kind = Some(matched),
+                    Filter::Lead => self.filters.lead = Some(matched),
+                    _ => self.filters.location = Some(matched),
+                }
+            }
             Filter::From | Filter::To => {
                 let Some(date) = parse_date(value) else {
                     self.ignored.push(format!(
@@ -698,9 +740,9 @@ mod tests {
             (
                 "type:Meeting lead:\"Maria Lopez\" location:berlin from:2024-03-01 to:2024-03-31",
                 Filters {
-                    kind: Some("Meeting".into()),
-                    lead: Some("Maria Lopez".into()),
-                    location: Some("berlin".into()),
+                    kind: Some(FieldMatch::word("Meeting")),
+                    lead: Some(FieldMatch::whole("Maria Lopez")),
+                    location: Some(FieldMatch::word("berlin")),
                     from: d("2024-03-01"),
                     to: d("2024-03-31"),
                 },
@@ -708,29 +750,29 @@ mod tests {
             (
                 "TYPE:\"phone call\" LOCATION:\"old harbor\" budget",
                 Filters {
-                    kind: Some("phone call".into()),
-                    location: Some("old harbor".into()),
+                    kind: Some(FieldMatch::whole("phone call")),
+                    location: Some(FieldMatch::whole("old harbor")),
                     ..Filters::default()
                 },
             ),
             (
                 "Type:call TYPE:meeting",
                 Filters {
-                    kind: Some("meeting".into()),
+                    kind: Some(FieldMatch::word("meeting")),
                     ..Filters::default()
                 },
             ),
             (
                 "lead:\"Maria Lo",
                 Filters {
-                    lead: Some("Maria Lo".into()),
+                    lead: Some(FieldMatch::whole("Maria Lo")),
                     ..Filters::default()
                 },
             ),
             (
                 "lead:50%_off",
                 Filters {
-                    lead: Some("50%_off".into()),
+                    lead: Some(FieldMatch::word("50%_off")),
                     ..Filters::default()
                 },
             ),
@@ -913,7 +955,7 @@ mod tests {
                 .flatten()
             {
                 assert!(
-                    !v.contains('\0') && !v.is_empty(),
+                    !v.value.contains('\0') && !v.value.is_empty(),
                     "filter value for {line:?}"
                 );
             }

@@ -222,7 +222,7 @@ pub async fn build(conn: &mut PgConnection, site: &Site, per_class: usize) -> Re
             .split_whitespace()
             .rfind(|p| p.chars().all(char::is_alphabetic))
             .unwrap_or(lead.as_str());
-        candidates.push(("lead:", format!("lead:\"{part}\"")));
+        candidates.push(("lead:", format!("lead:{part}")));
     }
     let months: Vec<(chrono::NaiveDate, chrono::NaiveDate)> = sqlx::query_as(
         "SELECT m::date, (m + interval '1 month' - interval '1 day')::date FROM ( \

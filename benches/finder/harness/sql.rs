@@ -16,7 +16,7 @@
 //!   statement, and the check of the app's ranking (its first page must be this one's).
 
 use chrono::{DateTime, Utc};
-use ifind::db::search::{self, Sort, contains_pattern, utc_midnight};
+use ifind::db::search::{self, Sort, utc_midnight, word_start_regex};
 use ifind::domain::interaction::INTERACTION_COLUMNS;
 use ifind::domain::query::ParsedQuery;
 
@@ -205,12 +205,23 @@ pub async fn reference(
             .push(")");
     }
     let f = &parsed.filters;
-    if let Some(kind) = &f.kind {
-        qb.push(" AND type = ").push_bind(kind.clone());
-    }
-    if let Some(lead) = &f.lead {
-        qb.push(" AND lead ILIKE ")
-            .push_bind(contains_pattern(lead));
+    for (column, field) in [
+        ("type", &f.kind),
+        ("lead", &f.lead),
+        ("location", &f.location),
+    ] {
+        match field {
+            Some(m) if m.whole => {
+                qb.push(format!(" AND lower({column}) = lower("))
+                    .push_bind(m.value.clone())
+                    .push(")");
+            }
+            Some(m) => {
+                qb.push(format!(" AND {column} ~* "))
+                    .push_bind(word_start_regex(&m.value));
+            }
+            None => {}
+        }
     }
     if let Some(lo) = f.from.and_then(|d| utc_midnight(d, 0)) {
         qb.push(" AND start_datetime >= ").push_bind(lo);

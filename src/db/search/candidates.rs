@@ -2,6 +2,7 @@
 //! the one statement that prepares a search ([`prepare`]): its settings, its normalised texts
 //! and the candidates of each.
 
+use crate::domain::query::FieldMatch;
 use sqlx::PgConnection;
 
 use super::site_size::{SiteSizes, has_short_prefix};
@@ -65,15 +66,21 @@ pub const NEAR_CAP: i64 = 2000;
 /// Conditions of `filters` that `ifind_match_ids` evaluates too.
 pub(super) fn narrowing(filters: &Filters) -> (Option<String>, Option<String>) {
     (
-        filters.lead.as_deref().map(contains_pattern),
-        filters.location.as_deref().map(contains_pattern),
+        filters.lead.as_ref().map(narrowing_pattern),
+        filters.location.as_ref().map(narrowing_pattern),
     )
 }
 
 /// Whether `ifind_match_ids` given `text_given` (whether it got the text condition, or there is
 /// none) evaluates every condition of the statement.
 pub(super) fn exact_for(filters: &Filters, text_given: bool) -> bool {
-    text_given && filters.kind.is_none() && filters.from.is_none() && filters.to.is_none()
+    let whole = |f: &Option<FieldMatch>| f.as_ref().is_none_or(|m| m.whole);
+    text_given
+        && filters.kind.is_none()
+        && whole(&filters.lead)
+        && whole(&filters.location)
+        && filters.from.is_none()
+        && filters.to.is_none()
 }
 
 /// The candidates of one text variant from `ifind_match_ids`' answer (asked with `cap`).

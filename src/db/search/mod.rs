@@ -85,8 +85,9 @@ pub(crate) use site_size::walk_small_site;
 pub use site_size::{SMALL_SITE_ROWS, SiteSizes, walks};
 use sql::{CountSpec, PageSpec, count_query, page_query};
 pub use sql::{
-    PageAfter, TIERS, TextSpec, contains_pattern, count_statement, near_statement, page_statement,
-    push_where, ranked_page_statement, utc_midnight,
+    PageAfter, TIERS, TextSpec, contains_pattern, count_statement, like_pattern, narrowing_pattern,
+    near_statement, page_statement, push_where, ranked_page_statement, utc_midnight,
+    word_start_regex,
 };
 pub(crate) use sql::{Table, push_where_in};
 

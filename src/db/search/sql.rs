@@ -8,7 +8,7 @@ use super::candidates::{Candidates, Text};
 use super::cursor::Cursor;
 use super::{Sort, effective_sort};
 use crate::domain::interaction::INTERACTION_COLUMNS;
-use crate::domain::query::Filters;
+use crate::domain::query::{FieldMatch, Filters};
 
 /// Wraps a page's query (ordered and limited) so that only its rows get their usernames.
 pub(super) const NAMES_OPEN: &str = "SELECT h.*, ifind_username(h.created_by) AS created_by_name, \
@@ -28,15 +28,45 @@ pub fn utc_midnight(day: NaiveDate, days: i64) -> Option<DateTime<Utc>> {
 
 /// A case-insensitive "contains" pattern for ILIKE with `\`, `%` and `_` taken literally.
 pub fn contains_pattern(value: &str) -> String {
-    let mut p = String::from("%");
+    format!("%{}%", like_pattern(value))
+}
+
+/// The `LIKE` pattern of exactly `value` (its `\`, `%` and `_` escaped): with `ILIKE`, the whole
+/// value in any case.
+pub fn like_pattern(value: &str) -> String {
+    let mut p = String::new();
     for c in value.chars() {
         if matches!(c, '\\' | '%' | '_') {
             p.push('\\');
         }
         p.push(c);
     }
-    p.push('%');
     p
+}
+
+/// The regular expression (for `~*`) of a word starting with `value`: at the start of the field
+/// or after a character that is neither a letter nor a digit. Every character of `value` that
+/// is not a letter or digit is escaped, so it stands for itself.
+pub fn word_start_regex(value: &str) -> String {
+    let mut p = String::from("(^|[^[:alnum:]])");
+    for c in value.chars() {
+        if !c.is_alphanumeric() {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p
+}
+
+/// The `ILIKE` pattern that `ifind_match_ids` and `ifind_match_count` narrow a field filter by:
+/// the whole value for a quoted one (exact), any row containing it for a bare one (the word
+/// start is checked by the statement).
+pub fn narrowing_pattern(m: &FieldMatch) -> String {
+    if m.whole {
+        like_pattern(&m.value)
+    } else {
+        contains_pattern(&m.value)
+    }
 }
 
 /// `WHERE` for the site's live rows, the text condition and the filters (also what the Finder
@@ -117,11 +147,6 @@ fn push_text(qb: &mut QueryBuilder<'_, Postgres>, text: &Text, many: bool) {
 
 /// The filters of [`push_where_in`]: `type:`, `lead:`, `location:`, `from:`, `to:`.
 fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, many: bool) {
-    if let Some(kind) = &f.kind {
-        qb.push(" AND lower(type) = lower(")
-            .push_bind(kind.clone())
-            .push(")");
-    }
     // With many candidates these are common too: written, like the text condition, so that the
     // planner expects them to keep most rows (under the policies it has no statistics for
     // ILIKE, and would read the whole site to sort it).
@@ -130,13 +155,23 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, many: bool) {
     } else {
         (" AND (", ")")
     };
-    for (column, value) in [("lead", &f.lead), ("location", &f.location)] {
-        if let Some(value) = value {
+    for (column, field) in [
+        ("type", &f.kind),
+        ("lead", &f.lead),
+        ("location", &f.location),
+    ] {
+        if let Some(field) = field {
             qb.push(open)
                 .push(column)
                 .push(" ILIKE ")
-                .push_bind(contains_pattern(value))
-                .push(close);
+                .push_bind(narrowing_pattern(field));
+            if !field.whole {
+                qb.push(" AND ")
+                    .push(column)
+                    .push(" ~* ")
+                    .push_bind(word_start_regex(&field.value));
+            }
+            qb.push(close);
         }
     }
     // A local calendar day starts within a day of the same date's UTC midnight (UTC offsets are
