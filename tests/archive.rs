@@ -124,6 +124,7 @@ async fn archive_moves_what_is_untouched_and_the_finder_includes_it_on_request()
         &mut conn,
         &SearchRequest {
             archive: true,
+            from_end: false,
             ..SearchRequest::new(1, "harbour")
         },
     )

@@ -391,6 +391,7 @@ fn request(site: i32, query: &str, sort: Sort, limit: i64) -> SearchRequest {
         after: None,
         count_cap: 1000,
         archive: false,
+        from_end: false,
     }
 }
 
@@ -588,6 +589,35 @@ async fn check_paging(conn: &mut PgConnection, query: &str, sort: Sort) {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), seen.len(), "{what}: duplicates");
+    // Read from the end (the Finder's G): the same rows, last first, with the same count.
+    let mut req = request(NORTH, query, sort, 2);
+    req.from_end = true;
+    let first = search(conn, &req)
+        .await
+        .unwrap_or_else(|e| panic!("{what} from the end: {e}"));
+    assert_eq!(first.count, Some(MatchCount::Exact(full.hits.len() as i64)));
+    let mut backwards = from_the_end(conn, req, 20).await;
+    backwards.reverse();
+    assert_eq!(
+        backwards,
+        ids(&full),
+        "{what}: pages from the end, reversed"
+    );
+}
+
+/// Every page of `req` read from the end (at most `max` pages), last result first.
+async fn from_the_end(conn: &mut PgConnection, mut req: SearchRequest, max: usize) -> Vec<i32> {
+    req.from_end = true;
+    let mut seen = Vec::new();
+    for _ in 0..max {
+        let page = search(conn, &req).await.expect("a page from the end");
+        seen.extend(ids(&page));
+        match page.next_cursor {
+            Some(c) => req.after = Some(c),
+            None => return seen,
+        }
+    }
+    panic!("more than {max} pages from the end");
 }
 
 #[tokio::test]
@@ -641,6 +671,14 @@ async fn cursors_from_other_searches_are_rejected() {
             other => panic!("{query:?} {sort} in {site}: expected a bad cursor, got {other:?}"),
         }
     }
+    // A forward cursor does not continue the same search read from the end.
+    let mut req = request(NORTH, "meet", Newest, 2);
+    req.after = Some(cursor.clone());
+    req.from_end = true;
+    assert!(matches!(
+        search(&mut conn, &req).await,
+        Err(SearchError::BadCursor(_))
+    ));
     for garbage in ["", "%%%", "eyJ2IjoxfQ", &cursor[..cursor.len() / 2]] {
         let mut req = request(NORTH, "meet", Newest, 2);
         req.after = Some(garbage.to_string());
@@ -1075,6 +1113,13 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
         }
     }
     assert_eq!(seen, every, "relevance over every match, paged");
+    let mut backwards =
+        from_the_end(&mut tx, request(site, "audit or park ", Relevance, 500), 10).await;
+    backwards.reverse();
+    assert_eq!(
+        backwards, every,
+        "relevance read from the end, by the tier walks"
+    );
 
     // A word in the notes of 2,500 rows and in the titles of five older ones: more matches
     // than the cap, few in the headings (listed by `ifind_heading_ids`): the five come first.
@@ -1125,6 +1170,12 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
     assert_eq!(
         seen, every,
         "the five heading matches first, then the notes, paged"
+    );
+    let mut backwards = from_the_end(&mut tx, request(site, "budget ", Relevance, 200), 20).await;
+    backwards.reverse();
+    assert_eq!(
+        backwards, every,
+        "the notes from the oldest, then the headings"
     );
 
     // A typo: every audit is as similar, so the most similar are the newest; with `to:` only

@@ -64,6 +64,9 @@ pub struct FinderState {
     pub in_flight: Option<InFlight>,
     /// The next-page search in flight, if any.
     pub more_in_flight: Option<InFlight>,
+    /// The search reading the results from the end in flight, if any: the last page (`G`), or
+    /// the page before the loaded end.
+    pub earlier_in_flight: Option<InFlight>,
     /// The month histogram of the current results, once counted.
     pub histogram: Option<Histogram>,
     /// The histogram count in flight, if any.
@@ -94,6 +97,7 @@ impl Default for FinderState {
             search_due: None,
             in_flight: None,
             more_in_flight: None,
+            earlier_in_flight: None,
             histogram: None,
             histogram_in_flight: None,
             count_in_flight: None,
@@ -128,8 +132,8 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
         }
         Action::MoveDown => select(state, state.finder.selected.saturating_add(1), effects),
         Action::MoveUp => select(state, state.finder.selected.saturating_sub(1), effects),
-        Action::Top => select(state, 0, effects),
-        Action::Bottom => select(state, usize::MAX, effects),
+        Action::Top => to_first(state, effects),
+        Action::Bottom => to_last(state, effects),
         Action::PageDown => {
             let step = page_step(state);
             select(state, state.finder.selected.saturating_add(step), effects);
@@ -327,6 +331,17 @@ pub(super) fn search_done(
             }
             _ => return, // a page of other results
         }
+    } else if let Some(f) = state
+        .finder
+        .earlier_in_flight
+        .take_if(|f| f.request_id == request_id)
+    {
+        if !earlier_page_done(state, &f, result) {
+            return;
+        }
+        if state.finder.history_open {
+            super::history::load(state, effects);
+        }
     } else {
         return;
     }
@@ -334,6 +349,120 @@ pub(super) fn search_done(
     state.finder.error = None;
     state.finder.last_query_time = Some(elapsed);
     load_more_if_near_end(state, effects);
+    load_earlier_if_near_start(state, effects);
+}
+
+/// A page read from the end arrived for `f` (last result first): the last page replaces the
+/// loaded rows and selects the last result; a page before the loaded end goes in front of
+/// them, the selection staying on the same row. False when it belongs to other results.
+fn earlier_page_done(state: &mut State, f: &InFlight, page: SearchPage) -> bool {
+    let finder = &mut state.finder;
+    let Some(results) = finder.results.as_mut() else {
+        return false;
+    };
+    if results.generation != f.generation {
+        return false;
+    }
+    let mut rows = page.hits;
+    rows.reverse();
+    if results.earlier_cursor.is_none() {
+        // `G`: the last page.
+        results.hits = rows;
+        results.next_cursor = None;
+        finder.selected = results.hits.len().saturating_sub(1);
+        finder.detail_scroll = 0;
+    } else {
+        let added = rows.len();
+        rows.append(&mut results.hits);
+        results.hits = rows;
+        finder.selected += added;
+        finder.offset += added;
+    }
+    results.earlier_cursor = page.next_cursor;
+    keep_selection_visible(state);
+    true
+}
+
+/// `G`: the last result. When every row up to the last is loaded it is selected at once;
+/// otherwise the last page is read from the end of the results (a keyset page from the other
+/// end, not every page in between).
+fn to_last(state: &mut State, effects: &mut Vec<Effect>) {
+    let Some(results) = state.finder.results.as_ref() else {
+        return;
+    };
+    if results.next_cursor.is_none() {
+        return select(state, usize::MAX, effects);
+    }
+    if state.finder.earlier_in_flight.is_some() || state.finder.in_flight.is_some() {
+        return;
+    }
+    if let Some(more) = state.finder.more_in_flight.take() {
+        effects.push(Effect::CancelSearch {
+            request_id: more.request_id,
+        });
+    }
+    ask_from_end(state, None, effects);
+}
+
+/// `g`: the first result; when the rows loaded are the end of the results, the first page is
+/// shown again (from the page cache when it is there).
+fn to_first(state: &mut State, effects: &mut Vec<Effect>) {
+    let from_end = state
+        .finder
+        .results
+        .as_ref()
+        .is_some_and(|r| r.earlier_cursor.is_some());
+    if from_end {
+        search_now(state, effects);
+    } else {
+        select(state, 0, effects);
+    }
+}
+
+/// Asks for a page of the results on screen read from the end, after `cursor` (None: the last
+/// page).
+fn ask_from_end(state: &mut State, cursor: Option<String>, effects: &mut Vec<Effect>) {
+    let Some(results) = state.finder.results.as_ref() else {
+        return;
+    };
+    let (generation, query, sort) = (results.generation, results.query.clone(), results.sort);
+    let request_id = next_id(state);
+    let mut request = request(state, cursor);
+    request.query = query.clone();
+    request.sort = sort;
+    request.from_end = true;
+    request.count_cap = 0;
+    state.finder.earlier_in_flight = Some(InFlight {
+        request_id,
+        generation,
+        query,
+        sort,
+    });
+    effects.push(Effect::Search {
+        request_id,
+        request,
+    });
+}
+
+/// Asks for the page before the loaded rows when they are the end of the results and the
+/// selection is near their start.
+fn load_earlier_if_near_start(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.finder.in_flight.is_some()
+        || state.finder.earlier_in_flight.is_some()
+        || state.finder.search_due.is_some()
+        || state.finder.selected >= state.settings.load_more_within
+    {
+        return;
+    }
+    let Some(cursor) = state
+        .finder
+        .results
+        .as_ref()
+        .and_then(|r| r.earlier_cursor.clone())
+    else {
+        return;
+    };
+    ask_from_end(state, Some(cursor), effects);
 }
 
 /// A change on `site_id` by someone (or some other window): refresh what is on screen, unless a
@@ -452,6 +581,7 @@ pub(super) fn cancel_searches(state: &mut State, effects: &mut Vec<Effect>) {
     for f in [
         state.finder.in_flight.take(),
         state.finder.more_in_flight.take(),
+        state.finder.earlier_in_flight.take(),
         state.finder.histogram_in_flight.take(),
         state.finder.count_in_flight.take(),
     ]
@@ -585,6 +715,7 @@ pub(super) fn request(state: &State, after: Option<String>) -> SearchRequest {
         after,
         count_cap: state.settings.count_cap,
         archive: state.finder.include_archive,
+        from_end: false,
     }
 }
 
@@ -601,6 +732,7 @@ pub(super) fn select(state: &mut State, index: usize, effects: &mut Vec<Effect>)
     }
     keep_selection_visible(state);
     load_more_if_near_end(state, effects);
+    load_earlier_if_near_start(state, effects);
 }
 
 /// How far the detail pane can scroll: as far as its last drawing of the selected interaction

@@ -174,6 +174,10 @@ pub struct Results {
     pub hits: Vec<Hit>,
     /// Where the next page starts; None when every row is loaded.
     pub next_cursor: Option<String>,
+    /// The loaded rows are the end of the results (`G` read them from the last one) and more
+    /// come before them: where the reading from the end continues. None when the loaded rows
+    /// start at the first result.
+    pub earlier_cursor: Option<String>,
     pub count: Option<MatchCount>,
     /// Near matches from the typo-tolerant fallback.
     pub fuzzy: bool,
@@ -196,6 +200,7 @@ impl Results {
             sort,
             hits: page.hits,
             next_cursor: page.next_cursor,
+            earlier_cursor: None,
             count: page.count,
             fuzzy: page.fuzzy,
             similar: page.similar,

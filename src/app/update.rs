@@ -516,6 +516,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             let ours = |f: &mut InFlight| f.request_id == request_id;
             if state.finder.in_flight.take_if(ours).is_none()
                 && state.finder.more_in_flight.take_if(ours).is_none()
+                && state.finder.earlier_in_flight.take_if(ours).is_none()
             {
                 return;
             }

@@ -158,6 +158,7 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         after: args.after.clone(),
         count_cap: i64::from(ctx.config.search.count_cap),
         archive: args.archive,
+        from_end: false,
     };
     let started = Instant::now();
     let searcher =
@@ -639,6 +640,7 @@ async fn export_pages<W: Write>(
             after: after.take(),
             count_cap: 1,
             archive: false,
+            from_end: false,
         };
         let mut tx = db.begin_as(actor).await?;
         let page = search::search(&mut tx, &request).await?;

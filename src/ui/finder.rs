@@ -132,6 +132,18 @@ fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
 fn draw_info(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     let sep = || Span::styled(" · ", theme.dim);
     let mut spans = vec![Span::raw(" "), count_span(state, theme)];
+    if let Some(r) = &state.finder.results
+        && r.earlier_cursor.is_some()
+    {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("the last {} (g: the first)", r.hits.len()),
+            theme.dim,
+        ));
+    } else if state.finder.earlier_in_flight.is_some() {
+        spans.push(sep());
+        spans.push(Span::styled("reading the last results…", theme.dim));
+    }
     if state.finder.results.as_ref().is_some_and(|r| r.cached) {
         spans.push(sep());
         spans.push(Span::styled("cached", theme.dim));

@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyModifiers};
 
 use super::*;
 use crate::app::search_types::Sort;
+use crate::app::search_types::{SearchPage, SearchRequest};
 use crate::app::state::Mode;
 use crate::app::test_support::{App, ch, code, ctrl, only_search, page, searches};
 
@@ -250,30 +251,48 @@ fn help_rows_and_keys_follow_an_overridden_binding() {
     assert_eq!(app.press(ctrl('q')), vec![Effect::Quit]);
 }
 
+/// Presses `j` until a search goes out; returns it and how many presses it took.
+fn down_until_a_search(app: &mut App) -> ((u64, SearchRequest), usize) {
+    for n in 1..=200 {
+        let found = searches(&app.press(ch('j')));
+        if let Some(first) = found.first() {
+            assert_eq!(found.len(), 1, "one search at a time");
+            return (first.clone(), n);
+        }
+    }
+    panic!("no search after 200 presses of j");
+}
+
 #[test]
 fn scrolling_near_the_end_loads_the_next_page_of_the_same_query() {
     let mut app = App::loaded(50, true);
     app.press(code(KeyCode::Esc));
     let effects = app.keys("jjj");
     assert!(searches(&effects).is_empty(), "far from the end");
-    let (id, request) = only_search(&app.press(ch('G')));
+    let ((id, request), _) = down_until_a_search(&mut app);
     assert_eq!(request.after.as_deref(), Some("cursor-50"));
+    assert!(!request.from_end);
     assert_eq!(request.query, "");
     assert!(
-        searches(&app.press(ch('k'))).is_empty(),
+        searches(&app.press(ch('j'))).is_empty(),
         "one next page at a time"
     );
+    let selected = app.state.finder.selected;
     app.done(id, page(50, 50, false));
     assert_eq!(app.state.finder.hits().len(), 100);
-    assert_eq!(app.state.finder.selected, 48, "the selection stays put");
+    assert_eq!(
+        app.state.finder.selected, selected,
+        "the selection stays put"
+    );
     assert!(searches(&app.press(ch('G'))).is_empty(), "no more pages");
+    assert_eq!(app.state.finder.selected, 99, "G: the last of every row");
 }
 
 #[test]
 fn a_next_page_of_an_older_query_is_never_appended() {
     let mut app = App::loaded(50, true);
     app.press(code(KeyCode::Esc));
-    let (more, _) = only_search(&app.press(ch('G')));
+    let ((more, _), _) = down_until_a_search(&mut app);
     app.press(ch('/'));
     app.tick(0);
     app.keys("x");
@@ -281,6 +300,81 @@ fn a_next_page_of_an_older_query_is_never_appended() {
     assert!(effects.contains(&Effect::CancelSearch { request_id: more }));
     app.done(more, page(50, 50, false));
     assert_eq!(app.state.finder.hits().len(), 50);
+}
+
+/// `n` hits from `from` read from the end: last first, continuing at `cursor`.
+fn backwards(from: usize, n: usize, cursor: Option<&str>) -> SearchPage {
+    let mut p = page(from, n, false);
+    p.hits.reverse();
+    p.count = None;
+    p.next_cursor = cursor.map(str::to_string);
+    p
+}
+
+#[test]
+fn big_g_reads_the_last_page_from_the_end_and_g_returns_to_the_first() {
+    let mut app = App::loaded(50, true);
+    app.press(code(KeyCode::Esc));
+    let first_id = app.state.finder.hits()[0].interaction.interaction_id;
+    // G: one search for the last page, read from the end; not the 19 pages in between.
+    let (id, request) = only_search(&app.press(ch('G')));
+    assert!(request.from_end);
+    assert_eq!((request.after, request.query.as_str()), (None, ""));
+    assert!(app.screen().contains("reading the last results"));
+    assert!(searches(&app.press(ch('G'))).is_empty(), "one at a time");
+    app.done(id, backwards(950, 50, Some("back-950")));
+    let hits = app.state.finder.hits();
+    assert_eq!(hits.len(), 50);
+    assert_eq!(
+        hits[0].interaction.interaction_id,
+        page(950, 1, false).hits[0].interaction.interaction_id
+    );
+    assert_eq!(app.state.finder.selected, 49, "the last result is selected");
+    assert!(
+        app.screen().contains("the last 50 (g: the first)"),
+        "{}",
+        app.screen()
+    );
+    // Up towards the start of the loaded end: the page before it, put in front, the
+    // selection staying on its row.
+    let mut asked = None;
+    for _ in 0..49 {
+        if let Some(found) = searches(&app.press(ch('k'))).first() {
+            asked = Some(found.clone());
+            break;
+        }
+    }
+    let (id, request) = asked.expect("the page before the loaded end");
+    assert!(request.from_end);
+    assert_eq!(request.after.as_deref(), Some("back-950"));
+    let selected_row = app
+        .state
+        .finder
+        .selected_hit()
+        .map(|h| h.interaction.interaction_id);
+    app.done(id, backwards(900, 50, Some("back-900")));
+    assert_eq!(app.state.finder.hits().len(), 100);
+    assert_eq!(
+        app.state
+            .finder
+            .selected_hit()
+            .map(|h| h.interaction.interaction_id),
+        selected_row
+    );
+    // g: the first page again (from the cache), the first result selected.
+    app.press(ch('g'));
+    assert_eq!(app.state.finder.selected, 0);
+    assert_eq!(
+        app.state.finder.hits()[0].interaction.interaction_id,
+        first_id
+    );
+    assert!(
+        app.state
+            .finder
+            .results
+            .as_ref()
+            .is_some_and(|r| r.earlier_cursor.is_none())
+    );
 }
 
 #[test]

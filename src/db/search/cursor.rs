@@ -113,7 +113,9 @@ pub(super) fn fingerprint(req: &SearchRequest) -> String {
         &[u8::from(req.archive)],
         req.query.as_bytes(),
     ];
-    for b in parts.into_iter().flatten() {
+    // Read backwards: a byte more, so that forward cursors keep the fingerprint they had.
+    let backwards: &[u8] = if req.from_end { b"\0from_end" } else { b"" };
+    for b in parts.into_iter().flatten().chain(backwards) {
         hash ^= u64::from(*b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }

@@ -161,6 +161,10 @@ pub struct SearchRequest {
     pub count_cap: i64,
     /// Also search the archive (read-only records moved there by `ifind archive`).
     pub archive: bool,
+    /// Walk the results from the last one backwards (the Finder's `G`): the first page holds
+    /// the last `limit` results, last first, and its cursor continues towards the first. The
+    /// order is the same, read from the other end; counts are unchanged.
+    pub from_end: bool,
 }
 
 impl SearchRequest {
@@ -174,6 +178,7 @@ impl SearchRequest {
             after: None,
             count_cap: DEFAULT_COUNT_CAP,
             archive: false,
+            from_end: false,
         }
     }
 }
@@ -429,11 +434,13 @@ async fn first_rows(
         };
         ensure_heading(&mut *conn, req.site_id, text, req.archive).await?;
     }
+    let (walk, backward) = walk_order(sort, req.from_end);
     let spec = PageSpec {
         site_id: req.site_id,
         text: texts.get(relaxed),
         filters,
-        sort,
+        sort: walk,
+        backward,
         after: cursor,
         limit,
         archive: req.archive,
@@ -458,11 +465,13 @@ async fn first_rows(
     if sort == Sort::Relevance {
         ensure_heading(&mut *conn, req.site_id, &mut texts.relaxed, req.archive).await?;
     }
+    let (walk, backward) = walk_order(sort, req.from_end);
     let spec = PageSpec {
         site_id: req.site_id,
         text: &texts.relaxed,
         filters,
-        sort,
+        sort: walk,
+        backward,
         after: None,
         limit,
         archive: req.archive,
@@ -495,6 +504,18 @@ pub async fn count_in(
         return Ok(count(conn, &CountSpec::of(req, relaxed, &parsed.filters, cap)).await?);
     }
     Ok(n)
+}
+
+/// How a page statement walks `sort` (the effective one) read forwards or, with `from_end`,
+/// backwards: newest read backwards is oldest, and the reverse; relevance read backwards keeps
+/// its sort and walks it backwards (the lowest tier first, oldest first within a tier).
+fn walk_order(sort: Sort, from_end: bool) -> (Sort, bool) {
+    match (sort, from_end) {
+        (_, false) => (sort, false),
+        (Sort::Newest, true) => (Sort::Oldest, false),
+        (Sort::Oldest, true) => (Sort::Newest, false),
+        (Sort::Relevance, true) => (Sort::Relevance, true),
+    }
 }
 
 fn effective_sort(sort: Sort, text: &Text) -> Sort {

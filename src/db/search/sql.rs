@@ -268,6 +268,7 @@ pub fn ranked_page_statement(
         text: &text,
         filters,
         sort,
+        backward: false,
         after: cursor.as_ref(),
         limit,
         archive: false,
@@ -338,6 +339,10 @@ pub(super) struct PageSpec<'a> {
     pub(super) text: &'a Text,
     pub(super) filters: &'a Filters,
     pub(super) sort: Sort,
+    /// Walk the relevance order backwards (the lowest tier first, oldest first within a tier):
+    /// the pages of a search read from its end. Newest and oldest read backwards are each
+    /// other, so this is only set with [`Sort::Relevance`].
+    pub(super) backward: bool,
     /// Continue after this row (None: the first page).
     pub(super) after: Option<&'a Cursor>,
     /// Rows per page (the statement asks for one more, to know whether another page follows).
@@ -492,7 +497,9 @@ fn push_ranked(
         push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
         qb.push(") AS m");
         if let Some(c) = spec.after {
-            qb.push(" WHERE (rank, start_datetime, interaction_id) < (")
+            qb.push(" WHERE (rank, start_datetime, interaction_id) ")
+                .push(if spec.backward { ">" } else { "<" })
+                .push(" (")
                 .push_bind(c.rank)
                 .push("::real, ")
                 .push_bind(c.start)
@@ -501,7 +508,11 @@ fn push_ranked(
                 .push(")");
         }
     }
-    vec!["rank DESC", "start_datetime DESC", "interaction_id DESC"]
+    if spec.backward {
+        vec!["rank ASC", "start_datetime ASC", "interaction_id ASC"]
+    } else {
+        vec!["rank DESC", "start_datetime DESC", "interaction_id DESC"]
+    }
 }
 
 /// The text of the heading tier's part of [`push_tiers`] narrowed to the heading matches that
@@ -510,7 +521,7 @@ fn push_ranked(
 fn heading_text(spec: &PageSpec<'_>) -> Option<Text> {
     let ids = match spec.text.heading.as_ref()? {
         Candidates::Ids(ids) => ids.clone(),
-        Candidates::Newest(ids) if spec.after.is_none() => {
+        Candidates::Newest(ids) if spec.after.is_none() && !spec.backward => {
             let n = usize::try_from(spec.limit + 1).ok()?;
             ids.iter().copied().take(n).collect()
         }
@@ -533,19 +544,31 @@ fn push_tiers(
     archived: &'static str,
     rank: &str,
 ) {
-    let first = spec
-        .after
-        .map_or(0, |c| c.rank.and_then(tier_of).unwrap_or(0));
+    // The tiers in the walk's order, from the cursor's tier on.
+    let order: Vec<usize> = if spec.backward {
+        (0..TIERS.len()).rev().collect()
+    } else {
+        (0..TIERS.len()).collect()
+    };
+    let from = spec.after.and_then(|c| c.rank.and_then(tier_of));
+    let skip = from
+        .and_then(|t| order.iter().position(|&o| o == t))
+        .unwrap_or(0);
+    let (cmp, direction) = if spec.backward {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
     qb.push("SELECT * FROM (SELECT * FROM (");
-    for (tier, (weight, _)) in TIERS.iter().enumerate().skip(first) {
-        if tier > first {
+    for (n, &tier) in order.iter().enumerate().skip(skip) {
+        if n > skip {
             qb.push(" UNION ALL ");
         }
         qb.push("(SELECT ")
             .push(INTERACTION_COLUMNS)
             .push(archived)
             .push(", ")
-            .push(weight.to_string())
+            .push(TIERS[tier].0.to_string())
             .push("::real AS rank");
         let narrowed = (tier == 0 && table == Table::Live)
             .then(|| heading_text(spec))
@@ -554,18 +577,24 @@ fn push_tiers(
         let many = text.candidates.as_ref().is_some_and(Candidates::is_many);
         push_where_in(qb, table, spec.site_id, text, spec.filters);
         push_tier_condition(qb, tier, rank, many);
-        if let Some(c) = spec.after.filter(|_| tier == first) {
-            qb.push(" AND start_datetime <= ")
+        if let Some(c) = spec.after.filter(|_| n == skip) {
+            qb.push(" AND start_datetime ")
+                .push(cmp)
+                .push("= ")
                 .push_bind(c.start)
-                .push(" AND (start_datetime, interaction_id) < (")
+                .push(" AND (start_datetime, interaction_id) ")
+                .push(cmp)
+                .push(" (")
                 .push_bind(c.start)
                 .push(", ")
                 .push_bind(c.id)
                 .push(")");
         }
-        qb.push(" ORDER BY start_datetime DESC, interaction_id DESC LIMIT ")
-            .push_bind(spec.limit + 1)
-            .push(")");
+        qb.push(format!(
+            " ORDER BY start_datetime {direction}, interaction_id {direction} LIMIT "
+        ))
+        .push_bind(spec.limit + 1)
+        .push(")");
     }
     qb.push(") AS u LIMIT ")
         .push_bind(spec.limit + 1)
