@@ -1121,6 +1121,68 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
         "relevance read from the end, by the tier walks"
     );
 
+    // An exclusion that removes some of the newest heading matches: the heading tier's listed
+    // ids are the positive word's, so the statement must not take only a page's worth of them.
+    sqlx::query(
+        "UPDATE interactions SET description = 'excluded' \
+          WHERE site_id = $1 AND interaction_id IN ( \
+                SELECT interaction_id FROM interactions WHERE site_id = $1 \
+                   AND title LIKE 'Quarterly audit%' ORDER BY start_datetime DESC LIMIT 40)",
+    )
+    .bind(site)
+    .execute(&mut *owner)
+    .await
+    .expect("exclusions");
+    let every = owner_ids(
+        &mut owner,
+        &format!(
+            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+               AND search_vector @@ to_tsquery('english', $2) \
+             ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC"
+        ),
+        site,
+        "audit & !excluded",
+    )
+    .await;
+    assert_eq!(every.len(), 2560);
+    let mut req = request(site, "audit -excluded ", Relevance, 50);
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let page = search(&mut tx, &req).await.expect("with an exclusion");
+        seen.extend(ids(&page));
+        match page.next_cursor {
+            Some(c) => req.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, every[..150].to_vec(), "three pages with an exclusion");
+    // A filter the listed heading ids do not check: the same.
+    let to: chrono::NaiveDate = sqlx::query_scalar("SELECT (now() - interval '14 days')::date")
+        .fetch_one(&mut *owner)
+        .await
+        .expect("date");
+    let every: Vec<i32> = sqlx::query_scalar(&format!(
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+           AND search_vector @@ to_tsquery('english', $2) \
+           AND (start_datetime AT TIME ZONE timezone)::date <= $3 \
+         ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC LIMIT 100"
+    ))
+    .bind(site)
+    .bind("audit")
+    .bind(to)
+    .fetch_all(&mut *owner)
+    .await
+    .expect("filtered");
+    let mut req = request(site, &format!("audit to:{to} "), Relevance, 50);
+    let first = search(&mut tx, &req).await.expect("with a filter");
+    req.after = first.next_cursor.clone();
+    let second = search(&mut tx, &req).await.expect("with a filter, page 2");
+    assert_eq!(
+        [ids(&first), ids(&second)].concat(),
+        every,
+        "two pages with a filter"
+    );
+
     // A word in the notes of 2,500 rows and in the titles of five older ones: more matches
     // than the cap, few in the headings (listed by `ifind_heading_ids`): the five come first.
     sqlx::query(

@@ -521,7 +521,14 @@ fn push_ranked(
 fn heading_text(spec: &PageSpec<'_>) -> Option<Text> {
     let ids = match spec.text.heading.as_ref()? {
         Candidates::Ids(ids) => ids.clone(),
-        Candidates::Newest(ids) if spec.after.is_none() && !spec.backward => {
+        // The newest listed heading matches are the page's only when each is a match: no
+        // exclusion (the heading ids are the positive terms') and no filter left to check.
+        Candidates::Newest(ids)
+            if spec.after.is_none()
+                && !spec.backward
+                && spec.text.matches == spec.text.rank
+                && spec.filters.is_empty() =>
+        {
             let n = usize::try_from(spec.limit + 1).ok()?;
             ids.iter().copied().take(n).collect()
         }
