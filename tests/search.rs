@@ -1009,6 +1009,128 @@ async fn owner_ids(conn: &mut PgConnection, sql: &str, site: i32, text: &str) ->
         .expect("hand-written")
 }
 
+/// Hundreds of listed matches (more than `LISTED_RANKED`, fewer than the cap): relevance picks
+/// each page from the two lists (every match, the heading matches) and reads only its rows;
+/// newest and oldest pick theirs from the matches. Every sort, forwards and from the end, is
+/// what the hand-written statement gives, and so is a page after a cursor whose row moved.
+#[tokio::test]
+async fn listed_matches_page_by_key_in_every_order() {
+    use ifind::db::{sites, users};
+    let t = common::fresh_db().await;
+    let mut tx = t.db.begin_as(None).await.expect("begin");
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    let viewer = users::insert(&mut tx, "vera", "vera@example.org", hash, false)
+        .await
+        .expect("user")
+        .user_id;
+    let site = sites::insert(&mut tx, "Workshops", None)
+        .await
+        .expect("site")
+        .site_id;
+    users::grant(&mut tx, viewer, site, users::Role::Viewer)
+        .await
+        .expect("grant");
+    tx.commit().await.expect("commit");
+    // 3,000 rows an hour apart; "widget" in the titles of 130 older ones and the notes of 390
+    // others, none among the 400 newest (so the word is not dense there).
+    sqlx::query(
+        "INSERT INTO interactions (site_id, title, type, lead, start_datetime, timezone, \
+                                   end_datetime, notes, created_by) \
+         SELECT $1, CASE WHEN n > 400 AND n % 20 = 0 THEN 'Widget review ' || n \
+                         ELSE 'Workshop ' || n END, \
+                'Meeting', 'Jun Park', now() - n * interval '1 hour', 'UTC', \
+                now() - n * interval '1 hour', \
+                CASE WHEN n > 400 AND n % 5 = 0 AND n % 20 <> 0 THEN 'bring the widget' END, $2 \
+           FROM generate_series(1, 3000) AS n",
+    )
+    .bind(site)
+    .bind(viewer)
+    .execute(&t.db.pool)
+    .await
+    .expect("rows");
+    let mut owner = t.db.pool.acquire().await.expect("owner");
+    let app = t.app_db().await;
+    let mut tx = app.begin_as(Some(viewer)).await.expect("begin");
+    let hand = |order: &str| {
+        format!(
+            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+               AND search_vector @@ to_tsquery('english', $2) ORDER BY {order}"
+        )
+    };
+    let by_relevance = hand(&format!(
+        "({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC"
+    ));
+    let relevance = owner_ids(&mut owner, &by_relevance, site, "widget").await;
+    assert_eq!(relevance.len(), 520);
+    let newest = owner_ids(
+        &mut owner,
+        &hand("start_datetime DESC, interaction_id DESC"),
+        site,
+        "widget",
+    )
+    .await;
+    assert_ne!(relevance, newest, "the heading matches come first");
+    let mut oldest = newest.clone();
+    oldest.reverse();
+    for (sort, want) in [
+        (Relevance, &relevance),
+        (Newest, &newest),
+        (Oldest, &oldest),
+    ] {
+        let mut req = request(site, "widget ", sort, 50);
+        let mut seen = Vec::new();
+        for _ in 0..20 {
+            let page = search(&mut tx, &req).await.expect("a page");
+            seen.extend(ids(&page));
+            match page.next_cursor {
+                Some(c) => req.after = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(&seen, want, "{sort}, every page");
+        let mut backwards = from_the_end(&mut tx, request(site, "widget ", sort, 50), 20).await;
+        backwards.reverse();
+        assert_eq!(&backwards, want, "{sort}, from the end");
+    }
+    // The cursor's row moves (its start set a day earlier, its end with it) between two
+    // pages: the next page is the rows after the cursor's place in the order, as keyset paging
+    // defines it (the moved row comes again further on).
+    let mut req = request(site, "widget ", Relevance, 50);
+    let first = search(&mut tx, &req).await.expect("first page");
+    let last = first.hits.last().expect("a row");
+    let (id, start, rank) = (
+        last.interaction.interaction_id,
+        last.interaction.start_datetime,
+        last.rank,
+    );
+    sqlx::query(
+        "UPDATE interactions SET start_datetime = start_datetime - interval '1 day', \
+                end_datetime = end_datetime - interval '1 day' WHERE interaction_id = $1",
+    )
+    .bind(id)
+    .execute(&mut *owner)
+    .await
+    .expect("move");
+    let after: Vec<i32> = sqlx::query_scalar(&format!(
+        "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+           AND search_vector @@ to_tsquery('english', $2) \
+           AND (({TIER_SQL})::real, start_datetime, interaction_id) < ($3, $4, $5) \
+         ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC LIMIT 50"
+    ))
+    .bind(site)
+    .bind("widget")
+    .bind(rank)
+    .bind(start)
+    .bind(id)
+    .fetch_all(&mut *owner)
+    .await
+    .expect("keyset by hand");
+    assert!(after.contains(&id), "the moved row comes again");
+    req.after = first.next_cursor.clone();
+    let second = search(&mut tx, &req).await.expect("second page");
+    assert_eq!(ids(&second), after, "after a moved row");
+}
+
 /// More matches than the entry points list (migration 0014): `ifind_match_ids` answers the
 /// newest `MATCH_CAP + 1` matches and `ifind_near_ids` the `NEAR_CAP + 1` most similar, and the
 /// Finder's pages, count and near-match fallback (filtered to rows past the listed ones too)

@@ -60,6 +60,9 @@ pub(crate) struct Text {
 /// from the answer alone; small enough that the ids cost less to fetch twice than the walk
 /// (words dense among the newest rows are left to the walk whatever their number).
 pub const MATCH_CAP: i64 = 2000;
+/// Relevance over more listed matches than this asks `ifind_heading_ids` too, and picks the
+/// page from the two lists instead of ranking every listed match.
+pub const LISTED_RANKED: usize = 200;
 /// The cap for the near matches' entry point `ifind_near_ids`.
 pub const NEAR_CAP: i64 = 2000;
 
@@ -258,10 +261,14 @@ pub(crate) async fn ensure_heading(
     archive: bool,
 ) -> Result<(), sqlx::Error> {
     let many = text.candidates.as_ref().is_some_and(Candidates::is_many);
+    // Enough listed matches that reading each to rank it costs more than listing the heading
+    // tier (the page is then picked from the two lists: `listed_page`).
+    let listed = text.exact
+        && matches!(&text.candidates, Some(Candidates::Ids(ids)) if ids.len() > LISTED_RANKED);
     let Some(rank) = text.rank.as_deref() else {
         return Ok(());
     };
-    if text.heading.is_some() || !many || text.walk || archive {
+    if text.heading.is_some() || !(many || listed) || text.walk || archive {
         return Ok(());
     }
     text.heading = Some(heading_candidates(conn, site_id, rank, text.cap).await?);

@@ -533,6 +533,9 @@ async fn first_or_next_page(
     conn: &mut PgConnection,
     spec: &PageSpec<'_>,
 ) -> Result<Vec<Hit>, sqlx::Error> {
+    if let Some(rows) = listed_page(conn, spec).await? {
+        return Ok(rows);
+    }
     let head = match (spec.after, spec.sort) {
         (None, Sort::Newest) => spec.text.head(spec.limit + 1, false),
         (None, Sort::Oldest) => spec.text.head(spec.limit + 1, true),
@@ -543,6 +546,93 @@ async fn first_or_next_page(
         ..*spec
     };
     page(conn, &first).await
+}
+
+/// A page read by key when every match is listed (at most the cap, every condition checked by
+/// the entry point) and so is, for relevance, the heading tier: the order of the matches is
+/// known from the lists alone (they come newest first; relevance puts the heading matches
+/// first), so the page's ids are picked from it after the cursor's row and only they are read,
+/// instead of every candidate. The cursor's row is read with them and must still have the
+/// cursor's rank and start (else it moved, and its position in the lists is not the cursor's
+/// place in the order), and every picked row must come back. None when this does not apply or
+/// that check fails: the caller's statement then orders every candidate.
+async fn listed_page(
+    conn: &mut PgConnection,
+    spec: &PageSpec<'_>,
+) -> Result<Option<Vec<Hit>>, sqlx::Error> {
+    let Some(order) = listed_order(spec) else {
+        return Ok(None);
+    };
+    let n = usize::try_from(spec.limit + 1).unwrap_or(usize::MAX);
+    let start = match spec.after {
+        None => 0,
+        Some(c) => match order.iter().position(|&id| id == c.id) {
+            Some(at) => at,
+            None => return Ok(None),
+        },
+    };
+    let with_cursor = usize::from(spec.after.is_some());
+    let picked: Vec<i32> = order
+        .iter()
+        .skip(start)
+        .take(n + with_cursor)
+        .copied()
+        .collect();
+    let text = Text {
+        candidates: Some(Candidates::Ids(picked.clone())),
+        heading: None,
+        ..spec.text.clone()
+    };
+    let read = PageSpec {
+        text: &text,
+        after: None,
+        limit: i64::try_from(picked.len()).unwrap_or(i64::MAX),
+        ..*spec
+    };
+    let mut rows = page(conn, &read).await?;
+    if rows.len() != picked.len() {
+        return Ok(None);
+    }
+    if let Some(c) = spec.after {
+        let unmoved = rows.first().is_some_and(|r| {
+            r.interaction.interaction_id == c.id
+                && r.interaction.start_datetime == c.start
+                && r.rank.map(|x| x.to_bits()) == c.rank.map(|x| x.to_bits())
+        });
+        if !unmoved {
+            return Ok(None);
+        }
+        rows.remove(0);
+    }
+    let in_order = rows
+        .iter()
+        .map(|r| r.interaction.interaction_id)
+        .eq(picked.iter().skip(with_cursor).copied());
+    Ok(in_order.then_some(rows))
+}
+
+/// The ids of every match in the page's order, when the lists give it ([`listed_page`]).
+fn listed_order(spec: &PageSpec<'_>) -> Option<Vec<i32>> {
+    if spec.archive || !spec.text.exact {
+        return None;
+    }
+    let Some(Candidates::Ids(matches)) = &spec.text.candidates else {
+        return None;
+    };
+    let mut order = match (spec.sort, &spec.text.heading) {
+        (Sort::Relevance, Some(Candidates::Ids(heading))) => {
+            let heading: std::collections::HashSet<i32> = heading.iter().copied().collect();
+            let (top, rest): (Vec<i32>, Vec<i32>) =
+                matches.iter().partition(|id| heading.contains(id));
+            [top, rest].concat()
+        }
+        (Sort::Relevance, _) => return None,
+        (Sort::Newest | Sort::Oldest, _) => matches.clone(),
+    };
+    if spec.sort == Sort::Oldest || spec.backward {
+        order.reverse();
+    }
+    Some(order)
 }
 
 /// Up to `limit + 1` rows after the cursor in the given sort, from the live table and, when
