@@ -72,6 +72,11 @@ async fn every_section_produces_figures() {
             .all(|l| l.app_plain > 0.0 && l.app_tx > 0.0 && l.pgbench > 0.0)
     );
     assert!(!r.terminal.warm_starts.is_empty());
+    assert_eq!(
+        r.terminal.typed.len(),
+        1,
+        "one line typed in the terminal, its results seen in the frame log"
+    );
     assert!(r.terminal.memory.iter().all(|m| m.1 > 0.0));
     assert_eq!(r.cold.len(), 3, "initdb and start, create, migrate");
     assert!(!r.explains.is_empty());

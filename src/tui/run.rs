@@ -173,6 +173,7 @@ async fn event_loop(
         keymap,
         theme,
         mouse,
+        frames: FrameLog::from_env(),
     };
     let result = drive(terminal, &mut runner, &mut state, &drawing, &mut answers).await;
     // On every way out: what the person typed reaches the disk before the app ends.
@@ -186,6 +187,46 @@ struct Drawing {
     theme: Theme,
     /// Mouse capture is on (to turn it on again after a stop).
     mouse: bool,
+    /// `IFIND_FRAME_LOG`, when set.
+    frames: Option<FrameLog>,
+}
+
+/// A log of the frames written to the terminal, for the benchmark's keystroke-to-screen
+/// measurement in a real terminal (`IFIND_FRAME_LOG=<file>`; nothing is written without it):
+/// one line per frame, after the terminal is flushed: `CLOCK_MONOTONIC` in nanoseconds (the
+/// clock every process on the machine shares), whether the results' count is on screen, and
+/// the query line the results on screen answer. Tabs and line ends in it become spaces.
+struct FrameLog(std::fs::File);
+
+impl FrameLog {
+    fn from_env() -> Option<FrameLog> {
+        let path = std::env::var_os("IFIND_FRAME_LOG")?;
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
+            Ok(file) => Some(FrameLog(file)),
+            Err(e) => {
+                tracing::warn!("IFIND_FRAME_LOG: cannot open {path:?}: {e}");
+                None
+            }
+        }
+    }
+
+    fn record(&self, state: &State) {
+        let Some(results) = &state.finder.results else {
+            return;
+        };
+        let Ok(now) = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC) else {
+            return;
+        };
+        let ns = i128::from(now.tv_sec()) * 1_000_000_000 + i128::from(now.tv_nsec());
+        let query = results.query.replace(['\t', '\n', '\r'], " ");
+        let line = format!("{ns}\t{}\t{query}\n", results.count.is_some());
+        // One write, so that a reader never sees half a line.
+        let _ = (&self.0).write_all(line.as_bytes());
+    }
 }
 
 /// What the loop waited for.
@@ -211,7 +252,9 @@ async fn drive(
         keymap,
         theme,
         mouse,
+        frames,
     } = drawing;
+    let frames = frames.as_ref();
     let mut events = EventStream::new();
     let mut signals = Signals::listen()?;
     let size = terminal.size()?;
@@ -223,7 +266,7 @@ async fn drive(
         }),
     );
     update(state, Event::Msg(Msg::WallClock(chrono::Utc::now())));
-    draw(terminal, state, keymap, theme)?;
+    draw(terminal, state, keymap, theme, frames)?;
     let mut effects = if state.screen() == Screen::Finder {
         start(state)
     } else {
@@ -233,7 +276,7 @@ async fn drive(
         if perform(runner, std::mem::take(&mut effects))? {
             return Ok(());
         }
-        draw(terminal, state, keymap, theme)?;
+        draw(terminal, state, keymap, theme, frames)?;
         let batch = match gather(state, &mut events, &mut signals, answers, &mut effects).await? {
             Gathered::Events(batch) => batch,
             Gathered::Closed => return Ok(()),
@@ -272,6 +315,7 @@ fn draw(
     state: &mut State,
     keymap: &KeyMap,
     theme: &Theme,
+    frames: Option<&FrameLog>,
 ) -> Result<()> {
     let mut drawn = Drawn::default();
     terminal.draw(|frame| drawn = ui::draw(frame, state, keymap, theme))?;
@@ -283,6 +327,9 @@ fn draw(
                 ui::draw(frame, state, keymap, theme);
             })?;
         }
+    }
+    if let Some(log) = frames {
+        log.record(state);
     }
     Ok(())
 }

@@ -193,10 +193,11 @@ pub async fn run(env: &Env, cfg: &Config) -> Result<Results> {
     if cfg.starts > 0 && cfg.wants("terminal") {
         eprintln!("the terminal app: warm starts and memory...");
         let site = env.largest().clone();
+        let typed = queries.clone();
         let queries: Vec<String> = queries.iter().take(3).cloned().collect();
         let (env, bin, starts) = (env.clone(), cfg.bin.clone(), cfg.starts);
         r.terminal = tokio::task::spawn_blocking(move || {
-            startup::terminal(&env, &bin, &site, &queries, starts)
+            startup::terminal(&env, &bin, &site, &queries, &typed, starts)
         })
         .await??;
     }

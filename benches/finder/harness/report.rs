@@ -159,6 +159,14 @@ fn checks(r: &Results, debounce: Duration) -> Vec<Check> {
             met: s.p95 <= 60.0,
         });
     }
+    if let Some(s) = summarize(&r.terminal.typed) {
+        out.push(Check {
+            target: "keystroke to results on screen in a real terminal (tmux) <= 60 ms at p95"
+                .into(),
+            measured: format!("p95 {} ms", ms(s.p95)),
+            met: s.p95 <= 60.0,
+        });
+    }
     let frames = [&r.frames_list, &r.frames_detail]
         .iter()
         .filter_map(|f| summarize(f))
@@ -474,6 +482,45 @@ pub fn markdown(env: &Env, r: &Results, c: &RunInfo) -> String {
                 ms(s.p50),
                 ms(s.max),
                 s.n
+            ),
+        );
+    }
+    if !r.terminal.typed.is_empty() {
+        push(
+            &mut md,
+            &format!(
+                "Typing in the terminal: the release binary in tmux at 120x40 on the largest \
+                 site, each line key by key {} ms apart (`tmux send-keys`), the app writing a \
+                 line to `IFIND_FRAME_LOG` after each frame it flushes to the terminal. From the \
+                 moment tmux is asked to send a key (CLOCK_MONOTONIC, shared with the app) to \
+                 the first frame that shows the results of the line as typed; for a word inside \
+                 a line, only when they came before the next key.\n",
+                super::startup::TYPING_INTERVAL.as_millis()
+            ),
+        );
+        let mut t = Table::new(&["from the key to", "n", "p50", "p95", "p99", "max"]);
+        for (what, d) in [
+            ("a line's results", &r.terminal.typed),
+            ("a line's results and count", &r.terminal.typed_count),
+            ("a word's results, within a line", &r.terminal.typed_words),
+        ] {
+            if let Some(s) = summarize(d) {
+                t.row(vec![
+                    what.into(),
+                    s.n.to_string(),
+                    ms(s.p50),
+                    ms(s.p95),
+                    ms(s.p99),
+                    ms(s.max),
+                ]);
+            }
+        }
+        push(&mut md, &t.markdown());
+        push(
+            &mut md,
+            &format!(
+                "Words within a line whose results were not on screen before the next key: {}.\n",
+                r.terminal.typed_words_missed
             ),
         );
     }

@@ -192,20 +192,132 @@ pub struct Terminal {
     pub warm_starts: Vec<Duration>,
     /// (moment, VmRSS MiB, VmHWM MiB).
     pub memory: Vec<(String, f64, f64)>,
+    /// Typing in the terminal: from sending a line's last key to the first frame written with
+    /// that line's results, and with their count.
+    pub typed: Vec<Duration>,
+    pub typed_count: Vec<Duration>,
+    /// Words within a line whose results were written before the next key was sent, from the
+    /// word's last key; and how many words' results were not.
+    pub typed_words: Vec<Duration>,
+    pub typed_words_missed: usize,
 }
 
-/// Starts the binary `starts` times to the Login screen, then logs in, opens `site` and runs
-/// `queries`, reading the process's memory along the way.
+/// Keys typed into the terminal app this far apart.
+pub const TYPING_INTERVAL: Duration = Duration::from_millis(120);
+
+/// `CLOCK_MONOTONIC` in nanoseconds: the clock of the app's frame log.
+fn monotonic_ns() -> Result<i128> {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)?;
+    Ok(i128::from(now.tv_sec()) * 1_000_000_000 + i128::from(now.tv_nsec()))
+}
+
+/// One frame of the app's `IFIND_FRAME_LOG`.
+struct Frame {
+    at: i128,
+    counted: bool,
+    query: String,
+}
+
+fn frames(log: &Path) -> Result<Vec<Frame>> {
+    let text = std::fs::read_to_string(log)?;
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let at = parts.next()?.parse().ok()?;
+            let counted = parts.next()? == "true";
+            let query = parts.next()?.to_string();
+            Some(Frame { at, counted, query })
+        })
+        .collect())
+}
+
+/// The time from `sent` to the first frame after it that answers `query` (and shows its
+/// count, with `counted`), if one came before `until`.
+fn first_frame(
+    frames: &[Frame],
+    query: &str,
+    sent: i128,
+    until: i128,
+    counted: bool,
+) -> Option<Duration> {
+    frames
+        .iter()
+        .find(|f| f.at > sent && f.at < until && f.query == query && (f.counted || !counted))
+        .map(|f| Duration::from_nanos(u64::try_from(f.at - sent).unwrap_or(0)))
+}
+
+/// Types each of `queries` key by key, [`TYPING_INTERVAL`] apart, through tmux into the app
+/// (which logs its frames to `log`), waits, and erases it. A key's time is taken just before
+/// tmux is asked to send it, so tmux's own delivery is counted too.
+fn type_lines(tmux: &Tmux, log: &Path, queries: &[String], out: &mut Terminal) -> Result<()> {
+    for q in queries {
+        let chars: Vec<char> = q.chars().collect();
+        // (line so far, sent at, next key sent at) per word end.
+        let mut words: Vec<(String, i128, i128)> = Vec::new();
+        let mut typed = String::new();
+        for (i, c) in chars.iter().enumerate() {
+            let sent = monotonic_ns()?;
+            if let Some(last) = words.last_mut()
+                && last.2 == i128::MAX
+            {
+                last.2 = sent;
+            }
+            tmux.text(&c.to_string())?;
+            typed.push(*c);
+            let word_end = *c != ' ' && chars.get(i + 1).is_none_or(|n| *n == ' ');
+            if word_end {
+                words.push((typed.clone(), sent, i128::MAX));
+            }
+            let spent = Duration::from_nanos(u64::try_from(monotonic_ns()? - sent).unwrap_or(0));
+            std::thread::sleep(TYPING_INTERVAL.saturating_sub(spent));
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        let seen = frames(log)?;
+        for (n, (line, sent, next)) in words.iter().enumerate() {
+            let last = n + 1 == words.len();
+            if last {
+                match first_frame(&seen, line, *sent, i128::MAX, false) {
+                    Some(d) => out.typed.push(d),
+                    None => bail!("no frame showed the results of {line:?} within 1.5 s"),
+                }
+                if let Some(d) = first_frame(&seen, line, *sent, i128::MAX, true) {
+                    out.typed_count.push(d);
+                }
+            } else {
+                match first_frame(&seen, line, *sent, *next, false) {
+                    Some(d) => out.typed_words.push(d),
+                    None => out.typed_words_missed += 1,
+                }
+            }
+        }
+        for _ in 0..chars.len() {
+            tmux.keys(&["BSpace"])?;
+        }
+        tmux.settle(&format!("{BENCH_USER}@"), Duration::from_millis(300))?;
+    }
+    Ok(())
+}
+
+/// Starts the binary `starts` times to the Login screen, then logs in, opens `site`, types
+/// `typed` key by key (keystroke to screen in the real terminal) and runs `queries`, reading the
+/// process's memory along the way.
 pub fn terminal(
     env: &Env,
     bin: &Path,
     site: &Site,
     queries: &[String],
+    typed: &[String],
     starts: usize,
 ) -> Result<Terminal> {
     let home = tempfile::tempdir()?;
     let tmux = Tmux::start(120, 40)?;
-    let cmd = command(bin, &env.url, home.path());
+    let log = home.path().join("frames.log");
+    let cmd = format!(
+        "IFIND_FRAME_LOG={} {}",
+        quote(&log.to_string_lossy()),
+        command(bin, &env.url, home.path())
+    );
     let mut out = Terminal::default();
     let login = |s: &str| s.contains("log in");
     for _ in 0..starts.max(1) {
@@ -234,6 +346,7 @@ pub fn terminal(
     let (rss, hwm) = memory(pid)?;
     out.memory
         .push((format!("Finder on {}", site.name), rss, hwm));
+    type_lines(&tmux, &log, typed, &mut out)?;
     for q in queries {
         tmux.text(q)?;
         tmux.settle(q.trim(), Duration::from_millis(500))?;
