@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Padding, Paragraph, Wrap};
 use super::layout::centered;
 use super::theme::Theme;
 use crate::app::action::Action;
-use crate::app::form::{Confirm, ConflictView, FormState, FormTarget};
+use crate::app::form::{Confirm, FormState, FormTarget};
 use crate::app::keymap::KeyMap;
 use crate::app::pane::{self, Hint};
 use crate::app::state::{Area, Mode, State};
@@ -318,18 +318,17 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
     let Some(question) = &state.confirm else {
         return;
     };
+    if let Confirm::Conflict(view) = question {
+        return conflict::draw(frame, view, keymap, theme, area);
+    }
     let key = |action: Action| {
         keymap
             .keys_for(Mode::Confirm, action)
             .first()
             .map_or_else(String::new, ToString::to_string)
     };
-    let mut table: Vec<Line> = Vec::new();
     let width = area.width.clamp(20, 72);
     let inner_width = width.saturating_sub(4);
-    if let Confirm::Conflict(view) = question {
-        table = diff_table(view, usize::from(inner_width), theme);
-    }
     let Question {
         title,
         text,
@@ -338,10 +337,6 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
         back,
     } = question_of(question, state.settings.trash_days);
     let mut lines = vec![Line::from(Span::styled(text, theme.text))];
-    if !table.is_empty() {
-        lines.push(Line::default());
-        lines.extend(table);
-    }
     lines.extend([
         Line::default(),
         Line::from(Span::styled(
@@ -385,23 +380,14 @@ struct Question {
 /// The words of `question` (`trash_days`: how long the trash keeps what is deleted).
 fn question_of(question: &Confirm, trash_days: u32) -> Question {
     let (title, text, yes, no, back) = match question {
-        Confirm::Conflict(view) => {
-            let when = view.theirs.updated_at.map_or_else(String::new, |t| {
-                format!(" at {}", t.format("%Y-%m-%d %H:%M UTC"))
-            });
-            (
-                " Someone saved first ",
-                format!(
-                    "{} saved this interaction{when} (version {}) while you were editing. \
-                     Nothing was overwritten.",
-                    view.by.as_deref().unwrap_or("Someone else"),
-                    view.theirs.version
-                ),
-                "save mine over theirs",
-                "take theirs",
-                "keep editing",
-            )
-        }
+        // Drawn by `conflict::draw`, never through here.
+        Confirm::Conflict(_) => (
+            " Someone saved first ",
+            String::new(),
+            "save",
+            "take theirs",
+            "keep editing",
+        ),
         Confirm::Delete { title, .. } => (
             " Delete? ",
             format!(
@@ -455,63 +441,6 @@ fn question_of(question: &Confirm, trash_days: u32) -> Question {
     }
 }
 
-/// "Field  theirs  yours", one line per differing field, values cut to fit; `*` marks a field
-/// both sides changed.
-fn diff_table(view: &ConflictView, width: usize, theme: &Theme) -> Vec<Line<'static>> {
-    const LABEL: usize = 12;
-    let column = width.saturating_sub(LABEL + 2) / 2;
-    let cut = |text: &str| {
-        let one_line = text.replace('\n', " ⏎ ");
-        if one_line.chars().count() <= column {
-            format!("{one_line:<column$}")
-        } else {
-            let mut s: String = one_line.chars().take(column.saturating_sub(1)).collect();
-            s.push('…');
-            s
-        }
-    };
-    let mut lines = vec![Line::from(Span::styled(
-        format!("{:<LABEL$}{}  {}", "", cut("Theirs"), cut("Yours")),
-        theme.dim,
-    ))];
-    for diff in &view.fields {
-        // From the first line that differs, so two long texts show where they part.
-        let same = diff
-            .theirs
-            .split('\n')
-            .zip(diff.mine.split('\n'))
-            .take_while(|(a, b)| a == b)
-            .count();
-        let from = |text: &str| {
-            let rest: Vec<&str> = text.split('\n').skip(same).collect();
-            let joined = rest.join("\n");
-            if same > 0 {
-                format!("… {joined}")
-            } else {
-                joined
-            }
-        };
-        let (theirs, mine) = (from(&diff.theirs), from(&diff.mine));
-        let label = format!(
-            "{}{}",
-            diff.field.label(),
-            if diff.both_changed { " *" } else { "" }
-        );
-        lines.push(Line::from(vec![
-            Span::styled(format!("{label:<LABEL$}"), theme.dim),
-            Span::styled(cut(&theirs), theme.text),
-            Span::raw("  "),
-            Span::styled(cut(&mine), theme.accent),
-        ]));
-    }
-    if view.fields.iter().any(|d| d.both_changed) {
-        lines.push(Line::from(Span::styled(
-            "* changed by both of you",
-            theme.dim,
-        )));
-    }
-    lines
-}
-
+mod conflict;
 #[cfg(test)]
 mod tests;
