@@ -29,6 +29,8 @@ pub struct FormAreas {
     pub problems: Vec<(Field, Rect)>,
     pub footer: Rect,
     pub status: Rect,
+    /// The fields do not all fit: they scroll with the cursor.
+    pub scrolled: bool,
 }
 
 /// Rows a text takes when wrapped to `width` (at least one).
@@ -49,25 +51,45 @@ fn footer_text(form: &FormState) -> Option<&str> {
     form.failure.as_deref()
 }
 
-/// Splits `area` for `form`. Pure geometry, shared with `update` (clicks).
+/// Rows a field takes: one for a single-line field; for description and notes a title row and
+/// at least two of text.
+fn field_rows(field: Field) -> u16 {
+    if field.is_multi_line() { 3 } else { 1 }
+}
+
+/// Splits `area` for `form`. Pure geometry, shared with `update` (clicks). When the fields do not
+/// fit, they scroll so that the focused one (with its problems) is always in view.
 fn areas(area: Rect, form: &FormState) -> FormAreas {
     let inner_width = area.width.saturating_sub(LABEL);
+    let problem_rows: Vec<u16> = Field::ALL
+        .into_iter()
+        .map(|field| {
+            let problems = problem_text(form, field);
+            if problems.is_empty() {
+                0
+            } else {
+                rows(&problems, inner_width)
+            }
+        })
+        .collect();
+    let footer_rows = footer_text(form).map_or(1, |t| rows(t, area.width.saturating_sub(1)).min(3));
+    let needed: u16 = Field::ALL
+        .into_iter()
+        .zip(&problem_rows)
+        .map(|(field, p)| field_rows(field) + p)
+        .sum();
+    if needed + footer_rows + 2 > area.height {
+        return scrolled(area, form, &problem_rows, footer_rows);
+    }
     let mut constraints = vec![Constraint::Length(1)];
-    for field in Field::ALL {
-        let problems = problem_text(form, field);
+    for (field, problems) in Field::ALL.into_iter().zip(&problem_rows) {
         if field.is_multi_line() {
             constraints.push(Constraint::Min(3));
         } else {
             constraints.push(Constraint::Length(1));
         }
-        let height = if problems.is_empty() {
-            0
-        } else {
-            rows(&problems, inner_width)
-        };
-        constraints.push(Constraint::Length(height));
+        constraints.push(Constraint::Length(*problems));
     }
-    let footer_rows = footer_text(form).map_or(1, |t| rows(t, area.width.saturating_sub(1)).min(3));
     constraints.push(Constraint::Length(footer_rows));
     constraints.push(Constraint::Length(1));
     let parts = Layout::vertical(constraints).split(area);
@@ -75,32 +97,8 @@ fn areas(area: Rect, form: &FormState) -> FormAreas {
     let mut fields = Vec::new();
     let mut problems = Vec::new();
     for (n, field) in Field::ALL.into_iter().enumerate() {
-        let row = part(1 + 2 * n);
-        let editor = if field.is_multi_line() {
-            // A title row, then the text indented under the labels' column.
-            Rect {
-                x: row.x + 2,
-                y: row.y + 1,
-                width: row.width.saturating_sub(3),
-                height: row.height.saturating_sub(1),
-            }
-        } else {
-            Rect {
-                x: row.x + LABEL.min(row.width),
-                width: row.width.saturating_sub(LABEL),
-                ..row
-            }
-        };
-        fields.push((field, editor));
-        let below = part(2 + 2 * n);
-        problems.push((
-            field,
-            Rect {
-                x: below.x + LABEL.min(below.width),
-                width: below.width.saturating_sub(LABEL),
-                ..below
-            },
-        ));
+        fields.push((field, editor_of(field, part(1 + 2 * n))));
+        problems.push((field, problems_of(part(2 + 2 * n))));
     }
     let n = parts.len();
     FormAreas {
@@ -109,6 +107,104 @@ fn areas(area: Rect, form: &FormState) -> FormAreas {
         problems,
         footer: part(n.saturating_sub(2)),
         status: part(n.saturating_sub(1)),
+        scrolled: false,
+    }
+}
+
+/// The editor's part of a field's rows: right of the label, or under the title row of a
+/// multi-line field.
+fn editor_of(field: Field, row: Rect) -> Rect {
+    if field.is_multi_line() {
+        // A title row, then the text indented under the labels' column.
+        Rect {
+            x: row.x + 2,
+            y: row.y + 1,
+            width: row.width.saturating_sub(3),
+            height: row.height.saturating_sub(1),
+        }
+    } else {
+        Rect {
+            x: row.x + LABEL.min(row.width),
+            width: row.width.saturating_sub(LABEL),
+            ..row
+        }
+    }
+}
+
+/// Where a field's problems go: under its text, right of the labels' column.
+fn problems_of(below: Rect) -> Rect {
+    Rect {
+        x: below.x + LABEL.min(below.width),
+        width: below.width.saturating_sub(LABEL),
+        ..below
+    }
+}
+
+/// [`areas`] when the fields are taller than the screen: each field at its least height, the
+/// view scrolled to show the focused field (and its problems) with the row above it for context;
+/// the others not wholly in view are not drawn (zero height: a text area drawn cut would keep
+/// its cut scroll position when it has room again).
+fn scrolled(area: Rect, form: &FormState, problem_rows: &[u16], footer_rows: u16) -> FormAreas {
+    let [header, body, footer, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(footer_rows),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    // Rows from the top of the whole form, as (field rows, problem rows) of each field.
+    let mut spans = Vec::new();
+    let mut top = 0u16;
+    for (field, problems) in Field::ALL.into_iter().zip(problem_rows) {
+        let rows = field_rows(field);
+        spans.push((field, top, rows, *problems));
+        top += rows + problems;
+    }
+    let total = top;
+    let focused = form.focused();
+    let (first, last) = spans
+        .iter()
+        .find(|(f, ..)| *f == focused)
+        .map_or((0, 0), |(_, top, rows, problems)| {
+            (*top, top + rows + problems)
+        });
+    let mut offset = first
+        .saturating_sub(1)
+        .min(total.saturating_sub(body.height));
+    if last > offset + body.height {
+        offset = first;
+    }
+    let hidden = |rows: Rect| Rect { height: 0, ..rows };
+    let mut fields = Vec::new();
+    let mut problems = Vec::new();
+    for (field, top, rows, problem) in spans {
+        let place = |top: u16, height: u16| -> Rect {
+            let row = Rect {
+                x: body.x,
+                y: body.y + top.saturating_sub(offset),
+                width: body.width,
+                height,
+            };
+            let inside = top >= offset && top + height <= offset + body.height;
+            if inside {
+                row
+            } else if field == focused && top >= offset {
+                // Taller than the whole view: as much of it as fits.
+                row.intersection(body)
+            } else {
+                hidden(row)
+            }
+        };
+        fields.push((field, editor_of(field, place(top, rows))));
+        problems.push((field, problems_of(place(top + rows, problem))));
+    }
+    FormAreas {
+        header,
+        fields,
+        problems,
+        footer,
+        status,
+        scrolled: true,
     }
 }
 
@@ -161,6 +257,23 @@ pub fn draw(
         Paragraph::new(Line::from(Span::styled(header, theme.accent))),
         areas.header,
     );
+    if areas.scrolled {
+        // Where the cursor is among the fields, at the right end of the header (over its end).
+        let n = Field::ALL
+            .iter()
+            .position(|f| *f == form.focused())
+            .unwrap_or(0)
+            + 1;
+        let at = format!(" {n}/{} ", Field::ALL.len());
+        let width = u16::try_from(at.len()).unwrap_or(0).min(areas.header.width);
+        let corner = Rect {
+            x: areas.header.right().saturating_sub(width),
+            width,
+            ..areas.header
+        };
+        frame.render_widget(Clear, corner);
+        frame.render_widget(Paragraph::new(Span::styled(at, theme.dim)), corner);
+    }
     let focused = form.focused();
     for (field, editor_area) in &areas.fields {
         draw_field(frame, form, theme, *field, *field == focused, *editor_area);
@@ -205,6 +318,10 @@ fn draw_field(
     is_focused: bool,
     editor_area: Rect,
 ) {
+    if editor_area.height == 0 {
+        // Scrolled out of view.
+        return;
+    }
     let (mark, label_style) = if is_focused {
         ("▶", theme.accent)
     } else {

@@ -113,6 +113,69 @@ fn the_form_survives_any_size() {
     }
 }
 
+/// The screen's rows as text.
+fn screen_rows(app: &App, width: u16, height: u16) -> Vec<String> {
+    let terminal = render(&app.state, width, height);
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect()
+}
+
+/// At 40x10 the form is taller than the screen: after every Tab (and Backtab) the field with
+/// the cursor is on screen, marked, with its text.
+#[test]
+fn the_focused_field_stays_in_view_at_40x10() {
+    let mut app = finder(40, 10);
+    app.press(key(KeyCode::Char('e')));
+    let labels = |app: &App| {
+        let form = app.state.form().expect("the form");
+        let field = form.focused();
+        // The cursor is at the end of the text: its last characters are in view.
+        let text = form
+            .input()
+            .get(field)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        (field, text)
+    };
+    for step in 0..12 {
+        let (field, text) = labels(&app);
+        let rows = screen_rows(&app, 40, 10);
+        let marked = format!("▶ {}", field.label());
+        let at = rows
+            .iter()
+            .position(|r| r.contains(&marked))
+            .unwrap_or_else(|| panic!("step {step}: {marked} not on screen:\n{}", rows.join("\n")));
+        let skip = text.chars().count().saturating_sub(8);
+        let shown: String = text.chars().skip(skip).collect();
+        assert!(
+            rows.iter().skip(at).take(3).any(|r| r.contains(&shown)),
+            "step {step}: the text of {field:?} ({shown}) is not shown:\n{}",
+            rows.join("\n")
+        );
+        if step == 6 {
+            insta::assert_snapshot!(
+                "form_40x10_after_six_tabs",
+                render(&app.state, 40, 10).backend()
+            );
+        }
+        app.press(key(KeyCode::Tab));
+    }
+    for _ in 0..4 {
+        app.press(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+        let marked = format!("▶ {}", labels(&app).0.label());
+        assert!(
+            screen_rows(&app, 40, 10)
+                .iter()
+                .any(|r| r.contains(&marked)),
+            "{marked} after Backtab"
+        );
+    }
+}
+
 const MY_TITLE: &str = "Budget review with Delta Shipping: final figures for the fourth quarter, \
                         moved to Thursday";
 const THEIR_TITLE: &str = "Budget review with Delta Shipping: preliminary figures only, postponed \
