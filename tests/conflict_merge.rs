@@ -203,7 +203,7 @@ async fn two_people_editing_the_same_interaction_lose_nothing_and_the_choice_is_
     assert_eq!((row.version, row.updated_by), (5, Some(w.eddie)));
     let notice = app.state.notice.clone().unwrap_or_default();
     assert!(
-        notice.contains("kept their title, lead; yours for location"),
+        notice.contains("kept their title, lead; yours over theirs for location"),
         "{notice}"
     );
 }

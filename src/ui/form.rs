@@ -301,6 +301,7 @@ pub fn draw(
         areas.footer,
     );
     if !form.suggestions.is_empty()
+        && state.confirm.is_none()
         && let Some((_, field_area)) = areas.fields.iter().find(|(f, _)| *f == focused)
     {
         draw_suggestions(frame, form, theme, *field_area, area);

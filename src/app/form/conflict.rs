@@ -87,7 +87,7 @@ impl ConflictView {
     }
 
     /// What the save keeps of whom, truthfully: "merged with tom's version 3: kept their
-    /// location, notes; yours for title".
+    /// location, notes; yours over theirs for title".
     pub fn summary(&self) -> String {
         let taken = |side: Side| -> Vec<Field> {
             self.merge
@@ -109,20 +109,19 @@ impl ConflictView {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let mut text = format!(
-            "merged with {}'s version {}",
-            self.who(),
-            self.theirs.version
-        );
-        if theirs.is_empty() {
-            text.push_str(" (it changed nothing you had not)");
-        } else {
-            text.push_str(&format!(": kept their {}", names(&theirs)));
+        let mut parts = Vec::new();
+        if !theirs.is_empty() {
+            parts.push(format!("kept their {}", names(&theirs)));
         }
         if !mine.is_empty() {
-            text.push_str(&format!("; yours for {}", names(&mine)));
+            parts.push(format!("yours over theirs for {}", names(&mine)));
         }
-        text
+        let version = format!("{}'s version {}", self.who(), self.theirs.version);
+        if parts.is_empty() {
+            format!("merged with {version}, which changed only what you changed too")
+        } else {
+            format!("merged with {version}: {}", parts.join("; "))
+        }
     }
 }
 

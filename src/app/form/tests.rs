@@ -705,8 +705,9 @@ fn only_fields_both_changed_are_asked_and_chosen_one_by_one() {
     answer_save(&mut app, id, Ok(hit(1).interaction));
     let notice = app.state.notice.clone().unwrap_or_default();
     assert!(
-        notice
-            .ends_with("merged with tom's version 3: kept their location, notes; yours for title"),
+        notice.ends_with(
+            "merged with tom's version 3: kept their location, notes; yours over theirs for title"
+        ),
         "{notice}"
     );
 }

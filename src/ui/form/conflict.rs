@@ -18,6 +18,9 @@ use crate::domain::interaction::merge::Side;
 use crate::ui::layout::centered;
 use crate::ui::theme::Theme;
 
+/// Below this many columns inside the box, a value goes under its label instead of beside it.
+const STACK_BELOW: usize = 60;
+
 /// The widest the question gets, in columns.
 const MAX_WIDTH: u16 = 100;
 
@@ -112,8 +115,14 @@ fn head(view: &ConflictView) -> Vec<String> {
 fn body(view: &ConflictView, width: usize, theme: &Theme) -> (Vec<Line<'static>>, Vec<usize>) {
     let who = view.who();
     let theirs_label = format!("theirs ({who})");
-    let label_width = columns(&theirs_label).max(5).min(width / 3);
-    let gutter = 4 + label_width + 3;
+    // Narrow: each side's label on a row of its own, the value under it.
+    let stacked = width < STACK_BELOW;
+    let label_width = if stacked {
+        columns(&theirs_label)
+    } else {
+        columns(&theirs_label).max(5).min(width / 3)
+    };
+    let gutter = if stacked { 4 } else { 4 + label_width + 3 };
     let value_width = width.saturating_sub(gutter).max(1);
     let mut lines = Vec::new();
     let mut starts = Vec::new();
@@ -141,8 +150,17 @@ fn body(view: &ConflictView, width: usize, theme: &Theme) -> (Vec<Line<'static>>
             if empty {
                 rows = vec!["(empty)".to_string()];
             }
+            if stacked {
+                let mark = if chosen { "✓" } else { " " };
+                lines.push(Line::from(Span::styled(
+                    format!("  {mark} {label}:"),
+                    style,
+                )));
+            }
             for (n, row) in rows.into_iter().enumerate() {
-                let prefix = if n == 0 {
+                let prefix = if stacked {
+                    " ".repeat(gutter)
+                } else if n == 0 {
                     format!(
                         "  {} {label:<label_width$} │ ",
                         if chosen { "✓" } else { " " }
@@ -215,8 +233,8 @@ fn frame_rows(
         wrap(&short_keys_line(keymap), inner),
     ];
     let want = body.min(4);
-    for blanks in [true, false] {
-        for head in &heads {
+    for head in &heads {
+        for blanks in [true, false] {
             for keys in &keys {
                 let fixed = head.len() + keys.len() + if blanks { 2 } else { 0 };
                 if fixed + want <= room {
