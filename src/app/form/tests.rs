@@ -784,6 +784,46 @@ fn a_merge_that_does_not_validate_waits_in_the_form() {
     );
 }
 
+/// A draft of an edit keeps the version it started from: restored after a restart, its save
+/// still merges with what was saved meanwhile instead of asking about every difference.
+#[test]
+fn a_restored_draft_merges_against_the_version_it_was_opened_from() {
+    let original = hit(1).interaction;
+    let base = InteractionInput::from_interaction(&original);
+    let mut typed = base.clone();
+    typed.location = "Room 6".into();
+    let draft = Draft {
+        target: FormTarget::Edit {
+            interaction_id: original.interaction_id,
+            version: original.version,
+        },
+        input: typed,
+        base: Some(Box::new(base)),
+        ..a_draft()
+    };
+    let mut app = finder();
+    found(&mut app, Ok(Some(draft)));
+    app.press(ch('y'));
+    let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
+    let mut theirs = original.clone();
+    theirs.version = 3;
+    theirs.notes = Some("moved upstairs".into());
+    let effects = answer_save(
+        &mut app,
+        id,
+        Err(SaveError::Conflict {
+            current: Box::new(theirs),
+            by: Some("tom".into()),
+        }),
+    );
+    assert!(app.state.confirm.is_none(), "{:?}", app.state.confirm);
+    let (_, _, v) = saves(&effects)[0].clone();
+    assert_eq!(
+        (v.location.as_deref(), v.notes.as_deref()),
+        (Some("Room 6"), Some("moved upstairs"))
+    );
+}
+
 #[test]
 fn taking_theirs_reloads_the_form_from_their_version() {
     let mut app = conflicted();
