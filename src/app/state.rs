@@ -292,6 +292,9 @@ pub struct Drawn {
     /// The form's fields and the rows a click focuses each by (label and editor), when the form
     /// was drawn.
     pub form_fields: Vec<(Field, Area)>,
+    /// How far the conflict question's values can scroll down from the field with the cursor,
+    /// when it was drawn.
+    pub conflict_scroll: u16,
 }
 
 impl Drawn {

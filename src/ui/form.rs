@@ -431,13 +431,20 @@ fn draw_suggestions(frame: &mut Frame, form: &FormState, theme: &Theme, field: R
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
-/// The question on screen, centred over `area`, with its answers' keys from the key map.
-pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
+/// The question on screen, centred over `area`, with its answers' keys from the key map; for the
+/// conflict question, how far its values can scroll.
+pub fn draw_confirm(
+    frame: &mut Frame,
+    state: &State,
+    keymap: &KeyMap,
+    theme: &Theme,
+    area: Rect,
+) -> Option<u16> {
     let Some(question) = &state.confirm else {
-        return;
+        return None;
     };
     if let Confirm::Conflict(view) = question {
-        return conflict::draw(frame, view, keymap, theme, area);
+        return Some(conflict::draw(frame, view, keymap, theme, area));
     }
     let key = |action: Action| {
         keymap
@@ -484,6 +491,7 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
             .wrap(Wrap { trim: false }),
         rect,
     );
+    None
 }
 
 /// A question's words: its title, its text, and what yes, no and back do.

@@ -32,7 +32,8 @@ pub struct ConflictView {
 
 impl ConflictView {
     /// Merges `mine` with their version, both from `base`; a field both changed keeps the side
-    /// chosen for it in `earlier` (the same question asked before), else mine.
+    /// chosen for it in `earlier` (the same question about the same version of theirs, asked
+    /// before), else mine.
     pub fn new(
         theirs: Interaction,
         by: Option<String>,
@@ -40,29 +41,22 @@ impl ConflictView {
         mine: &InteractionInput,
         earlier: Option<&ConflictView>,
     ) -> ConflictView {
+        let earlier = earlier.filter(|e| e.theirs.version == theirs.version);
         let merge = merge(base, mine, &InteractionInput::from_interaction(&theirs));
         let takes = merge
             .clashes
             .iter()
             .map(|c| earlier.and_then(|e| e.taken(c.field)).unwrap_or(Side::Mine))
             .collect();
-        let selected = earlier.map_or(0, |e| e.selected);
+        let last = merge.clashes.len().saturating_sub(1);
         ConflictView {
             theirs,
             by,
             merge,
             takes,
-            selected,
+            selected: earlier.map_or(0, |e| e.selected).min(last),
             scroll: 0,
         }
-        .clamped()
-    }
-
-    fn clamped(mut self) -> ConflictView {
-        self.selected = self
-            .selected
-            .min(self.merge.clashes.len().saturating_sub(1));
-        self
     }
 
     /// The side taken for `field`, if it is a clash.
@@ -222,7 +216,10 @@ pub fn act(state: &mut State, mut view: ConflictView, action: Action, effects: &
                 };
             }
         }
-        Action::PageDown => view.scroll = view.scroll.saturating_add(SCROLL_STEP),
+        Action::PageDown => {
+            let most = state.drawn.conflict_scroll;
+            view.scroll = view.scroll.saturating_add(SCROLL_STEP).min(most);
+        }
         Action::PageUp => view.scroll = view.scroll.saturating_sub(SCROLL_STEP),
         Action::Yes => return settle(state, view, true, effects),
         Action::No => return super::take_theirs(state, &view, effects),

@@ -246,8 +246,15 @@ fn frame_rows(
     (Vec::new(), keys[1].iter().take(1).cloned().collect(), false)
 }
 
-/// Draws the conflict question centred over `area`.
-pub fn draw(frame: &mut Frame, view: &ConflictView, keymap: &KeyMap, theme: &Theme, area: Rect) {
+/// Draws the conflict question centred over `area`; answers how far its values can scroll down
+/// from the field with the cursor.
+pub fn draw(
+    frame: &mut Frame,
+    view: &ConflictView,
+    keymap: &KeyMap,
+    theme: &Theme,
+    area: Rect,
+) -> u16 {
     let width = area.width.min(MAX_WIDTH);
     let inner = usize::from(width.saturating_sub(4));
     let room = usize::from(area.height.saturating_sub(2));
@@ -297,6 +304,8 @@ pub fn draw(frame: &mut Frame, view: &ConflictView, keymap: &KeyMap, theme: &The
         Paragraph::new(lines).block(block).style(Style::default()),
         rect,
     );
+    let most = body.len().saturating_sub(shown).saturating_sub(start);
+    u16::try_from(most).unwrap_or(u16::MAX)
 }
 
 #[cfg(test)]

@@ -113,6 +113,28 @@ fn the_form_survives_any_size() {
     }
 }
 
+/// Draws the app at `width`x`height` and hands what was laid out back to `update`, as the
+/// terminal loop does.
+fn report_drawn(app: &mut App, width: u16, height: u16) {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).expect("term");
+    let theme = crate::ui::theme::Theme::new(crate::ui::theme::ThemeName::Dark, false);
+    let mut drawn = None;
+    terminal
+        .draw(|frame| {
+            drawn = Some(crate::ui::draw(
+                frame,
+                &app.state,
+                &crate::app::keymap::KeyMap::defaults(),
+                &theme,
+            ));
+        })
+        .expect("draw");
+    if let Some(drawn) = drawn {
+        app.update(Event::Msg(Msg::Drawn(drawn)));
+    }
+}
+
 /// The screen's rows as text.
 fn screen_rows(app: &App, width: u16, height: u16) -> Vec<String> {
     let terminal = render(&app.state, width, height);
@@ -261,6 +283,21 @@ fn conflicting_values_are_shown_in_full_and_the_selected_field_stays_in_view() {
     }
     let mut app = conflict(40, 10);
     assert!(screen_text(&app, 40, 10).contains("▶ Title"));
+    // Scrolling stops at the end of the values: one step back up shows more of the start.
+    let rows_note = |app: &mut App| {
+        report_drawn(app, 40, 10);
+        screen_rows(app, 40, 10).last().cloned().unwrap_or_default()
+    };
+    let first = rows_note(&mut app);
+    assert!(first.contains(" 1-"), "{first}");
+    for _ in 0..20 {
+        app.press(key(KeyCode::PageDown));
+        rows_note(&mut app);
+    }
+    let end = rows_note(&mut app);
+    app.press(key(KeyCode::PageUp));
+    let back = rows_note(&mut app);
+    assert!(end != first && back != end, "{first} / {end} / {back}");
     app.press(key(KeyCode::Down));
     let text = screen_text(&app, 40, 10);
     assert!(text.contains("▶ Location"), "{text}");
