@@ -59,6 +59,10 @@ pub enum Action {
     Save,
     /// Empty the focused form field.
     ClearField,
+    /// Keep my value of the field both edits changed (a conflict).
+    PickMine,
+    /// Take their value of the field both edits changed (a conflict).
+    PickTheirs,
     /// Answer yes to the question on screen.
     Yes,
     /// Answer no to the question on screen.
@@ -71,7 +75,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 34] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -100,6 +104,8 @@ impl Action {
         Action::Submit,
         Action::Save,
         Action::ClearField,
+        Action::PickMine,
+        Action::PickTheirs,
         Action::Yes,
         Action::No,
         Action::Quit,
@@ -137,6 +143,8 @@ impl Action {
             Action::Submit => "submit",
             Action::Save => "save",
             Action::ClearField => "clear_field",
+            Action::PickMine => "pick_mine",
+            Action::PickTheirs => "pick_theirs",
             Action::Yes => "yes",
             Action::No => "no",
             Action::Quit => "quit",
@@ -180,6 +188,8 @@ impl Action {
             Action::Submit => "log in, or open the highlighted site",
             Action::Save => "save",
             Action::ClearField => "clear the field",
+            Action::PickMine => "keep yours for this field",
+            Action::PickTheirs => "take theirs for this field",
             Action::Yes => "yes",
             Action::No => "no",
             Action::Quit => "quit",

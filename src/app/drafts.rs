@@ -39,6 +39,10 @@ pub struct Draft {
     /// draft written before drafts had one (its file is `user@site.json`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub form_id: String,
+    /// For an edit, the stored version's text the edit started from: a conflict at save is
+    /// merged against it. None for a new record and in drafts written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Box<InteractionInput>>,
 }
 
 /// The drafts of a user on a site, as [`DraftStore::read_all`] found them.
@@ -225,6 +229,7 @@ mod tests {
             client_id: None,
             saved_at: None,
             form_id: String::new(),
+            base: None,
         }
     }
 

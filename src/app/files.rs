@@ -197,6 +197,7 @@ mod tests {
             client_id: None,
             saved_at: None,
             form_id: String::new(),
+            base: None,
         }
     }
 

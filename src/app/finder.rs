@@ -194,6 +194,8 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
         | Action::Submit
         | Action::Save
         | Action::ClearField
+        | Action::PickMine
+        | Action::PickTheirs
         | Action::Yes
         | Action::No => {}
         Action::Quit | Action::ForceQuit => {

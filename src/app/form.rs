@@ -36,7 +36,7 @@ pub enum Confirm {
     Discard,
     /// A draft left by an earlier run: restore it?
     RestoreDraft(Box<Draft>),
-    /// Someone saved first: keep mine over theirs, take theirs, or keep editing?
+    /// Someone saved first and both changed some fields: mine or theirs, field by field?
     Conflict(Box<ConflictView>),
     /// Move this interaction to the trash?
     Delete {
@@ -46,48 +46,7 @@ pub enum Confirm {
     },
 }
 
-/// What the conflict question shows: their version, who saved it, and every field where it
-/// differs from the form.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConflictView {
-    pub theirs: Interaction,
-    pub by: Option<String>,
-    pub fields: Vec<FieldDiff>,
-}
-
-/// One field that differs between their saved version and the form.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldDiff {
-    pub field: Field,
-    pub theirs: String,
-    pub mine: String,
-    /// Both changed it from what the form opened with (not just one side).
-    pub both_changed: bool,
-}
-
-impl ConflictView {
-    /// Compares their version with `mine`, both against `original` (what the form opened with).
-    pub fn new(
-        theirs: Interaction,
-        by: Option<String>,
-        original: &InteractionInput,
-        mine: &InteractionInput,
-    ) -> ConflictView {
-        let their_input = InteractionInput::from_interaction(&theirs);
-        let fields = Field::ALL
-            .into_iter()
-            .filter(|f| their_input.get(*f).trim() != mine.get(*f).trim())
-            .map(|f| FieldDiff {
-                field: f,
-                theirs: their_input.get(f).to_string(),
-                mine: mine.get(f).to_string(),
-                both_changed: their_input.get(f) != original.get(f)
-                    && mine.get(f) != original.get(f),
-            })
-            .collect();
-        ConflictView { theirs, by, fields }
-    }
-}
+pub use conflict::{CONFLICT_COMMANDS, ConflictView};
 
 /// How many suggestions the form offers at once.
 pub const SUGGESTIONS: usize = 5;
@@ -106,6 +65,11 @@ pub struct FormState {
     shown: BTreeSet<Field>,
     /// The text the form opened with: changed text asks before it is thrown away.
     initial: InteractionInput,
+    /// For an edit, the stored version's text the edit started from: what a conflict is merged
+    /// against. None for a new record (and for a draft written before drafts kept it).
+    pub base: Option<InteractionInput>,
+    /// What a merge with someone else's version kept of whom, told when the save succeeds.
+    pub merge_note: Option<String>,
     /// Opened from a draft: its text is unsaved even before any key.
     from_draft: bool,
     /// The save in flight: its request id and the text it saves.
@@ -158,6 +122,8 @@ impl FormState {
             errors: Vec::new(),
             shown: BTreeSet::new(),
             initial: input.clone(),
+            base: None,
+            merge_note: None,
             from_draft,
             saving: None,
             failure: None,
@@ -281,11 +247,26 @@ impl FormState {
     /// Replaces the text of the focused field.
     fn set_focused_text(&mut self, text: &str) {
         if let Some(area) = self.focused_area() {
-            area.select_all();
-            area.cut();
-            area.insert_str(text);
+            replace(area, text);
         }
     }
+
+    /// Replaces the text of every field that differs from `input` (the others keep their
+    /// cursor).
+    fn replace_text(&mut self, input: &InteractionInput) {
+        for (field, area) in Field::ALL.iter().zip(&mut self.fields) {
+            let text = input.get(*field);
+            if area.lines().join("\n") != text {
+                replace(area, text);
+            }
+        }
+    }
+}
+
+fn replace(area: &mut TextArea<'static>, text: &str) {
+    area.select_all();
+    area.cut();
+    area.insert_str(text);
 }
 
 fn placeholder(field: Field) -> Option<&'static str> {
@@ -361,7 +342,9 @@ pub fn open_edit(state: &mut State) {
         interaction_id: i.interaction_id,
         version: i.version,
     };
-    let mut form = FormState::new(target, &InteractionInput::from_interaction(&i), false);
+    let input = InteractionInput::from_interaction(&i);
+    let mut form = FormState::new(target, &input, false);
+    form.base = Some(input);
     form.form_id = state.client_ids.next_id();
     open(state, form);
 }
@@ -544,7 +527,7 @@ pub fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
 }
 
 /// After any change of the text: check it again and keep the draft in step.
-fn edited(state: &mut State, effects: &mut Vec<Effect>) {
+pub(super) fn edited(state: &mut State, effects: &mut Vec<Effect>) {
     let Some(form) = state.form_mut() else {
         return;
     };
@@ -554,9 +537,10 @@ fn edited(state: &mut State, effects: &mut Vec<Effect>) {
     form.refresh_suggestions();
     let form_id = form.form_id.clone();
     if form.changed_from(&input) {
-        let (target, client_id) = (form.target, form.client_id.clone());
+        let (target, client_id, base) = (form.target, form.client_id.clone(), form.base.clone());
         let mut draft = draft_of(state, target, input);
         draft.client_id = client_id;
+        draft.base = base.map(Box::new);
         draft.form_id = form_id;
         effects.push(Effect::WriteDraft(draft));
     } else {
@@ -574,6 +558,7 @@ fn draft_of(state: &State, target: FormTarget, input: InteractionInput) -> Draft
         client_id: None,
         saved_at: None,
         form_id: String::new(),
+        base: None,
     }
 }
 
@@ -587,7 +572,7 @@ fn delete_draft(state: &State, form_id: String) -> Effect {
 }
 
 /// Checks the form and, if it is right, sends it to be saved.
-fn save(state: &mut State, effects: &mut Vec<Effect>) {
+pub(super) fn save(state: &mut State, effects: &mut Vec<Effect>) {
     let Some(form) = state.form_mut() else {
         return;
     };
@@ -601,11 +586,16 @@ fn save(state: &mut State, effects: &mut Vec<Effect>) {
         });
         return;
     }
-    if let Some(view) = form.conflict.clone() {
-        // Saving again would only meet their version again: ask how to settle it first.
+    if let Some(earlier) = form.conflict.take() {
+        // Saving again would only meet their version again: merge with it first.
         let mine = form.input();
-        let view = ConflictView::new(view.theirs, view.by, &form.initial, &mine);
-        state.confirm = Some(Confirm::Conflict(Box::new(view)));
+        let (theirs, by) = (earlier.theirs.clone(), earlier.by.clone());
+        let view = ConflictView::new(theirs, by, form.base.as_ref(), &mine, Some(&earlier));
+        if view.merge.clashes.is_empty() {
+            conflict::settle(state, view, true, effects);
+        } else {
+            conflict::ask(state, view);
+        }
         return;
     }
     let input = form.input();
@@ -666,8 +656,12 @@ pub fn save_done(
                 return;
             };
             if form.input() == saved {
+                let merged = form.merge_note.take();
                 close(state, effects);
-                state.notice = Some(format!("saved \"{}\"", stored.title));
+                state.notice = Some(match merged {
+                    Some(note) => format!("saved \"{}\"; {note}", stored.title),
+                    None => format!("saved \"{}\"", stored.title),
+                });
                 if state.screen() == Screen::Finder {
                     // The refreshed results select what was just saved, wherever it is.
                     state.finder.keep_selection = Some(stored.interaction_id);
@@ -680,6 +674,8 @@ pub fn save_done(
                     version: stored.version,
                 };
                 form.initial = saved;
+                form.base = Some(InteractionInput::from_interaction(&stored));
+                form.merge_note = None;
                 form.from_draft = false;
                 state.notice = Some(format!(
                     "saved \"{}\"; you typed more since, press Ctrl-S to save that too",
@@ -689,10 +685,8 @@ pub fn save_done(
             }
         }
         Err(SaveError::Conflict { current, by }) => {
-            let view = ConflictView::new(*current.clone(), by.clone(), &form.initial, &saved);
-            form.failure = Some(SaveError::Conflict { current, by }.message());
-            form.conflict = Some(Box::new(view.clone()));
-            state.confirm = Some(Confirm::Conflict(Box::new(view)));
+            let typed_more = form.input() != saved;
+            conflict::met(state, *current, by, typed_more, effects);
         }
         Err(e) => form.failure = Some(e.message()),
     }
@@ -727,6 +721,7 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
             state.notice = Some("draft restored: Ctrl-S saves it, Esc discards it".into());
             let mut form = FormState::new(draft.target, &draft.input, true);
             form.form_id = draft.form_id.clone();
+            form.base = draft.base.as_deref().cloned();
             form.client_id = match draft.target {
                 // A draft from before client ids: a new id (it was never saved with one).
                 FormTarget::New => draft.client_id.or_else(|| Some(state.client_ids.next_id())),
@@ -743,41 +738,7 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
             state.notice =
                 Some("the draft is kept; it is offered again when you open a form".into());
         }
-        (Confirm::Conflict(view), Action::Yes) => {
-            // Mine, saved over their version: the edit now starts from theirs.
-            if let Some(form) = state.form_mut() {
-                form.target = FormTarget::Edit {
-                    interaction_id: view.theirs.interaction_id,
-                    version: view.theirs.version,
-                };
-                form.conflict = None;
-            }
-            save(state, effects);
-        }
-        (Confirm::Conflict(view), Action::No) => {
-            let target = FormTarget::Edit {
-                interaction_id: view.theirs.interaction_id,
-                version: view.theirs.version,
-            };
-            let mut form_id = String::new();
-            if let Some(form) = state.form_mut() {
-                let focus = form.focus;
-                form_id = std::mem::take(&mut form.form_id);
-                *form = FormState::new(
-                    target,
-                    &InteractionInput::from_interaction(&view.theirs),
-                    false,
-                );
-                form.focus_on(focus);
-                form.form_id = form_id.clone();
-            }
-            effects.push(delete_draft(state, form_id));
-            state.notice = Some(format!(
-                "their version {} is in the form; your changes were dropped",
-                view.theirs.version
-            ));
-        }
-        (Confirm::Conflict(_), Action::Back) => {}
+        (Confirm::Conflict(view), action) => conflict::act(state, *view, action, effects),
         (
             Confirm::Delete {
                 interaction_id,
@@ -789,6 +750,30 @@ pub fn act_confirm(state: &mut State, action: Action, effects: &mut Vec<Effect>)
         (Confirm::Delete { .. }, Action::No | Action::Back) => {}
         (question, _) => state.confirm = Some(question),
     }
+}
+
+/// Drops the form's changes and loads their version (the conflict question's "take theirs").
+fn take_theirs(state: &mut State, view: &ConflictView, effects: &mut Vec<Effect>) {
+    let target = FormTarget::Edit {
+        interaction_id: view.theirs.interaction_id,
+        version: view.theirs.version,
+    };
+    let mut form_id = String::new();
+    if let Some(form) = state.form_mut() {
+        let focus = form.focus;
+        form_id = std::mem::take(&mut form.form_id);
+        let theirs = InteractionInput::from_interaction(&view.theirs);
+        *form = FormState::new(target, &theirs, false);
+        form.base = Some(theirs);
+        form.focus_on(focus);
+        form.form_id = form_id.clone();
+    }
+    effects.push(delete_draft(state, form_id));
+    state.notice = Some(format!(
+        "{}'s version {} is in the form; your changes were dropped",
+        view.who(),
+        view.theirs.version
+    ));
 }
 
 /// The drafts looked for when the Finder opened: offer them back, one at a time (the first at
@@ -868,5 +853,6 @@ pub const FORM_HINTS: &[Hint] = &[
     Hint::new(&[Action::Back], "back"),
 ];
 
+mod conflict;
 #[cfg(test)]
 mod tests;

@@ -79,6 +79,7 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         super::trash::COMMANDS,
         super::health::COMMANDS,
         super::form::CONFIRM_COMMANDS,
+        super::form::CONFLICT_COMMANDS,
         HELP,
     ]
     .into_iter()
@@ -117,7 +118,7 @@ mod tests {
             assert!(offers(Action::ForceQuit), "{mode:?} has no ctrl-c");
             assert!(offers(Action::Back), "{mode:?} has no way back");
             assert!(
-                offers(Action::Help) || mode == Mode::Confirm,
+                offers(Action::Help) || matches!(mode, Mode::Confirm | Mode::Conflict),
                 "{mode:?} has no help"
             );
         }

@@ -37,13 +37,15 @@ pub enum Mode {
     Health,
     /// A question is on screen (discard changes? restore a draft?).
     Confirm,
+    /// Two edits changed the same fields: mine or theirs, field by field.
+    Conflict,
     /// The help overlay is open.
     Help,
 }
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 10] = [
+    pub const ALL: [Mode; 11] = [
         Mode::Login,
         Mode::Picker,
         Mode::Query,
@@ -53,6 +55,7 @@ impl Mode {
         Mode::Trash,
         Mode::Health,
         Mode::Confirm,
+        Mode::Conflict,
         Mode::Help,
     ];
 
@@ -76,6 +79,7 @@ impl Mode {
             Mode::Trash => "in the trash",
             Mode::Health => "on the health screen",
             Mode::Confirm => "when asked a question",
+            Mode::Conflict => "when two edits clash",
             Mode::Help => "in this help",
         }
     }
@@ -293,6 +297,9 @@ pub struct Drawn {
     /// The form's fields and the rows a click focuses each by (label and editor), when the form
     /// was drawn.
     pub form_fields: Vec<(Field, Area)>,
+    /// How far the conflict question's values can scroll down from the field with the cursor,
+    /// when it was drawn.
+    pub conflict_scroll: u16,
 }
 
 impl Drawn {
@@ -500,8 +507,10 @@ impl State {
 
     /// The mode the key map is looked up in.
     pub fn mode(&self) -> Mode {
-        if self.confirm.is_some() {
-            return Mode::Confirm;
+        match &self.confirm {
+            Some(Confirm::Conflict(_)) => return Mode::Conflict,
+            Some(_) => return Mode::Confirm,
+            None => {}
         }
         if self.help_open {
             return Mode::Help;

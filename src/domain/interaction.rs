@@ -207,6 +207,7 @@ impl std::fmt::Display for FieldError {
 }
 
 pub mod index_size;
+pub mod merge;
 mod time;
 pub use time::{
     DATE_FORMAT, OFFSET_EXAMPLES, WALL_CLOCK_FORMATS, format_wall_clock,

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Clear, Padding, Paragraph, Wrap};
 use super::layout::centered;
 use super::theme::Theme;
 use crate::app::action::Action;
-use crate::app::form::{Confirm, ConflictView, FormState, FormTarget};
+use crate::app::form::{Confirm, FormState, FormTarget};
 use crate::app::keymap::KeyMap;
 use crate::app::pane::{self, Hint};
 use crate::app::state::{Area, Mode, State};
@@ -29,6 +29,8 @@ pub struct FormAreas {
     pub problems: Vec<(Field, Rect)>,
     pub footer: Rect,
     pub status: Rect,
+    /// The fields do not all fit: they scroll with the cursor.
+    pub scrolled: bool,
 }
 
 /// Rows a text takes when wrapped to `width` (at least one).
@@ -49,25 +51,45 @@ fn footer_text(form: &FormState) -> Option<&str> {
     form.failure.as_deref()
 }
 
-/// Splits `area` for `form`. Pure geometry, shared with `update` (clicks).
+/// Rows a field takes: one for a single-line field; for description and notes a title row and
+/// at least two of text.
+fn field_rows(field: Field) -> u16 {
+    if field.is_multi_line() { 3 } else { 1 }
+}
+
+/// Splits `area` for `form`. Pure geometry, shared with `update` (clicks). When the fields do not
+/// fit, they scroll so that the focused one (with its problems) is always in view.
 fn areas(area: Rect, form: &FormState) -> FormAreas {
     let inner_width = area.width.saturating_sub(LABEL);
+    let problem_rows: Vec<u16> = Field::ALL
+        .into_iter()
+        .map(|field| {
+            let problems = problem_text(form, field);
+            if problems.is_empty() {
+                0
+            } else {
+                rows(&problems, inner_width)
+            }
+        })
+        .collect();
+    let footer_rows = footer_text(form).map_or(1, |t| rows(t, area.width.saturating_sub(1)).min(3));
+    let needed: u16 = Field::ALL
+        .into_iter()
+        .zip(&problem_rows)
+        .map(|(field, p)| field_rows(field) + p)
+        .sum();
+    if needed + footer_rows + 2 > area.height {
+        return scrolled(area, form, &problem_rows, footer_rows);
+    }
     let mut constraints = vec![Constraint::Length(1)];
-    for field in Field::ALL {
-        let problems = problem_text(form, field);
+    for (field, problems) in Field::ALL.into_iter().zip(&problem_rows) {
         if field.is_multi_line() {
             constraints.push(Constraint::Min(3));
         } else {
             constraints.push(Constraint::Length(1));
         }
-        let height = if problems.is_empty() {
-            0
-        } else {
-            rows(&problems, inner_width)
-        };
-        constraints.push(Constraint::Length(height));
+        constraints.push(Constraint::Length(*problems));
     }
-    let footer_rows = footer_text(form).map_or(1, |t| rows(t, area.width.saturating_sub(1)).min(3));
     constraints.push(Constraint::Length(footer_rows));
     constraints.push(Constraint::Length(1));
     let parts = Layout::vertical(constraints).split(area);
@@ -75,32 +97,8 @@ fn areas(area: Rect, form: &FormState) -> FormAreas {
     let mut fields = Vec::new();
     let mut problems = Vec::new();
     for (n, field) in Field::ALL.into_iter().enumerate() {
-        let row = part(1 + 2 * n);
-        let editor = if field.is_multi_line() {
-            // A title row, then the text indented under the labels' column.
-            Rect {
-                x: row.x + 2,
-                y: row.y + 1,
-                width: row.width.saturating_sub(3),
-                height: row.height.saturating_sub(1),
-            }
-        } else {
-            Rect {
-                x: row.x + LABEL.min(row.width),
-                width: row.width.saturating_sub(LABEL),
-                ..row
-            }
-        };
-        fields.push((field, editor));
-        let below = part(2 + 2 * n);
-        problems.push((
-            field,
-            Rect {
-                x: below.x + LABEL.min(below.width),
-                width: below.width.saturating_sub(LABEL),
-                ..below
-            },
-        ));
+        fields.push((field, editor_of(field, part(1 + 2 * n))));
+        problems.push((field, problems_of(part(2 + 2 * n))));
     }
     let n = parts.len();
     FormAreas {
@@ -109,6 +107,104 @@ fn areas(area: Rect, form: &FormState) -> FormAreas {
         problems,
         footer: part(n.saturating_sub(2)),
         status: part(n.saturating_sub(1)),
+        scrolled: false,
+    }
+}
+
+/// The editor's part of a field's rows: right of the label, or under the title row of a
+/// multi-line field.
+fn editor_of(field: Field, row: Rect) -> Rect {
+    if field.is_multi_line() {
+        // A title row, then the text indented under the labels' column.
+        Rect {
+            x: row.x + 2,
+            y: row.y + 1,
+            width: row.width.saturating_sub(3),
+            height: row.height.saturating_sub(1),
+        }
+    } else {
+        Rect {
+            x: row.x + LABEL.min(row.width),
+            width: row.width.saturating_sub(LABEL),
+            ..row
+        }
+    }
+}
+
+/// Where a field's problems go: under its text, right of the labels' column.
+fn problems_of(below: Rect) -> Rect {
+    Rect {
+        x: below.x + LABEL.min(below.width),
+        width: below.width.saturating_sub(LABEL),
+        ..below
+    }
+}
+
+/// [`areas`] when the fields are taller than the screen: each field at its least height, the
+/// view scrolled to show the focused field (and its problems) with the row above it for context;
+/// the others not wholly in view are not drawn (zero height: a text area drawn cut would keep
+/// its cut scroll position when it has room again).
+fn scrolled(area: Rect, form: &FormState, problem_rows: &[u16], footer_rows: u16) -> FormAreas {
+    let [header, body, footer, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(footer_rows),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    // Rows from the top of the whole form, as (field rows, problem rows) of each field.
+    let mut spans = Vec::new();
+    let mut top = 0u16;
+    for (field, problems) in Field::ALL.into_iter().zip(problem_rows) {
+        let rows = field_rows(field);
+        spans.push((field, top, rows, *problems));
+        top += rows + problems;
+    }
+    let total = top;
+    let focused = form.focused();
+    let (first, last) = spans
+        .iter()
+        .find(|(f, ..)| *f == focused)
+        .map_or((0, 0), |(_, top, rows, problems)| {
+            (*top, top + rows + problems)
+        });
+    let mut offset = first
+        .saturating_sub(1)
+        .min(total.saturating_sub(body.height));
+    if last > offset + body.height {
+        offset = first;
+    }
+    let hidden = |rows: Rect| Rect { height: 0, ..rows };
+    let mut fields = Vec::new();
+    let mut problems = Vec::new();
+    for (field, top, rows, problem) in spans {
+        let place = |top: u16, height: u16| -> Rect {
+            let row = Rect {
+                x: body.x,
+                y: body.y + top.saturating_sub(offset),
+                width: body.width,
+                height,
+            };
+            let inside = top >= offset && top + height <= offset + body.height;
+            if inside {
+                row
+            } else if field == focused && top >= offset {
+                // Taller than the whole view: as much of it as fits.
+                row.intersection(body)
+            } else {
+                hidden(row)
+            }
+        };
+        fields.push((field, editor_of(field, place(top, rows))));
+        problems.push((field, problems_of(place(top + rows, problem))));
+    }
+    FormAreas {
+        header,
+        fields,
+        problems,
+        footer,
+        status,
+        scrolled: true,
     }
 }
 
@@ -161,6 +257,23 @@ pub fn draw(
         Paragraph::new(Line::from(Span::styled(header, theme.accent))),
         areas.header,
     );
+    if areas.scrolled {
+        // Where the cursor is among the fields, at the right end of the header (over its end).
+        let n = Field::ALL
+            .iter()
+            .position(|f| *f == form.focused())
+            .unwrap_or(0)
+            + 1;
+        let at = format!(" {n}/{} ", Field::ALL.len());
+        let width = u16::try_from(at.len()).unwrap_or(0).min(areas.header.width);
+        let corner = Rect {
+            x: areas.header.right().saturating_sub(width),
+            width,
+            ..areas.header
+        };
+        frame.render_widget(Clear, corner);
+        frame.render_widget(Paragraph::new(Span::styled(at, theme.dim)), corner);
+    }
     let focused = form.focused();
     for (field, editor_area) in &areas.fields {
         draw_field(frame, form, theme, *field, *field == focused, *editor_area);
@@ -188,6 +301,7 @@ pub fn draw(
         areas.footer,
     );
     if !form.suggestions.is_empty()
+        && state.confirm.is_none()
         && let Some((_, field_area)) = areas.fields.iter().find(|(f, _)| *f == focused)
     {
         draw_suggestions(frame, form, theme, *field_area, area);
@@ -205,6 +319,10 @@ fn draw_field(
     is_focused: bool,
     editor_area: Rect,
 ) {
+    if editor_area.height == 0 {
+        // Scrolled out of view.
+        return;
+    }
     let (mark, label_style) = if is_focused {
         ("▶", theme.accent)
     } else {
@@ -313,23 +431,29 @@ fn draw_suggestions(frame: &mut Frame, form: &FormState, theme: &Theme, field: R
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
-/// The question on screen, centred over `area`, with its answers' keys from the key map.
-pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
+/// The question on screen, centred over `area`, with its answers' keys from the key map; for the
+/// conflict question, how far its values can scroll.
+pub fn draw_confirm(
+    frame: &mut Frame,
+    state: &State,
+    keymap: &KeyMap,
+    theme: &Theme,
+    area: Rect,
+) -> Option<u16> {
     let Some(question) = &state.confirm else {
-        return;
+        return None;
     };
+    if let Confirm::Conflict(view) = question {
+        return Some(conflict::draw(frame, view, keymap, theme, area));
+    }
     let key = |action: Action| {
         keymap
             .keys_for(Mode::Confirm, action)
             .first()
             .map_or_else(String::new, ToString::to_string)
     };
-    let mut table: Vec<Line> = Vec::new();
     let width = area.width.clamp(20, 72);
     let inner_width = width.saturating_sub(4);
-    if let Confirm::Conflict(view) = question {
-        table = diff_table(view, usize::from(inner_width), theme);
-    }
     let Question {
         title,
         text,
@@ -338,10 +462,6 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
         back,
     } = question_of(question, state.settings.trash_days);
     let mut lines = vec![Line::from(Span::styled(text, theme.text))];
-    if !table.is_empty() {
-        lines.push(Line::default());
-        lines.extend(table);
-    }
     lines.extend([
         Line::default(),
         Line::from(Span::styled(
@@ -371,6 +491,7 @@ pub fn draw_confirm(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &T
             .wrap(Wrap { trim: false }),
         rect,
     );
+    None
 }
 
 /// A question's words: its title, its text, and what yes, no and back do.
@@ -385,23 +506,14 @@ struct Question {
 /// The words of `question` (`trash_days`: how long the trash keeps what is deleted).
 fn question_of(question: &Confirm, trash_days: u32) -> Question {
     let (title, text, yes, no, back) = match question {
-        Confirm::Conflict(view) => {
-            let when = view.theirs.updated_at.map_or_else(String::new, |t| {
-                format!(" at {}", t.format("%Y-%m-%d %H:%M UTC"))
-            });
-            (
-                " Someone saved first ",
-                format!(
-                    "{} saved this interaction{when} (version {}) while you were editing. \
-                     Nothing was overwritten.",
-                    view.by.as_deref().unwrap_or("Someone else"),
-                    view.theirs.version
-                ),
-                "save mine over theirs",
-                "take theirs",
-                "keep editing",
-            )
-        }
+        // Drawn by `conflict::draw`, never through here.
+        Confirm::Conflict(_) => (
+            " Someone saved first ",
+            String::new(),
+            "save",
+            "take theirs",
+            "keep editing",
+        ),
         Confirm::Delete { title, .. } => (
             " Delete? ",
             format!(
@@ -455,63 +567,6 @@ fn question_of(question: &Confirm, trash_days: u32) -> Question {
     }
 }
 
-/// "Field  theirs  yours", one line per differing field, values cut to fit; `*` marks a field
-/// both sides changed.
-fn diff_table(view: &ConflictView, width: usize, theme: &Theme) -> Vec<Line<'static>> {
-    const LABEL: usize = 12;
-    let column = width.saturating_sub(LABEL + 2) / 2;
-    let cut = |text: &str| {
-        let one_line = text.replace('\n', " ⏎ ");
-        if one_line.chars().count() <= column {
-            format!("{one_line:<column$}")
-        } else {
-            let mut s: String = one_line.chars().take(column.saturating_sub(1)).collect();
-            s.push('…');
-            s
-        }
-    };
-    let mut lines = vec![Line::from(Span::styled(
-        format!("{:<LABEL$}{}  {}", "", cut("Theirs"), cut("Yours")),
-        theme.dim,
-    ))];
-    for diff in &view.fields {
-        // From the first line that differs, so two long texts show where they part.
-        let same = diff
-            .theirs
-            .split('\n')
-            .zip(diff.mine.split('\n'))
-            .take_while(|(a, b)| a == b)
-            .count();
-        let from = |text: &str| {
-            let rest: Vec<&str> = text.split('\n').skip(same).collect();
-            let joined = rest.join("\n");
-            if same > 0 {
-                format!("… {joined}")
-            } else {
-                joined
-            }
-        };
-        let (theirs, mine) = (from(&diff.theirs), from(&diff.mine));
-        let label = format!(
-            "{}{}",
-            diff.field.label(),
-            if diff.both_changed { " *" } else { "" }
-        );
-        lines.push(Line::from(vec![
-            Span::styled(format!("{label:<LABEL$}"), theme.dim),
-            Span::styled(cut(&theirs), theme.text),
-            Span::raw("  "),
-            Span::styled(cut(&mine), theme.accent),
-        ]));
-    }
-    if view.fields.iter().any(|d| d.both_changed) {
-        lines.push(Line::from(Span::styled(
-            "* changed by both of you",
-            theme.dim,
-        )));
-    }
-    lines
-}
-
+mod conflict;
 #[cfg(test)]
 mod tests;

@@ -86,7 +86,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) ->
     if state.help_open {
         help::draw(frame, state, keymap, theme, area);
     }
-    form::draw_confirm(frame, state, keymap, theme, area);
+    drawn.conflict_scroll = form::draw_confirm(frame, state, keymap, theme, area).unwrap_or(0);
     drawn
 }
 

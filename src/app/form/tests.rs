@@ -9,6 +9,7 @@ use crate::app::state::Mode;
 use crate::app::test_support::{App, ch, code, ctrl, hit, searches};
 use crate::app::update::{Event, Msg};
 use crate::domain::interaction::ValidInteraction;
+use crate::domain::interaction::merge::Side;
 
 /// Loaded Finder with the list focused and the wall clock at 2026-11-21 13:20 UTC.
 fn finder() -> App {
@@ -445,6 +446,7 @@ fn a_draft() -> Draft {
         client_id: None,
         saved_at: None,
         form_id: String::new(),
+        base: None,
     }
 }
 
@@ -542,9 +544,10 @@ fn a_click_on_a_field_puts_the_cursor_there() {
     assert_eq!(form(&app).focused(), Field::Location);
 }
 
-/// Opens hit 1 for editing, changes its location and saves: the answer is that `tom` saved
-/// version 3 first with other notes and another location.
-fn conflicted() -> App {
+/// Opens hit 1 (version 2) for editing, changes its location to "Room 6" and saves: the answer
+/// is that `tom` saved version 3 first, changed by `theirs`. Returns the app and the effects of
+/// that answer.
+fn conflicted_with(theirs: impl FnOnce(&mut Interaction)) -> (App, Vec<Effect>) {
     let mut app = finder();
     app.press(ch('j'));
     app.press(ch('e'));
@@ -554,11 +557,118 @@ fn conflicted() -> App {
     app.press(ctrl('u'));
     type_text(&mut app, "Room 6");
     let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
+    let mut current = hit(1).interaction;
+    current.version = 3;
+    theirs(&mut current);
+    let effects = answer_save(
+        &mut app,
+        id,
+        Err(SaveError::Conflict {
+            current: Box::new(current),
+            by: Some("tom".into()),
+        }),
+    );
+    (app, effects)
+}
+
+/// Both changed the location (to different rooms); they also added notes.
+fn conflicted() -> App {
+    conflicted_with(|t| {
+        t.location = Some("Room 5".into());
+        t.notes = Some("moved upstairs".into());
+    })
+    .0
+}
+
+fn the_view(app: &App) -> ConflictView {
+    match &app.state.confirm {
+        Some(Confirm::Conflict(view)) => (**view).clone(),
+        other => panic!("expected the conflict question, got {other:?}"),
+    }
+}
+
+#[test]
+fn edits_of_different_fields_are_merged_and_saved_without_asking() {
+    let (mut app, effects) = conflicted_with(|t| t.notes = Some("moved upstairs".into()));
+    assert!(app.state.confirm.is_none(), "nothing to ask");
+    let sent = saves(&effects);
+    assert_eq!(sent.len(), 1, "the merge is saved at once: {effects:?}");
+    let (id, target, v) = sent[0].clone();
+    assert_eq!(
+        target,
+        FormTarget::Edit {
+            interaction_id: hit(1).interaction.interaction_id,
+            version: 3
+        },
+        "still checked against their version"
+    );
+    assert_eq!(v.location.as_deref(), Some("Room 6"), "mine");
+    assert_eq!(v.notes.as_deref(), Some("moved upstairs"), "theirs, kept");
+    assert_eq!(v.title, hit(1).interaction.title);
+    let written = drafts(&effects);
+    let draft = written.last().expect("the merged text is in the draft");
+    assert_eq!(draft.input.notes, "moved upstairs");
+    assert_eq!(
+        draft.base.as_ref().map(|b| b.notes.as_str()),
+        Some("moved upstairs"),
+        "the draft's base is their version now"
+    );
+
+    let mut stored = hit(1).interaction;
+    stored.version = 4;
+    let effects = answer_save(&mut app, id, Ok(stored));
+    assert!(deletes_draft(&effects));
+    assert_eq!(app.state.screen(), Screen::Finder);
+    let notice = app.state.notice.clone().unwrap_or_default();
+    assert!(
+        notice.ends_with("merged with tom's version 3: kept their notes"),
+        "{notice}"
+    );
+}
+
+#[test]
+fn a_third_save_during_the_merge_is_merged_too() {
+    let (mut app, effects) = conflicted_with(|t| t.notes = Some("moved upstairs".into()));
+    let (id, _, _) = saves(&effects)[0].clone();
+    let mut fourth = hit(1).interaction;
+    fourth.version = 4;
+    fourth.notes = Some("moved upstairs".into());
+    fourth.lead = "Jun Park".into();
+    let effects = answer_save(
+        &mut app,
+        id,
+        Err(SaveError::Conflict {
+            current: Box::new(fourth),
+            by: Some("ana".into()),
+        }),
+    );
+    assert!(app.state.confirm.is_none());
+    let (_, target, v) = saves(&effects)[0].clone();
+    assert!(matches!(target, FormTarget::Edit { version: 4, .. }));
+    assert_eq!(
+        (v.location.as_deref(), v.notes.as_deref(), v.lead.as_str()),
+        (Some("Room 6"), Some("moved upstairs"), "Jun Park")
+    );
+}
+
+#[test]
+fn only_fields_both_changed_are_asked_and_chosen_one_by_one() {
+    let mut app = finder();
+    app.press(ch('j'));
+    app.press(ch('e'));
+    type_text(&mut app, " (mine)");
+    for _ in 0..6 {
+        tab(&mut app);
+    }
+    app.press(ctrl('u'));
+    type_text(&mut app, "Room 6");
+    let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
     let mut theirs = hit(1).interaction;
     theirs.version = 3;
+    theirs.title = format!("{} (theirs)", theirs.title);
     theirs.location = Some("Room 5".into());
     theirs.notes = Some("moved upstairs".into());
-    answer_save(
+    let effects = answer_save(
         &mut app,
         id,
         Err(SaveError::Conflict {
@@ -566,43 +676,53 @@ fn conflicted() -> App {
             by: Some("tom".into()),
         }),
     );
-    app
+    assert!(saves(&effects).is_empty(), "asked first");
+    assert_eq!(app.state.mode(), Mode::Conflict);
+    let view = the_view(&app);
+    let clashing: Vec<Field> = view.merge.clashes.iter().map(|c| c.field).collect();
+    assert_eq!(clashing, vec![Field::Title, Field::Location]);
+    assert_eq!(view.merge.theirs_only, vec![Field::Notes]);
+    assert_eq!(
+        view.takes,
+        vec![Side::Mine, Side::Mine],
+        "yours until chosen"
+    );
+
+    // Down to Location, take theirs; Title stays mine.
+    app.press(code(KeyCode::Down));
+    app.press(ch('t'));
+    assert_eq!(the_view(&app).takes, vec![Side::Mine, Side::Theirs]);
+    assert!(
+        form(&app).input().location == "Room 6",
+        "nothing changes in the form before the save"
+    );
+    let effects = app.press(code(KeyCode::Enter));
+    let (id, target, v) = saves(&effects)[0].clone();
+    assert!(matches!(target, FormTarget::Edit { version: 3, .. }));
+    assert!(v.title.ends_with("(mine)"), "{}", v.title);
+    assert_eq!(v.location.as_deref(), Some("Room 5"));
+    assert_eq!(v.notes.as_deref(), Some("moved upstairs"));
+    answer_save(&mut app, id, Ok(hit(1).interaction));
+    let notice = app.state.notice.clone().unwrap_or_default();
+    assert!(
+        notice.ends_with(
+            "merged with tom's version 3: kept their location, notes; yours over theirs for title"
+        ),
+        "{notice}"
+    );
 }
 
 #[test]
-fn a_conflict_shows_theirs_against_mine_field_by_field() {
-    let app = conflicted();
-    let Some(Confirm::Conflict(view)) = &app.state.confirm else {
-        panic!(
-            "expected the conflict question, got {:?}",
-            app.state.confirm
-        );
-    };
-    assert_eq!(view.by.as_deref(), Some("tom"));
-    let diffs: Vec<(Field, &str, &str, bool)> = view
-        .fields
-        .iter()
-        .map(|d| (d.field, d.theirs.as_str(), d.mine.as_str(), d.both_changed))
-        .collect();
-    assert_eq!(
-        diffs,
-        vec![
-            (Field::Location, "Room 5", "Room 6", true),
-            (Field::Notes, "moved upstairs", "", false),
-        ]
-    );
+fn keep_editing_then_save_asks_again_with_the_choices_made() {
+    let mut app = conflicted();
+    app.press(ch('t'));
+    app.press(code(KeyCode::Esc));
+    assert!(app.state.confirm.is_none());
     assert_eq!(
         form(&app).input().location,
         "Room 6",
-        "nothing of mine is lost"
+        "my text is still here"
     );
-}
-
-#[test]
-fn keep_editing_then_save_asks_again_instead_of_failing_again() {
-    let mut app = conflicted();
-    app.press(code(KeyCode::Esc));
-    assert!(app.state.confirm.is_none());
     assert!(
         form(&app)
             .failure
@@ -611,24 +731,97 @@ fn keep_editing_then_save_asks_again_instead_of_failing_again() {
     );
     let effects = app.press(ctrl('s'));
     assert!(saves(&effects).is_empty());
-    assert!(matches!(app.state.confirm, Some(Confirm::Conflict(_))));
+    assert_eq!(the_view(&app).takes, vec![Side::Theirs], "remembered");
+
+    // Typing their value myself settles the clash: the next Ctrl-S saves without asking.
+    app.press(code(KeyCode::Esc));
+    app.press(ctrl('u'));
+    type_text(&mut app, "Room 5");
+    let effects = app.press(ctrl('s'));
+    assert!(app.state.confirm.is_none());
+    let (_, target, v) = saves(&effects)[0].clone();
+    assert!(matches!(target, FormTarget::Edit { version: 3, .. }));
+    assert_eq!(v.notes.as_deref(), Some("moved upstairs"));
 }
 
 #[test]
-fn mine_over_theirs_saves_my_text_on_their_version() {
-    let mut app = conflicted();
-    let effects = app.press(ch('y'));
-    let sent = saves(&effects);
-    assert_eq!(sent.len(), 1, "{effects:?}");
-    let (_, target, v) = sent[0].clone();
-    assert_eq!(
-        target,
-        FormTarget::Edit {
-            interaction_id: hit(1).interaction.interaction_id,
-            version: 3
-        }
+fn a_merge_that_does_not_validate_waits_in_the_form() {
+    // They moved the start after the end I set.
+    let mut app = finder();
+    app.press(ch('j'));
+    app.press(ch('e'));
+    for _ in 0..4 {
+        tab(&mut app);
+    }
+    app.press(ctrl('u'));
+    type_text(&mut app, "2026-10-02 13:00");
+    let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
+    let mut theirs = hit(1).interaction;
+    theirs.version = 3;
+    theirs.start_datetime += chrono::Duration::hours(2);
+    let effects = answer_save(
+        &mut app,
+        id,
+        Err(SaveError::Conflict {
+            current: Box::new(theirs),
+            by: Some("tom".into()),
+        }),
     );
-    assert_eq!(v.location.as_deref(), Some("Room 6"));
+    assert!(saves(&effects).is_empty(), "{effects:?}");
+    let input = form(&app).input();
+    assert_eq!(
+        (input.start.as_str(), input.end.as_str()),
+        ("2026-10-02 14:30", "2026-10-02 13:00")
+    );
+    assert!(
+        drafts(&effects).len() == 1,
+        "the merged text is in the draft"
+    );
+    let notice = app.state.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("kept their start") && notice.contains("not saved: 1 problem"),
+        "{notice}"
+    );
+}
+
+/// A draft of an edit keeps the version it started from: restored after a restart, its save
+/// still merges with what was saved meanwhile instead of asking about every difference.
+#[test]
+fn a_restored_draft_merges_against_the_version_it_was_opened_from() {
+    let original = hit(1).interaction;
+    let base = InteractionInput::from_interaction(&original);
+    let mut typed = base.clone();
+    typed.location = "Room 6".into();
+    let draft = Draft {
+        target: FormTarget::Edit {
+            interaction_id: original.interaction_id,
+            version: original.version,
+        },
+        input: typed,
+        base: Some(Box::new(base)),
+        ..a_draft()
+    };
+    let mut app = finder();
+    found(&mut app, Ok(Some(draft)));
+    app.press(ch('y'));
+    let (id, _, _) = saves(&app.press(ctrl('s')))[0].clone();
+    let mut theirs = original.clone();
+    theirs.version = 3;
+    theirs.notes = Some("moved upstairs".into());
+    let effects = answer_save(
+        &mut app,
+        id,
+        Err(SaveError::Conflict {
+            current: Box::new(theirs),
+            by: Some("tom".into()),
+        }),
+    );
+    assert!(app.state.confirm.is_none(), "{:?}", app.state.confirm);
+    let (_, _, v) = saves(&effects)[0].clone();
+    assert_eq!(
+        (v.location.as_deref(), v.notes.as_deref()),
+        (Some("Room 6"), Some("moved upstairs"))
+    );
 }
 
 #[test]

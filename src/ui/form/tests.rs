@@ -89,6 +89,7 @@ fn draft_offer_120x40() {
         client_id: None,
         saved_at: Utc.with_ymd_and_hms(2026, 11, 20, 17, 5, 0).single(),
         form_id: String::new(),
+        base: None,
     };
     app.update(Event::Msg(Msg::DraftFound(Ok(crate::app::drafts::Found {
         drafts: vec![draft],
@@ -112,9 +113,103 @@ fn the_form_survives_any_size() {
     }
 }
 
+/// Draws the app at `width`x`height` and hands what was laid out back to `update`, as the
+/// terminal loop does.
+fn report_drawn(app: &mut App, width: u16, height: u16) {
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).expect("term");
+    let theme = crate::ui::theme::Theme::new(crate::ui::theme::ThemeName::Dark, false);
+    let mut drawn = None;
+    terminal
+        .draw(|frame| {
+            drawn = Some(crate::ui::draw(
+                frame,
+                &app.state,
+                &crate::app::keymap::KeyMap::defaults(),
+                &theme,
+            ));
+        })
+        .expect("draw");
+    if let Some(drawn) = drawn {
+        app.update(Event::Msg(Msg::Drawn(drawn)));
+    }
+}
+
+/// The screen's rows as text.
+fn screen_rows(app: &App, width: u16, height: u16) -> Vec<String> {
+    let terminal = render(&app.state, width, height);
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect())
+        .collect()
+}
+
+/// At 40x10 the form is taller than the screen: after every Tab (and Backtab) the field with
+/// the cursor is on screen, marked, with its text.
+#[test]
+fn the_focused_field_stays_in_view_at_40x10() {
+    let mut app = finder(40, 10);
+    app.press(key(KeyCode::Char('e')));
+    let labels = |app: &App| {
+        let form = app.state.form().expect("the form");
+        let field = form.focused();
+        // The cursor is at the end of the text: its last characters are in view.
+        let text = form
+            .input()
+            .get(field)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string();
+        (field, text)
+    };
+    for step in 0..12 {
+        let (field, text) = labels(&app);
+        let rows = screen_rows(&app, 40, 10);
+        let marked = format!("▶ {}", field.label());
+        let at = rows
+            .iter()
+            .position(|r| r.contains(&marked))
+            .unwrap_or_else(|| panic!("step {step}: {marked} not on screen:\n{}", rows.join("\n")));
+        let skip = text.chars().count().saturating_sub(8);
+        let shown: String = text.chars().skip(skip).collect();
+        assert!(
+            rows.iter().skip(at).take(3).any(|r| r.contains(&shown)),
+            "step {step}: the text of {field:?} ({shown}) is not shown:\n{}",
+            rows.join("\n")
+        );
+        if step == 6 {
+            insta::assert_snapshot!(
+                "form_40x10_after_six_tabs",
+                render(&app.state, 40, 10).backend()
+            );
+        }
+        app.press(key(KeyCode::Tab));
+    }
+    for _ in 0..4 {
+        app.press(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+        let marked = format!("▶ {}", labels(&app).0.label());
+        assert!(
+            screen_rows(&app, 40, 10)
+                .iter()
+                .any(|r| r.contains(&marked)),
+            "{marked} after Backtab"
+        );
+    }
+}
+
+const MY_TITLE: &str = "Budget review with Delta Shipping: final figures for the fourth quarter, \
+                        moved to Thursday";
+const THEIR_TITLE: &str = "Budget review with Delta Shipping: preliminary figures only, postponed \
+                           to January";
+
+/// Hit 0 edited: my new title and location; tom saved version 2 first with another title,
+/// another location and a new description.
 fn conflict(width: u16, height: u16) -> App {
     let mut app = finder(width, height);
     app.press(key(KeyCode::Char('e')));
+    app.press(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    type_text(&mut app, MY_TITLE);
     for _ in 0..6 {
         app.press(key(KeyCode::Tab));
     }
@@ -128,6 +223,7 @@ fn conflict(width: u16, height: u16) -> App {
         .map_or(0, |s| s.0);
     let mut theirs = crate::app::test_support::hit(0).interaction;
     theirs.version = 2;
+    theirs.title = THEIR_TITLE.into();
     theirs.location = Some("Leeds, Room 5".into());
     theirs.description = Some("Went through the quarter's figures.\nMoved to January.".into());
     theirs.updated_at = Utc.with_ymd_and_hms(2026, 11, 21, 13, 5, 0).single();
@@ -141,6 +237,23 @@ fn conflict(width: u16, height: u16) -> App {
     app
 }
 
+/// The screen's text, rows joined by spaces with runs of blanks and borders squeezed out.
+fn screen_text(app: &App, width: u16, height: u16) -> String {
+    let terminal = render(&app.state, width, height);
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push(' ');
+    }
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[test]
 fn conflict_at_80x24_and_120x40() {
     for (width, height) in PAIRED {
@@ -148,6 +261,50 @@ fn conflict_at_80x24_and_120x40() {
         let name = format!("conflict_{width}x{height}");
         insta::assert_snapshot!(name, render(&app.state, width, height).backend());
     }
+}
+
+/// Both values of a field both changed are shown whole, wrapped, at any width; at 40x10 the
+/// field with the cursor stays in view as it moves, and long values scroll.
+#[test]
+fn conflicting_values_are_shown_in_full_and_the_selected_field_stays_in_view() {
+    for (width, height) in [(120, 40), (80, 24), (60, 20)] {
+        let app = conflict(width, height);
+        let text = screen_text(&app, width, height);
+        for title in [MY_TITLE, THEIR_TITLE] {
+            assert!(
+                text.contains(title),
+                "{width}x{height}: {title} not whole in {text}"
+            );
+        }
+        assert!(
+            !text.contains('…'),
+            "{width}x{height}: nothing is cut: {text}"
+        );
+    }
+    let mut app = conflict(40, 10);
+    assert!(screen_text(&app, 40, 10).contains("▶ Title"));
+    // Scrolling stops at the end of the values: one step back up shows more of the start.
+    let rows_note = |app: &mut App| {
+        report_drawn(app, 40, 10);
+        screen_rows(app, 40, 10).last().cloned().unwrap_or_default()
+    };
+    let first = rows_note(&mut app);
+    assert!(first.contains(" 1-"), "{first}");
+    for _ in 0..20 {
+        app.press(key(KeyCode::PageDown));
+        rows_note(&mut app);
+    }
+    let end = rows_note(&mut app);
+    app.press(key(KeyCode::PageUp));
+    let back = rows_note(&mut app);
+    assert!(end != first && back != end, "{first} / {end} / {back}");
+    app.press(key(KeyCode::Down));
+    let text = screen_text(&app, 40, 10);
+    assert!(text.contains("▶ Location"), "{text}");
+    app.press(key(KeyCode::PageDown));
+    app.press(key(KeyCode::Up));
+    let text = screen_text(&app, 40, 10);
+    assert!(text.contains("▶ Title"), "back up: {text}");
 }
 
 mod fuzz {
