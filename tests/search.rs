@@ -390,6 +390,7 @@ fn request(site: i32, query: &str, sort: Sort, limit: i64) -> SearchRequest {
         limit,
         after: None,
         count_cap: 1000,
+        count_if_free: false,
         archive: false,
         from_end: false,
     }
@@ -1092,6 +1093,20 @@ async fn listed_matches_page_by_key_in_every_order() {
         backwards.reverse();
         assert_eq!(&backwards, want, "{sort}, from the end");
     }
+    // The count comes with the first page when it costs nothing: every match was listed.
+    let mut req = request(site, "widget ", Relevance, 50);
+    req.count_if_free = true;
+    let first = search(&mut tx, &req).await.expect("first page");
+    assert_eq!(first.count, Some(MatchCount::Exact(520)));
+    // Not when the entry point's list did not check every condition (a date filter).
+    let mut req = request(site, "widget to:2100-01-01 ", Relevance, 50);
+    req.count_if_free = true;
+    let first = search(&mut tx, &req).await.expect("first page");
+    assert_eq!(
+        first.count, None,
+        "counted by the Finder's follow-up instead"
+    );
+
     // The cursor's row moves (its start set a day earlier, its end with it) between two
     // pages: the next page is the rows after the cursor's place in the order, as keyset paging
     // defines it (the moved row comes again further on).

@@ -299,6 +299,7 @@ impl User {
             limit: 50,
             after: None,
             count_cap: 1000,
+            count_if_free: false,
             archive: false,
             from_end: false,
         };

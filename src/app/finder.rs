@@ -622,9 +622,10 @@ pub(super) fn search_now(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     }
     state.finder.in_flight = Some(flight);
-    // The first page goes alone; its count follows it (Effect::Count).
+    // The first page is not held up by counting: it brings its count only when that costs
+    // nothing; otherwise the count follows it (Effect::Count).
     let mut request = request;
-    request.count_cap = 0;
+    request.count_if_free = true;
     effects.push(Effect::Search {
         request_id,
         request,
@@ -716,6 +717,7 @@ pub(super) fn request(state: &State, after: Option<String>) -> SearchRequest {
         limit: state.settings.page_size,
         after,
         count_cap: state.settings.count_cap,
+        count_if_free: false,
         archive: state.finder.include_archive,
         from_end: false,
     }

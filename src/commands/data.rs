@@ -157,6 +157,7 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         limit: args.limit,
         after: args.after.clone(),
         count_cap: i64::from(ctx.config.search.count_cap),
+        count_if_free: false,
         archive: args.archive,
         from_end: false,
     };
@@ -639,6 +640,7 @@ async fn export_pages<W: Write>(
             limit: 500,
             after: after.take(),
             count_cap: 1,
+            count_if_free: false,
             archive: false,
             from_end: false,
         };

@@ -50,8 +50,9 @@ pub struct Row {
 static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
 
 /// One search through the Finder's backend as the Finder sends it (a pooled connection, a
-/// transaction with the acting user and the cancel tag, `ifind::db::search::search_in`; no
-/// count: the Finder asks for it after showing the page).
+/// transaction with the acting user and the cancel tag, `ifind::db::search::search_in`; a first
+/// page brings its count only when that costs nothing, else the Finder asks for it after
+/// showing the page).
 pub async fn app(
     backend: &DbSearchBackend,
     site: i32,
@@ -64,8 +65,13 @@ pub async fn app(
         query: query.to_string(),
         sort,
         limit: DEFAULT_LIMIT,
+        count_cap: if after.is_none() {
+            DEFAULT_COUNT_CAP
+        } else {
+            0
+        },
+        count_if_free: true,
         after,
-        count_cap: 0,
         archive: false,
         from_end: false,
     };
@@ -80,6 +86,7 @@ pub async fn app(
 pub async fn app_count(backend: &DbSearchBackend, site: i32, query: &str) -> Result<()> {
     let req = SearchRequest {
         count_cap: DEFAULT_COUNT_CAP,
+        count_if_free: false,
         ..SearchRequest::new(site, query)
     };
     let n = backend
@@ -108,6 +115,7 @@ enum Step {
     RawCount,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_step(
     backend: &DbSearchBackend,
     raw: &mut PgConnection,
@@ -116,7 +124,12 @@ async fn run_step(
     prepared: &Prepared,
     sort: Sort,
     step: &Step,
+    counted: bool,
 ) -> Result<Duration> {
+    if counted && matches!(step, Step::Count) {
+        // The first page brought its count: the Finder asks for none.
+        return Ok(Duration::ZERO);
+    }
     let t = Instant::now();
     match step {
         Step::App(after) => {
@@ -157,9 +170,15 @@ async fn time_class(
     for (c, _) in cases {
         parsed.push(sql::prepare(raw, site_id, &c.query).await?);
     }
-    for ((case, steps), p) in cases.iter().zip(&parsed) {
+    // Whether each case's first page brings its count (then the Finder asks for none).
+    let mut counted = Vec::with_capacity(cases.len());
+    for (case, _) in cases {
+        let page = app(backend, site_id, &case.query, sort, None).await?;
+        counted.push(page.count.is_some());
+    }
+    for (((case, steps), p), counted) in cases.iter().zip(&parsed).zip(&counted) {
         for step in steps {
-            run_step(backend, raw, site_id, case, p, sort, step).await?;
+            run_step(backend, raw, site_id, case, p, sort, step, *counted).await?;
         }
     }
     let exact = ranking_exactness(backend, raw, site_id, cases, &parsed, sort).await?;
@@ -182,11 +201,13 @@ async fn time_class(
         if rep > 0 && started.elapsed() > opts.budget {
             break;
         }
-        for (i, ((case, steps), p)) in cases.iter().zip(&parsed).enumerate() {
+        for (i, (((case, steps), p), counted)) in
+            cases.iter().zip(&parsed).zip(&counted).enumerate()
+        {
             let n = steps.len();
             for k in 0..n {
                 let step = &steps[(rep + i + k) % n];
-                let d = run_step(backend, raw, site_id, case, p, sort, step).await?;
+                let d = run_step(backend, raw, site_id, case, p, sort, step, *counted).await?;
                 match step {
                     Step::App(_) => {
                         if d > slowest {

@@ -102,6 +102,7 @@ pub async fn matches(conn: &mut PgConnection, site: i32, query: &str) -> Result<
         limit: 1,
         after: None,
         count_cap: i64::from(i32::MAX),
+        count_if_free: false,
         archive: false,
         from_end: false,
     };

@@ -322,7 +322,9 @@ pub fn markdown(env: &Env, r: &Results, c: &RunInfo) -> String {
          ranking exact = first pages by relevance (queries without filters) equal to ref's, of \
          those checked. count = \
          the capped match count the Finder asks for after a full first page (`DbSearchBackend::\
-         count`; timed once per class, under relevance; count raw = its statement sent raw). \
+         count`; timed once per class, under relevance; 0 when the first page brought it, as it \
+         does when every match was listed: the Finder then asks for none; count raw = the count \
+         statement sent raw). \
          n = timed runs (queries x repetitions); matches = median matches of the class's \
          queries. Relevance without words runs as newest.\n",
     );

@@ -152,6 +152,7 @@ fn search(request_id: u64, query: &str) -> Effect {
             limit: 50,
             after: None,
             count_cap: 1000,
+            count_if_free: false,
             archive: false,
             from_end: false,
         },

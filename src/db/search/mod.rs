@@ -159,6 +159,10 @@ pub struct SearchRequest {
     pub after: Option<String>,
     /// The count stops here; 0 or less means no count.
     pub count_cap: i64,
+    /// Count only when it costs nothing: every match is on the page, or the entry point listed
+    /// every match. The Finder sends its first page so, and asks [`count_in`] after showing it
+    /// when the page came without a count.
+    pub count_if_free: bool,
     /// Also search the archive (read-only records moved there by `ifind archive`).
     pub archive: bool,
     /// Walk the results from the last one backwards (the Finder's `G`): the first page holds
@@ -177,6 +181,7 @@ impl SearchRequest {
             limit: DEFAULT_LIMIT,
             after: None,
             count_cap: DEFAULT_COUNT_CAP,
+            count_if_free: false,
             archive: false,
             from_end: false,
         }
@@ -337,8 +342,12 @@ pub async fn search_with(
         // The whole result is on this page: its count costs nothing.
         result.count = Some(MatchCount::Exact(rows.len() as i64));
     } else if first_page && req.count_cap > 0 {
-        let spec = CountSpec::of(req, text, &parsed.filters, req.count_cap);
-        result.count = Some(count(conn, &spec).await?);
+        result.count = if req.count_if_free {
+            known_count(text, req.count_cap)
+        } else {
+            let spec = CountSpec::of(req, text, &parsed.filters, req.count_cap);
+            Some(count(conn, &spec).await?)
+        };
     }
     result.hits = rows;
     Ok(result)
