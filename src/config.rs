@@ -139,7 +139,8 @@ pub struct SearchConfig {
     /// Match counts above this are shown as "N+".
     pub count_cap: u32,
     /// While a search runs, the delay after the last keystroke before the next is sent, in
-    /// milliseconds (a key typed while none runs is searched at once).
+    /// milliseconds (a key typed while none runs is searched at once); 0: at once, the stale
+    /// search cancelled.
     pub debounce_ms: u64,
     /// No longer used (relevance is exact over every match since schema 1.15); accepted so that
     /// configuration files written before still load.
@@ -151,7 +152,7 @@ impl Default for SearchConfig {
         SearchConfig {
             page_size: 50,
             count_cap: 1000,
-            debounce_ms: 60,
+            debounce_ms: 0,
             rank_window: None,
         }
     }
@@ -596,7 +597,7 @@ impl Config {
                 "debounce_ms",
                 search.debounce_ms,
                 0..=2000,
-                " ms; use at most 2000 (the default is 60)",
+                " ms; use at most 2000 (the default is 0)",
             )
         })
         .or_else(|| {

@@ -278,7 +278,10 @@ fn type_lines(tmux: &Tmux, log: &Path, queries: &[String], out: &mut Terminal) -
             let last = n + 1 == words.len();
             if last {
                 match first_frame(&seen, line, *sent, i128::MAX, false) {
-                    Some(d) => out.typed.push(d),
+                    Some(d) => {
+                        eprintln!("  typed {line:?}: its results on screen after {d:.1?}");
+                        out.typed.push(d);
+                    }
                     None => bail!("no frame showed the results of {line:?} within 1.5 s"),
                 }
                 if let Some(d) = first_frame(&seen, line, *sent, i128::MAX, true) {
