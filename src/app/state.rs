@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use super::drafts::Draft;
 use super::finder::FinderState;
@@ -143,6 +144,9 @@ pub struct Settings {
     /// The longest any one database operation may take on the client side (zero: no limit);
     /// bounds a stalled network, which the server's statement timeout cannot.
     pub query_timeout: Duration,
+    /// The zone every time is shown in (`ui.timezone`, else the machine's); a time shown in
+    /// another zone carries that zone's name.
+    pub display_zone: Tz,
 }
 
 /// The default client-side bound on one database operation of the terminal UI, in milliseconds
@@ -159,6 +163,7 @@ impl Default for Settings {
             histogram_budget_ms: 250,
             trash_days: 30,
             query_timeout: Duration::from_millis(DEFAULT_QUERY_TIMEOUT_MS),
+            display_zone: Tz::UTC,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The detail pane: every field of the selected interaction, matched terms highlighted.
 
-use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -10,7 +10,7 @@ use super::finder::highlighted;
 use super::theme::Theme;
 use crate::app::search_types::Hit;
 use crate::app::state::State;
-use crate::domain::interaction::{Interaction, format_wall_clock};
+use crate::domain::interaction::{Interaction, format_minute_in, own_zone_span, span_in};
 
 /// Width of the field labels.
 const LABEL: usize = 10;
@@ -55,12 +55,13 @@ pub fn draw(
         .results
         .as_ref()
         .map_or(&[][..], |r| r.highlight.as_slice());
-    let mut lines = field_lines(i, terms, theme);
+    let zone = state.settings.display_zone;
+    let mut lines = field_lines(i, terms, zone, theme);
     lines.push(Line::default());
-    lines.extend(record_lines(hit, theme));
+    lines.extend(record_lines(hit, zone, theme));
     if state.finder.history_open {
         lines.push(Line::default());
-        lines.extend(history_lines(state, i.interaction_id, &i.timezone, theme));
+        lines.extend(history_lines(state, i.interaction_id, zone, theme));
     }
     let text = Paragraph::new(lines).wrap(Wrap { trim: false });
     let overflow = text
@@ -80,22 +81,25 @@ fn field(label: &str, value: Vec<Span<'static>>, theme: &Theme) -> Line<'static>
     Line::from(spans)
 }
 
-/// The interaction's own fields, matched `terms` highlighted: title, type, lead, times,
-/// location, description and notes.
-fn field_lines(i: &Interaction, terms: &[String], theme: &Theme) -> Vec<Line<'static>> {
-    let when = |t| format_wall_clock(t, &i.timezone);
+/// The interaction's own fields, matched `terms` highlighted: title, type, lead, times (in the
+/// display zone `zone`, then in the interaction's own zone with its name when that reads
+/// differently), location, description and notes.
+fn field_lines(i: &Interaction, terms: &[String], zone: Tz, theme: &Theme) -> Vec<Line<'static>> {
     let plain = |text: String| vec![Span::styled(text, theme.text)];
     let marked = |text: &str| owned(highlighted(text, terms, theme.text, theme.matched));
     let title = owned(highlighted(&i.title, terms, theme.accent, theme.matched));
-    let own_time = span_of_time(&when(i.start_datetime), &when(i.end_datetime), &i.timezone);
     let mut lines = vec![
         Line::from(title),
         field("Type", marked(&i.kind), theme),
         field("Lead", marked(&i.lead), theme),
-        field("When", plain(own_time), theme),
+        field(
+            "When",
+            plain(span_in(i.start_datetime, i.end_datetime, zone)),
+            theme,
+        ),
     ];
-    if let Some(yours) = viewer_time(i.start_datetime, i.end_datetime, &i.timezone, theme) {
-        lines.push(field("Your time", plain(yours), theme));
+    if let Some(theirs) = own_zone_span(i.start_datetime, i.end_datetime, &i.timezone, zone) {
+        lines.push(field("", plain(theirs), theme));
     }
     lines.push(field(
         "Location",
@@ -113,20 +117,12 @@ fn field_lines(i: &Interaction, terms: &[String], theme: &Theme) -> Vec<Line<'st
     lines
 }
 
-/// Who created and last changed the record, when (to the minute), and its id and version.
-fn record_lines(hit: &Hit, theme: &Theme) -> Vec<Line<'static>> {
+/// Who created and last changed the record, when (to the minute, in the display zone `zone`),
+/// and its id and version.
+fn record_lines(hit: &Hit, zone: Tz, theme: &Theme) -> Vec<Line<'static>> {
     let i = &hit.interaction;
     let plain = |text: String| vec![Span::styled(text, theme.text)];
-    // Record times to the minute: the seconds of a save mean nothing to a reader.
-    let stamp = |t: chrono::DateTime<chrono::Utc>| {
-        use chrono::Timelike;
-        format_wall_clock(
-            t.with_second(0)
-                .and_then(|t| t.with_nanosecond(0))
-                .unwrap_or(t),
-            &i.timezone,
-        )
-    };
+    let stamp = |t| format_minute_in(t, zone);
     let who = |name: &Option<String>, id: i32| match name {
         Some(name) => name.clone(),
         None => format!("user #{id}"),
@@ -159,8 +155,8 @@ fn record_lines(hit: &Hit, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The History section: each change, oldest first, with who made it and its fields' old and new
-/// values (long values cut to one line).
-fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<Line<'static>> {
+/// values (long values cut to one line); times in the display zone `zone`.
+fn history_lines(state: &State, id: i32, zone: Tz, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled("History", theme.dim))];
     let Some(history) = state
         .finder
@@ -195,14 +191,8 @@ fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<L
         }
     };
     for entry in &history.entries {
-        use chrono::Timelike;
-        let at = entry
-            .at
-            .with_second(0)
-            .and_then(|t| t.with_nanosecond(0))
-            .unwrap_or(entry.at);
         lines.push(Line::from(vec![
-            Span::styled(format_wall_clock(at, timezone), theme.text),
+            Span::styled(format_minute_in(entry.at, zone), theme.text),
             Span::styled(format!("  {}  ", entry.who()), theme.accent),
             Span::styled(entry.operation.to_string(), theme.text),
         ]));
@@ -231,31 +221,6 @@ fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<L
         }
     }
     lines
-}
-
-/// The interaction's time span in the viewer's zone, when it reads differently there.
-fn viewer_time(
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    timezone: &str,
-    theme: &Theme,
-) -> Option<String> {
-    let zone = theme.viewer_zone.name();
-    let own = (
-        format_wall_clock(start, timezone),
-        format_wall_clock(end, timezone),
-    );
-    let yours = (format_wall_clock(start, zone), format_wall_clock(end, zone));
-    (zone != timezone && own != yours).then(|| span_of_time(&yours.0, &yours.1, zone))
-}
-
-/// "2026-10-02 12:30 – 14:00 Europe/Berlin": the end's date only when it differs.
-fn span_of_time(start: &str, end: &str, timezone: &str) -> String {
-    let end = match (start.split_once(' '), end.split_once(' ')) {
-        (Some((start_day, _)), Some((end_day, end_time))) if start_day == end_day => end_time,
-        _ => end,
-    };
-    format!("{start} – {end} {timezone}")
 }
 
 fn owned(spans: Vec<Span<'_>>) -> Vec<Span<'static>> {
