@@ -534,10 +534,17 @@ pub async fn export(
     let format = match format {
         ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
         ExportFormat::Json => crate::csvio::ExportFormat::Json,
+        ExportFormat::Ics => crate::csvio::ExportFormat::Ics,
+    };
+    let target = Target {
+        site_id: site.site_id,
+        calendar: &site.name,
+        query,
+        format,
     };
     let Some(path) = output else {
         let out = BufWriter::new(std::io::stdout().lock());
-        export_pages(&db, actor, site.site_id, query, format, out).await?;
+        export_pages(&db, actor, &target, out).await?;
         return Ok(());
     };
     let rows = match destination(path)? {
@@ -547,7 +554,7 @@ pub async fn export(
                 .open(path)
                 .with_context(|| format!("cannot open {} for writing", path.display()))?;
             let out = BufWriter::new(file);
-            export_pages(&db, actor, site.site_id, query, format, out).await?
+            export_pages(&db, actor, &target, out).await?
         }
         Destination::Replace => {
             // Write beside the target and rename, so a failure never leaves half a file.
@@ -555,7 +562,7 @@ pub async fn export(
             let file = std::fs::File::create(&tmp)
                 .with_context(|| format!("cannot create {}; check the directory", tmp.display()))?;
             let out = BufWriter::new(file);
-            let result = export_pages(&db, actor, site.site_id, query, format, out).await;
+            let result = export_pages(&db, actor, &target, out).await;
             let rows = match result {
                 Ok(rows) => rows,
                 Err(e) => {
@@ -575,6 +582,16 @@ pub async fn export(
         path.display()
     );
     Ok(())
+}
+
+/// What an export takes: a site's matches of a query, in a format (an iCalendar is named after
+/// the site).
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    site_id: i32,
+    calendar: &'a str,
+    query: Option<&'a str>,
+    format: crate::csvio::ExportFormat,
 }
 
 /// How `export -o PATH` writes.
@@ -621,12 +638,17 @@ fn destination(path: &Path) -> Result<Destination> {
 async fn export_pages<W: Write>(
     db: &Db,
     actor: Option<i32>,
-    site_id: i32,
-    query: Option<&str>,
-    format: crate::csvio::ExportFormat,
+    target: &Target<'_>,
     w: W,
 ) -> Result<u64> {
-    let mut exporter = crate::csvio::Exporter::new(w, format)?;
+    let Target {
+        site_id,
+        calendar,
+        query,
+        format,
+    } = *target;
+    let stamp = chrono::Utc::now();
+    let mut exporter = crate::csvio::Exporter::new_named(w, format, calendar, stamp)?;
     let spinner = progress_bar(0, "exporting");
     let mut after = None;
     let mut first = true;

@@ -5,6 +5,7 @@ pub mod failure;
 pub mod format;
 pub mod health;
 pub mod histogram;
+pub mod ical;
 pub mod interaction;
 pub mod query;
 pub mod retention;
