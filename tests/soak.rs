@@ -300,6 +300,7 @@ impl User {
             after: None,
             count_cap: 1000,
             archive: false,
+            starts_from: None,
         };
         let id = self.rng.r#gen::<u32>().into();
         match tokio::time::timeout(LIMIT, self.backend.search(id, request)).await {

@@ -47,6 +47,8 @@ pub enum Action {
     CycleSort,
     /// Include the archive in the search, or leave it out again.
     ToggleArchive,
+    /// Show the agenda: what is coming up at the site, by day.
+    Agenda,
     /// Show or hide the key help.
     Help,
     /// Move to the next field of a form.
@@ -71,7 +73,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -94,6 +96,7 @@ impl Action {
         Action::Health,
         Action::CycleSort,
         Action::ToggleArchive,
+        Action::Agenda,
         Action::Help,
         Action::NextField,
         Action::PrevField,
@@ -131,6 +134,7 @@ impl Action {
             Action::Health => "health",
             Action::CycleSort => "cycle_sort",
             Action::ToggleArchive => "toggle_archive",
+            Action::Agenda => "agenda",
             Action::Help => "help",
             Action::NextField => "next_field",
             Action::PrevField => "prev_field",
@@ -174,6 +178,7 @@ impl Action {
             Action::Health => "database health (admins); again to refresh",
             Action::CycleSort => "sort: relevance, newest, oldest",
             Action::ToggleArchive => "include the archive (read-only) or not",
+            Action::Agenda => "the agenda: what is coming up at the site, by day",
             Action::Help => "show or hide this help",
             Action::NextField => "next field",
             Action::PrevField => "previous field",

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::agenda::AgendaState;
 use super::drafts::Draft;
 use super::finder::FinderState;
 use super::form::{Confirm, FormState, Lookups};
@@ -36,6 +37,10 @@ pub enum Mode {
     Trash,
     /// The database's health.
     Health,
+    /// The agenda's list.
+    Agenda,
+    /// The agenda's query line has the cursor: printable keys type.
+    AgendaQuery,
     /// A question is on screen (discard changes? restore a draft?).
     Confirm,
     /// The help overlay is open.
@@ -44,7 +49,7 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 10] = [
+    pub const ALL: [Mode; 12] = [
         Mode::Login,
         Mode::Picker,
         Mode::Query,
@@ -53,6 +58,8 @@ impl Mode {
         Mode::FormText,
         Mode::Trash,
         Mode::Health,
+        Mode::Agenda,
+        Mode::AgendaQuery,
         Mode::Confirm,
         Mode::Help,
     ];
@@ -61,7 +68,12 @@ impl Mode {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            Mode::Query | Mode::Login | Mode::Picker | Mode::Form | Mode::FormText
+            Mode::Query
+                | Mode::Login
+                | Mode::Picker
+                | Mode::Form
+                | Mode::FormText
+                | Mode::AgendaQuery
         )
     }
 
@@ -76,6 +88,8 @@ impl Mode {
             Mode::FormText => "in a multi-line form field",
             Mode::Trash => "in the trash",
             Mode::Health => "on the health screen",
+            Mode::Agenda => "in the agenda",
+            Mode::AgendaQuery => "in the agenda's query line",
             Mode::Confirm => "when asked a question",
             Mode::Help => "in this help",
         }
@@ -94,6 +108,8 @@ pub enum Screen {
     Trash,
     /// The database dashboard (admins).
     Health,
+    /// What is coming up at the site, by day.
+    Agenda,
 }
 
 /// Where keys go on the Finder.
@@ -326,6 +342,8 @@ pub enum Pane {
     Trash(TrashState),
     /// The database dashboard (admins).
     Health(HealthState),
+    /// What is coming up at the site, by day.
+    Agenda(Box<AgendaState>),
 }
 
 impl Pane {
@@ -338,6 +356,7 @@ impl Pane {
             Pane::Form(_) => Screen::Form,
             Pane::Trash(_) => Screen::Trash,
             Pane::Health(_) => Screen::Health,
+            Pane::Agenda(_) => Screen::Agenda,
         }
     }
 }
@@ -482,6 +501,14 @@ impl State {
         }
     }
 
+    /// The agenda, while it is in front.
+    pub fn agenda(&self) -> Option<&AgendaState> {
+        match &self.pane {
+            Pane::Agenda(agenda) => Some(agenda),
+            _ => None,
+        }
+    }
+
     /// The health checks, while the Health screen is in front.
     pub fn health(&self) -> Option<&HealthState> {
         match &self.pane {
@@ -519,6 +546,8 @@ impl State {
             (Pane::Finder, Focus::List) => Mode::List,
             (Pane::Trash(_), _) => Mode::Trash,
             (Pane::Health(_), _) => Mode::Health,
+            (Pane::Agenda(a), _) if a.focus == Focus::Query => Mode::AgendaQuery,
+            (Pane::Agenda(_), _) => Mode::Agenda,
             (Pane::Form(form), _) if form.focused().is_multi_line() => Mode::FormText,
             (Pane::Form(_), _) => Mode::Form,
         }
@@ -533,10 +562,10 @@ impl State {
             }
             _ => None,
         };
-        match (self.finder.search_due, countdown) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.finder.search_due, countdown, super::agenda::due(self)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 

@@ -158,6 +158,7 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         after: args.after.clone(),
         count_cap: i64::from(ctx.config.search.count_cap),
         archive: args.archive,
+        starts_from: None,
     };
     let started = Instant::now();
     let searcher =
@@ -661,6 +662,7 @@ async fn export_pages<W: Write>(
             after: after.take(),
             count_cap: 1,
             archive: false,
+            starts_from: None,
         };
         let mut tx = db.begin_as(actor).await?;
         let page = search::search(&mut tx, &request).await?;

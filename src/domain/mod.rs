@@ -1,5 +1,6 @@
 //! Domain types and rules. Nothing here knows about sqlx or the terminal.
 
+pub mod agenda;
 pub mod audit;
 pub mod failure;
 pub mod format;

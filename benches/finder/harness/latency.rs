@@ -67,6 +67,7 @@ pub async fn app(
         after,
         count_cap: 0,
         archive: false,
+        starts_from: None,
     };
     backend
         .search(REQUEST_IDS.fetch_add(1, Ordering::Relaxed), req)

@@ -103,6 +103,7 @@ pub async fn matches(conn: &mut PgConnection, site: i32, query: &str) -> Result<
         after: None,
         count_cap: i64::from(i32::MAX),
         archive: false,
+        starts_from: None,
     };
     let page = ifind::db::search::search(conn, &req).await?;
     Ok(match page.count {

@@ -153,6 +153,7 @@ fn search(request_id: u64, query: &str) -> Effect {
             after: None,
             count_cap: 1000,
             archive: false,
+            starts_from: None,
         },
     }
 }

@@ -73,7 +73,11 @@ pub(super) fn narrowing(filters: &Filters) -> (Option<String>, Option<String>) {
 /// Whether `ifind_match_ids` given `text_given` (whether it got the text condition, or there is
 /// none) evaluates every condition of the statement.
 pub(super) fn exact_for(filters: &Filters, text_given: bool) -> bool {
-    text_given && filters.kind.is_none() && filters.from.is_none() && filters.to.is_none()
+    text_given
+        && filters.kind.is_none()
+        && filters.from.is_none()
+        && filters.to.is_none()
+        && filters.starts_from.is_none()
 }
 
 /// The candidates of one text variant from `ifind_match_ids`' answer (asked with `cap`).
