@@ -667,8 +667,8 @@ impl Config {
         }
         let message = crate::domain::interaction::parse_timezone(name).err()?;
         let message = format!(
-            "{}; or leave it out to show times in this machine's zone ({})",
-            message.trim_end_matches('.'),
+            "{} Fix the name, or leave it out to show times in this machine's zone ({})",
+            message.trim_end(),
             machine_zone().name()
         );
         Some(("ui", "timezone", message))

@@ -193,7 +193,7 @@ fn item_line<'a>(
     let mut spans = vec![
         Span::raw(if selected { "   ▶ " } else { "     " }),
         Span::styled(
-            format!("{:<14}  ", format!("{}–{end_text}", start.format("%H:%M"))),
+            format!("{:<11}  ", format!("{}–{end_text}", start.format("%H:%M"))),
             time_style,
         ),
     ];

@@ -41,9 +41,11 @@ pub fn span_in(start: DateTime<Utc>, end: DateTime<Utc>, zone: Tz) -> String {
 }
 
 /// The span in the interaction's own zone `own`, labelled with that zone's name
-/// (`2026-10-02 12:30 – 14:00 Europe/Berlin`), when it reads differently from the display zone
-/// `display`; None when the wall clock is the same in both (the display zone's text then needs
-/// no second line). An unknown `own` zone reads as UTC, as [`super::format_wall_clock`] does.
+/// (`2026-10-02 12:30 – 14:00 Europe/Berlin`; the start's date left out when it is the same
+/// day as in the display zone: `12:30 – 14:00 Europe/Berlin`), when it reads differently from
+/// the display zone `display`; None when the wall clock is the same in both (the display zone's
+/// text then needs no second line). An unknown `own` zone reads as UTC, as
+/// [`super::format_wall_clock`] does.
 pub fn own_zone_span(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -52,7 +54,15 @@ pub fn own_zone_span(
 ) -> Option<String> {
     let own_zone = Tz::from_str(own.trim()).unwrap_or(Tz::UTC);
     let theirs = span_in(start, end, own_zone);
-    (theirs != span_in(start, end, display)).then(|| format!("{theirs} {}", own_zone.name()))
+    if theirs == span_in(start, end, display) {
+        return None;
+    }
+    let same_day = day_in(start, own_zone) == day_in(start, display);
+    let shown = match theirs.split_once(' ') {
+        Some((_, rest)) if same_day => rest.to_string(),
+        _ => theirs,
+    };
+    Some(format!("{shown} {}", own_zone.name()))
 }
 
 /// The machine's zone from its three sources, the first that names an IANA zone winning: `TZ`
@@ -125,7 +135,18 @@ mod tests {
         let (start, end) = (utc(2026, 10, 1, 9, 30), utc(2026, 10, 1, 11, 0));
         assert_eq!(
             own_zone_span(start, end, "Europe/London", Tz::Australia__Sydney).as_deref(),
-            Some("2026-10-01 10:30 – 12:00 Europe/London")
+            Some("10:30 – 12:00 Europe/London")
+        );
+        // Another day there than in the display zone: the date is given.
+        let (late, later) = (utc(2026, 10, 1, 23, 30), utc(2026, 10, 2, 1, 0));
+        assert_eq!(
+            own_zone_span(late, later, "America/New_York", Tz::Asia__Tokyo).as_deref(),
+            Some("2026-10-01 19:30 – 21:00 America/New_York")
+        );
+        // The same day in both: the date is said once, on the display zone's line.
+        assert_eq!(
+            own_zone_span(start, end, "Europe/London", Tz::Europe__Berlin).as_deref(),
+            Some("10:30 – 12:00 Europe/London")
         );
         assert_eq!(
             own_zone_span(start, end, "Europe/London", Tz::Europe__London),
@@ -139,7 +160,7 @@ mod tests {
         // An unknown zone reads as UTC, and says so.
         assert_eq!(
             own_zone_span(start, end, "Mars/Olympus", Tz::Asia__Tokyo).as_deref(),
-            Some("2026-10-01 09:30 – 11:00 UTC")
+            Some("09:30 – 11:00 UTC")
         );
     }
 
