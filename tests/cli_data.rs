@@ -315,6 +315,70 @@ Budget follow-up call,Phone call,María López,2026-03-01 16:00,2026-03-01 16:30
 }
 
 #[tokio::test]
+async fn the_search_table_shows_starts_in_the_display_timezone_and_names_it() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(&file, GOOD_CSV).expect("write");
+    ok(&ifind(
+        &t.url,
+        &["import", file.to_str().expect("utf8"), "--site", "North"],
+        None,
+    ));
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[ui]\ntimezone = \"Asia/Tokyo\"\n").expect("write config");
+    let config = config.to_str().expect("utf8");
+    let out = ok(&ifind_app(
+        &t,
+        &[
+            "--config", config, "search", "--site", "North", "--sort", "oldest",
+        ],
+        None,
+    ));
+    assert!(out.contains("START (Asia/Tokyo)"), "{out}");
+    // 09:00 in Berlin (08:00 UTC), 07:00 in London (07:00 UTC), 16:00 in New York (21:00 UTC),
+    // each shown in Tokyo (UTC+9), oldest first.
+    let starts: Vec<String> = out
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        ["2026-01-10 17:00", "2026-02-10 16:00", "2026-03-02 06:00"],
+        "{out}"
+    );
+    // A zone that does not exist stops the command before anything runs, saying how to fix it.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[ui]\ntimezone = \"Europe/Lodnon\"\n",
+    )
+    .expect("write config");
+    let bad = dir.path().join("bad.toml");
+    let out = ifind_app(
+        &t,
+        &[
+            "--config",
+            bad.to_str().expect("utf8"),
+            "search",
+            "--site",
+            "North",
+        ],
+        None,
+    );
+    let stderr = fails(&out, 2);
+    assert!(stderr.contains("ui.timezone"), "{stderr}");
+    assert!(stderr.contains("did you mean Europe/London"), "{stderr}");
+}
+
+#[tokio::test]
 async fn an_import_with_bad_rows_imports_nothing_and_names_each_line() {
     let t = common::fresh_db().await;
     admin_and_sites(&t).await;

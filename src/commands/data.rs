@@ -16,7 +16,7 @@ use crate::db::sites::Site;
 use crate::db::{Db, access, users};
 use crate::domain::format::{counted, escape_json};
 use crate::domain::interaction::ValidInteraction;
-use crate::domain::interaction::{Interaction, format_wall_clock};
+use crate::domain::interaction::{Interaction, format_in};
 
 async fn site_named(db: &Db, name: &str) -> Result<Site> {
     let mut conn = db.pool.acquire().await?;
@@ -173,7 +173,7 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     }
     let mut out = std::io::stdout().lock();
     let written = match args.format {
-        OutputFormat::Table => print_table(&mut out, &page),
+        OutputFormat::Table => print_table(&mut out, &page, ctx.config.display_zone()),
         OutputFormat::Json => print_json(&mut out, &page, &site.name, &request),
         OutputFormat::Csv => {
             let rows: Vec<Interaction> = page.hits.iter().map(|h| h.interaction.clone()).collect();
@@ -203,9 +203,10 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     Ok(())
 }
 
-/// `ifind search --format table`: the hits as a table (a note on standard error when there
-/// are none, or when they are near matches).
-fn print_table(out: &mut impl Write, page: &SearchPage) -> Result<()> {
+/// `ifind search --format table`: the hits as a table, starts in the display zone `zone`
+/// (`ui.timezone`, else the machine's), which the START heading names (a note on standard
+/// error when there are none, or when they are near matches).
+fn print_table(out: &mut impl Write, page: &SearchPage, zone: chrono_tz::Tz) -> Result<()> {
     if page.fuzzy && !page.hits.is_empty() {
         eprintln!(
             "{}",
@@ -219,7 +220,7 @@ fn print_table(out: &mut impl Write, page: &SearchPage) -> Result<()> {
             let i = &h.interaction;
             vec![
                 i.interaction_id.to_string(),
-                format_wall_clock(i.start_datetime, &i.timezone),
+                format_in(i.start_datetime, zone),
                 clip(&i.kind, 16),
                 clip(&i.lead, 22),
                 clip(&i.title, 48),
@@ -235,7 +236,17 @@ fn print_table(out: &mut impl Write, page: &SearchPage) -> Result<()> {
         write!(
             out,
             "{}",
-            table(&["ID", "START", "TYPE", "LEAD", "TITLE", "LOCATION"], &rows)
+            table(
+                &[
+                    "ID",
+                    &format!("START ({})", zone.name()),
+                    "TYPE",
+                    "LEAD",
+                    "TITLE",
+                    "LOCATION"
+                ],
+                &rows
+            )
         )?;
     }
     Ok(())
