@@ -30,6 +30,8 @@ pub struct AgendaState {
     pub items: Vec<Hit>,
     /// Index of the selected item.
     pub selected: usize,
+    /// The selected item's detail is shown beside (or below) the list.
+    pub detail_open: bool,
     /// Where the next page starts; None when every item is loaded.
     pub next_cursor: Option<String>,
     /// The instant the list starts at (the start of today in the display zone, when it opened).
@@ -72,6 +74,7 @@ pub(super) fn open(state: &mut State, effects: &mut Vec<Effect>) {
         query: Input::default(),
         items: Vec::new(),
         selected: 0,
+        detail_open: false,
         next_cursor: None,
         from,
         loading: None,
@@ -292,6 +295,8 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
         Action::FocusQuery => agenda.focus = Focus::Query,
         Action::Open if agenda.focus == Focus::Query => agenda.focus = Focus::List,
         Action::Back if agenda.focus == Focus::Query => agenda.focus = Focus::List,
+        Action::Open if !agenda.items.is_empty() => agenda.detail_open = !agenda.detail_open,
+        Action::Back if agenda.detail_open => agenda.detail_open = false,
         Action::Back | Action::Agenda => close(state, effects),
         Action::Help => state.help_open = true,
         Action::Quit | Action::ForceQuit => {
@@ -339,7 +344,8 @@ pub const COMMANDS: &[Command] = &[
     Command::new(Mode::Agenda, Action::Bottom, &["G", "end"]).says("the last loaded"),
     Command::new(Mode::Agenda, Action::PageDown, &["pagedown", "ctrl-d"]),
     Command::new(Mode::Agenda, Action::PageUp, &["pageup", "ctrl-u"]),
-    Command::new(Mode::Agenda, Action::Back, &["esc"]).says("back to the Finder"),
+    Command::new(Mode::Agenda, Action::Open, &["enter"]).says("show or hide the detail"),
+    Command::new(Mode::Agenda, Action::Back, &["esc"]).says("close the detail, or back"),
     Command::new(Mode::Agenda, Action::Agenda, &["A"]).says("back to the Finder"),
     Command::new(Mode::Agenda, Action::Help, &["?", "f1"]),
     Command::new(Mode::Agenda, Action::Quit, &["q"]),
@@ -360,6 +366,7 @@ pub const QUERY_COMMANDS: &[Command] = &[
 pub const HINTS: &[Hint] = &[
     Hint::new(&[Action::Help], "help"),
     Hint::new(&[Action::FocusQuery], "filter"),
+    Hint::new(&[Action::Open], "detail"),
     Hint::new(&[Action::Back], "back"),
 ];
 

@@ -35,8 +35,35 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect
     };
     draw_query(frame, state, agenda, theme, query);
     render_clipped(frame, info_line(state, agenda, theme), info);
+    let (list, detail) = match agenda.selected_item().filter(|_| agenda.detail_open) {
+        Some(hit) => {
+            let beside = area.width >= super::layout::WIDE;
+            let (list, detail) = split(list, beside);
+            (list, Some((hit, detail, beside)))
+        }
+        None => (list, None),
+    };
     draw_list(frame, state, agenda, theme, list);
+    if let Some((hit, area, beside)) = detail {
+        let text_area = super::detail::pane(frame, theme, area, beside);
+        let lines =
+            super::detail::lines_of(hit, &agenda.highlight, state.settings.display_zone, theme);
+        frame.render_widget(
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+            text_area,
+        );
+    }
     status
+}
+
+/// The list and the detail, beside it on a wide screen or below it, as in the Finder.
+fn split(list: Rect, beside: bool) -> (Rect, Rect) {
+    let [a, b] = if beside {
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(list)
+    } else {
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(list)
+    };
+    (a, b)
 }
 
 fn draw_query(frame: &mut Frame, state: &State, agenda: &AgendaState, theme: &Theme, area: Rect) {

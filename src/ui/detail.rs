@@ -25,23 +25,7 @@ pub fn draw(
     area: Rect,
     beside: bool,
 ) -> Option<(i32, u16)> {
-    let borders = if beside {
-        Borders::LEFT | Borders::TOP
-    } else {
-        Borders::TOP
-    };
-    let block = Block::new()
-        .borders(borders)
-        .border_style(theme.border)
-        .title(Span::styled(" Detail ", theme.accent));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    // Every line, wrapped ones too, starts one column in.
-    let text_area = Rect {
-        x: inner.x.saturating_add(1).min(inner.right()),
-        width: inner.width.saturating_sub(1),
-        ..inner
-    };
+    let text_area = pane(frame, theme, area, beside);
     let Some(hit) = state.finder.selected_hit() else {
         frame.render_widget(
             Paragraph::new(Span::styled("Nothing selected.", theme.dim)),
@@ -56,9 +40,7 @@ pub fn draw(
         .as_ref()
         .map_or(&[][..], |r| r.highlight.as_slice());
     let zone = state.settings.display_zone;
-    let mut lines = field_lines(i, terms, zone, theme);
-    lines.push(Line::default());
-    lines.extend(record_lines(hit, zone, theme));
+    let mut lines = lines_of(hit, terms, zone, theme);
     if state.finder.history_open {
         lines.push(Line::default());
         lines.extend(history_lines(state, i.interaction_id, zone, theme));
@@ -72,6 +54,37 @@ pub fn draw(
         i.interaction_id,
         u16::try_from(overflow).unwrap_or(u16::MAX),
     ))
+}
+
+/// The detail's frame in `area` (a left border when beside a list, a top border when below it,
+/// titled "Detail"); answers the area its text goes in, one column in.
+pub fn pane(frame: &mut Frame, theme: &Theme, area: Rect, beside: bool) -> Rect {
+    let borders = if beside {
+        Borders::LEFT | Borders::TOP
+    } else {
+        Borders::TOP
+    };
+    let block = Block::new()
+        .borders(borders)
+        .border_style(theme.border)
+        .title(Span::styled(" Detail ", theme.accent));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Every line, wrapped ones too, starts one column in.
+    Rect {
+        x: inner.x.saturating_add(1).min(inner.right()),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    }
+}
+
+/// Every field of `hit`, then who created and changed it: times in the display zone `zone`,
+/// `terms` highlighted.
+pub fn lines_of(hit: &Hit, terms: &[String], zone: Tz, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = field_lines(&hit.interaction, terms, zone, theme);
+    lines.push(Line::default());
+    lines.extend(record_lines(hit, zone, theme));
+    lines
 }
 
 /// A labelled line.

@@ -54,6 +54,18 @@ fn a_opens_the_agenda_with_an_upcoming_search_and_esc_returns_to_the_finder() {
     assert_eq!(app.state.agenda().map(|a| a.selected), Some(1));
     assert_eq!(app.state.finder.selected, 0);
 
+    // Enter shows the selected interaction's detail; Esc closes it first.
+    app.press(code(KeyCode::Enter));
+    assert_eq!(app.state.agenda().map(|a| a.detail_open), Some(true));
+    let screen = app.screen();
+    assert!(
+        screen.contains("Detail") && screen.contains("When"),
+        "{screen}"
+    );
+    app.press(code(KeyCode::Esc));
+    assert_eq!(app.state.screen(), Screen::Agenda);
+    assert_eq!(app.state.agenda().map(|a| a.detail_open), Some(false));
+
     app.press(code(KeyCode::Esc));
     assert_eq!(app.state.screen(), Screen::Finder);
     assert_eq!(app.state.mode(), Mode::List);
