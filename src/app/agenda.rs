@@ -49,6 +49,9 @@ pub struct AgendaState {
     pub loaded: bool,
     /// Why the last search failed, until the next answer.
     pub error: Option<String>,
+    /// Someone changed the site while the agenda was open: the Finder is searched again on the
+    /// way back.
+    pub changed: bool,
 }
 
 impl AgendaState {
@@ -84,6 +87,7 @@ pub(super) fn open(state: &mut State, effects: &mut Vec<Effect>) {
         highlight: Vec::new(),
         loaded: false,
         error: None,
+        changed: false,
     }));
     search_now(state, effects);
 }
@@ -308,8 +312,10 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
     load_more_if_near_end(state, effects);
 }
 
-/// Back to the Finder, as it was; the agenda's searches are cancelled.
+/// Back to the Finder, as it was (searched again if the site changed meanwhile); the agenda's
+/// searches are cancelled.
 fn close(state: &mut State, effects: &mut Vec<Effect>) {
+    let changed = state.agenda().is_some_and(|a| a.changed);
     if let Some(agenda) = agenda_mut(state) {
         for id in [
             agenda.loading.take().map(|(id, _)| id),
@@ -322,11 +328,17 @@ fn close(state: &mut State, effects: &mut Vec<Effect>) {
         }
     }
     state.pane = Pane::Finder;
+    if changed {
+        super::finder::search_now(state, effects);
+    }
 }
 
 /// Someone changed the site: the agenda on screen is searched again (unless a search is on its
 /// way, which will see the change).
 pub(super) fn changed_elsewhere(state: &mut State, effects: &mut Vec<Effect>) {
+    if let Some(agenda) = agenda_mut(state) {
+        agenda.changed = true;
+    }
     if let Pane::Agenda(agenda) = &state.pane
         && agenda.loading.is_none()
         && agenda.search_due.is_none()

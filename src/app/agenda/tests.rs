@@ -117,6 +117,32 @@ fn typing_filters_the_agenda_through_the_same_search_and_late_answers_are_droppe
 }
 
 #[test]
+fn a_change_heard_in_the_agenda_searches_it_again_and_the_finder_on_the_way_back() {
+    let mut app = finder_in_tokyo();
+    let effects = app.press(ch('A'));
+    let (id, _) = searches(&effects)[0].clone();
+    app.done(id, page(0, 2, false));
+    let site_id = app.state.session.site_id;
+    let effects = app.update(Event::Msg(Msg::Changed { site_id }));
+    let again = searches(&effects);
+    assert_eq!(again.len(), 1, "{effects:?}");
+    assert_eq!(
+        again[0].1.starts_from,
+        Some(tokyo_midnight()),
+        "the agenda's own"
+    );
+    app.done(again[0].0, page(0, 2, false));
+    let effects = app.press(code(KeyCode::Esc));
+    let finder = searches(&effects);
+    assert_eq!(finder.len(), 1, "the Finder is refreshed: {effects:?}");
+    assert_eq!(finder[0].1.starts_from, None);
+    // Without a change, returning searches nothing.
+    app.press(ch('A'));
+    let effects = app.press(code(KeyCode::Esc));
+    assert!(searches(&effects).is_empty(), "{effects:?}");
+}
+
+#[test]
 fn the_agenda_loads_the_next_page_near_the_end_and_help_lists_its_keys() {
     let mut app = finder_in_tokyo();
     let effects = app.press(ch('A'));
