@@ -130,7 +130,8 @@ pub enum Command {
         /// Query in the Finder's language; all interactions when omitted.
         #[arg(value_name = "QUERY")]
         query: Option<String>,
-        /// csv (what `import` reads back, and spreadsheets open) or json (an array of objects).
+        /// csv (what `import` reads back, and spreadsheets open), json (an array of objects) or
+        /// ics (iCalendar: one event per interaction, times in UTC, for a calendar).
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
         /// Write to this file instead of standard output.
@@ -493,6 +494,7 @@ pub enum OutputFormat {
 pub enum ExportFormat {
     Csv,
     Json,
+    Ics,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
+use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
 use crate::app::keymap::{KeyMap, KeysError};
@@ -184,6 +185,9 @@ pub struct UiConfig {
     pub theme: ThemeName,
     /// Capture the mouse (wheel and clicks); false leaves the terminal's own text selection.
     pub mouse: bool,
+    /// The IANA zone every time is shown in (times in another zone carry its name); empty = the
+    /// machine's ([`machine_zone`]).
+    pub timezone: String,
 }
 
 impl Default for UiConfig {
@@ -191,8 +195,22 @@ impl Default for UiConfig {
         UiConfig {
             theme: ThemeName::Dark,
             mouse: true,
+            timezone: String::new(),
         }
     }
+}
+
+/// The machine's timezone: `TZ` when it names an IANA zone, else `/etc/timezone`, else the zone
+/// `/etc/localtime` links to, else UTC ([`crate::domain::interaction::zone_from`]).
+pub fn machine_zone() -> Tz {
+    let tz = std::env::var("TZ").ok();
+    let etc_timezone = std::fs::read_to_string("/etc/timezone").ok();
+    let localtime = std::fs::read_link("/etc/localtime").ok();
+    crate::domain::interaction::zone_from(
+        tz.as_deref(),
+        etc_timezone.as_deref(),
+        localtime.as_deref(),
+    )
 }
 
 /// How long deleted and old interactions are kept where they are (design document, 4.3 and 6.1).
@@ -639,6 +657,22 @@ impl Config {
                 )
             })
             .or_else(|| self.log_level_problem())
+            .or_else(|| self.timezone_problem())
+    }
+
+    /// The `[ui]` timezone's problem, if it is set and names no IANA zone.
+    fn timezone_problem(&self) -> Option<(&'static str, &'static str, String)> {
+        let name = self.ui.timezone.trim();
+        if name.is_empty() {
+            return None;
+        }
+        let message = crate::domain::interaction::parse_timezone(name).err()?;
+        let message = format!(
+            "{} Fix the name, or leave it out to show times in this machine's zone ({})",
+            message.trim_end(),
+            machine_zone().name()
+        );
+        Some(("ui", "timezone", message))
     }
 
     /// The `[log]` level's problem, if it names no level.
@@ -677,6 +711,12 @@ impl Config {
     /// overrides were never validated and do not apply).
     pub fn keymap(&self) -> KeyMap {
         KeyMap::with_overrides(&self.keys).unwrap_or_default()
+    }
+
+    /// The zone times are shown in: `ui.timezone`, else the machine's ([`machine_zone`]).
+    pub fn display_zone(&self) -> Tz {
+        crate::domain::interaction::parse_timezone(&self.ui.timezone)
+            .unwrap_or_else(|_| machine_zone())
     }
 
     /// The database URL the user configured, if any (None = embedded cluster).
@@ -886,6 +926,26 @@ mod tests {
             parse("[ui]\ntheme = \"Terminal\"\n").map(|c| c.ui.theme),
             Ok(ThemeName::Terminal)
         );
+    }
+
+    #[test]
+    fn the_display_timezone_is_read_and_a_wrong_one_says_how_to_fix_it() {
+        let c = parse("[ui]\ntimezone = \"America/New_York\"\n").expect("a real zone");
+        assert_eq!(c.display_zone(), Tz::America__New_York);
+        assert_eq!(Config::default().ui.timezone, "");
+        assert_eq!(Config::default().display_zone(), machine_zone());
+        let e = parse("[ui]\nmouse = true\ntimezone = \"Europe/Lodnon\"\n").expect_err("a typo");
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.key.as_deref(), Some("ui.timezone"));
+        let text = e.to_string();
+        assert!(
+            text.contains("\"Europe/Lodnon\" is not a known IANA name"),
+            "{text}"
+        );
+        assert!(text.contains("did you mean Europe/London"), "{text}");
+        assert!(text.contains("leave it out"), "{text}");
+        let e = parse("[ui]\ntimezone = \"CEST\"\n").expect_err("an abbreviation");
+        assert_eq!(e.key.as_deref(), Some("ui.timezone"));
     }
 
     #[test]

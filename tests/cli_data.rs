@@ -202,6 +202,182 @@ async fn import_search_export_round_trip() {
     assert_eq!(doc.as_array().map(Vec::len), Some(2));
 }
 
+/// The content lines of an iCalendar text, unfolded (CRLF and one space removed), after checking
+/// that every physical line ends in CRLF and has at most 75 octets.
+fn ics_lines(ics: &str) -> Vec<String> {
+    assert!(ics.ends_with("\r\n"), "ends in CRLF: {ics:?}");
+    for line in ics.split("\r\n") {
+        assert!(
+            !line.contains('\n') && !line.contains('\r'),
+            "a bare line break: {line:?}"
+        );
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+    }
+    ics.replace("\r\n ", "")
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_ics_export_is_a_calendar_of_the_search() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    // A long description with commas, a semicolon, a backslash and a line break, to fold.
+    let long = "Budget, forecasts; risks \\ all of them. ".repeat(4);
+    let csv = format!(
+        "title,type,lead,start,end,timezone,location,description,notes\n\
+Quarterly budget review,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,Europe/Berlin,\"Board Room, 2nd floor\",\"{long}\nNext line\",\n\
+Harbor inspection,Inspection,Ben Okafor,2026-02-10 07:00,2026-02-10 09:00,Europe/London,,,\n\
+Budget follow-up call,Phone call,María López,2026-03-01 16:00,2026-03-01 16:30,America/New_York,,,\n"
+    );
+    std::fs::write(&file, csv).expect("write");
+    let path = file.to_str().expect("utf8");
+    ok(&ifind(&t.url, &["import", path, "--site", "North"], None));
+    let ids: Vec<i32> = sqlx::query_scalar(
+        "SELECT interaction_id FROM interactions WHERE title ILIKE '%budget%' ORDER BY start_datetime",
+    )
+    .fetch_all(&t.db.pool)
+    .await
+    .expect("ids");
+    assert_eq!(ids.len(), 2);
+
+    let out = dir.path().join("north.ics");
+    ok(&ifind_app(
+        &t,
+        &[
+            "export",
+            "--site",
+            "North",
+            "budget",
+            "--format",
+            "ics",
+            "-o",
+            out.to_str().expect("utf8"),
+        ],
+        None,
+    ));
+    let ics = std::fs::read_to_string(&out).expect("read the calendar");
+    let lines = ics_lines(&ics);
+    assert_eq!(lines.first().map(String::as_str), Some("BEGIN:VCALENDAR"));
+    assert_eq!(lines.last().map(String::as_str), Some("END:VCALENDAR"));
+    for needed in ["VERSION:2.0", "X-WR-CALNAME:North"] {
+        assert!(lines.iter().any(|l| l == needed), "{needed}: {lines:#?}");
+    }
+    assert!(lines.iter().any(|l| l.starts_with("PRODID:")), "{lines:#?}");
+    // One event per match of the search, oldest first; Harbor does not match.
+    let events: Vec<&[String]> = lines.split(|l| l == "BEGIN:VEVENT").skip(1).collect();
+    assert_eq!(events.len(), 2, "{ics}");
+    assert!(!ics.contains("Harbor"), "{ics}");
+    let field = |event: &[String], name: &str| {
+        event
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
+            .unwrap_or_else(|| panic!("{name} missing from {event:#?}"))
+    };
+    let first = events[0];
+    assert_eq!(field(first, "UID"), format!("interaction-{}@ifind", ids[0]));
+    // 09:00 in Berlin in January is 08:00 UTC.
+    assert_eq!(field(first, "DTSTART"), "20260110T080000Z");
+    assert_eq!(field(first, "DTEND"), "20260110T090000Z");
+    assert_eq!(field(first, "SUMMARY"), "Quarterly budget review");
+    assert_eq!(field(first, "LOCATION"), "Board Room\\, 2nd floor");
+    let description = field(first, "DESCRIPTION");
+    assert!(
+        description.starts_with("Type: Meeting\\nLead: Maria Lopez\\nTimezone: Europe/Berlin\\n\\nBudget\\, forecasts\\; risks \\\\ all"),
+        "{description}"
+    );
+    assert!(description.ends_with("\\nNext line"), "{description}");
+    let stamp = field(first, "DTSTAMP");
+    assert!(stamp.len() == 16 && stamp.ends_with('Z'), "{stamp}");
+    assert!(first.iter().any(|l| l == "END:VEVENT"));
+    let second = events[1];
+    assert_eq!(field(second, "DTSTART"), "20260301T210000Z");
+    assert_eq!(field(second, "DTEND"), "20260301T213000Z");
+    assert!(
+        field(second, "DESCRIPTION").contains("Lead: María López"),
+        "{second:#?}"
+    );
+    // The long description was folded (the raw file has continuation lines).
+    assert!(ics.contains("\r\n "), "folded: {ics}");
+    // Another site's interactions never appear, and the same words find nothing there.
+    let south = ok(&ifind_app(
+        &t,
+        &["export", "--site", "South", "budget", "--format", "ics"],
+        None,
+    ));
+    let lines = ics_lines(&south);
+    assert!(!lines.iter().any(|l| l == "BEGIN:VEVENT"), "{south}");
+    assert_eq!(lines.last().map(String::as_str), Some("END:VCALENDAR"));
+}
+
+#[tokio::test]
+async fn the_search_table_shows_starts_in_the_display_timezone_and_names_it() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(&file, GOOD_CSV).expect("write");
+    ok(&ifind(
+        &t.url,
+        &["import", file.to_str().expect("utf8"), "--site", "North"],
+        None,
+    ));
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[ui]\ntimezone = \"Asia/Tokyo\"\n").expect("write config");
+    let config = config.to_str().expect("utf8");
+    let out = ok(&ifind_app(
+        &t,
+        &[
+            "--config", config, "search", "--site", "North", "--sort", "oldest",
+        ],
+        None,
+    ));
+    assert!(out.contains("START (Asia/Tokyo)"), "{out}");
+    // 09:00 in Berlin (08:00 UTC), 07:00 in London (07:00 UTC), 16:00 in New York (21:00 UTC),
+    // each shown in Tokyo (UTC+9), oldest first.
+    let starts: Vec<String> = out
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        ["2026-01-10 17:00", "2026-02-10 16:00", "2026-03-02 06:00"],
+        "{out}"
+    );
+    // A zone that does not exist stops the command before anything runs, saying how to fix it.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[ui]\ntimezone = \"Europe/Lodnon\"\n",
+    )
+    .expect("write config");
+    let bad = dir.path().join("bad.toml");
+    let out = ifind_app(
+        &t,
+        &[
+            "--config",
+            bad.to_str().expect("utf8"),
+            "search",
+            "--site",
+            "North",
+        ],
+        None,
+    );
+    let stderr = fails(&out, 2);
+    assert!(stderr.contains("ui.timezone"), "{stderr}");
+    assert!(stderr.contains("did you mean Europe/London"), "{stderr}");
+}
+
 #[tokio::test]
 async fn an_import_with_bad_rows_imports_nothing_and_names_each_line() {
     let t = common::fresh_db().await;

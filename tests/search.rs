@@ -393,6 +393,7 @@ fn request(site: i32, query: &str, sort: Sort, limit: i64) -> SearchRequest {
         count_if_free: false,
         archive: false,
         from_end: false,
+        starts_from: None,
     }
 }
 
@@ -1421,5 +1422,57 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
         assert!(page.fuzzy, "{line}: the near-match fallback");
         assert_eq!(ids(&page), expected, "{line}");
     }
+    tx.rollback().await.expect("rollback");
+}
+
+#[tokio::test]
+async fn a_lower_bound_on_the_start_keeps_only_upcoming_rows_on_every_path() {
+    // The agenda's search: the query language as the Finder's, oldest first, from an instant on.
+    let t = fixture().await;
+    let mut tx = t.db.begin_as(Some(1)).await.expect("transaction");
+    let from = chrono::DateTime::parse_from_rfc3339("2024-03-11T07:00:00Z")
+        .expect("a time")
+        .with_timezone(&chrono::Utc);
+    let upcoming = |query: &str, limit| SearchRequest {
+        starts_from: Some(from),
+        ..request(NORTH, query, Sort::Oldest, limit)
+    };
+    // Everything from 07:00 on 11 March (14 starts exactly then: the bound is inclusive).
+    let page = search(&mut tx, &upcoming("", 50)).await.expect("search");
+    assert_eq!(ids(&page), [14, 15, 16, 17, 18, 19, 20]);
+    assert_eq!(page.count, Some(MatchCount::Exact(7)));
+    // Words, filters and the bound together, through the text entry point.
+    let page = search(&mut tx, &upcoming("budget", 50))
+        .await
+        .expect("search");
+    assert_eq!(ids(&page), [18]);
+    let page = search(&mut tx, &upcoming("type:email", 50))
+        .await
+        .expect("search");
+    assert_eq!(ids(&page), [16, 17]);
+    // Pages of two add up, and the cursor belongs to the bounded search only.
+    let mut seen = Vec::new();
+    let mut req = upcoming("", 2);
+    loop {
+        let page = search(&mut tx, &req).await.expect("page");
+        seen.extend(ids(&page));
+        match page.next_cursor {
+            Some(cursor) => req.after = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [14, 15, 16, 17, 18, 19, 20]);
+    let first = search(&mut tx, &upcoming("", 2)).await.expect("page");
+    let unbounded = SearchRequest {
+        after: first.next_cursor,
+        ..request(NORTH, "", Sort::Oldest, 2)
+    };
+    assert!(
+        matches!(
+            search(&mut tx, &unbounded).await,
+            Err(SearchError::BadCursor(_))
+        ),
+        "a cursor of the bounded search is refused by the unbounded one"
+    );
     tx.rollback().await.expect("rollback");
 }

@@ -302,6 +302,7 @@ impl User {
             count_if_free: false,
             archive: false,
             from_end: false,
+            starts_from: None,
         };
         let id = self.rng.r#gen::<u32>().into();
         match tokio::time::timeout(LIMIT, self.backend.search(id, request)).await {

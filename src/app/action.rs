@@ -47,6 +47,8 @@ pub enum Action {
     CycleSort,
     /// Include the archive in the search, or leave it out again.
     ToggleArchive,
+    /// Show the agenda: what is coming up at the site, by day.
+    Agenda,
     /// Show or hide the key help.
     Help,
     /// Move to the next field of a form.
@@ -75,7 +77,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::FocusQuery,
         Action::MoveDown,
         Action::MoveUp,
@@ -98,6 +100,7 @@ impl Action {
         Action::Health,
         Action::CycleSort,
         Action::ToggleArchive,
+        Action::Agenda,
         Action::Help,
         Action::NextField,
         Action::PrevField,
@@ -137,6 +140,7 @@ impl Action {
             Action::Health => "health",
             Action::CycleSort => "cycle_sort",
             Action::ToggleArchive => "toggle_archive",
+            Action::Agenda => "agenda",
             Action::Help => "help",
             Action::NextField => "next_field",
             Action::PrevField => "prev_field",
@@ -182,6 +186,7 @@ impl Action {
             Action::Health => "database health (admins); again to refresh",
             Action::CycleSort => "sort: relevance, newest, oldest",
             Action::ToggleArchive => "include the archive (read-only) or not",
+            Action::Agenda => "the agenda: what is coming up at the site, by day",
             Action::Help => "show or hide this help",
             Action::NextField => "next field",
             Action::PrevField => "previous field",

@@ -188,6 +188,7 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
             search_now(state, effects);
         }
         Action::ToggleArchive => toggle_archive(state, effects),
+        Action::Agenda => super::agenda::open(state, effects),
         Action::Help => state.help_open = !state.help_open,
         Action::NextField
         | Action::PrevField
@@ -482,6 +483,9 @@ pub(super) fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut V
     if state.screen() == Screen::Trash {
         return super::trash::reload(state, effects);
     }
+    if state.screen() == Screen::Agenda {
+        return super::agenda::changed_elsewhere(state, effects);
+    }
     if state.finder.in_flight.is_some()
         || state.finder.search_due.is_some()
         || state.finder.results.is_none()
@@ -720,6 +724,7 @@ pub(super) fn request(state: &State, after: Option<String>) -> SearchRequest {
         count_if_free: false,
         archive: state.finder.include_archive,
         from_end: false,
+        starts_from: None,
     }
 }
 
@@ -799,6 +804,7 @@ pub const LIST_COMMANDS: &[Command] = &[
     Command::new(Mode::List, Action::Health, &["H"]),
     Command::new(Mode::List, Action::CycleSort, &["o", "ctrl-o"]),
     Command::new(Mode::List, Action::ToggleArchive, &["a"]),
+    Command::new(Mode::List, Action::Agenda, &["A"]),
     Command::new(Mode::List, Action::Help, &["?", "f1"]),
     Command::new(Mode::List, Action::Quit, &["q"]),
     Command::new(Mode::List, Action::ForceQuit, &["ctrl-c"]),

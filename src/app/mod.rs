@@ -17,6 +17,7 @@
 //! 4. a pane file under `src/ui/` drawn from `ui::draw`, and snapshots at 80x24 and 60x20.
 
 pub mod action;
+pub mod agenda;
 pub mod cache;
 pub mod db_backend;
 pub mod drafts;

@@ -78,6 +78,8 @@ pub fn all() -> impl Iterator<Item = &'static Command> {
         super::form::FORM_TEXT_COMMANDS,
         super::trash::COMMANDS,
         super::health::COMMANDS,
+        super::agenda::COMMANDS,
+        super::agenda::QUERY_COMMANDS,
         super::form::CONFIRM_COMMANDS,
         super::form::CONFLICT_COMMANDS,
         HELP,
@@ -103,6 +105,7 @@ pub fn hints(state: &State, mode: Mode) -> Vec<Hint> {
         Mode::Picker => super::login::picker_hints(state),
         Mode::Form | Mode::FormText => super::form::FORM_HINTS.to_vec(),
         Mode::List => super::finder::LIST_HINTS.to_vec(),
+        Mode::Agenda => super::agenda::HINTS.to_vec(),
         _ => Vec::new(),
     }
 }

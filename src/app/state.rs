@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
+use super::agenda::AgendaState;
 use super::drafts::Draft;
 use super::finder::FinderState;
 use super::form::{Confirm, FormState, Lookups};
@@ -35,6 +37,10 @@ pub enum Mode {
     Trash,
     /// The database's health.
     Health,
+    /// The agenda's list.
+    Agenda,
+    /// The agenda's query line has the cursor: printable keys type.
+    AgendaQuery,
     /// A question is on screen (discard changes? restore a draft?).
     Confirm,
     /// Two edits changed the same fields: mine or theirs, field by field.
@@ -45,7 +51,7 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 11] = [
+    pub const ALL: [Mode; 13] = [
         Mode::Login,
         Mode::Picker,
         Mode::Query,
@@ -54,6 +60,8 @@ impl Mode {
         Mode::FormText,
         Mode::Trash,
         Mode::Health,
+        Mode::Agenda,
+        Mode::AgendaQuery,
         Mode::Confirm,
         Mode::Conflict,
         Mode::Help,
@@ -63,7 +71,12 @@ impl Mode {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            Mode::Query | Mode::Login | Mode::Picker | Mode::Form | Mode::FormText
+            Mode::Query
+                | Mode::Login
+                | Mode::Picker
+                | Mode::Form
+                | Mode::FormText
+                | Mode::AgendaQuery
         )
     }
 
@@ -78,6 +91,8 @@ impl Mode {
             Mode::FormText => "in a multi-line form field",
             Mode::Trash => "in the trash",
             Mode::Health => "on the health screen",
+            Mode::Agenda => "in the agenda",
+            Mode::AgendaQuery => "in the agenda's query line",
             Mode::Confirm => "when asked a question",
             Mode::Conflict => "when two edits clash",
             Mode::Help => "in this help",
@@ -97,6 +112,8 @@ pub enum Screen {
     Trash,
     /// The database dashboard (admins).
     Health,
+    /// What is coming up at the site, by day.
+    Agenda,
 }
 
 /// Where keys go on the Finder.
@@ -147,6 +164,9 @@ pub struct Settings {
     /// The longest any one database operation may take on the client side (zero: no limit);
     /// bounds a stalled network, which the server's statement timeout cannot.
     pub query_timeout: Duration,
+    /// The zone every time is shown in (`ui.timezone`, else the machine's); a time shown in
+    /// another zone carries that zone's name.
+    pub display_zone: Tz,
 }
 
 /// The default client-side bound on one database operation of the terminal UI, in milliseconds
@@ -163,6 +183,7 @@ impl Default for Settings {
             histogram_budget_ms: 250,
             trash_days: 30,
             query_timeout: Duration::from_millis(DEFAULT_QUERY_TIMEOUT_MS),
+            display_zone: Tz::UTC,
         }
     }
 }
@@ -333,6 +354,8 @@ pub enum Pane {
     Trash(TrashState),
     /// The database dashboard (admins).
     Health(HealthState),
+    /// What is coming up at the site, by day.
+    Agenda(Box<AgendaState>),
 }
 
 impl Pane {
@@ -345,6 +368,7 @@ impl Pane {
             Pane::Form(_) => Screen::Form,
             Pane::Trash(_) => Screen::Trash,
             Pane::Health(_) => Screen::Health,
+            Pane::Agenda(_) => Screen::Agenda,
         }
     }
 }
@@ -489,6 +513,14 @@ impl State {
         }
     }
 
+    /// The agenda, while it is in front.
+    pub fn agenda(&self) -> Option<&AgendaState> {
+        match &self.pane {
+            Pane::Agenda(agenda) => Some(agenda),
+            _ => None,
+        }
+    }
+
     /// The health checks, while the Health screen is in front.
     pub fn health(&self) -> Option<&HealthState> {
         match &self.pane {
@@ -528,6 +560,8 @@ impl State {
             (Pane::Finder, Focus::List) => Mode::List,
             (Pane::Trash(_), _) => Mode::Trash,
             (Pane::Health(_), _) => Mode::Health,
+            (Pane::Agenda(a), _) if a.focus == Focus::Query => Mode::AgendaQuery,
+            (Pane::Agenda(_), _) => Mode::Agenda,
             (Pane::Form(form), _) if form.focused().is_multi_line() => Mode::FormText,
             (Pane::Form(_), _) => Mode::Form,
         }
@@ -542,10 +576,10 @@ impl State {
             }
             _ => None,
         };
-        match (self.finder.search_due, countdown) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.finder.search_due, countdown, super::agenda::due(self)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 

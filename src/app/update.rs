@@ -380,6 +380,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Screen::Form if !state.help_open => return form::act_form(state, action, effects),
         Screen::Trash if !state.help_open => return super::trash::act(state, action, effects),
         Screen::Health if !state.help_open => return super::health::act(state, action, effects),
+        Screen::Agenda if !state.help_open => return super::agenda::act(state, action, effects),
         _ => {}
     }
     finder::act(state, action, effects);
@@ -387,6 +388,9 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
 
 /// Feeds a key to the query line; a changed value arms the debounce.
 fn type_key(state: &mut State, key: KeyEvent) {
+    if state.screen() == Screen::Agenda {
+        return super::agenda::type_key(state, key);
+    }
     if state.screen() != Screen::Finder {
         return login::type_key(state, key);
     }
@@ -426,6 +430,7 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
     let field = match &mut state.pane {
         Pane::Form(_) => return form::paste(state, text, effects),
         Pane::Finder if state.finder.focus == Focus::Query => &mut state.finder.query,
+        Pane::Agenda(_) => return super::agenda::paste(state, text),
         Pane::Finder | Pane::Trash(_) | Pane::Health(_) => return,
         Pane::SitePicker => &mut state.picker.filter,
         Pane::Login(login) => match login.field {
@@ -491,6 +496,7 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
         }
         Msg::Tick(now) => {
             state.clock = now;
+            super::agenda::tick(state, now, effects);
             if state.finder.search_due.is_some_and(|due| due <= now) {
                 finder::search_now(state, effects);
             }
@@ -505,10 +511,21 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             finder::keep_selection_visible(state);
         }
         Msg::SearchDone {
+            request_id, result, ..
+        } if super::agenda::owns(state, request_id) => {
+            super::agenda::search_done(state, request_id, result, effects);
+        }
+        Msg::SearchDone {
             request_id,
             result,
             elapsed,
         } => finder::search_done(state, request_id, result, elapsed, effects),
+        Msg::SearchFailed {
+            request_id,
+            message,
+        } if super::agenda::owns(state, request_id) => {
+            super::agenda::search_failed(state, request_id, &message);
+        }
         Msg::SearchFailed {
             request_id,
             message,

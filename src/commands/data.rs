@@ -16,7 +16,7 @@ use crate::db::sites::Site;
 use crate::db::{Db, access, users};
 use crate::domain::format::{counted, escape_json};
 use crate::domain::interaction::ValidInteraction;
-use crate::domain::interaction::{Interaction, format_wall_clock};
+use crate::domain::interaction::{Interaction, format_in};
 
 async fn site_named(db: &Db, name: &str) -> Result<Site> {
     let mut conn = db.pool.acquire().await?;
@@ -160,6 +160,7 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
         count_if_free: false,
         archive: args.archive,
         from_end: false,
+        starts_from: None,
     };
     let started = Instant::now();
     let searcher =
@@ -174,7 +175,7 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     }
     let mut out = std::io::stdout().lock();
     let written = match args.format {
-        OutputFormat::Table => print_table(&mut out, &page),
+        OutputFormat::Table => print_table(&mut out, &page, ctx.config.display_zone()),
         OutputFormat::Json => print_json(&mut out, &page, &site.name, &request),
         OutputFormat::Csv => {
             let rows: Vec<Interaction> = page.hits.iter().map(|h| h.interaction.clone()).collect();
@@ -204,9 +205,10 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     Ok(())
 }
 
-/// `ifind search --format table`: the hits as a table (a note on standard error when there
-/// are none, or when they are near matches).
-fn print_table(out: &mut impl Write, page: &SearchPage) -> Result<()> {
+/// `ifind search --format table`: the hits as a table, starts in the display zone `zone`
+/// (`ui.timezone`, else the machine's), which the START heading names (a note on standard
+/// error when there are none, or when they are near matches).
+fn print_table(out: &mut impl Write, page: &SearchPage, zone: chrono_tz::Tz) -> Result<()> {
     if page.fuzzy && !page.hits.is_empty() {
         eprintln!(
             "{}",
@@ -220,7 +222,7 @@ fn print_table(out: &mut impl Write, page: &SearchPage) -> Result<()> {
             let i = &h.interaction;
             vec![
                 i.interaction_id.to_string(),
-                format_wall_clock(i.start_datetime, &i.timezone),
+                format_in(i.start_datetime, zone),
                 clip(&i.kind, 16),
                 clip(&i.lead, 22),
                 clip(&i.title, 48),
@@ -236,7 +238,17 @@ fn print_table(out: &mut impl Write, page: &SearchPage) -> Result<()> {
         write!(
             out,
             "{}",
-            table(&["ID", "START", "TYPE", "LEAD", "TITLE", "LOCATION"], &rows)
+            table(
+                &[
+                    "ID",
+                    &format!("START ({})", zone.name()),
+                    "TYPE",
+                    "LEAD",
+                    "TITLE",
+                    "LOCATION"
+                ],
+                &rows
+            )
         )?;
     }
     Ok(())
@@ -536,10 +548,17 @@ pub async fn export(
     let format = match format {
         ExportFormat::Csv => crate::csvio::ExportFormat::Csv,
         ExportFormat::Json => crate::csvio::ExportFormat::Json,
+        ExportFormat::Ics => crate::csvio::ExportFormat::Ics,
+    };
+    let target = Target {
+        site_id: site.site_id,
+        calendar: &site.name,
+        query,
+        format,
     };
     let Some(path) = output else {
         let out = BufWriter::new(std::io::stdout().lock());
-        export_pages(&db, actor, site.site_id, query, format, out).await?;
+        export_pages(&db, actor, &target, out).await?;
         return Ok(());
     };
     let rows = match destination(path)? {
@@ -549,7 +568,7 @@ pub async fn export(
                 .open(path)
                 .with_context(|| format!("cannot open {} for writing", path.display()))?;
             let out = BufWriter::new(file);
-            export_pages(&db, actor, site.site_id, query, format, out).await?
+            export_pages(&db, actor, &target, out).await?
         }
         Destination::Replace => {
             // Write beside the target and rename, so a failure never leaves half a file.
@@ -557,7 +576,7 @@ pub async fn export(
             let file = std::fs::File::create(&tmp)
                 .with_context(|| format!("cannot create {}; check the directory", tmp.display()))?;
             let out = BufWriter::new(file);
-            let result = export_pages(&db, actor, site.site_id, query, format, out).await;
+            let result = export_pages(&db, actor, &target, out).await;
             let rows = match result {
                 Ok(rows) => rows,
                 Err(e) => {
@@ -577,6 +596,16 @@ pub async fn export(
         path.display()
     );
     Ok(())
+}
+
+/// What an export takes: a site's matches of a query, in a format (an iCalendar is named after
+/// the site).
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    site_id: i32,
+    calendar: &'a str,
+    query: Option<&'a str>,
+    format: crate::csvio::ExportFormat,
 }
 
 /// How `export -o PATH` writes.
@@ -623,12 +652,17 @@ fn destination(path: &Path) -> Result<Destination> {
 async fn export_pages<W: Write>(
     db: &Db,
     actor: Option<i32>,
-    site_id: i32,
-    query: Option<&str>,
-    format: crate::csvio::ExportFormat,
+    target: &Target<'_>,
     w: W,
 ) -> Result<u64> {
-    let mut exporter = crate::csvio::Exporter::new(w, format)?;
+    let Target {
+        site_id,
+        calendar,
+        query,
+        format,
+    } = *target;
+    let stamp = chrono::Utc::now();
+    let mut exporter = crate::csvio::Exporter::new_named(w, format, calendar, stamp)?;
     let spinner = progress_bar(0, "exporting");
     let mut after = None;
     let mut first = true;
@@ -643,6 +677,7 @@ async fn export_pages<W: Write>(
             count_if_free: false,
             archive: false,
             from_end: false,
+            starts_from: None,
         };
         let mut tx = db.begin_as(actor).await?;
         let page = search::search(&mut tx, &request).await?;

@@ -1,4 +1,5 @@
-//! Export: CSV or JSON, streaming, with wall-clock times that import back to the same instants.
+//! Export: CSV or JSON, streaming, with wall-clock times that import back to the same instants;
+//! or iCalendar ([`crate::domain::ical`]) for calendars.
 //!
 //! Text stays data in both formats. CSV cells show control and bidirectional characters
 //! escaped ([`escape_multi_line`]: line feeds, tabs and CRLF stay, as CSV quoting carries them)
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use super::{COLUMNS, EXTRA_COLUMNS};
 use crate::domain::format::{escape_json, escape_multi_line};
+use crate::domain::ical;
 use crate::domain::interaction::{Interaction, format_wall_clock_unambiguous};
 
 /// Export formats.
@@ -19,6 +21,8 @@ use crate::domain::interaction::{Interaction, format_wall_clock_unambiguous};
 pub enum ExportFormat {
     Csv,
     Json,
+    /// iCalendar (RFC 5545): one VEVENT per interaction, times in UTC. Not read back by import.
+    Ics,
 }
 
 /// One exported row: the keys of [`COLUMNS`] and then [`EXTRA_COLUMNS`].
@@ -78,12 +82,30 @@ pub struct Exporter<W: Write> {
 enum Inner<W: Write> {
     Csv(Box<csv::Writer<W>>),
     Json { w: W, first: bool },
+    Ics { w: W, stamp: DateTime<Utc> },
 }
 
 impl<W: Write> Exporter<W> {
-    /// Starts an export: writes the CSV header row or the JSON array's opening bracket.
+    /// Starts an export: writes the CSV header row, the JSON array's opening bracket or the
+    /// calendar's opening lines (a calendar named "ifind", stamped now).
     pub fn new(w: W, format: ExportFormat) -> io::Result<Self> {
+        Exporter::new_named(w, format, "ifind", Utc::now())
+    }
+
+    /// [`Exporter::new`], with the calendar's name (`X-WR-CALNAME`) and the time its events are
+    /// stamped with (`DTSTAMP`: when the export ran) given; both matter to iCalendar only.
+    pub fn new_named(
+        w: W,
+        format: ExportFormat,
+        calendar: &str,
+        stamp: DateTime<Utc>,
+    ) -> io::Result<Self> {
         let inner = match format {
+            ExportFormat::Ics => {
+                let mut w = w;
+                w.write_all(ical::begin_calendar(calendar).as_bytes())?;
+                Inner::Ics { w, stamp }
+            }
             ExportFormat::Csv => {
                 let mut csv = csv::Writer::from_writer(w);
                 csv.write_record(COLUMNS.iter().chain(EXTRA_COLUMNS.iter()))?;
@@ -102,6 +124,7 @@ impl<W: Write> Exporter<W> {
     pub fn write(&mut self, i: &Interaction) -> io::Result<()> {
         let row = ExportRow::new(i);
         match &mut self.inner {
+            Inner::Ics { w, stamp } => w.write_all(ical::event(i, *stamp).as_bytes())?,
             Inner::Csv(csv) => {
                 let text = |v: &str| neutralise(&escape_multi_line(v));
                 let opt = |v: Option<&str>| text(v.unwrap_or(""));
@@ -139,9 +162,15 @@ impl<W: Write> Exporter<W> {
         self.rows
     }
 
-    /// Ends the export (closing the JSON array), flushes, and gives the writer back.
+    /// Ends the export (closing the JSON array or the calendar), flushes, and gives the writer
+    /// back.
     pub fn finish(self) -> io::Result<W> {
         match self.inner {
+            Inner::Ics { mut w, .. } => {
+                w.write_all(ical::end_calendar().as_bytes())?;
+                w.flush()?;
+                Ok(w)
+            }
             Inner::Csv(csv) => (*csv).into_inner().map_err(|e| e.into_error()),
             Inner::Json { mut w, first } => {
                 w.write_all(if first { b"]\n" } else { b"\n]\n" })?;

@@ -29,7 +29,7 @@ pub async fn histogram(
     req: &SearchRequest,
     budget_ms: u32,
 ) -> Result<Option<Vec<MonthCount>>, SearchError> {
-    let parsed = query::parse(&req.query);
+    let parsed = crate::db::search::parsed(req);
     let mut tx = conn.begin().await?;
     crate::db::pool::enter_site(&mut tx, req.site_id).await?;
     // The budget covers the candidates' entry point too.

@@ -206,9 +206,11 @@ impl std::fmt::Display for FieldError {
     }
 }
 
+mod display;
 pub mod index_size;
 pub mod merge;
 mod time;
+pub use display::{day_in, format_in, format_minute_in, own_zone_span, span_in, zone_from};
 pub use time::{
     DATE_FORMAT, OFFSET_EXAMPLES, WALL_CLOCK_FORMATS, format_wall_clock,
     format_wall_clock_unambiguous, parse_timezone, parse_wall_clock, timezone_suggestions,

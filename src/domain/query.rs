@@ -31,7 +31,7 @@
 //! (`follow-up`, `O'Brien`) becomes its pieces as a phrase, which matches how PostgreSQL indexes
 //! it; tokens PostgreSQL keeps whole (`3.14`, `x@y.com`) are therefore not found by their pieces.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// The longest query line used; the rest is ignored with a note.
 pub const MAX_QUERY_CHARS: usize = 1000;
@@ -101,6 +101,9 @@ pub struct Filters {
     pub from: Option<NaiveDate>,
     /// `to:` — last local calendar day, inclusive.
     pub to: Option<NaiveDate>,
+    /// Not part of the language: the caller's lower bound on the start (the agenda's "from the
+    /// start of today on"), inclusive.
+    pub starts_from: Option<DateTime<Utc>>,
 }
 
 impl Filters {
@@ -745,6 +748,7 @@ mod tests {
                     location: Some(FieldMatch::word("berlin")),
                     from: d("2024-03-01"),
                     to: d("2024-03-31"),
+                    starts_from: None,
                 },
             ),
             (

@@ -103,6 +103,7 @@ fn options(config: &Config, paths: &Paths, session: Session, db: &Db) -> Options
             page_size: i64::from(search.page_size),
             count_cap: i64::from(search.count_cap),
             query_timeout: Duration::from_millis(config.database.query_timeout_ms),
+            display_zone: config.display_zone(),
             ..Settings::default()
         },
         keymap: config.keymap(),

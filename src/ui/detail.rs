@@ -1,6 +1,6 @@
 //! The detail pane: every field of the selected interaction, matched terms highlighted.
 
-use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -10,7 +10,7 @@ use super::finder::highlighted;
 use super::theme::Theme;
 use crate::app::search_types::Hit;
 use crate::app::state::State;
-use crate::domain::interaction::{Interaction, format_wall_clock};
+use crate::domain::interaction::{Interaction, format_minute_in, own_zone_span, span_in};
 
 /// Width of the field labels.
 const LABEL: usize = 10;
@@ -25,23 +25,7 @@ pub fn draw(
     area: Rect,
     beside: bool,
 ) -> Option<(i32, u16)> {
-    let borders = if beside {
-        Borders::LEFT | Borders::TOP
-    } else {
-        Borders::TOP
-    };
-    let block = Block::new()
-        .borders(borders)
-        .border_style(theme.border)
-        .title(Span::styled(" Detail ", theme.accent));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    // Every line, wrapped ones too, starts one column in.
-    let text_area = Rect {
-        x: inner.x.saturating_add(1).min(inner.right()),
-        width: inner.width.saturating_sub(1),
-        ..inner
-    };
+    let text_area = pane(frame, theme, area, beside);
     let Some(hit) = state.finder.selected_hit() else {
         frame.render_widget(
             Paragraph::new(Span::styled("Nothing selected.", theme.dim)),
@@ -55,12 +39,11 @@ pub fn draw(
         .results
         .as_ref()
         .map_or(&[][..], |r| r.highlight.as_slice());
-    let mut lines = field_lines(i, terms, theme);
-    lines.push(Line::default());
-    lines.extend(record_lines(hit, theme));
+    let zone = state.settings.display_zone;
+    let mut lines = lines_of(hit, terms, zone, theme);
     if state.finder.history_open {
         lines.push(Line::default());
-        lines.extend(history_lines(state, i.interaction_id, &i.timezone, theme));
+        lines.extend(history_lines(state, i.interaction_id, zone, theme));
     }
     let text = Paragraph::new(lines).wrap(Wrap { trim: false });
     let overflow = text
@@ -73,6 +56,37 @@ pub fn draw(
     ))
 }
 
+/// The detail's frame in `area` (a left border when beside a list, a top border when below it,
+/// titled "Detail"); answers the area its text goes in, one column in.
+pub fn pane(frame: &mut Frame, theme: &Theme, area: Rect, beside: bool) -> Rect {
+    let borders = if beside {
+        Borders::LEFT | Borders::TOP
+    } else {
+        Borders::TOP
+    };
+    let block = Block::new()
+        .borders(borders)
+        .border_style(theme.border)
+        .title(Span::styled(" Detail ", theme.accent));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Every line, wrapped ones too, starts one column in.
+    Rect {
+        x: inner.x.saturating_add(1).min(inner.right()),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    }
+}
+
+/// Every field of `hit`, then who created and changed it: times in the display zone `zone`,
+/// `terms` highlighted.
+pub fn lines_of(hit: &Hit, terms: &[String], zone: Tz, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = field_lines(&hit.interaction, terms, zone, theme);
+    lines.push(Line::default());
+    lines.extend(record_lines(hit, zone, theme));
+    lines
+}
+
 /// A labelled line.
 fn field(label: &str, value: Vec<Span<'static>>, theme: &Theme) -> Line<'static> {
     let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.dim)];
@@ -80,22 +94,25 @@ fn field(label: &str, value: Vec<Span<'static>>, theme: &Theme) -> Line<'static>
     Line::from(spans)
 }
 
-/// The interaction's own fields, matched `terms` highlighted: title, type, lead, times,
-/// location, description and notes.
-fn field_lines(i: &Interaction, terms: &[String], theme: &Theme) -> Vec<Line<'static>> {
-    let when = |t| format_wall_clock(t, &i.timezone);
+/// The interaction's own fields, matched `terms` highlighted: title, type, lead, times (in the
+/// display zone `zone`, then in the interaction's own zone with its name when that reads
+/// differently), location, description and notes.
+fn field_lines(i: &Interaction, terms: &[String], zone: Tz, theme: &Theme) -> Vec<Line<'static>> {
     let plain = |text: String| vec![Span::styled(text, theme.text)];
     let marked = |text: &str| owned(highlighted(text, terms, theme.text, theme.matched));
     let title = owned(highlighted(&i.title, terms, theme.accent, theme.matched));
-    let own_time = span_of_time(&when(i.start_datetime), &when(i.end_datetime), &i.timezone);
     let mut lines = vec![
         Line::from(title),
         field("Type", marked(&i.kind), theme),
         field("Lead", marked(&i.lead), theme),
-        field("When", plain(own_time), theme),
+        field(
+            "When",
+            plain(span_in(i.start_datetime, i.end_datetime, zone)),
+            theme,
+        ),
     ];
-    if let Some(yours) = viewer_time(i.start_datetime, i.end_datetime, &i.timezone, theme) {
-        lines.push(field("Your time", plain(yours), theme));
+    if let Some(theirs) = own_zone_span(i.start_datetime, i.end_datetime, &i.timezone, zone) {
+        lines.push(field("", plain(theirs), theme));
     }
     lines.push(field(
         "Location",
@@ -113,20 +130,12 @@ fn field_lines(i: &Interaction, terms: &[String], theme: &Theme) -> Vec<Line<'st
     lines
 }
 
-/// Who created and last changed the record, when (to the minute), and its id and version.
-fn record_lines(hit: &Hit, theme: &Theme) -> Vec<Line<'static>> {
+/// Who created and last changed the record, when (to the minute, in the display zone `zone`),
+/// and its id and version.
+fn record_lines(hit: &Hit, zone: Tz, theme: &Theme) -> Vec<Line<'static>> {
     let i = &hit.interaction;
     let plain = |text: String| vec![Span::styled(text, theme.text)];
-    // Record times to the minute: the seconds of a save mean nothing to a reader.
-    let stamp = |t: chrono::DateTime<chrono::Utc>| {
-        use chrono::Timelike;
-        format_wall_clock(
-            t.with_second(0)
-                .and_then(|t| t.with_nanosecond(0))
-                .unwrap_or(t),
-            &i.timezone,
-        )
-    };
+    let stamp = |t| format_minute_in(t, zone);
     let who = |name: &Option<String>, id: i32| match name {
         Some(name) => name.clone(),
         None => format!("user #{id}"),
@@ -159,8 +168,8 @@ fn record_lines(hit: &Hit, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The History section: each change, oldest first, with who made it and its fields' old and new
-/// values (long values cut to one line).
-fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<Line<'static>> {
+/// values (long values cut to one line); times in the display zone `zone`.
+fn history_lines(state: &State, id: i32, zone: Tz, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled("History", theme.dim))];
     let Some(history) = state
         .finder
@@ -195,14 +204,8 @@ fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<L
         }
     };
     for entry in &history.entries {
-        use chrono::Timelike;
-        let at = entry
-            .at
-            .with_second(0)
-            .and_then(|t| t.with_nanosecond(0))
-            .unwrap_or(entry.at);
         lines.push(Line::from(vec![
-            Span::styled(format_wall_clock(at, timezone), theme.text),
+            Span::styled(format_minute_in(entry.at, zone), theme.text),
             Span::styled(format!("  {}  ", entry.who()), theme.accent),
             Span::styled(entry.operation.to_string(), theme.text),
         ]));
@@ -231,31 +234,6 @@ fn history_lines(state: &State, id: i32, timezone: &str, theme: &Theme) -> Vec<L
         }
     }
     lines
-}
-
-/// The interaction's time span in the viewer's zone, when it reads differently there.
-fn viewer_time(
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    timezone: &str,
-    theme: &Theme,
-) -> Option<String> {
-    let zone = theme.viewer_zone.name();
-    let own = (
-        format_wall_clock(start, timezone),
-        format_wall_clock(end, timezone),
-    );
-    let yours = (format_wall_clock(start, zone), format_wall_clock(end, zone));
-    (zone != timezone && own != yours).then(|| span_of_time(&yours.0, &yours.1, zone))
-}
-
-/// "2026-10-02 12:30 – 14:00 Europe/Berlin": the end's date only when it differs.
-fn span_of_time(start: &str, end: &str, timezone: &str) -> String {
-    let end = match (start.split_once(' '), end.split_once(' ')) {
-        (Some((start_day, _)), Some((end_day, end_time))) if start_day == end_day => end_time,
-        _ => end,
-    };
-    format!("{start} – {end} {timezone}")
 }
 
 fn owned(spans: Vec<Span<'_>>) -> Vec<Span<'static>> {

@@ -13,7 +13,7 @@ use crate::app::action::Action;
 use crate::app::keymap::KeyMap;
 use crate::app::search_types::{Hit, MatchCount};
 use crate::app::state::{Connection, Focus, Mode, State};
-use crate::domain::interaction::format_wall_clock;
+use crate::domain::interaction::format_in;
 
 /// The prompt before the query text.
 const PROMPT: &str = " / ";
@@ -230,15 +230,14 @@ fn draw_list(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, a
         let y = area.y + (row as u16) * ROWS_PER_HIT;
         let rect = Rect::new(area.x, y, area.width, ROWS_PER_HIT);
         let selected = index == state.finder.selected;
-        draw_hit(
-            frame,
-            theme,
-            rect,
+        let row = HitRow {
             hit,
             selected,
-            results.fuzzy,
-            &results.highlight,
-        );
+            fuzzy: results.fuzzy,
+            terms: &results.highlight,
+            zone: state.settings.display_zone,
+        };
+        draw_hit(frame, theme, rect, &row);
         if selected {
             frame.buffer_mut().set_style(rect, theme.selected);
         }
@@ -257,15 +256,28 @@ fn visible_offset(offset: usize, selected: usize, capacity: usize) -> usize {
     }
 }
 
-fn draw_hit(
-    frame: &mut Frame,
-    theme: &Theme,
-    rect: Rect,
-    hit: &Hit,
-    selected: bool,
-    fuzzy: bool,
-    terms: &[String],
-) {
+/// One result as the list draws it.
+pub struct HitRow<'a> {
+    pub hit: &'a Hit,
+    pub selected: bool,
+    /// A near match from the typo-tolerant fallback.
+    pub fuzzy: bool,
+    /// Words to highlight.
+    pub terms: &'a [String],
+    /// The display zone the start is shown in.
+    pub zone: chrono_tz::Tz,
+}
+
+/// Draws one result in two rows: the title with its start (in the display zone) on the right,
+/// then type, lead and location.
+pub fn draw_hit(frame: &mut Frame, theme: &Theme, rect: Rect, row: &HitRow<'_>) {
+    let HitRow {
+        hit,
+        selected,
+        fuzzy,
+        terms,
+        zone,
+    } = *row;
     let i = &hit.interaction;
     // The second column marks near matches (≈) and archived, read-only records (⌂).
     let marker = format!(
@@ -279,7 +291,7 @@ fn draw_hit(
             ' '
         }
     );
-    let start = format_wall_clock(i.start_datetime, &i.timezone);
+    let start = format_in(i.start_datetime, zone);
     // The start, right-aligned with a one-column margin, when the row is wide enough for it.
     let start_width = start.chars().count() as u16 + 2;
     let show_start = rect.width > start_width + 12;

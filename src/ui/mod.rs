@@ -1,6 +1,7 @@
 //! Drawing. Every function here only reads the state: no awaits, no queries, no changes.
 //! One file per pane; `layout` says where each goes.
 
+pub mod agenda;
 pub mod detail;
 pub mod finder;
 pub mod form;
@@ -71,6 +72,10 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) ->
         }
         Screen::Health => {
             let status_area = health::draw(frame, state, theme, area);
+            status::draw(frame, state, keymap, theme, status_area);
+        }
+        Screen::Agenda => {
+            let status_area = agenda::draw(frame, state, theme, area);
             status::draw(frame, state, keymap, theme, status_area);
         }
         Screen::Trash => {

@@ -63,12 +63,12 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         .take(1)
         .map(|k| format!("{k} help "))
         .collect();
-    // On the list, the few keys a person needs first, as room allows beside the rest.
+    // On the list and the agenda, the few keys a person needs first, as room allows beside the rest.
     let used: usize = spans.iter().map(Span::width).sum();
     let room = usize::from(area.width).saturating_sub(used + 24).min(60);
     let hints = crate::app::pane::hints(state, state.mode());
     let hint = match state.mode() {
-        crate::app::state::Mode::List if !hints.is_empty() => {
+        crate::app::state::Mode::List | crate::app::state::Mode::Agenda if !hints.is_empty() => {
             let line = super::help::hint_line(keymap, state.mode(), &[], &hints, room);
             if line.matches(':').count() >= 2 {
                 format!("{} ", line.trim())

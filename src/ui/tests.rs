@@ -195,33 +195,45 @@ fn wrapped_description_lines_keep_the_margin() {
 }
 
 #[test]
-fn the_detail_names_users_and_adds_the_viewers_time_only_when_it_differs() {
+fn the_detail_shows_times_in_the_display_zone_and_labels_the_records_own() {
     let mut state = finder(120, 40);
     press(&mut state, KeyCode::Enter);
-    let theme = |zone| Theme::new(ThemeName::Dark, false).with_viewer_zone(zone);
-    let screen = |state: &State, zone| {
-        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-        terminal
-            .draw(|frame| {
-                draw(frame, state, &KeyMap::defaults(), &theme(zone));
-            })
-            .unwrap();
-        rows(&terminal).join("\n")
+    let screen = |state: &mut State, zone| {
+        state.settings.display_zone = zone;
+        let rows = rows(&render(state, 120, 40));
+        rows.iter()
+            .map(|r| r.trim_end())
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     // The first hit is in Europe/London, 10:30 – 12:00 there (09:30 UTC; Sydney is UTC+10 until
-    // its summer time starts on 4 October).
-    let text = screen(&state, chrono_tz::Tz::Australia__Sydney);
+    // its summer time starts on 4 October). Created two days before, updated one day before.
+    let text = screen(&mut state, chrono_tz::Tz::Australia__Sydney);
     assert!(
-        text.contains("Your time 2026-10-01 19:30 – 21:00 Australia/Sydney"),
+        text.contains("When      2026-10-01 19:30 – 21:00\n"),
+        "the display zone, unlabelled: {text}"
+    );
+    assert!(
+        text.contains("          10:30 – 12:00 Europe/London"),
+        "the record's own zone, labelled: {text}"
+    );
+    assert!(text.contains("Created   2026-09-29 19:30 by ana"), "{text}");
+    assert!(text.contains("Updated   2026-09-30 19:30 by tom"), "{text}");
+    // The list row shows the start in the display zone too.
+    assert!(text.contains("2026-10-01 19:30"), "{text}");
+    let text = screen(&mut state, chrono_tz::Tz::Europe__London);
+    assert!(
+        text.contains("When      2026-10-01 10:30 – 12:00\n"),
         "{text}"
     );
-    assert!(text.contains("by ana"), "{text}");
+    assert!(
+        !text.contains("Europe/London"),
+        "same zone, no label: {text}"
+    );
     assert!(text.contains("Updated   2026-09-30 10:30 by tom"), "{text}");
-    let text = screen(&state, chrono_tz::Tz::Europe__London);
-    assert!(!text.contains("Your time"), "same zone: {text}");
     // Another name for the same clock (Lisbon keeps London's time): nothing to add.
-    let text = screen(&state, chrono_tz::Tz::Europe__Lisbon);
-    assert!(!text.contains("Your time"), "same wall clock: {text}");
+    let text = screen(&mut state, chrono_tz::Tz::Europe__Lisbon);
+    assert!(!text.contains("Europe/London"), "same wall clock: {text}");
     // A missing username falls back to the id.
     if let Some(hit) = state
         .finder
@@ -231,8 +243,41 @@ fn the_detail_names_users_and_adds_the_viewers_time_only_when_it_differs() {
     {
         hit.created_by_name = None;
     }
-    let text = screen(&state, chrono_tz::Tz::UTC);
+    let text = screen(&mut state, chrono_tz::Tz::UTC);
     assert!(text.contains("by user #3"), "{text}");
+}
+
+#[test]
+fn list_rows_in_several_zones_read_in_order_in_the_display_zone() {
+    // Newest first, each in its own zone: 09:30 Los Angeles, 11:30 London, 14:00 Tokyo on one
+    // day read 17:00, 11:30, 14:00 when each is shown in its own zone; in one zone they descend.
+    let mut state = finder(100, 24);
+    let at = |h, m| {
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 9, 22, h, m, 0)
+            .single()
+            .expect("a time")
+    };
+    let rows_in = [
+        ("America/Los_Angeles", at(16, 30)),
+        ("Europe/London", at(10, 30)),
+        ("Asia/Tokyo", at(5, 0)),
+    ];
+    if let Some(results) = state.finder.results.as_mut() {
+        results.hits.truncate(3);
+        for (hit, (zone, start)) in results.hits.iter_mut().zip(rows_in) {
+            hit.interaction.timezone = zone.into();
+            hit.interaction.start_datetime = start;
+            hit.interaction.end_datetime = start + chrono::Duration::hours(1);
+        }
+    }
+    state.settings.display_zone = chrono_tz::Tz::Europe__Berlin;
+    let text = rows(&render(&state, 100, 24));
+    let starts: Vec<&str> = text
+        .iter()
+        .filter_map(|r| r.split_whitespace().next_back())
+        .filter(|w| w.len() == 5 && w.as_bytes()[2] == b':')
+        .collect();
+    assert_eq!(starts, ["18:30", "12:30", "07:00"], "{text:#?}");
 }
 
 #[test]

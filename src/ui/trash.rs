@@ -12,7 +12,7 @@ use super::theme::Theme;
 use crate::app::state::State;
 use crate::app::trash::TrashState;
 use crate::domain::format::thousands;
-use crate::domain::interaction::format_wall_clock;
+use crate::domain::interaction::{format_in, format_minute_in};
 
 /// Draws the Trash over `area`; returns the row left for the status line.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect {
@@ -58,6 +58,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) -> Rect
 fn draw_items(frame: &mut Frame, state: &State, trash: &TrashState, theme: &Theme, list: Rect) {
     let days = state.settings.trash_days;
     let now = state.wall_clock;
+    let zone = state.settings.display_zone;
     let capacity = usize::from(list.height / 2).max(1);
     let offset = trash.selected.saturating_sub(capacity - 1);
     for (row, (index, item)) in trash
@@ -80,7 +81,7 @@ fn draw_items(frame: &mut Frame, state: &State, trash: &TrashState, theme: &Them
             Span::styled(mark, title_style),
             Span::styled(i.title.clone(), title_style),
             Span::styled(
-                format!("  {}", format_wall_clock(i.start_datetime, &i.timezone)),
+                format!("  {}", format_in(i.start_datetime, zone)),
                 theme.dim,
             ),
         ]);
@@ -93,7 +94,7 @@ fn draw_items(frame: &mut Frame, state: &State, trash: &TrashState, theme: &Them
                 "  {} · {} · deleted {} by {by} · {}",
                 i.kind,
                 i.lead,
-                item.deleted_at.format("%Y-%m-%d %H:%M UTC"),
+                format_minute_in(item.deleted_at, zone),
                 days_left(item.deleted_at, now, days)
             ),
             theme.dim,

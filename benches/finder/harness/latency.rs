@@ -74,6 +74,7 @@ pub async fn app(
         after,
         archive: false,
         from_end: false,
+        starts_from: None,
     };
     backend
         .search(REQUEST_IDS.fetch_add(1, Ordering::Relaxed), req)

@@ -105,6 +105,7 @@ pub async fn matches(conn: &mut PgConnection, site: i32, query: &str) -> Result<
         count_if_free: false,
         archive: false,
         from_end: false,
+        starts_from: None,
     };
     let page = ifind::db::search::search(conn, &req).await?;
     Ok(match page.count {

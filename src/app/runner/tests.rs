@@ -155,6 +155,7 @@ fn search(request_id: u64, query: &str) -> Effect {
             count_if_free: false,
             archive: false,
             from_end: false,
+            starts_from: None,
         },
     }
 }

@@ -84,6 +84,7 @@ pub(super) fn exact_for(filters: &Filters, text_given: bool) -> bool {
         && whole(&filters.location)
         && filters.from.is_none()
         && filters.to.is_none()
+        && filters.starts_from.is_none()
 }
 
 /// The candidates of one text variant from `ifind_match_ids`' answer (asked with `cap`).

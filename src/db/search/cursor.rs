@@ -106,11 +106,13 @@ impl Cursor {
 /// FNV-1a of the site, the sort, the archive flag and the exact query text.
 pub(super) fn fingerprint(req: &SearchRequest) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let parts: [&[u8]; 5] = [
+    let starts_from = req.starts_from.map_or(i64::MIN, |t| t.timestamp_micros());
+    let parts: [&[u8]; 6] = [
         &req.site_id.to_le_bytes(),
         req.sort.as_str().as_bytes(),
         &[0],
         &[u8::from(req.archive)],
+        &starts_from.to_le_bytes(),
         req.query.as_bytes(),
     ];
     // Read backwards: a byte more, so that forward cursors keep the fingerprint they had.

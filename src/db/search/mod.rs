@@ -72,6 +72,8 @@ mod sql;
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
+
 use sqlx::{Connection, PgConnection};
 
 use crate::domain::interaction::Interaction;
@@ -169,6 +171,9 @@ pub struct SearchRequest {
     /// the last `limit` results, last first, and its cursor continues towards the first. The
     /// order is the same, read from the other end; counts are unchanged.
     pub from_end: bool,
+    /// Only interactions starting at or after this instant (the agenda's upcoming times); None
+    /// for every time.
+    pub starts_from: Option<DateTime<Utc>>,
 }
 
 impl SearchRequest {
@@ -184,6 +189,7 @@ impl SearchRequest {
             count_if_free: false,
             archive: false,
             from_end: false,
+            starts_from: None,
         }
     }
 }
@@ -283,7 +289,7 @@ pub async fn search_with(
     sizes: &SiteSizes,
     req: &SearchRequest,
 ) -> Result<SearchPage, SearchError> {
-    let parsed = query::parse(&req.query);
+    let parsed = parsed(req);
     let limit = req.limit.clamp(1, MAX_LIMIT);
     let fp = fingerprint(req);
     let cursor = match req.after.as_deref() {
@@ -499,7 +505,7 @@ pub async fn count_in(
     conn: &mut PgConnection,
     req: &SearchRequest,
 ) -> Result<MatchCount, SearchError> {
-    let parsed = query::parse(&req.query);
+    let parsed = parsed(req);
     let (mut texts, _) = prepare_texts(conn, SiteSizes::shared(), req, &parsed, None).await?;
     let cap = req.count_cap.max(1);
     let n = count(
@@ -525,6 +531,13 @@ fn walk_order(sort: Sort, from_end: bool) -> (Sort, bool) {
         (Sort::Oldest, true) => (Sort::Newest, false),
         (Sort::Relevance, true) => (Sort::Relevance, true),
     }
+}
+
+/// The query line of `req` parsed, with the request's own bound on the start among its filters.
+pub(crate) fn parsed(req: &SearchRequest) -> query::ParsedQuery {
+    let mut parsed = query::parse(&req.query);
+    parsed.filters.starts_from = req.starts_from;
+    parsed
 }
 
 fn effective_sort(sort: Sort, text: &Text) -> Sort {
@@ -755,7 +768,8 @@ async fn near_matches(
         && filters.lead.is_none()
         && filters.location.is_none()
         && filters.from.is_none()
-        && filters.to.is_none();
+        && filters.to.is_none()
+        && filters.starts_from.is_none();
     if unfiltered {
         // The ids come in the statement's order: the page is the first of them.
         ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));

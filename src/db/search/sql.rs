@@ -184,6 +184,9 @@ fn push_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, many: bool) {
         qb.push(" AND (start_datetime AT TIME ZONE timezone)::date >= ")
             .push_bind(from);
     }
+    if let Some(start) = f.starts_from {
+        qb.push(" AND start_datetime >= ").push_bind(start);
+    }
     if let Some(to) = f.to {
         if let Some(hi) = utc_midnight(to, 2) {
             qb.push(" AND start_datetime < ").push_bind(hi);

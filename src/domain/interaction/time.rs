@@ -180,7 +180,7 @@ fn split_offset(text: &str) -> Result<(&str, Option<FixedOffset>), String> {
 }
 
 /// `YYYY-MM-DD HH:MM`, with seconds (and fractions) only when there are any.
-fn show(t: NaiveDateTime) -> String {
+pub(super) fn show(t: NaiveDateTime) -> String {
     let mut s = t.format("%Y-%m-%d %H:%M").to_string();
     if t.second() != 0 || t.nanosecond() != 0 {
         s.push_str(&t.format(":%S").to_string());
