@@ -79,7 +79,7 @@ fn log_in_and_pick_north(tui: &mut Tmux) {
     });
     tui.type_text("north");
     tui.wait_for("the filter to leave only North Clinic", |s| {
-        s.contains("1 of 2") && s.contains("> North Clinic") && !s.contains("South Office")
+        s.contains("1 of 2") && s.contains("▶ North Clinic") && !s.contains("South Office")
     });
     tui.send_keys(&["Enter"]);
 

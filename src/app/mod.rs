@@ -30,6 +30,7 @@ pub mod link;
 pub mod live;
 pub mod login;
 pub mod pane;
+pub mod remember;
 pub mod runner;
 pub mod search_types;
 pub mod state;

@@ -339,7 +339,7 @@ impl Runner {
                 file @ (Effect::WriteDraft(_)
                 | Effect::DeleteDraft { .. }
                 | Effect::LookForDraft { .. }
-                | Effect::RememberSite(_)) => match &self.files {
+                | Effect::Remember(_)) => match &self.files {
                     Some(files) => files.send(file),
                     None => rest.push(file),
                 },

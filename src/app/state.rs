@@ -10,6 +10,7 @@ use super::finder::FinderState;
 use super::form::{Confirm, FormState, Lookups};
 use super::health::HealthState;
 use super::login::{LoginState, PickerState};
+use super::remember::Remembered;
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
 use crate::domain::histogram::MonthCount;
@@ -410,8 +411,9 @@ impl State {
         }
     }
 
-    /// The Login screen, before any site is open; `last_site` is pre-selected in the picker.
-    pub fn login(settings: Settings, now: Instant, last_site: Option<String>) -> State {
+    /// The Login screen, before any site is open: the last user's name filled in (the cursor
+    /// on the password), each user's last site opened for them after the login.
+    pub fn login(settings: Settings, now: Instant, remembered: Remembered) -> State {
         let session = Session {
             user: String::new(),
             site_id: 0,
@@ -419,8 +421,8 @@ impl State {
             role: Role::Viewer,
         };
         let mut state = State::new(session, settings, now);
-        state.pane = Pane::Login(LoginState::default());
-        state.picker.last_site = last_site;
+        state.pane = Pane::Login(LoginState::remembering(remembered.user.as_deref()));
+        state.picker.remembered = remembered;
         state
     }
 

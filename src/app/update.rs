@@ -181,8 +181,9 @@ pub enum Effect {
     },
     /// From now on, search as this user.
     BeginSession { user_id: i32 },
-    /// Remember this site name for the next start's picker.
-    RememberSite(String),
+    /// Write what the Login screen remembers (the last user, each user's last site) for the
+    /// next start.
+    Remember(crate::app::remember::Remembered),
     /// Write the interaction to the database as the session's user; answer with
     /// [`Msg::SaveDone`].
     Save {

@@ -39,7 +39,7 @@ pub async fn run_with_login(
         .with_read_urls(config.database.read_urls.clone());
     let start = LoginStart {
         login: Arc::new(login),
-        last_site_file: paths.state_dir.join("last_site"),
+        login_file: paths.state_dir.join(crate::app::remember::FILE_NAME),
     };
     let idle = crate::db::pool::connect_lazy(&url, &config.database.db_options())?;
     let mut options = options(config, paths, placeholder, &idle);

@@ -74,10 +74,11 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     }
 }
 
-/// One labelled field; the focused one is marked by a `>` and the accent colour.
+/// One labelled field; the focused one is marked by a `▶` (as every selection is) and the
+/// accent colour.
 fn field_line(label: &str, value: &str, focused: bool, theme: &Theme) -> Line<'static> {
     let (mark, style) = if focused {
-        (">", theme.accent)
+        ("▶", theme.accent)
     } else {
         (" ", theme.text)
     };

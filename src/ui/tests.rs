@@ -254,7 +254,8 @@ fn help_overlay_on_the_query_line_80x24() {
 fn every_theme_shows_the_selection_without_colour() {
     use ratatui::style::Modifier;
     let themes = [ThemeName::Dark, ThemeName::Light, ThemeName::Terminal];
-    let picking = crate::app::login::tests::App::picking(Some("Leeds"));
+    let mut picking = crate::app::login::tests::App::picking(None);
+    picking.press(KeyCode::Down);
     for (name, no_color) in themes.into_iter().flat_map(|t| [(t, false), (t, true)]) {
         let theme = Theme::new(name, no_color);
         assert!(
@@ -281,7 +282,8 @@ fn every_theme_shows_the_selection_without_colour() {
         // The picker: the same on the highlighted site.
         let terminal = draw_with(&picking.state);
         let text = rows(&terminal);
-        assert!(text[4].starts_with("> Leeds "), "{name:?}: {text:#?}");
+        assert!(text[4].starts_with("▶ Leeds "), "{name:?}: {text:#?}");
+        assert!(text[3].starts_with("  Berlin"), "{name:?}: {text:#?}");
         let buffer = terminal.backend().buffer();
         assert!(buffer[(3, 4)].modifier.contains(Modifier::REVERSED));
         assert!(!buffer[(3, 3)].modifier.contains(Modifier::REVERSED));
@@ -442,7 +444,10 @@ mod login_and_picker {
 
     #[test]
     fn picker_at_80x24_and_120x40() {
-        snapshot_at_80x24_and_120x40("picker", &App::picking(Some("Leeds")));
+        // Leeds highlighted (a remembered site would open at once).
+        let mut app = App::picking(None);
+        app.press(KeyCode::Down);
+        snapshot_at_80x24_and_120x40("picker", &app);
     }
 
     #[test]
