@@ -372,7 +372,7 @@ pub fn type_key(state: &mut State, key: KeyEvent) {
                 picker.refilter();
             }
         }
-        Screen::Finder | Screen::Form | Screen::Trash | Screen::Health => {}
+        Screen::FirstRun | Screen::Finder | Screen::Form | Screen::Trash | Screen::Health => {}
     }
 }
 

@@ -22,6 +22,7 @@ pub mod db_backend;
 pub mod drafts;
 pub mod files;
 pub mod finder;
+pub mod first_run;
 pub mod form;
 pub mod health;
 pub mod history;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::drafts::Draft;
 use super::finder::FinderState;
+use super::first_run::FirstRunState;
 use super::form::{Confirm, FormState, Lookups};
 use super::health::HealthState;
 use super::login::{LoginState, PickerState};
@@ -20,6 +21,8 @@ use crate::domain::users::Role;
 /// Which bindings apply: the key map is looked up by mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mode {
+    /// The first-run screen (no user yet): printable keys type into the focused field.
+    Setup,
     /// The Login screen: printable keys type into the focused field.
     Login,
     /// The Site picker: printable keys type into the filter.
@@ -44,7 +47,8 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 10] = [
+    pub const ALL: [Mode; 11] = [
+        Mode::Setup,
         Mode::Login,
         Mode::Picker,
         Mode::Query,
@@ -61,13 +65,14 @@ impl Mode {
     pub fn is_text(self) -> bool {
         matches!(
             self,
-            Mode::Query | Mode::Login | Mode::Picker | Mode::Form | Mode::FormText
+            Mode::Query | Mode::Setup | Mode::Login | Mode::Picker | Mode::Form | Mode::FormText
         )
     }
 
     /// What the help overlay calls this mode.
     pub fn title(self) -> &'static str {
         match self {
+            Mode::Setup => "on the first-run screen",
             Mode::Login => "on the login screen",
             Mode::Picker => "in the site picker",
             Mode::Query => "in the query line",
@@ -85,6 +90,8 @@ impl Mode {
 /// The screen in front.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
+    /// Creating the first administrator and site (no user yet).
+    FirstRun,
     Login,
     SitePicker,
     Finder,
@@ -313,6 +320,8 @@ impl Drawn {
 /// the site picker's in [`State::picker`] (the user's sites, offered again on every switch).
 #[derive(Clone, Debug)]
 pub enum Pane {
+    /// Creating the first administrator and site (no user yet).
+    FirstRun(Box<FirstRunState>),
     Login(LoginState),
     SitePicker,
     Finder,
@@ -328,6 +337,7 @@ impl Pane {
     /// Which screen this is.
     pub fn screen(&self) -> Screen {
         match self {
+            Pane::FirstRun(_) => Screen::FirstRun,
             Pane::Login(_) => Screen::Login,
             Pane::SitePicker => Screen::SitePicker,
             Pane::Finder => Screen::Finder,
@@ -426,6 +436,22 @@ impl State {
         state
     }
 
+    /// The first-run screen (the database has no user yet), then the Login; `remembered` as
+    /// for [`State::login`].
+    pub fn first_run(settings: Settings, now: Instant, remembered: Remembered) -> State {
+        let mut state = State::login(settings, now, remembered);
+        state.pane = Pane::FirstRun(Box::default());
+        state
+    }
+
+    /// The first-run screen's fields, while it is in front.
+    pub fn first_run_form(&self) -> Option<&FirstRunState> {
+        match &self.pane {
+            Pane::FirstRun(form) => Some(form),
+            _ => None,
+        }
+    }
+
     /// The screen in front.
     pub fn screen(&self) -> Screen {
         self.pane.screen()
@@ -510,6 +536,7 @@ impl State {
     /// overlay explains.
     pub fn base_mode(&self) -> Mode {
         match (&self.pane, self.finder.focus) {
+            (Pane::FirstRun(_), _) => Mode::Setup,
             (Pane::Login(_), _) => Mode::Login,
             (Pane::SitePicker, _) => Mode::Picker,
             (Pane::Finder, Focus::Query) => Mode::Query,

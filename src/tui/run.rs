@@ -24,7 +24,7 @@ use crate::app::keymap::KeyMap;
 use crate::app::live;
 use crate::app::login::SiteChoice;
 use crate::app::remember::Remembered;
-use crate::app::runner::{LoginBackend, Revive, Runner, SearchBackend, osc52};
+use crate::app::runner::{LoginBackend, Revive, Runner, SearchBackend, SetupBackend, osc52};
 use crate::app::state::{ClientIds, Drawn, Screen, Session, Settings, State};
 use crate::app::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::db::Db;
@@ -65,6 +65,9 @@ pub struct LoginStart {
     /// The file that remembers the last user and each user's last site
     /// ([`Remembered`]).
     pub login_file: PathBuf,
+    /// The first run's backend, when the database has no user yet: the first-run screen comes
+    /// before the Login.
+    pub setup: Option<Arc<dyn SetupBackend>>,
 }
 
 /// Restores the terminal when dropped, also while unwinding.
@@ -160,7 +163,13 @@ async fn event_loop(
         Some(start) => {
             runner = runner.with_login(start.login);
             let remembered = Remembered::read(&start.login_file);
-            let state = State::login(settings, Instant::now(), remembered);
+            let state = match start.setup {
+                Some(setup) => {
+                    runner = runner.with_setup(setup);
+                    State::first_run(settings, Instant::now(), remembered)
+                }
+                None => State::login(settings, Instant::now(), remembered),
+            };
             (state, Some(start.login_file))
         }
         None => (signed_in(session, settings, sites), None),

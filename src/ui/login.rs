@@ -32,7 +32,8 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     let message = match (&login.error, login.pending) {
         (_, Some(_)) => Span::styled("checking…", theme.dim),
         (Some(error), None) => Span::styled(error.clone(), theme.error),
-        (None, None) => Span::raw(""),
+        // What happened just before (the first run's "created ..."), until the next key.
+        (None, None) => Span::styled(state.notice.clone().unwrap_or_default(), theme.accent),
     };
     let lines = vec![
         Line::default(),

@@ -555,3 +555,44 @@ fn the_status_line_shows_the_session_and_help_at_every_width() {
         assert!(status.contains("help") || width < 60, "{width}: {status:?}");
     }
 }
+
+mod first_run {
+    use crossterm::event::KeyCode;
+
+    use super::render;
+    use crate::app::first_run::tests::App;
+
+    /// The first run with every field filled, the two passwords differing.
+    fn mismatched() -> App {
+        let mut app = App::new();
+        app.fill([
+            "Harbor Street Office",
+            "ada",
+            "ada@example.org",
+            "correct horse",
+            "correct horsf",
+        ]);
+        app
+    }
+
+    #[test]
+    fn first_run_80x24() {
+        let app = mismatched();
+        let screen = format!("{:?}", render(&app.state, 80, 24).backend());
+        assert!(
+            !screen.contains("correct"),
+            "the passwords are masked: {screen}"
+        );
+        assert!(screen.contains("▶   Repeat •••••••••••••"), "{screen}");
+        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn first_run_60x20() {
+        let mut app = App::new();
+        app.keys("Harbor Street Office");
+        app.press(KeyCode::Tab);
+        app.keys("ada");
+        insta::assert_snapshot!(render(&app.state, 60, 20).backend());
+    }
+}
