@@ -15,7 +15,7 @@ use crate::app::pane;
 use crate::app::state::{Mode, State};
 
 /// The labels' column, with the focus mark.
-const LABEL: u16 = 11;
+const LABEL: u16 = 12;
 
 /// Draws the first-run screen over `area`; the hint line shows the user's own keys.
 pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, area: Rect) {
@@ -38,11 +38,11 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     .areas(inner);
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(
-            " No users yet: create the first administrator and site.",
+            "No users yet: create the first administrator and site.",
             theme.text,
         )))
         .wrap(Wrap { trim: false }),
-        intro,
+        indented(intro),
     );
     let lines: Vec<Line> = SetupField::ALL
         .iter()
@@ -51,7 +51,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     frame.render_widget(Paragraph::new(lines), fields);
     frame.render_widget(
         Paragraph::new(Line::from(message_span(form, theme))).wrap(Wrap { trim: false }),
-        message,
+        indented(message),
     );
     frame.render_widget(
         Paragraph::new(Span::styled(
@@ -93,7 +93,7 @@ fn field_line(form: &FirstRunState, field: SetupField, theme: &Theme) -> Line<'s
         value.to_string()
     };
     Line::from(vec![
-        Span::styled(format!("{mark}{:>9} ", field.label()), style),
+        Span::styled(format!("{mark}{:>10} ", field.label()), style),
         Span::styled(shown, theme.text),
     ])
 }
@@ -101,10 +101,10 @@ fn field_line(form: &FirstRunState, field: SetupField, theme: &Theme) -> Line<'s
 /// What is wrong, what is under way, or what the focused field wants.
 fn message_span(form: &FirstRunState, theme: &Theme) -> Span<'static> {
     if form.pending.is_some() {
-        return Span::styled(" creating…", theme.dim);
+        return Span::styled("creating…", theme.dim);
     }
     if let Some((_, error)) = &form.error {
-        return Span::styled(format!(" {error}"), theme.error);
+        return Span::styled(error.clone(), theme.error);
     }
     let help: String = match form.field {
         SetupField::Site => "the site interactions belong to; more can be added later".into(),
@@ -116,5 +116,14 @@ fn message_span(form: &FirstRunState, theme: &Theme) -> Span<'static> {
         ),
         SetupField::Repeat => "the same password again; enter creates both".into(),
     };
-    Span::styled(format!(" {help}"), theme.dim)
+    Span::styled(help, theme.dim)
+}
+
+/// `area` without its first column, so that wrapped lines start where the first did.
+fn indented(area: Rect) -> Rect {
+    Rect {
+        x: area.x.saturating_add(1),
+        width: area.width.saturating_sub(1),
+        ..area
+    }
 }

@@ -583,7 +583,7 @@ mod first_run {
             !screen.contains("correct"),
             "the passwords are masked: {screen}"
         );
-        assert!(screen.contains("▶   Repeat •••••••••••••"), "{screen}");
+        assert!(screen.contains("▶    Repeat •••••••••••••"), "{screen}");
         insta::assert_snapshot!(render(&app.state, 80, 24).backend());
     }
 
