@@ -265,6 +265,14 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
 async fn tui(ctx: &Ctx) -> Result<()> {
     let (url, setup) = match ctx.login_target(EMBEDDED_DATABASE).await? {
         LoginTarget::Login(url) => (url, None),
+        // The first-run screen needs a terminal; without one, the way to do it on the command
+        // line.
+        LoginTarget::FirstRun { owner, .. }
+            if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) =>
+        {
+            owner.pool.close().await;
+            bail!("{NO_USERS}")
+        }
         LoginTarget::FirstRun { url, owner } => (url, Some(owner)),
     };
     if ctx.config.database_url().is_some() {
