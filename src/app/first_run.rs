@@ -299,7 +299,7 @@ pub const COMMANDS: &[Command] = &[
     Command::new(Mode::Setup, Action::NextField, &["tab", "down"]),
     Command::new(Mode::Setup, Action::PrevField, &["backtab", "up"]),
     Command::new(Mode::Setup, Action::Submit, &["enter"])
-        .says("next field; on the last, create the administrator and the site"),
+        .says("next field; on Repeat, create both"),
     Command::new(Mode::Setup, Action::Back, &["esc"]).says("quit (nothing is created)"),
     Command::new(Mode::Setup, Action::Help, &["f1"]),
     Command::new(Mode::Setup, Action::ForceQuit, &["ctrl-c"]),
