@@ -764,3 +764,92 @@ async fn ifind_audit_prints_an_interactions_and_a_users_trail() {
     assert!(err.contains("no user named \"nobody\""), "{err}");
     fails(&ifind(&t.url, &["audit"], None), 2);
 }
+
+/// A seeded row and an imported one: the first entry of their history is their creation as
+/// the row records it (the date and person of the Created line), with when and by whom they
+/// were loaded beside it; the trail itself is unchanged (the insert, dated at the load).
+#[tokio::test]
+async fn the_history_of_seeded_and_imported_rows_starts_with_their_creation() {
+    let t = common::fresh_db().await;
+    ifind::seed::seed(
+        &t.db,
+        &ifind::seed::SeedOptions {
+            sites: 1,
+            interactions: 30,
+            seed: 7,
+        },
+        &|_, _| {},
+    )
+    .await
+    .expect("seed");
+    // The seed's people are not administrators; the import's rows need one to name.
+    ok(&ifind(
+        &t.url,
+        &[
+            "user",
+            "add",
+            "ada",
+            "--email",
+            "ada@example.org",
+            "--admin",
+            "--password-stdin",
+        ],
+        Some(common::ADA_PASSWORD),
+    ));
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(
+        &file,
+        "title,type,lead,start,end,timezone\n\
+         Imported review,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,UTC\n",
+    )
+    .expect("write");
+    let site: String = sqlx::query_scalar("SELECT name FROM sites ORDER BY site_id LIMIT 1")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("a site");
+    ok(&ifind(
+        &t.url,
+        &["import", file.to_str().expect("utf8"), "--site", &site],
+        None,
+    ));
+    let seeded: (i32, i32, i32, chrono::DateTime<Utc>, String) = sqlx::query_as(
+        "SELECT interaction_id, site_id, created_by, created_at, title FROM interactions \
+          WHERE created_at < now() - interval '30 days' ORDER BY created_at LIMIT 1",
+    )
+    .fetch_one(&t.db.pool)
+    .await
+    .expect("a seeded row created long ago");
+    let imported: (i32, i32, i32, chrono::DateTime<Utc>, String) = sqlx::query_as(
+        "SELECT interaction_id, site_id, created_by, created_at, title FROM interactions \
+          WHERE title = 'Imported review'",
+    )
+    .fetch_one(&t.db.pool)
+    .await
+    .expect("the imported row");
+    for (id, site_id, created_by, created_at, title) in [seeded, imported] {
+        let mut conn = t.db.pool.acquire().await.expect("conn");
+        let trail = audit::history(&mut conn, site_id, id)
+            .await
+            .expect("history");
+        let first = trail.first().expect("an insert entry");
+        assert_eq!(first.operation, Operation::Insert, "{title}");
+        let creation = first.creation().expect("the creation");
+        assert_eq!(creation.by, Some(created_by), "{title}");
+        assert_eq!(
+            creation.at.timestamp_micros(),
+            created_at.timestamp_micros(),
+            "{title}"
+        );
+        let (loaded_at, loaded_by) = creation.loaded.expect("loaded by the owner");
+        assert_eq!(loaded_at, first.at, "{title}");
+        assert!(first.user_id.is_none(), "the owner's own work: {title}");
+        assert!(!loaded_by.is_empty());
+        if title != "Imported review" {
+            assert!(
+                (loaded_at - creation.at).num_days() > 30,
+                "a seeded row was created long before it was loaded"
+            );
+        }
+    }
+}

@@ -822,3 +822,96 @@ async fn a_text_too_large_for_the_search_index_is_refused_with_its_line() {
     .expect("write");
     ok(&ifind(&t.url, &["import", path, "--site", "North"], None));
 }
+
+/// `ifind search --archive` says which rows come from the archive: an ARCHIVED column in the
+/// table, `"archived"` on each JSON hit, a note beside the CSV (whose columns `import` takes).
+#[tokio::test]
+async fn search_with_the_archive_marks_the_archived_rows() {
+    let t = common::fresh_db().await;
+    admin_and_sites(&t).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let old = dir.path().join("old.csv");
+    std::fs::write(
+        &old,
+        "title,type,lead,start,end,timezone\n\
+         Budget review of 2019,Meeting,Maria Lopez,2019-01-10 09:00,2019-01-10 10:00,UTC\n",
+    )
+    .expect("write");
+    ok(&ifind(
+        &t.url,
+        &["import", old.to_str().expect("utf8"), "--site", "North"],
+        None,
+    ));
+    // Everything there is now goes to the archive; then a live row is added.
+    let mut conn = t.db.pool.acquire().await.expect("conn");
+    let moved = ifind::db::archive::archive_batch(
+        &mut conn,
+        chrono::Utc::now() + chrono::Duration::days(1),
+        100,
+    )
+    .await
+    .expect("archive");
+    assert_eq!(moved, 1);
+    drop(conn);
+    let new = dir.path().join("new.csv");
+    std::fs::write(
+        &new,
+        "title,type,lead,start,end,timezone\n\
+         Budget review of 2026,Meeting,Maria Lopez,2026-01-10 09:00,2026-01-10 10:00,UTC\n",
+    )
+    .expect("write");
+    ok(&ifind(
+        &t.url,
+        &["import", new.to_str().expect("utf8"), "--site", "North"],
+        None,
+    ));
+
+    let search = |extra: &[&str]| {
+        let mut args = vec!["search", "--site", "North", "budget", "--sort", "newest"];
+        args.extend_from_slice(extra);
+        ifind_app(&t, &args, None)
+    };
+    // The table: a column, filled on the archived row only.
+    let table = ok(&search(&["--archive"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].trim_end().ends_with("ARCHIVED"), "{table}");
+    assert!(lines[1].contains("Budget review of 2026"), "{table}");
+    assert!(!lines[1].contains("archived"), "{table}");
+    assert!(lines[2].contains("Budget review of 2019"), "{table}");
+    assert!(lines[2].trim_end().ends_with("archived"), "{table}");
+    // Without --archive: no such column, and the archived row is not there.
+    let live = ok(&search(&[]));
+    assert!(
+        !live.contains("ARCHIVED") && !live.contains("2019"),
+        "{live}"
+    );
+
+    // JSON: every hit says whether it is archived.
+    let json = ok(&search(&["--archive", "--format", "json"]));
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let marks: Vec<(String, bool)> = doc["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| {
+            (
+                h["title"].as_str().unwrap_or("").to_string(),
+                h["archived"].as_bool().expect("an archived field"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        marks,
+        vec![
+            ("Budget review of 2026".to_string(), false),
+            ("Budget review of 2019".to_string(), true)
+        ]
+    );
+    // CSV: the rows as import takes them, and a note on standard error.
+    let csv = search(&["--archive", "--format", "csv"]);
+    let out = ok(&csv);
+    assert!(out.contains("Budget review of 2019"), "{out}");
+    let note = String::from_utf8_lossy(&csv.stderr);
+    assert!(note.contains("1 row comes from the archive"), "{note}");
+}

@@ -79,7 +79,7 @@ fn log_in_and_pick_north(tui: &mut Tmux) {
     });
     tui.type_text("north");
     tui.wait_for("the filter to leave only North Clinic", |s| {
-        s.contains("1 of 2") && s.contains("> North Clinic") && !s.contains("South Office")
+        s.contains("1 of 2") && s.contains("▶ North Clinic") && !s.contains("South Office")
     });
     tui.send_keys(&["Enter"]);
 
@@ -430,4 +430,61 @@ async fn ctrl_z_suspends_and_continuing_redraws() {
     });
     tui.send_keys(&["C-c"]);
     assert_eq!(tui.wait_for_exit().status, 0);
+}
+
+/// The first run through the real binary: on a database with no user, `ifind` opens the
+/// first-run screen; the administrator and site made there log in (the name filled in) and
+/// open the new site at once.
+#[tokio::test]
+async fn the_first_run_creates_the_administrator_and_the_site_then_logs_in() {
+    let t = common::fresh_db().await;
+    let home = tempfile::tempdir().expect("temp home");
+    let mut tui = start_tui(&t, home.path());
+    tui.wait_text("ifind · first run");
+    for value in [
+        "Harbor Street Office",
+        "ada",
+        "ada@example.org",
+        "first password",
+    ] {
+        tui.type_text(value);
+        tui.send_keys(&["Enter"]);
+    }
+    // A different repeat is named, and the rest stays.
+    tui.type_text("first passwort");
+    tui.send_keys(&["Enter"]);
+    tui.wait_text("the two passwords differ");
+    tui.send_keys(&["BSpace"]);
+    tui.type_text("d");
+    tui.send_keys(&["Enter"]);
+    let screen = tui.wait_text("ifind · log in");
+    assert!(
+        screen.contains("created ada and site Harbor Street Office"),
+        "{screen}"
+    );
+    assert!(!screen.contains("first password"), "{screen}");
+    tui.type_text("first password");
+    tui.send_keys(&["Enter"]);
+    tui.wait_for("the Finder on the new site", |s| {
+        s.contains("ada@Harbor Street Office (admin)") && s.contains("no interactions yet")
+    });
+    quit_and_check_terminal_at(&mut tui, "ada@Harbor Street Office");
+    let users: Vec<(String, bool)> = sqlx::query_as("SELECT username, is_global_admin FROM users")
+        .fetch_all(&t.db.pool)
+        .await
+        .expect("users");
+    assert_eq!(users, vec![("ada".to_string(), true)]);
+}
+
+/// Quits with `q` from the Finder's query line (Esc first) and checks the exit status.
+fn quit_and_check_terminal_at(tui: &mut Tmux, gone: &str) {
+    tui.send_keys(&["Escape"]);
+    tui.wait_text("?: help");
+    tui.send_keys(&["q"]);
+    let exit = tui.wait_for_exit();
+    assert_eq!(exit.status, 0, "ifind's exit status");
+    assert!(
+        !tui.screen().contains(gone),
+        "the TUI is gone after the exit"
+    );
 }

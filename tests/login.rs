@@ -115,7 +115,8 @@ async fn login_checks_the_password_and_lists_the_users_sites() {
 #[tokio::test]
 async fn with_no_users_ifind_says_how_to_create_the_first_admin() {
     let t = common::fresh_db().await;
-    // The TUI runs on the application role (the owner is given for migrations).
+    // The TUI runs on the application role (the owner is given for migrations). Without a
+    // terminal the first-run screen cannot be shown (tests/e2e_tui.rs shows it in one).
     let out = common::ifind_app(&t, &[], None);
     let stderr = common::fails(&out, 1);
     assert!(

@@ -1,6 +1,6 @@
 //! Nothing sensitive in files (issue 11, point 8), through the real binary: the log file is
 //! 0600 in a 0700 folder whatever the umask, and at the default level holds no interaction
-//! text, no query text and no name typed into a failed login; `last_site` and drafts are 0600
+//! text, no query text and no name typed into a failed login; `login.json` and drafts are 0600
 //! in 0700 folders; after `ifind erase --lead NAME` the name is in no file ifind wrote.
 
 mod common;
@@ -152,7 +152,7 @@ async fn files_are_private_and_hold_no_names_or_text() {
         s.contains("Pick a site") && s.contains("North Clinic")
     });
     tui.type_text("north");
-    tui.wait_for("only North Clinic", |s| s.contains("> North Clinic"));
+    tui.wait_for("only North Clinic", |s| s.contains("▶ North Clinic"));
     tui.send_keys(&["Enter"]);
     tui.wait_text("ada@North Clinic");
     tui.type_text(WORD);
@@ -172,14 +172,18 @@ async fn files_are_private_and_hold_no_names_or_text() {
 
     // Modes: folders 0700, files 0600, though the umask was 000.
     let log = state.join("ifind.log");
-    let last_site = state.join("last_site");
+    let login_file = state.join("login.json");
     let drafts = state.join("drafts");
     assert_eq!(mode(&state), 0o700, "the state folder");
     assert_eq!(mode(&log), 0o600, "the log file");
-    assert_eq!(mode(&last_site), 0o600, "last_site");
+    assert_eq!(mode(&login_file), 0o600, "login.json");
+    let remembered: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&login_file).expect("login.json"))
+            .expect("JSON");
     assert_eq!(
-        std::fs::read_to_string(&last_site).expect("last_site"),
-        "North Clinic\n"
+        remembered,
+        serde_json::json!({"user": "ada", "sites": {"ada": "North Clinic"}}),
+        "the name that logged in and its site, nothing else"
     );
     let draft_files: Vec<PathBuf> = files_under(&drafts)
         .into_iter()

@@ -23,9 +23,12 @@ use crate::service::records::{
 /// [`SearchBackend`].
 pub use crate::service::search::Searcher as DbSearchBackend;
 
+use super::first_run::{FirstCreated, FirstSetup};
 use super::form::Lookups;
 use super::login::{INVALID, LoginOk, Secret};
-use super::runner::{BoxFuture, Finder, Health, LoginBackend, Records, SearchBackend};
+use super::runner::{
+    BoxFuture, Finder, Health, LoginBackend, Records, SearchBackend, SetupBackend,
+};
 
 impl Finder for DbSearchBackend {
     fn search(
@@ -342,5 +345,53 @@ impl LoginBackend for PgLoginBackend {
             .lock()
             .ok()
             .and_then(|s| s.as_ref().map(|(db, _)| db.clone()))
+    }
+}
+
+/// The first run over the owner's connection (the embedded cluster's OS account, or
+/// `database.owner_url`): the service's [`first_run`](crate::service::setup::first_run), the
+/// same code as `ifind user add` and `ifind site add`. The pool is closed once the creation
+/// succeeded: the screen goes on as the new user's own login.
+pub struct PgSetupBackend {
+    owner: Db,
+}
+
+impl PgSetupBackend {
+    pub fn new(owner: Db) -> PgSetupBackend {
+        PgSetupBackend { owner }
+    }
+
+    async fn create(&self, setup: FirstSetup, password: Secret) -> Result<FirstCreated, Failure> {
+        use crate::service::setup::{NewUser, SetupError, first_run};
+        let result = match NewUser::checked(&setup.username, &setup.email, true) {
+            Ok(new) => first_run(&self.owner, &setup.site, &new, &password.0).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((added, site)) => {
+                tracing::info!("first run: the first administrator and site were created");
+                self.owner.pool.close().await;
+                Ok(FirstCreated {
+                    username: added.user.username,
+                    site: site.name,
+                })
+            }
+            Err(SetupError::Database(e)) => Err(failure(
+                &e,
+                format!("the database failed ({e}); nothing was created, try again"),
+            )),
+            Err(e @ SetupError::Refused(_)) => Err(Failure::Refused(e.to_string())),
+            Err(e) => Err(Failure::Other(e.to_string())),
+        }
+    }
+}
+
+impl SetupBackend for PgSetupBackend {
+    fn create_first(
+        &self,
+        setup: FirstSetup,
+        password: Secret,
+    ) -> BoxFuture<'_, Result<FirstCreated, Failure>> {
+        Box::pin(self.create(setup, password))
     }
 }

@@ -1,5 +1,5 @@
 //! The effects on local files: writing, removing and reading the person's draft, and
-//! remembering the last site. One task performs them in the order they were asked for (a draft
+//! remembering the last login and site. One task performs them in the order they were asked for (a draft
 //! written and then removed stays removed), each on tokio's blocking pool, so the terminal loop
 //! never waits for a disk; answers come back as [`Msg`]s like every other effect's.
 //! [`Files::finish`] waits until everything asked for is on disk: the terminal loop calls it on
@@ -20,11 +20,11 @@ pub struct Files {
 }
 
 impl Files {
-    /// Starts the task: drafts in `drafts`, the last site in `last_site` (None: not
-    /// remembered), answers on `answers`. Must be called inside a tokio runtime.
+    /// Starts the task: drafts in `drafts`, the remembered login in `login_file` (None: not
+    /// remembered; see [`super::remember`]), answers on `answers`. Must be called inside a tokio runtime.
     pub fn start(
         drafts: DraftStore,
-        last_site: Option<PathBuf>,
+        login_file: Option<PathBuf>,
         answers: UnboundedSender<Msg>,
     ) -> Files {
         let (jobs, mut queue) = mpsc::unbounded_channel::<Effect>();
@@ -35,16 +35,18 @@ impl Files {
                     waiting.push(next);
                 }
                 for effect in coalesce(waiting) {
-                    let (drafts, last_site) = (drafts.clone(), last_site.clone());
+                    let (drafts, login_file) = (drafts.clone(), login_file.clone());
                     let done = tokio::task::spawn_blocking(move || {
-                        perform(effect, &drafts, last_site.as_deref())
+                        perform(effect, &drafts, login_file.as_deref())
                     })
                     .await;
                     match done {
                         // The app is closing when nobody listens; the work itself is done.
                         Ok(Some(msg)) => drop(answers.send(msg)),
                         Ok(None) => {}
-                        Err(e) => tracing::warn!("a draft or last-site write did not finish: {e}"),
+                        Err(e) => {
+                            tracing::warn!("a draft or login-memory write did not finish: {e}")
+                        }
                     }
                 }
             }
@@ -118,7 +120,7 @@ fn coalesce(waiting: Vec<Effect>) -> Vec<Effect> {
 }
 
 /// Performs one file effect; the message to answer with, if any.
-fn perform(effect: Effect, drafts: &DraftStore, last_site: Option<&Path>) -> Option<Msg> {
+fn perform(effect: Effect, drafts: &DraftStore, login_file: Option<&Path>) -> Option<Msg> {
     match effect {
         Effect::WriteDraft(draft) => {
             let written = drafts.write(&draft, chrono::Utc::now());
@@ -148,9 +150,12 @@ fn perform(effect: Effect, drafts: &DraftStore, last_site: Option<&Path>) -> Opt
                 .read_all(&user, site_id)
                 .map_err(crate::domain::failure::Failure::from),
         )),
-        Effect::RememberSite(name) => {
-            if let Some(path) = last_site {
-                write_last_site(path, &name);
+        Effect::Remember(remembered) => {
+            if let Some(path) = login_file
+                && let Err(e) = remembered.write(path)
+            {
+                // Failing to is no reason to stop: it only saves typing next time.
+                tracing::warn!("cannot remember the last login in {}: {e}", path.display());
             }
             None
         }
@@ -158,22 +163,6 @@ fn perform(effect: Effect, drafts: &DraftStore, last_site: Option<&Path>) -> Opt
             tracing::warn!("not a file effect: {other:?}");
             None
         }
-    }
-}
-
-/// The site name remembered in `path`, if the file exists and holds one.
-pub fn read_last_site(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let name = text.lines().next()?.trim();
-    (!name.is_empty()).then(|| name.to_string())
-}
-
-/// Remembers `name` in `path` (0600 in a 0700 folder). Failing to is no reason to stop: it is
-/// only logged.
-fn write_last_site(path: &Path, name: &str) {
-    let written = crate::private_files::write_private(path, format!("{name}\n").as_bytes());
-    if let Err(e) = written {
-        tracing::warn!("cannot remember the last site in {}: {e}", path.display());
     }
 }
 
@@ -246,7 +235,7 @@ mod tests {
     async fn file_effects_run_in_order_and_finish_waits_for_them() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = DraftStore::new(dir.path());
-        let last = dir.path().join("last-site");
+        let last = dir.path().join("login.json");
         let (tx, mut rx) = mpsc::unbounded_channel();
         let files = Files::start(store.clone(), Some(last.clone()), tx);
         for n in 0..20 {
@@ -262,7 +251,9 @@ mod tests {
             site_id: 7,
         });
         files.send(Effect::WriteDraft(draft("kept")));
-        files.send(Effect::RememberSite("Leeds".into()));
+        let mut remembered = crate::app::remember::Remembered::default();
+        remembered.sites.insert("maria".into(), "Leeds".into());
+        files.send(Effect::Remember(remembered.clone()));
         files.finish().await;
         match rx.recv().await {
             Some(Msg::DraftFound(Ok(found))) if found.drafts.is_empty() => {}
@@ -273,6 +264,6 @@ mod tests {
             .expect("readable")
             .expect("written");
         assert_eq!(kept.input.title, "kept");
-        assert_eq!(read_last_site(&last).as_deref(), Some("Leeds"));
+        assert_eq!(crate::app::remember::Remembered::read(&last), remembered);
     }
 }

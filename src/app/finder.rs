@@ -473,7 +473,10 @@ fn load_earlier_if_near_start(state: &mut State, effects: &mut Vec<Effect>) {
 pub(super) fn changed_elsewhere(state: &mut State, site_id: i32, effects: &mut Vec<Effect>) {
     state.finder.cache.invalidate(site_id);
     if site_id != state.session.site_id
-        || matches!(state.screen(), Screen::Login | Screen::SitePicker)
+        || matches!(
+            state.screen(),
+            Screen::FirstRun | Screen::Login | Screen::SitePicker
+        )
     {
         return;
     }

@@ -33,7 +33,10 @@ pub fn back(state: &mut State, after: Duration, effects: &mut Vec<Effect>) {
 /// again a search that failed.
 pub fn resync(state: &mut State, effects: &mut Vec<Effect>) {
     state.finder.cache.clear();
-    if matches!(state.screen(), Screen::Login | Screen::SitePicker) {
+    if matches!(
+        state.screen(),
+        Screen::FirstRun | Screen::Login | Screen::SitePicker
+    ) {
         return;
     }
     let failed = state.finder.error.take().is_some();

@@ -2,8 +2,10 @@
 //!
 //! Login: the username and the (masked) password go to the runner as [`Effect::Login`]; the
 //! password leaves the state at once. The answer, [`Msg::LoginDone`] (see `update.rs`), counts
-//! only when its request id is the pending one. Success opens the picker on the user's sites;
-//! picking one starts the Finder there and asks the caller to remember the site's name.
+//! only when its request id is the pending one. Success opens the Finder on the site the user
+//! opened last (when they still may), else the picker on the user's sites; picking one starts
+//! the Finder there. The user's name and their site are remembered ([`Remembered`]) for the
+//! next start, whose login has the name filled in.
 
 use std::fmt;
 
@@ -16,6 +18,7 @@ use tui_input::backend::crossterm::to_input_request;
 use super::action::Action;
 use super::finder::{cancel_searches, search_now};
 use super::pane::{Command, Hint};
+use super::remember::Remembered;
 use super::state::Mode;
 use super::state::{Connection, Focus, Pane, Screen, Session, State};
 use super::update::Effect;
@@ -63,6 +66,21 @@ pub struct LoginState {
     pub error: Option<String>,
 }
 
+impl LoginState {
+    /// The form with `user` filled in and the cursor on the password, or empty with the cursor
+    /// on the username.
+    pub fn remembering(user: Option<&str>) -> LoginState {
+        match user.filter(|u| !u.is_empty()) {
+            Some(user) => LoginState {
+                username: Input::new(user.to_string()),
+                field: LoginField::Password,
+                ..LoginState::default()
+            },
+            None => LoginState::default(),
+        }
+    }
+}
+
 impl fmt::Debug for LoginState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LoginState")
@@ -88,6 +106,8 @@ pub struct PickerState {
     pub selected: usize,
     /// The site picked last time (or this session), pre-selected.
     pub last_site: Option<String>,
+    /// The last user and each user's last site, written after each login and pick.
+    pub remembered: Remembered,
 }
 
 impl PickerState {
@@ -221,13 +241,23 @@ pub fn login_done(
             effects.push(Effect::BeginSession {
                 user_id: ok.user_id,
             });
+            let picker = &mut state.picker;
+            picker.remembered.user = Some(ok.username.clone());
+            picker.last_site = picker.remembered.site_of(&ok.username).map(str::to_string);
+            effects.push(Effect::Remember(picker.remembered.clone()));
             state.session.user = ok.username;
-            state.picker.user_id = Some(ok.user_id);
-            state.picker.sites = ok.sites;
-            state.picker.filter = Input::default();
-            state.picker.refilter();
-            state.picker.select_last();
+            picker.user_id = Some(ok.user_id);
+            picker.sites = ok.sites;
+            picker.filter = Input::default();
+            picker.refilter();
+            picker.select_last();
             state.pane = Pane::SitePicker;
+            // The site this user opened last, if they still may: straight to its Finder (`s`
+            // switches); else the picker.
+            let last = picker.last_site.as_deref();
+            if last.is_some() && picker.selected_site().map(|s| s.name.as_str()) == last {
+                pick(state, effects);
+            }
         }
         Err(message) => {
             if let Some(login) = state.login_form_mut() {
@@ -278,7 +308,11 @@ fn pick(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     };
     state.picker.last_site = Some(site.name.clone());
-    effects.push(Effect::RememberSite(site.name.clone()));
+    let remembered = &mut state.picker.remembered;
+    remembered
+        .sites
+        .insert(state.session.user.clone(), site.name.clone());
+    effects.push(Effect::Remember(remembered.clone()));
     state.session = Session {
         user: std::mem::take(&mut state.session.user),
         site_id: site.site_id,
@@ -338,7 +372,12 @@ pub fn type_key(state: &mut State, key: KeyEvent) {
                 picker.refilter();
             }
         }
-        Screen::Finder | Screen::Form | Screen::Trash | Screen::Health | Screen::Agenda => {}
+        Screen::FirstRun
+        | Screen::Finder
+        | Screen::Form
+        | Screen::Trash
+        | Screen::Health
+        | Screen::Agenda => {}
     }
 }
 

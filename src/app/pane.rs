@@ -70,6 +70,7 @@ const HELP: &[Command] = &[
 /// Every pane's commands, in the order the key map binds them.
 pub fn all() -> impl Iterator<Item = &'static Command> {
     [
+        super::first_run::COMMANDS,
         super::login::LOGIN_COMMANDS,
         super::login::PICKER_COMMANDS,
         super::finder::QUERY_COMMANDS,
@@ -101,6 +102,7 @@ pub fn what(mode: Mode, action: Action) -> &'static str {
 /// The items of the hint line of the pane in front, in `mode`.
 pub fn hints(state: &State, mode: Mode) -> Vec<Hint> {
     match mode {
+        Mode::Setup => super::first_run::HINTS.to_vec(),
         Mode::Login => super::login::LOGIN_HINTS.to_vec(),
         Mode::Picker => super::login::picker_hints(state),
         Mode::Form | Mode::FormText => super::form::FORM_HINTS.to_vec(),
@@ -134,6 +136,7 @@ mod tests {
             assert!(seen.insert((c.mode, c.action)), "{c:?} declared twice");
         }
         for (mode, hints) in [
+            (Mode::Setup, super::super::first_run::HINTS),
             (Mode::Login, super::super::login::LOGIN_HINTS),
             (Mode::Form, super::super::form::FORM_HINTS),
         ] {

@@ -19,6 +19,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::files::Files;
+use super::first_run::{FirstCreated, FirstSetup};
 use super::form::{FormTarget, Lookups, SaveError};
 use super::login::{LoginOk, Secret};
 use super::search_types::{MatchCount, SearchPage, SearchRequest};
@@ -188,12 +189,25 @@ pub trait LoginBackend: Send + Sync + 'static {
     }
 }
 
+/// Where the first run creates the first global administrator and the first site. The real
+/// one is `PgSetupBackend` (see `db_backend.rs`), over the owner's connection.
+pub trait SetupBackend: Send + Sync + 'static {
+    /// Creates both, or says why not (the message is for the first-run screen).
+    fn create_first(
+        &self,
+        setup: FirstSetup,
+        password: Secret,
+    ) -> BoxFuture<'_, Result<FirstCreated, Failure>>;
+}
+
 /// Performs effects. Searches, saves and logins go to the backends, drafts and the last site to
 /// [`Files`]; the effects that touch the terminal (copying, quitting) are handed back to the
 /// caller, which owns the terminal.
 pub struct Runner {
     backend: Arc<dyn SearchBackend>,
     login: Option<Arc<dyn LoginBackend>>,
+    /// The first run's, when the database has no user yet.
+    setup: Option<Arc<dyn SetupBackend>>,
     answers: UnboundedSender<Msg>,
     tasks: HashMap<u64, JoinHandle<()>>,
     watch: Watch,
@@ -211,6 +225,7 @@ impl Runner {
         Runner {
             backend,
             login: None,
+            setup: None,
             watch: Watch::new(answers.clone(), Duration::ZERO),
             answers,
             tasks: HashMap::new(),
@@ -289,6 +304,12 @@ impl Runner {
         self
     }
 
+    /// The same runner, creating the first administrator and site with `setup`.
+    pub fn with_setup(mut self, setup: Arc<dyn SetupBackend>) -> Runner {
+        self.setup = Some(setup);
+        self
+    }
+
     /// Starts or cancels searches and login checks; returns the other effects, in order, for the caller.
     pub fn perform(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
         self.tasks.retain(|_, task| !task.is_finished());
@@ -314,6 +335,11 @@ impl Runner {
                     username,
                     password,
                 } => self.check_login(request_id, username, password),
+                Effect::CreateFirst {
+                    request_id,
+                    setup,
+                    password,
+                } => self.create_first(request_id, setup, password),
                 Effect::Save {
                     request_id,
                     site_id,
@@ -339,7 +365,7 @@ impl Runner {
                 file @ (Effect::WriteDraft(_)
                 | Effect::DeleteDraft { .. }
                 | Effect::LookForDraft { .. }
-                | Effect::RememberSite(_)) => match &self.files {
+                | Effect::Remember(_)) => match &self.files {
                     Some(files) => files.send(file),
                     None => rest.push(file),
                 },
@@ -548,6 +574,32 @@ impl Runner {
             let _ = answers.send(Msg::HistogramDone { request_id, months });
         });
         self.tasks.insert(request_id, task);
+    }
+
+    /// The first run's creation: never cancelled, never retried (its answer says what is done).
+    fn create_first(&mut self, request_id: u64, setup: FirstSetup, password: Secret) {
+        let answers = self.answers.clone();
+        let Some(backend) = self.setup.clone() else {
+            let _ = answers.send(Msg::FirstRunDone {
+                request_id,
+                result: Err(Failure::Other(
+                    "the first administrator cannot be created here; use `ifind user add`".into(),
+                )),
+            });
+            return;
+        };
+        let limit = self.watch.limit;
+        tokio::spawn(async move {
+            let result = within(limit, backend.create_first(setup, password))
+                .await
+                .unwrap_or_else(|| {
+                    Err(Failure::Timeout(format!(
+                        "the database did not answer within {}; quit and start ifind again to                          see whether the administrator was created",
+                        show_duration(limit)
+                    )))
+                });
+            let _ = answers.send(Msg::FirstRunDone { request_id, result });
+        });
     }
 
     fn check_login(&mut self, request_id: u64, username: String, password: Secret) {

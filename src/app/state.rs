@@ -9,9 +9,11 @@ use chrono_tz::Tz;
 use super::agenda::AgendaState;
 use super::drafts::Draft;
 use super::finder::FinderState;
+use super::first_run::FirstRunState;
 use super::form::{Confirm, FormState, Lookups};
 use super::health::HealthState;
 use super::login::{LoginState, PickerState};
+use super::remember::Remembered;
 use super::search_types::{Hit, MatchCount, SearchPage, Sort};
 use super::trash::TrashState;
 use crate::domain::histogram::MonthCount;
@@ -21,6 +23,8 @@ use crate::domain::users::Role;
 /// Which bindings apply: the key map is looked up by mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Mode {
+    /// The first-run screen (no user yet): printable keys type into the focused field.
+    Setup,
     /// The Login screen: printable keys type into the focused field.
     Login,
     /// The Site picker: printable keys type into the filter.
@@ -51,7 +55,8 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in help order.
-    pub const ALL: [Mode; 13] = [
+    pub const ALL: [Mode; 14] = [
+        Mode::Setup,
         Mode::Login,
         Mode::Picker,
         Mode::Query,
@@ -72,6 +77,7 @@ impl Mode {
         matches!(
             self,
             Mode::Query
+                | Mode::Setup
                 | Mode::Login
                 | Mode::Picker
                 | Mode::Form
@@ -83,6 +89,7 @@ impl Mode {
     /// What the help overlay calls this mode.
     pub fn title(self) -> &'static str {
         match self {
+            Mode::Setup => "on the first-run screen",
             Mode::Login => "on the login screen",
             Mode::Picker => "in the site picker",
             Mode::Query => "in the query line",
@@ -103,6 +110,8 @@ impl Mode {
 /// The screen in front.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
+    /// Creating the first administrator and site (no user yet).
+    FirstRun,
     Login,
     SitePicker,
     Finder,
@@ -345,6 +354,8 @@ impl Drawn {
 /// the site picker's in [`State::picker`] (the user's sites, offered again on every switch).
 #[derive(Clone, Debug)]
 pub enum Pane {
+    /// Creating the first administrator and site (no user yet).
+    FirstRun(Box<FirstRunState>),
     Login(LoginState),
     SitePicker,
     Finder,
@@ -362,6 +373,7 @@ impl Pane {
     /// Which screen this is.
     pub fn screen(&self) -> Screen {
         match self {
+            Pane::FirstRun(_) => Screen::FirstRun,
             Pane::Login(_) => Screen::Login,
             Pane::SitePicker => Screen::SitePicker,
             Pane::Finder => Screen::Finder,
@@ -446,8 +458,9 @@ impl State {
         }
     }
 
-    /// The Login screen, before any site is open; `last_site` is pre-selected in the picker.
-    pub fn login(settings: Settings, now: Instant, last_site: Option<String>) -> State {
+    /// The Login screen, before any site is open: the last user's name filled in (the cursor
+    /// on the password), each user's last site opened for them after the login.
+    pub fn login(settings: Settings, now: Instant, remembered: Remembered) -> State {
         let session = Session {
             user: String::new(),
             site_id: 0,
@@ -455,9 +468,25 @@ impl State {
             role: Role::Viewer,
         };
         let mut state = State::new(session, settings, now);
-        state.pane = Pane::Login(LoginState::default());
-        state.picker.last_site = last_site;
+        state.pane = Pane::Login(LoginState::remembering(remembered.user.as_deref()));
+        state.picker.remembered = remembered;
         state
+    }
+
+    /// The first-run screen (the database has no user yet), then the Login; `remembered` as
+    /// for [`State::login`].
+    pub fn first_run(settings: Settings, now: Instant, remembered: Remembered) -> State {
+        let mut state = State::login(settings, now, remembered);
+        state.pane = Pane::FirstRun(Box::default());
+        state
+    }
+
+    /// The first-run screen's fields, while it is in front.
+    pub fn first_run_form(&self) -> Option<&FirstRunState> {
+        match &self.pane {
+            Pane::FirstRun(form) => Some(form),
+            _ => None,
+        }
     }
 
     /// The screen in front.
@@ -554,6 +583,7 @@ impl State {
     /// overlay explains.
     pub fn base_mode(&self) -> Mode {
         match (&self.pane, self.finder.focus) {
+            (Pane::FirstRun(_), _) => Mode::Setup,
             (Pane::Login(_), _) => Mode::Login,
             (Pane::SitePicker, _) => Mode::Picker,
             (Pane::Finder, Focus::Query) => Mode::Query,

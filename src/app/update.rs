@@ -56,6 +56,11 @@ pub enum Msg {
         request_id: u64,
         message: Failure,
     },
+    /// The answer to [`Effect::CreateFirst`]: who and what was created, or why not.
+    FirstRunDone {
+        request_id: u64,
+        result: Result<super::first_run::FirstCreated, Failure>,
+    },
     /// The answer to [`Effect::Login`]: the user and their sites, or a message to show.
     LoginDone {
         request_id: u64,
@@ -173,6 +178,13 @@ pub enum Effect {
     CancelSearch { request_id: u64 },
     /// Put this text on the clipboard (OSC 52).
     CopyToClipboard(String),
+    /// Create the first global administrator (with `password`) and the first site; answer with
+    /// [`Msg::FirstRunDone`].
+    CreateFirst {
+        request_id: u64,
+        setup: super::first_run::FirstSetup,
+        password: Secret,
+    },
     /// Check a username and password; answer with [`Msg::LoginDone`].
     Login {
         request_id: u64,
@@ -181,8 +193,9 @@ pub enum Effect {
     },
     /// From now on, search as this user.
     BeginSession { user_id: i32 },
-    /// Remember this site name for the next start's picker.
-    RememberSite(String),
+    /// Write what the Login screen remembers (the last user, each user's last site) for the
+    /// next start.
+    Remember(crate::app::remember::Remembered),
     /// Write the interaction to the database as the session's user; answer with
     /// [`Msg::SaveDone`].
     Save {
@@ -373,6 +386,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         }
     }
     match state.screen() {
+        Screen::FirstRun => return super::first_run::act(state, action, effects),
         Screen::Login => return login::act_login(state, action, effects),
         Screen::SitePicker if !state.help_open => {
             return login::act_picker(state, action, effects);
@@ -390,6 +404,9 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
 fn type_key(state: &mut State, key: KeyEvent) {
     if state.screen() == Screen::Agenda {
         return super::agenda::type_key(state, key);
+    }
+    if state.screen() == Screen::FirstRun {
+        return super::first_run::type_key(state, key);
     }
     if state.screen() != Screen::Finder {
         return login::type_key(state, key);
@@ -429,6 +446,7 @@ fn paste(state: &mut State, text: &str, effects: &mut Vec<Effect>) {
     let one_line = || text.replace("\r\n", " ").replace(['\n', '\r'], " ");
     let field = match &mut state.pane {
         Pane::Form(_) => return form::paste(state, text, effects),
+        Pane::FirstRun(_) => return super::first_run::paste(state, text),
         Pane::Finder if state.finder.focus == Focus::Query => &mut state.finder.query,
         Pane::Agenda(_) => return super::agenda::paste(state, text),
         Pane::Finder | Pane::Trash(_) | Pane::Health(_) => return,
@@ -500,6 +518,9 @@ fn receive(state: &mut State, msg: Msg, effects: &mut Vec<Effect>) {
             if state.finder.search_due.is_some_and(|due| due <= now) {
                 finder::search_now(state, effects);
             }
+        }
+        Msg::FirstRunDone { request_id, result } => {
+            super::first_run::done(state, request_id, result.map_err(|e| e.to_string()));
         }
         Msg::LoginDone { request_id, result } => {
             let result = result.map_err(|e| e.to_string());

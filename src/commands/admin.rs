@@ -9,29 +9,15 @@ use super::Ctx;
 use super::output::{table, thousands};
 use crate::cli::{ListFormat, PasswordSource, SiteAction, UserAction};
 use crate::db::{Db, sites, users};
-use crate::domain::format::{counted, escape, escape_json, forbidden_message};
+use crate::domain::format::{counted, escape, escape_json};
 use crate::domain::users::Role;
+use crate::service::setup;
 
 pub async fn site(ctx: &Ctx, action: SiteAction) -> Result<()> {
     let db = ctx.db().await?;
     match action {
         SiteAction::Add { name, description } => {
-            let name = name.trim();
-            check_name("site name", name, 100)?;
-            if let Some(message) = description
-                .as_deref()
-                .and_then(|d| forbidden_message("the description", d, true))
-            {
-                bail!("{message}");
-            }
-            let mut tx = db.begin_as(None).await?;
-            if sites::by_name(&mut tx, name).await?.is_some() {
-                bail!("a site named {name:?} already exists; choose another name");
-            }
-            let site = sites::insert(&mut tx, name, description.as_deref())
-                .await
-                .map_err(|e| refused(e, "add sites (global administrators do)"))?;
-            tx.commit().await?;
+            let site = setup::add_site(&db, &name, description.as_deref()).await?;
             say!("added site {} (id {})", escape(&site.name), site.site_id)?;
         }
         SiteAction::List { format } => {
@@ -123,7 +109,8 @@ pub async fn user(ctx: &Ctx, action: UserAction) -> Result<()> {
 }
 
 /// `ifind user add`: checks the name and the email, reads the new password, adds the user and
-/// their database login (the first user of a database is its first global administrator).
+/// their database login (the first user of a database is its first global administrator),
+/// through the same service as the terminal UI's first run.
 async fn user_add(
     db: &Db,
     username: String,
@@ -131,44 +118,19 @@ async fn user_add(
     admin: bool,
     password: &PasswordSource,
 ) -> Result<()> {
-    let username = username.trim().to_string();
-    check_name("username", &username, 50)?;
-    if username.chars().any(char::is_whitespace) {
-        bail!("the username {username:?} contains spaces; use one word such as j.smith");
-    }
-    let email = email.trim().to_string();
-    if let Some(message) = forbidden_message("the email", &email, false) {
-        bail!("{message}");
-    }
-    if email.chars().count() > 100 || !email.contains('@') || email.starts_with('@') {
-        bail!("{email:?} is not an email address (up to 100 characters, with an @)");
-    }
+    let new = setup::NewUser::checked(&username, &email, admin)?;
+    // Said before the password is asked for, so that nobody types one in vain.
     {
         let mut conn = db.pool.acquire().await?;
-        if users::by_name(&mut conn, &username).await?.is_some() {
-            bail!("a user named {username:?} already exists; choose another name");
+        if users::by_name(&mut conn, &new.username).await?.is_some() {
+            bail!(
+                "a user named {:?} already exists; choose another name",
+                new.username
+            );
         }
     }
     let secret = read_new_password(password, None)?;
-    let mut tx = db.begin_as(None).await?;
-    // The first user of a database is its first global administrator.
-    let first = users::count(&mut tx).await? == 0;
-    let user = users::add(&mut tx, &username, &email, admin || first)
-        .await
-        .map_err(|e| match unique_violation(&e) {
-            Some(c) if c.contains("email") => {
-                anyhow::anyhow!("the email {email:?} belongs to another user; use another")
-            }
-            Some(_) => {
-                anyhow::anyhow!("a user named {username:?} already exists; choose another name")
-            }
-            None => refused(e, "add users"),
-        })?;
-    // The user's own database login, with the password just given.
-    crate::db::logins::set_login(&mut tx, &user.username, &secret)
-        .await
-        .map_err(|e| refused(e, "add users"))?;
-    tx.commit().await?;
+    let setup::Added { user, first } = setup::add_user(db, &new, &secret).await?;
     if first && !admin {
         say!(
             "added user {} (id {}) as the first global administrator",
@@ -427,19 +389,6 @@ fn no_site(name: &str) -> String {
     format!("there is no site named {name:?}; `ifind site list` shows the sites")
 }
 
-fn check_name(what: &str, value: &str, max: usize) -> Result<()> {
-    if value.is_empty() {
-        bail!("the {what} is empty; give one");
-    }
-    if value.chars().count() > max {
-        bail!("the {what} is longer than {max} characters; shorten it");
-    }
-    if let Some(message) = forbidden_message(&format!("the {what}"), value, false) {
-        bail!("{message}");
-    }
-    Ok(())
-}
-
 /// A database refusal (permission, policy) as the sentence a person needs; other errors as
 /// they are.
 fn refused(e: sqlx::Error, what: &str) -> anyhow::Error {
@@ -452,15 +401,6 @@ fn refused(e: sqlx::Error, what: &str) -> anyhow::Error {
         );
     }
     e.into()
-}
-
-fn unique_violation(e: &sqlx::Error) -> Option<String> {
-    match e {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("23505") => {
-            Some(db.constraint().unwrap_or_default().to_string())
-        }
-        _ => None,
-    }
 }
 
 /// Reads a new password from stdin (one line) or from a no-echo prompt, asked twice.
@@ -476,7 +416,7 @@ fn read_new_password(source: &PasswordSource, username: Option<&str>) -> Result<
         let who = username.map(|u| format!(" for {u}")).unwrap_or_default();
         let first = rpassword::prompt_password(format!("New password{who}: "))
             .context("cannot read the password from the terminal; use --password-stdin")?;
-        crate::password::check_new(&first).map_err(anyhow::Error::msg)?;
+        setup::check_password(&first)?;
         let again = rpassword::prompt_password("Repeat the password: ")
             .context("cannot read the password from the terminal; use --password-stdin")?;
         if first != again {
@@ -484,6 +424,6 @@ fn read_new_password(source: &PasswordSource, username: Option<&str>) -> Result<
         }
         first
     };
-    crate::password::check_new(&secret).map_err(anyhow::Error::msg)?;
+    setup::check_password(&secret)?;
     Ok(secret)
 }

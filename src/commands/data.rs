@@ -175,9 +175,19 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     }
     let mut out = std::io::stdout().lock();
     let written = match args.format {
-        OutputFormat::Table => print_table(&mut out, &page, ctx.config.display_zone()),
+        OutputFormat::Table => {
+            print_table(&mut out, &page, ctx.config.display_zone(), request.archive)
+        }
         OutputFormat::Json => print_json(&mut out, &page, &site.name, &request),
         OutputFormat::Csv => {
+            // The CSV is what `import` takes back: no column of its own for the archive.
+            let archived = page.hits.iter().filter(|h| h.archived).count();
+            if archived > 0 {
+                eprintln!(
+                    "note: {} from the archive (read-only); the CSV does not say which,                      --format json or table does",
+                    counted(archived as u64, "row comes", "rows come")
+                );
+            }
             let rows: Vec<Interaction> = page.hits.iter().map(|h| h.interaction.clone()).collect();
             crate::csvio::write_csv(&mut out, &rows).map_err(anyhow::Error::from)
         }
@@ -207,8 +217,14 @@ pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
 
 /// `ifind search --format table`: the hits as a table, starts in the display zone `zone`
 /// (`ui.timezone`, else the machine's), which the START heading names (a note on standard
-/// error when there are none, or when they are near matches).
-fn print_table(out: &mut impl Write, page: &SearchPage, zone: chrono_tz::Tz) -> Result<()> {
+/// error when there are none, or when they are near matches); with `--archive`, an ARCHIVED
+/// column says `archived` on the rows that come from the archive.
+fn print_table(
+    out: &mut impl Write,
+    page: &SearchPage,
+    zone: chrono_tz::Tz,
+    archive: bool,
+) -> Result<()> {
     if page.fuzzy && !page.hits.is_empty() {
         eprintln!(
             "{}",
@@ -220,36 +236,31 @@ fn print_table(out: &mut impl Write, page: &SearchPage, zone: chrono_tz::Tz) -> 
         .iter()
         .map(|h| {
             let i = &h.interaction;
-            vec![
+            let mut row = vec![
                 i.interaction_id.to_string(),
                 format_in(i.start_datetime, zone),
                 clip(&i.kind, 16),
                 clip(&i.lead, 22),
                 clip(&i.title, 48),
                 clip(i.location.as_deref().unwrap_or(""), 24),
-            ]
+            ];
+            if archive {
+                row.push(if h.archived { "archived" } else { "" }.into());
+            }
+            row
         })
         .collect();
+    let start = format!("START ({})", zone.name());
+    let mut headers = vec!["ID", start.as_str(), "TYPE", "LEAD", "TITLE", "LOCATION"];
+    if archive {
+        headers.push("ARCHIVED");
+    }
     if rows.is_empty() {
         if page.count.is_none() {
             eprintln!("no interactions match");
         }
     } else {
-        write!(
-            out,
-            "{}",
-            table(
-                &[
-                    "ID",
-                    &format!("START ({})", zone.name()),
-                    "TYPE",
-                    "LEAD",
-                    "TITLE",
-                    "LOCATION"
-                ],
-                &rows
-            )
-        )?;
+        write!(out, "{}", table(&headers, &rows))?;
     }
     Ok(())
 }
@@ -267,8 +278,12 @@ fn print_json(
         .iter()
         .map(|h| {
             let mut v = serde_json::to_value(&h.interaction).unwrap_or(serde_json::Value::Null);
-            if let (Some(obj), Some(rank)) = (v.as_object_mut(), h.rank) {
-                obj.insert("rank".into(), serde_json::json!(rank));
+            if let Some(obj) = v.as_object_mut() {
+                if let Some(rank) = h.rank {
+                    obj.insert("rank".into(), serde_json::json!(rank));
+                }
+                // From the archive (read-only; only `--archive` finds such rows).
+                obj.insert("archived".into(), serde_json::json!(h.archived));
             }
             v
         })

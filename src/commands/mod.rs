@@ -260,15 +260,27 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
 }
 
 /// `ifind` with no subcommand: Login, then the Site picker, then the Finder. The login connects
-/// as the user's own database role (see [`crate::db::logins`]).
+/// as the user's own database role (see [`crate::db::logins`]). On a database with no user yet,
+/// the first run comes first, when the owner's connection may make login roles.
 async fn tui(ctx: &Ctx) -> Result<()> {
-    let url = ctx.login_url(EMBEDDED_DATABASE).await?;
+    let (url, setup) = match ctx.login_target(EMBEDDED_DATABASE).await? {
+        LoginTarget::Login(url) => (url, None),
+        // The first-run screen needs a terminal; without one, the way to do it on the command
+        // line.
+        LoginTarget::FirstRun { owner, .. }
+            if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) =>
+        {
+            owner.pool.close().await;
+            bail!("{NO_USERS}")
+        }
+        LoginTarget::FirstRun { url, owner } => (url, Some(owner)),
+    };
     if ctx.config.database_url().is_some() {
         ctx.preflight(&url).await?;
     }
     let revive = dbcmd::revive(ctx)?;
     dbcmd::spawn_daily_backup(ctx);
-    crate::tui::run_with_login(&ctx.config, &ctx.paths, url, revive).await
+    crate::tui::run_with_login(&ctx.config, &ctx.paths, url, revive, setup).await
 }
 
 /// Where the owner and the application connections of one database go.
@@ -481,6 +493,19 @@ impl Ctx {
     /// or `database.auto_migrate` with an owner URL). In the embedded cluster, a database with
     /// no user yet is refused with the way to make the first one.
     pub async fn login_url(&self, embedded_database: &str) -> Result<String> {
+        match self.login_target(embedded_database).await? {
+            LoginTarget::Login(url) => Ok(url),
+            LoginTarget::FirstRun { owner, .. } => {
+                owner.pool.close().await;
+                bail!("{NO_USERS}")
+            }
+        }
+    }
+
+    /// Where the terminal UI starts: the login at the URL of [`Ctx::login_url`], or, on a
+    /// database with no user yet whose owner connection may make login roles, the first run
+    /// over that connection (else the message of [`Ctx::login_url`]).
+    async fn login_target(&self, embedded_database: &str) -> Result<LoginTarget> {
         let urls = self.urls(embedded_database).await?;
         if urls.embedded || urls.owner != urls.app {
             let mut once = self.config.database.db_options();
@@ -491,18 +516,23 @@ impl Ctx {
             } else {
                 crate::db::pool::connect_unchecked(&urls.owner, &once).await?
             };
-            let mut conn = owner.pool.acquire().await?;
-            let any = crate::db::users::any_exist(&mut conn).await?;
-            drop(conn);
-            owner.pool.close().await;
+            let any = {
+                let mut conn = owner.pool.acquire().await?;
+                crate::db::users::any_exist(&mut conn).await?
+            };
             if !any {
-                bail!(
-                    "no users yet: create the first administrator with `ifind user add NAME \
-                     --email ADDRESS`"
-                );
+                if crate::service::setup::first_run_possible(&owner).await? {
+                    return Ok(LoginTarget::FirstRun {
+                        url: urls.app,
+                        owner,
+                    });
+                }
+                owner.pool.close().await;
+                bail!("{NO_USERS}");
             }
+            owner.pool.close().await;
         }
-        Ok(urls.app)
+        Ok(LoginTarget::Login(urls.app))
     }
 
     /// Before the terminal is touched: a configured URL that connects as it is (a password in
@@ -647,6 +677,18 @@ impl Ctx {
 
 /// The embedded cluster's main database.
 const EMBEDDED_DATABASE: &str = "ifind";
+
+/// What a login on a database without users is told (where the first run cannot be offered).
+const NO_USERS: &str =
+    "no users yet: create the first administrator with `ifind user add NAME --email ADDRESS`";
+
+/// Where the terminal UI starts ([`Ctx::login_target`]).
+enum LoginTarget {
+    /// The Login, at this URL.
+    Login(String),
+    /// The first run over the owner's connection, then the Login at `url`.
+    FirstRun { url: String, owner: Db },
+}
 
 /// Connects as the owner (migrating when configured to); in the embedded cluster also lets the
 /// application role log in.

@@ -153,3 +153,14 @@ pub async fn enable_app_login(conn: &mut PgConnection) -> sqlx::Result<()> {
     }
     Ok(())
 }
+
+/// Whether the connection's role may make login roles (a superuser, or CREATEROLE): the owner
+/// of the embedded cluster or of a server set up as the README says, never a user's own role.
+pub async fn may_create_roles(conn: &mut PgConnection) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT rolsuper OR rolcreaterole FROM pg_catalog.pg_roles WHERE rolname = current_user",
+    )
+    .fetch_optional(conn)
+    .await
+    .map(|may| may.unwrap_or(false))
+}

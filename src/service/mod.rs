@@ -7,6 +7,7 @@ pub mod drafts;
 pub mod records;
 pub mod retention;
 pub mod search;
+pub mod setup;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::app::db_backend::{DbSearchBackend, PgLoginBackend};
+use crate::app::db_backend::{DbSearchBackend, PgLoginBackend, PgSetupBackend};
 use crate::app::drafts::DraftStore;
 use crate::app::runner::Revive;
 use crate::app::state::{Session, Settings};
@@ -28,6 +28,7 @@ pub async fn run_with_login(
     paths: &Paths,
     url: String,
     revive: Option<Revive>,
+    setup: Option<Db>,
 ) -> Result<()> {
     let placeholder = Session {
         user: String::new(),
@@ -39,7 +40,10 @@ pub async fn run_with_login(
         .with_read_urls(config.database.read_urls.clone());
     let start = LoginStart {
         login: Arc::new(login),
-        last_site_file: paths.state_dir.join("last_site"),
+        login_file: paths.state_dir.join(crate::app::remember::FILE_NAME),
+        setup: setup.map(|owner| {
+            Arc::new(PgSetupBackend::new(owner)) as Arc<dyn crate::app::runner::SetupBackend>
+        }),
     };
     let idle = crate::db::pool::connect_lazy(&url, &config.database.db_options())?;
     let mut options = options(config, paths, placeholder, &idle);

@@ -19,11 +19,12 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use crate::app::drafts::DraftStore;
-use crate::app::files::{Files, read_last_site};
+use crate::app::files::Files;
 use crate::app::keymap::KeyMap;
 use crate::app::live;
 use crate::app::login::SiteChoice;
-use crate::app::runner::{LoginBackend, Revive, Runner, SearchBackend, osc52};
+use crate::app::remember::Remembered;
+use crate::app::runner::{LoginBackend, Revive, Runner, SearchBackend, SetupBackend, osc52};
 use crate::app::state::{ClientIds, Drawn, Screen, Session, Settings, State};
 use crate::app::update::{Effect, Event, Msg, key_event, mouse_event, start, update};
 use crate::db::Db;
@@ -61,8 +62,12 @@ pub struct Options {
 /// How the app starts when a login comes first.
 pub struct LoginStart {
     pub login: Arc<dyn LoginBackend>,
-    /// The file that remembers the last site picked (its name, on one line).
-    pub last_site_file: PathBuf,
+    /// The file that remembers the last user and each user's last site
+    /// ([`Remembered`]).
+    pub login_file: PathBuf,
+    /// The first run's backend, when the database has no user yet: the first-run screen comes
+    /// before the Login.
+    pub setup: Option<Arc<dyn SetupBackend>>,
 }
 
 /// Restores the terminal when dropped, also while unwinding.
@@ -154,18 +159,24 @@ async fn event_loop(
     let mut runner = Runner::new(backend, tx.clone())
         .with_timeout(settings.query_timeout)
         .with_revive(revive);
-    let (mut state, last_site_file) = match login {
+    let (mut state, login_file) = match login {
         Some(start) => {
             runner = runner.with_login(start.login);
-            let last = read_last_site(&start.last_site_file);
-            let state = State::login(settings, Instant::now(), last);
-            (state, Some(start.last_site_file))
+            let remembered = Remembered::read(&start.login_file);
+            let state = match start.setup {
+                Some(setup) => {
+                    runner = runner.with_setup(setup);
+                    State::first_run(settings, Instant::now(), remembered)
+                }
+                None => State::login(settings, Instant::now(), remembered),
+            };
+            (state, Some(start.login_file))
         }
         None => (signed_in(session, settings, sites), None),
     };
     // A server that dies while the screen is idle shows within 2 s (two beats at most).
     runner = runner
-        .with_files(Files::start(drafts, last_site_file, tx))
+        .with_files(Files::start(drafts, login_file, tx))
         .with_heartbeat(HEARTBEAT);
     // The one random draw of the app's state: where the form's client ids start.
     state.client_ids = ClientIds::from_seed(rand::random());

@@ -1,5 +1,6 @@
 //! The detail pane: every field of the selected interaction, matched terms highlighted.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,6 +11,7 @@ use super::finder::highlighted;
 use super::theme::Theme;
 use crate::app::search_types::Hit;
 use crate::app::state::State;
+use crate::domain::audit::{AuditEntry, Creation};
 use crate::domain::interaction::{Interaction, format_minute_in, own_zone_span, span_in};
 
 /// Width of the field labels.
@@ -203,9 +205,14 @@ fn history_lines(state: &State, id: i32, zone: Tz, theme: &Theme) -> Vec<Line<'s
             one
         }
     };
+    let minute = |t: DateTime<Utc>| format_minute_in(t, zone);
     for entry in &history.entries {
+        if let Some(creation) = entry.creation() {
+            lines.extend(creation_lines(state, entry, &creation, &minute, theme));
+            continue;
+        }
         lines.push(Line::from(vec![
-            Span::styled(format_minute_in(entry.at, zone), theme.text),
+            Span::styled(minute(entry.at), theme.text),
             Span::styled(format!("  {}  ", entry.who()), theme.accent),
             Span::styled(entry.operation.to_string(), theme.text),
         ]));
@@ -232,6 +239,39 @@ fn history_lines(state: &State, id: i32, zone: Tz, theme: &Theme) -> Vec<Line<'s
                 theme.dim,
             )));
         }
+    }
+    lines
+}
+
+/// The history's first entry, the insert, told as the Created line tells it: when and by whom
+/// the record was created, then, for a record an import or a seed loaded later or in another's
+/// name, when and by whom it was loaded.
+fn creation_lines(
+    state: &State,
+    entry: &AuditEntry,
+    creation: &Creation,
+    minute: &dyn Fn(DateTime<Utc>) -> String,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let hit = state.finder.selected_hit();
+    let name = match creation.by {
+        Some(id) if hit.is_some_and(|h| h.interaction.created_by == id) => hit
+            .and_then(|h| h.created_by_name.clone())
+            .unwrap_or_else(|| format!("user #{id}")),
+        Some(id) if entry.user_id == Some(id) => entry.who(),
+        Some(id) => format!("user #{id}"),
+        None => entry.who(),
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(minute(creation.at), theme.text),
+        Span::styled(format!("  {name}  "), theme.accent),
+        Span::styled("created", theme.text),
+    ])];
+    if let Some((at, by)) = &creation.loaded {
+        lines.push(Line::from(Span::styled(
+            format!("  imported {} by {by}", minute(*at)),
+            theme.dim,
+        )));
     }
     lines
 }

@@ -32,7 +32,8 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     let message = match (&login.error, login.pending) {
         (_, Some(_)) => Span::styled("checking…", theme.dim),
         (Some(error), None) => Span::styled(error.clone(), theme.error),
-        (None, None) => Span::raw(""),
+        // What happened just before (the first run's "created ..."), until the next key.
+        (None, None) => Span::styled(state.notice.clone().unwrap_or_default(), theme.accent),
     };
     let lines = vec![
         Line::default(),
@@ -74,10 +75,11 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
     }
 }
 
-/// One labelled field; the focused one is marked by a `>` and the accent colour.
+/// One labelled field; the focused one is marked by a `▶` (as every selection is) and the
+/// accent colour.
 fn field_line(label: &str, value: &str, focused: bool, theme: &Theme) -> Line<'static> {
     let (mark, style) = if focused {
-        (">", theme.accent)
+        ("▶", theme.accent)
     } else {
         (" ", theme.text)
     };

@@ -4,6 +4,7 @@
 pub mod agenda;
 pub mod detail;
 pub mod finder;
+pub mod first_run;
 pub mod form;
 pub mod health;
 pub mod help;
@@ -55,6 +56,7 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme) ->
         return drawn;
     }
     match state.screen() {
+        Screen::FirstRun => first_run::draw(frame, state, keymap, theme, area),
         Screen::Login => login::draw(frame, state, keymap, theme, area),
         Screen::SitePicker => picker::draw(frame, state, keymap, theme, area),
         Screen::Finder => {

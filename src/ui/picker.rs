@@ -91,7 +91,7 @@ fn draw_sites(frame: &mut Frame, state: &State, theme: &Theme, header: Rect, lis
             continue;
         };
         let selected = n == picker.selected;
-        let mark = if selected { ">" } else { " " };
+        let mark = if selected { "▶" } else { " " };
         let line = format!(
             "{mark} {}",
             columns(

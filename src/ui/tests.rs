@@ -299,7 +299,8 @@ fn help_overlay_on_the_query_line_80x24() {
 fn every_theme_shows_the_selection_without_colour() {
     use ratatui::style::Modifier;
     let themes = [ThemeName::Dark, ThemeName::Light, ThemeName::Terminal];
-    let picking = crate::app::login::tests::App::picking(Some("Leeds"));
+    let mut picking = crate::app::login::tests::App::picking(None);
+    picking.press(KeyCode::Down);
     for (name, no_color) in themes.into_iter().flat_map(|t| [(t, false), (t, true)]) {
         let theme = Theme::new(name, no_color);
         assert!(
@@ -326,7 +327,8 @@ fn every_theme_shows_the_selection_without_colour() {
         // The picker: the same on the highlighted site.
         let terminal = draw_with(&picking.state);
         let text = rows(&terminal);
-        assert!(text[4].starts_with("> Leeds "), "{name:?}: {text:#?}");
+        assert!(text[4].starts_with("▶ Leeds "), "{name:?}: {text:#?}");
+        assert!(text[3].starts_with("  Berlin"), "{name:?}: {text:#?}");
         let buffer = terminal.backend().buffer();
         assert!(buffer[(3, 4)].modifier.contains(Modifier::REVERSED));
         assert!(!buffer[(3, 3)].modifier.contains(Modifier::REVERSED));
@@ -487,7 +489,10 @@ mod login_and_picker {
 
     #[test]
     fn picker_at_80x24_and_120x40() {
-        snapshot_at_80x24_and_120x40("picker", &App::picking(Some("Leeds")));
+        // Leeds highlighted (a remembered site would open at once).
+        let mut app = App::picking(None);
+        app.press(KeyCode::Down);
+        snapshot_at_80x24_and_120x40("picker", &app);
     }
 
     #[test]
@@ -593,5 +598,46 @@ fn the_status_line_shows_the_session_and_help_at_every_width() {
         let status = rows.last().cloned().unwrap_or_default();
         assert!(status.contains("maria@Leeds"), "{width}: {status:?}");
         assert!(status.contains("help") || width < 60, "{width}: {status:?}");
+    }
+}
+
+mod first_run {
+    use crossterm::event::KeyCode;
+
+    use super::render;
+    use crate::app::first_run::tests::App;
+
+    /// The first run with every field filled, the two passwords differing.
+    fn mismatched() -> App {
+        let mut app = App::new();
+        app.fill([
+            "Harbor Street Office",
+            "ada",
+            "ada@example.org",
+            "correct horse",
+            "correct horsf",
+        ]);
+        app
+    }
+
+    #[test]
+    fn first_run_80x24() {
+        let app = mismatched();
+        let screen = format!("{:?}", render(&app.state, 80, 24).backend());
+        assert!(
+            !screen.contains("correct"),
+            "the passwords are masked: {screen}"
+        );
+        assert!(screen.contains("▶    Repeat •••••••••••••"), "{screen}");
+        insta::assert_snapshot!(render(&app.state, 80, 24).backend());
+    }
+
+    #[test]
+    fn first_run_60x20() {
+        let mut app = App::new();
+        app.keys("Harbor Street Office");
+        app.press(KeyCode::Tab);
+        app.keys("ada");
+        insta::assert_snapshot!(render(&app.state, 60, 20).backend());
     }
 }

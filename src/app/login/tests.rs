@@ -35,13 +35,19 @@ pub struct App {
 }
 
 impl App {
+    /// The Login screen of a machine where maria last opened `last_site` (and no name is
+    /// remembered).
     pub fn new(last_site: Option<&str>) -> App {
+        let mut remembered = Remembered::default();
+        if let Some(site) = last_site {
+            remembered.sites.insert("maria".into(), site.into());
+        }
+        App::remembering(remembered)
+    }
+
+    pub fn remembering(remembered: Remembered) -> App {
         App {
-            state: State::login(
-                Settings::default(),
-                Instant::now(),
-                last_site.map(Into::into),
-            ),
+            state: State::login(Settings::default(), Instant::now(), remembered),
             keymap: KeyMap::defaults(),
         }
     }
@@ -186,7 +192,17 @@ fn a_successful_login_opens_the_picker_and_starts_the_session() {
     let mut app = App::new(None);
     let id = app.submit("maria", "s3cret-pass");
     let effects = app.answer(id, Ok(ok()));
-    assert_eq!(effects, vec![Effect::BeginSession { user_id: 42 }]);
+    let remembered = Remembered {
+        user: Some("maria".into()),
+        ..Remembered::default()
+    };
+    assert_eq!(
+        effects,
+        vec![
+            Effect::BeginSession { user_id: 42 },
+            Effect::Remember(remembered)
+        ]
+    );
     assert_eq!(app.state.screen(), Screen::SitePicker);
     assert_eq!(app.state.mode(), Mode::Picker);
     assert_eq!(app.state.session.user, "maria");
@@ -217,11 +233,85 @@ fn esc_on_the_login_screen_quits() {
 }
 
 #[test]
-fn the_last_site_is_preselected() {
+fn the_users_last_site_opens_at_once_while_they_may_use_it() {
     let app = App::picking(Some("Sydney"));
+    assert_eq!(app.state.screen(), Screen::Finder);
+    assert_eq!(app.state.session.site, "Sydney");
+    assert_eq!(app.state.session.site_id, 12);
+    assert_eq!(app.state.session.role, Role::Editor);
+    // `s` goes to the picker with it selected.
+    let mut app = app;
+    app.press(KeyCode::Esc);
+    app.press(KeyCode::Char('s'));
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     assert_eq!(app.selected_name(), Some("Sydney"));
+    // A site the user no longer has (removed, deactivated, role taken away): the picker.
     let app = App::picking(Some("Gone site"));
+    assert_eq!(app.state.screen(), Screen::SitePicker);
     assert_eq!(app.selected_name(), Some("Berlin office"));
+}
+
+#[test]
+fn the_last_name_is_filled_in_and_the_cursor_waits_on_the_password() {
+    let mut remembered = Remembered {
+        user: Some("maria".into()),
+        ..Remembered::default()
+    };
+    remembered.sites.insert("ola".into(), "Sydney".into());
+    let mut app = App::remembering(remembered.clone());
+    assert_eq!(app.login().username.value(), "maria");
+    assert_eq!(app.login().field, LoginField::Password);
+    app.keys("s3cret-pass");
+    assert_eq!(app.login().password.value(), "s3cret-pass");
+    assert_eq!(app.login().username.value(), "maria");
+    let effects = app.press(KeyCode::Enter);
+    let [
+        Effect::Login {
+            request_id,
+            username,
+            ..
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("expected one login effect, got {effects:?}");
+    };
+    assert_eq!(username, "maria");
+    // Ola's site is Ola's: maria (who never picked one) gets the picker.
+    let effects = app.answer(*request_id, Ok(ok()));
+    assert_eq!(app.state.screen(), Screen::SitePicker);
+    assert!(effects.contains(&Effect::Remember(remembered.clone())));
+    // Another person on the same machine: back to the username, which they retype.
+    let mut app = App::remembering(remembered);
+    app.press(KeyCode::BackTab);
+    assert_eq!(app.login().field, LoginField::Username);
+    for _ in 0.."maria".len() {
+        app.press(KeyCode::Backspace);
+    }
+    let id = app.submit("ola", "pass-of-ola");
+    let mut for_ola = ok();
+    for_ola.username = "ola".into();
+    let effects = app.answer(id, Ok(for_ola));
+    assert_eq!(app.state.screen(), Screen::Finder);
+    assert_eq!(app.state.session.site, "Sydney");
+    let remembered = effects.iter().rev().find_map(|e| match e {
+        Effect::Remember(r) => Some(r.clone()),
+        _ => None,
+    });
+    let remembered = remembered.expect("the login is remembered");
+    assert_eq!(remembered.user.as_deref(), Some("ola"));
+    assert_eq!(remembered.site_of("ola"), Some("Sydney"));
+}
+
+#[test]
+fn nothing_is_remembered_of_a_failed_login() {
+    let mut app = App::new(None);
+    let id = app.submit("mariaa", "wrong");
+    let effects = app.answer(id, Err(INVALID.into()));
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Remember(_))),
+        "{effects:?}"
+    );
+    assert_eq!(app.state.picker.remembered, Remembered::default());
 }
 
 #[test]
@@ -247,7 +337,11 @@ fn the_filter_narrows_fuzzily_and_enter_picks() {
     app.press(KeyCode::Backspace);
     app.press(KeyCode::Backspace);
     let effects = app.press(KeyCode::Enter);
-    assert_eq!(effects[0], Effect::RememberSite("Leeds warehouse".into()));
+    let Effect::Remember(remembered) = &effects[0] else {
+        panic!("the pick is remembered first: {effects:?}");
+    };
+    assert_eq!(remembered.user.as_deref(), Some("maria"));
+    assert_eq!(remembered.site_of("maria"), Some("Leeds warehouse"));
     assert!(matches!(effects[1], Effect::Search { .. }), "{effects:?}");
     assert_eq!(app.state.screen(), Screen::Finder);
     assert_eq!(app.state.session.site_id, 9);

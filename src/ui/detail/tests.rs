@@ -54,3 +54,65 @@ fn detail_with_history_120x40() {
     }));
     insta::assert_snapshot!(render(&app.state, 120, 40).backend());
 }
+
+/// A seeded or imported record: its history starts with the creation the Created line shows
+/// (the date and the person the row records), then says when and by whom it was loaded; it
+/// never says the record began on the day of the load.
+#[test]
+fn the_history_of_a_loaded_record_agrees_with_its_created_line() {
+    use crate::domain::audit::{AuditEntry, FieldChange, Operation};
+    let mut app = finder(120, 40);
+    app.press(key(KeyCode::Char('h')));
+    let request_id = app
+        .state
+        .finder
+        .history
+        .as_ref()
+        .and_then(|h| h.loading)
+        .unwrap_or(0);
+    let hit = app.state.finder.selected_hit().cloned().expect("a hit");
+    let created_at = hit.interaction.created_at;
+    let new = |field: &str, value: serde_json::Value| FieldChange {
+        field: field.into(),
+        old: None,
+        new: Some(value),
+    };
+    let loaded_at = utc(2026, 12, 1, 8, 5, 0);
+    let load = AuditEntry {
+        id: 1,
+        at: loaded_at,
+        txid: 100,
+        table: "interactions".into(),
+        row_id: hit.interaction.interaction_id,
+        site_id: Some(7),
+        site_name: Some("Leeds".into()),
+        operation: Operation::Insert,
+        user_id: None,
+        username: None,
+        actor: Some("ifind (OS user root)".into()),
+        changes: vec![
+            new("title", serde_json::json!(hit.interaction.title)),
+            new("created_by", serde_json::json!(hit.interaction.created_by)),
+            new("created_at", serde_json::json!(created_at.to_rfc3339())),
+        ],
+    };
+    app.update(Event::Msg(Msg::HistoryLoaded {
+        request_id,
+        result: Ok(vec![load]),
+    }));
+    let screen = format!("{:?}", render(&app.state, 120, 40).backend());
+    assert!(
+        screen.contains("Created   2026-09-29 09:30 by ana"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("2026-09-29 09:30  ana  created"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("imported 2026-12-01 08:05 by ifind (OS user root)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("insert"), "{screen}");
+    insta::assert_snapshot!(render(&app.state, 120, 40).backend());
+}
