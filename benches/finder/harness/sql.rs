@@ -46,6 +46,8 @@ pub struct Prepared {
     /// What the app's definer entry point `ifind_match_ids` answers for this text and filters
     /// (asked untimed here, as the normalisation; the app asks in its first statement).
     pub candidates: search::Candidates,
+    /// The candidates are exactly the matches (the entry point checked every condition).
+    pub exact: bool,
     /// For relevance over many matches: what `ifind_heading_ids` answers (the app asks before
     /// the page), untimed here too.
     pub heading: Option<search::Candidates>,
@@ -74,8 +76,13 @@ pub async fn prepare(conn: &mut PgConnection, site: i32, query: &str) -> sqlx::R
     )
     .await?;
     let rank = some(rank);
+    // As the app: exact when the entry point checked every condition; the heading tier asked
+    // for relevance over many matches, or over enough listed ones.
+    let exact = search::exact_for(&parsed.filters, matches.is_none() || !walk);
+    let listed = exact
+        && matches!(&candidates, search::Candidates::Ids(ids) if ids.len() > search::LISTED_RANKED);
     let heading = match &rank {
-        Some(r) if candidates.is_many() && !walk => {
+        Some(r) if (candidates.is_many() || listed) && !walk => {
             Some(search::heading_candidates(conn, site, r, search::MATCH_CAP).await?)
         }
         _ => None,
@@ -86,6 +93,7 @@ pub async fn prepare(conn: &mut PgConnection, site: i32, query: &str) -> sqlx::R
         rank,
         walk,
         candidates,
+        exact,
         heading,
     })
 }
@@ -123,6 +131,7 @@ fn app_page(
         rank: p.rank.as_deref(),
         walk: p.walk,
         candidates: &p.candidates,
+        exact: p.exact,
         heading: p.heading.as_ref(),
     };
     search::ranked_page_statement(

@@ -76,7 +76,7 @@ pub(super) fn narrowing(filters: &Filters) -> (Option<String>, Option<String>) {
 
 /// Whether `ifind_match_ids` given `text_given` (whether it got the text condition, or there is
 /// none) evaluates every condition of the statement.
-pub(super) fn exact_for(filters: &Filters, text_given: bool) -> bool {
+pub fn exact_for(filters: &Filters, text_given: bool) -> bool {
     let whole = |f: &Option<FieldMatch>| f.as_ref().is_none_or(|m| m.whole);
     text_given
         && filters.kind.is_none()

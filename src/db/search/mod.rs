@@ -79,9 +79,12 @@ use sqlx::{Connection, PgConnection};
 use crate::domain::interaction::Interaction;
 use crate::domain::query::{self, Filters};
 
-pub use candidates::{Candidates, MATCH_CAP, NEAR_CAP, heading_candidates, match_candidates};
+pub use candidates::exact_for;
+use candidates::narrowing;
+pub use candidates::{
+    Candidates, LISTED_RANKED, MATCH_CAP, NEAR_CAP, heading_candidates, match_candidates,
+};
 pub(crate) use candidates::{Prepared, Text, ensure_candidates, ensure_heading, prepare};
-use candidates::{exact_for, narrowing};
 use cursor::{CURSOR_INVALID, Cursor, fingerprint};
 pub(crate) use site_size::walk_small_site;
 pub use site_size::{SMALL_SITE_ROWS, SiteSizes, walks};
@@ -548,73 +551,93 @@ fn effective_sort(sort: Sort, text: &Text) -> Sort {
     }
 }
 
-/// [`page`], reading a first page in date order by key when the candidates are exactly the
-/// matches: the entry point's ids come newest first, so the page is the first (or last) of
-/// them, and the statement reads a page's rows instead of every candidate.
-async fn first_or_next_page(
-    conn: &mut PgConnection,
-    spec: &PageSpec<'_>,
-) -> Result<Vec<Hit>, sqlx::Error> {
-    if let Some(rows) = listed_page(conn, spec).await? {
-        return Ok(rows);
+/// What the statement of a page reads: picked by key from listed ids, the first page of listed
+/// ids in date order, or the candidates as they are.
+enum Read {
+    /// These listed ids in the page's order, the cursor's row first when there is a cursor
+    /// ([`listed_page`]).
+    Picked(Vec<i32>),
+    /// The first page of the listed ids in date order: the entry point's ids come newest first,
+    /// so the page is the first (or last) of them.
+    Head(Text),
+    /// The candidates as they are.
+    All,
+}
+
+/// How [`first_or_next_page`] reads `spec` (also what the benchmark's raw side sends, through
+/// [`ranked_page_statement`]).
+fn read_of(spec: &PageSpec<'_>) -> Read {
+    if let Some(picked) = listed_pick(spec) {
+        return Read::Picked(picked);
     }
     let head = match (spec.after, spec.sort) {
         (None, Sort::Newest) => spec.text.head(spec.limit + 1, false),
         (None, Sort::Oldest) => spec.text.head(spec.limit + 1, true),
         _ => None,
     };
-    let first = PageSpec {
-        text: head.as_ref().unwrap_or(spec.text),
-        ..*spec
-    };
-    page(conn, &first).await
+    head.map_or(Read::All, Read::Head)
 }
 
-/// A page read by key when every match is listed (at most the cap, every condition checked by
-/// the entry point) and so is, for relevance, the heading tier: the order of the matches is
-/// known from the lists alone (they come newest first; relevance puts the heading matches
-/// first), so the page's ids are picked from it after the cursor's row and only they are read,
-/// instead of every candidate. The cursor's row is read with them and must still have the
-/// cursor's rank and start (else it moved, and its position in the lists is not the cursor's
-/// place in the order), and every picked row must come back. None when this does not apply or
-/// that check fails: the caller's statement then orders every candidate.
+/// `spec` reading the picked ids `text` holds: all of them, without the cursor's condition
+/// (the cursor's row is among them, to be checked).
+fn picked_spec<'a>(spec: &PageSpec<'a>, text: &'a Text, picked: usize) -> PageSpec<'a> {
+    PageSpec {
+        text,
+        after: None,
+        limit: i64::try_from(picked).unwrap_or(i64::MAX),
+        ..*spec
+    }
+}
+
+/// [`page`], reading by key what [`read_of`] says can be read so.
+async fn first_or_next_page(
+    conn: &mut PgConnection,
+    spec: &PageSpec<'_>,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    match read_of(spec) {
+        Read::Picked(picked) => {
+            if let Some(rows) = listed_page(conn, spec, picked).await? {
+                return Ok(rows);
+            }
+            page(conn, spec).await
+        }
+        Read::Head(text) => {
+            page(
+                conn,
+                &PageSpec {
+                    text: &text,
+                    ..*spec
+                },
+            )
+            .await
+        }
+        Read::All => page(conn, spec).await,
+    }
+}
+
+/// The page of `picked` ([`listed_pick`]): when every match is listed (at most the cap, every
+/// condition checked by the entry point) and so is, for relevance, the heading tier, the order
+/// of the matches is known from the lists alone (they come newest first; relevance puts the
+/// heading matches first), so the page's ids are picked from it after the cursor's row and only
+/// they are read, instead of every candidate. The cursor's row is read with them and must still
+/// have the cursor's rank and start (else it moved, and its position in the lists is not the
+/// cursor's place in the order), and every picked row must come back in the picked order. None
+/// when that check fails: the caller's statement then orders every candidate.
 async fn listed_page(
     conn: &mut PgConnection,
     spec: &PageSpec<'_>,
+    picked: Vec<i32>,
 ) -> Result<Option<Vec<Hit>>, sqlx::Error> {
-    let Some(order) = listed_order(spec) else {
-        return Ok(None);
-    };
-    let n = usize::try_from(spec.limit + 1).unwrap_or(usize::MAX);
-    let start = match spec.after {
-        None => 0,
-        Some(c) => match order.iter().position(|&id| id == c.id) {
-            Some(at) => at,
-            None => return Ok(None),
-        },
-    };
-    let with_cursor = usize::from(spec.after.is_some());
-    let picked: Vec<i32> = order
-        .iter()
-        .skip(start)
-        .take(n + with_cursor)
-        .copied()
-        .collect();
     let text = Text {
         candidates: Some(Candidates::Ids(picked.clone())),
         heading: None,
         ..spec.text.clone()
     };
-    let read = PageSpec {
-        text: &text,
-        after: None,
-        limit: i64::try_from(picked.len()).unwrap_or(i64::MAX),
-        ..*spec
-    };
-    let mut rows = page(conn, &read).await?;
+    let mut rows = page(conn, &picked_spec(spec, &text, picked.len())).await?;
     if rows.len() != picked.len() {
         return Ok(None);
     }
+    let with_cursor = usize::from(spec.after.is_some());
     if let Some(c) = spec.after {
         let unmoved = rows.first().is_some_and(|r| {
             r.interaction.interaction_id == c.id
@@ -631,6 +654,25 @@ async fn listed_page(
         .map(|r| r.interaction.interaction_id)
         .eq(picked.iter().skip(with_cursor).copied());
     Ok(in_order.then_some(rows))
+}
+
+/// The ids a page of `spec` reads when the lists give the order ([`listed_order`]): the
+/// cursor's row (when there is a cursor) and the `limit + 1` after it.
+fn listed_pick(spec: &PageSpec<'_>) -> Option<Vec<i32>> {
+    let order = listed_order(spec)?;
+    let n = usize::try_from(spec.limit + 1).unwrap_or(usize::MAX);
+    let (start, with_cursor) = match spec.after {
+        None => (0, 0),
+        Some(c) => (order.iter().position(|&id| id == c.id)?, 1),
+    };
+    Some(
+        order
+            .iter()
+            .skip(start)
+            .take(n + with_cursor)
+            .copied()
+            .collect(),
+    )
 }
 
 /// The ids of every match in the page's order, when the lists give it ([`listed_page`]).

@@ -226,6 +226,7 @@ pub fn page_statement(
         rank,
         walk,
         candidates,
+        exact: false,
         heading: None,
     };
     ranked_page_statement(prefix, site_id, text, filters, sort, after, limit)
@@ -242,6 +243,8 @@ pub struct TextSpec<'a> {
     pub rank: Option<&'a str>,
     pub walk: bool,
     pub candidates: &'a Candidates,
+    /// The candidates are exactly the matches ([`exact_for`](super::exact_for)).
+    pub exact: bool,
     pub heading: Option<&'a Candidates>,
 }
 
@@ -261,6 +264,7 @@ pub fn ranked_page_statement(
         rank: spec.rank.map(str::to_string),
         walk: spec.walk,
         candidates: Some(spec.candidates.clone()),
+        exact: spec.exact,
         heading: spec.heading.cloned(),
         ..Text::default()
     };
@@ -276,7 +280,26 @@ pub fn ranked_page_statement(
         limit,
         archive: false,
     };
-    page_query(prefix, &spec)
+    // What the search reads for this page (`read_of`): picked listed ids, a first page of
+    // them, or every candidate.
+    match super::read_of(&spec) {
+        super::Read::Picked(picked) => {
+            let text = Text {
+                candidates: Some(Candidates::Ids(picked.clone())),
+                heading: None,
+                ..text.clone()
+            };
+            page_query(prefix, &super::picked_spec(&spec, &text, picked.len()))
+        }
+        super::Read::Head(head) => page_query(
+            prefix,
+            &PageSpec {
+                text: &head,
+                ..spec
+            },
+        ),
+        super::Read::All => page_query(prefix, &spec),
+    }
 }
 
 /// What a count counts: the matches of `text` under `filters` at a site, up to `cap + 1` rows
