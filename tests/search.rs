@@ -498,6 +498,35 @@ async fn fallback_threshold_applies_before_pg_trgm_is_loaded() {
     assert!(sim < 0.6, "{sim}");
 }
 
+/// A last word typed as a prefix that matches nothing is tried shortened (for words typed past
+/// their stem: `meetin` finds "meeting"); when no row found so holds a word starting with it as
+/// typed (`budgte`), the page says it is approximate and which words it shows instead.
+#[tokio::test]
+async fn a_shortened_last_word_is_announced_unless_the_rows_hold_it() {
+    let t = fixture().await;
+    let mut conn = t.db.pool.acquire().await.expect("connection");
+    let page = search(&mut conn, &request(NORTH, "budgte", Relevance, 50))
+        .await
+        .expect("search");
+    assert!(!page.hits.is_empty());
+    assert!(page.approximate && !page.fuzzy);
+    assert_eq!(page.similar, ["budget"]);
+    assert_eq!(
+        ifind::domain::similar::announcement(&page.highlight, &page.similar),
+        "no match for budgte; showing similar: budget"
+    );
+    let page = search(&mut conn, &request(NORTH, "meetin", Relevance, 50))
+        .await
+        .expect("search");
+    assert!(!page.hits.is_empty());
+    assert!(!page.approximate, "the rows hold \"meeting\"");
+    assert!(page.similar.is_empty());
+    let page = search(&mut conn, &request(NORTH, "budget", Relevance, 50))
+        .await
+        .expect("search");
+    assert!(!page.approximate, "found as typed");
+}
+
 /// Near matches must be near: a row the trigram test finds for a word that only shares a few
 /// letters with the typed one ("café" and "Catherine") is not offered.
 #[tokio::test]

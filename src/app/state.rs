@@ -215,6 +215,8 @@ pub struct Results {
     pub count: Option<MatchCount>,
     /// Near matches from the typo-tolerant fallback.
     pub fuzzy: bool,
+    /// The last word as typed matched nothing; the hits are its shorter forms'.
+    pub approximate: bool,
     /// With `fuzzy`: the words taken for the typed ones.
     pub similar: Vec<String>,
     /// Notes on parts of the query that were not used.
@@ -237,6 +239,7 @@ impl Results {
             earlier_cursor: None,
             count: page.count,
             fuzzy: page.fuzzy,
+            approximate: page.approximate,
             similar: page.similar,
             ignored: page.ignored,
             highlight: page.highlight,

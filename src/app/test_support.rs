@@ -125,6 +125,7 @@ pub fn page(from: usize, len: usize, more: bool) -> SearchPage {
             MatchCount::Exact(i64::try_from(len).unwrap_or(0))
         }),
         fuzzy: false,
+        approximate: false,
         similar: Vec::new(),
         ignored: Vec::new(),
         highlight: vec!["meet".into()],

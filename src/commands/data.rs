@@ -225,7 +225,7 @@ fn print_table(
     zone: chrono_tz::Tz,
     archive: bool,
 ) -> Result<()> {
-    if page.fuzzy && !page.hits.is_empty() {
+    if (page.fuzzy || page.approximate) && !page.hits.is_empty() {
         eprintln!(
             "{}",
             crate::domain::similar::announcement(&page.highlight, &page.similar)
@@ -300,6 +300,7 @@ fn print_json(
         "count": count,
         "count_exact": exact,
         "fuzzy": page.fuzzy,
+        "approximate": page.approximate,
         "similar": page.similar,
         "ignored": page.ignored,
         "next_cursor": page.next_cursor,
@@ -706,6 +707,12 @@ async fn export_pages<W: Write>(
                 // Near matches are a suggestion for people, not something to export.
                 eprintln!("no interactions match; nothing exported");
                 break;
+            }
+            if page.approximate {
+                eprintln!(
+                    "note: {}",
+                    crate::domain::similar::announcement(&page.highlight, &page.similar)
+                );
             }
         }
         for hit in &page.hits {

@@ -126,6 +126,8 @@ pub struct ParsedQuery {
     pub relaxed_tsquery: Option<String>,
     /// [`Self::rank_tsquery`] of the relaxed query.
     pub relaxed_rank_tsquery: Option<String>,
+    /// The word the relaxed query shortens, lower-cased (`budgte`); None without one.
+    pub relaxed_word: Option<String>,
     pub filters: Filters,
     /// The filters in use as they were typed (`type:call`, `from:2026-01-01`), type, lead,
     /// location, from, to: what the Finder shows as active. A filter that was ignored (a bad
@@ -506,10 +508,14 @@ impl Parser {
             .map(|g| g.iter().filter(|t| !t.negate).cloned().collect::<Vec<_>>())
             .filter(|g| !g.is_empty())
             .collect();
-        let relaxable = groups
+        let relaxed_word = groups
             .iter()
             .flatten()
-            .any(|t| t.prefix && t.pieces.last().is_some_and(|p| !truncations(p).is_empty()));
+            .filter(|t| t.prefix)
+            .filter_map(|t| t.pieces.last())
+            .find(|p| !truncations(p).is_empty())
+            .map(|p| p.to_lowercase());
+        let relaxable = relaxed_word.is_some();
         ParsedQuery {
             tsquery: render(&groups, false),
             rank_tsquery: render(&positive, false),
@@ -523,6 +529,7 @@ impl Parser {
             } else {
                 None
             },
+            relaxed_word,
             filters: self.filters,
             applied: self.filter_raw.iter().flatten().cloned().collect(),
             ignored: self.ignored,

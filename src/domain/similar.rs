@@ -68,6 +68,37 @@ pub fn near_words(typed: &[String], text: &str) -> Vec<String> {
 }
 
 /// What the typo fallback says it did: "no match for budgte; showing similar: budget".
+/// Whether `text` holds a word starting with `prefix` (any case; words are runs of letters and
+/// digits).
+pub fn has_word_starting(text: &str, prefix: &str) -> bool {
+    let prefix = prefix.to_lowercase();
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|w| !w.is_empty() && w.to_lowercase().starts_with(&prefix))
+}
+
+/// The distinct words (lower-cased, in order, at most `max`) of `texts` that start with
+/// `prefix`.
+pub fn words_starting<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+    prefix: &str,
+    max: usize,
+) -> Vec<String> {
+    let prefix = prefix.to_lowercase();
+    let mut out: Vec<String> = Vec::new();
+    for text in texts {
+        for w in text.split(|c: char| !c.is_alphanumeric()) {
+            let w = w.to_lowercase();
+            if !w.is_empty() && w.starts_with(&prefix) && !out.contains(&w) {
+                if out.len() == max {
+                    return out;
+                }
+                out.push(w);
+            }
+        }
+    }
+    out
+}
+
 pub fn announcement(typed: &[String], similar: &[String]) -> String {
     let typed = if typed.is_empty() {
         "the query".to_string()
@@ -87,6 +118,17 @@ pub fn announcement(typed: &[String], similar: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_found_by_their_start() {
+        assert!(has_word_starting("Budget review", "budg"));
+        assert!(has_word_starting("The follow-up", "up"));
+        assert!(!has_word_starting("Rebudget", "budg"));
+        assert_eq!(
+            words_starting(["Budget and budgets", "BUDGET, budgeting"], "budg", 2),
+            vec!["budget".to_string(), "budgets".to_string()]
+        );
+    }
 
     #[test]
     fn the_announcement_names_the_typed_and_the_similar_words() {

@@ -109,6 +109,15 @@ fn count_span<'a>(state: &State, theme: &Theme) -> Span<'a> {
                 }
                 None => format!("{} shown", r.hits.len()),
             };
+            if r.approximate && !r.hits.is_empty() {
+                return Span::styled(
+                    format!(
+                        "≈ {} · {text}",
+                        crate::domain::similar::announcement(&r.highlight, &r.similar)
+                    ),
+                    theme.fuzzy,
+                );
+            }
             // A new query could not run (the connection is lost, or its search failed): the
             // count on screen is the earlier query's, and says so.
             let failed =

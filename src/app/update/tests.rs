@@ -795,3 +795,19 @@ fn the_clipboard_text_shows_control_and_bidi_characters_escaped() {
     assert!(text.contains("line one\n\tline two\\u{9b}2J"), "{text}");
     assert!(text.contains("a\\u{2066}b"), "{text}");
 }
+
+#[test]
+fn a_shortened_last_word_is_announced_in_the_header() {
+    let mut app = App::new();
+    let (id, _) = only_search(&start(&mut app.state));
+    let mut first = page(0, 5, false);
+    first.approximate = true;
+    first.highlight = vec!["budgte".into()];
+    first.similar = vec!["budget".into()];
+    app.done(id, first);
+    let screen = app.screen();
+    assert!(
+        screen.contains("≈ no match for budgte; showing similar: budget · 5 matches"),
+        "{screen}"
+    );
+}

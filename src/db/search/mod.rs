@@ -78,6 +78,7 @@ use sqlx::{Connection, PgConnection};
 
 use crate::domain::interaction::Interaction;
 use crate::domain::query::{self, Filters};
+use crate::domain::similar;
 
 pub use candidates::exact_for;
 use candidates::narrowing;
@@ -244,6 +245,10 @@ pub struct SearchPage {
     pub count: Option<MatchCount>,
     /// The hits are near matches from the typo-tolerant fallback (one page, no cursor).
     pub fuzzy: bool,
+    /// No row holds the last word as typed (`budgte`): the hits are those of its shorter forms
+    /// (`budg…`, the relaxed prefix, which is there for words typed past their stem, as
+    /// `meetin`), and `similar` names the words they hold. Set on the first page.
+    pub approximate: bool,
     /// With `fuzzy`: the words of the near matches that were taken for the typed ones
     /// ("budget" for "budgte"), lower-cased, each once, in the order of the hits.
     pub similar: Vec<String>,
@@ -314,6 +319,7 @@ pub async fn search_with(
         next_cursor: None,
         count: None,
         fuzzy: false,
+        approximate: false,
         similar: Vec::new(),
         ignored,
         highlight: parsed.highlight.clone(),
@@ -332,6 +338,12 @@ pub async fn search_with(
     }
     let text = texts.get(found.relaxed);
     let mut rows = found.rows;
+    if first_page
+        && found.relaxed
+        && let Some(word) = &parsed.relaxed_word
+    {
+        (result.approximate, result.similar) = shorter_forms(&rows, word);
+    }
     if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         result.next_cursor = rows.last().and_then(|last| {
@@ -360,6 +372,31 @@ pub async fn search_with(
     }
     result.hits = rows;
     Ok(result)
+}
+
+/// Whether the rows the relaxed prefix found for `word` hold no word starting with it as typed
+/// (`budgte`: they hold `budget`, found by `budg…`), and then the words they hold instead.
+fn shorter_forms(rows: &[Hit], word: &str) -> (bool, Vec<String>) {
+    fn texts(h: &Hit) -> [&str; 6] {
+        let i = &h.interaction;
+        [
+            i.title.as_str(),
+            i.lead.as_str(),
+            i.kind.as_str(),
+            i.location.as_deref().unwrap_or(""),
+            i.description.as_deref().unwrap_or(""),
+            i.notes.as_deref().unwrap_or(""),
+        ]
+    }
+    let as_typed = rows
+        .iter()
+        .any(|h| texts(h).iter().any(|t| similar::has_word_starting(t, word)));
+    if as_typed || rows.is_empty() {
+        return (false, Vec::new());
+    }
+    let floor: String = word.chars().take(4).collect();
+    let words = similar::words_starting(rows.iter().flat_map(texts), &floor, 3);
+    (true, words)
 }
 
 /// The two texts of a search: as typed, and relaxed to prefixes (see the query module).
