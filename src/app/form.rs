@@ -21,6 +21,7 @@ use super::finder::search_now;
 use super::pane::{Command, Hint};
 use super::state::{Mode, Pane, Screen, State};
 use super::update::{Effect, next_id};
+use crate::domain::interaction::merge::same_value;
 use crate::domain::interaction::{
     Field, FieldError, Interaction, InteractionInput, parse_timezone, timezone_suggestions,
     validate,
@@ -599,6 +600,19 @@ pub(super) fn save(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     }
     let input = form.input();
+    let unchanged = matches!(form.target, FormTarget::Edit { .. })
+        && form.base.as_ref().is_some_and(|base| {
+            Field::ALL
+                .iter()
+                .all(|f| same_value(*f, base.get(*f), input.get(*f)))
+        });
+    if unchanged {
+        // Nothing to write: a save would only make a new version, and anyone editing the
+        // record then would meet it as a conflict.
+        close(state, effects);
+        state.notice = Some("nothing changed, so nothing was saved".into());
+        return;
+    }
     match validate(&input) {
         Err(errors) => {
             let first = errors.first().map(|e| e.field);

@@ -463,11 +463,12 @@ impl Parser {
             }
             Filter::From | Filter::To => {
                 let Some(date) = parse_date(value) else {
-                    self.ignored.push(format!(
-                        "ignored {}: dates are YYYY-MM-DD, as in {}:2024-03-01",
-                        shown(&raw),
-                        filter.name()
-                    ));
+                    let why = if date_shaped(value) {
+                        "there is no such day".to_string()
+                    } else {
+                        format!("dates are YYYY-MM-DD, as in {}:2024-03-01", filter.name())
+                    };
+                    self.ignored.push(format!("ignored {}: {why}", shown(&raw)));
                     return;
                 };
                 if filter == Filter::From {
@@ -488,6 +489,13 @@ impl Parser {
     }
 
     fn finish(mut self) -> ParsedQuery {
+        if let (Some(from), Some(to)) = (self.filters.from, self.filters.to)
+            && from > to
+        {
+            self.ignored.push(format!(
+                "from:{from} is after to:{to}, so no day is in the range; swap them"
+            ));
+        }
         let groups = self.groups();
         let mut highlight: Vec<String> = Vec::new();
         let mut words: Vec<String> = Vec::new();
@@ -579,15 +587,19 @@ impl Parser {
 }
 
 /// `YYYY-MM-DD`, strictly, and a real calendar day.
-fn parse_date(s: &str) -> Option<NaiveDate> {
+/// `s` is written as YYYY-MM-DD (whether or not that day exists).
+fn date_shaped(s: &str) -> bool {
     let b = s.as_bytes();
-    let shape = b.len() == 10
+    b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
         && b.iter()
             .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape {
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    if !date_shaped(s) {
         return None;
     }
     let year = s[0..4].parse().ok()?;
@@ -700,6 +712,11 @@ mod tests {
         ("-", None, &["ignored -: put the word"]),
         ("from:notadate budget ", Some("'budget'"),
             &["ignored from:notadate: dates are YYYY-MM-DD, as in from:2024-03-01"]),
+        ("from:2026-02-30 budget ", Some("'budget'"),
+            &["ignored from:2026-02-30: there is no such day"]),
+        ("to:2026-13-01 budget ", Some("'budget'"), &["ignored to:2026-13-01: there is no such day"]),
+        ("from:2027-01-01 to:2026-01-01 ", None,
+            &["from:2027-01-01 is after to:2026-01-01, so no day is in the range; swap them"]),
         ("re:budget ", Some("'budget'"),
             &["ignored re: because it is not a filter (the filters are type:, lead:, location:, from:, to:)"]),
         ("typ:call", Some("'call':*"), &["ignored typ: because it is not a filter"]),
@@ -720,7 +737,7 @@ mod tests {
         ("-type:call budget ", Some("'budget'"), &["ignored -type:call: filters cannot be excluded"]),
         ("type: budget ", Some("'budget'"), &["ignored type: because a filter needs a value, as in type:meeting"]),
         ("to:2024-02-30 to:2024-3-1 from:+2024-03-01", None,
-            &["ignored to:2024-02-30: dates are", "ignored to:2024-3-1: dates are", "ignored from:+2024-03-01: dates are"]),
+            &["ignored to:2024-02-30: there is no such day", "ignored to:2024-3-1: dates are", "ignored from:+2024-03-01: dates are"]),
         ("lead:\"Maria Lo", None, &["the closing quote was missing after lead:\"Maria Lo"]),
         ("Type:call TYPE:meeting", None, &["ignored Type:call: the later TYPE:meeting is used"]),
     ];

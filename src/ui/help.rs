@@ -83,12 +83,13 @@ fn fit<'a>(
     let keep = available.saturating_sub(1);
     let hidden = rows.len().saturating_sub(keep);
     let skip = usize::from(scroll).min(hidden);
+    let total = rows.len();
     let mut shown: Vec<Line> = rows.into_iter().skip(skip).take(keep).collect();
     shown.push(Line::from(Span::styled(
         format!(
-            " … {} of {} lines shown: j/k scroll",
-            keep.min(shown.len()),
-            keep + hidden
+            " … lines {}-{} of {total}: j/k scroll",
+            skip + 1,
+            skip + shown.len()
         ),
         theme.dim,
     )));
@@ -122,11 +123,19 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
             .unwrap_or(0);
         lines.push(Line::default());
         lines.push(Line::from(Span::styled(" Search", theme.accent)));
+        // Inside the border and its margin; an example and what it finds that do not fit side
+        // by side go on two lines, so that neither is cut.
+        let inner = usize::from(area.width).saturating_sub(4);
         for (example, finds) in crate::domain::query::SYNTAX {
-            lines.push(Line::from(vec![
-                Span::styled(format!(" {example:<example_width$}  "), theme.text),
-                Span::styled(*finds, theme.dim),
-            ]));
+            if example_width + 3 + finds.chars().count() <= inner {
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {example:<example_width$}  "), theme.text),
+                    Span::styled(*finds, theme.dim),
+                ]));
+            } else {
+                lines.push(Line::from(Span::styled(format!(" {example}"), theme.text)));
+                lines.push(Line::from(Span::styled(format!("     {finds}"), theme.dim)));
+            }
         }
     }
     let close: Vec<String> = [Action::Back, Action::Help]

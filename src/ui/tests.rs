@@ -142,7 +142,7 @@ fn help_on_a_tiny_screen_says_what_it_cannot_show() {
     press(&mut state, KeyCode::Esc);
     press(&mut state, KeyCode::Char('?'));
     let text = rows(&render(&state, 40, 12)).join("\n");
-    assert!(text.contains("lines shown: j/k scroll"), "{text}");
+    assert!(text.contains("lines 1-6 of 45: j/k scroll"), "{text}");
     assert!(text.contains("search: type"), "{text}");
     for _ in 0..3 {
         press(&mut state, KeyCode::Char('j'));

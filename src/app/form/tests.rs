@@ -354,6 +354,24 @@ fn e_edits_the_selected_interaction() {
 }
 
 #[test]
+fn saving_an_edit_that_changed_nothing_writes_nothing() {
+    let mut app = finder();
+    app.press(ch('j'));
+    app.press(ch('e'));
+    // A space typed and taken back: the text is what it was.
+    type_text(&mut app, " ");
+    app.press(code(KeyCode::Backspace));
+    let effects = app.press(ctrl('s'));
+    assert!(saves(&effects).is_empty(), "no save sent");
+    assert!(deletes_draft(&effects), "the draft goes");
+    assert_eq!(app.state.screen(), Screen::Finder);
+    assert_eq!(
+        app.state.notice.as_deref(),
+        Some("nothing changed, so nothing was saved")
+    );
+}
+
+#[test]
 fn esc_on_unsaved_changes_asks_first() {
     let mut app = finder();
     app.press(ch('n'));
@@ -733,15 +751,23 @@ fn keep_editing_then_save_asks_again_with_the_choices_made() {
     assert!(saves(&effects).is_empty());
     assert_eq!(the_view(&app).takes, vec![Side::Theirs], "remembered");
 
-    // Typing their value myself settles the clash: the next Ctrl-S saves without asking.
+    // Typing their value myself settles the clash: the next Ctrl-S asks nothing; merged with
+    // their notes, the text is their stored version, so nothing is written.
     app.press(code(KeyCode::Esc));
     app.press(ctrl('u'));
     type_text(&mut app, "Room 5");
     let effects = app.press(ctrl('s'));
     assert!(app.state.confirm.is_none());
-    let (_, target, v) = saves(&effects)[0].clone();
-    assert!(matches!(target, FormTarget::Edit { version: 3, .. }));
-    assert_eq!(v.notes.as_deref(), Some("moved upstairs"));
+    assert!(saves(&effects).is_empty(), "their version holds it all");
+    assert!(
+        app.state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("merged with tom's version 3")
+                && n.ends_with("nothing changed, so nothing was saved")),
+        "{:?}",
+        app.state.notice
+    );
 }
 
 #[test]

@@ -47,6 +47,8 @@ fn new_form_60x20_with_timezone_suggestions() {
 fn a_failed_save_80x24() {
     let mut app = finder(80, 24);
     app.press(key(KeyCode::Char('e')));
+    // An edit (an unchanged one is not sent).
+    app.press(key(KeyCode::Char('!')));
     app.press(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
     let request_id = app
         .state
