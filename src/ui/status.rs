@@ -90,6 +90,25 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         },
         ..area
     };
+    // Too little room: the query time and cache rate go first, then a long site name gives way
+    // (cut, with an ellipsis) before the connection state does.
+    let width = |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>();
+    if width(&spans) > usize::from(left.width) {
+        spans.truncate(3);
+    }
+    let site_width = Span::raw(s.site.as_str()).width();
+    let total = width(&spans);
+    if total > usize::from(left.width) && site_width > 1 {
+        let keep = site_width
+            .saturating_sub(total - usize::from(left.width))
+            .max(1);
+        spans[0] = Span::raw(format!(
+            " {}@{} ({})",
+            s.user,
+            ellipsized(&s.site, keep),
+            s.role
+        ));
+    }
     if let Some((text, style)) = message {
         spans.push(Span::raw(" │ "));
         let used: usize = spans.iter().map(Span::width).sum();
@@ -111,6 +130,16 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
         };
         frame.render_widget(Paragraph::new(hint).style(theme.status), right);
     }
+}
+
+/// `text` cut to `width` characters, its last one an ellipsis when cut.
+fn ellipsized(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// A message too long for the status line, whole and wrapped in the rows just above it (at most
