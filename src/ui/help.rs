@@ -160,9 +160,11 @@ pub fn draw(frame: &mut Frame, state: &State, keymap: &KeyMap, theme: &Theme, ar
             theme.dim,
         )));
     }
+    // As wide as its widest line, shown or scrolled past, so that scrolling keeps the box still.
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
     lines = fit(lines, footer.len(), area, state.help_scroll, theme);
     lines.extend(footer);
-    let width = lines.iter().map(Line::width).max().unwrap_or(0) + 3;
+    let width = lines.iter().map(Line::width).max().unwrap_or(0).max(widest) + 3;
     let height = lines.len() + 2;
     let rect = centered(
         area,
