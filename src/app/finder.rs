@@ -769,6 +769,11 @@ pub(super) fn keep_selection_visible(state: &mut State) {
     } else if state.finder.selected >= state.finder.offset + capacity {
         state.finder.offset = state.finder.selected + 1 - capacity;
     }
+    // A taller screen (after a resize) shows more rows above rather than blank ones below.
+    if capacity > 0 {
+        let len = state.finder.hits().len();
+        state.finder.offset = state.finder.offset.min(len.saturating_sub(capacity));
+    }
 }
 
 /// The Finder's commands while the query line has the cursor.

@@ -217,12 +217,15 @@ fn item_line<'a>(
     };
     let past = i.start_datetime < state.wall_clock;
     let time_style = if past { theme.dim } else { theme.accent };
+    // A moment (no duration: an email, a note) is its start alone.
+    let span = if i.end_datetime == i.start_datetime {
+        start.format("%H:%M").to_string()
+    } else {
+        format!("{}–{end_text}", start.format("%H:%M"))
+    };
     let mut spans = vec![
         Span::raw(if selected { "   ▶ " } else { "     " }),
-        Span::styled(
-            format!("{:<11}  ", format!("{}–{end_text}", start.format("%H:%M"))),
-            time_style,
-        ),
+        Span::styled(format!("{span:<11}  "), time_style),
     ];
     let title_style = if past { theme.dim } else { Style::new() };
     spans.extend(highlighted(

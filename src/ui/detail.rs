@@ -52,6 +52,21 @@ pub fn draw(
         .line_count(text_area.width)
         .saturating_sub(usize::from(text_area.height));
     frame.render_widget(text.scroll((state.finder.detail_scroll, 0)), text_area);
+    // Lines below the bottom: say so, and how to reach them, in the last row's right end.
+    let below = overflow.saturating_sub(usize::from(state.finder.detail_scroll));
+    if below > 0 && text_area.height > 0 {
+        let marker = format!(" ↓ {below} more: J ");
+        let width = u16::try_from(marker.chars().count()).unwrap_or(u16::MAX);
+        if width < text_area.width {
+            let at = Rect {
+                x: text_area.right() - width,
+                y: text_area.bottom() - 1,
+                width,
+                height: 1,
+            };
+            frame.render_widget(Paragraph::new(Span::styled(marker, theme.dim)), at);
+        }
+    }
     Some((
         i.interaction_id,
         u16::try_from(overflow).unwrap_or(u16::MAX),

@@ -811,3 +811,31 @@ fn a_shortened_last_word_is_announced_in_the_header() {
         "{screen}"
     );
 }
+
+#[test]
+fn a_taller_screen_after_a_resize_fills_the_list_instead_of_leaving_blank_rows() {
+    let mut app = App::loaded(30, false);
+    app.update(Event::Msg(Msg::Resize {
+        width: 60,
+        height: 20,
+    }));
+    app.press(code(KeyCode::Esc));
+    app.press(ch('G'));
+    assert_eq!(app.state.finder.selected, 29);
+    app.update(Event::Msg(Msg::Resize {
+        width: 40,
+        height: 10,
+    }));
+    app.update(Event::Msg(Msg::Resize {
+        width: 60,
+        height: 20,
+    }));
+    let capacity = app.state.drawn.list_capacity();
+    assert!(capacity > 2);
+    assert_eq!(
+        app.state.finder.offset,
+        30 - capacity,
+        "the last rows fill the screen"
+    );
+    assert_eq!(app.state.finder.selected, 29);
+}
