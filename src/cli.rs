@@ -124,9 +124,9 @@ pub enum Command {
     },
     /// Export a site's interactions (optionally only those matching QUERY).
     Export {
-        /// The site to export (its name).
+        /// The site to export (its name); may be left out by someone who may read only one site.
         #[arg(long, value_name = "NAME")]
-        site: String,
+        site: Option<String>,
         /// Query in the Finder's language; all interactions when omitted.
         #[arg(value_name = "QUERY")]
         query: Option<String>,
@@ -428,9 +428,9 @@ pub struct PasswordSource {
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// The site to search (its name).
+    /// The site to search (its name); may be left out by someone who may read only one site.
     #[arg(long, value_name = "NAME")]
-    pub site: String,
+    pub site: Option<String>,
     /// Query in the Finder's language: words, "phrases", -exclude, or, type:, lead:,
     /// location:, from:YYYY-MM-DD, to:YYYY-MM-DD; every interaction when omitted.
     #[arg(value_name = "QUERY")]

@@ -292,7 +292,11 @@ async fn bad_key_binding_is_a_usage_error_naming_file_line_and_key() {
 
 #[tokio::test]
 async fn usage_errors_exit_2() {
-    let out = ifind("postgres://unused@localhost/x", &["search"], None);
+    let out = ifind(
+        "postgres://unused@localhost/x",
+        &["search", "--sort", "sideways"],
+        None,
+    );
     fails(&out, 2);
     let out = ifind("postgres://unused@localhost/x", &["frobnicate"], None);
     fails(&out, 2);

@@ -915,3 +915,27 @@ async fn search_with_the_archive_marks_the_archived_rows() {
     let note = String::from_utf8_lossy(&csv.stderr);
     assert!(note.contains("1 row comes from the archive"), "{note}");
 }
+
+/// `--site` may be left out by someone who may read one site; with more, the error names them.
+#[tokio::test]
+async fn search_without_site_uses_the_only_one_or_names_the_choices() {
+    let t = common::fresh_db().await;
+    common::add_ada(&t.url);
+    ok(&ifind(&t.url, &["site", "add", "North"], None));
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("in.csv");
+    std::fs::write(&file, GOOD_CSV).expect("write");
+    let path = file.to_str().expect("utf8");
+    ok(&ifind(&t.url, &["import", path, "--site", "North"], None));
+    let out = ok(&ifind_app(&t, &["search", "budget"], None));
+    assert!(out.contains("Quarterly budget review"), "{out}");
+    let out = ok(&ifind_app(&t, &["export", "--format", "json"], None));
+    assert!(out.contains("Harbor inspection"), "{out}");
+
+    ok(&ifind(&t.url, &["site", "add", "South"], None));
+    let err = fails(&ifind_app(&t, &["search", "budget"], None), 1);
+    assert!(
+        err.contains("which site? add --site NAME (you may read 2 sites: \"North\", \"South\""),
+        "{err}"
+    );
+}

@@ -135,18 +135,48 @@ async fn user_and_site(ctx: &Ctx, db: &Db, site_name: &str) -> Result<(users::Us
     Ok((actor, site))
 }
 
+/// The site `--site` names, or, left out, the one site the connection may read; with more, an
+/// error that lists them.
+async fn named_or_only(db: &Db, site: Option<&str>, what: &str) -> Result<String> {
+    if let Some(name) = site {
+        return Ok(name.to_string());
+    }
+    let mut tx = db.begin_as(None).await?;
+    let sites = crate::db::sites::list(&mut tx).await?;
+    tx.commit().await?;
+    match sites.as_slice() {
+        [only] => Ok(only.name.clone()),
+        [] => bail!("there is no site you may {what}; ask an administrator for a role at one"),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .take(5)
+                .map(|s| format!("{:?}", s.name))
+                .collect();
+            let more = if many.len() > 5 { ", …" } else { "" };
+            bail!(
+                "which site? add --site NAME (you may read {} sites: {}{more}; `ifind site list` \
+                 shows them all)",
+                many.len(),
+                names.join(", ")
+            )
+        }
+    }
+}
+
 /// `ifind search`: the Finder's search on the application connection, as a user.
 pub async fn search(ctx: &Ctx, args: SearchArgs) -> Result<()> {
     // The application connection first: it refuses to run on a role that could bypass the
     // policies. Then the owner's view: a site the user has no role at is refused by name and
     // logged.
     let db = ctx.data_db().await?;
+    let site_name = named_or_only(&db, args.site.as_deref(), "search").await?;
     let owner = ctx.db().await?;
-    let named = site_for(ctx, &owner, &args.site, "search").await?;
+    let named = site_for(ctx, &owner, &site_name, "search").await?;
     let reader_user = reader(ctx, &owner).await?;
     check_site_access(&owner, reader_user.as_ref(), &named, "search", false).await?;
     owner.pool.close().await;
-    let (_actor, site) = user_and_site(ctx, &db, &args.site).await?;
+    let (_actor, site) = user_and_site(ctx, &db, &site_name).await?;
     // The connection is the user's own (the database knows who acts) or the owner's (who acts
     // as itself): no user is named to the database.
     let actor = None;
@@ -546,7 +576,7 @@ async fn import_outcome(
 /// `ifind export`: every match, on the application connection, as a user.
 pub async fn export(
     ctx: &Ctx,
-    site_name: &str,
+    site: Option<&str>,
     query: Option<&str>,
     format: ExportFormat,
     output: Option<&Path>,
@@ -554,6 +584,8 @@ pub async fn export(
     // The application connection first (the startup check), then the owner's view: a site the
     // user has no role at is refused by name and logged.
     let db = ctx.data_db().await?;
+    let site_name = named_or_only(&db, site, "export").await?;
+    let site_name = site_name.as_str();
     let owner = ctx.db().await?;
     let named = site_for(ctx, &owner, site_name, "export").await?;
     let reader_user = reader(ctx, &owner).await?;

@@ -235,7 +235,16 @@ async fn run(ctx: &Ctx, command: Option<Command>) -> Result<()> {
             format,
             output,
             ..
-        }) => data::export(ctx, &site, query.as_deref(), format, output.as_deref()).await,
+        }) => {
+            data::export(
+                ctx,
+                site.as_deref(),
+                query.as_deref(),
+                format,
+                output.as_deref(),
+            )
+            .await
+        }
         Some(Command::Trash { site, format, .. }) => lifecycle::list(ctx, &site, format).await,
         Some(Command::Restore { id, site, .. }) => lifecycle::restore(ctx, id, &site).await,
         Some(Command::Purge { dry_run, .. }) => lifecycle::purge(ctx, dry_run).await,
