@@ -1040,12 +1040,9 @@ async fn owner_ids(conn: &mut PgConnection, sql: &str, site: i32, text: &str) ->
         .expect("hand-written")
 }
 
-/// Hundreds of listed matches (more than `LISTED_RANKED`, fewer than the cap): relevance picks
-/// each page from the two lists (every match, the heading matches) and reads only its rows;
-/// newest and oldest pick theirs from the matches. Every sort, forwards and from the end, is
-/// what the hand-written statement gives, and so is a page after a cursor whose row moved.
-#[tokio::test]
-async fn listed_matches_page_by_key_in_every_order() {
+/// A fresh database with one site named `name` and a viewer of it, vera: (database, vera's
+/// id, the site's id).
+async fn viewer_of_a_new_site(name: &str) -> (common::TestDb, i32, i32) {
     use ifind::db::{sites, users};
     let t = common::fresh_db().await;
     let mut tx = t.db.begin_as(None).await.expect("begin");
@@ -1054,7 +1051,7 @@ async fn listed_matches_page_by_key_in_every_order() {
         .await
         .expect("user")
         .user_id;
-    let site = sites::insert(&mut tx, "Workshops", None)
+    let site = sites::insert(&mut tx, name, None)
         .await
         .expect("site")
         .site_id;
@@ -1062,6 +1059,16 @@ async fn listed_matches_page_by_key_in_every_order() {
         .await
         .expect("grant");
     tx.commit().await.expect("commit");
+    (t, viewer, site)
+}
+
+/// Hundreds of listed matches (more than `LISTED_RANKED`, fewer than the cap): relevance picks
+/// each page from the two lists (every match, the heading matches) and reads only its rows;
+/// newest and oldest pick theirs from the matches. Every sort, forwards and from the end, is
+/// what the hand-written statement gives, and so is a page after a cursor whose row moved.
+#[tokio::test]
+async fn listed_matches_page_by_key_in_every_order() {
+    let (t, viewer, site) = viewer_of_a_new_site("Workshops").await;
     // 3,000 rows an hour apart; "widget" in the titles of 130 older ones and the notes of 390
     // others, none among the 400 newest (so the word is not dense there).
     sqlx::query(
@@ -1183,23 +1190,8 @@ async fn listed_matches_page_by_key_in_every_order() {
 #[tokio::test]
 async fn more_matches_than_the_cap_page_from_the_newest_ids() {
     use ifind::db::search::{Candidates, MATCH_CAP, match_candidates};
-    use ifind::db::{sites, users};
     use ifind::domain::query::Filters;
-    let t = common::fresh_db().await;
-    let mut tx = t.db.begin_as(None).await.expect("begin");
-    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
-    let viewer = users::insert(&mut tx, "vera", "vera@example.org", hash, false)
-        .await
-        .expect("user")
-        .user_id;
-    let site = sites::insert(&mut tx, "Audits", None)
-        .await
-        .expect("site")
-        .site_id;
-    users::grant(&mut tx, viewer, site, users::Role::Viewer)
-        .await
-        .expect("grant");
-    tx.commit().await.expect("commit");
+    let (t, viewer, site) = viewer_of_a_new_site("Audits").await;
     // 2,600 audits, one hour apart, every third one an "audit audit" (a higher rank), under
     // 300 newer stand-ups: more audits than the cap, and none among the 200 newest rows.
     sqlx::query(

@@ -425,26 +425,35 @@ fn to_first(state: &mut State, effects: &mut Vec<Effect>) {
 /// Asks for a page of the results on screen read from the end, after `cursor` (None: the last
 /// page).
 fn ask_from_end(state: &mut State, cursor: Option<String>, effects: &mut Vec<Effect>) {
-    let Some(results) = state.finder.results.as_ref() else {
+    let Some((flight, mut request)) = page_of_results(state, cursor) else {
         return;
     };
+    request.from_end = true;
+    request.count_cap = 0;
+    let request_id = flight.request_id;
+    state.finder.earlier_in_flight = Some(flight);
+    effects.push(Effect::Search {
+        request_id,
+        request,
+    });
+}
+
+/// A request for a further page (after `cursor`) of the results on screen, whatever the query
+/// line says now, and its flight; None before any results.
+fn page_of_results(state: &mut State, cursor: Option<String>) -> Option<(InFlight, SearchRequest)> {
+    let results = state.finder.results.as_ref()?;
     let (generation, query, sort) = (results.generation, results.query.clone(), results.sort);
     let request_id = next_id(state);
     let mut request = request(state, cursor);
     request.query = query.clone();
     request.sort = sort;
-    request.from_end = true;
-    request.count_cap = 0;
-    state.finder.earlier_in_flight = Some(InFlight {
+    let flight = InFlight {
         request_id,
         generation,
         query,
         sort,
-    });
-    effects.push(Effect::Search {
-        request_id,
-        request,
-    });
+    };
+    Some((flight, request))
 }
 
 /// Asks for the page before the loaded rows when they are the end of the results and the
@@ -699,17 +708,11 @@ fn load_more_if_near_end(state: &mut State, effects: &mut Vec<Effect>) {
     if state.finder.selected + state.settings.load_more_within < results.hits.len() {
         return;
     }
-    let (generation, query, sort) = (results.generation, results.query.clone(), results.sort);
-    let request_id = next_id(state);
-    let mut request = request(state, Some(cursor));
-    request.query = query.clone();
-    request.sort = sort;
-    state.finder.more_in_flight = Some(InFlight {
-        request_id,
-        generation,
-        query,
-        sort,
-    });
+    let Some((flight, request)) = page_of_results(state, Some(cursor)) else {
+        return;
+    };
+    let request_id = flight.request_id;
+    state.finder.more_in_flight = Some(flight);
     effects.push(Effect::Search {
         request_id,
         request,
