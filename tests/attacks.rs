@@ -17,15 +17,16 @@
 //!
 //! A watchdog process stops the server and removes its folder when the test process ends.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use ifind::db::cluster::{Cluster, ClusterSettings, LockoutSettings};
+use ifind::db::cluster::{Cluster, LockoutSettings};
 use ifind::db::{Db, sites, users};
 use ifind::domain::interaction::{InteractionInput, validate};
 use ifind::service::records;
@@ -157,20 +158,7 @@ fn watchdog(pid: u32, postmaster: u32, root: &Path) {
 }
 
 async fn prepare() -> World {
-    let dir = tempfile::Builder::new()
-        .prefix("ifind-attacks-")
-        .tempdir_in("/tmp")
-        .expect("temp dir")
-        .keep();
-    // As root the server runs as `postgres`, which must get in.
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let mut settings = ClusterSettings::new(dir.join("pg"));
-    settings.fallback_dir = dir.join("fallback");
-    settings.listen_tcp = Some(port);
+    let (dir, port, mut settings) = common::own_tcp_cluster("ifind-attacks-");
     settings.lockout = LOCKOUT;
     let cluster = Cluster::new(settings).expect("server binaries are installed");
     cluster.ensure_running().await.expect("start the cluster");

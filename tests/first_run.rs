@@ -4,14 +4,14 @@
 //! `ifind user add` and `ifind site add`) is a user who logs in over TCP with the password
 //! chosen and sees the new site; a second first run is refused.
 
-use std::os::unix::fs::PermissionsExt;
+mod common;
 
 use ifind::app::db_backend::{PgLoginBackend, PgSetupBackend};
 use ifind::app::first_run::{FirstCreated, FirstSetup};
 use ifind::app::login::Secret;
 use ifind::app::runner::{LoginBackend, SetupBackend};
 use ifind::db::DbOptions;
-use ifind::db::cluster::{Cluster, ClusterSettings};
+use ifind::db::cluster::Cluster;
 use ifind::service::setup::{NewUser, SetupError, first_run, first_run_possible};
 
 const DB: &str = "ifind";
@@ -41,20 +41,7 @@ impl Drop for Cleanup {
 
 #[tokio::test]
 async fn the_first_run_makes_an_administrator_who_logs_in_over_tcp_and_sees_the_site() {
-    let dir = tempfile::Builder::new()
-        .prefix("ifind-first-run-")
-        .tempdir_in("/tmp")
-        .expect("temp dir")
-        .keep();
-    // As root the server runs as `postgres`, which must get in.
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let mut settings = ClusterSettings::new(dir.join("pg"));
-    settings.fallback_dir = dir.join("fallback");
-    settings.listen_tcp = Some(port);
+    let (dir, port, settings) = common::own_tcp_cluster("ifind-first-run-");
     let cluster = Cluster::new(settings).expect("server binaries are installed");
     cluster.ensure_running().await.expect("start the cluster");
     cluster.ensure_database(DB).await.expect("create ifind");

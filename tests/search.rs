@@ -636,19 +636,35 @@ async fn check_paging(conn: &mut PgConnection, query: &str, sort: Sort) {
     );
 }
 
-/// Every page of `req` read from the end (at most `max` pages), last result first.
-async fn from_the_end(conn: &mut PgConnection, mut req: SearchRequest, max: usize) -> Vec<i32> {
-    req.from_end = true;
+/// The ids of up to `max` pages of `req`, in order, and whether the last page was the end.
+async fn read_pages(
+    conn: &mut PgConnection,
+    mut req: SearchRequest,
+    max: usize,
+) -> (Vec<i32>, bool) {
     let mut seen = Vec::new();
     for _ in 0..max {
-        let page = search(conn, &req).await.expect("a page from the end");
+        let page = search(conn, &req).await.expect("a page");
         seen.extend(ids(&page));
         match page.next_cursor {
             Some(c) => req.after = Some(c),
-            None => return seen,
+            None => return (seen, true),
         }
     }
-    panic!("more than {max} pages from the end");
+    (seen, false)
+}
+
+/// The ids of up to `max` pages of `req`, in order.
+async fn pages(conn: &mut PgConnection, req: SearchRequest, max: usize) -> Vec<i32> {
+    read_pages(conn, req, max).await.0
+}
+
+/// Every page of `req` read from the end (at most `max` pages), last result first.
+async fn from_the_end(conn: &mut PgConnection, mut req: SearchRequest, max: usize) -> Vec<i32> {
+    req.from_end = true;
+    let (seen, ended) = read_pages(conn, req, max).await;
+    assert!(ended, "more than {max} pages from the end");
+    seen
 }
 
 #[tokio::test]
@@ -1115,16 +1131,7 @@ async fn listed_matches_page_by_key_in_every_order() {
         (Newest, &newest),
         (Oldest, &oldest),
     ] {
-        let mut req = request(site, "widget ", sort, 50);
-        let mut seen = Vec::new();
-        for _ in 0..20 {
-            let page = search(&mut tx, &req).await.expect("a page");
-            seen.extend(ids(&page));
-            match page.next_cursor {
-                Some(c) => req.after = Some(c),
-                None => break,
-            }
-        }
+        let seen = pages(&mut tx, request(site, "widget ", sort, 50), 20).await;
         assert_eq!(&seen, want, "{sort}, every page");
         let mut backwards = from_the_end(&mut tx, request(site, "widget ", sort, 50), 20).await;
         backwards.reverse();
@@ -1181,6 +1188,22 @@ async fn listed_matches_page_by_key_in_every_order() {
     req.after = first.next_cursor.clone();
     let second = search(&mut tx, &req).await.expect("second page");
     assert_eq!(ids(&second), after, "after a moved row");
+}
+
+/// The ids of every match of the tsquery text `text` at `site`, in the order relevance gives
+/// (the hand-written tiers of [`TIER_SQL`]), read as the owner.
+async fn ranked_by_hand(owner: &mut PgConnection, site: i32, text: &str) -> Vec<i32> {
+    owner_ids(
+        owner,
+        &format!(
+            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
+               AND search_vector @@ to_tsquery('english', $2) \
+             ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC"
+        ),
+        site,
+        text,
+    )
+    .await
 }
 
 /// More matches than the entry points list (migration 0014): `ifind_match_ids` answers the
@@ -1249,28 +1272,9 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
         .expect("relevance");
     assert_eq!(ids(&ranked), newest[..50].to_vec(), "relevance");
     assert!(ranked.hits.iter().all(|h| h.rank == Some(1.0)));
-    let every = owner_ids(
-        &mut owner,
-        &format!(
-            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-               AND search_vector @@ to_tsquery('english', $2) \
-             ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC"
-        ),
-        site,
-        "audit | park",
-    )
-    .await;
+    let every = ranked_by_hand(&mut owner, site, "audit | park").await;
     assert_eq!(every.len(), 2900);
-    let mut req = request(site, "audit or park ", Relevance, 500);
-    let mut seen = Vec::new();
-    for _ in 0..10 {
-        let page = search(&mut tx, &req).await.expect("tiers across pages");
-        seen.extend(ids(&page));
-        match page.next_cursor {
-            Some(c) => req.after = Some(c),
-            None => break,
-        }
-    }
+    let seen = pages(&mut tx, request(site, "audit or park ", Relevance, 500), 10).await;
     assert_eq!(seen, every, "relevance over every match, paged");
     let mut backwards =
         from_the_end(&mut tx, request(site, "audit or park ", Relevance, 500), 10).await;
@@ -1292,28 +1296,9 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
     .execute(&mut *owner)
     .await
     .expect("exclusions");
-    let every = owner_ids(
-        &mut owner,
-        &format!(
-            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-               AND search_vector @@ to_tsquery('english', $2) \
-             ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC"
-        ),
-        site,
-        "audit & !excluded",
-    )
-    .await;
+    let every = ranked_by_hand(&mut owner, site, "audit & !excluded").await;
     assert_eq!(every.len(), 2560);
-    let mut req = request(site, "audit -excluded ", Relevance, 50);
-    let mut seen = Vec::new();
-    for _ in 0..3 {
-        let page = search(&mut tx, &req).await.expect("with an exclusion");
-        seen.extend(ids(&page));
-        match page.next_cursor {
-            Some(c) => req.after = Some(c),
-            None => break,
-        }
-    }
+    let seen = pages(&mut tx, request(site, "audit -excluded ", Relevance, 50), 3).await;
     assert_eq!(seen, every[..150].to_vec(), "three pages with an exclusion");
     // A filter the listed heading ids do not check: the same.
     let to: chrono::NaiveDate = sqlx::query_scalar("SELECT (now() - interval '14 days')::date")
@@ -1364,30 +1349,9 @@ async fn more_matches_than_the_cap_page_from_the_newest_ids() {
     .execute(&mut *owner)
     .await
     .expect("titles");
-    let every = owner_ids(
-        &mut owner,
-        &format!(
-            "SELECT interaction_id FROM interactions WHERE site_id = $1 AND deleted_at IS NULL \
-               AND search_vector @@ to_tsquery('english', $2) \
-             ORDER BY ({TIER_SQL}) DESC, start_datetime DESC, interaction_id DESC"
-        ),
-        site,
-        "budget",
-    )
-    .await;
+    let every = ranked_by_hand(&mut owner, site, "budget").await;
     assert_eq!(every.len(), 2505);
-    let mut req = request(site, "budget ", Relevance, 200);
-    let mut seen = Vec::new();
-    for _ in 0..20 {
-        let page = search(&mut tx, &req)
-            .await
-            .expect("heading ids, then the walk");
-        seen.extend(ids(&page));
-        match page.next_cursor {
-            Some(c) => req.after = Some(c),
-            None => break,
-        }
-    }
+    let seen = pages(&mut tx, request(site, "budget ", Relevance, 200), 20).await;
     assert_eq!(
         seen, every,
         "the five heading matches first, then the notes, paged"

@@ -236,6 +236,22 @@ impl App {
     }
 }
 
+/// `key` pressed on `state` with `keymap`, without drawing (the screens before the Finder):
+/// the effects `update` asks for.
+pub fn press_key(state: &mut State, keymap: &KeyMap, key: KeyEvent) -> Vec<Effect> {
+    match key_event(keymap, state, key) {
+        Some(event) => update(state, event),
+        None => Vec::new(),
+    }
+}
+
+/// The characters of `text` pressed one by one with [`press_key`].
+pub fn type_keys(state: &mut State, keymap: &KeyMap, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| press_key(state, keymap, ch(c)))
+        .collect()
+}
+
 pub fn ch(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }

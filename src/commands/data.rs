@@ -141,18 +141,16 @@ async fn named_or_only(db: &Db, site: Option<&str>, what: &str) -> Result<String
     if let Some(name) = site {
         return Ok(name.to_string());
     }
+    // The names only: listing the sites (`sites::list`) would count each one's interactions.
     let mut tx = db.begin_as(None).await?;
-    let sites = crate::db::sites::list(&mut tx).await?;
+    let mut names = crate::db::sites::names(&mut tx).await?;
     tx.commit().await?;
-    match sites.as_slice() {
-        [only] => Ok(only.name.clone()),
+    names.sort();
+    match names.as_slice() {
+        [only] => Ok(only.clone()),
         [] => bail!("there is no site you may {what}; ask an administrator for a role at one"),
         many => {
-            let names: Vec<String> = many
-                .iter()
-                .take(5)
-                .map(|s| format!("{:?}", s.name))
-                .collect();
+            let names: Vec<String> = many.iter().take(5).map(|s| format!("{s:?}")).collect();
             let more = if many.len() > 5 { ", …" } else { "" };
             bail!(
                 "which site? add --site NAME (you may read {} sites: {}{more}; `ifind site list` \

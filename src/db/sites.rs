@@ -62,9 +62,7 @@ pub async fn resolve(
     if let Some(site) = by_name(&mut *conn, name).await? {
         return Ok(Ok(site));
     }
-    let names: Vec<String> = sqlx::query_scalar("SELECT name::text FROM ifind_my_sites()")
-        .fetch_all(&mut *conn)
-        .await?;
+    let names = names(&mut *conn).await?;
     match crate::domain::format::match_name(name, &names) {
         Ok(exact) => {
             let exact = exact.to_string();
@@ -72,6 +70,13 @@ pub async fn resolve(
         }
         Err(near) => Ok(Err(near.into_iter().map(str::to_string).collect())),
     }
+}
+
+/// The names of the sites the connection may read (in no order).
+pub async fn names(conn: &mut PgConnection) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT name::text FROM ifind_my_sites()")
+        .fetch_all(conn)
+        .await
 }
 
 /// "; did you mean "A" or "B"?" for the names close to what was typed (nothing when none are).

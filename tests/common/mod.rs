@@ -430,3 +430,26 @@ pub fn import_csv(url: &str, site: &str, csv: &str) -> String {
 pub fn add_ada(url: &str) -> String {
     ok(&ifind(url, &ADD_ADA, Some(ADA_PASSWORD)))
 }
+
+/// The settings of a new cluster of the test's own, in a kept temporary folder under /tmp (the
+/// `postgres` OS user, which runs the server when the tests run as root, must get in), listening
+/// on a free port of 127.0.0.1: (the folder, the port, the settings).
+pub fn own_tcp_cluster(
+    prefix: &str,
+) -> (std::path::PathBuf, u16, ifind::db::cluster::ClusterSettings) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .expect("temp dir")
+        .keep();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut settings = ifind::db::cluster::ClusterSettings::new(dir.join("pg"));
+    settings.fallback_dir = dir.join("fallback");
+    settings.listen_tcp = Some(port);
+    (dir, port, settings)
+}

@@ -79,10 +79,8 @@ pub async fn prepare(conn: &mut PgConnection, site: i32, query: &str) -> sqlx::R
     // As the app: exact when the entry point checked every condition; the heading tier asked
     // for relevance over many matches, or over enough listed ones.
     let exact = search::exact_for(&parsed.filters, matches.is_none() || !walk);
-    let listed = exact
-        && matches!(&candidates, search::Candidates::Ids(ids) if ids.len() > search::LISTED_RANKED);
     let heading = match &rank {
-        Some(r) if (candidates.is_many() || listed) && !walk => {
+        Some(r) if search::wants_heading(&candidates, exact) && !walk => {
             Some(search::heading_candidates(conn, site, r, search::MATCH_CAP).await?)
         }
         _ => None,

@@ -9,7 +9,8 @@ use crate::app::keymap::KeyMap;
 use crate::app::login::LoginField;
 use crate::app::remember::Remembered;
 use crate::app::state::{Screen, Settings};
-use crate::app::update::{Event, Msg, key_event, update};
+use crate::app::test_support::{press_key, type_keys};
+use crate::app::update::{Event, Msg, update};
 
 pub struct App {
     pub state: State,
@@ -32,16 +33,11 @@ impl App {
 
     pub fn press(&mut self, code: KeyCode) -> Vec<Effect> {
         let key = KeyEvent::new(code, KeyModifiers::NONE);
-        match key_event(&self.keymap, &self.state, key) {
-            Some(event) => update(&mut self.state, event),
-            None => Vec::new(),
-        }
+        press_key(&mut self.state, &self.keymap, key)
     }
 
     pub fn keys(&mut self, text: &str) -> Vec<Effect> {
-        text.chars()
-            .flat_map(|c| self.press(KeyCode::Char(c)))
-            .collect()
+        type_keys(&mut self.state, &self.keymap, text)
     }
 
     /// Types each value and presses Enter after it (Enter moves on, and creates on the last).

@@ -9,6 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate::app::keymap::KeyMap;
 use crate::app::state::{Mode, Settings};
+use crate::app::test_support::{press_key, type_keys};
 use crate::app::update::{Event, Msg, key_event, update};
 
 /// Sites as the database would list them for "maria".
@@ -61,16 +62,11 @@ impl App {
 
     pub fn press(&mut self, code: KeyCode) -> Vec<Effect> {
         let key = KeyEvent::new(code, KeyModifiers::NONE);
-        match key_event(&self.keymap, &self.state, key) {
-            Some(event) => update(&mut self.state, event),
-            None => Vec::new(),
-        }
+        press_key(&mut self.state, &self.keymap, key)
     }
 
     pub fn keys(&mut self, text: &str) -> Vec<Effect> {
-        text.chars()
-            .flat_map(|c| self.press(KeyCode::Char(c)))
-            .collect()
+        type_keys(&mut self.state, &self.keymap, text)
     }
 
     /// Types the credentials and presses Enter; returns the login request id.

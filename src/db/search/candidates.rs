@@ -261,19 +261,27 @@ pub(crate) async fn ensure_heading(
     text: &mut Text,
     archive: bool,
 ) -> Result<(), sqlx::Error> {
-    let many = text.candidates.as_ref().is_some_and(Candidates::is_many);
-    // Enough listed matches that reading each to rank it costs more than listing the heading
-    // tier (the page is then picked from the two lists: `listed_page`).
-    let listed = text.exact
-        && matches!(&text.candidates, Some(Candidates::Ids(ids)) if ids.len() > LISTED_RANKED);
     let Some(rank) = text.rank.as_deref() else {
         return Ok(());
     };
-    if text.heading.is_some() || !(many || listed) || text.walk || archive {
+    let wanted = text
+        .candidates
+        .as_ref()
+        .is_some_and(|c| wants_heading(c, text.exact));
+    if text.heading.is_some() || !wanted || text.walk || archive {
         return Ok(());
     }
     text.heading = Some(heading_candidates(conn, site_id, rank, text.cap).await?);
     Ok(())
+}
+
+/// Whether relevance over `candidates` (`exact`: they are exactly the matches) asks for the
+/// heading tier's ids: over many matches, or over enough listed ones that reading each to rank
+/// it costs more than listing the heading tier (the page is then picked from the two lists:
+/// `listed_page`). Not for a walked site. Also the benchmark's raw side's test.
+pub fn wants_heading(candidates: &Candidates, exact: bool) -> bool {
+    candidates.is_many()
+        || (exact && matches!(candidates, Candidates::Ids(ids) if ids.len() > LISTED_RANKED))
 }
 
 /// `ifind_heading_ids` for the normalised tsquery text `rank`, capped at `cap`: the heading

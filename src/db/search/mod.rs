@@ -83,7 +83,7 @@ use crate::domain::similar;
 pub use candidates::exact_for;
 use candidates::narrowing;
 pub use candidates::{
-    Candidates, LISTED_RANKED, MATCH_CAP, NEAR_CAP, heading_candidates, match_candidates,
+    Candidates, MATCH_CAP, NEAR_CAP, heading_candidates, match_candidates, wants_heading,
 };
 pub(crate) use candidates::{Prepared, Text, ensure_candidates, ensure_heading, prepare};
 use cursor::{CURSOR_INVALID, Cursor, fingerprint};

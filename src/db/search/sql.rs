@@ -611,17 +611,7 @@ fn push_tiers(
         push_where_in(qb, table, spec.site_id, text, spec.filters);
         push_tier_condition(qb, tier, rank, many);
         if let Some(c) = spec.after.filter(|_| n == skip) {
-            qb.push(" AND start_datetime ")
-                .push(cmp)
-                .push("= ")
-                .push_bind(c.start)
-                .push(" AND (start_datetime, interaction_id) ")
-                .push(cmp)
-                .push(" (")
-                .push_bind(c.start)
-                .push(", ")
-                .push_bind(c.id)
-                .push(")");
+            push_after_in_date_order(qb, cmp, c);
         }
         qb.push(format!(
             " ORDER BY start_datetime {direction}, interaction_id {direction} LIMIT "
@@ -632,6 +622,23 @@ fn push_tiers(
     qb.push(") AS u LIMIT ")
         .push_bind(spec.limit + 1)
         .push(") AS m");
+}
+
+/// The rows after the cursor's (start, id) in date order, `cmp` `<` walking newest first and
+/// `>` oldest first. The plain bound on the start lets the (site_id, start_datetime) index skip
+/// to the cursor.
+fn push_after_in_date_order(qb: &mut QueryBuilder<'_, Postgres>, cmp: &str, c: &Cursor) {
+    qb.push(" AND start_datetime ")
+        .push(cmp)
+        .push("= ")
+        .push_bind(c.start)
+        .push(" AND (start_datetime, interaction_id) ")
+        .push(cmp)
+        .push(" (")
+        .push_bind(c.start)
+        .push(", ")
+        .push_bind(c.id)
+        .push(")");
 }
 
 /// [`push_source`] newest or oldest first, after the cursor's (start, id).
@@ -649,18 +656,7 @@ fn push_by_date(
         .push(", NULL::real AS rank");
     push_where_in(qb, table, spec.site_id, spec.text, spec.filters);
     if let Some(c) = spec.after {
-        // The plain bound lets the (site_id, start_datetime) index skip to the cursor.
-        qb.push(" AND start_datetime ")
-            .push(cmp)
-            .push("= ")
-            .push_bind(c.start)
-            .push(" AND (start_datetime, interaction_id) ")
-            .push(cmp)
-            .push(" (")
-            .push_bind(c.start)
-            .push(", ")
-            .push_bind(c.id)
-            .push(")");
+        push_after_in_date_order(qb, cmp, c);
     }
     if oldest {
         vec!["start_datetime ASC", "interaction_id ASC"]

@@ -5,18 +5,22 @@ use crossterm::event::KeyCode;
 use crate::app::update::{Event, Msg};
 use crate::ui::test_support::{finder, key, render, utc};
 
-#[test]
-fn detail_with_history_120x40() {
-    use crate::domain::audit::{AuditEntry, FieldChange, Operation};
-    let mut app = finder(120, 40);
+/// Presses `h` on the Finder: the history's load request id.
+fn open_history(app: &mut crate::app::test_support::App) -> u64 {
     app.press(key(KeyCode::Char('h')));
-    let request_id = app
-        .state
+    app.state
         .finder
         .history
         .as_ref()
         .and_then(|h| h.loading)
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+#[test]
+fn detail_with_history_120x40() {
+    use crate::domain::audit::{AuditEntry, FieldChange, Operation};
+    let mut app = finder(120, 40);
+    let request_id = open_history(&mut app);
     let at = utc(2026, 11, 20, 9, 15, 42);
     let entry = |id: i64, op: Operation, who: &str, changes: Vec<FieldChange>| AuditEntry {
         id,
@@ -62,14 +66,7 @@ fn detail_with_history_120x40() {
 fn the_history_of_a_loaded_record_agrees_with_its_created_line() {
     use crate::domain::audit::{AuditEntry, FieldChange, Operation};
     let mut app = finder(120, 40);
-    app.press(key(KeyCode::Char('h')));
-    let request_id = app
-        .state
-        .finder
-        .history
-        .as_ref()
-        .and_then(|h| h.loading)
-        .unwrap_or(0);
+    let request_id = open_history(&mut app);
     let hit = app.state.finder.selected_hit().cloned().expect("a hit");
     let created_at = hit.interaction.created_at;
     let new = |field: &str, value: serde_json::Value| FieldChange {
