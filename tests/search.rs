@@ -1124,6 +1124,54 @@ async fn listed_matches_page_by_key_in_every_order() {
     )
     .await;
     assert_ne!(relevance, newest, "the heading matches come first");
+    // The first page by relevance is read by key: the statement the search sends (the same one
+    // `ranked_page_statement` builds) reads the page's 51 rows, not each of the 520 matches.
+    {
+        use ifind::db::search::{self as s, Candidates, MATCH_CAP, TextSpec};
+        ifind::db::pool::enter_site(&mut tx, site)
+            .await
+            .expect("enter the site");
+        let filters = ifind::domain::query::Filters::default();
+        let matches =
+            s::match_candidates(&mut tx, site, Some("'widget'"), &filters, false, MATCH_CAP)
+                .await
+                .expect("candidates");
+        assert!(matches!(&matches, Candidates::Ids(ids) if ids.len() == 520));
+        let heading = s::heading_candidates(&mut tx, site, "'widget'", MATCH_CAP)
+            .await
+            .expect("heading");
+        let text = TextSpec {
+            matches: Some("'widget'"),
+            rank: Some("'widget'"),
+            walk: false,
+            candidates: &matches,
+            exact: true,
+            heading: Some(&heading),
+        };
+        let plan: Vec<String> = s::ranked_page_statement(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ",
+            site,
+            text,
+            &filters,
+            Relevance,
+            None,
+            s::DEFAULT_LIMIT,
+        )
+        .build_query_scalar()
+        .fetch_all(&mut *tx)
+        .await
+        .expect("explain");
+        // The rows the table scan hands on (a bitmap of the site's rows may list more, each
+        // dropped by its id before any text is read).
+        let most = plan
+            .iter()
+            .filter(|l| l.contains(" on interactions") && !l.contains("Bitmap Index Scan"))
+            .filter_map(|l| l.split("actual rows=").nth(1))
+            .filter_map(|r| r.split_whitespace().next()?.parse::<i64>().ok())
+            .max()
+            .unwrap_or(0);
+        assert_eq!(most, s::DEFAULT_LIMIT + 1, "{}", plan.join("\n"));
+    }
     let mut oldest = newest.clone();
     oldest.reverse();
     for (sort, want) in [
